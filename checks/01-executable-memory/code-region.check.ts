@@ -1,0 +1,289 @@
+import * as assert from 'uvu/assert';
+import { check, learnerCode, thrownBy, type CheckContext } from '#harness/check.ts';
+import { wordsToBytes } from '#harness/exec.ts';
+import { mappedBytesWithin, mappingsOf, permissionsOf } from '#harness/maps.ts';
+import { PROT, pageSize, trace } from '#native/libc.ts';
+
+const ch01 = await learnerCode(import('#ch01/code-region.ts'));
+
+/** `return k` as machine code, without needing any later chapter. */
+function returnConstant(t: CheckContext, k: number): Uint8Array {
+  if (t.arch === 'x64') return Uint8Array.from([0xb8, k & 0xff, (k >> 8) & 0xff, 0, 0, 0xc3]); // mov eax, k; ret
+  return wordsToBytes([0xd2800000 | ((k & 0xffff) << 5), 0xd65f03c0]); // mov x0, #k; ret
+}
+
+/** `return x + y` (two arguments). */
+function addTwo(t: CheckContext): Uint8Array {
+  if (t.arch === 'x64') return Uint8Array.from([0x48, 0x8d, 0x04, 0x37, 0xc3]); // lea rax, [rdi + rsi]; ret
+  return wordsToBytes([0x8b010000, 0xd65f03c0]); // add x0, x0, x1; ret
+}
+
+function sealed(bytes: Uint8Array) {
+  const region = ch01.CodeRegion.allocate(bytes.length);
+  region.write(0, bytes);
+  region.seal();
+  return region;
+}
+
+async function collectGarbage(until: () => boolean): Promise<boolean> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('the checks need node --expose-gc');
+  for (let round = 0; round < 30; round++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    if (until()) return true;
+  }
+  return false;
+}
+
+check(
+  'a sealed region runs code',
+  (t) => {
+    const region = sealed(returnConstant(t, 42));
+    assert.is(region.function(0, 0)(), 42n, 'the code `return 42` returned something else');
+    const add = sealed(addTwo(t));
+    assert.is(add.function(0, 2)(40n, 2n), 42n, 'the code `return x + y` did not get its two arguments');
+    assert.is(add.function(0, 2)(-(2n ** 63n), -1n), 2n ** 63n - 1n, 'a 64-bit result came back changed');
+    region.dispose();
+    add.dispose();
+  },
+  {
+    hints: [
+      'Running code takes three steps: mmap writable pages, copy the bytes in, then mprotect them to read+execute.',
+      'Look at allocate(), write() and seal() in chapters/01-executable-memory/code-region.ts; function() can use rawFunction from #native/libc.ts.',
+      'allocate: mmap(null, roundToPages(size), PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0); write: copyIn(address + BigInt(offset), bytes); seal: mprotect(address, size, PROT.READ | PROT.EXEC).',
+    ],
+  },
+);
+
+check(
+  'sizes round up to whole pages',
+  () => {
+    const page = pageSize();
+    for (const [asked, expected] of [[1, page], [page, page], [page + 1, 2 * page], [3 * page - 1, 3 * page]] as const) {
+      const region = ch01.CodeRegion.allocate(asked);
+      assert.is(region.size, expected, `allocate(${asked}).size`);
+      const covered = mappedBytesWithin(region.address, expected);
+      assert.is(covered, expected, `allocate(${asked}): only ${covered} of the region's ${expected} bytes are mapped according to /proc/self/maps`);
+      region.dispose();
+    }
+    assert.throws(() => ch01.CodeRegion.allocate(0), (e: unknown) => e instanceof RangeError, 'allocate(0) must throw a RangeError');
+    assert.throws(() => ch01.CodeRegion.allocate(-5), (e: unknown) => e instanceof RangeError, 'allocate(-5) must throw a RangeError');
+  },
+  {
+    hints: [
+      'mmap and mprotect work in whole pages; a region that claims 10 bytes still owns a page.',
+      'roundToPages() uses pageSize() from #native/libc.ts; size should be the rounded size.',
+      'Math.ceil(size / page) * page, and reject sizes that are not positive integers with a RangeError.',
+    ],
+  },
+);
+
+check(
+  'no page is ever writable and executable at once',
+  (t) => {
+    const region = ch01.CodeRegion.allocate(64);
+    const seen: string[] = [];
+    const look = (when: string, expected: string) => {
+      const perms = permissionsOf(region.address, region.size);
+      seen.push(`${when}: ${perms}`);
+      assert.is(perms, expected, `after ${when}, /proc/self/maps shows ${perms} (expected ${expected})`);
+    };
+    look('allocate', 'rw-');
+    region.write(0, returnConstant(t, 7));
+    look('write', 'rw-');
+    region.seal();
+    look('seal', 'r-x');
+    region.unseal();
+    look('unseal', 'rw-');
+    region.write(0, returnConstant(t, 8));
+    region.seal();
+    look('seal again', 'r-x');
+    assert.is(region.function(0, 0)(), 8n);
+    for (const event of trace.events) {
+      if ((event.call === 'mprotect' || event.call === 'mmap') && (event.prot & PROT.WRITE) && (event.prot & PROT.EXEC)) {
+        assert.unreachable(`${event.call} was asked for PROT_WRITE | PROT_EXEC at 0x${event.address.toString(16)}`);
+      }
+    }
+    region.dispose();
+  },
+  {
+    hints: [
+      'W^X: memory is writable or executable, never both; the state of the region decides which.',
+      'seal() flips read+write to read+execute; unseal() flips back. Never ask mmap or mprotect for WRITE and EXEC together.',
+      'seal: mprotect(address, size, PROT.READ | PROT.EXEC); unseal: mprotect(address, size, PROT.READ | PROT.WRITE).',
+    ],
+  },
+);
+
+check(
+  'writing after sealing is refused with a clear error',
+  (t) => {
+    const region = sealed(returnConstant(t, 1));
+    const error = thrownBy(() => region.write(0, returnConstant(t, 2)));
+    assert.ok(error instanceof Error, 'write() on a sealed region must throw an Error (instead of writing or crashing)');
+    assert.match((error as Error).message, /seal|execut|writ/i, 'the error message should say the region is sealed (executable), not writable');
+    assert.is(region.state, 'executable', 'a refused write must leave the region sealed');
+    assert.is(region.function(0, 0)(), 1n, 'the code must be unchanged after a refused write');
+    assert.throws(() => region.seal(), 'sealing twice is a mistake worth an error too');
+    region.dispose();
+  },
+  {
+    hints: [
+      'A sealed region is read+execute: a store into it would kill the process with SIGSEGV. Refuse before touching memory.',
+      'write() should check the state first and throw RegionStateError when it is not writable.',
+      "if (this.#state !== 'writable') throw new RegionStateError('cannot write to an executable region (it must be writable)').",
+    ],
+  },
+);
+
+check(
+  'writes outside the region are refused',
+  (t) => {
+    const region = ch01.CodeRegion.allocate(16);
+    const code = returnConstant(t, 3);
+    assert.throws(() => region.write(region.size - 2, code), (e: unknown) => e instanceof RangeError, 'a write past the end must throw a RangeError');
+    assert.throws(() => region.write(-1, code), (e: unknown) => e instanceof RangeError, 'a negative offset must throw a RangeError');
+    region.write(region.size - code.length, code);
+    region.seal();
+    assert.throws(() => region.function(region.size, 0), (e: unknown) => e instanceof RangeError, 'function() at an offset outside the region must throw a RangeError');
+    region.dispose();
+  },
+  {
+    hints: [
+      'memcpy does not know where your region ends; your code has to.',
+      'In write(), compare offset + bytes.length with this.size before copying.',
+      'if (offset < 0 || offset + bytes.length > this.size) throw new RangeError(…)',
+    ],
+  },
+);
+
+check(
+  'dispose unmaps the pages',
+  (t) => {
+    const region = sealed(returnConstant(t, 5));
+    const { address, size } = region;
+    assert.ok(mappingsOf(address, size).length > 0, 'the region should be mapped before dispose');
+    region.dispose();
+    assert.is(region.state, 'disposed');
+    assert.equal(mappingsOf(address, size), [], `after dispose, /proc/self/maps still shows memory at 0x${address.toString(16)}`);
+    region.dispose();
+  },
+  {
+    hints: [
+      'munmap gives pages back to the kernel; afterwards the address range is simply not there.',
+      'dispose() calls munmap(address, size) and records the new state; a second dispose() does nothing.',
+      "if (this.#state === 'disposed') return; munmap(this.address, this.size); this.#state = 'disposed';",
+    ],
+  },
+);
+
+check(
+  'a call after dispose throws instead of crashing',
+  (t) => {
+    const region = sealed(returnConstant(t, 6));
+    const fn = region.function(0, 0);
+    assert.is(fn(), 6n);
+    region.dispose();
+    assert.throws(() => fn(), 'calling a function whose region was disposed must throw (calling would jump into unmapped memory)');
+    const unsealed = sealed(returnConstant(t, 9));
+    const early = unsealed.function(0, 0);
+    unsealed.unseal();
+    assert.throws(() => early(), 'calling into a region that is unsealed (writable, not executable) must throw');
+    unsealed.dispose();
+  },
+  {
+    hints: [
+      'The function must check its region before jumping: a jump into unmapped memory is a SIGSEGV, not an exception.',
+      'function() returns a closure; let the closure look at the region state before every call.',
+      "return (...args) => { if (region.state !== 'executable') throw new RegionStateError(…); return call(...args); }",
+    ],
+  },
+);
+
+check(
+  'a failed mmap surfaces errno by name',
+  () => {
+    const error = thrownBy(() => ch01.CodeRegion.allocate(2 ** 46).dispose()); // 64 TiB: more than the address space allows
+    assert.ok(error instanceof Error, 'allocating 64 TiB must throw an Error');
+    assert.match((error as Error).message, /ENOMEM/, 'the message must name the errno (ENOMEM), so the learner sees why');
+    assert.is((error as { code?: unknown }).code, 'ENOMEM', "the error's code property must be 'ENOMEM'");
+    assert.is((error as { errno?: unknown }).errno, 12, "the error's errno property must be 12");
+  },
+  {
+    hints: [
+      'mmap returns MAP_FAILED ((void *) -1) and sets errno; the number says what went wrong.',
+      'Compare the result with MAP_FAILED and throw a SystemCallError built from errno().',
+      "if (address === MAP_FAILED) throw new SystemCallError('mmap', errno(), …); SystemCallError uses errnoName() and strerror().",
+    ],
+  },
+);
+
+check(
+  'the instruction cache is made coherent before the code runs',
+  (t) => {
+    const region = ch01.CodeRegion.allocate(64);
+    region.write(0, returnConstant(t, 11));
+    const lastWrite = trace.events.filter((e) => e.call === 'write').at(-1);
+    region.seal();
+    const flush = trace.events.find(
+      (e) => e.call === 'flush' && e.seq > (lastWrite?.seq ?? -1) && e.address <= region.address && e.address + BigInt(e.length) >= region.address + 6n,
+    );
+    assert.ok(flush, 'seal() must call flushInstructionCache(address, length) over the written code, after the last write');
+    assert.is(region.function(0, 0)(), 11n);
+    region.unseal();
+    region.write(0, returnConstant(t, 12));
+    const rewrite = trace.events.filter((e) => e.call === 'write').at(-1)!;
+    region.seal();
+    assert.ok(trace.events.some((e) => e.call === 'flush' && e.seq > rewrite.seq), 'after patching and sealing again, the cache must be flushed again');
+    assert.is(region.function(0, 0)(), 12n, 'the patched code must run, not the stale one');
+    region.dispose();
+  },
+  {
+    arches: ['arm64'],
+    hints: [
+      'On AArch64 the instruction cache does not see data stores: new code can run stale instructions unless the caches are synchronised.',
+      'flushInstructionCache(address, length) in #native/icache.ts does the dc cvau / ic ivau dance; seal() must call it.',
+      'In seal(), after mprotect: flushInstructionCache(this.address, this.size).',
+    ],
+  },
+);
+
+check(
+  'a function handle keeps its region alive',
+  async (t) => {
+    const makeFunction = () => sealed(returnConstant(t, 77)).function(0, 0);
+    const fn = makeFunction(); // the region itself is now unreachable, except through fn
+    await collectGarbage(() => false);
+    assert.is(fn(), 77n, 'after garbage collection the function must still run');
+  },
+  {
+    hints: [
+      'If nothing references the region, the garbage collector may finalize it and unmap its pages while a function still points into them.',
+      'The closure returned by function() should capture the region itself, not just its address.',
+      'Inside function(): const region = this; return (...args) => { …region.state… }.',
+    ],
+  },
+);
+
+check(
+  'a forgotten region is unmapped by the garbage collector',
+  async (t) => {
+    let address = 0n;
+    let size = 0;
+    (() => {
+      const region = sealed(returnConstant(t, 1));
+      address = region.address;
+      size = region.size;
+    })();
+    const gone = await collectGarbage(() => mappingsOf(address, size).length === 0);
+    assert.ok(gone, `a region that nobody references any more is still mapped at 0x${address.toString(16)} after garbage collection`);
+  },
+  {
+    hints: [
+      'Forgetting dispose() should not leak pages forever: a FinalizationRegistry can unmap them when the region is collected.',
+      'Register each region in allocate(), holding only its address and size (holding the region would keep it alive).',
+      'const registry = new FinalizationRegistry(({ address, size }) => munmap(address, size)); registry.register(region, { address, size }, region); and unregister in dispose().',
+    ],
+  },
+);

@@ -1,0 +1,107 @@
+/**
+ * The API check files are written in. A check file (`checks/NN-slug/*.check.ts`) registers
+ * checks with `check(name, body, options)`; the runner imports it inside a worker process
+ * of the architecture under test and runs the bodies one by one. Assertions come from
+ * `uvu/assert` (or `./expect.ts` for machine code); anything a body throws fails the check.
+ *
+ *   import * as assert from 'uvu/assert';
+ *   import { check, learnerCode } from '#harness/check.ts';
+ *   const ch01 = await learnerCode(import('#ch01/code-region.ts'));
+ *
+ *   check('a sealed region runs code', (t) => {
+ *     const region = ch01.CodeRegion.allocate(64);
+ *     …
+ *   }, { hints: ['concept…', 'where to look…', 'nearly the answer…'] });
+ *
+ * Learner code is imported through `learnerCode`, never with a static import: if the
+ * learner's file does not load (a syntax error, a missing export), every check of the file
+ * still registers and fails with that error, instead of the whole chapter vanishing.
+ */
+import type { Arch } from '#native/arch.ts';
+
+export interface CheckContext {
+  /** The architecture this worker runs (and generates code for). */
+  readonly arch: Arch;
+  /** 'native' on the host's own architecture, 'emulated' under qemu-user. */
+  readonly mode: 'native' | 'emulated';
+  /** A deterministic pseudo-random source, seeded per check, for random operands. */
+  readonly random: () => number;
+}
+
+export interface CheckOptions {
+  /** Rungs of hints, from the concept to nearly the answer. The first one shows on failure. */
+  hints?: readonly string[];
+  /** Points for grading; 1 unless a check is worth more. */
+  points?: number;
+  /** Only on these architectures (for a check that means nothing on the other). */
+  arches?: readonly Arch[];
+  /** Per-check time limit in milliseconds, before emulation slowdown; default 5000. */
+  timeoutMs?: number;
+}
+
+export type CheckBody = (t: CheckContext) => void | Promise<void>;
+
+export interface RegisteredCheck {
+  readonly name: string;
+  readonly file: string;
+  readonly body: CheckBody;
+  readonly options: CheckOptions;
+}
+
+/** Filled by the worker while it imports check files; read back afterwards. */
+export const registry = {
+  file: '',
+  checks: [] as RegisteredCheck[],
+};
+
+export function check(name: string, body: CheckBody, options: CheckOptions = {}): void {
+  if (registry.checks.some((c) => c.name === name)) {
+    throw new Error(`duplicate check name in ${registry.file}: ${name}`);
+  }
+  registry.checks.push({ name, file: registry.file, body, options });
+}
+
+/** Raised inside every check of a file whose learner code could not be loaded. */
+export class LearnerCodeLoadError extends Error {
+  override readonly name = 'LearnerCodeLoadError';
+  readonly cause: unknown;
+  constructor(cause: unknown) {
+    const detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(`your code could not be loaded: ${detail}`);
+    this.cause = cause;
+    if (cause instanceof Error && cause.stack) this.stack = `${this.name}: ${this.message}\n${cause.stack}`;
+  }
+}
+
+/**
+ * Awaits a dynamic import of learner code. On failure, returns a stand-in module whose
+ * every property throws the load error, so each check that touches it fails with it.
+ */
+export async function learnerCode<T extends object>(load: Promise<T>): Promise<T> {
+  try {
+    return await load;
+  } catch (cause) {
+    const error = new LearnerCodeLoadError(cause);
+    return new Proxy({} as T, {
+      get(_target, property) {
+        if (property === 'then' || typeof property === 'symbol') return undefined;
+        throw error;
+      },
+    });
+  }
+}
+
+/**
+ * Runs `action` and returns what it threw (undefined if nothing). A TODO reached on the way
+ * (NotImplemented) or learner code that would not load is thrown on, not returned, so a
+ * check that expects an error still reports `todo` for an unfinished scaffold.
+ */
+export function thrownBy(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof Error && (error.name === 'NotImplemented' || error.name === 'LearnerCodeLoadError')) throw error;
+    return error;
+  }
+  return undefined;
+}

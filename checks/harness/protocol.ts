@@ -1,0 +1,53 @@
+/** What a worker tells the runner (fd 3, one JSON object per line) and what the runner reports. */
+import type { Arch } from '#native/arch.ts';
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack: string;
+  /** uvu's assertion diff, when the error came from `uvu/assert`. */
+  details?: string | undefined;
+  /** For NotImplemented: what the scaffold says is missing. */
+  what?: string | undefined;
+}
+
+export interface ListedCheck {
+  name: string;
+  file: string;
+  points: number;
+  hints: string[];
+  timeoutMs: number;
+}
+
+/** Addresses travel as decimal strings (JSON has no bigint). */
+type Address = bigint | string;
+
+export type WorkerEvent =
+  | { t: 'hello'; arch: Arch; mode: 'native' | 'emulated'; handler: { address: Address; length: number } }
+  | { t: 'code'; address: Address; hex: string }
+  | { t: 'file-error'; file: string; error: SerializedError }
+  | { t: 'list'; checks: ListedCheck[] }
+  | { t: 'start'; index: number }
+  | { t: 'end'; index: number; ms: number; error?: SerializedError }
+  | { t: 'done' }
+  | { t: 'fatal'; error: SerializedError };
+
+export type Status = 'pass' | 'fail' | 'todo' | 'skip';
+
+/** One check on one architecture: a row of the report and of the JSON results. */
+export interface CheckResult {
+  chapter: string;
+  check: string;
+  arch: Arch;
+  mode: 'native' | 'emulated';
+  status: Status;
+  message: string;
+  ms: number;
+  points: number;
+  file?: string;
+  /** Longer text shown under a failure: a diff, a disassembly, the worker's output. */
+  details?: string;
+  hint?: string;
+  /** Set when the failure comes from an earlier chapter's code (e.g. '01'). */
+  fromChapter?: string;
+}

@@ -1,0 +1,108 @@
+/** The human-readable report and the JSON results for graders. */
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ARCH_NAMES } from '#native/arch.ts';
+import { CHAPTERS } from '../manifest.ts';
+import type { CheckResult } from './protocol.ts';
+
+const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code: number) => (text: string) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : text);
+export const color = { green: paint(32), red: paint(31), yellow: paint(33), dim: paint(2), bold: paint(1), cyan: paint(36) };
+
+const MARK: Record<CheckResult['status'], string> = {
+  pass: color.green('✓ pass'),
+  fail: color.red('✗ FAIL'),
+  todo: color.yellow('○ todo'),
+  skip: color.dim('- skip'),
+};
+
+function indent(text: string, spaces: number): string {
+  const pad = ' '.repeat(spaces);
+  return text
+    .split('\n')
+    .map((l) => (l ? pad + l : l))
+    .join('\n');
+}
+
+export interface ReportOptions {
+  /** Show every failure in full (default), or only the first in full and the rest as one line. */
+  firstFailureOnly?: boolean;
+}
+
+/** The report of one chapter on one architecture. */
+export function formatGroup(results: CheckResult[], options: ReportOptions = {}, state = { shownInFull: 0 }): string {
+  const first = results[0];
+  if (!first) return '';
+  const chapter = CHAPTERS.find((c) => c.number === first.chapter);
+  const heading = `chapter ${first.chapter} · ${chapter?.title ?? ''} · ${ARCH_NAMES[first.arch]} (${first.mode === 'native' ? 'native' : 'emulated'})`;
+  const lines = [color.bold(heading)];
+  for (const r of results) {
+    const timing = r.status === 'pass' ? color.dim(`  ${r.ms} ms`) : '';
+    lines.push(`  ${MARK[r.status]}  ${r.check}${timing}`);
+    if (r.status === 'pass') continue;
+    lines.push(indent(r.message, 10));
+    if (r.status !== 'fail') continue;
+    const full = !options.firstFailureOnly || state.shownInFull === 0;
+    state.shownInFull++;
+    if (full && r.details) lines.push(indent(r.details, 10));
+    if (r.hint) lines.push(indent(color.cyan(`hint: ${r.hint}`), 10));
+    if (r.file && full) lines.push(indent(color.dim(`check: ${r.file}`), 10));
+  }
+  return lines.join('\n');
+}
+
+export interface Totals {
+  passed: number;
+  failed: number;
+  todo: number;
+  skipped: number;
+}
+
+export function totals(results: CheckResult[]): Totals {
+  const count = (s: CheckResult['status']) => results.filter((r) => r.status === s).length;
+  return { passed: count('pass'), failed: count('fail'), todo: count('todo'), skipped: count('skip') };
+}
+
+/** The closing line: `N passed, N failed` (a todo counts as not passed), and `, N skipped` where any. */
+export function closingLine(t: Totals): string {
+  const skipped = t.skipped ? `, ${t.skipped} skipped` : '';
+  return `${t.passed} passed, ${t.failed + t.todo} failed${skipped}`;
+}
+
+/** A hash of every file the checks are made of, so a grader can tell which suite graded. */
+export function checksHash(root: string): string {
+  const hash = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir).sort()) {
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else hash.update(relative(root, path)).update('\0').update(readFileSync(path)).update('\0');
+    }
+  };
+  walk(join(root, 'checks'));
+  return hash.digest('hex').slice(0, 16);
+}
+
+export function jsonResults(root: string, results: CheckResult[], extra: Record<string, unknown> = {}): string {
+  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  return JSON.stringify(
+    {
+      suite: { version, checksHash: checksHash(root) },
+      ...extra,
+      results: results.map((r) => ({
+        chapter: r.chapter,
+        check: r.check,
+        arch: r.arch,
+        mode: r.mode,
+        status: r.status,
+        message: r.message,
+        ms: r.ms,
+        points: r.points,
+        ...(r.fromChapter ? { fromChapter: r.fromChapter } : {}),
+      })),
+    },
+    null,
+    2,
+  );
+}

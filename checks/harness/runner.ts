@@ -1,0 +1,217 @@
+/**
+ * Runs one chapter's checks on one architecture in worker processes, and turns everything
+ * that can happen to a worker (a thrown error, a crash, a hang, a file that will not load)
+ * into one result per check. A crash ends only the check that caused it: the runner starts
+ * a fresh worker at the next check.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { Arch } from '#native/arch.ts';
+import type { Launcher } from '#native/platform.ts';
+import { chapterDir, type Chapter } from '../manifest.ts';
+import type { CheckResult, ListedCheck, SerializedError, WorkerEvent } from './protocol.ts';
+import { classifyError, describeCrash, describeHang, type CodeSnapshot } from './diagnose.ts';
+import { decodeCrashDump } from './crash-handler.ts';
+
+export interface ChapterRun {
+  chapter: Chapter;
+  launcher: Launcher;
+  /** The workbook folder to run in (the repository, or a staged copy of a student's work). */
+  root: string;
+  /** package.json conditions: which chapters use the reference solution. */
+  conditions: string[];
+  /** Called as each result arrives (for progress output). */
+  onResult?: (result: CheckResult) => void;
+}
+
+/** Emulated code runs this many times slower, and the worker takes this long to start. */
+const EMULATION_SLOWDOWN = 8;
+const STARTUP_MS = { native: 30_000, emulated: 120_000 };
+const HANG_GRACE_MS = 3_000;
+
+interface WorkerOutcome {
+  listed: ListedCheck[] | null;
+  ended: Map<number, { ms: number; error?: SerializedError }>;
+  fileErrors: { file: string; error: SerializedError }[];
+  /** The check that was running when the worker stopped without `done`. */
+  interrupted: number | null;
+  done: boolean;
+  signal: NodeJS.Signals | null;
+  exitCode: number | null;
+  crashBytes: Uint8Array;
+  timedOut: boolean;
+  code: CodeSnapshot[];
+  output: string;
+  fatal?: SerializedError;
+}
+
+function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
+  const { launcher } = run;
+  const args = [
+    ...launcher.prefix,
+    ...launcher.typescript,
+    '--expose-gc',
+    ...run.conditions.map((c) => `--conditions=${c}`),
+    join(run.root, 'checks', 'harness', 'worker.ts'),
+    chapterDir(run.chapter),
+    String(from),
+  ];
+  const child = spawn(launcher.command, args, {
+    cwd: run.root,
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '', WORKBOOK_MODE: launcher.mode, FORCE_COLOR: '0' },
+  });
+  const outcome: WorkerOutcome = {
+    listed: null,
+    ended: new Map(),
+    fileErrors: [],
+    interrupted: null,
+    done: false,
+    signal: null,
+    exitCode: null,
+    crashBytes: new Uint8Array(0),
+    timedOut: false,
+    code: [],
+    output: '',
+  };
+  const slowdown = launcher.mode === 'emulated' ? EMULATION_SLOWDOWN : 1;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (ms: number) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      outcome.timedOut = true;
+      child.kill('SIGUSR2'); // the crash handler reports where the worker is, then it dies
+      setTimeout(() => child.kill('SIGKILL'), HANG_GRACE_MS).unref();
+    }, ms);
+  };
+  arm(STARTUP_MS[launcher.mode]);
+
+  const handle = (event: WorkerEvent) => {
+    switch (event.t) {
+      case 'code':
+        outcome.code.push({ address: BigInt(event.address), bytes: Buffer.from(event.hex, 'hex') });
+        break;
+      case 'file-error':
+        outcome.fileErrors.push({ file: event.file, error: event.error });
+        break;
+      case 'list':
+        outcome.listed = event.checks;
+        break;
+      case 'start':
+        outcome.interrupted = event.index;
+        outcome.code = [];
+        arm((outcome.listed?.[event.index]?.timeoutMs ?? 5000) * slowdown);
+        break;
+      case 'end':
+        outcome.interrupted = null;
+        outcome.ended.set(event.index, { ms: event.ms, ...(event.error ? { error: event.error } : {}) });
+        arm(STARTUP_MS[launcher.mode]);
+        break;
+      case 'done':
+        outcome.done = true;
+        clearTimeout(timer);
+        break;
+      case 'fatal':
+        outcome.fatal = event.error;
+        break;
+      case 'hello':
+        break;
+    }
+  };
+
+  let pending = '';
+  child.stdio[3]!.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      if (line) handle(JSON.parse(line) as WorkerEvent);
+    }
+  });
+  const crashChunks: Buffer[] = [];
+  child.stdio[4]!.on('data', (chunk: Buffer) => crashChunks.push(chunk));
+  const keepOutput = (chunk: Buffer) => {
+    outcome.output = (outcome.output + chunk.toString('utf8')).slice(-8000);
+  };
+  child.stdout!.on('data', keepOutput);
+  child.stderr!.on('data', keepOutput);
+
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      outcome.exitCode = code;
+      outcome.signal = signal;
+      outcome.crashBytes = new Uint8Array(Buffer.concat(crashChunks));
+      resolve(outcome);
+    });
+  });
+}
+
+/** Trims what the worker printed to the lines worth showing beside a failure. */
+function outputTail(output: string): string {
+  const lines = output
+    .split('\n')
+    .filter((l) => l.trim() && !/^qemu: uncaught target signal/.test(l))
+    .slice(-12);
+  return lines.length ? `what the process printed last:\n${lines.map((l) => `  ${l}`).join('\n')}` : '';
+}
+
+export async function runChapter(run: ChapterRun): Promise<CheckResult[]> {
+  const { chapter, launcher } = run;
+  const results: CheckResult[] = [];
+  const base = { chapter: chapter.number, arch: launcher.arch as Arch, mode: launcher.mode };
+  const emit = (result: CheckResult) => {
+    results.push(result);
+    run.onResult?.(result);
+  };
+
+  let from = 0;
+  let listed: ListedCheck[] | null = null;
+  for (let attempt = 0; ; attempt++) {
+    const outcome = await runWorker(run, from);
+    listed ??= outcome.listed;
+    if (attempt === 0) {
+      for (const { file, error } of outcome.fileErrors) {
+        emit({ ...base, check: `${file} loads`, status: 'fail', ms: 0, points: 0, message: `${error.name}: ${error.message}`, details: error.stack });
+      }
+    }
+    if (!listed) {
+      const why = outcome.fatal
+        ? `${outcome.fatal.name}: ${outcome.fatal.message}`
+        : outcome.timedOut
+          ? 'the check worker did not start in time'
+          : `the check worker stopped before listing its checks (${outcome.signal ?? `exit ${outcome.exitCode}`})`;
+      emit({ ...base, check: '(starting the checks)', status: 'fail', ms: 0, points: 0, message: why, details: [outcome.fatal?.stack, outputTail(outcome.output)].filter(Boolean).join('\n') });
+      return results;
+    }
+    const lastIndex = outcome.done ? listed.length - 1 : (outcome.interrupted ?? listed.length - 1);
+    for (let index = from; index <= lastIndex && index < listed.length; index++) {
+      const info = listed[index]!;
+      const common = { ...base, check: info.name, file: info.file, points: info.points, ...(info.hints[0] ? { hint: info.hints[0] } : {}) };
+      const ended = outcome.ended.get(index);
+      if (ended) {
+        emit({ ...common, ms: Math.round(ended.ms), ...classifyError(ended.error, chapter) });
+      } else if (index === outcome.interrupted) {
+        const dump = decodeCrashDump(outcome.crashBytes, launcher.arch);
+        const diagnosis = outcome.timedOut
+          ? describeHang(info.timeoutMs * (launcher.mode === 'emulated' ? EMULATION_SLOWDOWN : 1), dump, outcome.code, launcher.arch)
+          : describeCrash(outcome.signal, outcome.exitCode, dump, outcome.code, launcher.arch);
+        const tail = outputTail(outcome.output);
+        emit({ ...common, ms: 0, status: 'fail', message: diagnosis.message, details: [diagnosis.details, tail].filter(Boolean).join('\n\n') });
+      }
+    }
+    if (outcome.done || outcome.interrupted === null) {
+      if (!outcome.done && listed.length > 0 && outcome.ended.size < listed.length - from) {
+        // The worker vanished between checks: report the rest rather than loop forever.
+        for (let index = from + outcome.ended.size; index < listed.length; index++) {
+          const info = listed[index]!;
+          emit({ ...base, check: info.name, file: info.file, points: info.points, ms: 0, status: 'fail', message: `the check worker exited unexpectedly (${outcome.signal ?? `exit ${outcome.exitCode}`})`, details: outputTail(outcome.output) });
+        }
+      }
+      return results;
+    }
+    from = outcome.interrupted + 1;
+    if (from >= listed.length) return results;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * A check session: which chapters, on which architectures, against whose code. The
+ * command line (checks/cli.ts), the self-test and the grader all run checks through here.
+ */
+import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ARCHES, type Arch } from '#native/arch.ts';
+import { availability, type Launcher } from '#native/platform.ts';
+import { CHAPTERS, chapterDir, solutionCondition, type Chapter } from '../manifest.ts';
+import type { CheckResult } from './protocol.ts';
+import { runChapter } from './runner.ts';
+
+export interface SessionOptions {
+  chapters: Chapter[];
+  arches: Arch[];
+  /** Run every chapter against solutions/ instead of chapters/. */
+  solutions?: boolean;
+  /** Chapters whose reference code stands in for the learner's. */
+  useRef?: Chapter[];
+  /** The workbook folder whose checks/, native/ and solutions/ are used. */
+  root: string;
+  /** Someone else's workbook folder whose chapters/ is checked (grading); default: root's own. */
+  workspace?: string;
+  /** Worker processes at once; default 2. */
+  parallel?: number;
+  onGroupDone?: (chapter: Chapter, arch: Arch, results: CheckResult[]) => void;
+  onResult?: (result: CheckResult) => void;
+}
+
+export function hasChecks(root: string, chapter: Chapter): boolean {
+  return existsSync(join(root, 'checks', chapterDir(chapter)));
+}
+
+/**
+ * A private copy of a workbook with another workspace's chapters/ in it, so the checks
+ * of `root` (never the student's own) run against the student's code, isolated from
+ * everyone else's. Returns the copy's folder and a function that removes it.
+ */
+export function stageWorkspace(root: string, workspace: string): { root: string; remove: () => void } {
+  const staged = mkdtempSync(join(tmpdir(), 'workbook-'));
+  for (const part of ['package.json', 'checks', 'native', 'solutions']) cpSync(join(root, part), join(staged, part), { recursive: true });
+  const chapters = join(resolve(workspace), 'chapters');
+  if (!existsSync(chapters)) throw new Error(`${workspace} has no chapters/ folder`);
+  cpSync(chapters, join(staged, 'chapters'), { recursive: true, dereference: true });
+  for (const shared of ['node_modules', '.toolchain']) {
+    if (existsSync(join(root, shared))) symlinkSync(join(root, shared), join(staged, shared));
+  }
+  return { root: staged, remove: () => rmSync(staged, { recursive: true, force: true }) };
+}
+
+export function conditionsFor(options: Pick<SessionOptions, 'solutions' | 'useRef'>): string[] {
+  const reference = options.solutions ? CHAPTERS : (options.useRef ?? []);
+  return reference.map(solutionCondition);
+}
+
+/** Runs the session; results come back in chapter order, then architecture order. */
+export async function runSession(options: SessionOptions): Promise<CheckResult[]> {
+  const staged = options.workspace ? stageWorkspace(options.root, options.workspace) : null;
+  const root = staged?.root ?? options.root;
+  try {
+    const launchers = new Map<Arch, Launcher | string>();
+    for (const arch of options.arches) {
+      const found = availability(arch, options.root);
+      launchers.set(arch, found.available ? found.launcher : found.reason);
+    }
+    const jobs: { chapter: Chapter; arch: Arch; results?: CheckResult[] }[] = [];
+    for (const chapter of options.chapters) for (const arch of ARCHES) if (options.arches.includes(arch)) jobs.push({ chapter, arch });
+
+    const conditions = conditionsFor(options);
+    let next = 0;
+    const worker = async () => {
+      while (next < jobs.length) {
+        const job = jobs[next++]!;
+        const launcher = launchers.get(job.arch)!;
+        if (typeof launcher === 'string') {
+          job.results = [{ chapter: job.chapter.number, check: '(all checks)', arch: job.arch, mode: 'emulated', status: 'skip', message: `skipped: ${launcher}`, ms: 0, points: 0 }];
+        } else {
+          job.results = await runChapter({
+            chapter: job.chapter,
+            launcher,
+            root,
+            conditions,
+            ...(options.onResult ? { onResult: options.onResult } : {}),
+          });
+        }
+        options.onGroupDone?.(job.chapter, job.arch, job.results);
+      }
+    };
+    await Promise.all(Array.from({ length: options.parallel ?? 2 }, worker));
+    return jobs.flatMap((j) => j.results ?? []);
+  } finally {
+    staged?.remove();
+  }
+}
+
+export const ALL_ARCHES: Arch[] = [...ARCHES];

@@ -1,0 +1,113 @@
+/**
+ * The child process that runs one chapter's checks on one architecture.
+ *
+ *   node worker.ts <chapter-dir> <first-check-index>
+ *
+ * It talks to the runner over two inherited pipes:
+ *   fd 3  events, one JSON object per line: list, start, code, end, done
+ *   fd 4  raw crash dumps, written by the machine-code signal handler
+ * Every event is written synchronously, so the runner knows which check was running when
+ * the process died. After a crash the runner starts a new worker at the next check.
+ */
+import { readdirSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { hostArch } from '#native/arch.ts';
+import { copyOut, onExecutable, trace } from '#native/libc.ts';
+import { installCrashHandler } from './crash-handler.ts';
+import { registry, type CheckContext } from './check.ts';
+import type { WorkerEvent, SerializedError } from './protocol.ts';
+
+const EVENT_FD = 3;
+const MAX_CODE_COPY = 256 * 1024;
+
+function send(event: WorkerEvent): void {
+  writeSync(EVENT_FD, JSON.stringify(event, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)) + '\n');
+}
+
+/** A small, fast, seedable generator (mulberry32), so random operands repeat run to run. */
+function seededRandom(seedText: string): () => number {
+  let seed = 2166136261;
+  for (let i = 0; i < seedText.length; i++) seed = Math.imul(seed ^ seedText.charCodeAt(i), 16777619);
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const record = error as Error & { details?: unknown; what?: unknown; code?: unknown };
+    return {
+      name: error.name,
+      message: error.message,
+      stack: error.stack ?? '',
+      details: typeof record.details === 'string' ? record.details : undefined,
+      what: typeof record.what === 'string' ? record.what : undefined,
+    };
+  }
+  return { name: 'Thrown', message: `a non-Error value was thrown: ${String(error)}`, stack: '' };
+}
+
+async function main(): Promise<void> {
+  const [chapterDir, fromText] = process.argv.slice(2);
+  if (!chapterDir) throw new Error('usage: worker.ts <chapter-dir> <first-check-index>');
+  const from = Number(fromText ?? 0);
+  const arch = hostArch();
+  const mode = process.env.WORKBOOK_MODE === 'emulated' ? 'emulated' : 'native';
+
+  const handler = installCrashHandler();
+  send({ t: 'hello', arch, mode, handler: { address: handler.address, length: handler.length } });
+  onExecutable((address, length) => {
+    const bytes = copyOut(address, Math.min(length, MAX_CODE_COPY));
+    send({ t: 'code', address, hex: Buffer.from(bytes).toString('hex') });
+  });
+
+  const directory = join(process.cwd(), 'checks', chapterDir);
+  const files = readdirSync(directory).filter((f) => f.endsWith('.check.ts')).sort();
+  for (const file of files) {
+    registry.file = `checks/${chapterDir}/${file}`;
+    try {
+      await import(pathToFileURL(join(directory, file)).href);
+    } catch (error) {
+      send({ t: 'file-error', file: registry.file, error: serializeError(error) });
+    }
+  }
+
+  const runnable = registry.checks.filter((c) => !c.options.arches || c.options.arches.includes(arch));
+  send({
+    t: 'list',
+    checks: runnable.map((c) => ({
+      name: c.name,
+      file: c.file,
+      points: c.options.points ?? 1,
+      hints: [...(c.options.hints ?? [])],
+      timeoutMs: c.options.timeoutMs ?? 5000,
+    })),
+  });
+
+  for (let index = from; index < runnable.length; index++) {
+    const current = runnable[index]!;
+    const context: CheckContext = { arch, mode, random: seededRandom(current.name) };
+    trace.clear();
+    send({ t: 'start', index });
+    const started = performance.now();
+    try {
+      await current.body(context);
+      send({ t: 'end', index, ms: performance.now() - started });
+    } catch (error) {
+      send({ t: 'end', index, ms: performance.now() - started, error: serializeError(error) });
+    }
+  }
+  send({ t: 'done' });
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    send({ t: 'fatal', error: serializeError(error) });
+    process.exit(70);
+  },
+);
