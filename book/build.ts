@@ -1,0 +1,156 @@
+/**
+ * Builds the HTML book: every book/*.md page, with its `@include` lines replaced by listings
+ * from the real sources, into book/out/.
+ *
+ *   npm run book                      build into book/out/
+ *   npm run book -- --check           only validate includes and markers (no output)
+ *   npm run book -- --out DIR         build into DIR
+ *   npm run book -- --root DIR        the book of another repository (DIR/book, DIR/solutions)
+ *
+ * Fails (exit 1) on a missing file, a missing, unterminated or duplicated marker, each
+ * reported as `book/PAGE.md:LINE: …`; warns about markers in solutions/ that no page includes.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BookError, expandIncludes, markerNames, scanMarkers, type IncludeRef } from './lib/includes.ts';
+import { chapterTable, pageOf, readingOrder, renderPage, type Book, type Page } from './lib/render.ts';
+
+export { BookError, extractRegion, expandIncludes, scanMarkers } from './lib/includes.ts';
+export { renderPage } from './lib/render.ts';
+
+export interface BuiltPage extends Page {
+  readonly includes: readonly IncludeRef[];
+}
+
+export interface BuildResult {
+  readonly pages: readonly BuiltPage[];
+  readonly warnings: readonly string[];
+}
+
+export interface BuildOptions {
+  /** Validate only; write nothing. */
+  readonly check?: boolean;
+}
+
+const STYLESHEET = fileURLToPath(new URL('./style.css', import.meta.url));
+
+/**
+ * Builds the book of the repository at `rootDir` (pages in rootDir/book, sources anywhere
+ * below rootDir) into `outDir`. Throws a BookError listing every problem of every page.
+ */
+export function buildBook(rootDir: string, outDir: string, options: BuildOptions = {}): BuildResult {
+  const bookDir = join(rootDir, 'book');
+  const readFile = (path: string) => {
+    const full = join(rootDir, path);
+    return existsSync(full) && statSync(full).isFile() ? readFileSync(full, 'utf8') : undefined;
+  };
+
+  const problems: string[] = [];
+  const expanded = new Map<string, { markdown: string; includes: IncludeRef[] }>();
+  const files = readdirSync(bookDir).filter((file) => file.endsWith('.md')).sort();
+  for (const file of files) {
+    try {
+      expanded.set(file, expandIncludes(readFileSync(join(bookDir, file), 'utf8'), readFile, `book/${file}`));
+    } catch (error) {
+      if (!(error instanceof BookError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+
+  const pages: BuiltPage[] = readingOrder(files.map((file) => pageOf(file, readFileSync(join(bookDir, file), 'utf8')))).map(
+    (page) => ({ ...page, includes: expanded.get(page.file)?.includes ?? [] }),
+  );
+  problems.push(...duplicateChapters(pages));
+
+  const markers = sourceMarkers(rootDir);
+  problems.push(...markers.problems);
+  if (problems.length > 0) throw new BookError(problems);
+
+  const warnings = unusedMarkers(markers.byFile, pages);
+  if (options.check) return { pages, warnings };
+
+  const index = pages.find((page) => page.file === 'index.md');
+  const book: Book = { title: index?.title ?? 'The JIT workbook', pages };
+  mkdirSync(outDir, { recursive: true });
+  for (const stale of readdirSync(outDir).filter((file) => file.endsWith('.html'))) rmSync(join(outDir, stale));
+  for (const page of pages) {
+    let markdown = expanded.get(page.file)!.markdown;
+    if (page.file === 'index.md') markdown = markdown.replace(/^@chapters[ \t]*$/m, () => chapterTable(pages));
+    writeFileSync(join(outDir, page.href), renderPage(page, markdown, book));
+  }
+  writeFileSync(join(outDir, 'style.css'), readFileSync(STYLESHEET));
+  return { pages, warnings };
+}
+
+function duplicateChapters(pages: readonly Page[]): string[] {
+  const seen = new Map<string, string>();
+  const problems: string[] = [];
+  for (const page of pages) {
+    if (page.number === undefined) continue;
+    const other = seen.get(page.number);
+    if (other) problems.push(`book/${page.file}:1: chapter ${page.number} already has a page, book/${other}`);
+    seen.set(page.number, page.file);
+  }
+  return problems;
+}
+
+/** Every marker of every source file under solutions/, and every malformed marker there. */
+function sourceMarkers(rootDir: string): { byFile: Map<string, string[]>; problems: string[] } {
+  const byFile = new Map<string, string[]>();
+  const problems: string[] = [];
+  const solutions = join(rootDir, 'solutions');
+  if (!existsSync(solutions)) return { byFile, problems };
+  for (const full of walk(solutions)) {
+    const source = readFileSync(full, 'utf8');
+    if (!source.includes('@book:')) continue;
+    const path = relative(rootDir, full).split(sep).join('/');
+    const scan = scanMarkers(source, path);
+    problems.push(...scan.problems);
+    byFile.set(path, markerNames(scan.spans));
+  }
+  return { byFile, problems };
+}
+
+function* walk(dir: string): Generator<string> {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(full);
+    else if (entry.isFile()) yield full;
+  }
+}
+
+function unusedMarkers(byFile: Map<string, string[]>, pages: readonly BuiltPage[]): string[] {
+  const used = new Set(pages.flatMap((page) => page.includes.map((ref) => `${ref.path}#${ref.name ?? '*'}`)));
+  return [...byFile].flatMap(([path, names]) =>
+    used.has(`${path}#*`) ? [] : names.filter((name) => !used.has(`${path}#${name}`)).map((name) => `${path}: marker '${name}' is not included by any page`),
+  );
+}
+
+function main(argv: readonly string[]): number {
+  const option = (flag: string) => {
+    const at = argv.indexOf(flag);
+    return at >= 0 && argv[at + 1] !== undefined ? resolve(argv[at + 1]!) : undefined;
+  };
+  const rootDir = option('--root') ?? fileURLToPath(new URL('..', import.meta.url));
+  const outDir = option('--out') ?? join(rootDir, 'book', 'out');
+  const check = argv.includes('--check');
+  try {
+    const { pages, warnings } = buildBook(rootDir, outDir, { check });
+    for (const warning of warnings) console.warn(`warning: ${warning}`);
+    const listings = pages.reduce((count, page) => count + page.includes.length, 0);
+    const where = check ? 'checked' : `built into ${relative(process.cwd(), outDir) || '.'}`;
+    console.log(`book: ${pages.length} pages, ${listings} listings ${where}`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof BookError)) throw error;
+    console.error(`book: ${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}:`);
+    for (const problem of error.problems) console.error(`  ${problem}`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = main(process.argv.slice(2));
+}

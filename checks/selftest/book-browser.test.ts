@@ -1,0 +1,141 @@
+/**
+ * The book in a real browser: builds the book into a temporary directory, serves it on
+ * 127.0.0.1 and loads pages in headless Chromium, checking the DOM the browser built.
+ *
+ * Without Chromium (CHROMIUM, default /usr/bin/chromium) the tests print a SKIP line;
+ * with REQUIRE_BROWSER=1 a missing Chromium fails them instead.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildBook } from '../../book/build.ts';
+import { escapeHtml } from '../../book/lib/highlight.ts';
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const REQUIRE_BROWSER = process.env.REQUIRE_BROWSER === '1';
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** True when the browser tests can run; prints why not, or throws under REQUIRE_BROWSER=1. */
+function browserAvailable(): boolean {
+  if (existsSync(CHROMIUM)) return true;
+  const why = `chromium not installed at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM=/path/to/chromium)`;
+  if (REQUIRE_BROWSER) throw new Error(`REQUIRE_BROWSER=1 but ${why}`);
+  console.log(`SKIP: ${why}`);
+  return false;
+}
+
+const CONTENT_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+
+/** Serves `dir` on a free port of 127.0.0.1; records every requested path. */
+async function serve(dir: string): Promise<{ server: Server; base: string; requested: string[] }> {
+  const requested: string[] = [];
+  const server = createServer((request, response) => {
+    const path = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
+    requested.push(path);
+    const file = join(dir, normalize(path === '/' ? '/index.html' : path));
+    if (!file.startsWith(dir) || !existsSync(file)) {
+      response.writeHead(404).end('not found');
+      return;
+    }
+    response.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream' });
+    response.end(readFileSync(file));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return { server, base: `http://127.0.0.1:${address.port}`, requested };
+}
+
+/** The DOM Chromium built for `url`, serialized. Runs asynchronously, so the server can answer. */
+async function dumpDom(url: string): Promise<string> {
+  const profile = mkdtempSync(join(tmpdir(), 'book-chromium-'));
+  try {
+    const { stdout } = await promisify(execFile)(
+      CHROMIUM,
+      [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        `--user-data-dir=${profile}`, '--dump-dom', url,
+      ],
+      { timeout: 60_000, maxBuffer: 32 * 1024 * 1024 },
+    );
+    return stdout;
+  } finally {
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+/** The text of an HTML fragment: tags removed, the usual entities decoded. */
+function textOf(html: string): string {
+  const entities: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", nbsp: '\u00a0' };
+  return html.replace(/<[^>]*>/g, '').replace(/&(amp|lt|gt|quot|#39|nbsp);/g, (_, name: string) => entities[name]!);
+}
+
+/** Builds the book of `root` into a temporary directory, serves it, and hands both to `body`. */
+async function withServedBook(root: string, body: (site: { base: string; requested: string[]; result: ReturnType<typeof buildBook> }) => Promise<void>) {
+  const out = mkdtempSync(join(tmpdir(), 'book-out-'));
+  const { server, base, requested } = await serve(out);
+  try {
+    await body({ base, requested, result: buildBook(root, out) });
+  } finally {
+    server.close();
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+test('a sample chapter with a listing from solutions/ renders in Chromium', async () => {
+  if (!browserAvailable()) return;
+  const root = mkdtempSync(join(tmpdir(), 'book-repo-'));
+  try {
+    mkdirSync(join(root, 'book'));
+    mkdirSync(join(root, 'solutions', '01-executable-memory'), { recursive: true });
+    const source = readFileSync(join(ROOT, 'solutions/01-executable-memory/code-region.ts'), 'utf8');
+    writeFileSync(join(root, 'solutions/01-executable-memory/code-region.ts'), source);
+    writeFileSync(join(root, 'book/index.md'), readFileSync(join(ROOT, 'book/index.md'), 'utf8'));
+    writeFileSync(join(root, 'book/01-sample.md'), '# Sample chapter\n\nText.\n\n@include solutions/01-executable-memory/code-region.ts#allocate\n');
+    await withServedBook(root, async ({ base, requested }) => {
+      const chapter = await dumpDom(`${base}/01-sample.html`);
+      assert.match(chapter, '<h1 id="sample-chapter">Sample chapter</h1>');
+      assert.match(chapter, '<code class="source">solutions/01-executable-memory/code-region.ts</code>');
+      assert.match(chapter, '<span class="hl-keyword">static</span> allocate(size: <span class="hl-type">number</span>): CodeRegion {');
+      assert.match(chapter, 'rel="prev" href="index.html"');
+      assert.ok(requested.includes('/style.css'), 'the browser loaded the stylesheet');
+
+      const index = await dumpDom(`${base}/`);
+      assert.match(index, '<a href="01-sample.html">Sample chapter</a>');
+    });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('the repository book renders in Chromium: the index lists every page, a chapter shows its listing', async () => {
+  if (!browserAvailable()) return;
+  await withServedBook(ROOT, async ({ base, result }) => {
+    const index = await dumpDom(`${base}/index.html`);
+    assert.match(index, '<h1 id="build-a-jit-compiler-in-typescript">');
+    for (const page of result.pages.filter((page) => page.file !== 'index.md')) {
+      assert.match(index, `href="${page.href}"`, `the index links ${page.href}`);
+    }
+    const chapter = result.pages.find((page) => page.number !== undefined && page.includes.length > 0);
+    if (!chapter) {
+      console.log('SKIP: no chapter page in book/ includes a listing yet');
+      return;
+    }
+    const dom = await dumpDom(`${base}/${chapter.href}`);
+    const heading = /<h1[^>]*>([\s\S]*?)<\/h1>/.exec(dom);
+    assert.ok(heading, `${chapter.href} has a heading`);
+    assert.is(textOf(heading[1]!), chapter.title.replace(/[`*_]/g, ''));
+    const first = chapter.includes[0]!;
+    assert.match(dom, `<code class="source">${escapeHtml(first.path)}</code>`);
+    assert.match(dom, '<figure class="listing">');
+  });
+});
+
+test.run();
