@@ -188,10 +188,13 @@ export async function runChapter(run: ChapterRun): Promise<CheckResult[]> {
     const lastIndex = outcome.done ? listed.length - 1 : (outcome.interrupted ?? listed.length - 1);
     for (let index = from; index <= lastIndex && index < listed.length; index++) {
       const info = listed[index]!;
-      const common = { ...base, check: info.name, file: info.file, points: info.points, ...(info.hints[0] ? { hint: info.hints[0] } : {}) };
+      const common: CheckResult = { ...base, check: info.name, file: info.file, points: info.points, status: 'fail', message: '', ms: 0, ...(info.hints[0] ? { hint: info.hints[0] } : {}) };
       const ended = outcome.ended.get(index);
       if (ended) {
-        emit({ ...common, ms: Math.round(ended.ms), ...classifyError(ended.error, chapter) });
+        const classified = classifyError(ended.error, chapter);
+        // A failure from an earlier chapter's code makes this chapter's hint beside the point.
+        if (classified.fromChapter) delete common.hint;
+        emit({ ...common, ms: Math.round(ended.ms), ...classified });
       } else if (index === outcome.interrupted) {
         const dump = decodeCrashDump(outcome.crashBytes, launcher.arch);
         const diagnosis = outcome.timedOut
