@@ -1,0 +1,249 @@
+import * as assert from 'uvu/assert';
+import { check, learnerCode } from '#harness/check.ts';
+import {
+  BINARY_OPS, LEVELS, below, isComparison, isLexicalError, levelOf, loadInvalidPrograms, shape, strip,
+} from './support.ts';
+
+const parser = await learnerCode(import('#ch05/parser.ts'));
+const errors = await learnerCode(import('#ch05/errors.ts'));
+
+/** `shape` of the parsed expression: `(a + (b * c))`. */
+function grouped(source: string): string {
+  return shape(parser.parseExpr(source));
+}
+
+/** The CompileError message of parsing `source`, or a description of what happened instead. */
+function errorOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (e) {
+    if (e instanceof errors.CompileError) return e.message;
+    if (e instanceof Error && e.name === 'NotImplemented') throw e;
+    return `a ${e instanceof Error ? e.name : typeof e} instead of a CompileError: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  return 'no error at all';
+}
+
+check('parse: a function with parameters, types and a body', () => {
+  const program = parser.parse('fn add(a, b: int): int {\n  return a + b;\n}\n\nfn main() {}');
+  assert.equal(strip(program), {
+    kind: 'program',
+    functions: [
+      {
+        kind: 'function',
+        name: 'add',
+        params: [
+          { name: 'a', type: null },
+          { name: 'b', type: { kind: 'type-name', name: 'int' } },
+        ],
+        returnType: { kind: 'type-name', name: 'int' },
+        body: {
+          kind: 'block',
+          statements: [
+            {
+              kind: 'return',
+              value: { kind: 'binary', op: '+', left: { kind: 'name', name: 'a' }, right: { kind: 'name', name: 'b' } },
+            },
+          ],
+        },
+      },
+      { kind: 'function', name: 'main', params: [], returnType: null, body: { kind: 'block', statements: [] } },
+    ],
+  });
+  assert.equal(strip(parser.parse('')), { kind: 'program', functions: [] }, 'an empty program has no functions');
+}, { hints: [
+  'parseProgram loops until eof; each function is `fn NAME ( params ) [: type] block`.',
+  'A missing type is `null`, not a made-up `int`: the compiler decides what an absent type means.',
+] });
+
+check('parse: every kind of statement', () => {
+  const source = [
+    'fn main() {',
+    '  let x = 1;',
+    '  let ok: bool = true;',
+    '  x = x * 2;',
+    '  if ok { print(x); } else if x > 1 { f(x); } else { }',
+    '  while x < 10 { x = x + 1; }',
+    '  { let inner = 2; }',
+    '  return x;',
+    '}',
+  ].join('\n');
+  const body = parser.parse(source).functions[0]!.body.statements;
+  const name = (n: string) => ({ kind: 'name', name: n });
+  const int = (v: number) => ({ kind: 'int', value: `${v}n` });
+  assert.equal(strip(body), [
+    { kind: 'let', name: 'x', type: null, init: int(1) },
+    { kind: 'let', name: 'ok', type: { kind: 'type-name', name: 'bool' }, init: { kind: 'bool', value: true } },
+    { kind: 'assign', target: name('x'), value: { kind: 'binary', op: '*', left: name('x'), right: int(2) } },
+    {
+      kind: 'if',
+      cond: name('ok'),
+      then: { kind: 'block', statements: [{ kind: 'print', value: name('x') }] },
+      otherwise: {
+        kind: 'block',
+        statements: [
+          {
+            kind: 'if',
+            cond: { kind: 'binary', op: '>', left: name('x'), right: int(1) },
+            then: { kind: 'block', statements: [{ kind: 'expr', expr: { kind: 'call', callee: 'f', args: [name('x')] } }] },
+            otherwise: { kind: 'block', statements: [] },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'while',
+      cond: { kind: 'binary', op: '<', left: name('x'), right: int(10) },
+      body: { kind: 'block', statements: [{ kind: 'assign', target: name('x'), value: { kind: 'binary', op: '+', left: name('x'), right: int(1) } }] },
+    },
+    { kind: 'block', statements: [{ kind: 'let', name: 'inner', type: null, init: int(2) }] },
+    { kind: 'return', value: name('x') },
+  ]);
+}, { hints: [
+  'parseStatement looks at the first token: `let`, `if`, `while`, `return`, `print`, `{`, or else an expression.',
+  'An assignment starts like an expression statement: parse the expression, then look for `=`.',
+  '`else if …` becomes an else block holding just the inner if statement.',
+] });
+
+check('parse: nodes carry the positions of their tokens', () => {
+  const program = parser.parse('fn main() {\n  let total = a\n    + f(b, -c);\n  total = 1;\n}');
+  const fn = program.functions[0]!;
+  assert.equal(fn.pos, { line: 1, column: 4 }, 'a function is at its name');
+  assert.equal(fn.body.pos, { line: 1, column: 11 }, 'a block is at its `{`');
+  assert.equal(fn.body.end, { line: 5, column: 1 }, 'a block ends at its `}`');
+  const [letStmt, assign] = fn.body.statements;
+  assert.equal(letStmt!.pos, { line: 2, column: 3 }, 'a let statement is at `let`');
+  if (letStmt!.kind !== 'let' || letStmt!.init.kind !== 'binary') throw new Error('expected `let total = a + f(b, -c)`');
+  const sum = letStmt!.init;
+  assert.equal(sum.pos, { line: 3, column: 5 }, 'a binary expression is at its operator');
+  assert.equal(sum.left.pos, { line: 2, column: 15 }, 'a name is at its token');
+  if (sum.right.kind !== 'call') throw new Error('expected the call f(b, -c) right of +');
+  assert.equal(sum.right.pos, { line: 3, column: 7 }, 'a call is at the function name');
+  assert.equal(sum.right.args[1]!.pos, { line: 3, column: 12 }, 'a unary expression is at its operator');
+  assert.equal(assign!.pos, { line: 4, column: 9 }, 'an assignment is at its `=`');
+}, { hints: ['Take each node\'s position from the token that names it: the operator, keyword, name or literal (see ast.ts).'] });
+
+check('precedence: every pair of operators at different levels', () => {
+  const wrong: string[] = [];
+  for (const op1 of BINARY_OPS) {
+    for (const op2 of BINARY_OPS) {
+      if (levelOf(op1) === levelOf(op2)) continue;
+      const source = `a ${op1} b ${op2} c`;
+      const expected = levelOf(op1) > levelOf(op2) ? `((a ${op1} b) ${op2} c)` : `(a ${op1} (b ${op2} c))`;
+      const actual = grouped(source);
+      if (actual !== expected) wrong.push(`  ${source.padEnd(12)} expected ${expected}, got ${actual}`);
+    }
+  }
+  assert.ok(wrong.length === 0, `${wrong.length} expressions grouped wrongly:\n${wrong.slice(0, 12).join('\n')}`);
+}, { hints: [
+  `Levels, loosest first: ${LEVELS.map((ops) => ops.join(' ')).join('  |  ')}.`,
+  'An operator with left binding power 2L parses its right operand with minimum power 2L + 1.',
+  'The loop stops when the next operator\'s left binding power is below the minimum it was called with.',
+] });
+
+check('associativity: binary operators group to the left', () => {
+  const wrong: string[] = [];
+  for (const op1 of BINARY_OPS) {
+    for (const op2 of BINARY_OPS) {
+      if (levelOf(op1) !== levelOf(op2) || isComparison(op1)) continue;
+      const source = `a ${op1} b ${op2} c`;
+      const expected = `((a ${op1} b) ${op2} c)`;
+      const actual = grouped(source);
+      if (actual !== expected) wrong.push(`  ${source.padEnd(12)} expected ${expected}, got ${actual}`);
+    }
+  }
+  assert.ok(wrong.length === 0, `${wrong.length} expressions grouped wrongly:\n${wrong.slice(0, 12).join('\n')}`);
+  assert.is(grouped('a - b - c - d'), '(((a - b) - c) - d)');
+  assert.is(grouped('a || b && c || d'), '((a || (b && c)) || d)');
+}, { hints: ['Left-associative: the right operand is parsed with a minimum power one above the operator\'s own, so an equal operator stops it.'] });
+
+check('comparisons do not chain without parentheses', () => {
+  assert.is(errorOf(() => parser.parseExpr('a < b < c')), `1:7: comparison '<' cannot follow '<' without parentheses`);
+  assert.is(errorOf(() => parser.parseExpr('a == b != c')), `1:8: comparison '!=' cannot follow '==' without parentheses`);
+  assert.is(errorOf(() => parser.parseExpr('a >= b + 1 <= c')), `1:12: comparison '<=' cannot follow '>=' without parentheses`);
+  assert.is(grouped('(a < b) == (c < d)'), '((a < b) == (c < d))');
+  assert.is(grouped('a < b == c > d'), '((a < b) == (c > d))', 'different levels may meet');
+  assert.is(grouped('a == b && c != d'), '((a == b) && (c != d))');
+}, { hints: [
+  'Remember the last operator the Pratt loop combined; if the next one is a comparison at the same level, fail.',
+  'The error is at the second operator.',
+] });
+
+check('prefix operators and calls bind tighter than binary operators', () => {
+  assert.is(grouped('-a * b'), '((-a) * b)');
+  assert.is(grouped('!a && b'), '((!a) && b)');
+  assert.is(grouped('~a & b'), '((~a) & b)');
+  assert.is(grouped('- -a'), '(-(-a))');
+  assert.is(grouped('!-~x'), '(!(-(~x)))');
+  assert.is(grouped('-f(x) + g()'), '((-f(x)) + g())');
+  assert.is(grouped('f(a + b, g(c), -d)'), 'f((a + b), g(c), (-d))');
+  assert.is(grouped('2 * (3 + 4)'), '(2 * (3 + 4))');
+  assert.is(grouped('((x))'), 'x', 'parentheses leave no node behind');
+}, { hints: ['A prefix operator parses its operand with a minimum power above every binary operator\'s.'] });
+
+check('integer literals: decimal, hex, and INT64_MIN', () => {
+  const value = (source: string): unknown => strip(parser.parseExpr(source));
+  assert.equal(value('0'), { kind: 'int', value: '0n' });
+  assert.equal(value('9223372036854775807'), { kind: 'int', value: '9223372036854775807n' });
+  assert.equal(value('0xff'), { kind: 'int', value: '255n' });
+  assert.equal(value('0xffffffffffffffff'), { kind: 'int', value: '-1n' }, 'hex literals are 64-bit patterns');
+  assert.equal(value('-9223372036854775808'), {
+    kind: 'unary', op: '-', operand: { kind: 'int', value: '-9223372036854775808n' },
+  }, '2^63 right after a minus is allowed; as 64 bits it is INT64_MIN');
+  assert.is(errorOf(() => parser.parseExpr('9223372036854775808')), '1:1: integer literal 9223372036854775808 does not fit in 64 bits');
+  assert.is(errorOf(() => parser.parseExpr('1 + 99999999999999999999')), '1:5: integer literal 99999999999999999999 does not fit in 64 bits');
+  assert.is(errorOf(() => parser.parseExpr('-9223372036854775809')), '1:2: integer literal 9223372036854775809 does not fit in 64 bits');
+  assert.is(errorOf(() => parser.parseExpr('0x10000000000000000')), '1:1: integer literal 0x10000000000000000 does not fit in 64 bits');
+}, { hints: [
+  'BigInt(text) reads both decimal and 0x… text; BigInt.asIntN(64, v) reinterprets 64 bits as signed.',
+  'In the prefix rule for `-`, peek: if an int literal follows directly, it may be 2^63.',
+] });
+
+const invalid = loadInvalidPrograms();
+
+function checkInvalid(programs: typeof invalid): void {
+  const wrong: string[] = [];
+  for (const program of programs) {
+    const actual = errorOf(() => parser.parse(program.source));
+    if (actual !== program.expected) {
+      wrong.push(`  invalid/${program.file}\n    expected: ${program.expected}\n    actual:   ${actual}`);
+    }
+  }
+  assert.ok(wrong.length === 0, `${wrong.length} of ${programs.length} programs:\n${wrong.join('\n')}`);
+}
+
+check('invalid programs: lexical errors at the right line:column', () => {
+  checkInvalid(invalid.filter((p) => isLexicalError(p.expected)));
+}, { hints: ['The programs are in checks/05-parser/invalid; the first line of each names the error.'] });
+
+check('invalid programs: syntax errors say what was expected and what was found', () => {
+  checkInvalid(invalid.filter((p) => !isLexicalError(p.expected)));
+}, { hints: [
+  'The programs are in checks/05-parser/invalid; the first line of each names the error, and parser.ts lists every message.',
+  'The position is the token found, not the end of the token before it.',
+] });
+
+check('malformed input gives a CompileError, never a crash', (t) => {
+  const pieces = ['fn', 'main', '(', ')', '{', '}', 'let', 'x', '=', '1', ';', 'if', 'else', 'while', 'return', 'print',
+    '+', '-', '*', '<', '==', '&&', '!', ',', ':', 'int', 'true', '0x', '9999999999999999999999', '[', '.', '$'];
+  for (let i = 0; i < 500; i++) {
+    const words = Array.from({ length: 1 + below(t.random, 25) }, () => pieces[below(t.random, pieces.length)]!);
+    const source = words.join(below(t.random, 2) === 0 ? ' ' : '\n');
+    try {
+      parser.parse(source);
+    } catch (e) {
+      if (e instanceof errors.CompileError) continue;
+      if (e instanceof Error && e.name === 'NotImplemented') throw e;
+      assert.unreachable(`parse(${JSON.stringify(source)}) threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}, not a CompileError`);
+    }
+  }
+  const deep = `fn main() { print(${'('.repeat(5000)}1${')'.repeat(5000)}); }`;
+  const deepError = errorOf(() => parser.parse(deep));
+  assert.ok(/^\d+:\d+: /.test(deepError), `5000 nested parentheses: expected a CompileError (nested too deeply), got ${deepError}`);
+  const unary = `fn main() { print(${'-'.repeat(5000)}1); }`;
+  const unaryError = errorOf(() => parser.parse(unary));
+  assert.ok(/^\d+:\d+: /.test(unaryError), `5000 minus signs: expected a CompileError (nested too deeply), got ${unaryError}`);
+}, { timeoutMs: 10000, hints: [
+  'Every path that finds something unexpected must throw CompileError; check for eof before reading past the end.',
+  'Deep nesting overflows the JavaScript stack (a RangeError): count the depth in parseExpression and parseBlock and fail past 256.',
+] });

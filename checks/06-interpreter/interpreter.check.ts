@@ -1,0 +1,244 @@
+import * as assert from 'uvu/assert';
+import { check, learnerCode } from '#harness/check.ts';
+
+// These checks run hand-assembled bytecode, so they test the interpreter on its own,
+// whatever state the compiler is in.
+const interpreter = await learnerCode(import('#ch06/interpreter.ts'));
+const bytecode = await learnerCode(import('#ch06/bytecode.ts'));
+
+type Program = Parameters<typeof interpreter.run>[0];
+type Fn = Program['functions'][number];
+
+interface FnSpec {
+  name: string;
+  params?: number;
+  locals?: number;
+  maxStack?: number;
+  /** Instructions as [name, ...operands]. */
+  code: [string, ...number[]][];
+  constants?: bigint[];
+  /** One line per instruction (default: instruction i is on line i + 1). */
+  lines?: number[];
+}
+
+/** Assembles instructions with the learner's opcode table. */
+function assemble(spec: FnSpec, index: number): Fn {
+  const bytes: number[] = [];
+  const lines: { offset: number; line: number }[] = [];
+  spec.code.forEach(([name, ...operands], i) => {
+    const line = spec.lines?.[i] ?? i + 1;
+    if (lines.at(-1)?.line !== line) lines.push({ offset: bytes.length, line });
+    const op = (bytecode.Op as Record<string, number>)[name];
+    if (op === undefined) throw new Error(`check bug: no opcode ${name}`);
+    bytes.push(op);
+    const kinds = bytecode.OPCODES[op]!.operands;
+    kinds.forEach((kind, k) => {
+      const value = operands[k]!;
+      if (kind === 'u8') bytes.push(value);
+      else bytes.push(value & 0xff, value >> 8);
+    });
+  });
+  const params = spec.params ?? 0;
+  return {
+    name: spec.name,
+    index,
+    params: new Array(params).fill('int'),
+    returnType: 'int',
+    locals: spec.locals ?? params,
+    maxStack: spec.maxStack ?? 8,
+    code: Uint8Array.from(bytes),
+    constants: spec.constants ?? [],
+    lines,
+    line: 1,
+  };
+}
+
+function program(...specs: FnSpec[]): Program {
+  const functions = specs.map(assemble);
+  return { functions, main: functions.findIndex((f) => f.name === 'main') };
+}
+
+function runCapturing(p: Program): { output: string[]; result: bigint } {
+  const output: string[] = [];
+  const result = interpreter.run(p, { print: (text) => output.push(text) });
+  return { output, result };
+}
+
+const MIN = -(1n << 63n);
+const MAX = (1n << 63n) - 1n;
+
+/** [opcode, a, b, expected] */
+const BINARY_CASES: [string, bigint, bigint, bigint][] = [
+  ['add', 2n, 3n, 5n], ['add', MAX, 1n, MIN], ['add', MIN, -1n, MAX],
+  ['sub', 2n, 3n, -1n], ['sub', MIN, 1n, MAX],
+  ['mul', -4n, 5n, -20n], ['mul', MAX, 2n, -2n], ['mul', 1n << 32n, 1n << 32n, 0n], ['mul', MIN, -1n, MIN],
+  ['div', 7n, 2n, 3n], ['div', -7n, 2n, -3n], ['div', 7n, -2n, -3n], ['div', MIN, -1n, MIN],
+  ['mod', 7n, 3n, 1n], ['mod', -7n, 3n, -1n], ['mod', 7n, -3n, 1n], ['mod', MIN, -1n, 0n],
+  ['bit_and', 12n, 10n, 8n], ['bit_or', 12n, 10n, 14n], ['bit_xor', 12n, 10n, 6n], ['bit_and', -1n, MIN, MIN],
+  ['shl', 1n, 63n, MIN], ['shl', 1n, 64n, 1n], ['shl', 3n, -1n, MIN], ['shl', 5n, 2n, 20n],
+  ['sar', -16n, 2n, -4n], ['sar', MIN, 63n, -1n], ['sar', 256n, 66n, 64n],
+  ['shr', -1n, 63n, 1n], ['shr', -16n, 60n, 15n], ['shr', -1n, 64n, -1n], ['shr', MIN, 1n, 1n << 62n],
+  ['eq', 3n, 3n, 1n], ['eq', 3n, 4n, 0n], ['ne', 3n, 4n, 1n],
+  ['lt', -1n, 0n, 1n], ['lt', MAX, MIN, 0n], ['le', 5n, 5n, 1n], ['gt', 0n, MIN, 1n], ['ge', MIN, MAX, 0n],
+];
+
+check('interpreter: binary opcodes wrap to 64 bits, divide toward zero, mask shift counts', () => {
+  const wrong: string[] = [];
+  for (const [name, a, b, expected] of BINARY_CASES) {
+    const p = program({
+      name: 'main',
+      constants: [a, b],
+      code: [['const', 0], ['const', 1], [name], ['ret']],
+    });
+    let actual: string;
+    try {
+      actual = String(interpreter.run(p, { print: () => {} }));
+    } catch (e) {
+      if (e instanceof Error && e.name === 'NotImplemented') throw e;
+      actual = `${e instanceof Error ? e.name : 'error'}: ${e instanceof Error ? e.message : String(e)}`;
+    }
+    if (actual !== String(expected)) wrong.push(`  ${name.padEnd(8)} ${a}, ${b}: expected ${expected}, got ${actual}`);
+  }
+  assert.ok(wrong.length === 0, `${wrong.length} of ${BINARY_CASES.length} wrong:\n${wrong.join('\n')}`);
+}, { hints: [
+  'Values stored into a BigInt64Array wrap to signed 64 bits; a plain array of BigInts needs BigInt.asIntN(64, …).',
+  'BigInt `/` truncates toward zero and `%` keeps the dividend\'s sign, like the language wants.',
+  'Mask the count with & 63n. For shr (>>>), shift BigInt.asUintN(64, a).',
+] });
+
+check('interpreter: unary opcodes, print and print_bool, the result of main', () => {
+  const p = program({
+    name: 'main',
+    constants: [5n, MIN, 1n, 0n],
+    code: [
+      ['const', 0], ['neg'], ['print'],
+      ['const', 1], ['neg'], ['print'],
+      ['const', 0], ['bit_not'], ['print'],
+      ['const', 2], ['not'], ['print_bool'],
+      ['const', 3], ['not'], ['print_bool'],
+      ['const', 0], ['pop'],
+      ['const', 1], ['ret'],
+    ],
+  });
+  const { output, result } = runCapturing(p);
+  assert.equal(output, ['-5', '-9223372036854775808', '-6', 'false', 'true']);
+  assert.is(result, MIN, 'run returns what main returns, as a bigint');
+}, { hints: ['print hands the sink the decimal text, print_bool `true` or `false`; neither prints a newline itself.'] });
+
+check('interpreter: load, store, jumps: a counting loop', () => {
+  // i = 0; total = 0; while i < 5 { total = total + i * i; i = i + 1 } print(total)
+  const p = program({
+    name: 'main',
+    locals: 2,
+    constants: [0n, 5n, 1n],
+    code: [
+      ['const', 0], ['store', 0], //            0  3
+      ['const', 0], ['store', 1], //            5  8
+      ['load', 0], ['const', 1], ['lt'], //     10 12 15
+      ['jump_if_false', 43], //                 16
+      ['load', 1], ['load', 0], ['load', 0], ['mul'], ['add'], ['store', 1], // 19 21 23 25 26 27
+      ['load', 0], ['const', 2], ['add'], ['store', 0], // 29 31 34 35
+      ['jump', 10], //                          37 (then 40 is never reached)
+      ['const', 0], //                          40
+      ['load', 1], ['print'], //                43 45
+      ['const', 0], ['ret'],
+    ],
+  });
+  assert.equal(runCapturing(p).output, ['30']);
+}, { hints: ['Jump targets are absolute offsets into the function\'s code; jump_if_false pops its condition and jumps on 0.'] });
+
+check('interpreter: calls: arguments become locals, fresh locals start at 0, results come back', () => {
+  // fn sub3(a, b, c) { let t; t = t + a - b - c; return t * 10 + (stack-depth probe) }
+  const sub3: FnSpec = {
+    name: 'sub3',
+    params: 3,
+    locals: 4,
+    constants: [10n],
+    code: [
+      ['load', 3], ['load', 0], ['add'], ['load', 1], ['sub'], ['load', 2], ['sub'], ['store', 3],
+      ['load', 3], ['const', 0], ['mul'], ['ret'],
+    ],
+  };
+  const main: FnSpec = {
+    name: 'main',
+    locals: 1,
+    constants: [100n, 7n, 2n, 1n, 99n],
+    code: [
+      ['const', 4], ['store', 0], //  a local of main that the call must not disturb
+      ['const', 0], //                a value below the arguments, still there after the call
+      ['const', 1], ['const', 2], ['const', 3], ['call', 0, 3], // sub3(7, 2, 1) = 40
+      ['print'],
+      ['print'], //                   100
+      ['const', 1], ['const', 1], ['const', 1], ['call', 0, 3], // again: fresh t must be 0 again → -70
+      ['print'],
+      ['load', 0], ['print'], //      99
+      ['const', 3], ['ret'],
+    ],
+  };
+  const p = program(sub3, main);
+  const { output, result } = runCapturing(p);
+  assert.equal(output, ['40', '100', '-70', '99']);
+  assert.is(result, 1n);
+}, { hints: [
+  'On call: the callee\'s base is sp - argc, so the pushed arguments are its slots 0…argc-1; zero the rest of its locals.',
+  'On ret: pop the result, drop the callee\'s frame (arguments included), push the result, continue after the call.',
+] });
+
+check('interpreter: a RuntimeError at the line of the failing instruction', () => {
+  const p = program(
+    {
+      name: 'divide',
+      params: 2,
+      code: [['load', 0], ['load', 1], ['div'], ['ret']],
+      lines: [20, 20, 21, 22],
+    },
+    {
+      name: 'main',
+      constants: [1n, 0n],
+      code: [['const', 0], ['print'], ['const', 0], ['const', 1], ['call', 0, 2], ['print'], ['const', 0], ['ret']],
+    },
+  );
+  const output: string[] = [];
+  try {
+    interpreter.run(p, { print: (text) => output.push(text) });
+  } catch (e) {
+    if (!(e instanceof interpreter.RuntimeError)) throw e;
+    assert.is(e.message, 'division by zero at line 21');
+    assert.is(e.line, 21);
+    assert.equal(output, ['1'], 'output printed before the error is kept');
+    return;
+  }
+  assert.unreachable('dividing by zero should throw a RuntimeError');
+}, { hints: ['Find the line with lineAt(fn, offset of the div instruction) from bytecode.ts.'] });
+
+check('interpreter: 10000 active calls are allowed, the 10001st is a stack overflow', () => {
+  // fn down(n) { if n == 0 { return 0 } return down(n - 1) }   (line 5 is the call)
+  const down: FnSpec = {
+    name: 'down',
+    params: 1,
+    constants: [0n, 1n],
+    code: [
+      ['load', 0], ['const', 0], ['eq'], ['jump_if_false', 13], // 0 2 5 6
+      ['const', 0], ['ret'], //                                 9 12
+      ['load', 0], ['const', 1], ['sub'], ['call', 0, 1], ['ret'], // 13 15 18 19 23
+    ],
+    lines: [2, 2, 2, 2, 3, 3, 5, 5, 5, 5, 5],
+  };
+  const main = (n: bigint): FnSpec => ({
+    name: 'main',
+    constants: [n],
+    code: [['const', 0], ['call', 0, 1], ['ret']],
+  });
+  assert.is(interpreter.run(program(down, main(9998n)), { print: () => {} }), 0n, 'main + 9999 calls of down = 10000 frames: allowed');
+  try {
+    interpreter.run(program(down, main(9999n)), { print: () => {} });
+  } catch (e) {
+    if (!(e instanceof interpreter.RuntimeError)) throw e;
+    assert.is(e.message, 'stack overflow in down at line 5');
+    return;
+  }
+  assert.unreachable('10001 frames should be a stack overflow');
+}, { timeoutMs: 20000, hints: [
+  'Count active calls, main included; fail a call when the count is already MAX_CALL_DEPTH (10000).',
+  'The error names the function making the call and the call\'s line. Keep frames in arrays, not in JavaScript recursion.',
+] });

@@ -1,0 +1,65 @@
+import * as assert from 'uvu/assert';
+import { check, learnerCode } from '#harness/check.ts';
+import { compareOutcome, loadPrograms, type Outcome, type Program } from '#harness/programs.ts';
+
+const compiler = await learnerCode(import('#ch06/compiler.ts'));
+const interpreter = await learnerCode(import('#ch06/interpreter.ts'));
+const errors = await learnerCode(import('#ch05/errors.ts'));
+
+/** Compiles and runs a program with the learner's code, capturing what it prints and how it ends. */
+function runProgram(program: Program): Outcome {
+  const output: string[] = [];
+  try {
+    const compiled = compiler.compileSource(program.source);
+    interpreter.run(compiled, { print: (text) => output.push(text) });
+    return { output };
+  } catch (e) {
+    if (e instanceof errors.CompileError) return { output, error: { kind: 'compile', message: e.message } };
+    if (e instanceof interpreter.RuntimeError) return { output, error: { kind: 'runtime', message: e.message } };
+    throw e; // NotImplemented (a TODO) or a crash: the check reports it as it is
+  }
+}
+
+function checkAll(programs: readonly Program[]): void {
+  assert.ok(programs.length > 0, 'no programs in this group');
+  const reports: string[] = [];
+  for (const program of programs) {
+    const report = compareOutcome(program, runProgram(program));
+    if (report !== null) reports.push(report);
+  }
+  assert.ok(reports.length === 0, `${reports.length} of ${programs.length} programs went wrong:\n\n${reports.join('\n\n')}`);
+}
+
+const programs = loadPrograms();
+const usesCalls = (p: Program) => p.features.includes('calls') || p.features.includes('recursion');
+const kind = (p: Program) => p.expectedError?.kind ?? 'none';
+
+check('programs without calls: arithmetic, wrapping, shifts, comparisons, loops, scopes', () => {
+  checkAll(programs.filter((p) => kind(p) === 'none' && !usesCalls(p)));
+}, { timeoutMs: 20000, hints: [
+  'Each program in checks/programs carries its expected output in `// expect:` comments; run one by hand to see what it prints.',
+  'Arithmetic wraps to 64 bits: storing into a BigInt64Array does that for you, or use BigInt.asIntN(64, …).',
+  'Shift counts are masked with & 63; `>>>` shifts the unsigned pattern: BigInt.asUintN(64, a) >> n.',
+] });
+
+check('programs with calls: arguments, recursion, results, bool functions', () => {
+  checkAll(programs.filter((p) => kind(p) === 'none' && usesCalls(p)));
+}, { timeoutMs: 30000, hints: [
+  'The arguments a caller pushed become the callee\'s first locals; the result replaces them on return.',
+  'A function that falls off its end returns 0 (false).',
+] });
+
+check('programs that fail at run time: the error, its line, and the output before it', () => {
+  checkAll(programs.filter((p) => kind(p) === 'runtime'));
+}, { timeoutMs: 30000, hints: [
+  'A RuntimeError\'s message is `division by zero at line N` or `stack overflow in F at line N`.',
+  'N comes from the line table: the line of the instruction that failed (the operator, or the call).',
+  'The 10000th active call may run; the call that would be the 10001st fails, in the function making it.',
+] });
+
+check('programs that do not compile: the first error, at its line:column', () => {
+  checkAll(programs.filter((p) => kind(p) === 'compile'));
+}, { hints: [
+  'compiler.ts lists every message; the position is the node\'s (an operator, a name, a keyword).',
+  'Operands are compiled before their operator checks their types, left to right.',
+] });

@@ -1,0 +1,147 @@
+/**
+ * The shared test programs of `checks/programs/*.jot`, used by every chapter that runs Jot
+ * (06 the interpreter, 07 the template JIT, and the later tiers).
+ *
+ * Each program carries its expectations in comments, like Crafting Interpreters' tests:
+ *
+ *   print(1 + 2);          // expect: 3
+ *   print(10 / 0);         // expect runtime error: division by zero at line 2
+ *   // expect compile error: 4:11: '+' needs int operands, found int and bool
+ *   // features: calls, recursion
+ *
+ * `// expect: TEXT` lines give the printed lines in order (TEXT is the rest of the comment,
+ * trailing spaces dropped). At most one `expect … error` line: a program that expects a
+ * runtime error prints its expected lines first; a program that expects a compile error
+ * prints nothing. `// features:` names what a program needs beyond the chapter 06 language,
+ * so a chapter can leave out programs for features it does not have yet.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROGRAMS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'programs');
+
+export type ErrorKind = 'compile' | 'runtime';
+
+export interface ExpectedError {
+  readonly kind: ErrorKind;
+  /** The whole message: `division by zero at line 3`, `2:5: undefined variable 'x'`. */
+  readonly message: string;
+}
+
+export interface Program {
+  /** The file name without `.jot`: `fib`. */
+  readonly name: string;
+  readonly path: string;
+  readonly source: string;
+  readonly expectedOutput: readonly string[];
+  readonly expectedError?: ExpectedError;
+  readonly features: readonly string[];
+}
+
+/** What running a program did: the lines it printed and how it ended. */
+export interface Outcome {
+  readonly output: readonly string[];
+  readonly error?: ExpectedError;
+}
+
+/** Reads one program and the expectations in its comments. */
+export function parseProgram(path: string, source: string): Program {
+  const expectedOutput: string[] = [];
+  let expectedError: ExpectedError | undefined;
+  const features: string[] = [];
+  source.split('\n').forEach((text, i) => {
+    const comment = /\/\/\s*(.*)$/.exec(text)?.[1]?.trimEnd();
+    if (comment === undefined) return;
+    let m: RegExpExecArray | null;
+    if ((m = /^expect:\s?(.*)$/.exec(comment))) {
+      expectedOutput.push(m[1]!);
+    } else if ((m = /^expect (compile|runtime) error:\s*(.*)$/.exec(comment))) {
+      if (expectedError) throw new Error(`${path}:${i + 1}: a second 'expect … error' line`);
+      expectedError = { kind: m[1] as ErrorKind, message: m[2]! };
+    } else if ((m = /^features:\s*(.*)$/.exec(comment))) {
+      features.push(...m[1]!.split(',').map((f) => f.trim()).filter((f) => f !== ''));
+    }
+  });
+  if (expectedError?.kind === 'compile' && expectedOutput.length > 0) {
+    throw new Error(`${path}: a program that expects a compile error cannot expect output`);
+  }
+  const name = basename(path).replace(/\.jot$/, '');
+  return { name, path, source, expectedOutput, ...(expectedError ? { expectedError } : {}), features };
+}
+
+/** Every program in `dir` (default: checks/programs), sorted by name. */
+export function loadPrograms(dir: string = PROGRAMS_DIR): Program[] {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.jot'))
+    .sort()
+    .map((file) => {
+      const path = join(dir, file);
+      return parseProgram(path, readFileSync(path, 'utf8'));
+    });
+}
+
+/**
+ * Compares what a program did with what it expects. Returns `null` when they agree, or a
+ * report for a person: the first differing line and a line-by-line diff.
+ */
+export function compareOutcome(program: Program, actual: Outcome): string | null {
+  const problems: string[] = [];
+  const expectedEnd = program.expectedError ? `${program.expectedError.kind} error: ${program.expectedError.message}` : 'normal exit';
+  const actualEnd = actual.error ? `${actual.error.kind} error: ${actual.error.message}` : 'normal exit';
+  if (expectedEnd !== actualEnd) {
+    problems.push(`expected the program to end with\n    ${expectedEnd}\n  but it ended with\n    ${actualEnd}`);
+  }
+  if (!sameLines(program.expectedOutput, actual.output)) {
+    problems.push(`printed output differs (- expected, + actual):\n${diffLines(program.expectedOutput, actual.output)}`);
+  }
+  return problems.length === 0 ? null : `${program.name}.jot: ${problems.join('\n')}`;
+}
+
+function sameLines(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((line, i) => line === b[i]);
+}
+
+/**
+ * A line diff (longest common subsequence), `  ` for kept, `- ` for expected only, `+ ` for
+ * actual only. Long runs of agreeing lines are elided.
+ */
+export function diffLines(expected: readonly string[], actual: readonly string[]): string {
+  const n = expected.length;
+  const m = actual.length;
+  if (n * m > 4_000_000) {
+    const i = expected.findIndex((line, k) => line !== actual[k]);
+    return `  (too long to diff) first difference at line ${i + 1}: expected ${JSON.stringify(expected[i])}, found ${JSON.stringify(actual[i])}`;
+  }
+  const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      lcs[i]![j] = expected[i] === actual[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+    }
+  }
+  const rows: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && expected[i] === actual[j]) {
+      rows.push(`    ${expected[i]}`);
+      i++;
+      j++;
+    } else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
+      rows.push(`  - ${expected[i]}`);
+      i++;
+    } else {
+      rows.push(`  + ${actual[j]}`);
+      j++;
+    }
+  }
+  // Keep two lines of context around each change.
+  const changed = rows.map((row) => !row.startsWith('    '));
+  const keep = rows.map((_, k) => changed.slice(Math.max(0, k - 2), k + 3).some(Boolean));
+  const shown: string[] = [];
+  rows.forEach((row, k) => {
+    if (keep[k]) shown.push(row);
+    else if (keep[k - 1] || k === 0) shown.push('    …');
+  });
+  return shown.join('\n');
+}
