@@ -10,9 +10,12 @@
  *   3. invalidate the instruction cache for the same lines ic ivau  (per cache line)
  *   4. wait again, and discard already-fetched instructions dsb ish; isb
  * Line sizes come from the CTR_EL0 register (DminLine, bits 19:16; IminLine, bits 3:0;
- * each log2 of the size in 4-byte words). C compilers provide this as __clear_cache, but
- * the __clear_cache exported by the arm64 libgcc_s.so.1 is a stub that only returns, so
- * calling it through koffi does nothing. The routine below is the real thing, as bytes.
+ * each log2 of the size in 4-byte words). C compilers provide this as __clear_cache. The
+ * arm64 libgcc_s.so.1 exports a __clear_cache whose symbol is only 4 bytes long, which
+ * looks like a do-nothing stub; in Debian's libgcc 12 that one instruction is a branch to
+ * the real loop, but what a library's symbol does varies between builds and C libraries
+ * (musl has no libgcc_s at all), and a flush that silently does nothing is only found on
+ * real hardware. So the workbook carries the routine itself, below, as bytes.
  *
  * x86-64 keeps its instruction cache coherent with stores, so there it has nothing to do.
  * qemu-user forgives a missing flush (it watches writes to translated code); real chips
