@@ -1,0 +1,104 @@
+/**
+ * Replaying the GNU as vectors (vectors/*.json, written by vectors/generate.ts) against
+ * the learner's encoders. Shared by x64.check.ts and arm64.check.ts.
+ */
+import { readFileSync } from 'node:fs';
+import * as assert from 'uvu/assert';
+import type { Arch } from '#native/arch.ts';
+import { expectBytes, type Code } from '#harness/expect.ts';
+
+export type Arg = number | string | { base: number; index: number | null; scale: number; disp: number };
+
+export interface Vector {
+  group: string;
+  call: string;
+  args: Arg[];
+  asm: string;
+  bytes: string;
+}
+
+export function loadVectors(arch: Arch): Vector[] {
+  return JSON.parse(readFileSync(new URL(`./vectors/${arch}.json`, import.meta.url), 'utf8')) as Vector[];
+}
+
+export function vectorsOf(all: readonly Vector[], group: string): Vector[] {
+  const chosen = all.filter((v) => v.group === group);
+  if (chosen.length === 0) throw new Error(`no vectors in group '${group}': regenerate checks/03-encoders/vectors`);
+  return chosen;
+}
+
+type Encoder = (...args: unknown[]) => unknown;
+
+/** uvu's assert.unreachable, typed as not returning. */
+function fail(message: string): never {
+  assert.unreachable(message);
+  throw new Error(message);
+}
+
+/** The module's exports, looked up by name (the vectors name the encoder to call). */
+function encoderOf(module: object, name: string, file: string): Encoder {
+  const fn = (module as Record<string, unknown>)[name];
+  if (typeof fn !== 'function') fail(`${file} does not export a function named ${name}`);
+  return fn as Encoder;
+}
+
+const X64_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+
+function argText(arg: Arg): string {
+  if (typeof arg === 'string') return arg;
+  if (typeof arg === 'number') return String(arg);
+  const base = X64_NAMES[arg.base] ?? String(arg.base);
+  if (arg.index === null) return `mem(${base}, ${arg.disp})`;
+  return `mem(${base}, ${X64_NAMES[arg.index] ?? arg.index}, ${arg.scale}, ${arg.disp})`;
+}
+
+/**
+ * Calls the encoder each vector names and compares with GNU as; fails on the first
+ * mismatch. `mem` is the learner module's memory-operand constructor (x86-64 only).
+ */
+export function replay(module: object, file: string, arch: Arch, vectors: readonly Vector[]): void {
+  const mem = arch === 'x64' ? encoderOf(module, 'mem', file) : undefined;
+  const decode = (arg: Arg): unknown => {
+    if (typeof arg === 'string') return BigInt(arg.slice(0, -1));
+    if (typeof arg === 'object') return arg.index === null ? mem!(arg.base, arg.disp) : mem!(arg.base, arg.index, arg.scale, arg.disp);
+    return arg;
+  };
+  for (const v of vectors) {
+    const encode = encoderOf(module, v.call, file);
+    const what = `${v.call}(${v.args.map(argText).join(', ')})  →  ${v.asm}`;
+    let actual: unknown;
+    try {
+      actual = encode(...v.args.map(decode));
+    } catch (error) {
+      if (error instanceof RangeError) fail(`${what}: threw a RangeError, but GNU as encodes it as ${v.bytes}: ${error.message}`);
+      throw error;
+    }
+    expectBytes(actual as Code, v.bytes, arch, what);
+  }
+}
+
+/** One case of an out-of-range operand: the RangeError must name the instruction and the field. */
+export interface RangeCase {
+  /** What is encoded, for the failure message. */
+  text: string;
+  run: () => unknown;
+  /** Words the message must contain (case-insensitive): the mnemonic and the field. */
+  mentions: readonly string[];
+}
+
+export function expectRangeErrors(cases: readonly RangeCase[], thrownBy: (action: () => unknown) => unknown): void {
+  for (const c of cases) {
+    const error = thrownBy(c.run);
+    if (error === undefined) fail(`${c.text}: returned bytes instead of throwing a RangeError (the operand does not fit)`);
+    if (!(error instanceof RangeError)) {
+      fail(`${c.text}: threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}, expected a RangeError`);
+    }
+    const message = error.message.toLowerCase();
+    for (const word of c.mentions) {
+      const pattern = new RegExp(`(^|[^a-z0-9])${word.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^a-z0-9]|$)`);
+      if (!pattern.test(message)) {
+        fail(`${c.text}: the RangeError says "${error.message}", which does not mention '${word}' (name the instruction and the field)`);
+      }
+    }
+  }
+}

@@ -1,0 +1,558 @@
+/**
+ * Chapter 03: an x86-64 instruction encoder for the subset the workbook needs.
+ *
+ * Every encoder is a pure function: it takes operands and returns the bytes of exactly one
+ * instruction as a fresh array, or throws a RangeError that names the instruction and the
+ * field that does not fit. Nothing is appended anywhere; `CodeBuffer` does that.
+ *
+ * The naming rule, stated once: mnemonic + operand width + operand kinds, destination first.
+ *   q      64-bit operation (REX.W = 1)        b    8-bit register operand
+ *   r      a register                          i    an immediate
+ *   m      a memory operand (`Mem`)            cl   the shift count in cl
+ *   rel8, rel32  a jump displacement, counted from the END of the instruction
+ * So `movq_rm(Reg.rax, mem(Reg.rbx, 8))` is `mov rax, [rbx+8]`, and `movq_mr` is the store.
+ *
+ * Where x86-64 offers two encodings of the same instruction, these encoders pick the one
+ * GNU as picks by default, so their output can be compared byte for byte with it:
+ *   - register-to-register mov/add/sub/and/or/xor/cmp/test use the "MR" opcode (89, 01, …),
+ *     with the source in ModRM.reg and the destination in ModRM.rm;
+ *   - add/sub/… with an immediate use 83 /n ib when it fits in a signed byte, the short
+ *     accumulator opcode (05, 2D, …) for rax, and 81 /n id otherwise;
+ *   - shifts by one use D1 /n (no immediate byte);
+ *   - mov of a 64-bit immediate uses C7 /0 id (sign-extended imm32) when the value fits,
+ *     and the 10-byte `movabs` (REX.W B8+r io) only when it does not.
+ */
+
+/** The sixteen general-purpose registers, numbered as the hardware numbers them. */
+export const Reg = {
+  rax: 0, rcx: 1, rdx: 2, rbx: 3, rsp: 4, rbp: 5, rsi: 6, rdi: 7,
+  r8: 8, r9: 9, r10: 10, r11: 11, r12: 12, r13: 13, r14: 14, r15: 15,
+} as const;
+export type Reg = (typeof Reg)[keyof typeof Reg];
+
+export const REG_NAMES: readonly string[] = [
+  'rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
+  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15',
+];
+
+/** The low bytes of the same registers. 4–7 are spl/bpl/sil/dil only when a REX prefix is present. */
+export const BYTE_REG_NAMES: readonly string[] = [
+  'al', 'cl', 'dl', 'bl', 'spl', 'bpl', 'sil', 'dil',
+  'r8b', 'r9b', 'r10b', 'r11b', 'r12b', 'r13b', 'r14b', 'r15b',
+];
+
+/**
+ * Condition codes, with the numbers the hardware puts in the low nibble of Jcc and SETcc.
+ * They come in pairs that differ only in bit 0, so the opposite condition is `cc ^ 1`.
+ * b/ae/be/a compare unsigned; l/ge/le/g compare signed.
+ */
+export const Cond = {
+  o: 0, no: 1, b: 2, ae: 3, e: 4, ne: 5, be: 6, a: 7,
+  s: 8, ns: 9, p: 10, np: 11, l: 12, ge: 13, le: 14, g: 15,
+} as const;
+export type Cond = (typeof Cond)[keyof typeof Cond];
+
+export const COND_NAMES: readonly string[] = [
+  'o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g',
+];
+
+/** The condition that holds exactly when `cc` does not. */
+export function negate(cc: Cond): Cond {
+  return (cc ^ 1) as Cond;
+}
+
+export type Scale = 1 | 2 | 4 | 8;
+
+/** A memory operand: [base + index*scale + disp]. A value: build it with `mem`, pass it around. */
+export interface Mem {
+  readonly base: Reg;
+  readonly index: Reg | null;
+  readonly scale: Scale;
+  readonly disp: number;
+}
+
+// @book:start mem
+/** `[base + disp]` or `[base + index*scale + disp]`. */
+export function mem(base: Reg, disp?: number): Mem;
+export function mem(base: Reg, index: Reg, scale: Scale, disp?: number): Mem;
+export function mem(base: Reg, indexOrDisp = 0, scale?: Scale, disp = 0): Mem {
+  const m: Mem = scale === undefined
+    ? { base, index: null, scale: 1, disp: indexOrDisp }
+    : { base, index: indexOrDisp as Reg, scale, disp };
+  checkMem('mem', m);
+  return m;
+}
+
+function checkMem(insn: string, m: Mem): void {
+  const where = `${insn} ${formatMem(m)}`;
+  checkReg(where, 'base', m.base);
+  if (m.index !== null) {
+    checkReg(where, 'index', m.index);
+    if (m.index === Reg.rsp) fail(where, 'index cannot be rsp (SIB index 100 means "no index")');
+  }
+  if (![1, 2, 4, 8].includes(m.scale)) fail(where, `scale must be 1, 2, 4 or 8, got ${m.scale}`);
+  if (!isInt32(m.disp)) fail(where, 'disp must fit in a signed 32-bit displacement (-2147483648..2147483647)');
+}
+// @book:end mem
+
+export function formatMem(m: Mem): string {
+  let text = REG_NAMES[m.base] ?? `?${m.base}`;
+  if (m.index !== null) text += `+${REG_NAMES[m.index] ?? `?${m.index}`}*${m.scale}`;
+  if (m.disp !== 0) text += m.disp < 0 ? `-${-m.disp}` : `+${m.disp}`;
+  return `qword ptr [${text}]`;
+}
+
+// ---------------------------------------------------------------------------------------
+// The three bytes that follow (or precede) the opcode.
+
+// @book:start layout
+//  REX prefix            0 1 0 0 W R X B
+//    W  1 = 64-bit operand size
+//    R  bit 3 of ModRM.reg   (the register operand)
+//    X  bit 3 of SIB.index
+//    B  bit 3 of ModRM.rm, of SIB.base, or of the register in the opcode (push r9 = 41 51)
+//
+//  ModRM                 mod(2) reg(3) rm(3)
+//    mod 11  rm is a register
+//    mod 00  [rm]          mod 01  [rm + disp8]          mod 10  [rm + disp32]
+//    rm 100 with mod != 11: a SIB byte follows        (the rsp/r12 special case)
+//    rm 101 with mod == 00: [rip + disp32], not [rbp]  (the rbp/r13 special case)
+//    reg  the other register operand, or an opcode extension (/0 … /7)
+//
+//  SIB                   scale(2) index(3) base(3)
+//    address = base + index << scale;  index 100 (without REX.X) means no index
+/** The REX prefix byte. The 4-bit register numbers contribute only their bit 3. */
+export function rex(w: boolean, reg: number, index: number, base: number): number {
+  return 0x40 | (w ? 8 : 0) | ((reg >> 3) & 1) << 2 | ((index >> 3) & 1) << 1 | ((base >> 3) & 1);
+}
+
+export function modrm(mod: number, reg: number, rm: number): number {
+  return ((mod & 3) << 6) | ((reg & 7) << 3) | (rm & 7);
+}
+
+export function sib(scale: Scale, index: number, base: number): number {
+  const ss = scale === 1 ? 0 : scale === 2 ? 1 : scale === 4 ? 2 : 3;
+  return (ss << 6) | ((index & 7) << 3) | (base & 7);
+}
+// @book:end layout
+
+// @book:start address
+/**
+ * ModRM, SIB and displacement bytes for `reg` (a register number or an opcode extension)
+ * and the memory operand `m`. The two special cases of x86-64 addressing live here, once.
+ */
+export function addressBytes(reg: number, m: Mem): number[] {
+  checkMem('address', m);
+  // rbp and r13 (low bits 101) cannot use mod 00: that pattern means [rip + disp32].
+  // They take the disp8 form with a displacement of zero instead.
+  const mod = m.disp === 0 && (m.base & 7) !== 5 ? 0 : isInt8(m.disp) ? 1 : 2;
+  const out: number[] = [];
+  if (m.index === null && (m.base & 7) !== 4) {
+    out.push(modrm(mod, reg, m.base));
+  } else {
+    // rsp and r12 (low bits 100) in ModRM.rm mean "a SIB byte follows", so as a base they
+    // always need one; its index 100 says "no index".
+    out.push(modrm(mod, reg, 0b100));
+    out.push(sib(m.scale, m.index ?? 0b100, m.base));
+  }
+  if (mod === 1) out.push(m.disp & 0xff);
+  if (mod === 2) out.push(...le32(m.disp));
+  return out;
+}
+// @book:end address
+
+// ---------------------------------------------------------------------------------------
+// Shared shapes. `ext` is an opcode extension: the /n that goes into ModRM.reg.
+
+/** REX, but only when something in it is needed (or `force`: byte registers spl..dil). */
+function rexIfNeeded(w: boolean, reg: number, index: number, base: number, force = false): number[] {
+  const byte = rex(w, reg, index, base);
+  return byte !== 0x40 || force ? [byte] : [];
+}
+
+// @book:start shapes
+/** opcode with a register-direct ModRM: mod 11. */
+function rr(w: boolean, opcode: readonly number[], reg: number, rm: number): number[] {
+  return [...rexIfNeeded(w, reg, 0, rm), ...opcode, modrm(0b11, reg, rm)];
+}
+
+/** opcode with a memory ModRM (and maybe SIB and displacement). */
+function rm(w: boolean, opcode: readonly number[], reg: number, m: Mem): number[] {
+  return [...rexIfNeeded(w, reg, m.index ?? 0, m.base), ...opcode, ...addressBytes(reg, m)];
+}
+// @book:end shapes
+
+// ---------------------------------------------------------------------------------------
+// Moves
+
+// @book:start mov
+/** mov dst, src   (REX.W 89 /r: src in ModRM.reg, dst in ModRM.rm, as GNU as encodes it) */
+export function movq_rr(dst: Reg, src: Reg): number[] {
+  regs('mov', dst, src);
+  return rr(true, [0x89], src, dst);
+}
+
+/**
+ * mov dst, imm   for any 64-bit value (`imm` may be given signed or unsigned).
+ * Sign-extended imm32 (REX.W C7 /0 id, 7 bytes) when the value fits, else
+ * movabs (REX.W B8+r io, 10 bytes).
+ */
+export function movq_ri(dst: Reg, imm: bigint): number[] {
+  regs('mov', dst);
+  if (typeof imm !== 'bigint' || imm < -(1n << 63n) || imm >= 1n << 64n) {
+    fail(`mov ${REG_NAMES[dst]}, ${imm}`, 'imm64 must be a bigint in -2^63..2^64-1');
+  }
+  const value = BigInt.asIntN(64, imm);
+  if (value >= -(1n << 31n) && value < 1n << 31n) {
+    return [rex(true, 0, 0, dst), 0xc7, modrm(0b11, 0, dst), ...le32(Number(value))];
+  }
+  return [rex(true, 0, 0, dst), 0xb8 + (dst & 7), ...le64(value)];
+}
+// @book:end mov
+
+/** mov dst, qword ptr [m]   (REX.W 8B /r) */
+export function movq_rm(dst: Reg, m: Mem): number[] {
+  regs('mov', dst);
+  return rm(true, [0x8b], dst, m);
+}
+
+/** mov qword ptr [m], src   (REX.W 89 /r) */
+export function movq_mr(m: Mem, src: Reg): number[] {
+  regs('mov', src);
+  return rm(true, [0x89], src, m);
+}
+
+/** mov qword ptr [m], imm   (REX.W C7 /0 id: the imm32 is sign-extended to 64 bits) */
+export function movq_mi(m: Mem, imm: number): number[] {
+  imm32(`mov ${formatMem(m)}, ${imm}`, imm);
+  return [...rm(true, [0xc7], 0, m), ...le32(imm)];
+}
+
+/** lea dst, [m]: the address itself, no memory access   (REX.W 8D /r) */
+export function leaq_rm(dst: Reg, m: Mem): number[] {
+  regs('lea', dst);
+  return rm(true, [0x8d], dst, m);
+}
+
+/** movzx dst, src8: zero-extends the low byte of src   (REX.W 0F B6 /r) */
+export function movzxb_rr(dst: Reg, src: Reg): number[] {
+  regs('movzx', dst, src);
+  return rr(true, [0x0f, 0xb6], dst, src); // REX.W is always there, so 4..7 are spl..dil
+}
+
+/** push src   (50+r; REX.B for r8..r15) */
+export function push_r(src: Reg): number[] {
+  regs('push', src);
+  return [...rexIfNeeded(false, 0, 0, src), 0x50 + (src & 7)];
+}
+
+/** pop dst   (58+r) */
+export function pop_r(dst: Reg): number[] {
+  regs('pop', dst);
+  return [...rexIfNeeded(false, 0, 0, dst), 0x58 + (dst & 7)];
+}
+
+// ---------------------------------------------------------------------------------------
+// Arithmetic and logic. The classic eight share one pattern: /n is the operation.
+//   add /0   or /1   and /4   sub /5   xor /6   cmp /7
+//   rr: opcode 8n+1 (MR form)    ri: 83 /n ib, 8n+5 id for rax, 81 /n id
+
+// @book:start alu
+function aluRR(name: string, n: number, dst: Reg, src: Reg): number[] {
+  regs(name, dst, src);
+  return rr(true, [n * 8 + 1], src, dst);
+}
+
+function aluRI(name: string, n: number, dst: Reg, imm: number): number[] {
+  regs(name, dst);
+  imm32(`${name} ${REG_NAMES[dst]}, ${imm}`, imm);
+  if (isInt8(imm)) return [rex(true, 0, 0, dst), 0x83, modrm(0b11, n, dst), imm & 0xff];
+  if (dst === Reg.rax) return [rex(true, 0, 0, dst), n * 8 + 5, ...le32(imm)];
+  return [rex(true, 0, 0, dst), 0x81, modrm(0b11, n, dst), ...le32(imm)];
+}
+
+/** add dst, src */
+export function addq_rr(dst: Reg, src: Reg): number[] {
+  return aluRR('add', 0, dst, src);
+}
+
+/** add dst, imm   (imm: a signed 32-bit value, sign-extended to 64 bits) */
+export function addq_ri(dst: Reg, imm: number): number[] {
+  return aluRI('add', 0, dst, imm);
+}
+// @book:end alu
+
+/** or dst, src */
+export function orq_rr(dst: Reg, src: Reg): number[] {
+  return aluRR('or', 1, dst, src);
+}
+
+/** or dst, imm */
+export function orq_ri(dst: Reg, imm: number): number[] {
+  return aluRI('or', 1, dst, imm);
+}
+
+/** and dst, src */
+export function andq_rr(dst: Reg, src: Reg): number[] {
+  return aluRR('and', 4, dst, src);
+}
+
+/** and dst, imm */
+export function andq_ri(dst: Reg, imm: number): number[] {
+  return aluRI('and', 4, dst, imm);
+}
+
+/** sub dst, src */
+export function subq_rr(dst: Reg, src: Reg): number[] {
+  return aluRR('sub', 5, dst, src);
+}
+
+/** sub dst, imm */
+export function subq_ri(dst: Reg, imm: number): number[] {
+  return aluRI('sub', 5, dst, imm);
+}
+
+/** xor dst, src */
+export function xorq_rr(dst: Reg, src: Reg): number[] {
+  return aluRR('xor', 6, dst, src);
+}
+
+/** xor dst, imm */
+export function xorq_ri(dst: Reg, imm: number): number[] {
+  return aluRI('xor', 6, dst, imm);
+}
+
+/** cmp a, b: sets flags from a - b */
+export function cmpq_rr(a: Reg, b: Reg): number[] {
+  return aluRR('cmp', 7, a, b);
+}
+
+/** cmp a, imm */
+export function cmpq_ri(a: Reg, imm: number): number[] {
+  return aluRI('cmp', 7, a, imm);
+}
+
+/** test a, b: sets flags from a & b   (REX.W 85 /r) */
+export function testq_rr(a: Reg, b: Reg): number[] {
+  regs('test', a, b);
+  return rr(true, [0x85], b, a);
+}
+
+/** test a, imm   (REX.W A9 id for rax, REX.W F7 /0 id otherwise; there is no imm8 form) */
+export function testq_ri(a: Reg, imm: number): number[] {
+  regs('test', a);
+  imm32(`test ${REG_NAMES[a]}, ${imm}`, imm);
+  if (a === Reg.rax) return [rex(true, 0, 0, a), 0xa9, ...le32(imm)];
+  return [rex(true, 0, 0, a), 0xf7, modrm(0b11, 0, a), ...le32(imm)];
+}
+
+/** imul dst, src: dst = low 64 bits of dst * src   (REX.W 0F AF /r, dst in ModRM.reg) */
+export function imulq_rr(dst: Reg, src: Reg): number[] {
+  regs('imul', dst, src);
+  return rr(true, [0x0f, 0xaf], dst, src);
+}
+
+/** cqo: sign-extends rax into rdx:rax, the dividend idiv expects   (REX.W 99) */
+export function cqo(): number[] {
+  return [0x48, 0x99];
+}
+
+/** idiv src: rax = rdx:rax / src, rdx = remainder (signed)   (REX.W F7 /7) */
+export function idivq_r(src: Reg): number[] {
+  regs('idiv', src);
+  return rr(true, [0xf7], 7, src);
+}
+
+/** neg dst: dst = -dst   (REX.W F7 /3) */
+export function negq_r(dst: Reg): number[] {
+  regs('neg', dst);
+  return rr(true, [0xf7], 3, dst);
+}
+
+/** not dst: dst = ~dst   (REX.W F7 /2) */
+export function notq_r(dst: Reg): number[] {
+  regs('not', dst);
+  return rr(true, [0xf7], 2, dst);
+}
+
+// ---------------------------------------------------------------------------------------
+// Shifts: shl /4, shr /5, sar /7.  By 1: D1 /n; by imm8: C1 /n ib; by cl: D3 /n.
+
+// @book:start shift
+function shiftRI(name: string, n: number, dst: Reg, count: number): number[] {
+  regs(name, dst);
+  if (!Number.isInteger(count) || count < 0 || count > 63) {
+    fail(`${name} ${REG_NAMES[dst]}, ${count}`, 'shift count (imm8) must be 0..63');
+  }
+  if (count === 1) return rr(true, [0xd1], n, dst);
+  return [...rr(true, [0xc1], n, dst), count];
+}
+// @book:end shift
+
+/** shl dst, count */
+export function shlq_ri(dst: Reg, count: number): number[] {
+  return shiftRI('shl', 4, dst, count);
+}
+
+/** shr dst, count (logical: fills with zeros) */
+export function shrq_ri(dst: Reg, count: number): number[] {
+  return shiftRI('shr', 5, dst, count);
+}
+
+/** sar dst, count (arithmetic: fills with copies of the sign bit) */
+export function sarq_ri(dst: Reg, count: number): number[] {
+  return shiftRI('sar', 7, dst, count);
+}
+
+/** shl dst, cl */
+export function shlq_rcl(dst: Reg): number[] {
+  regs('shl', dst);
+  return rr(true, [0xd3], 4, dst);
+}
+
+/** shr dst, cl */
+export function shrq_rcl(dst: Reg): number[] {
+  regs('shr', dst);
+  return rr(true, [0xd3], 5, dst);
+}
+
+/** sar dst, cl */
+export function sarq_rcl(dst: Reg): number[] {
+  regs('sar', dst);
+  return rr(true, [0xd3], 7, dst);
+}
+
+// ---------------------------------------------------------------------------------------
+// Conditions
+
+// @book:start setcc
+/**
+ * setcc dst8: the low byte of dst = 1 if cc holds, else 0; the other 56 bits are untouched.
+ * (0F 90+cc /0.) Without a REX prefix, byte registers 4..7 are ah/ch/dh/bh; an empty REX
+ * (0x40) turns them into spl/bpl/sil/dil, so it is emitted for those even though W, R, X
+ * and B are all zero.
+ */
+export function setcc_r(cc: Cond, dst: Reg): number[] {
+  cond('set', cc);
+  regs(`set${COND_NAMES[cc]}`, dst);
+  return [...rexIfNeeded(false, 0, 0, dst, dst >= 4 && dst <= 7), 0x0f, 0x90 + cc, modrm(0b11, 0, dst)];
+}
+// @book:end setcc
+
+// ---------------------------------------------------------------------------------------
+// Control flow. `rel` counts from the end of the jump instruction to the target.
+
+// @book:start jumps
+/** jmp rel32   (E9 cd) */
+export function jmp_rel32(rel: number): number[] {
+  rel32('jmp', rel);
+  return [0xe9, ...le32(rel)];
+}
+
+/** jmp rel8   (EB cb) */
+export function jmp_rel8(rel: number): number[] {
+  rel8('jmp', rel);
+  return [0xeb, rel & 0xff];
+}
+
+/** jcc rel32   (0F 80+cc cd) */
+export function jcc_rel32(cc: Cond, rel: number): number[] {
+  cond('j', cc);
+  rel32(`j${COND_NAMES[cc]}`, rel);
+  return [0x0f, 0x80 + cc, ...le32(rel)];
+}
+
+/** jcc rel8   (70+cc cb) */
+export function jcc_rel8(cc: Cond, rel: number): number[] {
+  cond('j', cc);
+  rel8(`j${COND_NAMES[cc]}`, rel);
+  return [0x70 + cc, rel & 0xff];
+}
+// @book:end jumps
+
+/** call rel32   (E8 cd) */
+export function call_rel32(rel: number): number[] {
+  rel32('call', rel);
+  return [0xe8, ...le32(rel)];
+}
+
+/** call target (an absolute address in a register)   (FF /2; no REX.W needed) */
+export function call_r(target: Reg): number[] {
+  regs('call', target);
+  return rr(false, [0xff], 2, target);
+}
+
+/** jmp target (an absolute address in a register)   (FF /4) */
+export function jmp_r(target: Reg): number[] {
+  regs('jmp', target);
+  return rr(false, [0xff], 4, target);
+}
+
+/** ret   (C3) */
+export function ret(): number[] {
+  return [0xc3];
+}
+
+/** ud2: an instruction guaranteed to raise SIGILL   (0F 0B) */
+export function ud2(): number[] {
+  return [0x0f, 0x0b];
+}
+
+/** int3: a breakpoint, raises SIGTRAP   (CC) */
+export function int3(): number[] {
+  return [0xcc];
+}
+
+/** nop   (90) */
+export function nop(): number[] {
+  return [0x90];
+}
+
+// ---------------------------------------------------------------------------------------
+// Field checks and little-endian helpers.
+
+function fail(insn: string, message: string): never {
+  throw new RangeError(`${insn}: ${message}`);
+}
+
+function isInt8(n: number): boolean {
+  return Number.isInteger(n) && n >= -128 && n <= 127;
+}
+
+function isInt32(n: number): boolean {
+  return Number.isInteger(n) && n >= -0x8000_0000 && n <= 0x7fff_ffff;
+}
+
+function checkReg(insn: string, field: string, r: number): void {
+  if (!Number.isInteger(r) || r < 0 || r > 15) fail(insn, `${field} must be a register number 0..15, got ${r}`);
+}
+
+function regs(insn: string, ...rs: number[]): void {
+  rs.forEach((r, i) => checkReg(insn, `register operand ${i + 1}`, r));
+}
+
+function cond(insn: string, cc: number): void {
+  if (!Number.isInteger(cc) || cc < 0 || cc > 15) fail(`${insn}cc`, `condition code must be 0..15, got ${cc}`);
+}
+
+function imm32(insn: string, imm: number): void {
+  if (!isInt32(imm)) fail(insn, 'imm32 must be an integer in -2147483648..2147483647 (it is sign-extended to 64 bits)');
+}
+
+function rel8(insn: string, rel: number): void {
+  if (!isInt8(rel)) fail(`${insn} rel8 ${rel}`, 'out of range -128..127');
+}
+
+function rel32(insn: string, rel: number): void {
+  if (!isInt32(rel)) fail(`${insn} rel32 ${rel}`, 'out of range -2147483648..2147483647');
+}
+
+function le32(n: number): number[] {
+  return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
+}
+
+function le64(n: bigint): number[] {
+  const out: number[] = [];
+  for (let i = 0n; i < 64n; i += 8n) out.push(Number((n >> i) & 0xffn));
+  return out;
+}
