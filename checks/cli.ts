@@ -6,21 +6,28 @@
  *   npm run check 7 -- --use-ref 1-6          lean on the reference for chapters 1–6
  *   npm run check 3 -- --arch arm64           one architecture only
  *   npm run check all -- --json results.json  machine-readable results for graders
+ *   npm run check 1 -- --watch                run again whenever chapters/ changes
+ *
+ * A run of your own code (not --solutions, not --workspace) is recorded in .workbook/,
+ * where `npm run progress`, `npm run hint` and `npm run solution` read it.
  */
 import { writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isArch, type Arch } from '#native/arch.ts';
 import { CHAPTERS, chapterDir, findChapter, parseChapterRanges, type Chapter } from './manifest.ts';
-import { closingLine, color, formatGroup, jsonResults, totals } from './harness/report.ts';
+import { closingLine, color, firstFailure, formatGroup, jsonResults, totals, type ReportState } from './harness/report.ts';
 import { ALL_ARCHES, hasChecks, runSession } from './harness/session.ts';
 import type { CheckResult } from './harness/protocol.ts';
+import { runMain, UsageError } from './tools/main.ts';
+import { attachHints, recordResults } from './tools/state.ts';
+import { watchChapters } from './tools/watch.ts';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
 const USAGE = `usage: npm run check <chapter|all> [-- options]
 
-  <chapter>             chapter-01, chapter-1, 01, 1, executable-memory, or all
+  <chapter>             chapter-01, chapter-1, 01, 1, executable-memory, a range (1-3), or all
   --solutions           check the reference solutions instead of chapters/
   --use-ref <chapters>  use the reference for chapters you skipped, e.g. --use-ref 1-6 or 1,3
   --arch <x64|arm64|all>  which architectures (default all)
@@ -28,7 +35,13 @@ const USAGE = `usage: npm run check <chapter|all> [-- options]
   --workspace <dir>     check the chapters/ of another copy of the workbook
   --json <file>         also write the results as JSON
   --filter <text>       only checks whose name contains the text
-  --first-failure       show only the first failure in full
+  --first-failure       show only the first failure in full, the others as one line each
+  --failfast            stop at the first failure (or todo): later checks are not reported
+                        and later chapters do not run
+  --watch               run again whenever a file under chapters/ changes (Ctrl-C to stop)
+
+Also: npm run progress, npm run hint <chapter>, npm run solution <chapter>,
+      npm run reset <chapter>, npm run doctor
 `;
 
 export interface CliOptions {
@@ -41,12 +54,12 @@ export interface CliOptions {
   json?: string;
   filter?: string;
   firstFailureOnly: boolean;
+  failfast: boolean;
+  watch: boolean;
 }
 
-class UsageError extends Error {}
-
 export function parseArgs(argv: string[]): CliOptions {
-  const options: CliOptions = { chapters: [], arches: ALL_ARCHES, solutions: false, useRef: [], requireAllArches: false, firstFailureOnly: false };
+  const options: CliOptions = { chapters: [], arches: ALL_ARCHES, solutions: false, useRef: [], requireAllArches: false, firstFailureOnly: false, failfast: false, watch: false };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
@@ -59,7 +72,12 @@ export function parseArgs(argv: string[]): CliOptions {
         options.solutions = true;
         break;
       case '--use-ref':
-        options.useRef = parseChapterRanges(value(i++, arg));
+        try {
+          options.useRef = parseChapterRanges(value(i++, arg));
+        } catch (error) {
+          if (error instanceof UsageError) throw error;
+          throw new UsageError(error instanceof Error ? error.message : String(error));
+        }
         break;
       case '--arch': {
         const a = value(i++, arg);
@@ -83,6 +101,12 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--first-failure':
         options.firstFailureOnly = true;
         break;
+      case '--failfast':
+        options.failfast = true;
+        break;
+      case '--watch':
+        options.watch = true;
+        break;
       case '--help':
       case '-h':
         throw new UsageError('');
@@ -90,6 +114,16 @@ export function parseArgs(argv: string[]): CliOptions {
         if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
         if (arg === 'all') {
           options.chapters.push(...CHAPTERS.filter((c) => hasChecks(root, c)));
+          break;
+        }
+        if (/^\d+\s*[-,]/.test(arg)) {
+          let range: Chapter[];
+          try {
+            range = parseChapterRanges(arg);
+          } catch (error) {
+            throw new UsageError(error instanceof Error ? error.message : String(error));
+          }
+          options.chapters.push(...range.filter((c) => hasChecks(root, c)));
           break;
         }
         const chapter = findChapter(arg);
@@ -105,17 +139,31 @@ export function parseArgs(argv: string[]): CliOptions {
 }
 
 async function main(): Promise<number> {
-  let options: CliOptions;
-  try {
-    options = parseArgs(process.argv.slice(2));
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    if (error.message) console.error(`${color.red('error:')} ${error.message}\n`);
-    console.error(USAGE);
-    return 2;
-  }
+  const options = parseArgs(process.argv.slice(2));
   const against = options.solutions ? 'the reference solutions' : options.workspace ? `${options.workspace}/chapters` : 'your code in chapters/';
   const refs = options.useRef.length ? ` (reference for chapter ${options.useRef.map((c) => c.number).join(', ')})` : '';
+  const ownCode = !options.solutions && !options.workspace;
+
+  if (options.watch) {
+    if (options.solutions) throw new UsageError('--watch watches your chapters/; it does not go with --solutions');
+    const watcher = watchChapters({
+      root,
+      chapters: options.chapters,
+      arches: options.arches,
+      useRef: options.useRef,
+      ...(options.workspace ? { workspace: resolve(options.workspace) } : {}),
+      clear: process.stdout.isTTY,
+      failfast: options.failfast,
+      record: ownCode,
+    });
+    await new Promise<void>((done) => {
+      const stop = () => void watcher.stop().then(done);
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    return 0;
+  }
+
   console.log(color.dim(`checking ${options.chapters.map(chapterDir).join(', ')} against ${against}${refs}\n`));
 
   const progress = process.stderr.isTTY;
@@ -126,6 +174,7 @@ async function main(): Promise<number> {
     arches: options.arches,
     solutions: options.solutions,
     useRef: options.useRef,
+    failfast: options.failfast,
     ...(options.workspace ? { workspace: options.workspace } : {}),
     onResult: () => {
       finished++;
@@ -133,9 +182,17 @@ async function main(): Promise<number> {
     },
   });
   if (progress) process.stderr.write('\r\x1b[K');
+  attachHints(results, options.workspace ? resolve(options.workspace) : root);
+  if (ownCode) {
+    try {
+      recordResults(root, results, options.useRef);
+    } catch (error) {
+      console.error(color.dim(`(could not record the results in .workbook/: ${error instanceof Error ? error.message : String(error)})`));
+    }
+  }
 
   const shown = options.filter ? results.filter((r) => r.check.includes(options.filter!)) : results;
-  const state = { shownInFull: 0 };
+  const state: ReportState = { shownInFull: 0, full: firstFailure(shown) };
   for (const chapter of options.chapters) {
     for (const arch of options.arches) {
       const group = shown.filter((r) => r.chapter === chapter.number && r.arch === arch);
@@ -147,9 +204,14 @@ async function main(): Promise<number> {
   const sum = totals(shown);
   if (sum.todo > 0) console.log(color.yellow(`${sum.todo} of the failures are todo: code not written yet.`));
   if (sum.skipped > 0) console.log(color.dim('skipped: an architecture could not run here (see the message above).'));
+  if (options.failfast && sum.failed + sum.todo > 0) console.log(color.dim('stopped at the first failure (--failfast): the checks after it are not reported.'));
+  if (ownCode && sum.failed + sum.todo > 0) {
+    const first = shown.find((r) => r.status === 'fail') ?? shown.find((r) => r.status === 'todo');
+    if (first) console.log(color.dim(`stuck? npm run hint chapter-${first.chapter} shows a hint for '${first.check}', one rung at a time.`));
+  }
   console.log(closingLine(sum));
   const failed = sum.failed + sum.todo > 0 || (options.requireAllArches && sum.skipped > 0);
   return failed ? 1 : 0;
 }
 
-process.exitCode = await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runMain(main, USAGE);

@@ -50,4 +50,6 @@ export interface CheckResult {
   hint?: string;
   /** Set when the failure comes from an earlier chapter's code (e.g. '01'). */
   fromChapter?: string;
+  /** How many rungs of this check's hint ladder the learner has asked for (`npm run hint`). */
+  hintsUsed?: number;
 }

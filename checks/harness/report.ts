@@ -26,28 +26,67 @@ function indent(text: string, spaces: number): string {
 }
 
 export interface ReportOptions {
-  /** Show every failure in full (default), or only the first in full and the rest as one line. */
+  /**
+   * Show every failure in full (default), or only the first in full and every other
+   * failure or todo as one line: its name and the first line of its message.
+   */
   firstFailureOnly?: boolean;
 }
 
+function firstLine(text: string): string {
+  const line = text.split('\n')[0] ?? '';
+  return line.length > 110 ? `${line.slice(0, 107)}…` : line;
+}
+
+/** What the reports of several groups share: how many failures were shown, and which one in full. */
+export interface ReportState {
+  shownInFull: number;
+  /** With firstFailureOnly: the result to show in full (default: the first failure or todo met). */
+  full?: CheckResult | undefined;
+  lastMessage?: string;
+}
+
+/** The failure most worth showing in full: the first real failure, else the first todo. */
+export function firstFailure(results: readonly CheckResult[]): CheckResult | undefined {
+  return results.find((r) => r.status === 'fail') ?? results.find((r) => r.status === 'todo');
+}
+
 /** The report of one chapter on one architecture. */
-export function formatGroup(results: CheckResult[], options: ReportOptions = {}, state = { shownInFull: 0 }): string {
+export function formatGroup(results: CheckResult[], options: ReportOptions = {}, state: ReportState = { shownInFull: 0 }): string {
   const first = results[0];
   if (!first) return '';
   const chapter = CHAPTERS.find((c) => c.number === first.chapter);
   const heading = `chapter ${first.chapter} · ${chapter?.title ?? ''} · ${ARCH_NAMES[first.arch]} (${first.mode === 'native' ? 'native' : 'emulated'})`;
   const lines = [color.bold(heading)];
   for (const r of results) {
-    const timing = r.status === 'pass' ? color.dim(`  ${r.ms} ms`) : '';
-    lines.push(`  ${MARK[r.status]}  ${r.check}${timing}`);
-    if (r.status === 'pass') continue;
+    if (r.status === 'pass') {
+      lines.push(`  ${MARK[r.status]}  ${r.check}${color.dim(`  ${r.ms} ms`)}`);
+      continue;
+    }
+    if (options.firstFailureOnly && r.status !== 'skip') {
+      const full = state.full ? r === state.full : state.shownInFull === 0;
+      state.shownInFull++;
+      if (!full) {
+        const same = r.message === state.lastMessage;
+        lines.push(`  ${MARK[r.status]}  ${r.check}${color.dim(` — ${same ? 'the same as above' : firstLine(r.message)}`)}`);
+        state.lastMessage = r.message;
+        continue;
+      }
+      state.lastMessage = r.message;
+      lines.push(`  ${MARK[r.status]}  ${r.check}`);
+      lines.push(indent(r.message, 10));
+      if (r.details) lines.push(indent(r.details, 10));
+      if (r.hint) lines.push(indent(color.cyan(`hint: ${r.hint}`), 10));
+      if (r.file) lines.push(indent(color.dim(`check: ${r.file}`), 10));
+      continue;
+    }
+    lines.push(`  ${MARK[r.status]}  ${r.check}`);
     lines.push(indent(r.message, 10));
     if (r.status !== 'fail') continue;
-    const full = !options.firstFailureOnly || state.shownInFull === 0;
     state.shownInFull++;
-    if (full && r.details) lines.push(indent(r.details, 10));
+    if (r.details) lines.push(indent(r.details, 10));
     if (r.hint) lines.push(indent(color.cyan(`hint: ${r.hint}`), 10));
-    if (r.file && full) lines.push(indent(color.dim(`check: ${r.file}`), 10));
+    if (r.file) lines.push(indent(color.dim(`check: ${r.file}`), 10));
   }
   return lines.join('\n');
 }
@@ -84,25 +123,27 @@ export function checksHash(root: string): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-export function jsonResults(root: string, results: CheckResult[], extra: Record<string, unknown> = {}): string {
+/** One result as the JSON results carry it. */
+export function resultRecord(r: CheckResult): Record<string, unknown> {
+  return {
+    chapter: r.chapter,
+    check: r.check,
+    arch: r.arch,
+    mode: r.mode,
+    status: r.status,
+    message: r.message,
+    ms: r.ms,
+    points: r.points,
+    hintsUsed: r.hintsUsed ?? 0,
+    ...(r.fromChapter ? { fromChapter: r.fromChapter } : {}),
+  };
+}
+
+export function suiteVersion(root: string): { version: string; checksHash: string } {
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
-  return JSON.stringify(
-    {
-      suite: { version, checksHash: checksHash(root) },
-      ...extra,
-      results: results.map((r) => ({
-        chapter: r.chapter,
-        check: r.check,
-        arch: r.arch,
-        mode: r.mode,
-        status: r.status,
-        message: r.message,
-        ms: r.ms,
-        points: r.points,
-        ...(r.fromChapter ? { fromChapter: r.fromChapter } : {}),
-      })),
-    },
-    null,
-    2,
-  );
+  return { version, checksHash: checksHash(root) };
+}
+
+export function jsonResults(root: string, results: CheckResult[], extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ suite: suiteVersion(root), ...extra, results: results.map(resultRecord) }, null, 2);
 }

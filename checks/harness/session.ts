@@ -10,6 +10,7 @@ import { availability, type Launcher } from '#native/platform.ts';
 import { CHAPTERS, chapterDir, solutionCondition, type Chapter } from '../manifest.ts';
 import type { CheckResult } from './protocol.ts';
 import { runChapter } from './runner.ts';
+import { explainLoadErrors } from './load-error.ts';
 
 export interface SessionOptions {
   chapters: Chapter[];
@@ -24,6 +25,11 @@ export interface SessionOptions {
   workspace?: string;
   /** Worker processes at once; default 2. */
   parallel?: number;
+  /**
+   * Stop at the first failure (or todo): a chapter's report ends with its first failing
+   * check, and no chapter or architecture starts after one has failed.
+   */
+  failfast?: boolean;
   onGroupDone?: (chapter: Chapter, arch: Arch, results: CheckResult[]) => void;
   onResult?: (result: CheckResult) => void;
 }
@@ -38,11 +44,16 @@ export function hasChecks(root: string, chapter: Chapter): boolean {
  * everyone else's. Returns the copy's folder and a function that removes it.
  */
 export function stageWorkspace(root: string, workspace: string): { root: string; remove: () => void } {
-  const staged = mkdtempSync(join(tmpdir(), 'workbook-'));
-  for (const part of ['package.json', 'checks', 'native', 'solutions']) cpSync(join(root, part), join(staged, part), { recursive: true });
   const chapters = join(resolve(workspace), 'chapters');
   if (!existsSync(chapters)) throw new Error(`${workspace} has no chapters/ folder`);
-  cpSync(chapters, join(staged, 'chapters'), { recursive: true, dereference: true });
+  const staged = mkdtempSync(join(tmpdir(), 'workbook-'));
+  try {
+    for (const part of ['package.json', 'checks', 'native', 'solutions']) cpSync(join(root, part), join(staged, part), { recursive: true });
+    cpSync(chapters, join(staged, 'chapters'), { recursive: true, dereference: true });
+  } catch (error) {
+    rmSync(staged, { recursive: true, force: true });
+    throw error;
+  }
   for (const shared of ['node_modules', '.toolchain']) {
     if (existsSync(join(root, shared))) symlinkSync(join(root, shared), join(staged, shared));
   }
@@ -69,8 +80,9 @@ export async function runSession(options: SessionOptions): Promise<CheckResult[]
 
     const conditions = conditionsFor(options);
     let next = 0;
+    let stopped = false;
     const worker = async () => {
-      while (next < jobs.length) {
+      while (next < jobs.length && !stopped) {
         const job = jobs[next++]!;
         const launcher = launchers.get(job.arch)!;
         if (typeof launcher === 'string') {
@@ -84,10 +96,23 @@ export async function runSession(options: SessionOptions): Promise<CheckResult[]
             ...(options.onResult ? { onResult: options.onResult } : {}),
           });
         }
+        if (options.failfast) {
+          const failure = job.results.findIndex((r) => r.status === 'fail' || r.status === 'todo');
+          if (failure >= 0) {
+            job.results = job.results.slice(0, failure + 1);
+            stopped = true;
+          }
+        }
+        await explainLoadErrors(job.results, root).catch(() => undefined); // only ever improves a message
         options.onGroupDone?.(job.chapter, job.arch, job.results);
       }
     };
-    await Promise.all(Array.from({ length: options.parallel ?? 2 }, worker));
+    await Promise.all(Array.from({ length: Math.max(1, options.parallel ?? 2) }, worker));
+    if (options.failfast) {
+      // A later chapter that ran alongside the failing one is dropped: the report stops at the first failing chapter.
+      const failing = jobs.find((j) => j.results?.some((r) => r.status === 'fail' || r.status === 'todo'));
+      if (failing) return jobs.filter((j) => j.chapter.number <= failing.chapter.number).flatMap((j) => j.results ?? []);
+    }
     return jobs.flatMap((j) => j.results ?? []);
   } finally {
     staged?.remove();

@@ -1,0 +1,82 @@
+/**
+ * `npm run grade`: each student runs in isolation with this copy's checks. A complete, a
+ * partial, a crashing (SIGSEGV in every check), a garbage and a missing workspace are graded
+ * together; the crash and the garbage cost only their own rows. Chapter 01, host only.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hostArch } from '#native/arch.ts';
+import { CHAPTERS } from '../manifest.ts';
+import { grade, gradesCsv, gradesJson, readRoster } from '../tools/grade.ts';
+
+const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+const chapter = CHAPTERS[0]!;
+const dir = '01-executable-memory';
+const solution = readFileSync(join(root, 'solutions', dir, 'code-region.ts'), 'utf8');
+
+function workspace(base: string, name: string, source: string | Buffer): void {
+  mkdirSync(join(base, name, 'chapters', dir), { recursive: true });
+  writeFileSync(join(base, name, 'chapters', dir, 'code-region.ts'), source);
+}
+
+test('grades every student; a crashing, garbage or missing workspace costs only its own row', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'workbook-grade-'));
+  try {
+    cpSync(join(root, 'solutions', dir), join(base, 'complete', 'chapters', dir), { recursive: true });
+    const partialSource = solution.replace('this.#protect(PROT.READ | PROT.EXEC);', 'this.#protect(PROT.READ | PROT.WRITE | PROT.EXEC);');
+    assert.is.not(partialSource, solution, 'the planted bug applies');
+    workspace(base, 'partial', partialSource);
+    mkdirSync(join(base, 'partial', '.workbook'), { recursive: true });
+    writeFileSync(join(base, 'partial', '.workbook', 'hints.json'), JSON.stringify({ '01': { 'a sealed region runs code': 2, 'dispose unmaps the pages': 1 } }));
+    const crashing = solution.replace('const rounded = roundToPages(size);', 'copyIn(8n, new Uint8Array(64)); // SIGSEGV\n    const rounded = roundToPages(size);');
+    assert.is.not(crashing, solution, 'the crash applies');
+    workspace(base, 'crashing', crashing);
+    workspace(base, 'garbage', Buffer.from([0x00, 0xff, 0x7b, 0x7b, 0x3c, 0x0a, 0x88]));
+    writeFileSync(
+      join(base, 'roster.csv'),
+      'student,path\ncomplete,complete\npartial,./partial\n"crash, the",crashing\ngarbage,garbage\nmissing,does-not-exist\n',
+    );
+
+    const roster = readRoster(join(base, 'roster.csv'));
+    assert.equal(roster.map((r) => r.student), ['complete', 'partial', 'crash, the', 'garbage', 'missing']);
+    assert.is(roster[1]!.path, join(base, 'partial'), 'relative paths resolve against the roster folder');
+
+    const { students } = await grade({ root, roster, chapters: [chapter], arches: [hostArch()], parallel: 3 });
+    const row = (name: string) => students.find((s) => s.student === name)!.rows[0]!;
+    const possible = row('complete').possible;
+    assert.ok(possible > 0);
+    assert.is(row('complete').points, possible, 'the complete workspace earns every point');
+    assert.is(row('complete').passed, row('complete').total);
+    assert.ok(row('partial').points > 0 && row('partial').points < possible, `partial credit: ${row('partial').points} of ${possible}`);
+    assert.is(row('partial').hintsUsed, 3, 'hints come from the student workspace');
+    assert.is(row('crash, the').points, 0);
+    assert.is(row('crash, the').possible, possible, 'a crash does not change what the chapter is worth');
+    const crash = students.find((s) => s.student === 'crash, the')!;
+    assert.ok(crash.results.some((r) => /SIGSEGV/.test(r.message)), 'the crash is reported as SIGSEGV');
+    assert.is(row('garbage').points, 0);
+    assert.is(row('garbage').possible, possible);
+    assert.is(row('missing').points, 0);
+    assert.is(row('missing').possible, possible);
+    assert.match(students.find((s) => s.student === 'missing')!.error ?? '', /does not exist/);
+
+    const csv = gradesCsv(students);
+    assert.match(csv, /^student,chapter,arch,passed,total,points,possible,hints_used,note\n/);
+    assert.match(csv, new RegExp(`\\ncomplete,01,${hostArch()},${row('complete').total},${row('complete').total},${possible},${possible},0,\\n`));
+    assert.match(csv, /\n"crash, the",01,/);
+    const json = JSON.parse(gradesJson(root, students, [chapter], [hostArch()])) as {
+      suite: { checksHash: string };
+      students: { student: string; results: { check: string; hintsUsed: number }[] }[];
+    };
+    assert.match(json.suite.checksHash, /^[0-9a-f]{16}$/);
+    const partial = json.students.find((s) => s.student === 'partial')!;
+    assert.is(partial.results.find((r) => r.check === 'a sealed region runs code')?.hintsUsed, 2);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test.run();

@@ -1,0 +1,278 @@
+/**
+ * npm run grade -- --roster roster.csv [--chapters 1-2] [--arch x64|arm64|all] [--out DIR] [--parallel N]
+ *
+ * Runs THIS copy's checks (never a student's own) against each student's chapters/, each in
+ * a private staged copy (session.ts stageWorkspace), and writes:
+ *   grades.csv   one row per student × chapter × architecture: passed/total checks,
+ *                points earned/possible (each check's `points`, so partial credit is exact),
+ *                hints used (from the student's .workbook/hints.json)
+ *   grades.json  every result of every student, with the check suite's version and hash
+ * The roster is CSV with the header `student,path`; a relative path resolves against the
+ * roster's folder. A workspace that is missing, unreadable, full of garbage, crashes or
+ * hangs costs only its own student's rows.
+ */
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ARCH_NAMES, isArch, type Arch } from '#native/arch.ts';
+import { availability } from '#native/platform.ts';
+import { CHAPTERS, parseChapterRanges, type Chapter } from '../manifest.ts';
+import type { CheckResult, ListedCheck } from '../harness/protocol.ts';
+import { resultRecord, suiteVersion } from '../harness/report.ts';
+import { ALL_ARCHES, hasChecks, runSession } from '../harness/session.ts';
+import { listChecks } from './listing.ts';
+import { color, optionValue, runMain, UsageError, UserError, workbookRoot } from './main.ts';
+import { attachHints, readHints } from './state.ts';
+
+export interface RosterEntry {
+  student: string;
+  /** Absolute. */
+  path: string;
+}
+
+/** Splits one CSV line (double quotes, "" inside quotes). */
+function csvFields(line: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') (field += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') fields.push(field.trim()), (field = '');
+    else field += ch;
+  }
+  fields.push(field.trim());
+  return fields;
+}
+
+export function readRoster(file: string): RosterEntry[] {
+  const lines = readFileSync(file, 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim() && !l.trim().startsWith('#'));
+  const header = csvFields(lines[0] ?? '').map((h) => h.toLowerCase());
+  const studentAt = header.indexOf('student');
+  const pathAt = header.indexOf('path');
+  if (studentAt < 0 || pathAt < 0) throw new UserError(`${file}: the first line must be the header student,path (found: ${lines[0] ?? 'nothing'})`);
+  return lines.slice(1).map((line, i) => {
+    const fields = csvFields(line);
+    const student = fields[studentAt] ?? '';
+    const path = fields[pathAt] ?? '';
+    if (!student || !path) throw new UserError(`${file}, line ${i + 2}: needs a student and a path: ${line}`);
+    return { student, path: resolve(dirname(resolve(file)), path) };
+  });
+}
+
+function csvCell(value: string | number): string {
+  const text = String(value);
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export interface GradeRow {
+  student: string;
+  chapter: string;
+  arch: Arch;
+  passed: number;
+  total: number;
+  points: number;
+  possible: number;
+  hintsUsed: number;
+  note: string;
+}
+
+export interface StudentGrade {
+  student: string;
+  path: string;
+  error?: string;
+  rows: GradeRow[];
+  results: CheckResult[];
+}
+
+export interface GradeOptions {
+  root: string;
+  roster: RosterEntry[];
+  chapters: Chapter[];
+  arches: Arch[];
+  /** Students graded at once; default 1. */
+  parallel?: number;
+  onStudent?: (grade: StudentGrade) => void;
+}
+
+/** Why a workspace cannot be graded at all, or undefined if it can be tried. */
+function unusable(path: string): string | undefined {
+  try {
+    if (!existsSync(path)) return `the workspace ${path} does not exist`;
+    if (!statSync(path).isDirectory()) return `${path} is not a folder`;
+    const chapters = join(path, 'chapters');
+    if (!existsSync(chapters) || !statSync(chapters).isDirectory()) return `${path} has no chapters/ folder`;
+  } catch (error) {
+    return `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  return undefined;
+}
+
+function oneLine(text: string): string {
+  return text.split('\n')[0]!.slice(0, 200);
+}
+
+export async function grade(options: GradeOptions): Promise<{ students: StudentGrade[]; listings: Map<string, ListedCheck[]> }> {
+  const { root, chapters } = options;
+  // What each chapter is worth on each architecture: the suite's own list, with the reference standing in.
+  const listings = new Map<string, ListedCheck[]>();
+  const skipped = new Map<Arch, string>();
+  for (const arch of options.arches) {
+    const found = availability(arch, root);
+    if (!found.available) skipped.set(arch, found.reason);
+  }
+  await Promise.all(
+    chapters.flatMap((chapter) =>
+      options.arches.filter((a) => !skipped.has(a)).map(async (arch) => listings.set(`${chapter.number}/${arch}`, await listChecks(root, chapter, arch, { solutions: true }))),
+    ),
+  );
+
+  const gradeOne = async (entry: RosterEntry): Promise<StudentGrade> => {
+    let results: CheckResult[] = [];
+    let error = unusable(entry.path);
+    if (!error) {
+      try {
+        results = await runSession({ root, workspace: entry.path, chapters, arches: options.arches.filter((a) => !skipped.has(a)) });
+        attachHints(results, entry.path);
+      } catch (caught) {
+        error = `the checks could not run on this workspace: ${caught instanceof Error ? oneLine(caught.message) : String(caught)}`;
+        results = [];
+      }
+    }
+    const hints = error ? {} : readHints(entry.path);
+    const rows: GradeRow[] = [];
+    for (const chapter of chapters) {
+      const chapterHints = Object.values(hints[chapter.number] ?? {}).reduce((a, b) => a + b, 0);
+      for (const arch of options.arches) {
+        const listed = listings.get(`${chapter.number}/${arch}`) ?? [];
+        const mine = results.filter((r) => r.chapter === chapter.number && r.arch === arch);
+        const passing = listed.filter((c) => mine.some((r) => r.check === c.name && r.status === 'pass'));
+        const unexplained = mine.find((r) => r.status === 'fail' && !listed.some((c) => c.name === r.check));
+        const note = skipped.has(arch)
+          ? `skipped: ${skipped.get(arch)}`
+          : error ?? (unexplained ? `${unexplained.check}: ${oneLine(unexplained.message)}` : '');
+        rows.push({
+          student: entry.student,
+          chapter: chapter.number,
+          arch,
+          passed: passing.length,
+          total: listed.length,
+          points: passing.reduce((sum, c) => sum + c.points, 0),
+          possible: listed.reduce((sum, c) => sum + c.points, 0),
+          hintsUsed: chapterHints,
+          note,
+        });
+      }
+    }
+    return { student: entry.student, path: entry.path, ...(error ? { error } : {}), rows, results };
+  };
+
+  const students: StudentGrade[] = new Array(options.roster.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < options.roster.length) {
+      const index = next++;
+      const graded = await gradeOne(options.roster[index]!);
+      students[index] = graded;
+      options.onStudent?.(graded);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.parallel ?? 1) }, worker));
+  return { students, listings };
+}
+
+export function gradesCsv(students: StudentGrade[]): string {
+  const header = ['student', 'chapter', 'arch', 'passed', 'total', 'points', 'possible', 'hints_used', 'note'];
+  const lines = [header.join(',')];
+  for (const s of students) {
+    for (const r of s.rows) lines.push([r.student, r.chapter, r.arch, r.passed, r.total, r.points, r.possible, r.hintsUsed, r.note].map(csvCell).join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function gradesJson(root: string, students: StudentGrade[], chapters: Chapter[], arches: Arch[]): string {
+  return JSON.stringify(
+    {
+      suite: suiteVersion(root),
+      graded: new Date().toISOString(),
+      chapters: chapters.map((c) => c.number),
+      arches,
+      students: students.map((s) => ({
+        student: s.student,
+        path: s.path,
+        ...(s.error ? { error: s.error } : {}),
+        grades: s.rows.map(({ student: _student, ...row }) => row),
+        results: s.results.map(resultRecord),
+      })),
+    },
+    null,
+    2,
+  );
+}
+
+const USAGE = `usage: npm run grade -- --roster roster.csv [options]
+
+  --roster FILE        CSV with the header student,path; each path is a copy of a student's
+                       workbook (relative paths resolve against the roster's folder)
+  --chapters RANGE     which chapters, e.g. 1-2 or 1,3 (default: every chapter with checks)
+  --arch x64|arm64|all which architectures (default all)
+  --out DIR            where grades.csv and grades.json go (default: the roster's folder)
+  --parallel N         students graded at once (default 1; each runs 2 workers)
+
+The checks are this copy's, never the student's own; every student runs in a private copy.`;
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) throw new UsageError('');
+  const known = new Set(['--roster', '--chapters', '--arch', '--out', '--parallel']);
+  for (let i = 0; i < argv.length; i++) {
+    if (!known.has(argv[i]!)) throw new UsageError(`unknown argument ${argv[i]}`);
+    i++;
+  }
+  const rosterFile = optionValue(argv, '--roster');
+  if (!rosterFile) throw new UsageError('--roster is required');
+  if (!existsSync(rosterFile)) throw new UserError(`no roster at ${rosterFile}`);
+  const root = workbookRoot;
+  let chapters: Chapter[];
+  try {
+    chapters = parseChapterRanges(optionValue(argv, '--chapters') ?? 'all').filter((c) => hasChecks(root, c));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (chapters.length === 0) throw new UsageError(`none of those chapters has checks (chapters with checks: ${CHAPTERS.filter((c) => hasChecks(root, c)).map((c) => c.number).join(', ')})`);
+  const archText = optionValue(argv, '--arch') ?? 'all';
+  if (archText !== 'all' && !isArch(archText)) throw new UsageError(`--arch takes x64, arm64 or all, not '${archText}'`);
+  const arches: Arch[] = archText === 'all' ? ALL_ARCHES : [archText as Arch];
+  const parallel = Number(optionValue(argv, '--parallel') ?? 1);
+  if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError('--parallel takes a whole number of at least 1');
+  const out = resolve(optionValue(argv, '--out') ?? dirname(resolve(rosterFile)));
+  const roster = readRoster(rosterFile);
+
+  console.log(color.dim(`grading ${roster.length} student${roster.length === 1 ? '' : 's'}: chapters ${chapters.map((c) => c.number).join(', ')} on ${arches.map((a) => ARCH_NAMES[a]).join(' and ')}, with this copy's checks\n`));
+  const started = performance.now();
+  const { students } = await grade({
+    root,
+    roster,
+    chapters,
+    arches,
+    parallel,
+    onStudent: (s) => {
+      const points = s.rows.reduce((sum, r) => sum + r.points, 0);
+      const possible = s.rows.reduce((sum, r) => sum + r.possible, 0);
+      const hints = [...new Map(s.rows.map((r) => [r.chapter, r.hintsUsed])).values()].reduce((a, b) => a + b, 0);
+      const mark = s.error ? color.red('✗') : points === possible ? color.green('✓') : color.yellow('·');
+      console.log(`  ${mark} ${s.student.padEnd(20)} ${String(points).padStart(4)} / ${possible} points, ${hints} hint${hints === 1 ? '' : 's'}${s.error ? color.red(`  ${s.error}`) : ''}`);
+    },
+  });
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'grades.csv'), gradesCsv(students));
+  writeFileSync(join(out, 'grades.json'), gradesJson(root, students, chapters, arches) + '\n');
+  console.log(`\nwrote ${join(out, 'grades.csv')} and grades.json (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  return 0;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runMain(main, USAGE);
