@@ -48,7 +48,8 @@ export function availability(arch: Arch, root: string): ArchAvailability {
   if (process.platform !== 'linux') {
     return { available: false, arch, reason: `running ${arch} code on ${process.platform} needs Linux with qemu-user` };
   }
-  const described = join(root, '.toolchain', 'other-arch.json');
+  // WORKBOOK_TOOLCHAIN_ROOT points at another folder's .toolchain (shared set-ups, tests).
+  const described = join(process.env.WORKBOOK_TOOLCHAIN_ROOT ?? root, '.toolchain', 'other-arch.json');
   if (!existsSync(described)) {
     return { available: false, arch, reason: `the ${arch} toolchain is not set up; run: npm run setup` };
   }
