@@ -4,7 +4,8 @@
  * into one result per check. A crash ends only the check that caused it: the runner starts
  * a fresh worker at the next check.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import type { Arch } from '#native/arch.ts';
 import type { Launcher } from '#native/platform.ts';
@@ -45,22 +46,41 @@ interface WorkerOutcome {
   fatal?: SerializedError;
 }
 
-function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
-  const { launcher } = run;
+/** Starts a worker for `chapter` at check index `from`; fd 3 carries events, fd 4 crash dumps. */
+export function startWorker(launcher: Launcher, root: string, conditions: readonly string[], chapter: Chapter, from: number): ChildProcess {
   const args = [
     ...launcher.prefix,
     ...launcher.typescript,
     '--expose-gc',
-    ...run.conditions.map((c) => `--conditions=${c}`),
-    join(run.root, 'checks', 'harness', 'worker.ts'),
-    chapterDir(run.chapter),
+    ...conditions.map((c) => `--conditions=${c}`),
+    join(root, 'checks', 'harness', 'worker.ts'),
+    chapterDir(chapter),
     String(from),
   ];
-  const child = spawn(launcher.command, args, {
-    cwd: run.root,
+  return spawn(launcher.command, args, {
+    cwd: root,
     stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '', WORKBOOK_MODE: launcher.mode, FORCE_COLOR: '0' },
   });
+}
+
+/** Calls `handle` with each event a worker writes (one JSON object per line). */
+export function readEvents(stream: Readable, handle: (event: WorkerEvent) => void): void {
+  let pending = '';
+  stream.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      if (line) handle(JSON.parse(line) as WorkerEvent);
+    }
+  });
+}
+
+function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
+  const { launcher } = run;
+  const child = startWorker(launcher, run.root, run.conditions, run.chapter, from);
   const outcome: WorkerOutcome = {
     listed: null,
     ended: new Map(),
@@ -119,16 +139,7 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
     }
   };
 
-  let pending = '';
-  child.stdio[3]!.on('data', (chunk: Buffer) => {
-    pending += chunk.toString('utf8');
-    let newline: number;
-    while ((newline = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, newline);
-      pending = pending.slice(newline + 1);
-      if (line) handle(JSON.parse(line) as WorkerEvent);
-    }
-  });
+  readEvents(child.stdio[3] as Readable, handle);
   const crashChunks: Buffer[] = [];
   child.stdio[4]!.on('data', (chunk: Buffer) => crashChunks.push(chunk));
   const keepOutput = (chunk: Buffer) => {
