@@ -143,6 +143,10 @@ async function main(): Promise<number> {
   const against = options.solutions ? 'the reference solutions' : options.workspace ? `${options.workspace}/chapters` : 'your code in chapters/';
   const refs = options.useRef.length ? ` (reference for chapter ${options.useRef.map((c) => c.number).join(', ')})` : '';
   const ownCode = !options.solutions && !options.workspace;
+  const selfReferenced = options.chapters.filter((c) => options.useRef.includes(c));
+  if (selfReferenced.length && !options.solutions) {
+    console.log(color.yellow(`note: --use-ref covers chapter ${selfReferenced.map((c) => c.number).join(', ')}, which is being checked, so these results are the reference's, not yours.`));
+  }
 
   if (options.watch) {
     if (options.solutions) throw new UsageError('--watch watches your chapters/; it does not go with --solutions');
@@ -207,7 +211,8 @@ async function main(): Promise<number> {
   if (options.failfast && sum.failed + sum.todo > 0) console.log(color.dim('stopped at the first failure (--failfast): the checks after it are not reported.'));
   if (ownCode && sum.failed + sum.todo > 0) {
     const first = shown.find((r) => r.status === 'fail') ?? shown.find((r) => r.status === 'todo');
-    if (first) console.log(color.dim(`stuck? npm run hint chapter-${first.chapter} shows a hint for '${first.check}', one rung at a time.`));
+    if (first && /could not be loaded/.test(first.message)) console.log(color.dim('your code does not load: fix the error shown above, then run the checks again.'));
+    else if (first) console.log(color.dim(`stuck? npm run hint chapter-${first.chapter} shows a hint for '${first.check}', one rung at a time.`));
   }
   console.log(closingLine(sum));
   const failed = sum.failed + sum.todo > 0 || (options.requireAllArches && sum.skipped > 0);

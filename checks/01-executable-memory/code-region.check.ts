@@ -1,5 +1,6 @@
 import * as assert from 'uvu/assert';
-import { check, learnerCode, thrownBy, type CheckContext } from '#harness/check.ts';
+import { assertThrows, check, learnerCode, thrownBy, type CheckContext } from '#harness/check.ts';
+import { todo } from '#native/todo.ts';
 import { wordsToBytes } from '#harness/exec.ts';
 import { mappedBytesWithin, mappingsOf, permissionsOf } from '#harness/maps.ts';
 import { PROT, pageSize, trace } from '#native/libc.ts';
@@ -60,6 +61,9 @@ check(
   'sizes round up to whole pages',
   () => {
     const page = pageSize();
+    for (const [asked, expected] of [[1, page], [page, page], [page + 1, 2 * page]] as const) {
+      assert.is(ch01.roundToPages(asked), expected, `roundToPages(${asked})`);
+    }
     for (const [asked, expected] of [[1, page], [page, page], [page + 1, 2 * page], [3 * page - 1, 3 * page]] as const) {
       const region = ch01.CodeRegion.allocate(asked);
       assert.is(region.size, expected, `allocate(${asked}).size`);
@@ -67,8 +71,8 @@ check(
       assert.is(covered, expected, `allocate(${asked}): only ${covered} of the region's ${expected} bytes are mapped according to /proc/self/maps`);
       region.dispose();
     }
-    assert.throws(() => ch01.CodeRegion.allocate(0), (e: unknown) => e instanceof RangeError, 'allocate(0) must throw a RangeError');
-    assert.throws(() => ch01.CodeRegion.allocate(-5), (e: unknown) => e instanceof RangeError, 'allocate(-5) must throw a RangeError');
+    assertThrows(() => ch01.CodeRegion.allocate(0), (e) => e instanceof RangeError, 'allocate(0) must throw a RangeError');
+    assertThrows(() => ch01.CodeRegion.allocate(-5), (e) => e instanceof RangeError, 'allocate(-5) must throw a RangeError');
   },
   {
     hints: [
@@ -122,10 +126,10 @@ check(
     const region = sealed(returnConstant(t, 1));
     const error = thrownBy(() => region.write(0, returnConstant(t, 2)));
     assert.ok(error instanceof Error, 'write() on a sealed region must throw an Error (instead of writing or crashing)');
-    assert.match((error as Error).message, /seal|execut|writ/i, 'the error message should say the region is sealed (executable), not writable');
+    assert.is((error as Error).name, 'RegionStateError', 'the error should be a RegionStateError');
+    assert.match((error as Error).message, /seal|execut/i, 'the error message should say that the region is sealed (executable)');
     assert.is(region.state, 'executable', 'a refused write must leave the region sealed');
     assert.is(region.function(0, 0)(), 1n, 'the code must be unchanged after a refused write');
-    assert.throws(() => region.seal(), 'sealing twice is a mistake worth an error too');
     region.dispose();
   },
   {
@@ -142,11 +146,9 @@ check(
   (t) => {
     const region = ch01.CodeRegion.allocate(16);
     const code = returnConstant(t, 3);
-    assert.throws(() => region.write(region.size - 2, code), (e: unknown) => e instanceof RangeError, 'a write past the end must throw a RangeError');
-    assert.throws(() => region.write(-1, code), (e: unknown) => e instanceof RangeError, 'a negative offset must throw a RangeError');
+    assertThrows(() => region.write(region.size - 2, code), (e) => e instanceof RangeError, 'a write past the end must throw a RangeError');
+    assertThrows(() => region.write(-1, code), (e) => e instanceof RangeError, 'a negative offset must throw a RangeError');
     region.write(region.size - code.length, code);
-    region.seal();
-    assert.throws(() => region.function(region.size, 0), (e: unknown) => e instanceof RangeError, 'function() at an offset outside the region must throw a RangeError');
     region.dispose();
   },
   {
@@ -159,13 +161,50 @@ check(
 );
 
 check(
+  'seal and unseal refuse the wrong state',
+  (t) => {
+    const region = sealed(returnConstant(t, 1));
+    assertThrows(() => region.seal(), (e) => e instanceof Error && e.name === 'RegionStateError', 'sealing a region that is already sealed must throw a RegionStateError');
+    region.unseal();
+    assertThrows(() => region.unseal(), (e) => e instanceof Error && e.name === 'RegionStateError', 'unsealing a writable region must throw a RegionStateError');
+    region.dispose();
+    assertThrows(() => region.seal(), (e) => e instanceof Error && e.name === 'RegionStateError', 'sealing a disposed region must throw a RegionStateError');
+  },
+  {
+    hints: [
+      'Each transition of the state machine starts from exactly one state; anything else is a bug in the caller worth a clear error.',
+      'seal() requires writable, unseal() requires executable; check before calling mprotect.',
+      "A helper #require(state, action) that throws RegionStateError when this.#state !== state keeps every method to one line of checking.",
+    ],
+  },
+);
+
+check(
+  'function() refuses an offset outside the region',
+  (t) => {
+    const region = sealed(returnConstant(t, 4));
+    assertThrows(() => region.function(region.size, 0), (e) => e instanceof RangeError, `function(${region.size}, 0) on a region of ${region.size} bytes must throw a RangeError`);
+    assertThrows(() => region.function(-1, 0), (e) => e instanceof RangeError, 'function(-1, 0) must throw a RangeError');
+    assert.is(region.function(0, 0)(), 4n);
+    region.dispose();
+  },
+  {
+    hints: [
+      'A function pointer outside the region points at memory you do not own.',
+      'Check 0 <= offset < this.size in function() before building the call.',
+      'if (offset < 0 || offset >= this.size) throw new RangeError(…)',
+    ],
+  },
+);
+
+check(
   'dispose unmaps the pages',
   (t) => {
     const region = sealed(returnConstant(t, 5));
     const { address, size } = region;
     assert.ok(mappingsOf(address, size).length > 0, 'the region should be mapped before dispose');
     region.dispose();
-    assert.is(region.state, 'disposed');
+    assert.is(region.state, 'disposed', 'region.state after dispose()');
     assert.equal(mappingsOf(address, size), [], `after dispose, /proc/self/maps still shows memory at 0x${address.toString(16)}`);
     region.dispose();
   },
@@ -226,10 +265,13 @@ check(
     region.write(0, returnConstant(t, 11));
     const lastWrite = trace.events.filter((e) => e.call === 'write').at(-1);
     region.seal();
-    const flush = trace.events.find(
-      (e) => e.call === 'flush' && e.seq > (lastWrite?.seq ?? -1) && e.address <= region.address && e.address + BigInt(e.length) >= region.address + 6n,
+    const flushes = trace.events.filter((e) => e.call === 'flush' && e.seq > (lastWrite?.seq ?? -1));
+    const covering = flushes.find((e) => e.address <= region.address && e.address + BigInt(e.length) >= region.address + BigInt(region.size));
+    const seen = flushes.map((e) => `[0x${e.address.toString(16)}, +${e.length})`).join(', ') || 'none';
+    assert.ok(
+      covering,
+      `seal() must call flushInstructionCache over the whole region [0x${region.address.toString(16)}, +${region.size}) after the last write; flushes seen: ${seen}`,
     );
-    assert.ok(flush, 'seal() must call flushInstructionCache(address, length) over the written code, after the last write');
     assert.is(region.function(0, 0)(), 11n);
     region.unseal();
     region.write(0, returnConstant(t, 12));
@@ -252,6 +294,14 @@ check(
 check(
   'a function handle keeps its region alive',
   async (t) => {
+    // Only meaningful once forgotten regions are unmapped (the registry of step 7).
+    let probe = 0n;
+    (() => {
+      probe = sealed(returnConstant(t, 1)).address;
+    })();
+    if (!(await collectGarbage(() => mappingsOf(probe, 1).length === 0))) {
+      todo('the FinalizationRegistry that unmaps forgotten regions (this check needs it)');
+    }
     const makeFunction = () => sealed(returnConstant(t, 77)).function(0, 0);
     const fn = makeFunction(); // the region itself is now unreachable, except through fn
     await collectGarbage(() => false);

@@ -124,7 +124,7 @@ check(
   (t) => {
     for (const k of [2n ** 63n, INT64_MIN - 1n, 2n ** 64n]) {
       const error = thrownBy(() => ch02.adderCode(k, t.arch));
-      assert.ok(error instanceof RangeError, `adderCode(${k}) must throw a RangeError (k does not fit in 64 bits), not emit wrapped bytes`);
+      assert.ok(error instanceof RangeError, `adderCode(${k}) must throw a RangeError (k does not fit in a signed 64-bit integer), not emit wrapped bytes`);
     }
   },
   {

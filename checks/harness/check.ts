@@ -105,3 +105,21 @@ export function thrownBy(action: () => unknown): unknown {
   }
   return undefined;
 }
+
+/**
+ * Asserts that `action` throws an error `accepted` approves of. Unlike uvu's assert.throws,
+ * a TODO reached on the way stays a TODO (the check reports `todo`, not a failure).
+ */
+export function assertThrows(action: () => unknown, accepted: (error: unknown) => boolean, message: string): void {
+  const error = thrownBy(action);
+  if (error === undefined) throw new CheckFailure(`${message} (nothing was thrown)`);
+  if (!accepted(error)) {
+    const found = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new CheckFailure(`${message} (it threw ${found})`);
+  }
+}
+
+/** A failed expectation written by a check (reported with its message alone, like uvu's). */
+export class CheckFailure extends Error {
+  override readonly name = 'Assertion';
+}

@@ -80,9 +80,16 @@ export function formatGroup(results: CheckResult[], options: ReportOptions = {},
       if (r.file) lines.push(indent(color.dim(`check: ${r.file}`), 10));
       continue;
     }
+    // The same failure again (a file that will not load fails every check alike): one line.
+    const text = `${r.message}\n${r.details ?? ''}`;
+    if (r.status === 'fail' && text === state.lastMessage) {
+      lines.push(`  ${MARK[r.status]}  ${r.check}${color.dim(' — the same as above')}`);
+      continue;
+    }
     lines.push(`  ${MARK[r.status]}  ${r.check}`);
     lines.push(indent(r.message, 10));
     if (r.status !== 'fail') continue;
+    state.lastMessage = text;
     state.shownInFull++;
     if (r.details) lines.push(indent(r.details, 10));
     if (r.hint) lines.push(indent(color.cyan(`hint: ${r.hint}`), 10));

@@ -26,7 +26,7 @@ export interface ChapterRun {
 }
 
 /** Emulated code runs this many times slower, and the worker takes this long to start. */
-const EMULATION_SLOWDOWN = 8;
+const EMULATION_SLOWDOWN = 4;
 const STARTUP_MS = { native: 30_000, emulated: 120_000 };
 const HANG_GRACE_MS = 3_000;
 
