@@ -23,6 +23,8 @@ export interface ChapterRun {
   conditions: string[];
   /** Called as each result arrives (for progress output). */
   onResult?: (result: CheckResult) => void;
+  /** Stop the chapter at its first failure or todo (the worker is killed there). */
+  stopAtFirstFailure?: boolean;
 }
 
 /** Emulated code runs this many times slower, and the worker takes this long to start. */
@@ -41,6 +43,8 @@ interface WorkerOutcome {
   exitCode: number | null;
   crashBytes: Uint8Array;
   timedOut: boolean;
+  /** Killed on purpose after a failure (stopAtFirstFailure). */
+  stoppedEarly: boolean;
   code: CodeSnapshot[];
   output: string;
   fatal?: SerializedError;
@@ -91,6 +95,7 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
     exitCode: null,
     crashBytes: new Uint8Array(0),
     timedOut: false,
+    stoppedEarly: false,
     code: [],
     output: '',
   };
@@ -126,6 +131,11 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
         outcome.interrupted = null;
         outcome.ended.set(event.index, { ms: event.ms, ...(event.error ? { error: event.error } : {}) });
         arm(STARTUP_MS[launcher.mode]);
+        if (run.stopAtFirstFailure && event.error) {
+          outcome.stoppedEarly = true;
+          clearTimeout(timer);
+          child.kill('SIGKILL');
+        }
         break;
       case 'done':
         outcome.done = true;
@@ -196,7 +206,11 @@ export async function runChapter(run: ChapterRun): Promise<CheckResult[]> {
       emit({ ...base, check: '(starting the checks)', status: 'fail', ms: 0, points: 0, message: why, details: [outcome.fatal?.stack, outputTail(outcome.output)].filter(Boolean).join('\n') });
       return results;
     }
-    const lastIndex = outcome.done ? listed.length - 1 : (outcome.interrupted ?? listed.length - 1);
+    const lastIndex = outcome.done
+      ? listed.length - 1
+      : outcome.stoppedEarly
+        ? Math.max(...outcome.ended.keys())
+        : (outcome.interrupted ?? listed.length - 1);
     for (let index = from; index <= lastIndex && index < listed.length; index++) {
       const info = listed[index]!;
       const common: CheckResult = { ...base, check: info.name, file: info.file, points: info.points, status: 'fail', message: '', ms: 0, ...(info.hints[0] ? { hint: info.hints[0] } : {}) };
@@ -215,6 +229,7 @@ export async function runChapter(run: ChapterRun): Promise<CheckResult[]> {
         emit({ ...common, ms: 0, status: 'fail', message: diagnosis.message, details: [diagnosis.details, tail].filter(Boolean).join('\n\n') });
       }
     }
+    if (outcome.stoppedEarly || (run.stopAtFirstFailure && outcome.interrupted !== null)) return results;
     if (outcome.done || outcome.interrupted === null) {
       if (!outcome.done && listed.length > 0 && outcome.ended.size < listed.length - from) {
         // The worker vanished between checks: report the rest rather than loop forever.

@@ -94,6 +94,7 @@ export async function runSession(options: SessionOptions): Promise<CheckResult[]
             root,
             conditions,
             ...(options.onResult ? { onResult: options.onResult } : {}),
+            ...(options.failfast ? { stopAtFirstFailure: true } : {}),
           });
         }
         if (options.failfast) {
