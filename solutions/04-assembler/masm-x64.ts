@@ -1,0 +1,338 @@
+/**
+ * Chapter 04: the MacroAssembler for x86-64 (System V AMD64 ABI).
+ *
+ * Registers by role:
+ *   args         rdi, rsi, rdx, rcx, r8, r9      result  rax
+ *   scratch      r10                             calleeSaved  rbx, r12, r13, r14, r15
+ *   internal     r11 (the masm's own temporary: immediates, division, shifts, callAddress)
+ *   frame        rbp (frame pointer), rsp (stack pointer)
+ *
+ * x86-64 has fixed registers for some operations: idiv divides rdx:rax and leaves the
+ * quotient in rax and the remainder in rdx; a shift by a register takes its count in cl.
+ * This masm hides that: div, rem, shl, sar and shr save whichever of rax, rdx and rcx they
+ * borrow (push/pop) and put them back, so every method changes only its dst, r11 and the
+ * flags, and any of dst, a and b may be any register, rax, rdx and rcx included.
+ *
+ * The methods are listed in the same order as in MacroAssemblerArm64 (masm-arm64.ts).
+ */
+import * as x64 from '#ch03/x64.ts';
+import type { Arch } from '#native/arch.ts';
+import { X64Assembler, checkFrame } from './assembler.ts';
+import type { Condition, Label, ListingLine, MacroAssembler, Register, RegisterRoles } from './macro-assembler.ts';
+
+const { Reg, mem } = x64;
+type Reg = x64.Reg;
+
+/** The masm's own temporary: in none of the role lists, so code above never holds a value in it. */
+const TEMP = Reg.r11;
+
+// @book:start x64-conditions
+/** ISA-neutral conditions as x86-64 condition codes (after `cmp a, b`). */
+const CONDITIONS: Record<Condition, x64.Cond> = {
+  eq: x64.Cond.e, ne: x64.Cond.ne,
+  lt: x64.Cond.l, le: x64.Cond.le, gt: x64.Cond.g, ge: x64.Cond.ge,
+  ult: x64.Cond.b, ule: x64.Cond.be, ugt: x64.Cond.a, uge: x64.Cond.ae,
+};
+
+/** The condition code for `cond`, as the hardware numbers it. */
+export function conditionCode(cond: Condition): x64.Cond {
+  return CONDITIONS[cond];
+}
+// @book:end x64-conditions
+
+const ROLES: RegisterRoles = {
+  args: [Reg.rdi, Reg.rsi, Reg.rdx, Reg.rcx, Reg.r8, Reg.r9],
+  result: Reg.rax,
+  scratch: [Reg.r10],
+  calleeSaved: [Reg.rbx, Reg.r12, Reg.r13, Reg.r14, Reg.r15],
+};
+
+function fitsInt32(value: number | bigint): boolean {
+  const v = BigInt(value);
+  return v >= -(1n << 31n) && v < 1n << 31n;
+}
+
+export class MacroAssemblerX64 implements MacroAssembler {
+  readonly arch: Arch = 'x64';
+  readonly regs: RegisterRoles = ROLES;
+  /** The assembler underneath, for what the interface does not cover (rel8 jumps, raw encodings). */
+  readonly asm = new X64Assembler();
+  /** What the current function's prologue saved, for its epilogue(s). */
+  #saved: readonly Reg[] = [];
+
+  get size(): number {
+    return this.asm.size;
+  }
+
+  #emit(bytes: readonly number[]): void {
+    this.asm.emit(bytes);
+  }
+
+  // ── labels ─────────────────────────────────────────────────────────────────────
+  newLabel(name?: string): Label {
+    return this.asm.newLabel(name);
+  }
+
+  bind(label: Label): void {
+    this.asm.bind(label);
+  }
+
+  // ── frames ─────────────────────────────────────────────────────────────────────
+  // @book:start x64-frame
+  /**
+   *   [rbp + 8]            return address (pushed by call)
+   *   [rbp]                the caller's rbp
+   *   [rbp - 8 (i + 1)]    saved[i]
+   *   [rbp - 8 (k + i + 1)] slot i        (k = saved.length)
+   * On entry rsp is 8 past a multiple of 16 (the call pushed the return address); push rbp
+   * makes it a multiple of 16 again, so the k + slots words below must be rounded up to even.
+   */
+  prologue(slots: number, saved: readonly Register[] = []): void {
+    checkFrame(slots, saved, ROLES.calleeSaved);
+    this.#saved = [...saved] as Reg[];
+    const words = saved.length + slots;
+    const frameBytes = ((words + 1) & ~1) * 8;
+    this.#emit(x64.push_r(Reg.rbp));
+    this.#emit(x64.movq_rr(Reg.rbp, Reg.rsp));
+    if (frameBytes > 0) this.#emit(x64.subq_ri(Reg.rsp, frameBytes));
+    this.#saved.forEach((reg, i) => this.#emit(x64.movq_mr(mem(Reg.rbp, -8 * (i + 1)), reg)));
+  }
+
+  epilogue(): void {
+    this.#saved.forEach((reg, i) => this.#emit(x64.movq_rm(reg, mem(Reg.rbp, -8 * (i + 1)))));
+    this.#emit(x64.movq_rr(Reg.rsp, Reg.rbp));
+    this.#emit(x64.pop_r(Reg.rbp));
+    this.#emit(x64.ret());
+  }
+  // @book:end x64-frame
+
+  // ── moves ──────────────────────────────────────────────────────────────────────
+  move(dst: Register, src: Register): void {
+    if (dst !== src) this.#emit(x64.movq_rr(reg(dst), reg(src)));
+  }
+
+  // @book:start x64-move-immediate
+  /** xor for 0 (3 bytes), a sign-extended imm32 (7 bytes), else movabs (10 bytes). */
+  moveImmediate(dst: Register, value: bigint): void {
+    const v = BigInt.asIntN(64, value);
+    if (v === 0n) this.#emit(x64.xorq_rr(reg(dst), reg(dst)));
+    else this.#emit(x64.movq_ri(reg(dst), v));
+  }
+  // @book:end x64-move-immediate
+
+  // ── arithmetic ─────────────────────────────────────────────────────────────────
+  // @book:start x64-add
+  add(dst: Register, a: Register, b: Register): void {
+    if (dst === b) {
+      this.#emit(x64.addq_rr(reg(dst), reg(a))); // dst = b + a
+    } else {
+      this.move(dst, a);
+      this.#emit(x64.addq_rr(reg(dst), reg(b)));
+    }
+  }
+  // @book:end x64-add
+
+  addImmediate(dst: Register, a: Register, value: number): void {
+    if (!fitsInt32(value)) {
+      this.moveImmediate(TEMP, BigInt(value));
+      this.add(dst, a, TEMP);
+    } else if (dst === a) {
+      if (value !== 0) this.#emit(x64.addq_ri(reg(dst), value));
+    } else {
+      this.#emit(x64.leaq_rm(reg(dst), mem(reg(a), value))); // dst = a + value, in one instruction
+    }
+  }
+
+  sub(dst: Register, a: Register, b: Register): void {
+    if (dst === b && dst !== a) {
+      this.#emit(x64.negq_r(reg(dst))); // dst = -b + a
+      this.#emit(x64.addq_rr(reg(dst), reg(a)));
+    } else {
+      this.move(dst, a);
+      this.#emit(x64.subq_rr(reg(dst), reg(b)));
+    }
+  }
+
+  mul(dst: Register, a: Register, b: Register): void {
+    if (dst === b) {
+      this.#emit(x64.imulq_rr(reg(dst), reg(a)));
+    } else {
+      this.move(dst, a);
+      this.#emit(x64.imulq_rr(reg(dst), reg(b)));
+    }
+  }
+
+  // @book:start x64-div
+  div(dst: Register, a: Register, b: Register): void {
+    this.#divide(dst, a, b, Reg.rax);
+  }
+
+  rem(dst: Register, a: Register, b: Register): void {
+    this.#divide(dst, a, b, Reg.rdx);
+  }
+
+  /**
+   * idiv divides the 128-bit rdx:rax by its operand: quotient in rax, remainder in rdx.
+   * So: save rax and rdx (unless dst is one of them), copy b to r11 before anything
+   * overwrites it, a to rax, sign-extend rax into rdx (cqo), divide, take the result,
+   * and restore what was saved.
+   */
+  #divide(dst: Register, a: Register, b: Register, result: Reg): void {
+    const saved = [Reg.rdx, Reg.rax].filter((r) => r !== dst);
+    for (const r of saved) this.#emit(x64.push_r(r));
+    this.#emit(x64.movq_rr(TEMP, reg(b)));
+    this.move(Reg.rax, a);
+    this.#emit(x64.cqo());
+    this.#emit(x64.idivq_r(TEMP));
+    this.move(dst, result);
+    for (const r of saved.reverse()) this.#emit(x64.pop_r(r));
+  }
+  // @book:end x64-div
+
+  and(dst: Register, a: Register, b: Register): void {
+    this.#commutative(x64.andq_rr, dst, a, b);
+  }
+
+  or(dst: Register, a: Register, b: Register): void {
+    this.#commutative(x64.orq_rr, dst, a, b);
+  }
+
+  xor(dst: Register, a: Register, b: Register): void {
+    this.#commutative(x64.xorq_rr, dst, a, b);
+  }
+
+  shl(dst: Register, a: Register, b: Register): void {
+    this.#shift(x64.shlq_rcl, dst, a, b);
+  }
+
+  sar(dst: Register, a: Register, b: Register): void {
+    this.#shift(x64.sarq_rcl, dst, a, b);
+  }
+
+  shr(dst: Register, a: Register, b: Register): void {
+    this.#shift(x64.shrq_rcl, dst, a, b);
+  }
+
+  neg(dst: Register, a: Register): void {
+    this.move(dst, a);
+    this.#emit(x64.negq_r(reg(dst)));
+  }
+
+  not(dst: Register, a: Register): void {
+    this.move(dst, a);
+    this.#emit(x64.notq_r(reg(dst)));
+  }
+
+  #commutative(op: (d: Reg, s: Reg) => number[], dst: Register, a: Register, b: Register): void {
+    if (dst === b) {
+      this.#emit(op(reg(dst), reg(a)));
+    } else {
+      this.move(dst, a);
+      this.#emit(op(reg(dst), reg(b)));
+    }
+  }
+
+  /** The count must be in cl: shift a copy of a in r11, borrowing rcx for b if b is not there. */
+  #shift(op: (d: Reg) => number[], dst: Register, a: Register, b: Register): void {
+    this.#emit(x64.movq_rr(TEMP, reg(a)));
+    const borrow = b !== Reg.rcx && dst !== Reg.rcx;
+    if (borrow) this.#emit(x64.push_r(Reg.rcx));
+    this.move(Reg.rcx, b);
+    this.#emit(op(TEMP));
+    if (borrow) this.#emit(x64.pop_r(Reg.rcx));
+    this.#emit(x64.movq_rr(reg(dst), TEMP));
+  }
+
+  // ── compare and branch ─────────────────────────────────────────────────────────
+  // @book:start x64-compare
+  setIf(cond: Condition, dst: Register, a: Register, b: Register): void {
+    this.#emit(x64.cmpq_rr(reg(a), reg(b)));
+    this.#emit(x64.setcc_r(CONDITIONS[cond], reg(dst)));
+    this.#emit(x64.movzxb_rr(reg(dst), reg(dst)));
+  }
+
+  branchIf(cond: Condition, a: Register, b: Register, label: Label): void {
+    this.#emit(x64.cmpq_rr(reg(a), reg(b)));
+    this.asm.jcc(CONDITIONS[cond], label);
+  }
+  // @book:end x64-compare
+
+  branchIfImmediate(cond: Condition, a: Register, value: number, label: Label): void {
+    if (value === 0) {
+      this.#emit(x64.testq_rr(reg(a), reg(a))); // the same flags as cmp a, 0, one byte shorter
+    } else if (fitsInt32(value)) {
+      this.#emit(x64.cmpq_ri(reg(a), value));
+    } else {
+      this.moveImmediate(TEMP, BigInt(value));
+      this.#emit(x64.cmpq_rr(reg(a), TEMP));
+    }
+    this.asm.jcc(CONDITIONS[cond], label);
+  }
+
+  jump(label: Label): void {
+    this.asm.jmp(label);
+  }
+
+  // ── calls ──────────────────────────────────────────────────────────────────────
+  call(label: Label): void {
+    this.asm.call(label);
+  }
+
+  callAddress(address: bigint): void {
+    this.#emit(x64.movq_ri(TEMP, BigInt.asUintN(64, address)));
+    this.#emit(x64.call_r(TEMP));
+  }
+
+  callRegister(target: Register): void {
+    this.#emit(x64.call_r(reg(target)));
+  }
+
+  ret(): void {
+    this.#emit(x64.ret());
+  }
+
+  // ── memory ─────────────────────────────────────────────────────────────────────
+  load(dst: Register, base: Register, offset: number): void {
+    this.#emit(x64.movq_rm(reg(dst), mem(reg(base), offset)));
+  }
+
+  store(src: Register, base: Register, offset: number): void {
+    this.#emit(x64.movq_mr(mem(reg(base), offset), reg(src)));
+  }
+
+  loadSlot(dst: Register, slot: number): void {
+    this.load(dst, Reg.rbp, this.#slotOffset(slot));
+  }
+
+  storeSlot(src: Register, slot: number): void {
+    this.store(src, Reg.rbp, this.#slotOffset(slot));
+  }
+
+  #slotOffset(slot: number): number {
+    if (!Number.isInteger(slot) || slot < 0) throw new RangeError(`slot ${slot}: a slot number is an integer >= 0`);
+    return -8 * (this.#saved.length + slot + 1);
+  }
+
+  // ── output ─────────────────────────────────────────────────────────────────────
+  comment(text: string): void {
+    this.asm.comment(text);
+  }
+
+  trap(): void {
+    this.#emit(x64.ud2());
+  }
+
+  finish(): Uint8Array {
+    return this.asm.finish();
+  }
+
+  listing(): ListingLine[] {
+    return this.asm.listing();
+  }
+}
+
+/** A Register as the encoders' type, checked: 0..15. */
+function reg(r: Register): Reg {
+  if (!Number.isInteger(r) || r < 0 || r > 15) throw new RangeError(`x86-64 has registers 0..15 (rax..r15), got ${r}`);
+  return r as Reg;
+}
