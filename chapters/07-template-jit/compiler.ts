@@ -1,0 +1,272 @@
+/**
+ * Chapter 07: the template compiler, bytecode to machine code in one pass.
+ *
+ * Each function's bytecode is read once, front to back, and every instruction is replaced
+ * by a fixed little sequence of MacroAssembler calls, its *template*. Nothing is analysed
+ * and nothing is optimized: the machine code does exactly what the interpreter of chapter
+ * 06 does, minus the interpreter (no dispatch, no decoding, no `pc` to keep).
+ *
+ * The frame of a compiled function is the interpreter's frame, moved to the machine stack:
+ *
+ *   slot 0 … locals-1                 the locals (parameters first)
+ *   slot locals … locals+maxStack-1   the operand stack
+ *
+ * The operand stack's depth at every instruction is known while compiling (the chapter 06
+ * compiler made sure of that), so "the top of the stack" is always a slot number fixed at
+ * compile time: `add` at depth 5 with 2 locals reads slots 5 and 6 and writes slot 5. No
+ * stack pointer is kept at run time.
+ *
+ * Three callee-saved registers hold the run's state (set by the entry stub, see jit.ts):
+ *   ctx        the context: callback addresses (runtime.ts)
+ *   callsLeft  how many more calls may start before the depth limit
+ *   failed     0, or 1 once a runtime error has been reported: every frame returns at once
+ *
+ * YOUR PART: the templates in `#instruction`, and `#unary`, `#division`, `#call` and
+ * `#errorStub`. `const`, `load` and `add` are done, as worked examples; `compile()` (the
+ * walk, the labels, the stack depth at jump targets) is given.
+ */
+import type { Label, MacroAssembler, Register } from '#ch04/macro-assembler.ts';
+import { OPCODES, Op, lineAt, readU16, type CompiledFunction, type CompiledProgram } from '#ch06/bytecode.ts';
+import { CONTEXT, ERROR_KIND, type ErrorKind } from './runtime.ts';
+import { todo } from '#native/todo.ts';
+
+/** The registers compiled code gives a fixed meaning to. */
+export interface JitRegisters {
+  /** Callee-saved: the address of the context (callback addresses). */
+  readonly ctx: Register;
+  /** Callee-saved: how many more calls may start. 0 means the next call overflows. */
+  readonly callsLeft: Register;
+  /** Callee-saved: nonzero once a runtime error was reported; every frame then returns. */
+  readonly failed: Register;
+  /**
+   * Two registers for the templates' own use: the result register and the first scratch
+   * register. Nothing survives in them from one instruction to the next.
+   */
+  readonly t0: Register;
+  readonly t1: Register;
+}
+
+export function jitRegisters(masm: MacroAssembler): JitRegisters {
+  const { calleeSaved, result, scratch } = masm.regs;
+  return { ctx: calleeSaved[0]!, callsLeft: calleeSaved[1]!, failed: calleeSaved[2]!, t0: result, t1: scratch[0]! };
+}
+
+/** The text of one bytecode instruction, for listings: `0006 jump_if_false 0014`. */
+export function describeInstruction(fn: CompiledFunction, pc: number, functions: readonly CompiledFunction[]): string {
+  const info = OPCODES[fn.code[pc]!]!;
+  const parts: string[] = [String(pc).padStart(4, '0'), info.name];
+  let at = pc + 1;
+  for (const kind of info.operands) {
+    const value = kind === 'u8' ? fn.code[at]! : readU16(fn.code, at);
+    at += kind === 'u8' ? 1 : 2;
+    parts.push(info.name === 'jump' || info.name === 'jump_if_false' ? String(value).padStart(4, '0') : String(value));
+  }
+  if (info.name === 'const') parts.push(`(${fn.constants[readU16(fn.code, pc + 1)]})`);
+  if (info.name === 'call') parts.push(`(${functions[readU16(fn.code, pc + 1)]?.name ?? '?'})`);
+  return parts.join(' ');
+}
+
+interface ErrorStub {
+  readonly label: Label;
+  readonly kind: ErrorKind;
+  readonly line: number;
+}
+
+/**
+ * Compiles one function at the current position of `masm`. `entries[i]` is the label of
+ * function i (bound or not yet bound: calls to later functions are forward references).
+ */
+export class FunctionCompiler {
+  readonly #masm: MacroAssembler;
+  readonly #fn: CompiledFunction;
+  readonly #program: CompiledProgram;
+  readonly #entries: readonly Label[];
+  readonly #r: JitRegisters;
+  /** A label per bytecode offset that starts an instruction, made on first use. */
+  readonly #labels = new Map<number, Label>();
+  /** The operand stack's depth at jump targets, recorded by the jumps that reach them. */
+  readonly #depthAt = new Map<number, number>();
+  readonly #stubs: ErrorStub[] = [];
+  /** Where a frame goes after a runtime error: the epilogue, with no result. */
+  readonly #exit: Label;
+  /** Values on the operand stack before the instruction being compiled. */
+  #depth = 0;
+  /** False after `jump` and `ret`, until a label some jump aims at. */
+  #reachable = true;
+
+  constructor(masm: MacroAssembler, fn: CompiledFunction, program: CompiledProgram, entries: readonly Label[], registers: JitRegisters) {
+    this.#masm = masm;
+    this.#fn = fn;
+    this.#program = program;
+    this.#entries = entries;
+    this.#r = registers;
+    this.#exit = masm.newLabel(`${fn.name}.exit`);
+  }
+
+  compile(): void {
+    const masm = this.#masm;
+    const fn = this.#fn;
+    masm.bind(this.#entries[fn.index]!);
+    masm.comment(`${fn.name}: prologue, ${fn.locals} locals + ${fn.maxStack} stack slots`);
+    masm.prologue(fn.locals + fn.maxStack);
+    // The arguments arrive in registers; they become locals 0…n-1.
+    fn.params.forEach((_, i) => masm.storeSlot(masm.regs.args[i]!, i));
+
+    let pc = 0;
+    while (pc < fn.code.length) {
+      const recorded = this.#depthAt.get(pc);
+      if (recorded !== undefined) this.#depth = recorded;
+      else if (!this.#reachable) this.#depth = 0; // dead code after a return starts a statement
+      this.#reachable = true;
+      masm.bind(this.#labelAt(pc));
+      masm.comment(describeInstruction(fn, pc, this.#program.functions));
+      this.#instruction(pc);
+      pc += 1 + OPCODES[fn.code[pc]!]!.operands.reduce((n, kind) => n + (kind === 'u8' ? 1 : 2), 0);
+    }
+
+    // Out of line, after the body: the error paths, which ordinary runs never enter.
+    for (const stub of this.#stubs) this.#errorStub(stub);
+    masm.bind(this.#exit);
+    masm.comment(`${fn.name}: unwinding after a runtime error`);
+    masm.epilogue();
+  }
+
+  /** The stack slot of operand stack entry `i` (0 is the bottom). */
+  #slot(i: number): number {
+    return this.#fn.locals + i;
+  }
+
+  #labelAt(offset: number): Label {
+    let label = this.#labels.get(offset);
+    if (label === undefined) {
+      label = this.#masm.newLabel(`${this.#fn.name}@${String(offset).padStart(4, '0')}`);
+      this.#labels.set(offset, label);
+    }
+    return label;
+  }
+
+  /** A jump to `target` leaves `depth` values on the stack; the target starts with them. */
+  #jumpTarget(target: number, depth: number): Label {
+    const known = this.#depthAt.get(target);
+    if (known !== undefined && known !== depth) {
+      throw new Error(`${this.#fn.name}: jumps reach offset ${target} with stack depths ${known} and ${depth} (a chapter 06 compiler bug)`);
+    }
+    this.#depthAt.set(target, depth);
+    return this.#labelAt(target);
+  }
+
+  #instruction(pc: number): void {
+    const masm = this.#masm;
+    const { t0, t1 } = this.#r;
+    const code = this.#fn.code;
+    const top = this.#slot(this.#depth - 1); // the top of the stack
+    const next = this.#slot(this.#depth); //    the first free slot
+    const opcode = code[pc]!;
+    switch (opcode) {
+      case Op.const:
+        masm.moveImmediate(t0, this.#fn.constants[readU16(code, pc + 1)]!);
+        masm.storeSlot(t0, next);
+        this.#depth++;
+        break;
+      case Op.load:
+        masm.loadSlot(t0, code[pc + 1]!);
+        masm.storeSlot(t0, next);
+        this.#depth++;
+        break;
+      // TODO: store and pop (a store pops the top into a local; pop needs no machine code).
+
+      case Op.add:
+        this.#binary((dst, a, b) => masm.add(dst, a, b));
+        break;
+
+      // TODO: sub, mul, bit_and, bit_or, bit_xor, shl, sar, shr through #binary; the
+      // comparisons eq … ge with masm.setIf; neg, bit_not and not through #unary; div and
+      // mod through #division.
+
+      // TODO: jump and jump_if_false. The target is readU16(code, pc + 1); aim at
+      // this.#jumpTarget(target, depth) with the depth the target starts with. After an
+      // unconditional jump the next instruction is unreachable (this.#reachable = false).
+
+      // TODO: call through #call(readU16(code, pc + 1), code[pc + 3]!, pc).
+
+      // TODO: ret: the top of the stack into masm.regs.result, then masm.epilogue().
+
+      // TODO: print and print_bool: the value in the first argument register, the callback's
+      // address loaded from the context (CONTEXT.print / CONTEXT.printBool, at this.#r.ctx),
+      // then masm.callRegister. Mind AArch64, where the result register t0 is also args[0].
+
+      default:
+        if (OPCODES[opcode] !== undefined) todo(`template for ${OPCODES[opcode]!.name}`);
+        throw new Error(`${this.#fn.name}: unknown opcode 0x${opcode.toString(16)} at offset ${pc}`);
+    }
+  }
+
+  /** a b → (a op b): both operands from their slots, the result into a's slot. */
+  #binary(op: (dst: Register, a: Register, b: Register) => void): void {
+    const { t0, t1 } = this.#r;
+    const a = this.#slot(this.#depth - 2);
+    const b = this.#slot(this.#depth - 1);
+    this.#masm.loadSlot(t0, a);
+    this.#masm.loadSlot(t1, b);
+    op(t0, t0, t1);
+    this.#masm.storeSlot(t0, a);
+    this.#depth--;
+  }
+
+  #unary(op: (dst: Register, a: Register) => void): void {
+    // TODO: like #binary, with one operand: load the top slot, op, store it back.
+    void op;
+    return todo('FunctionCompiler.#unary');
+  }
+
+  /**
+   * a b → a / b or a % b, defined for every input on both ISAs:
+   *   b == 0    the runtime error `division by zero at line N`
+   *   b == -1   a / -1 is -a (wrapping: -INT64_MIN is INT64_MIN) and a % -1 is 0, without
+   *             the divide instruction, which traps on x86-64 for INT64_MIN / -1
+   *   otherwise the machine's own signed division
+   */
+  #division(isDiv: boolean, pc: number): void {
+    // TODO: load both operands; a zero divisor branches to this.#error(ERROR_KIND.divisionByZero, pc);
+    // a divisor of -1 gives -a (div) or 0 (mod) without the divide instruction; otherwise
+    // masm.div or masm.rem. The result goes to a's slot and the stack shrinks by one.
+    void isDiv;
+    void pc;
+    return todo('FunctionCompiler.#division');
+  }
+
+  /**
+   * … arg0 … argN-1 → … result. The arguments go to the argument registers, `call` jumps
+   * straight to the callee's code, and the result comes back in the result register.
+   */
+  #call(callee: number, argc: number, pc: number): void {
+    // TODO: 1. if callsLeft is 0, branch to this.#error(ERROR_KIND.stackOverflow, pc);
+    //       2. callsLeft - 1; the arguments (slots first … first+argc-1) into masm.regs.args;
+    //       3. masm.call(this.#entries[callee]!); callsLeft + 1;
+    //       4. if failed is nonzero, branch to this.#exit (unwind);
+    //       5. the result register into the slot of the first argument; depth = first + 1.
+    void callee;
+    void argc;
+    void pc;
+    return todo('FunctionCompiler.#call');
+  }
+
+  /** The label of an error path for `kind` at the line of `pc`, emitted after the body. */
+  #error(kind: ErrorKind, pc: number): Label {
+    const line = lineAt(this.#fn, pc);
+    const existing = this.#stubs.find((s) => s.kind === kind && s.line === line);
+    if (existing) return existing.label;
+    const label = this.#masm.newLabel(`${this.#fn.name}.error${this.#stubs.length}`);
+    this.#stubs.push({ label, kind, line });
+    return label;
+  }
+
+  /** Reports the error to TypeScript, marks the run as failed and leaves the frame. */
+  #errorStub(stub: ErrorStub): void {
+    // TODO: bind stub.label; the arguments (stub.kind, this.#fn.index, stub.line) into
+    // masm.regs.args[0..2]; load the error callback's address from the context
+    // (CONTEXT.error) and call it; set failed to 1; jump to this.#exit.
+    void stub;
+    return todo('FunctionCompiler.#errorStub');
+  }
+}

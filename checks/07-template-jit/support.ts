@@ -1,0 +1,54 @@
+/**
+ * Helpers for the chapter 07 checks: compile Jot source with the learner's chapters 05–06,
+ * run it with the learner's template JIT on this worker's architecture, and report what it
+ * printed and how it ended, in the shape `compareOutcome` (checks/harness/programs.ts) reads.
+ */
+import * as assert from 'uvu/assert';
+import { learnerCode } from '#harness/check.ts';
+import { compareOutcome, type Outcome, type Program } from '#harness/programs.ts';
+
+export const errors = await learnerCode(import('#ch05/errors.ts'));
+export const compiler = await learnerCode(import('#ch06/compiler.ts'));
+export const jit = await learnerCode(import('#ch07/jit.ts'));
+
+/** Compiles and runs `source` with the JIT, capturing its output and how it ended. */
+export function runJit(source: string): Outcome {
+  const output: string[] = [];
+  let program;
+  try {
+    program = compiler.compileSource(source);
+  } catch (e) {
+    if (e instanceof errors.CompileError) return { output, error: { kind: 'compile', message: e.message } };
+    throw e;
+  }
+  const compiled = jit.compileProgram(program);
+  try {
+    const outcome = compiled.run({ print: (text) => output.push(text) });
+    return outcome.error ? { output, error: { kind: 'runtime', message: outcome.error.message } } : { output };
+  } finally {
+    compiled.dispose();
+  }
+}
+
+/** Runs every program with the JIT; fails with one report per program that went wrong. */
+export function checkPrograms(programs: readonly Program[]): void {
+  assert.ok(programs.length > 0, 'no programs in this group (a check bug)');
+  const reports: string[] = [];
+  for (const program of programs) {
+    const report = compareOutcome(program, runJit(program.source));
+    if (report !== null) reports.push(report);
+  }
+  assert.ok(reports.length === 0, `${reports.length} of ${programs.length} programs went wrong:\n\n${reports.join('\n\n')}`);
+}
+
+/** A program written inline, with its expectations: `expect` lines and an optional runtime error. */
+export function inline(name: string, source: string, expectedOutput: readonly string[], runtimeError?: string): Program {
+  return {
+    name,
+    path: `${name}.jot`,
+    source,
+    expectedOutput,
+    ...(runtimeError ? { expectedError: { kind: 'runtime' as const, message: runtimeError } } : {}),
+    features: [],
+  };
+}

@@ -1,0 +1,225 @@
+/**
+ * Checks of particular templates and of the runtime: the division corner cases, shift
+ * masking, the depth limit, unwinding after an error, calls that stay in machine code,
+ * and the listing.
+ */
+import * as assert from 'uvu/assert';
+import koffi from 'koffi';
+import { check } from '#harness/check.ts';
+import { compareOutcome } from '#harness/programs.ts';
+import { ARCHES } from '#native/arch.ts';
+import { compiler, inline, jit, runJit } from './support.ts';
+
+const MIN = -(1n << 63n);
+const MAX = (1n << 63n) - 1n;
+const wrap = (v: bigint) => BigInt.asIntN(64, v);
+
+function expectProgram(name: string, source: string, output: readonly string[], runtimeError?: string): void {
+  const report = compareOutcome(inline(name, source, output, runtimeError), runJit(source));
+  assert.ok(report === null, `${report}\n\nthe program:\n${source}`);
+}
+
+check('INT64_MIN / -1 is INT64_MIN and INT64_MIN % -1 is 0, without a trap, on both ISAs', () => {
+  const pairs: [bigint, bigint][] = [
+    [MIN, -1n], [MIN, 1n], [MIN, 2n], [MIN, -2n], [MIN, MIN], [MAX, MIN], [MAX, -1n],
+    [-7n, 2n], [7n, -2n], [-7n, -2n], [0n, -1n], [5n, -1n], [-1n, -1n], [1n, MAX],
+  ];
+  const source = `
+fn divide(a, b) {
+  print(a / b);
+  print(a % b);
+  return 0;
+}
+fn main() {
+${pairs.map(([a, b]) => `  divide(${a}, ${b});`).join('\n')}
+  return 0;
+}`;
+  const expected = pairs.flatMap(([a, b]) => [String(wrap(a / b)), String(a % b)]);
+  expectProgram('min-division', source, expected);
+}, { hints: [
+  'x86-64\'s idiv raises SIGFPE for INT64_MIN / -1 (the quotient does not fit), so that input must never reach it.',
+  'Test the divisor for -1 before dividing: a / -1 is just -a (neg wraps INT64_MIN to itself) and a % -1 is 0.',
+  'On AArch64, sdiv gives INT64_MIN for INT64_MIN / -1 already, but the remainder computed as a - (a / b) * b must still come out 0: one path for both ISAs is simplest.',
+] });
+
+check('shift counts are masked to 6 bits: << >> >>> by 64, 65, 127, -1 and 1000', () => {
+  const counts = [0n, 1n, 3n, 63n, 64n, 65n, 127n, -1n, -64n, 1000n];
+  const values = [1n, -16n, MIN, 0x123456789abcdefn];
+  const source = `
+fn shifts(a, n) {
+  print(a << n);
+  print(a >> n);
+  print(a >>> n);
+  return 0;
+}
+fn main() {
+${values.flatMap((a) => counts.map((n) => `  shifts(${a}, ${n});`)).join('\n')}
+  return 0;
+}`;
+  const expected = values.flatMap((a) =>
+    counts.flatMap((n) => {
+      const k = n & 63n;
+      return [String(wrap(a << k)), String(a >> k), String(BigInt.asUintN(64, a) >> k)].map((s) => String(wrap(BigInt(s))));
+    }),
+  );
+  expectProgram('shift-masking', source, expected);
+}, { hints: [
+  'Both machines mask a 64-bit shift count to its low 6 bits themselves (x86-64 shl/sar/shr by cl, AArch64 lslv/asrv/lsrv).',
+  'So the count must reach the shift instruction unchanged; masking with 127 or not at all on one ISA gives the wrong answer for 64…127.',
+] });
+
+check('a runtime error deep in the calls unwinds every frame; the program can run again', () => {
+  const source = `
+fn inner(n, d) {
+  if n == 0 {
+    print(100 / d);
+    print(-1);
+    return 1;
+  }
+  let r = inner(n - 1, d) + 1;
+  print(-2);
+  return r;
+}
+fn main() {
+  print(1);
+  print(inner(50, 4));
+  print(2);
+  print(inner(50, 0));
+  print(3);
+  return 0;
+}`;
+  const output = ['1', '25', '-1', ...Array(50).fill('-2'), '51', '2'];
+  const program = compiler.compileSource(source);
+  const compiled = jit.compileProgram(program);
+  try {
+    for (let run = 1; run <= 2; run++) {
+      const printed: string[] = [];
+      const outcome = compiled.run({ print: (text) => printed.push(text) });
+      const actual = outcome.error ? { output: printed, error: { kind: 'runtime' as const, message: outcome.error.message } } : { output: printed };
+      const report = compareOutcome(inline(`unwind (run ${run})`, source, output, 'division by zero at line 4'), actual);
+      assert.ok(report === null, `run ${run} of the same compiled program: ${report}`);
+    }
+  } finally {
+    compiled.dispose();
+  }
+}, { hints: [
+  'After the error callback returns, the generated code must not continue: jump to the function\'s exit and return.',
+  'Each caller checks, right after every call, whether its callee failed, and returns at once too: nothing after the failing call may print.',
+  'A second run starts from a clean state: the entry stub must reset the failed flag and the call budget each time.',
+] });
+
+check('the 10000th active call runs, the 10001st is a stack overflow; calls in a loop give their depth back', () => {
+  const source = `
+fn down(n) {
+  let a = n + 1;
+  let b = a * 2;
+  if n == 0 {
+    return b;
+  }
+  return down(n - 1) + 1;
+}
+fn main() {
+  let i = 0;
+  let sum = 0;
+  while i < 30000 {
+    sum = sum + down(0);
+    i = i + 1;
+  }
+  print(sum);
+  print(down(9998));
+  print(down(9999));
+  return 0;
+}`;
+  expectProgram('depth-limit', source, ['60000', '10000'], 'stack overflow in down at line 8');
+}, { timeoutMs: 10000, hints: [
+  'main is the first active call. Before each call, test the call budget; if none is left, report `stack overflow in <caller> at line <line of the call>`.',
+  'Give the budget back when the call returns: 30000 calls one after the other never have more than 2 active at once.',
+  'Use a callee-saved register for the budget (set by the entry stub), so a callback into TypeScript cannot clobber it.',
+] });
+
+check('calls between compiled functions stay in machine code: TypeScript enters once per run', () => {
+  const source = `
+fn fib(n) {
+  if n < 2 {
+    return n;
+  }
+  return fib(n - 1) + fib(n - 2);
+}
+fn twice(x) {
+  return x + x;
+}
+fn main() {
+  print(twice(fib(15)));
+  return 0;
+}`;
+  const program = compiler.compileSource(source);
+  const compiled = jit.compileProgram(program);
+  // A first run loads the code (on AArch64 the instruction-cache flush is a koffi call too);
+  // the second run is the one counted.
+  compiled.run({ print: () => {} });
+  const k = koffi as unknown as Record<string, unknown>;
+  const realCall = k.call as (...args: unknown[]) => unknown;
+  const realRegister = k.register as (...args: unknown[]) => unknown;
+  let entries = 0;
+  let callbacks = 0;
+  k.call = (...args: unknown[]) => {
+    entries++;
+    return realCall(...args);
+  };
+  k.register = (...args: unknown[]) => {
+    const at = typeof args[0] === 'function' ? 0 : 1;
+    const fn = args[at] as (...a: unknown[]) => unknown;
+    args[at] = (...a: unknown[]) => {
+      callbacks++;
+      return fn(...a);
+    };
+    return realRegister(...args);
+  };
+  const printed: string[] = [];
+  try {
+    compiled.run({ print: (text) => printed.push(text) });
+  } finally {
+    k.call = realCall;
+    k.register = realRegister;
+    compiled.dispose();
+  }
+  assert.equal(printed, ['1220'], 'the program prints twice(fib(15)) = 1220');
+  assert.ok(entries === 1, `TypeScript called into machine code ${entries} times during one run; expected exactly 1 (the entry stub, which calls main). fib(15) makes 1973 calls: they must be machine calls to the callee's label, not round trips through koffi.`);
+  assert.ok(callbacks === 1, `machine code called back into TypeScript ${callbacks} times; expected 1 (the one print). Calls between Jot functions must not go through callbacks.`);
+}, { hints: [
+  'Compile every function into one MacroAssembler, each at its own label, and emit `masm.call(label)` for the call opcode.',
+  'Only the entry stub is called from TypeScript (region.function(0, 1)); print and runtime errors are the only callbacks.',
+] });
+
+check('the listing names the bytecode instruction of each piece of machine code, for both ISAs', () => {
+  const source = `
+fn add(a, b) {
+  return a + b;
+}
+fn main() {
+  let x = add(1, 2);
+  while x < 10 {
+    x = x * 2;
+  }
+  print(x);
+  return 0;
+}`;
+  const program = compiler.compileSource(source);
+  for (const arch of ARCHES) {
+    const compiled = jit.compileProgram(program, arch);
+    const listing = compiled.listing();
+    compiled.dispose();
+    const lines = listing.split('\n');
+    for (const fn of program.functions) {
+      assert.ok(lines.some((l) => l.includes(fn.name)), `${arch}: the listing never names function ${fn.name}:\n${listing}`);
+    }
+    for (const text of ['0000 load 0', 'add', 'call', 'jump_if_false', 'jump', 'mul', 'print', 'ret']) {
+      assert.ok(lines.some((l) => l.includes(';') && l.slice(l.indexOf(';')).includes(text)), `${arch}: no comment in the listing mentions '${text}':\n${listing}`);
+    }
+    const mnemonic = arch === 'x64' ? /\bcall\b/ : /\bbl\b/;
+    assert.ok(lines.some((l) => mnemonic.test(l)), `${arch}: no direct ${arch === 'x64' ? 'call' : 'bl'} instruction in the listing:\n${listing}`);
+  }
+}, { timeoutMs: 15000, hints: [
+  'Before each instruction\'s template, masm.comment(`${offset} ${name} …`) attaches the bytecode to the first machine instruction of the template.',
+  'compileProgram(program, arch) compiles for either ISA; only run() needs the machine to be that ISA.',
+] });

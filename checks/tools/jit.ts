@@ -1,0 +1,137 @@
+/**
+ * `npm run jit -- [options] program.jot`: runs a Jot program with the reference solutions
+ * (chapter 05's parser, chapter 06's compiler, chapter 07's template JIT).
+ *
+ *   --interp           run it with chapter 06's interpreter instead of the JIT
+ *   --emit-asm         print the machine code (with the bytecode it came from) before running
+ *   --arch x64|arm64   run on that architecture (the other one runs under qemu-user)
+ *   --mine             use your own chapters/ instead of the reference solutions
+ *
+ * What the program prints goes to stdout. A compile error (`L:C: message`) or a runtime
+ * error goes to stderr, and the exit status is 1.
+ *
+ * This file is two programs in one. Started by npm, it reads the options and starts itself
+ * again in a Node.js of the chosen architecture with the package.json conditions that pick
+ * the reference solutions (`--conditions=solution-ch05` …); that second process, marked by
+ * the environment variable below, does the work.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hostArch, isArch, type Arch } from '#native/arch.ts';
+import { availability } from '#native/platform.ts';
+
+const INNER = 'WORKBOOK_JIT_INNER';
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const USAGE = 'usage: npm run jit -- [--interp] [--emit-asm] [--arch x64|arm64] [--mine] program.jot';
+
+interface Options {
+  file: string;
+  interp: boolean;
+  emitAsm: boolean;
+  arch: Arch;
+  mine: boolean;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const options: Options = { file: '', interp: false, emitAsm: false, arch: hostArch(), mine: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--interp') options.interp = true;
+    else if (arg === '--emit-asm') options.emitAsm = true;
+    else if (arg === '--mine') options.mine = true;
+    else if (arg === '--arch' || arg.startsWith('--arch=')) {
+      const value = arg === '--arch' ? argv[++i] : arg.slice('--arch='.length);
+      if (value === undefined || !isArch(value)) fail(`--arch takes x64 or arm64, not ${value ?? 'nothing'}\n${USAGE}`);
+      options.arch = value;
+    } else if (arg === '--help' || arg === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else if (arg.startsWith('-')) fail(`unknown option ${arg}\n${USAGE}`);
+    else if (options.file !== '') fail(`one program at a time (got ${options.file} and ${arg})\n${USAGE}`);
+    else options.file = arg;
+  }
+  if (options.file === '') fail(USAGE);
+  return options;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+/** The outer process: start the inner one on the chosen architecture, pass its exit status on. */
+function launch(argv: readonly string[]): void {
+  const options = parseOptions(argv);
+  const found = availability(options.arch, ROOT);
+  if (!found.available) fail(`cannot run ${options.arch} code here: ${found.reason}`);
+  const { launcher } = found;
+  const conditions = options.mine ? [] : ['01', '02', '03', '04', '05', '06', '07'].map((n) => `--conditions=solution-ch${n}`);
+  const args = [
+    ...launcher.prefix,
+    ...launcher.typescript,
+    ...conditions,
+    fileURLToPath(import.meta.url),
+    // The same options, with the program's path made absolute: the inner process runs in the workbook's folder.
+    ...argv.map((arg) => (arg === options.file ? resolve(arg) : arg)),
+  ];
+  const child = spawn(launcher.command, args, {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, NODE_OPTIONS: '', [INNER]: '1' },
+  });
+  child.on('close', (code, signal) => {
+    if (signal !== null) process.stderr.write(`the program was killed by ${signal}\n`);
+    process.exit(code ?? 1);
+  });
+}
+
+/** The inner process: parse, compile, run. */
+async function main(argv: readonly string[]): Promise<void> {
+  const options = parseOptions(argv);
+  // `npm run jit -- … | head` closes the pipe early: that is not an error of the program.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 0 : 1));
+  let source: string;
+  try {
+    source = readFileSync(options.file, 'utf8');
+  } catch (e) {
+    fail(`cannot read ${options.file}: ${(e as Error).message}`);
+  }
+  const { CompileError } = await import('#ch05/errors.ts');
+  const { compileSource } = await import('#ch06/compiler.ts');
+  const interpreter = await import('#ch06/interpreter.ts');
+
+  let program;
+  try {
+    program = compileSource(source);
+  } catch (e) {
+    if (e instanceof CompileError) fail(`${options.file}:${e.message}`);
+    throw e;
+  }
+  const print = (text: string) => process.stdout.write(`${text}\n`);
+
+  if (options.interp) {
+    if (options.emitAsm) {
+      const { listProgram } = await import('#ch06/listing.ts');
+      process.stdout.write(`${listProgram(program)}\n\n`);
+    }
+    try {
+      interpreter.run(program, { print });
+    } catch (e) {
+      if (e instanceof interpreter.RuntimeError) fail(`runtime error: ${e.message}`);
+      throw e;
+    }
+    return;
+  }
+
+  const { compileProgram } = await import('#ch07/jit.ts');
+  const jit = compileProgram(program, options.arch);
+  if (options.emitAsm) process.stdout.write(`${jit.listing()}\n\n`);
+  const outcome = jit.run({ print });
+  jit.dispose();
+  if (outcome.error) fail(`runtime error: ${outcome.error.message}`);
+}
+
+if (process.env[INNER] === '1') await main(process.argv.slice(2));
+else launch(process.argv.slice(2));

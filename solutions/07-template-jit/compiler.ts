@@ -1,0 +1,393 @@
+/**
+ * Chapter 07: the template compiler, bytecode to machine code in one pass.
+ *
+ * Each function's bytecode is read once, front to back, and every instruction is replaced
+ * by a fixed little sequence of MacroAssembler calls, its *template*. Nothing is analysed
+ * and nothing is optimized: the machine code does exactly what the interpreter of chapter
+ * 06 does, minus the interpreter (no dispatch, no decoding, no `pc` to keep).
+ *
+ * The frame of a compiled function is the interpreter's frame, moved to the machine stack:
+ *
+ *   slot 0 … locals-1                 the locals (parameters first)
+ *   slot locals … locals+maxStack-1   the operand stack
+ *
+ * The operand stack's depth at every instruction is known while compiling (the chapter 06
+ * compiler made sure of that), so "the top of the stack" is always a slot number fixed at
+ * compile time: `add` at depth 5 with 2 locals reads slots 5 and 6 and writes slot 5. No
+ * stack pointer is kept at run time.
+ *
+ * Three callee-saved registers hold the run's state (set by the entry stub, see jit.ts):
+ *   ctx        the context: callback addresses (runtime.ts)
+ *   callsLeft  how many more calls may start before the depth limit
+ *   failed     0, or 1 once a runtime error has been reported: every frame returns at once
+ */
+import type { Label, MacroAssembler, Register } from '#ch04/macro-assembler.ts';
+import { OPCODES, Op, lineAt, readU16, type CompiledFunction, type CompiledProgram } from '#ch06/bytecode.ts';
+import { CONTEXT, ERROR_KIND, type ErrorKind } from './runtime.ts';
+
+// @book:start registers
+/** The registers compiled code gives a fixed meaning to. */
+export interface JitRegisters {
+  /** Callee-saved: the address of the context (callback addresses). */
+  readonly ctx: Register;
+  /** Callee-saved: how many more calls may start. 0 means the next call overflows. */
+  readonly callsLeft: Register;
+  /** Callee-saved: nonzero once a runtime error was reported; every frame then returns. */
+  readonly failed: Register;
+  /**
+   * Two registers for the templates' own use: the result register and the first scratch
+   * register. Nothing survives in them from one instruction to the next.
+   */
+  readonly t0: Register;
+  readonly t1: Register;
+}
+
+export function jitRegisters(masm: MacroAssembler): JitRegisters {
+  const { calleeSaved, result, scratch } = masm.regs;
+  return { ctx: calleeSaved[0]!, callsLeft: calleeSaved[1]!, failed: calleeSaved[2]!, t0: result, t1: scratch[0]! };
+}
+// @book:end registers
+
+/** The text of one bytecode instruction, for listings: `0006 jump_if_false 0014`. */
+export function describeInstruction(fn: CompiledFunction, pc: number, functions: readonly CompiledFunction[]): string {
+  const info = OPCODES[fn.code[pc]!]!;
+  const parts: string[] = [String(pc).padStart(4, '0'), info.name];
+  let at = pc + 1;
+  for (const kind of info.operands) {
+    const value = kind === 'u8' ? fn.code[at]! : readU16(fn.code, at);
+    at += kind === 'u8' ? 1 : 2;
+    parts.push(info.name === 'jump' || info.name === 'jump_if_false' ? String(value).padStart(4, '0') : String(value));
+  }
+  if (info.name === 'const') parts.push(`(${fn.constants[readU16(fn.code, pc + 1)]})`);
+  if (info.name === 'call') parts.push(`(${functions[readU16(fn.code, pc + 1)]?.name ?? '?'})`);
+  return parts.join(' ');
+}
+
+interface ErrorStub {
+  readonly label: Label;
+  readonly kind: ErrorKind;
+  readonly line: number;
+}
+
+/**
+ * Compiles one function at the current position of `masm`. `entries[i]` is the label of
+ * function i (bound or not yet bound: calls to later functions are forward references).
+ */
+export class FunctionCompiler {
+  readonly #masm: MacroAssembler;
+  readonly #fn: CompiledFunction;
+  readonly #program: CompiledProgram;
+  readonly #entries: readonly Label[];
+  readonly #r: JitRegisters;
+  /** A label per bytecode offset that starts an instruction, made on first use. */
+  readonly #labels = new Map<number, Label>();
+  /** The operand stack's depth at jump targets, recorded by the jumps that reach them. */
+  readonly #depthAt = new Map<number, number>();
+  readonly #stubs: ErrorStub[] = [];
+  /** Where a frame goes after a runtime error: the epilogue, with no result. */
+  readonly #exit: Label;
+  /** Values on the operand stack before the instruction being compiled. */
+  #depth = 0;
+  /** False after `jump` and `ret`, until a label some jump aims at. */
+  #reachable = true;
+
+  constructor(masm: MacroAssembler, fn: CompiledFunction, program: CompiledProgram, entries: readonly Label[], registers: JitRegisters) {
+    this.#masm = masm;
+    this.#fn = fn;
+    this.#program = program;
+    this.#entries = entries;
+    this.#r = registers;
+    this.#exit = masm.newLabel(`${fn.name}.exit`);
+  }
+
+  // @book:start compile
+  compile(): void {
+    const masm = this.#masm;
+    const fn = this.#fn;
+    masm.bind(this.#entries[fn.index]!);
+    masm.comment(`${fn.name}: prologue, ${fn.locals} locals + ${fn.maxStack} stack slots`);
+    masm.prologue(fn.locals + fn.maxStack);
+    // The arguments arrive in registers; they become locals 0…n-1.
+    fn.params.forEach((_, i) => masm.storeSlot(masm.regs.args[i]!, i));
+
+    let pc = 0;
+    while (pc < fn.code.length) {
+      const recorded = this.#depthAt.get(pc);
+      if (recorded !== undefined) this.#depth = recorded;
+      else if (!this.#reachable) this.#depth = 0; // dead code after a return starts a statement
+      this.#reachable = true;
+      masm.bind(this.#labelAt(pc));
+      masm.comment(describeInstruction(fn, pc, this.#program.functions));
+      this.#instruction(pc);
+      pc += 1 + OPCODES[fn.code[pc]!]!.operands.reduce((n, kind) => n + (kind === 'u8' ? 1 : 2), 0);
+    }
+
+    // Out of line, after the body: the error paths, which ordinary runs never enter.
+    for (const stub of this.#stubs) this.#errorStub(stub);
+    masm.bind(this.#exit);
+    masm.comment(`${fn.name}: unwinding after a runtime error`);
+    masm.epilogue();
+  }
+  // @book:end compile
+
+  /** The stack slot of operand stack entry `i` (0 is the bottom). */
+  #slot(i: number): number {
+    return this.#fn.locals + i;
+  }
+
+  #labelAt(offset: number): Label {
+    let label = this.#labels.get(offset);
+    if (label === undefined) {
+      label = this.#masm.newLabel(`${this.#fn.name}@${String(offset).padStart(4, '0')}`);
+      this.#labels.set(offset, label);
+    }
+    return label;
+  }
+
+  /** A jump to `target` leaves `depth` values on the stack; the target starts with them. */
+  #jumpTarget(target: number, depth: number): Label {
+    const known = this.#depthAt.get(target);
+    if (known !== undefined && known !== depth) {
+      throw new Error(`${this.#fn.name}: jumps reach offset ${target} with stack depths ${known} and ${depth} (a chapter 06 compiler bug)`);
+    }
+    this.#depthAt.set(target, depth);
+    return this.#labelAt(target);
+  }
+
+  #instruction(pc: number): void {
+    const masm = this.#masm;
+    const { t0, t1 } = this.#r;
+    const code = this.#fn.code;
+    const top = this.#slot(this.#depth - 1); // the top of the stack
+    const next = this.#slot(this.#depth); //    the first free slot
+    const opcode = code[pc]!;
+    switch (opcode) {
+      // @book:start template-const-load
+      case Op.const:
+        masm.moveImmediate(t0, this.#fn.constants[readU16(code, pc + 1)]!);
+        masm.storeSlot(t0, next);
+        this.#depth++;
+        break;
+      case Op.load:
+        masm.loadSlot(t0, code[pc + 1]!);
+        masm.storeSlot(t0, next);
+        this.#depth++;
+        break;
+      case Op.store:
+        masm.loadSlot(t0, top);
+        masm.storeSlot(t0, code[pc + 1]!);
+        this.#depth--;
+        break;
+      case Op.pop:
+        this.#depth--; // nothing to do at run time: the slot is simply free again
+        break;
+      // @book:end template-const-load
+
+      // @book:start template-binary
+      case Op.add:
+        this.#binary((dst, a, b) => masm.add(dst, a, b));
+        break;
+      case Op.sub:
+        this.#binary((dst, a, b) => masm.sub(dst, a, b));
+        break;
+      case Op.mul:
+        this.#binary((dst, a, b) => masm.mul(dst, a, b));
+        break;
+      // @book:end template-binary
+      case Op.div:
+      case Op.mod:
+        this.#division(opcode === Op.div, pc);
+        break;
+      case Op.bit_and:
+        this.#binary((dst, a, b) => masm.and(dst, a, b));
+        break;
+      case Op.bit_or:
+        this.#binary((dst, a, b) => masm.or(dst, a, b));
+        break;
+      case Op.bit_xor:
+        this.#binary((dst, a, b) => masm.xor(dst, a, b));
+        break;
+      case Op.shl:
+        this.#binary((dst, a, b) => masm.shl(dst, a, b));
+        break;
+      case Op.sar:
+        this.#binary((dst, a, b) => masm.sar(dst, a, b));
+        break;
+      case Op.shr:
+        this.#binary((dst, a, b) => masm.shr(dst, a, b));
+        break;
+      case Op.neg:
+        this.#unary((dst, a) => masm.neg(dst, a));
+        break;
+      case Op.bit_not:
+        this.#unary((dst, a) => masm.not(dst, a));
+        break;
+      case Op.not:
+        this.#unary((dst, a) => {
+          masm.moveImmediate(t1, 1n);
+          masm.xor(dst, a, t1);
+        });
+        break;
+      case Op.eq:
+        this.#binary((dst, a, b) => masm.setIf('eq', dst, a, b));
+        break;
+      case Op.ne:
+        this.#binary((dst, a, b) => masm.setIf('ne', dst, a, b));
+        break;
+      case Op.lt:
+        this.#binary((dst, a, b) => masm.setIf('lt', dst, a, b));
+        break;
+      case Op.le:
+        this.#binary((dst, a, b) => masm.setIf('le', dst, a, b));
+        break;
+      case Op.gt:
+        this.#binary((dst, a, b) => masm.setIf('gt', dst, a, b));
+        break;
+      case Op.ge:
+        this.#binary((dst, a, b) => masm.setIf('ge', dst, a, b));
+        break;
+
+      // @book:start template-jumps
+      case Op.jump:
+        masm.jump(this.#jumpTarget(readU16(code, pc + 1), this.#depth));
+        this.#reachable = false;
+        break;
+      case Op.jump_if_false:
+        masm.loadSlot(t0, top);
+        this.#depth--;
+        masm.branchIfImmediate('eq', t0, 0, this.#jumpTarget(readU16(code, pc + 1), this.#depth));
+        break;
+      // @book:end template-jumps
+
+      case Op.call:
+        this.#call(readU16(code, pc + 1), code[pc + 3]!, pc);
+        break;
+
+      // @book:start template-ret
+      case Op.ret:
+        masm.loadSlot(masm.regs.result, top);
+        masm.epilogue();
+        this.#depth--;
+        this.#reachable = false;
+        break;
+      // @book:end template-ret
+
+      // @book:start template-print
+      case Op.print:
+      case Op.print_bool:
+        // t1, not t0: on AArch64 the result register t0 is also the first argument register.
+        masm.loadSlot(masm.regs.args[0]!, top);
+        masm.load(t1, this.#r.ctx, opcode === Op.print ? CONTEXT.print : CONTEXT.printBool);
+        masm.callRegister(t1);
+        this.#depth--;
+        break;
+      // @book:end template-print
+
+      default:
+        throw new Error(`${this.#fn.name}: unknown opcode 0x${opcode.toString(16)} at offset ${pc}`);
+    }
+  }
+
+  // @book:start binary
+  /** a b → (a op b): both operands from their slots, the result into a's slot. */
+  #binary(op: (dst: Register, a: Register, b: Register) => void): void {
+    const { t0, t1 } = this.#r;
+    const a = this.#slot(this.#depth - 2);
+    const b = this.#slot(this.#depth - 1);
+    this.#masm.loadSlot(t0, a);
+    this.#masm.loadSlot(t1, b);
+    op(t0, t0, t1);
+    this.#masm.storeSlot(t0, a);
+    this.#depth--;
+  }
+  // @book:end binary
+
+  #unary(op: (dst: Register, a: Register) => void): void {
+    const { t0 } = this.#r;
+    const a = this.#slot(this.#depth - 1);
+    this.#masm.loadSlot(t0, a);
+    op(t0, t0);
+    this.#masm.storeSlot(t0, a);
+  }
+
+  // @book:start division
+  /**
+   * a b → a / b or a % b, defined for every input on both ISAs:
+   *   b == 0    the runtime error `division by zero at line N`
+   *   b == -1   a / -1 is -a (wrapping: -INT64_MIN is INT64_MIN) and a % -1 is 0, without
+   *             the divide instruction, which traps on x86-64 for INT64_MIN / -1
+   *   otherwise the machine's own signed division
+   */
+  #division(isDiv: boolean, pc: number): void {
+    const masm = this.#masm;
+    const { t0, t1 } = this.#r;
+    const a = this.#slot(this.#depth - 2);
+    const b = this.#slot(this.#depth - 1);
+    const ordinary = masm.newLabel();
+    const done = masm.newLabel();
+    masm.loadSlot(t0, a);
+    masm.loadSlot(t1, b);
+    masm.branchIfImmediate('eq', t1, 0, this.#error(ERROR_KIND.divisionByZero, pc));
+    masm.branchIfImmediate('ne', t1, -1, ordinary);
+    if (isDiv) masm.neg(t0, t0);
+    else masm.moveImmediate(t0, 0n);
+    masm.jump(done);
+    masm.bind(ordinary);
+    if (isDiv) masm.div(t0, t0, t1);
+    else masm.rem(t0, t0, t1);
+    masm.bind(done);
+    masm.storeSlot(t0, a);
+    this.#depth--;
+  }
+  // @book:end division
+
+  // @book:start call
+  /**
+   * … arg0 … argN-1 → … result. The arguments go to the argument registers, `call` jumps
+   * straight to the callee's code, and the result comes back in the result register.
+   */
+  #call(callee: number, argc: number, pc: number): void {
+    const masm = this.#masm;
+    const { callsLeft, failed } = this.#r;
+    const first = this.#depth - argc;
+    // The depth limit: this call may start only if calls are left.
+    masm.branchIfImmediate('eq', callsLeft, 0, this.#error(ERROR_KIND.stackOverflow, pc));
+    masm.addImmediate(callsLeft, callsLeft, -1);
+    for (let i = 0; i < argc; i++) masm.loadSlot(masm.regs.args[i]!, this.#slot(first + i));
+    masm.call(this.#entries[callee]!);
+    masm.addImmediate(callsLeft, callsLeft, 1);
+    // A runtime error somewhere below: return at once, and so on up to the entry stub.
+    masm.branchIfImmediate('ne', failed, 0, this.#exit);
+    masm.storeSlot(masm.regs.result, this.#slot(first));
+    this.#depth = first + 1;
+  }
+  // @book:end call
+
+  /** The label of an error path for `kind` at the line of `pc`, emitted after the body. */
+  #error(kind: ErrorKind, pc: number): Label {
+    const line = lineAt(this.#fn, pc);
+    const existing = this.#stubs.find((s) => s.kind === kind && s.line === line);
+    if (existing) return existing.label;
+    const label = this.#masm.newLabel(`${this.#fn.name}.error${this.#stubs.length}`);
+    this.#stubs.push({ label, kind, line });
+    return label;
+  }
+
+  // @book:start error-stub
+  /** Reports the error to TypeScript, marks the run as failed and leaves the frame. */
+  #errorStub(stub: ErrorStub): void {
+    const masm = this.#masm;
+    const { args } = masm.regs;
+    const { ctx, failed, t1 } = this.#r;
+    masm.bind(stub.label);
+    masm.comment(`${stub.kind === ERROR_KIND.divisionByZero ? 'division by zero' : 'stack overflow'} at line ${stub.line}`);
+    masm.moveImmediate(args[0]!, BigInt(stub.kind));
+    masm.moveImmediate(args[1]!, BigInt(this.#fn.index));
+    masm.moveImmediate(args[2]!, BigInt(stub.line));
+    masm.load(t1, ctx, CONTEXT.error);
+    masm.callRegister(t1);
+    masm.moveImmediate(failed, 1n);
+    masm.jump(this.#exit);
+  }
+  // @book:end error-stub
+}
