@@ -12,6 +12,11 @@
  */
 import koffi from 'koffi';
 
+// Machine code called through koffi runs on koffi's own stack, 2 MiB by default. Deep
+// recursion in generated code (10000 frames of a function with many locals) needs more,
+// and the setting only takes effect before the first library is loaded.
+koffi.config({ ...koffi.config(), sync_stack_size: 16 * 1024 * 1024 });
+
 const libc = koffi.load('libc.so.6');
 
 /** Page protection bits for mmap and mprotect (sys/mman.h). */
