@@ -185,7 +185,9 @@ export function expandIncludes(markdown: string, readFile: ReadFile, pageName: s
     try {
       const region = name === undefined ? wholeFile(source, normal) : extractRegion(source, name, normal);
       includes.push({ path: normal, name, line: index + 1 });
-      out.push(...codeFence(region, normal, name).map((fenceLine) => (fenceLine === '' ? '' : indent + fenceLine)));
+      const block = codeFence(region, normal, name);
+      const lines = isOwnExercise(pageName, normal) ? collapsed(block, normal, name) : block;
+      out.push(...lines.map((fenceLine) => (fenceLine === '' ? '' : indent + fenceLine)));
     } catch (error) {
       if (!(error instanceof BookError)) throw error;
       problems.push(...error.problems.map((problem) => `${at}: @include ${target}: ${problem}`));
@@ -202,6 +204,29 @@ function codeFence(region: Region, path: string, name: string | undefined): stri
   const source = encodeURIComponent(name === undefined ? path : `${path}#${name}`);
   const info = `${languageOf(path)} source=${source} lines=${region.firstLine}-${region.lastLine}`;
   return [`${ticks}${info}`, ...region.code.split('\n'), ticks];
+}
+
+/**
+ * True when a page includes the reference solution of its own chapter (book/01-x.md including
+ * solutions/01-x/…): that code is the answer to the chapter's exercises.
+ */
+function isOwnExercise(pageName: string, path: string): boolean {
+  const page = /(?:^|\/)(\d\d-[a-z0-9-]+)\.md$/.exec(pageName);
+  return page !== null && path.startsWith(`solutions/${page[1]}/`);
+}
+
+/** Wraps a listing of the chapter's own answer in a closed <details>, to open after trying. */
+function collapsed(block: string[], path: string, name: string | undefined): string[] {
+  const file = path.slice(path.lastIndexOf('/') + 1);
+  const what = name === undefined ? file : `${file} · ${name}`;
+  return [
+    '<details class="reference">',
+    `<summary>The reference: <code>${what}</code> (open it when you have tried)</summary>`,
+    '',
+    ...block,
+    '',
+    '</details>',
+  ];
 }
 
 /** The fence language for a file: its extension, with the usual aliases. */

@@ -217,4 +217,15 @@ test('the repository book passes its check', () => {
   buildBook(REPOSITORY, join(REPOSITORY, 'book', 'out'), { check: true });
 });
 
+test('a page shows its own chapter\'s reference closed, other code open', () => {
+  const sources = files({ 'solutions/01-x/a.ts': SOURCE, 'native/b.ts': SOURCE });
+  const own = expandIncludes('@include solutions/01-x/a.ts#inner\n', sources, 'book/01-x.md').markdown;
+  assert.match(own, /^<details class="reference">\n<summary>The reference: <code>a\.ts · inner<\/code>/);
+  assert.match(own, /\n<\/details>\n?$/);
+  const given = expandIncludes('@include native/b.ts#inner\n', sources, 'book/01-x.md').markdown;
+  assert.not.match(given, /<details/, 'given code is shown open');
+  const later = expandIncludes('@include solutions/01-x/a.ts#inner\n', sources, 'book/02-y.md').markdown;
+  assert.not.match(later, /<details/, 'a later chapter shows earlier answers open');
+});
+
 test.run();
