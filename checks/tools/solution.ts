@@ -51,6 +51,11 @@ export function passState(root: string, chapter: Chapter): PassState {
   return { passed: passed && ranSomewhere, lines, stale };
 }
 
+/** The reference without the `// @book:start/end` lines that only the book builder reads. */
+function withoutBookMarkers(source: string): string {
+  return source.replace(/^[ \t]*\/\/ @book:(?:start|end) [^\n]*\n/gm, '');
+}
+
 /** The learner's files beside the reference's, as one diff text. */
 export function solutionDiff(root: string, chapter: Chapter, colored: boolean): string {
   const dir = chapterDir(chapter);
@@ -69,7 +74,7 @@ export function solutionDiff(root: string, chapter: Chapter, colored: boolean): 
       parts.push(color.dim(`solutions/${dir}/${file}: the reference only (you have no such file)`));
       continue;
     }
-    const diff = unifiedDiff(readFileSync(a, 'utf8'), readFileSync(b, 'utf8'), `chapters/${dir}/${file} (yours)`, `solutions/${dir}/${file} (reference)`, { colored });
+    const diff = unifiedDiff(readFileSync(a, 'utf8'), withoutBookMarkers(readFileSync(b, 'utf8')), `chapters/${dir}/${file} (yours)`, `solutions/${dir}/${file} (reference)`, { colored });
     parts.push(diff || color.dim(`${file}: identical to the reference`));
   }
   return parts.join('\n\n');
