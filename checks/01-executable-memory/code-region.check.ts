@@ -292,6 +292,28 @@ check(
 );
 
 check(
+  'a forgotten region is unmapped by the garbage collector',
+  async (t) => {
+    let address = 0n;
+    let size = 0;
+    (() => {
+      const region = sealed(returnConstant(t, 1));
+      address = region.address;
+      size = region.size;
+    })();
+    const gone = await collectGarbage(() => mappingsOf(address, size).length === 0);
+    assert.ok(gone, `a region that nobody references any more is still mapped at 0x${address.toString(16)} after garbage collection`);
+  },
+  {
+    hints: [
+      'Forgetting dispose() should not leak pages forever: a FinalizationRegistry can unmap them when the region is collected.',
+      'Register each region in allocate(), holding only its address and size (holding the region would keep it alive).',
+      'const registry = new FinalizationRegistry(({ address, size }) => munmap(address, size)); registry.register(region, { address, size }, region); and unregister in dispose().',
+    ],
+  },
+);
+
+check(
   'a function handle keeps its region alive',
   async (t) => {
     // Only meaningful once forgotten regions are unmapped (the registry of step 7).
@@ -312,28 +334,6 @@ check(
       'If nothing references the region, the garbage collector may finalize it and unmap its pages while a function still points into them.',
       'The closure returned by function() should capture the region itself, not just its address.',
       'Inside function(): const region = this; return (...args) => { …region.state… }.',
-    ],
-  },
-);
-
-check(
-  'a forgotten region is unmapped by the garbage collector',
-  async (t) => {
-    let address = 0n;
-    let size = 0;
-    (() => {
-      const region = sealed(returnConstant(t, 1));
-      address = region.address;
-      size = region.size;
-    })();
-    const gone = await collectGarbage(() => mappingsOf(address, size).length === 0);
-    assert.ok(gone, `a region that nobody references any more is still mapped at 0x${address.toString(16)} after garbage collection`);
-  },
-  {
-    hints: [
-      'Forgetting dispose() should not leak pages forever: a FinalizationRegistry can unmap them when the region is collected.',
-      'Register each region in allocate(), holding only its address and size (holding the region would keep it alive).',
-      'const registry = new FinalizationRegistry(({ address, size }) => munmap(address, size)); registry.register(region, { address, size }, region); and unregister in dispose().',
     ],
   },
 );

@@ -23,8 +23,8 @@ export interface ChapterRun {
   conditions: string[];
   /** Called as each result arrives (for progress output). */
   onResult?: (result: CheckResult) => void;
-  /** Stop the chapter at its first failure or todo (the worker is killed there). */
-  stopAtFirstFailure?: boolean;
+  /** Stop the chapter at its first failure, or at its first failure or todo (the worker is killed there). */
+  stopAt?: 'fail' | 'fail-or-todo';
 }
 
 /** Emulated code runs this many times slower, and the worker takes this long to start. */
@@ -43,7 +43,7 @@ interface WorkerOutcome {
   exitCode: number | null;
   crashBytes: Uint8Array;
   timedOut: boolean;
-  /** Killed on purpose after a failure (stopAtFirstFailure). */
+  /** Killed on purpose after a failure (stopAt). */
   stoppedEarly: boolean;
   code: CodeSnapshot[];
   output: string;
@@ -131,7 +131,7 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
         outcome.interrupted = null;
         outcome.ended.set(event.index, { ms: event.ms, ...(event.error ? { error: event.error } : {}) });
         arm(STARTUP_MS[launcher.mode]);
-        if (run.stopAtFirstFailure && event.error) {
+        if (run.stopAt && event.error && (run.stopAt === 'fail-or-todo' || classifyError(event.error, run.chapter).status === 'fail')) {
           outcome.stoppedEarly = true;
           clearTimeout(timer);
           child.kill('SIGKILL');
@@ -229,7 +229,7 @@ export async function runChapter(run: ChapterRun): Promise<CheckResult[]> {
         emit({ ...common, ms: 0, status: 'fail', message: diagnosis.message, details: [diagnosis.details, tail].filter(Boolean).join('\n\n') });
       }
     }
-    if (outcome.stoppedEarly || (run.stopAtFirstFailure && outcome.interrupted !== null)) return results;
+    if (outcome.stoppedEarly || (run.stopAt && outcome.interrupted !== null)) return results;
     if (outcome.done || outcome.interrupted === null) {
       if (!outcome.done && listed.length > 0 && outcome.ended.size < listed.length - from) {
         // The worker vanished between checks: report the rest rather than loop forever.

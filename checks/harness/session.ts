@@ -30,6 +30,8 @@ export interface SessionOptions {
    * check, and no chapter or architecture starts after one has failed.
    */
   failfast?: boolean;
+  /** Lower level than failfast: stop each chapter at its first failure ('fail') or failure or todo. */
+  stopAt?: 'fail' | 'fail-or-todo';
   onGroupDone?: (chapter: Chapter, arch: Arch, results: CheckResult[]) => void;
   onResult?: (result: CheckResult) => void;
 }
@@ -94,7 +96,7 @@ export async function runSession(options: SessionOptions): Promise<CheckResult[]
             root,
             conditions,
             ...(options.onResult ? { onResult: options.onResult } : {}),
-            ...(options.failfast ? { stopAtFirstFailure: true } : {}),
+            ...(options.stopAt ? { stopAt: options.stopAt } : options.failfast ? { stopAt: 'fail-or-todo' as const } : {}),
           });
         }
         if (options.failfast) {

@@ -131,7 +131,7 @@ if (step('planted') && !quick) {
         }
         writeFileSync(target, source.replace(bug.find, bug.replace));
         // The first failure is proof enough; stopping there spares the hangs a bug can cause.
-        const results = await runSession({ root: staged.root, chapters: [chapter], arches: ALL_ARCHES, solutions: true, failfast: true });
+        const results = await runSession({ root: staged.root, chapters: [chapter], arches: ALL_ARCHES, solutions: true, stopAt: 'fail' });
         const caught = results.filter((r) => r.status === 'fail');
         outcome(`chapter ${chapter.number}: planted bug '${bug.why}' is caught`, caught.length > 0, caught.length ? `by '${caught[0]!.check}', ${seconds(start)}` : 'no check failed');
       } finally {
