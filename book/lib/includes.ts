@@ -186,7 +186,7 @@ export function expandIncludes(markdown: string, readFile: ReadFile, pageName: s
       const region = name === undefined ? wholeFile(source, normal) : extractRegion(source, name, normal);
       includes.push({ path: normal, name, line: index + 1 });
       const block = codeFence(region, normal, name);
-      const lines = isOwnExercise(pageName, normal) ? collapsed(block, normal, name) : block;
+      const lines = isOwnExercise(pageName, normal, region.code, readFile) ? collapsed(block, normal, name) : block;
       out.push(...lines.map((fenceLine) => (fenceLine === '' ? '' : indent + fenceLine)));
     } catch (error) {
       if (!(error instanceof BookError)) throw error;
@@ -207,12 +207,24 @@ function codeFence(region: Region, path: string, name: string | undefined): stri
 }
 
 /**
- * True when a page includes the reference solution of its own chapter (book/01-x.md including
- * solutions/01-x/…): that code is the answer to the chapter's exercises.
+ * True when a page includes an answer to its own chapter's exercises: code from
+ * solutions/NN-slug/ on page NN-slug that the learner's scaffold (chapters/NN-slug/, same
+ * file) does not already contain. Code the scaffold gives is no answer and stays open.
  */
-function isOwnExercise(pageName: string, path: string): boolean {
+function isOwnExercise(pageName: string, path: string, region: string, readFile: ReadFile): boolean {
   const page = /(?:^|\/)(\d\d-[a-z0-9-]+)\.md$/.exec(pageName);
-  return page !== null && path.startsWith(`solutions/${page[1]}/`);
+  if (page === null || !path.startsWith(`solutions/${page[1]}/`)) return false;
+  const scaffold = readFile(`chapters/${path.slice('solutions/'.length)}`);
+  return scaffold === undefined || !squeeze(scaffold).includes(squeeze(region));
+}
+
+/** Code with indentation, blank lines and line ends squeezed out, for comparing. */
+function squeeze(code: string): string {
+  return code
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .join('\n');
 }
 
 /** Wraps a listing of the chapter's own answer in a closed <details>, to open after trying. */

@@ -24,6 +24,7 @@ function checkAll(programs: readonly Program[]): void {
   assert.ok(programs.length > 0, 'no programs in this group');
   const reports: string[] = [];
   for (const program of programs) {
+    process.stderr.write(`running ${program.name}.jot\n`); // a hang or crash report shows the last one
     const report = compareOutcome(program, runProgram(program));
     if (report !== null) reports.push(report);
   }

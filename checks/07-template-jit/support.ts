@@ -35,6 +35,7 @@ export function checkPrograms(programs: readonly Program[]): void {
   assert.ok(programs.length > 0, 'no programs in this group (a check bug)');
   const reports: string[] = [];
   for (const program of programs) {
+    process.stderr.write(`running ${program.name}.jot\n`); // a hang or crash report shows the last one
     const report = compareOutcome(program, runJit(program.source));
     if (report !== null) reports.push(report);
   }

@@ -226,6 +226,9 @@ test('a page shows its own chapter\'s reference closed, other code open', () => 
   assert.not.match(given, /<details/, 'given code is shown open');
   const later = expandIncludes('@include solutions/01-x/a.ts#inner\n', sources, 'book/02-y.md').markdown;
   assert.not.match(later, /<details/, 'a later chapter shows earlier answers open');
+  const scaffolded = files({ 'solutions/01-x/a.ts': SOURCE, 'chapters/01-x/a.ts': SOURCE });
+  const fromScaffold = expandIncludes('@include solutions/01-x/a.ts#inner\n', scaffolded, 'book/01-x.md').markdown;
+  assert.not.match(fromScaffold, /<details/, 'code the scaffold already gives is shown open');
 });
 
 test.run();

@@ -6,6 +6,7 @@
  *   --emit-asm         print the machine code (with the bytecode it came from) before running
  *   --arch x64|arm64   run on that architecture (the other one runs under qemu-user)
  *   --mine             use your own chapters/ instead of the reference solutions
+ *   --use-ref 1-4      with --mine: the reference for the chapters you skipped
  *
  * What the program prints goes to stdout. A compile error (`L:C: message`) or a runtime
  * error goes to stderr, and the exit status is 1.
@@ -21,10 +22,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostArch, isArch, type Arch } from '#native/arch.ts';
 import { availability } from '#native/platform.ts';
+import { CHAPTERS, parseChapterRanges, solutionCondition, type Chapter } from '../manifest.ts';
 
 const INNER = 'WORKBOOK_JIT_INNER';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const USAGE = 'usage: npm run jit -- [--interp] [--emit-asm] [--arch x64|arm64] [--mine] program.jot';
+const USAGE = 'usage: npm run jit -- [--interp] [--emit-asm] [--arch x64|arm64] [--mine [--use-ref 1-4]] program.jot\n' +
+  '  --emit-asm with --interp prints the bytecode listing instead of the machine code';
 
 interface Options {
   file: string;
@@ -32,15 +35,25 @@ interface Options {
   emitAsm: boolean;
   arch: Arch;
   mine: boolean;
+  /** Chapters whose reference stands in for the learner's, with --mine. */
+  useRef: Chapter[];
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const options: Options = { file: '', interp: false, emitAsm: false, arch: hostArch(), mine: false };
+  const options: Options = { file: '', interp: false, emitAsm: false, arch: hostArch(), mine: false, useRef: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--interp') options.interp = true;
     else if (arg === '--emit-asm') options.emitAsm = true;
     else if (arg === '--mine') options.mine = true;
+    else if (arg === '--use-ref') {
+      const value = argv[++i];
+      try {
+        options.useRef = parseChapterRanges(value ?? '');
+      } catch (error) {
+        fail(`${(error as Error).message}\n${USAGE}`);
+      }
+    }
     else if (arg === '--arch' || arg.startsWith('--arch=')) {
       const value = arg === '--arch' ? argv[++i] : arg.slice('--arch='.length);
       if (value === undefined || !isArch(value)) fail(`--arch takes x64 or arm64, not ${value ?? 'nothing'}\n${USAGE}`);
@@ -53,6 +66,7 @@ function parseOptions(argv: readonly string[]): Options {
     else options.file = arg;
   }
   if (options.file === '') fail(USAGE);
+  if (options.useRef.length > 0 && !options.mine) fail(`--use-ref goes with --mine (without --mine every chapter is the reference)\n${USAGE}`);
   return options;
 }
 
@@ -67,7 +81,8 @@ function launch(argv: readonly string[]): void {
   const found = availability(options.arch, ROOT);
   if (!found.available) fail(`cannot run ${options.arch} code here: ${found.reason}`);
   const { launcher } = found;
-  const conditions = options.mine ? [] : ['01', '02', '03', '04', '05', '06', '07'].map((n) => `--conditions=solution-ch${n}`);
+  const reference = options.mine ? options.useRef : CHAPTERS;
+  const conditions = reference.map((c) => `--conditions=${solutionCondition(c)}`);
   const args = [
     ...launcher.prefix,
     ...launcher.typescript,
@@ -133,5 +148,18 @@ async function main(argv: readonly string[]): Promise<void> {
   if (outcome.error) fail(`runtime error: ${outcome.error.message}`);
 }
 
-if (process.env[INNER] === '1') await main(process.argv.slice(2));
+/** With --mine, an unfinished chapter is a sentence, not a stack trace. */
+function explainUnfinished(error: unknown): never {
+  if (error instanceof Error && error.name === 'NotImplemented') {
+    const frame = /(?:chapters|solutions)[\\/](\d\d)-[a-z0-9-]+[\\/][^\s)]+/.exec(error.stack ?? '');
+    const chapter = frame?.[1];
+    fail(
+      `${error.message}${frame ? `\n  at ${frame[0]}` : ''}\n` +
+        (chapter ? `finish chapter ${chapter} first, or lean on its reference: add --use-ref ${Number(chapter)}` : ''),
+    );
+  }
+  throw error;
+}
+
+if (process.env[INNER] === '1') await main(process.argv.slice(2)).catch(explainUnfinished);
 else launch(process.argv.slice(2));
