@@ -29,8 +29,11 @@ export interface CheckContext {
 }
 
 export interface CheckOptions {
-  /** Rungs of hints, from the concept to nearly the answer. The first one shows on failure. */
-  hints?: readonly string[];
+  /**
+   * Rungs of hints, from the concept to nearly the answer; the first one shows on failure.
+   * Where the rungs differ by architecture, give one ladder per architecture.
+   */
+  hints?: readonly string[] | Readonly<Record<Arch, readonly string[]>>;
   /** Points for grading; 1 unless a check is worth more. */
   points?: number;
   /** Only on these architectures (for a check that means nothing on the other). */

@@ -94,7 +94,8 @@ function locate(pc: bigint, code: CodeSnapshot[], arch: Arch): { where: string; 
     const offset = pc - region.address;
     if (offset < 0n || offset >= BigInt(region.bytes.length)) continue;
     const used = trimTrailingZeros(region.bytes, Number(offset) + 1, arch);
-    const instructions = disassemble(used, arch, region.address);
+    // Disassembled at address 0, so branch targets read as offsets in the region (jg 0x8 = +0008).
+    const instructions = disassemble(used, arch, 0);
     const at = instructions.findIndex((i) => i.offset <= Number(offset) && Number(offset) < i.offset + i.bytes.length);
     const window = instructions.slice(Math.max(0, at - 6), at + 4);
     const width = Math.max(...window.map((i) => hex(i.bytes).length));

@@ -101,7 +101,7 @@ function byteDifference(got: Uint8Array, want: Uint8Array): string {
   if (isRex(w) && isRex(g)) detail = `expected ${rexText(w)}, got ${rexText(g)}`;
   else if (isRex(w)) detail = `expected a REX prefix (${rexText(w)}), got 0x${g.toString(16).padStart(2, '0')}`;
   else if (isRex(g)) detail = `expected 0x${w.toString(16).padStart(2, '0')}, got a REX prefix (${rexText(g)}) that is not needed`;
-  else detail = `expected 0x${w.toString(16).padStart(2, '0')} (${bits233(w)}), got 0x${g.toString(16).padStart(2, '0')} (${bits233(g)})`;
+  else detail = `expected 0x${w.toString(16).padStart(2, '0')} (${bits233(w)}), got 0x${g.toString(16).padStart(2, '0')} (${bits233(g)}); if this is the ModRM or SIB byte, the groups are mod/reg/rm or scale/index/base`;
   return `First difference at byte ${i} of ${want.length}: ${detail}.`;
 }
 
@@ -183,6 +183,10 @@ function wordDifference(got: Uint8Array, want: Uint8Array): string {
     const g = view(got, i);
     if (w === g) continue;
     const where = want.length > 4 ? `Word ${i / 4}: ` : '';
+    const swapped = (((g & 0xff) << 24) | ((g & 0xff00) << 8) | ((g >>> 8) & 0xff00) | (g >>> 24)) >>> 0;
+    if (swapped === w) {
+      return `${where}your word is the expected word with its bytes reversed (0x${g.toString(16).padStart(8, '0')} instead of 0x${w.toString(16).padStart(8, '0')}): return the instruction as a number, and let emit32 store it least significant byte first.`;
+    }
     const cls = CLASSES.find((c) => ((w & c.mask) >>> 0) === c.value >>> 0);
     const diff = (w ^ g) >>> 0;
     const parts: string[] = [];

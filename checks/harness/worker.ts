@@ -12,10 +12,10 @@
 import { readdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { hostArch } from '#native/arch.ts';
+import { hostArch, type Arch } from '#native/arch.ts';
 import { copyOut, onExecutable, trace } from '#native/libc.ts';
 import { installCrashHandler } from './crash-handler.ts';
-import { registry, type CheckContext } from './check.ts';
+import { registry, type CheckContext, type CheckOptions } from './check.ts';
 import type { WorkerEvent, SerializedError } from './protocol.ts';
 
 const EVENT_FD = 3;
@@ -51,6 +51,12 @@ export function serializeError(error: unknown): SerializedError {
   return { name: 'Thrown', message: `a non-Error value was thrown: ${String(error)}`, stack: '' };
 }
 
+/** The hint ladder of a check on `arch`. */
+function hintsFor(hints: CheckOptions['hints'], arch: Arch): string[] {
+  if (hints === undefined) return [];
+  return Array.isArray(hints) ? [...hints] : [...(hints as Readonly<Record<Arch, readonly string[]>>)[arch]];
+}
+
 async function main(): Promise<void> {
   const [chapterDir, fromText] = process.argv.slice(2);
   if (!chapterDir) throw new Error('usage: worker.ts <chapter-dir> <first-check-index>');
@@ -83,7 +89,7 @@ async function main(): Promise<void> {
       name: c.name,
       file: c.file,
       points: c.options.points ?? 1,
-      hints: [...(c.options.hints ?? [])],
+      hints: hintsFor(c.options.hints, arch),
       timeoutMs: c.options.timeoutMs ?? 5000,
     })),
   });
