@@ -266,13 +266,17 @@ class FunctionCompiler {
     //   int / bool  a constant (true is 1n, false 0n)          name  load its slot
     //   unary       `-` right before an int literal is one constant of the negated value;
     //               otherwise operand, check its type, then neg / not / bit_not
-    //   binary      this.#logical for && and ||, this.#binary for the rest
+    //   binary      a chain `a + b + c + …` nests to the left as deep as it is long, so do
+    //               not recurse down the left operands: loop down to the leftmost operand,
+    //               compile it, then from the inside out call this.#logical for && and ||,
+    //               this.#binary for the rest, each with the type of what it applies to
     //   call        this.#call
     return todo('compiler: expressions');
   }
 
-  #binary(op: BinaryOp, left: Expr, right: Expr, pos: Pos): ValueType {
-    // TODO: left, right, then check types and emit the opcode from EQUALITY (same types, result
+  /** The left operand is compiled already (its type is `a`): the right one, then the operator. */
+  #binary(op: BinaryOp, a: ValueType, right: Expr, pos: Pos): ValueType {
+    // TODO: right, then check types and emit the opcode from EQUALITY (same types, result
     // bool), ORDERING (ints, result bool) or ARITHMETIC (ints, result int).
     return todo('compiler: binary operators');
   }
@@ -283,8 +287,8 @@ class FunctionCompiler {
    *   a && b:   a; jump_if_false F; b; jump E; F: const false; E:
    *   a || b:   a; jump_if_false R; const true; jump E; R: b; E:
    */
-  #logical(op: '&&' | '||', left: Expr, right: Expr, pos: Pos): ValueType {
-    // TODO: the shapes above. Both paths push one value, so after the unconditional jump set
+  #logical(op: '&&' | '||', a: ValueType, right: Expr, pos: Pos): ValueType {
+    // TODO: the shapes above, from the jump_if_false on (`a` is compiled already, its type is `a`). Both paths push one value, so after the unconditional jump set
     // this.#depth back to what it was before the first path pushed its value. Check the
     // types (both bool) after compiling both operands.
     return todo('compiler: && and ||');

@@ -64,3 +64,14 @@ check('programs that do not compile: the first error, at its line:column', () =>
   'compiler.ts lists every message; the position is the node\'s (an operator, a name, a keyword).',
   'Operands are compiled before their operator checks their types, left to right.',
 ] });
+
+check('a chain of 3500 operators compiles and runs, without deep recursion', () => {
+  const terms = 3500; // deep enough to exhaust a recursive compiler, small enough for 64 KiB of bytecode
+  const source = `fn main() {\n  let x = 1;\n  print(x${' + x'.repeat(terms - 1)});\n  print(x${' - x'.repeat(terms - 1)} < 0 && true${' && true'.repeat(1499)});\n}\n`;
+  const outcome = runProgram({ name: 'long_chain', path: 'long_chain.jot', source, expectedOutput: [String(terms), 'true'], features: [] });
+  assert.equal(outcome, { output: [String(terms), 'true'] }, 'a long left-associative chain must compile (walk the left spine with a loop, not recursion) and run');
+}, { hints: [
+  'A chain `x + x + … + x` is a tree whose left spine is as deep as the chain is long: recursing down it can exhaust the JavaScript stack.',
+  'Compile the leftmost operand, then walk back up the chain with a loop, emitting each operator after its right operand.',
+  'Collect the left spine into an array while descending binary nodes with the same shape, then iterate over it in reverse.',
+] });

@@ -43,7 +43,7 @@
  *   too many constants in 'f' (at most 65536)            (at the literal)
  *   function 'f' is too large (more than 65535 bytes of bytecode)   (at its name)
  */
-import type { BinaryOp, Block, Expr, FunctionDecl, Pos, Program, Stmt, TypeNode } from '#ch05/ast.ts';
+import type { BinaryExpr, BinaryOp, Block, Expr, FunctionDecl, Pos, Program, Stmt, TypeNode } from '#ch05/ast.ts';
 import { CompileError } from '#ch05/errors.ts';
 import { parse } from '#ch05/parser.ts';
 import { OPCODE_INFO, Op, type CompiledFunction, type CompiledProgram, type LineEntry, type OpName, type ValueType } from './bytecode.ts';
@@ -340,17 +340,33 @@ class FunctionCompiler {
         this.#emit(expr.pos, expr.op === '-' ? 'neg' : expr.op === '!' ? 'not' : 'bit_not');
         return wanted;
       }
-      case 'binary':
-        if (expr.op === '&&' || expr.op === '||') return this.#logical(expr.op, expr.left, expr.right, expr.pos);
-        return this.#binary(expr.op, expr.left, expr.right, expr.pos);
+      case 'binary': {
+        // A long chain `a + b + c + …` nests to the left as deep as it is long: walk down its
+        // left operands in a loop (not by recursion, which a chain of 20000 terms would
+        // overflow), compile the leftmost operand, then apply the operators from the inside out.
+        const chain: BinaryExpr[] = [];
+        let leftmost: Expr = expr;
+        while (leftmost.kind === 'binary') {
+          chain.push(leftmost);
+          leftmost = leftmost.left;
+        }
+        let type = this.#expr(leftmost);
+        for (let i = chain.length - 1; i >= 0; i--) {
+          const node = chain[i]!;
+          type = node.op === '&&' || node.op === '||'
+            ? this.#logical(node.op, type, node.right, node.pos)
+            : this.#binary(node.op, type, node.right, node.pos);
+        }
+        return type;
+      }
       case 'call':
         return this.#call(expr.callee, expr.args, expr.pos);
     }
   }
   // @book:end expr
 
-  #binary(op: BinaryOp, left: Expr, right: Expr, pos: Pos): ValueType {
-    const a = this.#expr(left);
+  /** The left operand is compiled already (its type is `a`): the right one, then the operator. */
+  #binary(op: BinaryOp, a: ValueType, right: Expr, pos: Pos): ValueType {
     const b = this.#expr(right);
     const equality = EQUALITY[op];
     if (equality !== undefined) {
@@ -374,9 +390,10 @@ class FunctionCompiler {
    *
    *   a && b:   a; jump_if_false F; b; jump E; F: const false; E:
    *   a || b:   a; jump_if_false R; const true; jump E; R: b; E:
+   *
+   * `a` is compiled already (see #expr); its type is `a`.
    */
-  #logical(op: '&&' | '||', left: Expr, right: Expr, pos: Pos): ValueType {
-    const a = this.#expr(left);
+  #logical(op: '&&' | '||', a: ValueType, right: Expr, pos: Pos): ValueType {
     const toSecond = this.#emitJump(pos, 'jump_if_false');
     const depth = this.#depth; // each path below pushes one value; count it once
     let b: ValueType;
