@@ -66,6 +66,13 @@ export function describeInstruction(fn: CompiledFunction, pc: number, functions:
   return parts.join(' ');
 }
 
+/**
+ * Functions with more bytecode than this get long conditional branches (see #branchFar). A
+ * bytecode byte becomes at most about 70 bytes of machine code, so a smaller function's
+ * conditional branches always reach: AArch64's `cbz` and `b.cond` reach 1 MiB either way.
+ */
+const FAR_BRANCH_BYTECODE = 8192;
+
 interface ErrorStub {
   readonly label: Label;
   readonly kind: ErrorKind;
@@ -93,6 +100,8 @@ export class FunctionCompiler {
   #depth = 0;
   /** False after `jump` and `ret`, until a label some jump aims at. */
   #reachable = true;
+  /** A big function: its conditional branches to labels far away take the long form. */
+  readonly #far: boolean;
 
   constructor(masm: MacroAssembler, fn: CompiledFunction, program: CompiledProgram, entries: readonly Label[], registers: JitRegisters) {
     this.#masm = masm;
@@ -101,6 +110,25 @@ export class FunctionCompiler {
     this.#entries = entries;
     this.#r = registers;
     this.#exit = masm.newLabel(`${fn.name}.exit`);
+    this.#far = fn.code.length > FAR_BRANCH_BYTECODE;
+  }
+
+  /**
+   * `branchIfImmediate(cond, a, value, label)` for a label that may be far away: a jump target,
+   * an error stub, the exit. In a big function the error stubs after the body can be more than
+   * 1 MiB away on AArch64, out of reach of `cbz` and `b.cond`; there the branch becomes a
+   * short branch on the opposite condition around an unconditional jump (`b` reaches 128 MiB).
+   */
+  #branchFar(cond: 'eq' | 'ne', a: Register, value: number, label: Label): void {
+    const masm = this.#masm;
+    if (!this.#far) {
+      masm.branchIfImmediate(cond, a, value, label);
+      return;
+    }
+    const skip = masm.newLabel();
+    masm.branchIfImmediate(cond === 'eq' ? 'ne' : 'eq', a, value, skip);
+    masm.jump(label);
+    masm.bind(skip);
   }
 
   compile(): void {
@@ -149,7 +177,7 @@ export class FunctionCompiler {
   #jumpTarget(target: number, depth: number): Label {
     const known = this.#depthAt.get(target);
     if (known !== undefined && known !== depth) {
-      throw new Error(`${this.#fn.name}: jumps reach offset ${target} with stack depths ${known} and ${depth} (a chapter 06 compiler bug)`);
+      throw new Error(`${this.#fn.name}: jumps reach offset ${target} with stack depths ${known} and ${depth}: the depth this compiler tracks differs between the paths, or the bytecode is wrong`);
     }
     this.#depthAt.set(target, depth);
     return this.#labelAt(target);
@@ -186,6 +214,7 @@ export class FunctionCompiler {
       // TODO: jump and jump_if_false. The target is readU16(code, pc + 1); aim at
       // this.#jumpTarget(target, depth) with the depth the target starts with. After an
       // unconditional jump the next instruction is unreachable (this.#reachable = false).
+      // jump_if_false branches with this.#branchFar, which reaches in big functions too.
 
       // TODO: call through #call(readU16(code, pc + 1), code[pc + 3]!, pc).
 
@@ -227,7 +256,7 @@ export class FunctionCompiler {
    *   otherwise the machine's own signed division
    */
   #division(isDiv: boolean, pc: number): void {
-    // TODO: load both operands; a zero divisor branches to this.#error(ERROR_KIND.divisionByZero, pc);
+    // TODO: load both operands; a zero divisor branches (this.#branchFar) to this.#error(ERROR_KIND.divisionByZero, pc);
     // a divisor of -1 gives -a (div) or 0 (mod) without the divide instruction; otherwise
     // masm.div or masm.rem. The result goes to a's slot and the stack shrinks by one.
     void isDiv;
@@ -240,10 +269,10 @@ export class FunctionCompiler {
    * straight to the callee's code, and the result comes back in the result register.
    */
   #call(callee: number, argc: number, pc: number): void {
-    // TODO: 1. if callsLeft is 0, branch to this.#error(ERROR_KIND.stackOverflow, pc);
+    // TODO: 1. if callsLeft is 0, branch (this.#branchFar) to this.#error(ERROR_KIND.stackOverflow, pc);
     //       2. callsLeft - 1; the arguments (slots first … first+argc-1) into masm.regs.args;
     //       3. masm.call(this.#entries[callee]!); callsLeft + 1;
-    //       4. if failed is nonzero, branch to this.#exit (unwind);
+    //       4. if failed is nonzero, branch (this.#branchFar) to this.#exit (unwind);
     //       5. the result register into the slot of the first argument; depth = first + 1.
     void callee;
     void argc;

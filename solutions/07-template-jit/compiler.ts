@@ -63,6 +63,13 @@ export function describeInstruction(fn: CompiledFunction, pc: number, functions:
   return parts.join(' ');
 }
 
+/**
+ * Functions with more bytecode than this get long conditional branches (see #branchFar). A
+ * bytecode byte becomes at most about 70 bytes of machine code, so a smaller function's
+ * conditional branches always reach: AArch64's `cbz` and `b.cond` reach 1 MiB either way.
+ */
+const FAR_BRANCH_BYTECODE = 8192;
+
 interface ErrorStub {
   readonly label: Label;
   readonly kind: ErrorKind;
@@ -90,6 +97,8 @@ export class FunctionCompiler {
   #depth = 0;
   /** False after `jump` and `ret`, until a label some jump aims at. */
   #reachable = true;
+  /** A big function: its conditional branches to labels far away take the long form. */
+  readonly #far: boolean;
 
   constructor(masm: MacroAssembler, fn: CompiledFunction, program: CompiledProgram, entries: readonly Label[], registers: JitRegisters) {
     this.#masm = masm;
@@ -98,6 +107,25 @@ export class FunctionCompiler {
     this.#entries = entries;
     this.#r = registers;
     this.#exit = masm.newLabel(`${fn.name}.exit`);
+    this.#far = fn.code.length > FAR_BRANCH_BYTECODE;
+  }
+
+  /**
+   * `branchIfImmediate(cond, a, value, label)` for a label that may be far away: a jump target,
+   * an error stub, the exit. In a big function the error stubs after the body can be more than
+   * 1 MiB away on AArch64, out of reach of `cbz` and `b.cond`; there the branch becomes a
+   * short branch on the opposite condition around an unconditional jump (`b` reaches 128 MiB).
+   */
+  #branchFar(cond: 'eq' | 'ne', a: Register, value: number, label: Label): void {
+    const masm = this.#masm;
+    if (!this.#far) {
+      masm.branchIfImmediate(cond, a, value, label);
+      return;
+    }
+    const skip = masm.newLabel();
+    masm.branchIfImmediate(cond === 'eq' ? 'ne' : 'eq', a, value, skip);
+    masm.jump(label);
+    masm.bind(skip);
   }
 
   // @book:start compile
@@ -148,7 +176,7 @@ export class FunctionCompiler {
   #jumpTarget(target: number, depth: number): Label {
     const known = this.#depthAt.get(target);
     if (known !== undefined && known !== depth) {
-      throw new Error(`${this.#fn.name}: jumps reach offset ${target} with stack depths ${known} and ${depth} (a chapter 06 compiler bug)`);
+      throw new Error(`${this.#fn.name}: jumps reach offset ${target} with stack depths ${known} and ${depth}: the depth this compiler tracks differs between the paths, or the bytecode is wrong`);
     }
     this.#depthAt.set(target, depth);
     return this.#labelAt(target);
@@ -255,7 +283,7 @@ export class FunctionCompiler {
       case Op.jump_if_false:
         masm.loadSlot(t0, top);
         this.#depth--;
-        masm.branchIfImmediate('eq', t0, 0, this.#jumpTarget(readU16(code, pc + 1), this.#depth));
+        this.#branchFar('eq', t0, 0, this.#jumpTarget(readU16(code, pc + 1), this.#depth));
         break;
       // @book:end template-jumps
 
@@ -327,7 +355,7 @@ export class FunctionCompiler {
     const done = masm.newLabel();
     masm.loadSlot(t0, a);
     masm.loadSlot(t1, b);
-    masm.branchIfImmediate('eq', t1, 0, this.#error(ERROR_KIND.divisionByZero, pc));
+    this.#branchFar('eq', t1, 0, this.#error(ERROR_KIND.divisionByZero, pc));
     masm.branchIfImmediate('ne', t1, -1, ordinary);
     if (isDiv) masm.neg(t0, t0);
     else masm.moveImmediate(t0, 0n);
@@ -351,13 +379,13 @@ export class FunctionCompiler {
     const { callsLeft, failed } = this.#r;
     const first = this.#depth - argc;
     // The depth limit: this call may start only if calls are left.
-    masm.branchIfImmediate('eq', callsLeft, 0, this.#error(ERROR_KIND.stackOverflow, pc));
+    this.#branchFar('eq', callsLeft, 0, this.#error(ERROR_KIND.stackOverflow, pc));
     masm.addImmediate(callsLeft, callsLeft, -1);
     for (let i = 0; i < argc; i++) masm.loadSlot(masm.regs.args[i]!, this.#slot(first + i));
     masm.call(this.#entries[callee]!);
     masm.addImmediate(callsLeft, callsLeft, 1);
     // A runtime error somewhere below: return at once, and so on up to the entry stub.
-    masm.branchIfImmediate('ne', failed, 0, this.#exit);
+    this.#branchFar('ne', failed, 0, this.#exit);
     masm.storeSlot(masm.regs.result, this.#slot(first));
     this.#depth = first + 1;
   }
