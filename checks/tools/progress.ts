@@ -92,12 +92,14 @@ export function progressReport(root: string): string {
   const order: Arch[] = [host, ...ARCHES.filter((a) => a !== host)];
   const header = order.map((arch) => `${ARCH_NAMES[arch]} (${arch === host ? 'native' : 'emulated'})`);
   const nameWidth = Math.max(...rows.map((r) => r.chapter.title.length)) + 6;
-  const lines = [color.bold(pad('chapter', nameWidth) + header.map((h) => pad(h, 28)).join('').trimEnd())];
-  for (const row of rows) {
+  const cells = rows.map((row) => order.map((arch) => describe(row.arches[arch])));
+  const width = Math.max(28, ...header.map(visible), ...cells.flat().map(visible)) + 2;
+  const lines = [color.bold(pad('chapter', nameWidth) + header.map((h) => pad(h, width)).join('').trimEnd())];
+  rows.forEach((row, i) => {
     const name = `${row.chapter.number} ${row.chapter.title}`;
-    const states = row.runnable ? order.map((arch) => pad(describe(row.arches[arch]), 28)).join('').trimEnd() : color.dim('not written yet');
+    const states = row.runnable ? cells[i]!.map((cell) => pad(cell, width)).join('').trimEnd() : color.dim('no checks yet: a later part of the workbook');
     lines.push(`${pad(row.done ? color.green(name) : name, nameWidth)}${states}`);
-  }
+  });
 
   const unavailable = order.filter((arch) => !availability(arch, root).available);
   for (const arch of unavailable) {
