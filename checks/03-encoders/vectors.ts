@@ -1,11 +1,12 @@
 /**
  * Replaying the GNU as vectors (vectors/*.json, written by vectors/generate.ts) against
- * the learner's encoders. Shared by x64.check.ts and arm64.check.ts.
+ * the learner's encoders. Shared by 1-x64.check.ts and 2-arm64.check.ts.
  */
 import { readFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import type { Arch } from '#native/arch.ts';
 import { expectBytes, type Code } from '#harness/expect.ts';
+import { NotImplemented } from '#native/todo.ts';
 
 export type Arg = number | string | { base: number; index: number | null; scale: number; disp: number };
 
@@ -63,6 +64,10 @@ export function replay(module: object, file: string, arch: Arch, vectors: readon
     if (typeof arg === 'object') return arg.index === null ? mem!(arg.base, arg.disp) : mem!(arg.base, arg.index, arg.scale, arg.disp);
     return arg;
   };
+  // Encoders still TODO are skipped, so a family reports how far along it is; a wrong
+  // encoding fails at once.
+  const missing = new Set<string>();
+  let matched = 0;
   for (const v of vectors) {
     const encode = encoderOf(module, v.call, file);
     const what = `${v.call}(${v.args.map(argText).join(', ')})  →  ${v.asm}`;
@@ -71,9 +76,19 @@ export function replay(module: object, file: string, arch: Arch, vectors: readon
       actual = encode(...v.args.map(decode));
     } catch (error) {
       if (error instanceof RangeError) fail(`${what}: threw a RangeError, but GNU as encodes it as ${v.bytes}: ${error.message}`);
+      if (error instanceof NotImplemented) {
+        missing.add(error.what);
+        continue;
+      }
       throw error;
     }
     expectBytes(actual as Code, v.bytes, arch, what);
+    matched++;
+  }
+  if (missing.size > 0) {
+    const names = [...missing];
+    const more = names.length > 1 ? ` (and ${names.slice(1).join(', ')})` : '';
+    throw new NotImplemented(`${names[0]}${more}`, `so far ${matched} of ${vectors.length} vectors of this family match GNU as`);
   }
 }
 

@@ -149,11 +149,18 @@ check(
     });
   },
   {
-    hints: [
-      'x86-64: a forward jump must use rel32 unless you know it stays within 127 bytes; a backward one may use rel8 only if the distance fits.',
-      'The distance of a backward rel32 jump is counted from the end of the 5-byte (jmp) or 6-byte (jcc) instruction, not the 2-byte short one.',
-      'AArch64: b.cond has 19 bits of word offset (±1 MiB), b has 26 (±128 MiB).',
-    ],
+    hints: {
+      x64: [
+        'A forward jump must use rel32 unless you know it stays within 127 bytes; a backward one may use rel8 only if the distance fits.',
+        'The distance of a backward rel32 jump is counted from the end of the 5-byte (jmp) or 6-byte (jcc) instruction, not the 2-byte short one.',
+        'Choose the form first (rel8 if -128 <= target - (offset + 2) <= 127, else rel32), then measure from the end of the form you chose.',
+      ],
+      arm64: [
+        'b.cond has 19 bits of word offset (±1 MiB), b has 26 (±128 MiB): a few hundred bytes are always in reach.',
+        'The offset counts from the branch instruction itself, in words: (target - offset of the branch) / 4.',
+        'A long branch backward has a negative offset: mask it to the field width (imm19 & 0x7ffff) before shifting it into place.',
+      ],
+    },
   },
 );
 
@@ -201,11 +208,18 @@ check(
     }
   },
   {
-    hints: [
-      'x86-64: rel32 = target - (offset of the jump + its length). The displacement field is the LAST 4 bytes of the instruction (after 0f 84 for jcc, after e9 for jmp).',
-      'AArch64: imm19 = (target - offset of the branch) / 4, in bits 23:5 of the word.',
-      'Re-encoding the whole instruction with the encoder of chapter 03 (jcc_rel32(cc, rel), b_cond(cc, offset)) gets the field position right for free.',
-    ],
+    hints: {
+      x64: [
+        'rel32 = target - (offset of the jump + its length): x86-64 counts from the END of the jump.',
+        'The displacement field is the LAST 4 bytes of the instruction (after 0f 84 for jcc, after e9 for jmp).',
+        'Re-encoding the whole instruction with the encoder of chapter 03 (jcc_rel32(cc, rel)) gets the field position right for free.',
+      ],
+      arm64: [
+        'AArch64 counts from the branch itself: imm19 = (target - offset of the branch) / 4.',
+        'imm19 sits in bits 23:5 of b.cond and cbz; imm26 in bits 25:0 of b and bl.',
+        'Re-encoding the whole instruction with the encoder of chapter 03 (b_cond(cc, offset)) gets the field position right for free.',
+      ],
+    },
   },
 );
 

@@ -42,7 +42,7 @@ export function classifyError(error: SerializedError | undefined, chapter: Chapt
   const origin = firstChapterFrame(error.stack);
   const earlier = origin && origin.chapter < chapter.number ? origin.chapter : undefined;
   if (error.name === 'NotImplemented' && !earlier) {
-    return { status: 'todo', message: `${error.what ?? error.message} is not written yet` };
+    return { status: 'todo', message: `${error.what ?? error.message} is not written yet${error.note ? ` (${error.note})` : ''}` };
   }
   const message = error.name === 'Assertion' || error.name === 'AssertionError' ? error.message : `${error.name}: ${error.message}`;
   const detailParts = [error.details?.trim()];

@@ -7,8 +7,9 @@ export interface SerializedError {
   stack: string;
   /** uvu's assertion diff, when the error came from `uvu/assert`. */
   details?: string | undefined;
-  /** For NotImplemented: what the scaffold says is missing. */
+  /** For NotImplemented: what the scaffold says is missing, and how far along the work is. */
   what?: string | undefined;
+  note?: string | undefined;
 }
 
 export interface ListedCheck {

@@ -39,13 +39,14 @@ function seededRandom(seedText: string): () => number {
 
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {
-    const record = error as Error & { details?: unknown; what?: unknown; code?: unknown };
+    const record = error as Error & { details?: unknown; what?: unknown; note?: unknown };
     return {
       name: error.name,
       message: error.message,
       stack: error.stack ?? '',
       details: typeof record.details === 'string' ? record.details : undefined,
       what: typeof record.what === 'string' ? record.what : undefined,
+      note: typeof record.note === 'string' ? record.note : undefined,
     };
   }
   return { name: 'Thrown', message: `a non-Error value was thrown: ${String(error)}`, stack: '' };

@@ -1,7 +1,7 @@
 /**
  * Chapter 03, x86-64: the learner's encoders byte for byte against GNU as (one check per
  * instruction family), and the RangeErrors for operands that do not fit. The encoders are
- * pure functions, so these run on both architectures; execute.check.ts runs the code.
+ * pure functions, so these run on both architectures; 3-execute.check.ts runs the code.
  */
 import { check, learnerCode, thrownBy } from '#harness/check.ts';
 import { expectRangeErrors, loadVectors, replay, vectorsOf } from './vectors.ts';
