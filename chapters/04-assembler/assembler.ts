@@ -161,8 +161,9 @@ export class Assembler {
   }
 
   /**
-   * The distance from a branch at `at` (of `length` bytes) to the bound `label`, counted as
-   * `field` counts it (from the start or the end of the branch). Out of the field's range
+   * The distance in bytes from a branch at `at` (of `length` bytes) to the bound `label`,
+   * counted as `field` counts it (from the start or the end of the branch); the encoders of
+   * chapter 03 take byte distances and do any division by 4 themselves. Out of the field's range
    * (`fieldRange`): a RangeError naming the instruction, the label and the distance.
    */
   #distance(insn: string, label: AsmLabel, field: BranchField, at: number, length: number): number {

@@ -102,6 +102,8 @@ class Interpreter {
         //   call:      when depth is already MAX_CALL_DEPTH,
         //              new RuntimeError(`stack overflow in ${fn.name}`, lineAt(fn, pc))
         // When a frame needs more room than the stack has: stack = grow(stack, needed).
+        // A callee's locals beyond its arguments start at 0 (the slots may hold a value
+        // left by an earlier call: clear them).
         // (The arrays savedFunction, savedPc and savedBp hold each caller's state.)
         default:
           if (OPCODES[opcode] !== undefined) {

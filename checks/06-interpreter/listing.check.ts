@@ -65,7 +65,7 @@ const EXPECTED = [
 function sameText(actual: string, expected: readonly string[], what: string): void {
   const lines = actual.split('\n');
   if (lines.length === expected.length && lines.every((line, i) => line === expected[i])) return;
-  assert.unreachable(`${what} differs (- expected, + actual):\n${diffLines(expected, lines)}`);
+  assert.unreachable(`${what} differs:\n${diffLines(expected, lines)}`);
 }
 
 check('listing: a hand-made function in the exact format', () => {

@@ -93,7 +93,7 @@ export function compareOutcome(program: Program, actual: Outcome): string | null
     problems.push(`expected the program to end with\n    ${expectedEnd}\n  but it ended with\n    ${actualEnd}`);
   }
   if (!sameLines(program.expectedOutput, actual.output)) {
-    problems.push(`printed output differs (- expected, + actual):\n${diffLines(program.expectedOutput, actual.output)}`);
+    problems.push(`printed output differs:\n${diffLines(program.expectedOutput, actual.output)}`);
   }
   return problems.length === 0 ? null : `${program.name}.jot: ${problems.join('\n')}`;
 }
@@ -124,24 +124,24 @@ export function diffLines(expected: readonly string[], actual: readonly string[]
   let j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && expected[i] === actual[j]) {
-      rows.push(`    ${expected[i]}`);
+      rows.push(`            ${expected[i]}`);
       i++;
       j++;
     } else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
-      rows.push(`  - ${expected[i]}`);
+      rows.push(`  expected  ${expected[i]}`);
       i++;
     } else {
-      rows.push(`  + ${actual[j]}`);
+      rows.push(`  actual    ${actual[j]}`);
       j++;
     }
   }
   // Keep two lines of context around each change.
-  const changed = rows.map((row) => !row.startsWith('    '));
+  const changed = rows.map((row) => !row.startsWith('            '));
   const keep = rows.map((_, k) => changed.slice(Math.max(0, k - 2), k + 3).some(Boolean));
   const shown: string[] = [];
   rows.forEach((row, k) => {
     if (keep[k]) shown.push(row);
-    else if (keep[k - 1] || k === 0) shown.push('    …');
+    else if (keep[k - 1] || k === 0) shown.push('            …');
   });
   return shown.join('\n');
 }
