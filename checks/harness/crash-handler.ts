@@ -100,17 +100,16 @@ const ALT_STACK_SIZE = 256 * 1024;
 export function installCrashHandler(): { address: bigint; length: number } {
   const libc = koffi.load('libc.so.6');
   // glibc's struct sigaction on both x86-64 and AArch64 Linux.
-  const SigAction = koffi.struct('workbook_sigaction', {
+  // Declared by name; the prototypes below refer to them.
+  koffi.struct('workbook_sigaction', {
     handler: 'uintptr_t',
     mask: koffi.array('uint8_t', 128),
     flags: 'int',
     restorer: 'uintptr_t',
   });
-  const StackT = koffi.struct('workbook_stack_t', { sp: 'uintptr_t', flags: 'int', size: 'size_t' });
+  koffi.struct('workbook_stack_t', { sp: 'uintptr_t', flags: 'int', size: 'size_t' });
   const sigaction = libc.func('int sigaction(int, const workbook_sigaction *, void *)');
   const sigaltstack = libc.func('int sigaltstack(const workbook_stack_t *, void *)');
-  void SigAction;
-  void StackT;
 
   const code = handlerBytes(hostArch());
   const page = 4096 * 16;
