@@ -21,8 +21,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-type Arg = number | string | { base: number; index: number | null; scale: number; disp: number };
+import type { Arg, Vector } from '../vectors.ts';
 
 interface Spec {
   group: string;
@@ -32,14 +31,6 @@ interface Spec {
   asm: string;
   /** What GNU as is given, if it differs from `asm` (jumps: a target relative to a label). */
   source?: (label: string) => string;
-}
-
-export interface Vector {
-  group: string;
-  call: string;
-  args: Arg[];
-  asm: string;
-  bytes: string;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
