@@ -7,6 +7,7 @@ import type { Arch } from '#native/arch.ts';
 import { disassemble, hex } from '#native/disasm.ts';
 import { CHAPTERS, type Chapter } from '../manifest.ts';
 import type { CrashDump } from './crash-handler.ts';
+import { firstChapterFrame } from './frames.ts';
 import type { CheckResult, SerializedError } from './protocol.ts';
 
 /** A copy of one executable range, taken when it was made executable. */
@@ -16,21 +17,6 @@ export interface CodeSnapshot {
 }
 
 type Classified = Pick<CheckResult, 'status' | 'message'> & Partial<Pick<CheckResult, 'details' | 'fromChapter'>>;
-
-/** The chapter whose learner or reference folder a stack frame points into. */
-function chapterOfFrame(frame: string): string | undefined {
-  const match = /(?:^|[\\/(\s])(?:chapters|solutions)[\\/](\d\d)-[a-z0-9-]+[\\/]/.exec(frame);
-  return match?.[1];
-}
-
-/** The first stack frame in chapter code (learner's or reference), if any. */
-function firstChapterFrame(stack: string): { chapter: string; frame: string } | undefined {
-  for (const line of stack.split('\n').slice(1)) {
-    const chapter = chapterOfFrame(line);
-    if (chapter) return { chapter, frame: line.trim().replace(/^at /, '') };
-  }
-  return undefined;
-}
 
 function titleOf(number: string): string {
   return CHAPTERS.find((c) => c.number === number)?.title.toLowerCase() ?? `chapter ${number}`;

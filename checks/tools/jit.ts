@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { hostArch, isArch, type Arch } from '#native/arch.ts';
 import { availability } from '#native/platform.ts';
 import { CHAPTERS, parseChapterRanges, solutionCondition, type Chapter } from '../manifest.ts';
+import { firstChapterFrame } from '../harness/frames.ts';
 
 const INNER = 'WORKBOOK_JIT_INNER';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -151,11 +152,10 @@ async function main(argv: readonly string[]): Promise<void> {
 /** With --mine, an unfinished chapter is a sentence, not a stack trace. */
 function explainUnfinished(error: unknown): never {
   if (error instanceof Error && error.name === 'NotImplemented') {
-    const frame = /(?:chapters|solutions)[\\/](\d\d)-[a-z0-9-]+[\\/][^\s)]+/.exec(error.stack ?? '');
-    const chapter = frame?.[1];
+    const origin = firstChapterFrame(error.stack ?? '');
     fail(
-      `${error.message}${frame ? `\n  at ${frame[0]}` : ''}\n` +
-        (chapter ? `finish chapter ${chapter} first, or lean on its reference: add --use-ref ${Number(chapter)}` : ''),
+      `${error.message}${origin ? `\n  at ${origin.location}` : ''}\n` +
+        (origin ? `finish chapter ${origin.chapter} first, or lean on its reference: add --use-ref ${Number(origin.chapter)}` : ''),
     );
   }
   throw error;
