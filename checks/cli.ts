@@ -210,7 +210,7 @@ async function main(): Promise<number> {
   if (sum.skipped > 0) console.log(color.dim('skipped: an architecture could not run here (see the message above).'));
   if (options.failfast && sum.failed + sum.todo > 0) console.log(color.dim('stopped at the first failure (--failfast): the checks after it are not reported.'));
   if (ownCode && sum.failed + sum.todo > 0) {
-    const first = shown.find((r) => r.status === 'fail') ?? shown.find((r) => r.status === 'todo');
+    const first = firstFailure(shown);
     if (first && /could not be loaded/.test(first.message)) console.log(color.dim('your code does not load: fix the error shown above, then run the checks again.'));
     else if (first) console.log(color.dim(`stuck? npm run hint chapter-${first.chapter} shows a hint for '${first.check}', one rung at a time.`));
   }

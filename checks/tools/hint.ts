@@ -11,6 +11,7 @@ import { ARCH_NAMES, ARCHES, hostArch, type Arch } from '#native/arch.ts';
 import { availability } from '#native/platform.ts';
 import { chapterDir, type Chapter } from '../manifest.ts';
 import type { CheckResult, ListedCheck } from '../harness/protocol.ts';
+import { firstFailure } from '../harness/report.ts';
 import { listChecks } from './listing.ts';
 import { chapterArgument, color, positionals, runMain, UserError, workbookRoot } from './main.ts';
 import { latestGroup, readHints, recordHint } from './state.ts';
@@ -27,7 +28,7 @@ function archOrder(): Arch[] {
 /** The first failing (then todo) check in the latest results, with where it failed. */
 export function firstFailing(root: string, chapter: Chapter): CheckResult | undefined {
   const recorded = archOrder().flatMap((arch) => latestGroup(root, chapter.number, arch)?.results ?? []);
-  return recorded.find((r) => r.status === 'fail') ?? recorded.find((r) => r.status === 'todo');
+  return firstFailure(recorded);
 }
 
 /** The check a learner means by `text`: its number, its exact name, or a unique part of it. */
