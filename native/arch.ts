@@ -16,3 +16,11 @@ export function hostArch(): Arch {
 export function isArch(value: string): value is Arch {
   return value === 'x64' || value === 'arm64';
 }
+
+/** AArch64 instructions are 32-bit words stored least significant byte first: their bytes. */
+export function wordsToBytes(words: readonly number[]): Uint8Array {
+  const bytes = new Uint8Array(words.length * 4);
+  const view = new DataView(bytes.buffer);
+  words.forEach((word, i) => view.setUint32(i * 4, word >>> 0, true));
+  return bytes;
+}

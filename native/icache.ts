@@ -24,7 +24,7 @@
  * The routine's own page needs no flush: the Linux kernel cleans a freshly written page
  * the first time it is mapped executable.
  */
-import { hostArch } from './arch.ts';
+import { hostArch, wordsToBytes } from './arch.ts';
 import { MAP, MAP_FAILED, PROT, copyIn, mmap, mprotect, pageSize, rawFunction, trace, type RawFunction } from './libc.ts';
 
 // void flush(void *start /* x0 */, size_t length /* x1 */)
@@ -57,9 +57,7 @@ const AARCH64_FLUSH = [
 let flushRoutine: RawFunction | null = null;
 
 function loadFlushRoutine(): RawFunction {
-  const bytes = new Uint8Array(AARCH64_FLUSH.length * 4);
-  const view = new DataView(bytes.buffer);
-  AARCH64_FLUSH.forEach((word, i) => view.setUint32(i * 4, word, true));
+  const bytes = wordsToBytes(AARCH64_FLUSH);
   const size = pageSize();
   const address = mmap(null, size, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0);
   if (address === MAP_FAILED) throw new Error('flushInstructionCache: could not map a page for the flush routine');

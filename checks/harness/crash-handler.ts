@@ -19,7 +19,7 @@
  * can still be reported.
  */
 import koffi from 'koffi';
-import { hostArch, type Arch } from '#native/arch.ts';
+import { hostArch, wordsToBytes, type Arch } from '#native/arch.ts';
 import { MAP, MAP_FAILED, PROT, copyIn, mmap, mprotect, trace } from '#native/libc.ts';
 
 /** The file descriptor the worker inherits for crash reports (stdio index 4). */
@@ -83,11 +83,7 @@ const ARM64_HANDLER = [
 ];
 
 function handlerBytes(arch: Arch): Uint8Array {
-  if (arch === 'x64') return Uint8Array.from(X64_HANDLER);
-  const bytes = new Uint8Array(ARM64_HANDLER.length * 4);
-  const view = new DataView(bytes.buffer);
-  ARM64_HANDLER.forEach((word, i) => view.setUint32(i * 4, word >>> 0, true));
-  return bytes;
+  return arch === 'x64' ? Uint8Array.from(X64_HANDLER) : wordsToBytes(ARM64_HANDLER);
 }
 
 const SA_SIGINFO = 0x4;

@@ -18,10 +18,5 @@ export function runCode(code: Uint8Array, ...args: bigint[]): bigint {
   }
 }
 
-/** Little-endian bytes of 32-bit AArch64 instruction words. */
-export function wordsToBytes(words: readonly number[]): Uint8Array {
-  const bytes = new Uint8Array(words.length * 4);
-  const view = new DataView(bytes.buffer);
-  words.forEach((word, i) => view.setUint32(i * 4, word >>> 0, true));
-  return bytes;
-}
+/** Little-endian bytes of 32-bit AArch64 instruction words (re-exported for check files). */
+export { wordsToBytes } from '#native/arch.ts';
