@@ -22,11 +22,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostArch, isArch, type Arch } from '#native/arch.ts';
 import { availability } from '#native/platform.ts';
-import { CHAPTERS, parseChapterRanges, solutionCondition, type Chapter } from '../manifest.ts';
-import { firstChapterFrame } from '../harness/frames.ts';
+import { CHAPTERS, parseChapterRanges, solutionCondition, type Chapter } from '../checks/manifest.ts';
+import { firstChapterFrame } from '../checks/harness/frames.ts';
 
 const INNER = 'WORKBOOK_JIT_INNER';
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE = 'usage: npm run jit -- [--interp] [--emit-asm] [--arch x64|arm64] [--mine [--use-ref 1-4]] program.jot\n' +
   '  --emit-asm with --interp prints the bytecode listing instead of the machine code';
 
