@@ -25,7 +25,8 @@
  * the first time it is mapped executable.
  */
 import { hostArch, wordsToBytes } from './arch.ts';
-import { MAP, MAP_FAILED, PROT, copyIn, mmap, mprotect, pageSize, rawFunction, trace, type RawFunction } from './libc.ts';
+import { reportCall, unreported } from './libc-calls.ts';
+import { MAP, MAP_FAILED, PROT, copyIn, mmap, mprotect, pageSize, rawFunction, type RawFunction } from './libc.ts';
 
 // void flush(void *start /* x0 */, size_t length /* x1 */)
 const AARCH64_FLUSH = [
@@ -56,15 +57,17 @@ const AARCH64_FLUSH = [
 
 let flushRoutine: RawFunction | null = null;
 
+/** Maps the routine's page; unreported, because the routine is the workbook's and not the code under check. */
 function loadFlushRoutine(): RawFunction {
-  const bytes = wordsToBytes(AARCH64_FLUSH);
-  const size = pageSize();
-  const address = mmap(null, size, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0);
-  if (address === MAP_FAILED) throw new Error('flushInstructionCache: could not map a page for the flush routine');
-  copyIn(address, bytes);
-  if (mprotect(address, size, PROT.READ | PROT.EXEC) !== 0) throw new Error('flushInstructionCache: mprotect failed');
-  trace.events.splice(-3); // the routine's own setup is not the learner's doing
-  return rawFunction(address, 2);
+  return unreported(() => {
+    const bytes = wordsToBytes(AARCH64_FLUSH);
+    const size = pageSize();
+    const address = mmap(null, size, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0);
+    if (address === MAP_FAILED) throw new Error('flushInstructionCache: could not map a page for the flush routine');
+    copyIn(address, bytes);
+    if (mprotect(address, size, PROT.READ | PROT.EXEC) !== 0) throw new Error('flushInstructionCache: mprotect failed');
+    return rawFunction(address, 2);
+  });
 }
 
 /** True where freshly written code needs `flushInstructionCache` before it runs. */
@@ -77,8 +80,9 @@ export function needsInstructionCacheFlush(): boolean {
  * Call it after writing code and before running it. A no-op on x86-64.
  */
 export function flushInstructionCache(address: bigint, length: number): void {
-  trace.record({ call: 'flush', address, length });
-  if (!needsInstructionCacheFlush() || length === 0) return;
-  flushRoutine ??= loadFlushRoutine();
-  flushRoutine(address, BigInt(length));
+  if (needsInstructionCacheFlush() && length > 0) {
+    flushRoutine ??= loadFlushRoutine();
+    flushRoutine(address, BigInt(length));
+  }
+  reportCall({ call: 'flush', address, length });
 }

@@ -7,10 +7,12 @@
  * MAP_FAILED) and leaves the reason in `errno()`: turning that into an error is the
  * caller's job.
  *
- * Each call is also recorded in `trace` (what was mapped, protected, unmapped, flushed),
- * which the checks read to see how your code used memory. That is its only purpose.
+ * The calls that touch memory (mmap, mprotect, munmap, copyIn) report themselves through
+ * native/libc-calls.ts once C has returned; the checks watch those reports to see how your
+ * code used memory. Nothing here records or keeps anything.
  */
 import koffi from 'koffi';
+import { reportCall } from './libc-calls.ts';
 
 // Machine code called through koffi runs on koffi's own stack, 2 MiB by default. Deep
 // recursion in generated code (10000 frames of a function with many locals) needs more,
@@ -37,67 +39,31 @@ const sysconf_ = libc.func('long sysconf(int name)');
 const strerror_ = libc.func('const char *strerror(int errnum)');
 const SC_PAGESIZE = 30;
 
-/** One recorded call; `seq` orders them across kinds. */
-export type TraceEvent =
-  | { seq: number; call: 'mmap'; address: bigint; length: number; prot: number }
-  | { seq: number; call: 'mprotect'; address: bigint; length: number; prot: number; result: number }
-  | { seq: number; call: 'munmap'; address: bigint; length: number; result: number }
-  | { seq: number; call: 'write'; address: bigint; length: number }
-  | { seq: number; call: 'flush'; address: bigint; length: number };
-
-type Distribute<T> = T extends unknown ? Omit<T, 'seq'> : never;
-
-/** Every call made through this module, oldest first. Checks read it; nothing else should. */
-export const trace = {
-  events: [] as TraceEvent[],
-  record(event: Distribute<TraceEvent>): void {
-    this.events.push({ ...event, seq: this.events.length } as TraceEvent);
-    if (this.events.length > 10_000) this.events.splice(0, 5_000);
-  },
-  clear(): void {
-    this.events.length = 0;
-  },
-};
-
-type ExecutableListener = (address: bigint, length: number) => void;
-const executableListeners: ExecutableListener[] = [];
-
-/**
- * Calls `listener` whenever a range becomes executable. The check runner uses it to keep a
- * copy of your generated code, so that a crash can be shown as an offset and a disassembly.
- */
-export function onExecutable(listener: ExecutableListener): void {
-  executableListeners.push(listener);
-}
-
 /** mmap(2): maps `length` bytes; returns the address, or MAP_FAILED (then see `errno()`). */
 export function mmap(address: bigint | null, length: number, prot: number, flags: number, fd: number, offset: number): bigint {
   const result = BigInt(mmap_(address, length, prot, flags, fd, offset) ?? MAP_FAILED);
-  if (result !== MAP_FAILED) trace.record({ call: 'mmap', address: result, length, prot });
+  if (result !== MAP_FAILED) reportCall({ call: 'mmap', address: result, length, prot });
   return result;
 }
 
 /** mprotect(2): changes the protection of whole pages; returns 0, or -1 (then see `errno()`). */
 export function mprotect(address: bigint, length: number, prot: number): number {
   const result = mprotect_(address, length, prot) as number;
-  trace.record({ call: 'mprotect', address, length, prot, result });
-  if (result === 0 && (prot & PROT.EXEC) !== 0) {
-    for (const listener of executableListeners) listener(address, length);
-  }
+  reportCall({ call: 'mprotect', address, length, prot, result });
   return result;
 }
 
 /** munmap(2): removes a mapping; returns 0, or -1 (then see `errno()`). */
 export function munmap(address: bigint, length: number): number {
   const result = munmap_(address, length) as number;
-  trace.record({ call: 'munmap', address, length, result });
+  reportCall({ call: 'munmap', address, length, result });
   return result;
 }
 
 /** Copies bytes into memory at `address` (memcpy). The pages must be writable, or the process dies. */
 export function copyIn(address: bigint, bytes: Uint8Array): void {
   memcpyIn(address, bytes, bytes.length);
-  trace.record({ call: 'write', address, length: bytes.length });
+  reportCall({ call: 'write', address, length: bytes.length });
 }
 
 /** Copies `length` bytes out of memory at `address` (memcpy). The pages must be readable. */
@@ -159,3 +125,7 @@ export function rawFunction(address: bigint, arity: number): RawFunction {
     return BigInt(koffi.call(address, proto, ...args) as number | bigint);
   };
 }
+
+// The checks' record of these calls moved to native/libc-trace.ts; these re-exports keep
+// the checks that still import it from here working until they import it from there.
+export { onExecutable, trace, type TraceEvent } from './libc-trace.ts';
