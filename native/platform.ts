@@ -1,7 +1,9 @@
 /**
  * How to start a Node.js process of either architecture on this machine: the host's own
- * natively, the other one in a Node.js of that architecture under qemu-user (prepared by
- * `npm run setup`, see native/setup.mjs).
+ * natively, the other one under qemu-user. Both run the same pinned Node.js (package.json
+ * "workbook.node", fetched for each architecture by `npm run setup`, see native/setup.mjs)
+ * and load TypeScript the same way, by type stripping, so that a check can only behave
+ * differently on the two architectures because of the architecture.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +17,24 @@ export interface Launcher {
   prefix: string[];
   /** Arguments that make this Node.js load TypeScript. */
   typescript: string[];
+  /**
+   * Why this is not the workbook's pinned Node.js, when it is not: the host's Node.js that
+   * started the command stands in (with tsx) until `npm run setup` has fetched the pinned one.
+   */
+  standIn?: string;
+}
+
+/** Node.js strips the types of .ts files itself (v22.18 and newer; the pinned one is). */
+const TYPE_STRIPPING = ['--disable-warning=ExperimentalWarning'];
+
+/** Where `npm run setup` keeps its downloads: WORKBOOK_TOOLCHAIN_ROOT points at another folder's (shared set-ups, tests). */
+function toolchainDir(root: string): string {
+  return join(process.env.WORKBOOK_TOOLCHAIN_ROOT ?? root, '.toolchain');
+}
+
+/** The pinned Node.js for `arch` as `npm run setup` unpacks it (it may not exist). */
+export function workbookNodePath(arch: Arch, root: string): string {
+  return join(toolchainDir(root), `node-linux-${arch}`, 'bin', 'node');
 }
 
 export type ArchAvailability = { available: true; launcher: Launcher } | { available: false; arch: Arch; reason: string };
@@ -40,16 +60,26 @@ export function installCommand(arch: Arch): string {
 /** Can this machine run Node.js for `arch`, and how. `root` is the workbook's folder. */
 export function availability(arch: Arch, root: string): ArchAvailability {
   if (arch === hostArch()) {
+    const pinned = workbookNodePath(arch, root);
+    if (process.platform === 'linux' && existsSync(pinned)) {
+      return { available: true, launcher: { arch, mode: 'native', command: pinned, prefix: [], typescript: TYPE_STRIPPING } };
+    }
     return {
       available: true,
-      launcher: { arch, mode: 'native', command: process.execPath, prefix: [], typescript: ['--import', 'tsx'] },
+      launcher: {
+        arch,
+        mode: 'native',
+        command: process.execPath,
+        prefix: [],
+        typescript: ['--import', 'tsx'],
+        standIn: `the workbook's Node.js for ${arch} is not set up (run: npm run setup); ${process.version} with tsx stands in`,
+      },
     };
   }
   if (process.platform !== 'linux') {
     return { available: false, arch, reason: `running ${arch} code on ${process.platform} needs Linux with qemu-user` };
   }
-  // WORKBOOK_TOOLCHAIN_ROOT points at another folder's .toolchain (shared set-ups, tests).
-  const described = join(process.env.WORKBOOK_TOOLCHAIN_ROOT ?? root, '.toolchain', 'other-arch.json');
+  const described = join(toolchainDir(root), 'other-arch.json');
   if (!existsSync(described)) {
     return { available: false, arch, reason: `the ${arch} toolchain is not set up; run: npm run setup` };
   }
@@ -69,8 +99,8 @@ export function availability(arch: Arch, root: string): ArchAvailability {
       mode: 'emulated',
       command: qemuPath,
       prefix: ['-L', sysroot, setup.node],
-      // Node 24 strips TypeScript types itself; tsx cannot run here (its esbuild is a host binary).
-      typescript: ['--disable-warning=ExperimentalWarning'],
+      // tsx could not run here anyway: its esbuild is a host binary.
+      typescript: TYPE_STRIPPING,
     },
   };
 }

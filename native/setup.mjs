@@ -1,14 +1,18 @@
 #!/usr/bin/env node
-// Prepares this machine to run the other architecture's code: `npm install` runs it
+// Prepares this machine to run the checks on both architectures: `npm install` runs it
 // (postinstall), and `npm run setup` runs it again by hand.
 //
-// On an x86-64 host the "other" architecture is AArch64, and the reverse on an arm64
-// host. Running it needs three things:
-//   1. a Node.js built for it          (npm package node-linux-<arch>, into .toolchain/)
-//   2. koffi's native module for it     (npm package @koromix/koffi-linux-<arch>)
-//   3. qemu-user and that arch's libc   (Debian packages; installed here when run as root)
+// The learner's TypeScript runs the same way on both architectures: in one pinned Node.js
+// (package.json "workbook.node"), which strips the types itself. On an x86-64 host that
+// Node.js runs x86-64 code natively and AArch64 code under qemu-user; on an arm64 host the
+// other way round. The workbook's own commands keep running on whatever Node.js started
+// them (with tsx). So this fetches:
+//   1. the pinned Node.js for both architectures  (npm packages node-linux-<arch>, into .toolchain/)
+//   2. koffi's native module for the other one     (npm package @koromix/koffi-linux-<arch>)
+//   3. qemu-user and the other arch's libc         (Debian packages; installed here when run as root)
 // Whatever cannot be set up is reported with the exact command to fix it. The install
-// itself never fails because of this: the checks then report that architecture as skipped.
+// itself never fails because of this: the checks then report that architecture as skipped
+// (or, for the host, run on the Node.js that started them, which `npm run doctor` flags).
 //
 // Plain JavaScript on purpose: it runs before anything else is known to work.
 
@@ -44,23 +48,33 @@ function log(message) {
 function main() {
   if (process.env.WORKBOOK_SKIP_SETUP) return log('WORKBOOK_SKIP_SETUP is set; nothing to do.');
   if (process.platform !== 'linux') {
-    return log(`host is ${process.platform}: checks run natively only; the other architecture needs Linux with qemu-user.`);
+    return log(`host is ${process.platform}: the checks need Linux (a Linux machine, WSL 2 or a Linux container).`);
   }
   const host = process.arch;
   if (host !== 'x64' && host !== 'arm64') return log(`host architecture ${host} is not one the workbook targets.`);
   const other = host === 'x64' ? 'arm64' : 'x64';
   const target = TARGETS[other];
   mkdirSync(toolchain, { recursive: true });
+  const version = pkg.workbook.node;
+
+  const hostProblems = [];
+  const hostNode = fetchNode(host, version, hostProblems);
+  if (hostProblems.length === 0) {
+    log(`${host} is ready: Node.js ${version} runs the checks natively`);
+  } else {
+    log(`${host} checks will run on this Node.js ${process.version} with tsx until this is fixed:`);
+    for (const p of hostProblems) log(`  - ${p}`);
+  }
 
   const problems = [];
-  const node = fetchNode(other, problems);
+  const node = fetchNode(other, version, problems);
   fetchKoffi(other, problems);
   const qemu = ensureQemu(target, problems);
 
-  const description = { arch: other, node, qemu, sysroot: target.sysroot, problems };
+  const description = { arch: other, node, qemu, sysroot: target.sysroot, version, hostNode, problems };
   writeFileSync(join(toolchain, 'other-arch.json'), JSON.stringify(description, null, 2) + '\n');
   if (problems.length === 0) {
-    log(`${other} is ready: ${qemu} runs ${node}`);
+    log(`${other} is ready: ${qemu} runs Node.js ${version}`);
   } else {
     log(`${other} checks will be skipped until this is fixed:`);
     for (const p of problems) log(`  - ${p}`);
@@ -86,8 +100,8 @@ function unpackPackage(spec, destination) {
   rmSync(tarball, { force: true });
 }
 
-function fetchNode(arch, problems) {
-  const version = pkg.workbook.otherArchNode;
+/** The pinned Node.js for `arch`, unpacked into .toolchain/node-linux-<arch>/ (kept while its version matches). */
+function fetchNode(arch, version, problems) {
   const destination = join(toolchain, `node-linux-${arch}`);
   const binary = join(destination, 'bin', 'node');
   const stamp = join(destination, '.version');

@@ -1,10 +1,11 @@
 /**
  * npm run doctor
  *
- * Checks the setup and says what will run where: the host, Node.js, the packages, koffi, a
- * W^X round trip (map, write `return 42`, seal, call, unmap) on this machine's architecture,
- * the other architecture's Node.js started for real (natively or under qemu-user) loading
- * koffi and doing the same round trip, capstone, and the pristine copy `npm run reset` uses.
+ * Checks the setup and says what will run where: the host, the Node.js that runs the
+ * workbook's commands, the packages, and for each architecture the pinned Node.js that runs
+ * the checks (natively or under qemu-user) started for real, loading koffi and doing a W^X
+ * round trip (map, write `return 42`, seal, call, unmap); then capstone, and the pristine
+ * copy `npm run reset` uses.
  * Every problem comes with the exact command that fixes it. Exit code 1 if any.
  */
 import { spawnSync } from 'node:child_process';
@@ -58,8 +59,23 @@ function packageVersion(name: string, root: string): string | undefined {
   }
 }
 
+/**
+ * Both architectures run the learner's TypeScript in the same pinned Node.js, with type
+ * stripping, so that a check never passes on one and fails on the other for a reason that
+ * is not the architecture.
+ */
+function checksNode(arch: Arch, launcher: Launcher, started: string, pinned: string): Finding {
+  const topic = `checks ${ARCH_NAMES[arch]}`;
+  if (launcher.standIn) return { ok: false, warning: true, topic, said: launcher.standIn, fix: 'npm run setup' };
+  if (started !== `v${pinned}`) {
+    return { ok: false, topic, said: `run in Node.js ${started}, but the workbook pins ${pinned}`, fix: 'npm run setup (fetches the pinned Node.js)' };
+  }
+  return { ok: true, topic, said: `run in the workbook's Node.js ${started}, TypeScript by type stripping (the same on both architectures)` };
+}
+
 export async function diagnose(root: string, host: Arch): Promise<Finding[]> {
   const findings: Finding[] = [];
+  const pinned = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { workbook: { node: string } }).workbook.node;
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   findings.push({
     ok: process.platform === 'linux',
@@ -68,7 +84,7 @@ export async function diagnose(root: string, host: Arch): Promise<Finding[]> {
     ...(process.platform === 'linux' ? {} : { fix: 'the checks run machine code through Linux system calls: use Linux (a VM, WSL 2 or a container will do)' }),
   });
   const nodeOk = major > 20 || (major === 20 && minor >= 10);
-  findings.push({ ok: nodeOk, topic: 'Node.js', said: `${process.version} (the workbook needs 20.10 or newer)`, ...(nodeOk ? {} : { fix: 'install Node.js 20 LTS or newer (https://nodejs.org/ or your package manager), then npm install' }) });
+  findings.push({ ok: nodeOk, topic: 'Node.js', said: `${process.version} runs the workbook's commands (20.10 or newer needed)`, ...(nodeOk ? {} : { fix: 'install Node.js 20 LTS or newer (https://nodejs.org/ or your package manager), then npm install' }) });
 
   const missing = ['tsx', 'uvu', 'koffi', 'capstone-wasm', 'typescript'].filter((p) => !packageVersion(p, root));
   findings.push({
@@ -103,6 +119,7 @@ export async function diagnose(root: string, host: Arch): Promise<Finding[]> {
     }
     const [, nodeVersion, koffiVersion] = answer.split(/\s+/);
     findings.push({ ok: true, topic: name, said: `${how}: Node.js ${nodeVersion} starts, koffi ${koffiVersion} loads` });
+    findings.push(checksNode(arch, launcher, nodeVersion ?? '?', pinned));
     const { report, failure } = probe(root, launcher);
     if (report?.ok) {
       findings.push({ ok: true, topic: `W^X ${name}`, said: report.steps.slice(1).join(' → ') });
@@ -153,7 +170,7 @@ async function main(): Promise<number> {
   console.log(color.bold('\nwhat runs where'));
   for (const arch of [host, ...ARCHES.filter((a) => a !== host)]) {
     const found = availability(arch, root);
-    const where = !found.available ? color.dim(`skipped: ${found.reason}`) : found.launcher.mode === 'native' ? 'native, on this machine' : `emulated: ${[found.launcher.command, ...found.launcher.prefix].join(' ').replaceAll(`${root}/`, '')}`;
+    const where = !found.available ? color.dim(`skipped: ${found.reason}`) : found.launcher.mode === 'native' ? `native, on this machine: ${found.launcher.command.replace(`${root}/`, '')}${found.launcher.standIn ? ' with tsx (a stand-in, see above)' : ''}` : `emulated: ${[found.launcher.command, ...found.launcher.prefix].join(' ').replaceAll(`${root}/`, '')}`;
     console.log(`  ${ARCH_NAMES[arch].padEnd(9)}${where}`);
   }
   const problems = findings.filter((f) => !f.ok && !f.warning);
