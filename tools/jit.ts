@@ -9,7 +9,8 @@
  *   --use-ref 1-4      with --mine: the reference for the chapters you skipped
  *
  * What the program prints goes to stdout. A compile error (`L:C: message`) or a runtime
- * error goes to stderr, and the exit status is 1.
+ * error goes to stderr, and the exit status is 1. Nothing printed is ever lost: the process
+ * ends when its reader has taken everything, however slow the reader (see `Exit`).
  *
  * This file is two programs in one. Started by npm, it reads the options and starts itself
  * again in a Node.js of the chosen architecture with the package.json conditions that pick
@@ -60,8 +61,8 @@ function parseOptions(argv: readonly string[]): Options {
       if (value === undefined || !isArch(value)) fail(`--arch takes x64 or arm64, not ${value ?? 'nothing'}\n${USAGE}`);
       options.arch = value;
     } else if (arg === '--help' || arg === '-h') {
-      console.log(USAGE);
-      process.exit(0);
+      process.stdout.write(`${USAGE}\n`);
+      throw new Exit(0);
     } else if (arg.startsWith('-')) fail(`unknown option ${arg}\n${USAGE}`);
     else if (options.file !== '') fail(`one program at a time (got ${options.file} and ${arg})\n${USAGE}`);
     else options.file = arg;
@@ -71,9 +72,24 @@ function parseOptions(argv: readonly string[]): Options {
   return options;
 }
 
+/**
+ * Ends the command with `status`, thrown to the top level. Never `process.exit()`: on a
+ * pipe, stdout and stderr are written asynchronously, and exiting drops whatever a slow
+ * reader has not taken yet (everything past the first 64 KiB). The top level only sets
+ * `process.exitCode`, and Node.js ends the process once the queued writes are done.
+ */
+class Exit extends Error {
+  override readonly name = 'Exit';
+  readonly status: number;
+  constructor(status: number) {
+    super(`exit ${status}`);
+    this.status = status;
+  }
+}
+
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
-  process.exit(1);
+  throw new Exit(1);
 }
 
 /** The outer process: start the inner one on the chosen architecture, pass its exit status on. */
@@ -99,14 +115,15 @@ function launch(argv: readonly string[]): void {
   });
   child.on('close', (code, signal) => {
     if (signal !== null) process.stderr.write(`the program was killed by ${signal}\n`);
-    process.exit(code ?? 1);
+    process.exitCode = code ?? 1;
   });
 }
 
 /** The inner process: parse, compile, run. */
 async function main(argv: readonly string[]): Promise<void> {
   const options = parseOptions(argv);
-  // `npm run jit -- … | head` closes the pipe early: that is not an error of the program.
+  // `npm run jit -- … | head` closes the pipe early: that is not an error of the program,
+  // and nothing more can be written, so exiting at once loses nothing.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 0 : 1));
   let source: string;
   try {
@@ -161,5 +178,10 @@ function explainUnfinished(error: unknown): never {
   throw error;
 }
 
-if (process.env[INNER] === '1') await main(process.argv.slice(2)).catch(explainUnfinished);
-else launch(process.argv.slice(2));
+try {
+  if (process.env[INNER] === '1') await main(process.argv.slice(2)).catch(explainUnfinished);
+  else launch(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof Exit)) process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = error instanceof Exit ? error.status : 1;
+}
