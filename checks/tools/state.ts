@@ -42,7 +42,14 @@ export interface GroupRecord {
   at: string;
   /** Chapters that used the reference solution in that run (--use-ref). */
   useRef: string[];
+  /** The workbook's version (package.json) the run was made with; absent in results older than 0.2.0. */
+  version?: string;
   results: CheckResult[];
+}
+
+/** The workbook's version, from its package.json (`unknown` if it cannot be read). */
+export function workbookVersion(root: string): string {
+  return readJson<{ version?: string }>(join(root, 'package.json'), {}).version ?? 'unknown';
 }
 
 interface ResultsFile {
@@ -61,6 +68,7 @@ export function recordResults(root: string, results: CheckResult[], useRef: read
   const file = readJson<ResultsFile>(resultsPath(root), { groups: {} });
   file.groups ??= {};
   const at = new Date().toISOString();
+  const version = workbookVersion(root);
   const groups = new Map<string, CheckResult[]>();
   for (const r of results) groups.set(groupKey(r.chapter, r.arch), [...(groups.get(groupKey(r.chapter, r.arch)) ?? []), r]);
   for (const [key, group] of groups) {
@@ -68,7 +76,7 @@ export function recordResults(root: string, results: CheckResult[], useRef: read
     if (useRef.some((c) => c.number === first.chapter)) continue; // the reference's results, not the learner's
     const skipped = group.every((r) => r.status === 'skip');
     if (skipped && file.groups[key] && !file.groups[key]!.results.every((r) => r.status === 'skip')) continue;
-    file.groups[key] = { chapter: first.chapter, arch: first.arch, at, useRef: useRef.map((c) => c.number), results: group };
+    file.groups[key] = { chapter: first.chapter, arch: first.arch, at, useRef: useRef.map((c) => c.number), version, results: group };
   }
   writeJson(resultsPath(root), file);
 }
