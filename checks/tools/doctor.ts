@@ -16,7 +16,8 @@ import { ARCH_NAMES, ARCHES, type Arch } from '#native/arch.ts';
 import { availability, installCommand, type Launcher } from '#native/platform.ts';
 import { CHAPTERS, chapterDir } from '../manifest.ts';
 import { color, runMain, workbookRoot } from './main.ts';
-import { snapshotDir } from './pristine.ts';
+import { snapshotDir, snapshotVersion } from './pristine.ts';
+import { workbookVersion } from './state.ts';
 
 export interface Finding {
   ok: boolean;
@@ -140,17 +141,22 @@ export async function diagnose(root: string, host: Arch): Promise<Finding[]> {
   }
 
   const present = CHAPTERS.filter((c) => existsSync(join(root, 'chapters', chapterDir(c))));
-  const snapshotted = present.filter((c) => existsSync(snapshotDir(root, c)));
+  const version = workbookVersion(root);
+  const snapshotted = present.filter((c) => existsSync(snapshotDir(root, c)) && snapshotVersion(root, c) === version);
+  const stale = present.filter((c) => existsSync(snapshotDir(root, c)) && snapshotVersion(root, c) !== version);
+  const unsnapshotted = present.filter((c) => !existsSync(snapshotDir(root, c)));
   const hasGit = existsSync(join(root, '.git'));
   const all = snapshotted.length === present.length;
+  const gaps = [
+    ...(unsnapshotted.length ? [`no snapshot of chapter ${unsnapshotted.map((c) => c.number).join(', ')}; npm run reset ${hasGit ? 'falls back to git history' : 'cannot restore them'}`] : []),
+    ...(stale.length ? [`the snapshot of chapter ${stale.map((c) => c.number).join(', ')} is of an older workbook than ${version}; npm run reset takes ${version}'s scaffold from the update you merged (README: Updating mid-course)`] : []),
+  ];
   findings.push({
     ok: all,
     warning: true,
     topic: 'pristine copy',
-    said: all
-      ? `.workbook/pristine/ holds chapters ${snapshotted.map((c) => c.number).join(', ')} (npm run reset restores from it)`
-      : `no snapshot of chapter ${present.filter((c) => !snapshotted.includes(c)).map((c) => c.number).join(', ')}; npm run reset ${hasGit ? 'falls back to git history' : 'cannot restore them'}`,
-    ...(all ? {} : { fix: `node --import tsx checks/tools/pristine.ts (only while those chapters are untouched: it copies chapters/ as it is now)` }),
+    said: all ? `.workbook/pristine/ holds chapters ${snapshotted.map((c) => c.number).join(', ')} of workbook ${version} (npm run reset restores from it)` : gaps.join('; '),
+    ...(all ? {} : { fix: unsnapshotted.length ? `node --import tsx checks/tools/pristine.ts (only while those chapters are untouched: it copies chapters/ as it is now)` : 'npm install (takes the snapshot again from the update you merged; in a copy whose chapters/ nobody has edited: rm -rf .workbook/pristine && npm install)' }),
   });
   return findings;
 }
