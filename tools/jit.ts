@@ -122,9 +122,9 @@ function launch(argv: readonly string[]): void {
 /** The inner process: parse, compile, run. */
 async function main(argv: readonly string[]): Promise<void> {
   const options = parseOptions(argv);
-  // `npm run jit -- … | head` closes the pipe early: that is not an error of the program,
-  // and nothing more can be written, so exiting at once loses nothing.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 0 : 1));
+  // `npm run jit -- … | head` closes the pipe early: that is not an error of the program (its
+  // own status stands), and nothing more can be written, so exiting at once loses nothing.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? Number(process.exitCode ?? 0) : 1));
   let source: string;
   try {
     source = readFileSync(options.file, 'utf8');
