@@ -29,11 +29,12 @@ export interface ReferenceBody {
   readonly lines: readonly { readonly text: string; readonly line: number }[];
 }
 
-/** A window of a reference body found on a page. */
+/** A run of a reference body found on a page: overlapping windows merged. */
 export interface Leak {
   readonly file: string;
-  /** 1-based line in the solution file of the window's first line. */
+  /** 1-based lines in the solution file of the run's first and last line. */
   readonly line: number;
+  readonly lastLine: number;
   /** The normalized lines found on the page. */
   readonly text: readonly string[];
 }
@@ -79,17 +80,28 @@ export function findLeaks(pageText: string, bodies: readonly ReferenceBody[]): L
   const page = pageText
     .split(/\r?\n/)
     .map(normalizeLine)
-    .filter((line) => line !== '');
+    .filter((line) => line !== '' && !isCommentOnly(line));
   const windows = new Set<string>();
   for (let i = 0; i + LEAK_WINDOW <= page.length; i++) windows.add(page.slice(i, i + LEAK_WINDOW).join('\n'));
   const leaks: Leak[] = [];
   for (const body of bodies) {
+    let run: { from: number; to: number } | undefined;
+    const close = () => {
+      if (!run) return;
+      const lines = body.lines.slice(run.from, run.to);
+      leaks.push({ file: body.file, line: lines[0]!.line, lastLine: lines[lines.length - 1]!.line, text: lines.map((entry) => entry.text) });
+      run = undefined;
+    };
     for (let i = 0; i + LEAK_WINDOW <= body.lines.length; i++) {
       const window = body.lines.slice(i, i + LEAK_WINDOW);
-      if (windows.has(window.map((entry) => entry.text).join('\n'))) {
-        leaks.push({ file: body.file, line: window[0]!.line, text: window.map((entry) => entry.text) });
+      if (!windows.has(window.map((entry) => entry.text).join('\n'))) continue;
+      if (run && i <= run.to) run.to = i + LEAK_WINDOW;
+      else {
+        close();
+        run = { from: i, to: i + LEAK_WINDOW };
       }
     }
+    close();
   }
   return leaks;
 }
@@ -110,7 +122,8 @@ export function chapterReferenceBodies(rootDir: string, slug: string): Reference
 
 /** A leak as a line of a report: where the body is, and the lines the page repeats. */
 export function describeLeak(page: string, leak: Leak): string {
-  return `${page} shows three lines of the reference body at ${leak.file}:${leak.line}: ${leak.text.map((line) => `«${line}»`).join(' ')}`;
+  const lines = leak.text.length > LEAK_WINDOW ? [...leak.text.slice(0, LEAK_WINDOW), '…'] : leak.text;
+  return `${page} shows ${leak.text.length} lines of a TODO's reference body, ${leak.file}:${leak.line}-${leak.lastLine}: ${lines.map((line) => `«${line}»`).join(' ')}`;
 }
 
 interface Hunk {
