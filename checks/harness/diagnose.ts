@@ -196,8 +196,8 @@ function byteReversedWords(code: CodeSnapshot[], pc: bigint): { stored: string; 
 /** The sentence a crash report puts first when the code's AArch64 words are stored byte-reversed. */
 export const BYTE_REVERSED = 'the instruction words are stored byte-reversed';
 
-/** The sentence a crash report puts first when nothing was made executable before the jump. */
-export const NOTHING_EXECUTABLE = 'no code was made executable during this check';
+/** The sentence a crash report puts first when code was called in pages that were never made executable. */
+export const NOTHING_EXECUTABLE = 'the code was called in pages that are not executable';
 
 function whereText(dump: CrashDump, code: CodeSnapshot[], arch: Arch): { where: string; details: string[] } {
   const located = locate(dump.pc, code, arch);
@@ -214,12 +214,13 @@ function whereText(dump: CrashDump, code: CodeSnapshot[], arch: Arch): { where: 
       );
     }
     details.push(located.listing);
-  } else if (code.length === 0) {
+  } else if (dump.pc === dump.faultAddress && dump.pc % 4096n === 0n) {
+    // Fetching the first instruction of a page faulted, and no code made executable during
+    // the check is there: a call to the start of a region that was never sealed.
     where = `at pc ${formatAddress(dump.pc)}: ${NOTHING_EXECUTABLE}`;
     details.push(
-      dump.pc === dump.faultAddress
-        ? 'the jump itself faulted: the page at the pc is mapped but not executable, or not mapped at all (was the region sealed with mprotect to read+execute?)'
-        : 'the crash is not in generated code: the code ran from memory that was never made executable',
+      `fetching the instruction at the start of the page at ${formatAddress(dump.pc)} faulted, and no code was made executable there during this check:` +
+        ' was the region sealed (mprotect to read+execute) before the call?',
     );
   } else {
     where = `at pc ${formatAddress(dump.pc)}, outside the generated code`;
@@ -228,6 +229,8 @@ function whereText(dump: CrashDump, code: CodeSnapshot[], arch: Arch): { where: 
     if (caller) {
       details.push(`the link register x30 points ${caller.where}: the code branched from there to a bad address`);
       details.push(caller.listing);
+    } else if (code.length === 0) {
+      details.push('no code had been made executable during this check: the crash is in TypeScript or native code, not in generated code');
     } else {
       details.push('did the code jump or return to a bad address, or pass a bad pointer to a call?');
     }
@@ -258,7 +261,7 @@ export function describeCrash(
   const { where, details } = whereText(dump, code, arch);
   const what = stackOverflow ? `${name} (stack overflow: the code kept pushing or recursing past the end of the stack)` : `${name} (${meaning})`;
   if (name === 'SIGSEGV' || name === 'SIGBUS') details.unshift(`fault address ${formatAddress(dump.faultAddress)}`);
-  if (where.endsWith(NOTHING_EXECUTABLE)) return { message: `${NOTHING_EXECUTABLE}, and the process crashed with ${what} ${where.replace(`: ${NOTHING_EXECUTABLE}`, '')}`, details: details.join('\n') };
+  if (where.endsWith(NOTHING_EXECUTABLE)) return { message: `${NOTHING_EXECUTABLE}: the process crashed with ${what} ${where.replace(`: ${NOTHING_EXECUTABLE}`, '')}`, details: details.join('\n') };
   return { message: `crashed with ${what} ${where}`, details: details.join('\n') };
 }
 

@@ -137,10 +137,19 @@ test('a crash on byte-reversed AArch64 words says so first, and gets the byte-or
   assert.not.match(correct.message, BYTE_REVERSED, 'a real udf is not called byte-reversed');
 });
 
-test('a crash with no code made executable says that first, and gets the mprotect hint', () => {
+test('a call into pages never made executable says that first, and gets the mprotect hint', () => {
   const crash = describeCrash('SIGSEGV', null, { ...dump(0x7f00_0000_0000n, 0x7f00_0000_0000n), signal: 11 }, [], 'x64');
   assert.ok(crash.message.startsWith(NOTHING_EXECUTABLE), crash.message);
   assert.match(failureHint({ status: 'fail', check: 'a sealed region runs code', ...crash })!, 'mprotect');
+  // The same on AArch64, where the cache flush routine was made executable elsewhere.
+  const flushed = [{ address: 0x5500_0000n, bytes: wordsToBytes([0xd65f03c0]) }];
+  assert.ok(describeCrash('SIGSEGV', null, { ...dump(0x5745_5cf000n, 0x5745_5cf000n), signal: 11 }, flushed, 'arm64').message.startsWith(NOTHING_EXECUTABLE));
+  // A wild jump into the middle of nowhere is not called a missing seal.
+  assert.not.match(describeCrash('SIGSEGV', null, { ...dump(0x1234n, 0x1234n), signal: 11 }, [], 'x64').message, NOTHING_EXECUTABLE);
+  // A store into a sealed page from TypeScript (pc in memcpy, not at the fault) is another story.
+  const store = describeCrash('SIGSEGV', null, { ...dump(0x7f00_1234_0000n, 0x7f00_0000_0000n), signal: 11 }, [], 'x64');
+  assert.not.match(store.message, NOTHING_EXECUTABLE);
+  assert.is(failureHint({ status: 'fail', check: 'writing after sealing is refused', ...store }), undefined);
 });
 
 test('a file that does not parse gets the "fix the syntax" hint', () => {
@@ -152,7 +161,7 @@ test('a file that does not parse gets the "fix the syntax" hint', () => {
 
 test('one cause behind many failures is said once, at the top', () => {
   const base = { chapter: '01', arch: 'x64' as const, mode: 'native' as const, ms: 0, points: 1 };
-  const crash: CheckResult = { ...base, check: 'a', status: 'fail', message: `${NOTHING_EXECUTABLE}, and the process crashed with SIGSEGV` };
+  const crash: CheckResult = { ...base, check: 'a', status: 'fail', message: `${NOTHING_EXECUTABLE}: the process crashed with SIGSEGV` };
   const maps: CheckResult = { ...base, check: 'b', status: 'fail', message: 'after seal, /proc/self/maps shows rw- (expected r-x)' };
   const other: CheckResult = { ...base, check: 'c', status: 'fail', message: 'sizes do not round' };
   assert.match(commonCause([crash, { ...crash, check: 'd' }, maps, other])!, /^3 of the 4 failures below have one cause: code is called from pages that were never made executable/);
@@ -205,7 +214,7 @@ test('planted: seal() without mprotect gives one cause at the top and the mprote
   const run = plantedRun('01-executable-memory/code-region.ts', '    this.#protect(PROT.READ | PROT.EXEC);\n', '', ['1']);
   try {
     assert.match(run.stdout, /failures below have one cause: code is called from pages that were never made executable/);
-    assert.match(run.stdout, `${NOTHING_EXECUTABLE}, and the process crashed with SIGSEGV`);
+    assert.match(run.stdout, `${NOTHING_EXECUTABLE}: the process crashed with SIGSEGV`);
     assert.match(run.stdout, 'hint: The code was called while its pages were still read+write');
   } finally {
     run.remove();
