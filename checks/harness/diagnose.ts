@@ -293,7 +293,7 @@ function absDiff(a: bigint, b: bigint): bigint {
 export function failureHint(result: Pick<CheckResult, 'status' | 'message' | 'details' | 'check'>): string | undefined {
   if (result.status !== 'fail') return undefined;
   const text = `${result.message}\n${result.details ?? ''}`;
-  if (/LearnerCodeLoadError|does not parse|SyntaxError/.test(text) || / loads$/.test(result.check)) {
+  if (/LearnerCodeLoadError|your code could not be loaded|SyntaxError/.test(text) || / loads$/.test(result.check)) {
     return 'Fix the syntax first: no check of the chapter can run until the file parses. Go to the file:line:column above (the caret marks the spot); npm run typecheck lists every error at once.';
   }
   if (text.includes(BYTE_REVERSED)) {

@@ -159,6 +159,17 @@ test('a file that does not parse gets the "fix the syntax" hint', () => {
   assert.is(failureHint({ status: 'fail', check: 'c', message: 'f(1) returned 4, expected 5' }), undefined, 'other failures keep the check\'s own rung');
 });
 
+test('planted: a file that does not parse shows the syntax rung, not the check\'s first rung', () => {
+  const run = plantedRun('02-add-four/add-four.ts', '  const region = CodeRegion.allocate(code.length);', '  const region = CodeRegion.allocate(code.length;', ['2']);
+  try {
+    assert.match(run.stdout, 'your code could not be loaded: chapters/02-add-four/add-four.ts:');
+    assert.match(run.stdout, 'hint: Fix the syntax first');
+    assert.not.match(run.stdout, 'hint: The argument arrives in rdi');
+  } finally {
+    run.remove();
+  }
+});
+
 test('one cause behind many failures is said once, at the top', () => {
   const base = { chapter: '01', arch: 'x64' as const, mode: 'native' as const, ms: 0, points: 1 };
   const crash: CheckResult = { ...base, check: 'a', status: 'fail', message: `${NOTHING_EXECUTABLE}: the process crashed with SIGSEGV` };
