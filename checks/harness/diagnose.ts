@@ -65,7 +65,10 @@ export function classifyError(error: SerializedError | undefined, chapter: Chapt
       message: `${error.name}: ${error.message}`,
       details:
         `Chapter ${inEarlier.chapter}'s code (${titleOf(inEarlier.chapter)}) ${refused} from your chapter ${chapter.number} code, at ${shortFrame(caller)}.\n` +
-        `Look at what your chapter ${chapter.number} code does before that call: what does it leave out, or pass wrongly?`,
+        `Look at what your chapter ${chapter.number} code does before that call: what does it leave out, or pass wrongly?` +
+        (inEarlier.location.startsWith('chapters')
+          ? `\n(Sure the call is right? Compare with the reference chapter ${inEarlier.chapter}: add --use-ref ${Number(inEarlier.chapter)}, and the same refusal means the call is wrong.)`
+          : ''),
       hint: REFUSAL_HINT[error.name] ?? `Read the call at ${caller.location} against what chapter ${inEarlier.chapter}'s code expects of it.`,
     };
   }
