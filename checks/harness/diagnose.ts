@@ -288,6 +288,12 @@ function absDiff(a: bigint, b: bigint): bigint {
   return a > b ? a - b : b - a;
 }
 
+/** True when the learner's file did not load (a syntax error): no check of the chapter could run. */
+export function isLoadFailure(result: Pick<CheckResult, 'status' | 'message' | 'details' | 'check'>): boolean {
+  const text = `${result.message}\n${result.details ?? ''}`;
+  return result.status === 'fail' && (/LearnerCodeLoadError|your code could not be loaded|SyntaxError/.test(text) || / loads$/.test(result.check));
+}
+
 /**
  * The hint that fits this failure better than the first rung of its check's ladder, if any:
  * a file that does not parse, code stored byte-reversed, a jump into memory never made
@@ -296,7 +302,7 @@ function absDiff(a: bigint, b: bigint): bigint {
 export function failureHint(result: Pick<CheckResult, 'status' | 'message' | 'details' | 'check'>): string | undefined {
   if (result.status !== 'fail') return undefined;
   const text = `${result.message}\n${result.details ?? ''}`;
-  if (/LearnerCodeLoadError|your code could not be loaded|SyntaxError/.test(text) || / loads$/.test(result.check)) {
+  if (isLoadFailure(result)) {
     return 'Fix the syntax first: no check of the chapter can run until the file parses. Go to the file:line:column above (the caret marks the spot); npm run typecheck lists every error at once.';
   }
   if (text.includes(BYTE_REVERSED)) {

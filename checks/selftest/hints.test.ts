@@ -165,6 +165,9 @@ test('planted: a file that does not parse shows the syntax rung, not the check\'
     assert.match(run.stdout, 'your code could not be loaded: chapters/02-add-four/add-four.ts:');
     assert.match(run.stdout, 'hint: Fix the syntax first');
     assert.not.match(run.stdout, 'hint: The argument arrives in rdi');
+    const hint = spawnSync(process.execPath, ['--import', 'tsx', 'checks/tools/hint.ts', '2'], { cwd: run.root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    assert.match(hint.stdout, /your code does not load[\s\S]*Fix the syntax first/);
+    assert.not.match(hint.stdout, /hint 1 of/, 'no rung of a check that never ran is used up');
   } finally {
     run.remove();
   }

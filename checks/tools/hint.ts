@@ -12,6 +12,7 @@ import { availability } from '#native/platform.ts';
 import type { Chapter } from '../manifest.ts';
 import type { CheckResult, ListedCheck } from '../harness/protocol.ts';
 import { firstFailure, shownHint } from '../harness/report.ts';
+import { failureHint, isLoadFailure } from '../harness/diagnose.ts';
 import { bookPage } from './progress.ts';
 import { listChecks } from './listing.ts';
 import { chapterArgument, color, positionals, runMain, UserError, workbookRoot } from './main.ts';
@@ -118,6 +119,13 @@ async function main(): Promise<number> {
     if (!target) throw new UserError(`the check '${failing?.check ?? ''}' is not among chapter ${chapter.number}'s checks any more; run npm run check chapter-${chapter.number} again`);
   }
 
+  if (failing && isLoadFailure(failing)) {
+    // No check ran: the check's own hints would answer a question nobody asked yet.
+    console.log(color.bold(`chapter ${chapter.number}: your code does not load`));
+    console.log(color.dim(failing.message.split('\n')[0]));
+    console.log(`\n${color.cyan('hint:')}\n  ${failureHint(failing)}`);
+    return 0;
+  }
   console.log(color.bold(`chapter ${chapter.number} · ${target.name}`));
   // What the check report already showed under this failure: the first rung, or a hint for the failure itself.
   // (A todo's report shows no hint.)
