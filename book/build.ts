@@ -17,7 +17,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BookError, expandIncludes, markerNames, scanMarkers, type IncludeRef } from './lib/includes.ts';
+import { BookError, expandIncludes, extractRegion, markerNames, scanMarkers, type IncludeRef } from './lib/includes.ts';
 import { chapterTable, pageOf, readingOrder, renderPage, type Book, type Page } from './lib/render.ts';
 import { expandFigures } from './lib/figures.ts';
 import { TEACHING_CHAPTERS, chapterReferenceBodies, describeLeak, findLeaks } from './lib/answers.ts';
@@ -80,7 +80,7 @@ export function buildBook(rootDir: string, outDir: string, options: BuildOptions
   problems.push(...markers.problems);
   if (problems.length > 0) throw new BookError(problems);
 
-  const warnings = unusedMarkers(markers.byFile, pages);
+  const warnings = unusedMarkers(markers.byFile, pages).map((warning) => explainUnused(rootDir, warning));
   if (options.check) return { pages, warnings };
 
   const index = pages.find((page) => page.file === 'index.md');
@@ -147,6 +147,15 @@ function unusedMarkers(byFile: Map<string, string[]>, pages: readonly BuiltPage[
   return [...byFile].flatMap(([path, names]) =>
     used.has(`${path}#*`) ? [] : names.filter((name) => !used.has(`${path}#${name}`)).map((name) => `${path}: marker '${name}' is not included by any page`),
   );
+}
+
+/** An unused marker around a TODO's answer in a teaching chapter is expected: say so, and that it can go. */
+function explainUnused(rootDir: string, warning: string): string {
+  const match = /^(solutions\/((\d\d)-[\w-]+)\/[^:]+): marker '([^']+)'/.exec(warning);
+  if (!match || !TEACHING_CHAPTERS.includes(match[3]!)) return warning;
+  const region = extractRegion(readFileSync(join(rootDir, match[1]!), 'utf8'), match[4]!, match[1]!);
+  const answers = findLeaks(region.code, chapterReferenceBodies(rootDir, match[2]!));
+  return answers.length > 0 ? `${warning} (it holds a TODO's answer, which the page teaches without showing: the marker can go)` : warning;
 }
 
 function main(argv: readonly string[]): number {
