@@ -7,20 +7,28 @@
  *   npm run book -- --out DIR         build into DIR
  *   npm run book -- --root DIR        the book of another repository (DIR/book, DIR/solutions)
  *
- * Fails (exit 1) on a missing file, a missing, unterminated or duplicated marker, each
- * reported as `book/PAGE.md:LINE: …`; warns about markers in solutions/ that no page includes.
+ * A line `@figure NAME` draws one of the figures of book/lib/figures.ts.
+ *
+ * Fails (exit 1) on a missing file, a missing, unterminated or duplicated marker, an unknown
+ * figure, each reported as `book/PAGE.md:LINE: …`, and on a page of a chapter listed in
+ * book/lib/answers.ts that shows a TODO's reference body; warns about markers in solutions/
+ * that no page includes.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BookError, expandIncludes, markerNames, scanMarkers, type IncludeRef } from './lib/includes.ts';
+import { BookError, expandIncludes, extractRegion, markerNames, scanMarkers, type IncludeRef } from './lib/includes.ts';
 import { chapterTable, pageOf, readingOrder, renderPage, type Book, type Page } from './lib/render.ts';
+import { expandFigures } from './lib/figures.ts';
+import { TEACHING_CHAPTERS, chapterReferenceBodies, describeLeak, findLeaks } from './lib/answers.ts';
 
 export { BookError, extractRegion, expandIncludes, scanMarkers } from './lib/includes.ts';
 export { renderPage } from './lib/render.ts';
 
 export interface BuiltPage extends Page {
   readonly includes: readonly IncludeRef[];
+  /** The names of the figures the page draws, in order. */
+  readonly figures: readonly string[];
 }
 
 export interface BuildResult {
@@ -47,11 +55,16 @@ export function buildBook(rootDir: string, outDir: string, options: BuildOptions
   };
 
   const problems: string[] = [];
-  const expanded = new Map<string, { markdown: string; includes: IncludeRef[] }>();
+  const expanded = new Map<string, { markdown: string; includes: IncludeRef[]; figures: string[] }>();
   const files = readdirSync(bookDir).filter((file) => file.endsWith('.md')).sort();
   for (const file of files) {
     try {
-      expanded.set(file, expandIncludes(readFileSync(join(bookDir, file), 'utf8'), readFile, `book/${file}`));
+      // Figures first: each becomes one line of HTML, so include problems keep their line numbers.
+      const drawn = expandFigures(readFileSync(join(bookDir, file), 'utf8'), `book/${file}`);
+      problems.push(...drawn.problems);
+      const included = expandIncludes(drawn.markdown, readFile, `book/${file}`);
+      expanded.set(file, { ...included, figures: drawn.figures });
+      problems.push(...answerLeaks(rootDir, file, included.markdown));
     } catch (error) {
       if (!(error instanceof BookError)) throw error;
       problems.push(...error.problems);
@@ -59,7 +72,7 @@ export function buildBook(rootDir: string, outDir: string, options: BuildOptions
   }
 
   const pages: BuiltPage[] = readingOrder(files.map((file) => pageOf(file, readFileSync(join(bookDir, file), 'utf8')))).map(
-    (page) => ({ ...page, includes: expanded.get(page.file)?.includes ?? [] }),
+    (page) => ({ ...page, includes: expanded.get(page.file)?.includes ?? [], figures: expanded.get(page.file)?.figures ?? [] }),
   );
   problems.push(...duplicateChapters(pages));
 
@@ -67,7 +80,7 @@ export function buildBook(rootDir: string, outDir: string, options: BuildOptions
   problems.push(...markers.problems);
   if (problems.length > 0) throw new BookError(problems);
 
-  const warnings = unusedMarkers(markers.byFile, pages);
+  const warnings = unusedMarkers(markers.byFile, pages).map((warning) => explainUnused(rootDir, warning));
   if (options.check) return { pages, warnings };
 
   const index = pages.find((page) => page.file === 'index.md');
@@ -81,6 +94,14 @@ export function buildBook(rootDir: string, outDir: string, options: BuildOptions
   }
   writeFileSync(join(outDir, 'style.css'), readFileSync(STYLESHEET));
   return { pages, warnings };
+}
+
+/** On the page of a chapter that teaches without its answers, every place it shows one. */
+function answerLeaks(rootDir: string, file: string, markdown: string): string[] {
+  const chapter = /^(\d\d)-[\w-]+\.md$/.exec(file);
+  if (!chapter || !TEACHING_CHAPTERS.includes(chapter[1]!)) return [];
+  const bodies = chapterReferenceBodies(rootDir, file.replace(/\.md$/, ''));
+  return findLeaks(markdown, bodies).map((leak) => describeLeak(`book/${file}`, leak));
 }
 
 function duplicateChapters(pages: readonly Page[]): string[] {
@@ -126,6 +147,15 @@ function unusedMarkers(byFile: Map<string, string[]>, pages: readonly BuiltPage[
   return [...byFile].flatMap(([path, names]) =>
     used.has(`${path}#*`) ? [] : names.filter((name) => !used.has(`${path}#${name}`)).map((name) => `${path}: marker '${name}' is not included by any page`),
   );
+}
+
+/** An unused marker around a TODO's answer in a teaching chapter is expected: say so, and that it can go. */
+function explainUnused(rootDir: string, warning: string): string {
+  const match = /^(solutions\/((\d\d)-[\w-]+)\/[^:]+): marker '([^']+)'/.exec(warning);
+  if (!match || !TEACHING_CHAPTERS.includes(match[3]!)) return warning;
+  const region = extractRegion(readFileSync(join(rootDir, match[1]!), 'utf8'), match[4]!, match[1]!);
+  const answers = findLeaks(region.code, chapterReferenceBodies(rootDir, match[2]!));
+  return answers.length > 0 ? `${warning} (it holds a TODO's answer, which the page teaches without showing: the marker can go)` : warning;
 }
 
 function main(argv: readonly string[]): number {

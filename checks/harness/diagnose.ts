@@ -7,7 +7,7 @@ import type { Arch } from '#native/arch.ts';
 import { disassemble, hex } from '#native/disasm.ts';
 import { CHAPTERS, type Chapter } from '../manifest.ts';
 import type { CrashDump } from './crash-handler.ts';
-import { firstChapterFrame } from './frames.ts';
+import { firstChapterFrame, type ChapterFrame } from './frames.ts';
 import type { CheckResult, SerializedError } from './protocol.ts';
 
 /** A copy of one executable range, taken when it was made executable. */
@@ -16,25 +16,71 @@ export interface CodeSnapshot {
   bytes: Uint8Array;
 }
 
-type Classified = Pick<CheckResult, 'status' | 'message'> & Partial<Pick<CheckResult, 'details' | 'fromChapter'>>;
+type Classified = Pick<CheckResult, 'status' | 'message'> & Partial<Pick<CheckResult, 'details' | 'fromChapter' | 'hint'>>;
 
 function titleOf(number: string): string {
   return CHAPTERS.find((c) => c.number === number)?.title.toLowerCase() ?? `chapter ${number}`;
+}
+
+/**
+ * Errors an earlier chapter's code throws on purpose, to refuse a call it must not make
+ * (writing to a sealed region, a size that is not a size): the caller is wrong, not the callee.
+ */
+const REFUSALS = new Set(['RegionStateError', 'RangeError']);
+
+const REFUSAL_HINT: Record<string, string> = {
+  RegionStateError:
+    'The message names the state the region was in and the one the call needs. A region goes writable → (write) → seal() → executable → function(): which step before this call is missing?',
+  RangeError: 'A size or an offset your code passed does not fit. Print what you pass just before the call and compare it with the region\'s size.',
+};
+
+/** The first frame of `stack` in chapter `number`'s code (the learner's or the reference's). */
+function frameOfChapter(stack: string, number: string): ChapterFrame | undefined {
+  const lines = stack.split('\n');
+  for (let i = 1; i < lines.length; i++) {
+    const frame = firstChapterFrame(`\n${lines[i]}`);
+    if (frame?.chapter === number) return frame;
+  }
+  return undefined;
+}
+
+/** The frame without the temporary folder the checks ran in: `makeAdder (chapters/02-…/add-four.ts:104:10)`. */
+function shortFrame(frame: ChapterFrame): string {
+  const name = /^(.*?) \(/.exec(frame.frame)?.[1];
+  return name ? `${name} (${frame.location})` : frame.location;
 }
 
 /** pass, todo (the chapter's own TODO was reached) or fail, and whose code failed. */
 export function classifyError(error: SerializedError | undefined, chapter: Chapter): Classified {
   if (!error) return { status: 'pass', message: '' };
   const origin = firstChapterFrame(error.stack);
-  const earlier = origin && origin.chapter < chapter.number ? origin.chapter : undefined;
+  const inEarlier = origin && origin.chapter < chapter.number ? origin : undefined;
+  const caller = inEarlier ? frameOfChapter(error.stack, chapter.number) : undefined;
+  // The earlier chapter's code refused this chapter's call, or it is the reference (which is
+  // not the learner's to fix): the call in this chapter is what is wrong.
+  if (inEarlier && caller && (REFUSALS.has(error.name) || inEarlier.location.startsWith('solutions'))) {
+    const refused = REFUSALS.has(error.name) ? 'refused a call' : 'failed on a call';
+    return {
+      status: 'fail',
+      message: `${error.name}: ${error.message}`,
+      details:
+        `Chapter ${inEarlier.chapter}'s code (${titleOf(inEarlier.chapter)}) ${refused} from your chapter ${chapter.number} code, at ${shortFrame(caller)}.\n` +
+        `Look at what your chapter ${chapter.number} code does before that call: what does it leave out, or pass wrongly?` +
+        (inEarlier.location.startsWith('chapters')
+          ? `\n(Sure the call is right? Compare with the reference chapter ${inEarlier.chapter}: add --use-ref ${Number(inEarlier.chapter)}, and the same refusal means the call is wrong.)`
+          : ''),
+      hint: REFUSAL_HINT[error.name] ?? `Read the call at ${caller.location} against what chapter ${inEarlier.chapter}'s code expects of it.`,
+    };
+  }
+  const earlier = inEarlier?.chapter;
   if (error.name === 'NotImplemented' && !earlier) {
     return { status: 'todo', message: `${error.what ?? error.message} is not written yet${error.note ? ` (${error.note})` : ''}` };
   }
   const message = error.name === 'Assertion' || error.name === 'AssertionError' ? error.message : `${error.name}: ${error.message}`;
-  const detailParts = [error.details?.trim()];
+  const detailParts = [error.details === undefined ? undefined : gitStyleDiff(error.details).trim()];
   if (earlier) {
     detailParts.push(
-      `This failure comes from your chapter ${earlier} code (${titleOf(earlier)}), at ${origin!.frame}.\n` +
+      `This failure comes from your chapter ${earlier} code (${titleOf(earlier)}), at ${shortFrame(origin!)}.\n` +
         `Fix it there, or lean on the reference for that chapter: add --use-ref ${Number(earlier)} to the command.`,
     );
   } else if (!error.details && error.name !== 'Assertion') {
@@ -46,6 +92,29 @@ export function classifyError(error: SerializedError | undefined, chapter: Chapt
     details: detailParts.filter(Boolean).join('\n\n'),
     ...(earlier ? { fromChapter: earlier } : {}),
   };
+}
+
+/**
+ * uvu's assertion diff (`++expected (Expected)`, `--actual (Actual)`) in the notation git and
+ * Node.js use: a legend, then `-` before what was expected and `+` before what was found.
+ * Other text is returned as it is.
+ */
+export function gitStyleDiff(details: string): string {
+  const lines = details.split('\n');
+  if (!lines.some((line) => /^(\+\+|--)/.test(line))) return details;
+  const body = lines
+    .filter((line) => !/^(Actual|Expected):$/.test(line))
+    .map((line) => {
+      if (line.startsWith('++')) return `- ${line.slice(2).replace(/\s+\(Expected\)$/, '')}`;
+      if (line.startsWith('--')) return `+ ${line.slice(2).replace(/\s+\(Actual\)$/, '')}`;
+      if (line.startsWith('··')) return `  ${line.slice(2)}`;
+      return line;
+    });
+  // Expected before actual, as in `- expected` / `+ actual`.
+  for (let i = 0; i + 1 < body.length; i++) {
+    if (body[i]!.startsWith('+ ') && body[i + 1]!.startsWith('- ')) [body[i], body[i + 1]] = [body[i + 1]!, body[i]!];
+  }
+  return ['diff (- expected, + actual):', ...body].join('\n');
 }
 
 /** The stack frames that are the learner's or the checks', without Node's internals. */
@@ -106,13 +175,56 @@ function registersLine(dump: CrashDump, arch: Arch): string {
   return `registers: ${names.map((n) => `${n}=${formatAddress(dump.registers[n] ?? 0n)}`).join(' ')}`;
 }
 
+/** The words of an AArch64 region that are no instruction as stored, but are one with their bytes reversed. */
+function byteReversedWords(code: CodeSnapshot[], pc: bigint): { stored: string; meant: string }[] {
+  const region = [...code].reverse().find((r) => pc >= r.address && pc < r.address + BigInt(r.bytes.length));
+  if (!region) return [];
+  const used = trimTrailingZeros(region.bytes, 4, 'arm64');
+  const found: { stored: string; meant: string }[] = [];
+  for (let at = 0; at + 4 <= used.length; at += 4) {
+    const bytes = used.subarray(at, at + 4);
+    const asStored = disassemble(bytes, 'arm64')[0];
+    const reversed = Uint8Array.from(bytes).reverse();
+    const asReversed = disassemble(reversed, 'arm64')[0];
+    const valid = (line: typeof asStored) => line !== undefined && line.mnemonic !== '.inst' && line.mnemonic !== 'udf';
+    const stored = hex(bytes);
+    if (valid(asReversed) && (!valid(asStored) || asReversed!.mnemonic === 'ret')) {
+      found.push({ stored, meant: `${hex(reversed)} (${asReversed!.text})` });
+    }
+  }
+  // One lucky word proves nothing; most of the code reading right backwards does.
+  return found.length * 2 >= used.length / 4 ? found : [];
+}
+
+/** The sentence a crash report puts first when the code's AArch64 words are stored byte-reversed. */
+export const BYTE_REVERSED = 'the instruction words are stored byte-reversed';
+
+/** The sentence a crash report puts first when code was called in pages that were never made executable. */
+export const NOTHING_EXECUTABLE = 'the code was called in pages that are not executable';
+
 function whereText(dump: CrashDump, code: CodeSnapshot[], arch: Arch): { where: string; details: string[] } {
   const located = locate(dump.pc, code, arch);
   const details: string[] = [];
   let where: string;
   if (located) {
     where = located.where;
+    const reversed = arch === 'arm64' ? byteReversedWords(code, dump.pc) : [];
+    if (reversed.length > 0) {
+      where += `: ${BYTE_REVERSED}`;
+      details.push(
+        `AArch64 reads each 32-bit instruction least significant byte first. Read backwards, the bytes are instructions:\n` +
+          reversed.map((word) => `  ${word.stored}  →  ${word.meant}`).join('\n'),
+      );
+    }
     details.push(located.listing);
+  } else if (dump.pc === dump.faultAddress && dump.pc % 4096n === 0n) {
+    // Fetching the first instruction of a page faulted, and no code made executable during
+    // the check is there: a call to the start of a region that was never sealed.
+    where = `at pc ${formatAddress(dump.pc)}: ${NOTHING_EXECUTABLE}`;
+    details.push(
+      `fetching the instruction at the start of the page at ${formatAddress(dump.pc)} faulted, and no code was made executable there during this check:` +
+        ' was the region sealed (mprotect to read+execute) before the call?',
+    );
   } else {
     where = `at pc ${formatAddress(dump.pc)}, outside the generated code`;
     const linkRegister = arch === 'arm64' ? dump.registers.x30 : undefined;
@@ -121,7 +233,7 @@ function whereText(dump: CrashDump, code: CodeSnapshot[], arch: Arch): { where: 
       details.push(`the link register x30 points ${caller.where}: the code branched from there to a bad address`);
       details.push(caller.listing);
     } else if (code.length === 0) {
-      details.push('no code had been made executable during this check');
+      details.push('no code had been made executable during this check: the crash is in TypeScript or native code, not in generated code');
     } else {
       details.push('did the code jump or return to a bad address, or pass a bad pointer to a call?');
     }
@@ -152,6 +264,7 @@ export function describeCrash(
   const { where, details } = whereText(dump, code, arch);
   const what = stackOverflow ? `${name} (stack overflow: the code kept pushing or recursing past the end of the stack)` : `${name} (${meaning})`;
   if (name === 'SIGSEGV' || name === 'SIGBUS') details.unshift(`fault address ${formatAddress(dump.faultAddress)}`);
+  if (where.endsWith(NOTHING_EXECUTABLE)) return { message: `${NOTHING_EXECUTABLE}: the process crashed with ${what} ${where.replace(`: ${NOTHING_EXECUTABLE}`, '')}`, details: details.join('\n') };
   return { message: `crashed with ${what} ${where}`, details: details.join('\n') };
 }
 
@@ -173,4 +286,42 @@ export function describeHang(limitMs: number, dump: CrashDump | null, code: Code
 
 function absDiff(a: bigint, b: bigint): bigint {
   return a > b ? a - b : b - a;
+}
+
+/** True when the learner's file did not load (a syntax error): no check of the chapter could run. */
+export function isLoadFailure(result: Pick<CheckResult, 'status' | 'message' | 'details' | 'check'>): boolean {
+  const text = `${result.message}\n${result.details ?? ''}`;
+  return result.status === 'fail' && (/LearnerCodeLoadError|your code could not be loaded|SyntaxError/.test(text) || / loads$/.test(result.check));
+}
+
+/**
+ * The hint that fits this failure better than the first rung of its check's ladder, if any:
+ * a file that does not parse, code stored byte-reversed, a jump into memory never made
+ * executable. The check report shows it instead of the first rung.
+ */
+export function failureHint(result: Pick<CheckResult, 'status' | 'message' | 'details' | 'check'>): string | undefined {
+  if (result.status !== 'fail') return undefined;
+  const text = `${result.message}\n${result.details ?? ''}`;
+  if (isLoadFailure(result)) {
+    return 'Fix the syntax first: no check of the chapter can run until the file parses. Go to the file:line:column above (the caret marks the spot); npm run typecheck lists every error at once.';
+  }
+  if (text.includes(BYTE_REVERSED)) {
+    return 'Byte order: AArch64 fetches each 32-bit word least significant byte first, so 0x91001000 must be stored as 00 10 00 91. Build words as numbers and store them with littleEndianWords, not as their hex digits in reading order.';
+  }
+  if (text.includes(NOTHING_EXECUTABLE)) {
+    return 'The code was called while its pages were still read+write: sealing must mprotect the region to read+execute (and check that mprotect returned 0) before anything jumps into it.';
+  }
+  return undefined;
+}
+
+/** What explains a failure, when one cause may explain many: a key and the sentence that says it. */
+export function causeOf(result: Pick<CheckResult, 'status' | 'message' | 'details' | 'fromChapter'>): { key: string; text: string } | undefined {
+  if (result.status !== 'fail') return undefined;
+  const text = `${result.message}\n${result.details ?? ''}`;
+  if (text.includes(NOTHING_EXECUTABLE) || /shows rw-\S* \(expected r-x/.test(text)) {
+    return { key: 'not-executable', text: 'code is called from pages that were never made executable (seal() should mprotect them to read+execute)' };
+  }
+  if (text.includes(BYTE_REVERSED)) return { key: 'byte-order', text: 'the AArch64 instruction words are stored byte-reversed' };
+  if (result.fromChapter) return { key: `chapter-${result.fromChapter}`, text: `they come from your chapter ${result.fromChapter} code (fix it there, or add --use-ref ${Number(result.fromChapter)})` };
+  return undefined;
 }

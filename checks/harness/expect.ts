@@ -166,7 +166,10 @@ function valueText(word: number, f: Field): string {
     return v === 31 ? `31 (${kind === 'sp' ? 'sp' : 'xzr'})` : `${v} (x${v})`;
   }
   const width = f.hi - f.lo + 1;
-  return width > 1 && !f.signed ? `${v} (0b${v.toString(2).padStart(width, '0')})` : `${v}`;
+  if (width === 1 || f.signed) return `${v}`;
+  // Fields in binary (narrow) or hex (wide), the way the manual draws them; the number beside.
+  const shown = width <= 6 ? `0b${v.toString(2).padStart(width, '0')}` : `0x${v.toString(16)}`;
+  return `${shown} (${v})`;
 }
 
 function bitRange(hi: number, lo: number): string {

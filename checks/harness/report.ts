@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import { ARCH_NAMES } from '#native/arch.ts';
 import { CHAPTERS } from '../manifest.ts';
 import type { CheckResult } from './protocol.ts';
+import { causeOf, failureHint } from './diagnose.ts';
 
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number) => (text: string) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : text);
@@ -58,6 +59,8 @@ export function formatGroup(results: CheckResult[], options: ReportOptions = {},
   const chapter = CHAPTERS.find((c) => c.number === first.chapter);
   const heading = `chapter ${first.chapter} · ${chapter?.title ?? ''} · ${ARCH_NAMES[first.arch]} (${first.mode === 'native' ? 'native' : 'emulated'})`;
   const lines = [color.bold(heading)];
+  const cause = commonCause(results);
+  if (cause) lines.push(color.yellow(`  ${cause}`));
   for (const r of results) {
     if (r.status === 'pass') {
       lines.push(`  ${MARK[r.status]}  ${r.check}${color.dim(`  ${r.ms} ms`)}`);
@@ -76,7 +79,8 @@ export function formatGroup(results: CheckResult[], options: ReportOptions = {},
       lines.push(`  ${MARK[r.status]}  ${r.check}`);
       lines.push(indent(r.message, 10));
       if (r.details) lines.push(indent(r.details, 10));
-      if (r.hint) lines.push(indent(color.cyan(`hint: ${r.hint}`), 10));
+      const hint = shownHint(r);
+      if (hint) lines.push(indent(color.cyan(`hint: ${hint}`), 10));
       if (r.file) lines.push(indent(color.dim(`check: ${r.file}`), 10));
       continue;
     }
@@ -92,10 +96,36 @@ export function formatGroup(results: CheckResult[], options: ReportOptions = {},
     state.lastMessage = text;
     state.shownInFull++;
     if (r.details) lines.push(indent(r.details, 10));
-    if (r.hint) lines.push(indent(color.cyan(`hint: ${r.hint}`), 10));
+    const hint = shownHint(r);
+    if (hint) lines.push(indent(color.cyan(`hint: ${hint}`), 10));
     if (r.file) lines.push(indent(color.dim(`check: ${r.file}`), 10));
   }
   return lines.join('\n');
+}
+
+/** The hint a failure's report shows: one that fits the failure itself, else the check's first rung. */
+export function shownHint(r: CheckResult): string | undefined {
+  return failureHint(r) ?? r.hint;
+}
+
+/**
+ * One line for the top of a group when one cause explains several of its failures, so the
+ * learner fixes that first instead of reading each failure's own hint.
+ */
+export function commonCause(results: readonly CheckResult[]): string | undefined {
+  const failures = results.filter((r) => r.status === 'fail');
+  const counts = new Map<string, { text: string; count: number }>();
+  for (const r of failures) {
+    const cause = causeOf(r);
+    if (!cause) continue;
+    const entry = counts.get(cause.key) ?? { text: cause.text, count: 0 };
+    entry.count++;
+    counts.set(cause.key, entry);
+  }
+  const [top] = [...counts.values()].sort((a, b) => b.count - a.count);
+  if (!top || top.count < 2) return undefined;
+  const of = top.count === failures.length ? `All ${top.count} failures` : `${top.count} of the ${failures.length} failures`;
+  return `${of} below have one cause: ${top.text}. Fix that first; the other messages may be its echoes.`;
 }
 
 export interface Totals {

@@ -16,6 +16,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildBook } from '../../book/build.ts';
 import { escapeHtml } from '../../book/lib/highlight.ts';
+import { TEACHING_CHAPTERS, chapterReferenceBodies, describeLeak, findLeaks } from '../../book/lib/answers.ts';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const REQUIRE_BROWSER = process.env.REQUIRE_BROWSER === '1';
@@ -52,8 +53,11 @@ async function serve(dir: string): Promise<{ server: Server; base: string; reque
   return { server, base: `http://127.0.0.1:${address.port}`, requested };
 }
 
-/** The DOM Chromium built for `url`, serialized. Runs asynchronously, so the server can answer. */
-async function dumpDom(url: string): Promise<string> {
+/**
+ * The DOM Chromium built for `url`, serialized. Runs asynchronously, so the server can answer.
+ * `waitMs` lets the page's own scripts run that long (in virtual time) before the dump.
+ */
+async function dumpDom(url: string, waitMs = 0): Promise<string> {
   const profile = mkdtempSync(join(tmpdir(), 'book-chromium-'));
   try {
     const { stdout } = await promisify(execFile)(
@@ -61,7 +65,7 @@ async function dumpDom(url: string): Promise<string> {
       [
         '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
         '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        `--user-data-dir=${profile}`, '--dump-dom', url,
+        `--user-data-dir=${profile}`, ...(waitMs > 0 ? [`--virtual-time-budget=${waitMs}`] : []), '--dump-dom', url,
       ],
       { timeout: 60_000, maxBuffer: 32 * 1024 * 1024 },
     );
@@ -77,10 +81,18 @@ function textOf(html: string): string {
   return html.replace(/<[^>]*>/g, '').replace(/&(amp|lt|gt|quot|#39|nbsp);/g, (_, name: string) => entities[name]!);
 }
 
+const served = new Map<string, string>();
+
+/** The directory a served book's base URL serves. */
+function servedDir(base: string): string {
+  return served.get(base)!;
+}
+
 /** Builds the book of `root` into a temporary directory, serves it, and hands both to `body`. */
 async function withServedBook(root: string, body: (site: { base: string; requested: string[]; result: ReturnType<typeof buildBook> }) => Promise<void>) {
   const out = mkdtempSync(join(tmpdir(), 'book-out-'));
   const { server, base, requested } = await serve(out);
+  served.set(base, out);
   try {
     await body({ base, requested, result: buildBook(root, out) });
   } finally {
@@ -135,6 +147,92 @@ test('the repository book renders in Chromium: the index lists every page, a cha
     const first = chapter.includes[0]!;
     assert.match(dom, `<code class="source">${escapeHtml(first.path)}</code>`);
     assert.match(dom, '<figure class="listing">');
+  });
+});
+
+/**
+ * A page that loads `page` in a frame and measures every figure the browser laid out: its
+ * alt text, and the size of its drawing and of the text in it. Written into the served book.
+ */
+function figureProbe(page: string): string {
+  return `<!doctype html><html><body><iframe id="page" src="${page}" width="1200" height="800"></iframe><pre id="result">waiting</pre>
+<script>
+document.getElementById('page').addEventListener('load', () => {
+  const doc = document.getElementById('page').contentDocument;
+  const figures = [...doc.querySelectorAll('figure.drawing')].map((figure) => {
+    const svg = figure.querySelector('svg');
+    if (!svg) return { svg: false };
+    const box = svg.getBBox();
+    const texts = [...svg.querySelectorAll('text')];
+    return {
+      svg: svg instanceof doc.defaultView.SVGSVGElement,
+      alt: svg.getAttribute('aria-label') || '',
+      title: (svg.querySelector('title') || {}).textContent || '',
+      role: svg.getAttribute('role'),
+      width: box.width, height: box.height,
+      shapes: svg.querySelectorAll('rect, line, polygon, path').length,
+      texts: texts.length,
+      emptyTexts: texts.filter((text) => text.getComputedTextLength() === 0 && text.textContent.trim() !== '').length,
+      caption: (figure.querySelector('figcaption') || {}).textContent || '',
+    };
+  });
+  document.getElementById('result').textContent = JSON.stringify(figures);
+});
+</script></body></html>`;
+}
+
+interface MeasuredFigure {
+  svg: boolean; alt: string; title: string; role: string | null; width: number; height: number;
+  shapes: number; texts: number; emptyTexts: number; caption: string;
+}
+
+test('every figure of the book has alt text and renders: a laid-out drawing with shapes and visible text', async () => {
+  if (!browserAvailable()) return;
+  await withServedBook(ROOT, async ({ base, result }) => {
+    const out = result.pages;
+    const withFigures = out.filter((page) => page.figures.length > 0);
+    for (const chapter of TEACHING_CHAPTERS) {
+      const page = out.find((candidate) => candidate.number === chapter);
+      assert.ok(page && page.figures.length > 0, `the page of chapter ${chapter} has figures`);
+    }
+    for (const page of withFigures) {
+      const probe = `probe-${page.href}`;
+      writeFileSync(join(servedDir(base), probe), figureProbe(page.href));
+      const dom = await dumpDom(`${base}/${probe}`, 5000);
+      const json = /<pre id="result">([\s\S]*?)<\/pre>/.exec(dom)?.[1];
+      assert.ok(json && json !== 'waiting', `the probe measured ${page.href}`);
+      const figures = JSON.parse(textOf(json!)) as MeasuredFigure[];
+      assert.is(figures.length, page.figures.length, `${page.href}: every @figure became a figure`);
+      figures.forEach((figure, i) => {
+        const name = `${page.href}, figure ${page.figures[i]}`;
+        assert.ok(figure.svg, `${name} is an SVG element`);
+        assert.is(figure.role, 'img', `${name} has role img`);
+        assert.ok(figure.alt.length >= 20, `${name} has alt text`);
+        assert.is(figure.title, figure.alt, `${name} carries its alt text as a <title> too`);
+        assert.ok(figure.width > 100 && figure.height > 30, `${name} is laid out (${figure.width}×${figure.height})`);
+        assert.ok(figure.shapes > 0 && figure.texts > 0, `${name} draws shapes and text`);
+        assert.is(figure.emptyTexts, 0, `${name}: every label has a width`);
+        assert.ok(figure.caption.length > 0, `${name} has a caption`);
+      });
+    }
+  });
+});
+
+test('no teaching chapter\'s built page shows three consecutive lines of a TODO\'s reference body', async () => {
+  if (!browserAvailable()) return;
+  await withServedBook(ROOT, async ({ base, result }) => {
+    for (const chapter of TEACHING_CHAPTERS) {
+      const page = result.pages.find((candidate) => candidate.number === chapter);
+      assert.ok(page, `chapter ${chapter} has a page`);
+      const dom = await dumpDom(`${base}/${page!.href}`);
+      const article = /<article>([\s\S]*)<\/article>/.exec(dom)?.[1] ?? dom;
+      // Every element on a line of its own, so the text keeps the lines of listings and paragraphs.
+      const text = textOf(article.replace(/<(br|\/p|\/li|\/tr|\/h\d|\/pre|\/figure)\b[^>]*>/g, '\n$&'));
+      const bodies = chapterReferenceBodies(ROOT, page!.file.replace(/\.md$/, ''));
+      assert.ok(bodies.length > 0, `chapter ${chapter} has reference bodies to look for`);
+      const leaks = findLeaks(text, bodies).map((leak) => describeLeak(page!.href, leak));
+      assert.equal(leaks, [], leaks.join('\n'));
+    }
   });
 });
 

@@ -9,6 +9,9 @@ import * as assert from 'uvu/assert';
 import { BookError, buildBook, expandIncludes, extractRegion, renderPage } from '../../book/build.ts';
 import { highlight } from '../../book/lib/highlight.ts';
 import { pageOf } from '../../book/lib/render.ts';
+import { TEACHING_CHAPTERS, chapterReferenceBodies, findLeaks, referenceBodies } from '../../book/lib/answers.ts';
+import { FIGURES, expandFigures } from '../../book/lib/figures.ts';
+import { Drawing } from '../../book/lib/svg.ts';
 
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
 const BUILD = join(REPOSITORY, 'book', 'build.ts');
@@ -229,6 +232,112 @@ test('a page shows its own chapter\'s reference closed, other code open', () => 
   const scaffolded = files({ 'solutions/01-x/a.ts': SOURCE, 'chapters/01-x/a.ts': SOURCE });
   const fromScaffold = expandIncludes('@include solutions/01-x/a.ts#inner\n', scaffolded, 'book/01-x.md').markdown;
   assert.not.match(fromScaffold, /<details/, 'code the scaffold already gives is shown open');
+});
+
+const SCAFFOLD = [
+  'export function area(w: number, h: number): number {',
+  '  // TODO: multiply',
+  "  return todo('area');",
+  '}',
+  '',
+  'export const given = 1;',
+].join('\n');
+
+const ANSWER = [
+  'export function area(w: number, h: number): number {',
+  '  const width = Math.abs(w);',
+  '  const height   =   Math.abs(h);',
+  '  // a comment of the answer',
+  '  if (width === 0) {',
+  '    return 0;',
+  '  }',
+  '  return width * height;',
+  '}',
+  '',
+  'export const given = 1;',
+].join('\n');
+
+test('a TODO\'s reference body is the code the solution has where the scaffold has a TODO', () => {
+  const bodies = referenceBodies(SCAFFOLD, ANSWER, 'solutions/01-x/a.ts');
+  assert.is(bodies.length, 1);
+  assert.equal(bodies[0]!.lines.map((entry) => entry.text), [
+    'const width = Math.abs(w);',
+    'const height = Math.abs(h);',
+    'if (width === 0) {',
+    'return 0;',
+    'return width * height;',
+  ]);
+  assert.is(bodies[0]!.lines[0]!.line, 2);
+});
+
+test('three consecutive lines of a body on a page are a leak; two, or three apart, are not', () => {
+  const bodies = referenceBodies(SCAFFOLD, ANSWER, 'solutions/01-x/a.ts');
+  const leak = findLeaks('Text\n```ts\n   const width = Math.abs(w);\n\nconst height = Math.abs(h);\n}\nif (width === 0) {\n```', bodies);
+  assert.is(leak.length, 1, 'whitespace, blank lines and lone braces do not hide a leak');
+  assert.is(leak[0]!.line, 2);
+  assert.is(leak[0]!.lastLine, 5);
+  assert.equal(findLeaks('const width = Math.abs(w);\nconst height = Math.abs(h);\n', bodies), []);
+  assert.equal(findLeaks('const width = Math.abs(w);\nsomething else\nconst height = Math.abs(h);\nif (width === 0) {', bodies), []);
+  assert.equal(findLeaks('export const given = 1;\nexport function area(w: number, h: number): number {', bodies), [], 'code the scaffold gives is no answer');
+});
+
+test('the build refuses a teaching chapter\'s page that shows a TODO\'s reference body, and says where', () => {
+  const answer = ANSWER.replace('export function area', '// @book:start area\nexport function area').replace('\n\nexport const given', '\n// @book:end area\n\nexport const given');
+  const chapter = TEACHING_CHAPTERS[0]!;
+  const repository = {
+    [`book/${chapter}-x.md`]: '# X\n\n@include solutions/' + chapter + '-x/a.ts#area\n',
+    [`solutions/${chapter}-x/a.ts`]: answer,
+    [`chapters/${chapter}-x/a.ts`]: SCAFFOLD,
+    'book/99-later.md': '# Later\n\n@include solutions/' + chapter + '-x/a.ts#area\n',
+  };
+  withRepository(repository, (root) => {
+    const message = bookError(() => buildBook(root, join(root, 'out'), { check: true }));
+    assert.match(message, `book/${chapter}-x.md shows 5 lines of a TODO's reference body, solutions/${chapter}-x/a.ts:3-9`);
+    assert.not.match(message, 'book/99-later.md', 'a later chapter may show an earlier chapter\'s answer');
+  });
+});
+
+test('every teaching chapter\'s page is free of its reference bodies (and the other pages are reported)', () => {
+  const result = buildBook(REPOSITORY, join(REPOSITORY, 'book', 'out'), { check: true });
+  for (const page of result.pages.filter((page) => page.number !== undefined)) {
+    const slug = page.file.replace(/\.md$/, '');
+    const markdown = expandIncludes(readFileSync(join(REPOSITORY, 'book', page.file), 'utf8'), (path) => {
+      const full = join(REPOSITORY, path);
+      return existsSync(full) ? readFileSync(full, 'utf8') : undefined;
+    }, `book/${page.file}`).markdown;
+    const leaks = findLeaks(markdown, chapterReferenceBodies(REPOSITORY, slug));
+    if (TEACHING_CHAPTERS.includes(page.number!)) {
+      assert.equal(leaks.map((leak) => `${leak.file}:${leak.line}`), [], `book/${page.file} shows reference bodies`);
+      assert.ok(chapterReferenceBodies(REPOSITORY, slug).length > 0, `chapter ${page.number} has reference bodies to look for`);
+    } else if (leaks.length > 0) {
+      const where = leaks.map((leak) => `${leak.file.replace(/^solutions\/[^/]+\//, '')}:${leak.line}-${leak.lastLine}`);
+      const lines = leaks.reduce((sum, leak) => sum + leak.text.length, 0);
+      console.log(`  note: book/${page.file} (not yet checked) shows ${lines} lines of reference bodies from solutions/${slug}/: ${where.join(', ')}`);
+    }
+  }
+});
+
+test('a figure needs alt text; figures are drawn by name and an unknown name is a problem', () => {
+  assert.throws(() => new Drawing(10, 10, ''), /alt text/);
+  const html = new Drawing(100, 40, 'a box that says hello').box(0, 0, 50, 20, 'hello').render('A <em>box</em>.');
+  assert.match(html, /^<figure class="drawing"><svg [^>]*role="img" aria-label="a box that says hello"><title>a box that says hello<\/title>/);
+  assert.not.match(html, '\n', 'a figure is one line, so page line numbers stay right');
+  const drawn = expandFigures('# T\n\n@figure region-life\n\n```\n@figure nope\n```\n@figure nope', 'book/01-x.md');
+  assert.equal(drawn.figures, ['region-life']);
+  assert.equal(drawn.problems.length, 1);
+  assert.match(drawn.problems[0]!, "book/01-x.md:8: no figure 'nope'");
+  for (const [name, draw] of Object.entries(FIGURES)) assert.match(draw(), /aria-label="[^"]{20,}"/, `${name} has alt text`);
+});
+
+test('encoding figures show the bytes the reference adder emits', async () => {
+  const { adderCode } = await import('../../solutions/02-add-four/add-four.ts');
+  const x64 = FIGURES['x64-adder-forms']!();
+  for (const k of [4n, 1000n, 0x123456789an]) {
+    const bytes = [...adderCode(k, 'x64')].map((byte) => byte.toString(16).padStart(2, '0'));
+    for (const byte of bytes.slice(3, -1)) assert.match(x64, `>${byte}</text>`);
+  }
+  const word = new DataView(adderCode(4n, 'arm64').buffer).getUint32(0, true);
+  assert.match(FIGURES['arm64-add-imm']!(), `0x${word.toString(16).padStart(8, '0')}`);
 });
 
 test.run();

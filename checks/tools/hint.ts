@@ -9,9 +9,11 @@
 import { pathToFileURL } from 'node:url';
 import { ARCH_NAMES, ARCHES, hostArch, type Arch } from '#native/arch.ts';
 import { availability } from '#native/platform.ts';
-import { chapterDir, type Chapter } from '../manifest.ts';
+import type { Chapter } from '../manifest.ts';
 import type { CheckResult, ListedCheck } from '../harness/protocol.ts';
-import { firstFailure } from '../harness/report.ts';
+import { firstFailure, shownHint } from '../harness/report.ts';
+import { failureHint, isLoadFailure } from '../harness/diagnose.ts';
+import { bookPage } from './progress.ts';
 import { listChecks } from './listing.ts';
 import { chapterArgument, color, positionals, runMain, UserError, workbookRoot } from './main.ts';
 import { latestGroup, readHints, recordHint } from './state.ts';
@@ -60,11 +62,15 @@ export interface HintShown {
   earlier: string[];
 }
 
-/** Shows the next rung for `check` and records it. */
-export function nextHint(root: string, chapter: Chapter, check: ListedCheck): HintShown | undefined {
+/**
+ * Shows the next rung for `check` and records it. `alreadyShown` is how many rungs the
+ * learner has read without asking (the check report shows the first): the next call starts
+ * after them.
+ */
+export function nextHint(root: string, chapter: Chapter, check: ListedCheck, alreadyShown = 0): HintShown | undefined {
   if (check.hints.length === 0) return undefined;
   const used = readHints(root)[chapter.number]?.[check.name] ?? 0;
-  const rung = Math.min(used + 1, check.hints.length);
+  const rung = Math.min(Math.max(used, alreadyShown) + 1, check.hints.length);
   recordHint(root, chapter.number, check.name, rung);
   return { check: check.name, rung, of: check.hints.length, text: check.hints[rung - 1]!, earlier: check.hints.slice(0, rung - 1) };
 }
@@ -113,21 +119,32 @@ async function main(): Promise<number> {
     if (!target) throw new UserError(`the check '${failing?.check ?? ''}' is not among chapter ${chapter.number}'s checks any more; run npm run check chapter-${chapter.number} again`);
   }
 
+  if (failing && isLoadFailure(failing)) {
+    // No check ran: the check's own hints would answer a question nobody asked yet.
+    console.log(color.bold(`chapter ${chapter.number}: your code does not load`));
+    console.log(color.dim(failing.message.split('\n')[0]));
+    console.log(`\n${color.cyan('hint:')}\n  ${failureHint(failing)}`);
+    return 0;
+  }
   console.log(color.bold(`chapter ${chapter.number} · ${target.name}`));
+  // What the check report already showed under this failure: the first rung, or a hint for the failure itself.
+  // (A todo's report shows no hint.)
+  const reported = failing?.status === 'fail' ? shownHint(failing) : undefined;
   if (failing) {
     const where = `${failing.status === 'todo' ? 'todo' : 'failing'} on ${ARCH_NAMES[failing.arch]}`;
     console.log(color.dim(`${where}: ${failing.message.split('\n')[0]}`));
+    if (reported && reported !== target.hints[0]) console.log(color.dim(`\nthe check report's hint for this failure:\n  ${reported}`));
   }
-  const shown = nextHint(root, chapter, target);
+  const shown = nextHint(root, chapter, target, reported !== undefined && reported === target.hints[0] ? 1 : 0);
   if (!shown) {
-    console.log(`this check has no hints; read book/${chapterDir(chapter)}.md and the check itself in ${target.file}`);
+    console.log(`this check has no hints; read ${bookPage(root, chapter)} and the check itself in ${target.file}`);
     return 0;
   }
   for (const [i, text] of shown.earlier.entries()) console.log(color.dim(`\nhint ${i + 1} of ${shown.of} (${rungName(i + 1)}):\n  ${text}`));
   console.log(`\n${color.cyan(`hint ${shown.rung} of ${shown.of} (${rungName(shown.rung)}):`)}\n  ${shown.text}`);
   const again = `${command}${wanted ? ` "${target.name}"` : ''}`;
-  if (shown.rung < shown.of) console.log(color.dim(`\nstill stuck? ${again} shows hint ${shown.rung + 1} (${rungName(shown.rung + 1)})`));
-  else console.log(color.dim(`\nthat was the last hint. The check itself is in ${target.file}; the book page is book/${chapterDir(chapter)}.md`));
+  if (shown.rung < shown.of) console.log(color.dim(`\nstill stuck? ${again} shows hint ${shown.rung + 1} (${rungName(shown.rung + 1)}); the book: ${bookPage(root, chapter)}`));
+  else console.log(color.dim(`\nthat was the last hint. The check itself is in ${target.file}; the book page is ${bookPage(root, chapter)}`));
   return 0;
 }
 

@@ -116,8 +116,7 @@ export function progressReport(root: string): string {
     return lines.join('\n');
   }
   const dir = chapterDir(next.chapter);
-  const book = `book/${dir}.md`;
-  const bookText = existsSync(join(root, book)) ? book : `${book} (not written yet)`;
+  const bookText = bookPage(root, next.chapter);
   lines.push(color.bold(`next: chapter ${next.chapter.number} · ${next.chapter.title}`));
   const states = Object.values(next.arches);
   if (!next.started) {
@@ -138,6 +137,18 @@ export function progressReport(root: string): string {
     lines.push(`  read     ${bookText}`);
   }
   return lines.join('\n');
+}
+
+/**
+ * Where to read a chapter: its page of the built book (`book/out/NN-slug.html`), with the
+ * command that builds the book when it is not built yet. The markdown sources are not for
+ * reading: their listings are `@include` lines.
+ */
+export function bookPage(root: string, chapter: Chapter): string {
+  const dir = chapterDir(chapter);
+  if (!existsSync(join(root, 'book', `${dir}.md`))) return `the book has no page for chapter ${chapter.number} yet`;
+  const page = `book/out/${dir}.html`;
+  return existsSync(join(root, page)) ? page : `${page} (build the book first: npm run book)`;
 }
 
 async function main(): Promise<number> {

@@ -1,0 +1,30 @@
+/**
+ * The book's figures, by name. A page draws one with a line of its own: `@figure NAME`.
+ * Each chapter's figures live in book/lib/figures/NN-slug.ts and are listed here; figures of
+ * encodings and frames are made from what the reference code produces, so they cannot drift.
+ */
+import { FIGURES_01 } from './figures/01-executable-memory.ts';
+import { FIGURES_02 } from './figures/02-add-four.ts';
+
+/** Every figure a page may name; each returns the figure's HTML, on one line. */
+export const FIGURES: Readonly<Record<string, () => string>> = { ...FIGURES_01, ...FIGURES_02 };
+
+export function expandFigures(markdown: string, pageName: string): { markdown: string; figures: string[]; problems: string[] } {
+  const figures: string[] = [];
+  const problems: string[] = [];
+  let fence: string | undefined;
+  const lines = markdown.split('\n').map((line, index) => {
+    const fenceMatch = /^\s{0,3}(`{3,}|~{3,})/.exec(line);
+    if (fenceMatch) fence = fence === undefined ? fenceMatch[1] : line.trim().startsWith(fence) ? undefined : fence;
+    const match = fence === undefined ? /^@figure\s+(\S+)\s*$/.exec(line) : null;
+    if (!match) return line;
+    const draw = FIGURES[match[1]!];
+    if (!draw) {
+      problems.push(`${pageName}:${index + 1}: no figure '${match[1]}' (figures: ${Object.keys(FIGURES).join(', ')})`);
+      return line;
+    }
+    figures.push(match[1]!);
+    return draw();
+  });
+  return { markdown: lines.join('\n'), figures, problems };
+}
