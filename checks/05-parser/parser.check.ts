@@ -193,7 +193,7 @@ check('integer literals: decimal, hex, and INT64_MIN', () => {
   assert.is(errorOf(() => parser.parseExpr('9223372036854775808')), '1:1: integer literal 9223372036854775808 does not fit in 64 bits');
   assert.is(errorOf(() => parser.parseExpr('1 + 99999999999999999999')), '1:5: integer literal 99999999999999999999 does not fit in 64 bits');
   assert.is(errorOf(() => parser.parseExpr('-9223372036854775809')), '1:2: integer literal 9223372036854775809 does not fit in 64 bits');
-  assert.is(errorOf(() => parser.parseExpr('0x10000000000000000')), '1:1: integer literal 0x10000000000000000 does not fit in 64 bits');
+  assert.is(errorOf(() => parser.parseExpr('0x10000000000000000')), '1:1: integer literal 0x10000000000000000 has more than 16 hex digits');
 }, { hints: [
   'BigInt(text) reads both decimal and 0x… text; BigInt.asIntN(64, v) reinterprets 64 bits as signed.',
   'In the prefix rule for `-`, peek: if an int literal follows directly, it may be 2^63.',
