@@ -121,7 +121,7 @@ check('grammar: extending a grammar leaves the base grammar unchanged', () => {
 
 check('printer: node kinds it does not know go to its extension', () => {
   const grammar = extended();
-  const program = parser.parse('fn main() { repeat 2 { print(a ? 1 : -2); } }', grammar);
+  const program = parser.parse('fn main() { repeat 2 { print(a ? 1 : -2); x = -(b ? 3 : 4) + 1; } }', grammar);
   const printer = new printers.Printer({
     stmt: (stmt, indent, p) =>
       stmt.kind === 'check-repeat' ? `${indent}repeat ${p.expr(stmt.count)} ${p.block(stmt.body, indent)}` : undefined,
@@ -129,7 +129,11 @@ check('printer: node kinds it does not know go to its extension', () => {
       isChoice(expr) ? `(${p.expr(expr.cond)} ? ${p.expr(expr.then)} : ${p.expr(expr.otherwise)})` : undefined,
   });
   const text = printer.program(program);
-  assert.is(text, 'fn main() {\n  repeat 2 {\n    print((a ? 1 : (-2)));\n  }\n}\n');
+  assert.is(text, 'fn main() {\n  repeat 2 {\n    print((a ? 1 : (-2)));\n    x = ((-(b ? 3 : 4)) + 1);\n  }\n}\n',
+    'a new kind inside a core one is printed through the extension too');
   assert.equal(strip(parser.parse(text, grammar)), strip(program), 'the printed text parses back to the same tree');
   assert.throws(() => printers.printProgram(program), /check-repeat/, 'without an extension, the printer names the kind it does not know');
-}, { hints: ['Each switch over kinds ends in a default that asks the extension, through the Printer it was given.'] });
+}, { hints: [
+  'Print children with this.expr(…), not printExpr(…): printExpr is a printer without the extension.',
+  'For a kind the switch does not know, return this.#other(\'expression\', expr, this.#extension.expr?.(expr, this)).',
+] });
