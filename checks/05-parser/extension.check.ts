@@ -106,6 +106,17 @@ check('grammar: a later chapter adds a statement, an operator and a mark through
   'tokenize(source, grammar) takes keywords and punctuation from the grammar it is given, not from the constants.',
 ] });
 
+check('grammar: what may be assigned to is the grammar\'s call', () => {
+  const callsToo = grammars.extendGrammar(grammars.CORE_GRAMMAR, { assignable: (target) => target.kind === 'call' });
+  const body = (source: string, grammar = callsToo) => strip(parser.parse(`fn main() { ${source} }`, grammar).functions[0]!.body.statements);
+  assert.equal(body('f(x) = 1; y = 2;'), [
+    { kind: 'assign', target: { kind: 'call', callee: 'f', args: [{ kind: 'name', name: 'x' }] }, value: { kind: 'int', value: '1n' } },
+    { kind: 'assign', target: { kind: 'name', name: 'y' }, value: { kind: 'int', value: '2n' } },
+  ], 'an extension widens the targets; names stay assignable');
+  assert.is(errorOf(() => parser.parse('fn main() { (f(x)) = 1; }', callsToo)), '1:20: cannot assign to a parenthesized expression');
+  assert.is(errorOf(() => parser.parse('fn main() { f(x) = 1; }')), '1:18: cannot assign to this expression', 'the core grammar is unchanged');
+}, { hints: ['The assignment asks this.grammar.assignable(expr), not expr.kind === \'name\'.'] });
+
 check('grammar: extending a grammar leaves the base grammar unchanged', () => {
   const before = grammars.CORE_GRAMMAR.punctuation.length;
   extended();

@@ -121,6 +121,27 @@ check('parse: nodes carry the positions of their tokens', () => {
   assert.equal(sum.right.pos, { line: 3, column: 7 }, 'a call is at the function name');
   assert.equal(sum.right.args[1]!.pos, { line: 3, column: 12 }, 'a unary expression is at its operator');
   assert.equal(assign!.pos, { line: 4, column: 9 }, 'an assignment is at its `=`');
+
+  const source = [
+    'fn main() {',
+    '  while ok { print(1); }',
+    '  if a { } else if b { return 2; } else { f(x); }',
+    '  g(y) + 1;',
+    '}',
+  ].join('\n');
+  const [loop, choice, call] = parser.parse(source).functions[0]!.body.statements;
+  if (loop!.kind !== 'while' || choice!.kind !== 'if' || call!.kind !== 'expr') throw new Error('expected while, if and an expression statement');
+  assert.equal(loop!.pos, { line: 2, column: 3 }, 'a while statement is at `while`');
+  assert.equal(loop!.body.statements[0]!.pos, { line: 2, column: 14 }, 'a print statement is at `print`');
+  assert.equal(choice!.pos, { line: 3, column: 3 }, 'an if statement is at `if`');
+  const elseIf = choice!.otherwise!;
+  assert.equal(elseIf.pos, { line: 3, column: 17 }, 'the block made for an else-if is at the inner `if`');
+  assert.equal(elseIf.end, { line: 3, column: 49 }, '… and ends where the inner if statement ends (its last `}`)');
+  const inner = elseIf.statements[0]!;
+  if (inner.kind !== 'if') throw new Error('expected the else-if block to hold an if statement');
+  assert.equal(inner.then.statements[0]!.pos, { line: 3, column: 24 }, 'a return statement is at `return`');
+  assert.equal(inner.otherwise!.statements[0]!.pos, { line: 3, column: 43 }, 'an expression statement is at its expression (here a call: its name)');
+  assert.equal(call!.pos, { line: 4, column: 8 }, 'an expression statement is at its expression (here a sum: its `+`)');
 }, { hints: ['Take each node\'s position from the token that names it: the operator, keyword, name or literal (see ast.ts).'] });
 
 check('precedence: every pair of operators at different levels', () => {
