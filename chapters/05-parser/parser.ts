@@ -233,9 +233,10 @@ export class Parser {
     //   a keyword with a parselet in this.grammar.statements: consume it and return what the
     //                       parselet makes of it.
     //   anything else       an expression (minimum power 0). If `=` follows, an assignment at
-    //                       the `=`: refused if the expression was parenthesized ("cannot assign
-    //                       to a parenthesized expression") or this.grammar.assignable says no
-    //                       ("cannot assign to this expression"), both at the `=`; then the
+    //                       the `=`: refused first if the expression was parenthesized
+    //                       (this.isParenthesized: "cannot assign to a parenthesized
+    //                       expression"), then if this.grammar.assignable says no ("cannot
+    //                       assign to this expression"), both at the `=`; then the
     //                       value and the `;`. Otherwise an expression statement (at the
     //                       expression's position) and its `;`.
     return todo('Parser.parseStatement');

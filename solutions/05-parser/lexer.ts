@@ -108,7 +108,6 @@ export function describeCharacter(c: string): string {
   return /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(c) ? `'${c}' (${hex})` : hex;
 }
 
-// @book:start tokenize
 /**
  * Splits `source` into tokens, with the words and marks of `lexicon` (by default the core
  * language's). Skips spaces, tabs, line ends and `//` comments. Errors:
@@ -175,4 +174,3 @@ export function tokenize(source: string, lexicon: Lexicon = CORE_LEXICON): Token
   tokens.push({ kind: 'eof', text: '', line, column });
   return tokens;
 }
-// @book:end tokenize

@@ -80,7 +80,6 @@ export function binaryParselet(level: number, associativity: 'left' | 'none'): I
   };
 }
 
-// @book:start binary
 /**
  * The rest of `left OP right` once `OP` (whose left binding power is `power`) is consumed.
  * The node is at the operator.
@@ -89,9 +88,7 @@ export function parseBinary(parser: Parser, left: Expr, operator: Token, power: 
   const right = parser.parseExpression(power + 1);
   return { kind: 'binary', op: operator.kind as BinaryOp, left, right, pos: posOf(operator) };
 }
-// @book:end binary
 
-// @book:start prefix
 /** An integer literal, such as `42` or `0xff`. */
 export function parseIntLiteral(_parser: Parser, token: Token): Expr {
   return { kind: 'int', value: intValue(token, false), pos: posOf(token) };
@@ -128,9 +125,7 @@ export function parseUnary(parser: Parser, token: Token): Expr {
   const operand = parser.parseExpression(2 * PREFIX_LEVEL);
   return { kind: 'unary', op, operand, pos: posOf(token) };
 }
-// @book:end prefix
 
-// @book:start call
 /** `name(args…)`: the name is consumed, the next token is `(`. The node is at the name. */
 export function parseCall(parser: Parser, name: Token): Expr {
   parser.advance();
@@ -143,9 +138,7 @@ export function parseCall(parser: Parser, name: Token): Expr {
   parser.expect(')', `')' after arguments`);
   return { kind: 'call', callee: name.text, args, pos: posOf(name) };
 }
-// @book:end call
 
-// @book:start int-value
 /**
  * The 64-bit value of an integer literal token. Decimal literals must be at most 2^63 - 1,
  * except directly after a unary minus, where 2^63 is allowed (it wraps to INT64_MIN, and
@@ -163,11 +156,9 @@ export function intValue(token: Token, afterMinus: boolean): bigint {
   }
   return BigInt.asIntN(64, value);
 }
-// @book:end int-value
 
 // ── statements ───────────────────────────────────────────────────────────────────────
 
-// @book:start statements
 /** `let name [: type] = init ;`, at `let`. */
 export function parseLet(parser: Parser, keyword: Token): Stmt {
   const name = parser.expect('name', 'variable name');
@@ -223,4 +214,3 @@ export function parsePrint(parser: Parser, keyword: Token): Stmt {
   parser.expectSemicolon();
   return { kind: 'print', value, pos: posOf(keyword) };
 }
-// @book:end statements

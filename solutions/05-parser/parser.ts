@@ -206,7 +206,6 @@ export class Parser {
 
   // ── statements ─────────────────────────────────────────────────────────────────────
 
-  // @book:start block
   /**
    * `{ statement* }`, one level of nesting. The caller has checked that the next token is
    * `{`. The block is at its `{` and ends at its `}`.
@@ -222,7 +221,6 @@ export class Parser {
     this.leave();
     return { kind: 'block', statements, pos: posOf(open), end: posOf(close) };
   }
-  // @book:end block
 
   /** The block after the condition of `if` and `while`: `expected '{' after condition` if none. */
   parseBody(): Block {
@@ -230,7 +228,6 @@ export class Parser {
     return this.parseBlock();
   }
 
-  // @book:start statement
   /**
    * One statement: a block; a statement whose keyword has a parselet in the grammar; or else
    * an expression, which is an assignment if `=` follows (to a target the grammar calls
@@ -252,11 +249,9 @@ export class Parser {
     this.expectSemicolon();
     return { kind: 'expr', expr, pos: expr.pos };
   }
-  // @book:end statement
 
   // ── expressions ────────────────────────────────────────────────────────────────────
 
-  // @book:start pratt-loop
   /**
    * Parses an expression whose infix operators all have a binding power of at least
    * `minPower`, and stops before the first operator that binds more loosely. A whole
@@ -280,9 +275,7 @@ export class Parser {
     this.leave();
     return left;
   }
-  // @book:end pratt-loop
 
-  // @book:start prefix-dispatch
   /**
    * The start of an expression: consumes the next token and hands it to the grammar's prefix
    * parselet for its kind, or fails with `expected expression, found X` if there is none.
@@ -292,5 +285,4 @@ export class Parser {
     if (rule === undefined) throw this.errorAtNext('expected expression');
     return rule(this, this.advance());
   }
-  // @book:end prefix-dispatch
 }

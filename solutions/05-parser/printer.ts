@@ -40,7 +40,6 @@ export class Printer {
     this.#extension = extension;
   }
 
-  // @book:start print-expr
   /** An expression, fully parenthesised: `(a + (b * c))`, `(-x)`, `f(1, (2 + 3))`. */
   expr(expr: Expr): string {
     switch (expr.kind) {
@@ -60,7 +59,6 @@ export class Printer {
         return this.#other('expression', expr, this.#extension.expr?.(expr, this));
     }
   }
-  // @book:end print-expr
 
   /** A written type: `int`. */
   type(type: TypeNode): string {
