@@ -19,10 +19,10 @@
  * Grammars are values: extending one returns a new grammar and leaves the old one as it was,
  * so chapters never see each other's syntax unless they ask for it.
  */
-import type { Expr, Stmt } from './ast.ts';
+import type { Expr, Stmt, TypeNode } from './ast.ts';
 import { KEYWORDS, PUNCTUATION, RESERVED, type Token } from './lexer.ts';
 import {
-  BINARY_OPERATORS, binaryParselet, parseBoolLiteral, parseGroup, parseIf, parseIntLiteral, parseLet,
+  BINARY_OPERATORS, binaryParselet, parseBoolLiteral, parseTypeName, parseGroup, parseIf, parseIntLiteral, parseLet,
   parseNameOrCall, parsePrint, parseReturn, parseUnary, parseWhile,
 } from './parselets.ts';
 import type { Parser } from './parser.ts';
@@ -35,6 +35,9 @@ export type StatementParselet = (parser: Parser, keyword: Token) => Stmt;
 
 /** Parses an expression that starts with `token` (consumed): a literal, a name, `(`, `-`, … */
 export type PrefixParselet = (parser: Parser, token: Token) => Expr;
+
+/** Parses a written type that starts with `token` (consumed): `int`, and later `[int]`. */
+export type TypeParselet = (parser: Parser, token: Token) => TypeNode;
 
 /**
  * Parses the rest of an expression whose left part is already parsed, once the operator
@@ -69,6 +72,8 @@ export interface Grammar {
   readonly infix: ReadonlyMap<string, InfixParselet>;
   /** What may stand left of `=` (besides this, a parenthesized expression never may). */
   readonly assignable: (target: Expr) => boolean;
+  /** Type parselets by token kind: what a written type may start with. */
+  readonly types: ReadonlyMap<string, TypeParselet>;
 }
 
 /** What `extendGrammar` adds to a grammar. Every part is optional. */
@@ -85,6 +90,8 @@ export interface GrammarExtension {
   readonly infix?: Readonly<Record<string, InfixParselet>>;
   /** Targets the new grammar accepts besides those the base grammar accepts. */
   readonly assignable?: (target: Expr) => boolean;
+  /** Type parselets by token kind; an entry replaces the base grammar's. */
+  readonly types?: Readonly<Record<string, TypeParselet>>;
 }
 
 /**
@@ -104,6 +111,7 @@ export function extendGrammar(base: Grammar, extension: GrammarExtension): Gramm
     prefix: new Map([...base.prefix, ...Object.entries(extension.prefix ?? {})]),
     infix: new Map([...base.infix, ...Object.entries(extension.infix ?? {})]),
     assignable: widen === undefined ? baseAssignable : (target) => baseAssignable(target) || widen(target),
+    types: new Map([...base.types, ...Object.entries(extension.types ?? {})]),
   };
 }
 
@@ -132,4 +140,5 @@ export const CORE_GRAMMAR: Grammar = {
     Object.entries(BINARY_OPERATORS).map(([op, { level, associativity }]) => [op, binaryParselet(level, associativity)]),
   ),
   assignable: (target) => target.kind === 'name',
+  types: new Map([['name', parseTypeName]]),
 };

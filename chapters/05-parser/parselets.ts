@@ -10,7 +10,7 @@
  * The positions the nodes carry are the ones ast.ts defines; the error messages are the ones
  * parser.ts lists.
  */
-import type { BinaryOp, Block, Expr, IfStmt, Pos, Stmt, UnaryOp } from './ast.ts';
+import type { BinaryOp, Block, Expr, IfStmt, Pos, Stmt, TypeNode, UnaryOp } from './ast.ts';
 import { CompileError } from './errors.ts';
 import type { InfixParselet } from './grammar.ts';
 import type { Token } from './lexer.ts';
@@ -145,6 +145,13 @@ export function intValue(token: Token, afterMinus: boolean): bigint {
   // "integer literal TEXT does not fit in 64 bits". Both errors are CompileErrors at the
   // token. Return the value as a signed 64-bit number: BigInt.asIntN(64, value).
   return todo('intValue');
+}
+
+// ── types ────────────────────────────────────────────────────────────────────────────
+
+/** A type written as a name: `int`, `bool`. Whether the name is a type is the compiler's call. */
+export function parseTypeName(_parser: Parser, token: Token): TypeNode {
+  return { kind: 'type-name', name: token.text, pos: posOf(token) };
 }
 
 // ── statements ───────────────────────────────────────────────────────────────────────

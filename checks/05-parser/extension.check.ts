@@ -1,6 +1,6 @@
 import * as assert from 'uvu/assert';
 import { check, learnerCode } from '#harness/check.ts';
-import type { Block, Expr, Pos, Stmt } from '#ch05/ast.ts';
+import type { Block, Expr, Pos, Stmt, TypeNode } from '#ch05/ast.ts';
 import type { Parser } from '#ch05/parser.ts';
 import type { Token } from '#ch05/lexer.ts';
 import { strip } from './support.ts';
@@ -116,6 +116,24 @@ check('grammar: what may be assigned to is the grammar\'s call', () => {
   assert.is(errorOf(() => parser.parse('fn main() { (f(x)) = 1; }', callsToo)), '1:20: cannot assign to a parenthesized expression');
   assert.is(errorOf(() => parser.parse('fn main() { f(x) = 1; }')), '1:18: cannot assign to this expression', 'the core grammar is unchanged');
 }, { hints: ['The assignment asks this.grammar.assignable(expr), not expr.kind === \'name\'.'] });
+
+check('grammar: a later chapter adds a kind of written type', () => {
+  const listTypes = grammars.extendGrammar(grammars.CORE_GRAMMAR, {
+    types: {
+      '[': (p, open) => {
+        const element = p.parseType();
+        p.expect(']', `']' after element type`);
+        return { kind: 'check-list', element, pos: { line: open.line, column: open.column } } as unknown as TypeNode;
+      },
+    },
+  });
+  const program = parser.parse('fn f(xs: [[int]]): [bool] { let y: int = 1; }', listTypes);
+  const fn = program.functions[0]!;
+  assert.equal(strip(fn.params[0]!.type), { kind: 'check-list', element: { kind: 'check-list', element: { kind: 'type-name', name: 'int' } } });
+  assert.equal(strip(fn.returnType), { kind: 'check-list', element: { kind: 'type-name', name: 'bool' } });
+  assert.is(errorOf(() => parser.parse('fn f(xs: [int) {}', listTypes)), `1:14: expected ']' after element type, found ')'`);
+  assert.is(errorOf(() => parser.parse('fn f(xs: [int]) {}')), `1:10: expected type name, found '['`, 'the core grammar is unchanged');
+}, { hints: ['Parser.parseType (given) looks types up in this.grammar.types.'] });
 
 check('grammar: extending a grammar leaves the base grammar unchanged', () => {
   const before = grammars.CORE_GRAMMAR.punctuation.length;

@@ -10,7 +10,7 @@
  * The positions the nodes carry are the ones ast.ts defines; the error messages are the ones
  * parser.ts lists.
  */
-import type { BinaryOp, Block, Expr, IfStmt, Pos, Stmt, UnaryOp } from './ast.ts';
+import type { BinaryOp, Block, Expr, IfStmt, Pos, Stmt, TypeNode, UnaryOp } from './ast.ts';
 import { CompileError } from './errors.ts';
 import type { InfixParselet } from './grammar.ts';
 import type { Token } from './lexer.ts';
@@ -155,6 +155,13 @@ export function intValue(token: Token, afterMinus: boolean): bigint {
     throw new CompileError(token.line, token.column, `integer literal ${token.text} does not fit in 64 bits`);
   }
   return BigInt.asIntN(64, value);
+}
+
+// ── types ────────────────────────────────────────────────────────────────────────────
+
+/** A type written as a name: `int`, `bool`. Whether the name is a type is the compiler's call. */
+export function parseTypeName(_parser: Parser, token: Token): TypeNode {
+  return { kind: 'type-name', name: token.text, pos: posOf(token) };
 }
 
 // ── statements ───────────────────────────────────────────────────────────────────────

@@ -198,10 +198,14 @@ export class Parser {
   }
   // @book:end function
 
-  /** A written type: a type name. */
+  /**
+   * A written type: the grammar's type parselet for the next token (a name, in the core
+   * language), or `expected type name, found X`.
+   */
   parseType(): TypeNode {
-    const token = this.expect('name', 'type name');
-    return { kind: 'type-name', name: token.text, pos: posOf(token) };
+    const rule = this.grammar.types.get(this.peek().kind);
+    if (rule === undefined) throw this.errorAtNext('expected type name');
+    return rule(this, this.advance());
   }
 
   // ── statements ─────────────────────────────────────────────────────────────────────
