@@ -238,6 +238,9 @@ check('integer literals: decimal, hex, and INT64_MIN', () => {
   assert.is(errorOf(() => parser.parseExpr('-(9223372036854775808)')), '1:3: integer literal 9223372036854775808 does not fit in 64 bits');
   assert.is(grouped('-9223372036854775808 * 2'), '((--9223372036854775808) * 2)', 'the minus takes the literal alone, then the loop goes on');
   assert.is(grouped('-1 - 2'), '((-1) - 2)');
+  const min = parser.parseExpr('  -9223372036854775808');
+  if (min.kind !== 'unary') throw new Error('expected a unary minus over a literal');
+  assert.equal([min.pos, min.operand.pos], [{ line: 1, column: 3 }, { line: 1, column: 4 }], 'the minus is at `-`, the literal at its own token');
   assert.is(grouped('--9223372036854775808'), '(-(--9223372036854775808))');
 }, { hints: [
   'BigInt(text) reads both decimal and 0x… text; BigInt.asIntN(64, v) reinterprets 64 bits as signed.',
@@ -331,7 +334,7 @@ check('parseExpr: one expression and nothing after it', () => {
   assert.is(errorOf(() => parser.parseExpr('f(1))')), `1:5: expected end of input, found ')'`);
   assert.is(errorOf(() => parser.parseExpr('')), '1:1: expected expression, found end of input');
   assert.is(errorOf(() => parser.parseExpr('1 +')), '1:4: expected expression, found end of input');
-});
+}, { hints: ['parseExpr (given) parses one expression and then expectEnd(); the Pratt loop must stop at a token with no infix rule, not fail.'] });
 
 check('malformed input gives a CompileError, never a crash', (t) => {
   const pieces = ['fn', 'main', '(', ')', '{', '}', 'let', 'x', '=', '1', ';', 'if', 'else', 'while', 'return', 'print',
