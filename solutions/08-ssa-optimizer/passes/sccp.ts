@@ -139,6 +139,8 @@ export function sccp(input: Func, ops: OpTable = CORE_OPS): Func {
       }
       return inst;
     });
+    // A phi that became a constant is an ordinary instruction now: it goes after the phis.
+    block.insts = [...block.insts.filter((i) => i.op === 'phi'), ...block.insts.filter((i) => i.op !== 'phi')];
   }
   const preds = predecessors(fn);
   fn.blocks = fn.blocks.filter((b) => visited.has(b.id));
