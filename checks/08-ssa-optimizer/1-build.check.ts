@@ -67,10 +67,10 @@ check('SSA from bytecode: random programs run as the bytecode does', (t) => {
 }, { timeoutMs: 30000, hints: ['Save the failing program to a file and print its bytecode listing (chapter 06) next to your IR (printFunction).'] });
 
 check('a loop variable gets a phi at the loop header; straight-line code gets none', () => {
-  const loop = build.buildProgram(compiler.compileSource('fn main() { let i = 0; let s = 0; while i < 10 { s = s + i; i = i + 1; } print(s); return 0; }'));
+  const loop = build.buildProgram(compiler.compileSource('fn main() { let k = 3; let i = 0; let s = 0; while i < 10 { s = s + i * k; i = i + 1; } print(s + k); return 0; }'));
   const main = loop.functions.get('main')!;
   const phis = main.blocks.flatMap((b) => b.insts.filter((i) => i.op === 'phi'));
-  assert.is(phis.length, 2, `i and s each need one phi at the loop header, found ${phis.length}:\n${printer.printFunction(main)}`);
+  assert.is(phis.length, 2, `i and s each need one phi at the loop header, and k (never written in the loop) none; found ${phis.length}:\n${printer.printFunction(main)}`);
   const headers = new Set(main.blocks.filter((b) => b.insts.some((i) => i.op === 'phi')).map((b) => b.id));
   assert.is(headers.size, 1, 'both phis belong in the loop header');
   const straight = build.buildProgram(compiler.compileSource('fn main() { let a = 1; let b = a + 2; a = b * 3; print(a); return a; }')).functions.get('main')!;

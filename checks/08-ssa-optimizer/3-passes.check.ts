@@ -68,6 +68,25 @@ b4:
   const def = after.blocks.flatMap((b) => b.insts).find((i) => i.id === ret.args[0]);
   assert.ok(def?.op === 'const' && def.imm === 7n, `the function returns the constant 7:\n${printer.printFunction(after)}`);
   assert.equal(runOracle({ functions: new Map([['main', after]]), main: 'main' }).output, [], 'nothing is printed');
+
+  // An operand known before a branch that never goes its way must not spoil the phi.
+  const decided = pass('sccp', text.parseFunction(`function main(): int {
+b0:
+  v0 = const int 7
+  v1 = const int 99
+  v2 = const bool 1
+  branch v2, b1, b2
+b1:
+  jump b3
+b2:
+  jump b3
+b3:
+  v3 = phi int [b1: v0], [b2: v1]
+  return v3
+}`));
+  const result = decided.blocks.flatMap((b) => b.insts).find((i) => i.op === 'return')!;
+  const value = decided.blocks.flatMap((b) => b.insts).find((i) => i.id === result.args[0]);
+  assert.ok(value?.op === 'const' && value.imm === 7n, `the edge from b2 is never executable, so the phi is 7, not 7-or-99:\n${printer.printFunction(decided)}`);
 }, { hints: [
   'Start every value at "unknown" (not overdefined) and every edge at "not executable"; a phi meets only the operands of executable edges.',
   'A branch on a value that is still unknown marks no edge; on a constant, one edge; on an overdefined value, both.',
@@ -177,6 +196,37 @@ b0:
   v2 = add v0, v1
   return v2
 }`, 'after CFG simplification');
+
+  const diamond = pass('cfg', text.parseFunction(`function g(c: bool): int {
+b0:
+  v0 = param bool 0
+  branch v0, b1, b2
+b1:
+  v1 = const int 1
+  jump b3
+b3:
+  jump b4
+b2:
+  v2 = const int 2
+  jump b4
+b4:
+  v3 = phi int [b3: v1], [b2: v2]
+  return v3
+}`));
+  assertSameIr(diamond, `function g(c: bool): int {
+b0:
+  v0 = param bool 0
+  branch v0, b1, b2
+b1:
+  v1 = const int 1
+  jump b3
+b2:
+  v2 = const int 2
+  jump b3
+b3:
+  v3 = phi int [b1: v1], [b2: v2]
+  return v3
+}`, 'after merging a block that only jumps into its predecessor');
 }, { hints: ['Remove unreachable blocks (and their operands from the phis they fed), then merge a block into its only predecessor when that predecessor jumps to it; its phis have one operand each.'] });
 
 check('LICM moves an invariant out of a loop, but not a division that may fault', () => {
