@@ -1,0 +1,97 @@
+/**
+ * Random Jot programs for the checks: seeded, small and terminating (expressions over
+ * variables and edge values, if/else, loops bounded by constants, calls to earlier
+ * functions). Every tier is compared with the interpreter on them.
+ */
+const EDGES = ['0', '1', '(-1)', '2', '7', '63', '64', '65', '(-9223372036854775808)', '9223372036854775807', '0x5555555555555555', '1000003'];
+const INT_OPS = ['+', '-', '*', '/', '%', '&', '|', '^', '<<', '>>', '>>>'];
+const COMPARISONS = ['<', '<=', '>', '>=', '==', '!='];
+
+/** One random program. Functions call only functions declared before them, so every call ends. */
+export function randomProgram(random: () => number): string {
+  const int = (n: number) => Math.floor(random() * n);
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
+  const functions: { name: string; arity: number }[] = [];
+  let fresh = 0;
+
+  function intExpr(vars: readonly string[], depth: number): string {
+    const roll = random();
+    if (depth <= 0 || roll < 0.25) {
+      return vars.length > 0 && random() < 0.6 ? pick(vars) : random() < 0.5 ? pick(EDGES) : String(int(100));
+    }
+    if (roll < 0.35) return `(${pick(['-', '~'])}${intExpr(vars, depth - 1)})`;
+    if (roll < 0.45 && functions.length > 0) {
+      const callee = pick(functions);
+      return `${callee.name}(${Array.from({ length: callee.arity }, () => intExpr(vars, depth - 1)).join(', ')})`;
+    }
+    const op = pick(INT_OPS);
+    const left = intExpr(vars, depth - 1);
+    let right = intExpr(vars, depth - 1);
+    // Most divisors are made odd (never zero); the rest may be zero, which is a runtime error to agree on.
+    if ((op === '/' || op === '%') && random() < 0.85) right = `(${right} | 1)`;
+    return `(${left} ${op} ${right})`;
+  }
+
+  function boolExpr(vars: readonly string[], depth: number): string {
+    const roll = random();
+    if (depth <= 0 || roll < 0.5) return `(${intExpr(vars, 1)} ${pick(COMPARISONS)} ${intExpr(vars, 1)})`;
+    if (roll < 0.6) return pick(['true', 'false']);
+    if (roll < 0.7) return `(!${boolExpr(vars, depth - 1)})`;
+    return `(${boolExpr(vars, depth - 1)} ${pick(['&&', '||'])} ${boolExpr(vars, depth - 1)})`;
+  }
+
+  /** Statements; `vars` may be read, `assignable` may also be written (loop counters may not). */
+  function block(vars: string[], assignable: string[], indent: string, nesting: number, count: number): string[] {
+    const lines: string[] = [];
+    const scope = { vars: vars.length, assignable: assignable.length };
+    for (let i = 0; i < count; i++) {
+      const roll = random();
+      if (roll < 0.25) {
+        const name = `v${fresh++}`;
+        lines.push(`${indent}let ${name} = ${intExpr(vars, 3)};`);
+        vars.push(name);
+        assignable.push(name);
+      } else if (roll < 0.45 && assignable.length > 0) {
+        lines.push(`${indent}${pick(assignable)} = ${intExpr(vars, 3)};`);
+      } else if (roll < 0.65) {
+        lines.push(`${indent}print(${random() < 0.75 ? intExpr(vars, 3) : boolExpr(vars, 2)});`);
+      } else if (roll < 0.8 && nesting < 2) {
+        lines.push(`${indent}if ${boolExpr(vars, 2)} {`);
+        lines.push(...block(vars, assignable, `${indent}  `, nesting + 1, 1 + int(3)));
+        if (random() < 0.6) {
+          lines.push(`${indent}} else {`);
+          lines.push(...block(vars, assignable, `${indent}  `, nesting + 1, 1 + int(3)));
+        }
+        lines.push(`${indent}}`);
+      } else if (nesting < 2) {
+        const counter = `i${fresh++}`;
+        lines.push(`${indent}let ${counter} = 0;`);
+        lines.push(`${indent}while ${counter} < ${1 + int(6)} {`);
+        vars.push(counter);
+        lines.push(...block(vars, assignable, `${indent}  `, nesting + 1, 1 + int(3)));
+        lines.push(`${indent}  ${counter} = ${counter} + 1;`);
+        lines.push(`${indent}}`);
+      } else {
+        lines.push(`${indent}print(${intExpr(vars, 2)});`);
+      }
+    }
+    vars.length = scope.vars;
+    assignable.length = scope.assignable;
+    return lines;
+  }
+
+  const parts: string[] = [];
+  const count = 1 + int(3);
+  for (let f = 0; f < count; f++) {
+    const arity = int(4);
+    const params = Array.from({ length: arity }, (_, i) => `p${i}`);
+    const vars = [...params];
+    const body = block(vars, [...params], '  ', 0, 2 + int(4));
+    parts.push(`fn f${f}(${params.join(', ')}) {\n${body.join('\n')}\n  return ${intExpr(vars, 3)};\n}`);
+    functions.push({ name: `f${f}`, arity });
+  }
+  const main = block([], [], '  ', 0, 3 + int(4));
+  const calls = functions.map((f) => `  print(${f.name}(${Array.from({ length: f.arity }, () => pick(EDGES)).join(', ')}));`);
+  parts.push(`fn main() {\n${main.join('\n')}\n${calls.join('\n')}\n  return 0;\n}`);
+  return `${parts.join('\n\n')}\n`;
+}
