@@ -5,9 +5,14 @@
  */
 import { FIGURES_01 } from './figures/01-executable-memory.ts';
 import { FIGURES_02 } from './figures/02-add-four.ts';
+import { FIGURES_03 } from './figures/03-encoders.ts';
 
 /** Every figure a page may name; each returns the figure's HTML, on one line. */
-export const FIGURES: Readonly<Record<string, () => string>> = { ...FIGURES_01, ...FIGURES_02 };
+export const FIGURES: Readonly<Record<string, () => string>> = {
+  ...FIGURES_01,
+  ...FIGURES_02,
+  ...FIGURES_03,
+};
 
 export function expandFigures(markdown: string, pageName: string): { markdown: string; figures: string[]; problems: string[] } {
   const figures: string[] = [];

@@ -1,6 +1,6 @@
 /**
- * The book's one drawing helper: boxes, arrows, rows of bit fields and stacks of slots, in
- * one style, as inline SVG. A figure cannot be made without its alt text.
+ * The book's one drawing helper: boxes, arrows, lines and routes, rows of bit fields and stacks
+ * of slots, in one style, as inline SVG. A figure cannot be made without its alt text.
  *
  * Coordinates are in SVG user units (about one CSS pixel); colours come from the page's CSS
  * variables, so figures follow the light and dark themes.
@@ -85,6 +85,31 @@ export class Drawing {
     return this;
   }
 
+  /** A plain line (a tree's edge, a rule between columns); `dashed` for what is only implied. */
+  line(x1: number, y1: number, x2: number, y2: number, options: { dashed?: boolean; muted?: boolean } = {}): this {
+    this.#parts.push(`<line x1="${round(x1)}" y1="${round(y1)}" x2="${round(x2)}" y2="${round(y2)}" ${stroke(options)}/>`);
+    return this;
+  }
+
+  /**
+   * A route through `points` (at least two) with an arrowhead at the last one: a jump drawn
+   * around a listing, a back edge around a graph. An optional label sits after the first point.
+   */
+  route(points: readonly (readonly [number, number])[], label = '', options: { dashed?: boolean } = {}): this {
+    if (points.length < 2) throw new Error(`a route needs at least two points, got ${points.length}`);
+    const [x1, y1] = points.at(-2)!;
+    const [x2, y2] = points.at(-1)!;
+    const angle = Math.atan2(y2 - y1, x2 - x1);
+    const head = (turn: number) => `${round(x2 - 8 * Math.cos(angle + turn))},${round(y2 - 8 * Math.sin(angle + turn))}`;
+    const d = points.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${round(x)},${round(y)}`).join(' ');
+    this.#parts.push(
+      `<path d="${d}" fill="none" ${stroke(options)}/>`,
+      `<polygon points="${round(x2)},${round(y2)} ${head(0.45)} ${head(-0.45)}" fill="currentColor"/>`,
+    );
+    if (label) this.text(points[0]![0] + 6, points[0]![1] - 5, label, { anchor: 'start', mono: true, size: 11, muted: true });
+    return this;
+  }
+
   /**
    * A row of fields, each a run of equal cells with its name and note below. Returns the
    * x of each field's left edge and the row's right edge, for arrows and braces.
@@ -139,6 +164,10 @@ export class Drawing {
       '</figure>',
     ].join('');
   }
+}
+
+function stroke(options: { dashed?: boolean; muted?: boolean }): string {
+  return `stroke="${options.muted ? 'var(--muted)' : 'currentColor'}" stroke-width="1.4"${options.dashed ? ' stroke-dasharray="5 4"' : ''}`;
 }
 
 function round(value: number): string {
