@@ -125,7 +125,7 @@ export class Drawing {
         if (i > 0) this.#parts.push(`<line x1="${round(at + i * cellWidth)}" y1="${round(y + 4)}" x2="${round(at + i * cellWidth)}" y2="${round(y + cellHeight - 4)}" stroke="var(--rule)" stroke-width="1"/>`);
         this.text(at + (i + 0.5) * cellWidth, y + cellHeight / 2 + 5, cell, { mono: true, size: cellWidth < 16 ? 12 : 14 });
       });
-      this.text(at + width / 2, y + cellHeight + 16, field.name, { size: 12, bold: true });
+      if (field.name) this.text(at + width / 2, y + cellHeight + 16, field.name, { size: 12, bold: true });
       // A note wider than its field is left out of the picture (the alt text still has it).
       if (field.note && field.note.length * 6.7 <= width + 6) this.text(at + width / 2, y + cellHeight + 31, field.note, { size: 11, mono: true, muted: true });
       at += width;
