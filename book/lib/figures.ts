@@ -8,6 +8,7 @@ import { FIGURES_02 } from './figures/02-add-four.ts';
 import { FIGURES_03 } from './figures/03-encoders.ts';
 import { FIGURES_04 } from './figures/04-assembler.ts';
 import { FIGURES_05 } from './figures/05-parser.ts';
+import { FIGURES_06 } from './figures/06-interpreter.ts';
 
 /** Every figure a page may name; each returns the figure's HTML, on one line. */
 export const FIGURES: Readonly<Record<string, () => string>> = {
@@ -16,6 +17,7 @@ export const FIGURES: Readonly<Record<string, () => string>> = {
   ...FIGURES_03,
   ...FIGURES_04,
   ...FIGURES_05,
+  ...FIGURES_06,
 };
 
 export function expandFigures(markdown: string, pageName: string): { markdown: string; figures: string[]; problems: string[] } {
