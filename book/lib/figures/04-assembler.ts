@@ -76,7 +76,8 @@ export function offsetNote(arch: FigureArch, offset: number): string {
 export interface FrameWord {
   readonly offset: number;
   readonly label: string;
-  readonly kind: 'caller' | 'link' | 'saved' | 'slot' | 'padding';
+  /** How it is drawn: slots are shaded. */
+  readonly kind: 'caller' | 'link' | 'saved' | 'local' | 'slot' | 'padding';
 }
 
 /** The two words above the frame pointer, which call and prologue put there. */
