@@ -10,6 +10,7 @@ import { FIGURES_04 } from './figures/04-assembler.ts';
 import { FIGURES_05 } from './figures/05-parser.ts';
 import { FIGURES_06 } from './figures/06-interpreter.ts';
 import { FIGURES_07 } from './figures/07-template-jit.ts';
+import { FIGURES_08 } from './figures/08-ssa-optimizer.ts';
 
 /** Every figure a page may name; each returns the figure's HTML, on one line. */
 export const FIGURES: Readonly<Record<string, () => string>> = {
@@ -20,6 +21,7 @@ export const FIGURES: Readonly<Record<string, () => string>> = {
   ...FIGURES_05,
   ...FIGURES_06,
   ...FIGURES_07,
+  ...FIGURES_08,
 };
 
 export function expandFigures(markdown: string, pageName: string): { markdown: string; figures: string[]; problems: string[] } {

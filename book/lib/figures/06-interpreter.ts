@@ -19,6 +19,13 @@ export const LOOP_SOURCE = `fn main() {
   return sum;
 }`;
 
+/** The loop of LOOP_SOURCE on one line, for alt text and captions: `while i < 5 { … }`. */
+export function loopText(): string {
+  const start = LOOP_SOURCE.indexOf('while');
+  const end = LOOP_SOURCE.lastIndexOf('}', LOOP_SOURCE.indexOf('return')) + 1;
+  return LOOP_SOURCE.slice(start, end).replace(/\s+/g, ' ');
+}
+
 /** A compiled function as JSON carries it. */
 export interface CompiledJson {
   readonly name: string;
@@ -98,7 +105,7 @@ function loopBytecode(): string {
   const jumps = rows.filter((row) => row.target !== undefined).sort((a, b) => Math.abs(a.offset - a.target!) - Math.abs(b.offset - b.target!));
   const width = laneX + jumps.length * 26 + 20;
   const drawing = new Drawing(width, top + rows.length * rowHeight + 16,
-    `The bytecode the reference compiler makes for a while loop that sums 0 to 4, one instruction a row with its offset and bytes, and the source line each row comes from. ${rows
+    `The bytecode the reference compiler makes for the loop ${loopText()}, one instruction a row with its offset and bytes, and the source line each row comes from. ${rows
       .map((row) => `${String(row.offset).padStart(4, '0')}: ${row.text.replace(/\s+;/, ',')} (bytes ${row.bytes.map(hex2).join(' ')})`)
       .join('; ')}. ${jumps.map((row) => `The ${row.name} at ${row.offset} goes ${row.target! < row.offset ? 'back' : 'forward'} to ${row.target}`).join('; ')}.`);
   drawing.text(sourceX, 18, 'source', { anchor: 'start', size: 12, muted: true });
