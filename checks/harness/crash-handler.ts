@@ -20,7 +20,8 @@
  */
 import koffi from 'koffi';
 import { hostArch, wordsToBytes, type Arch } from '#native/arch.ts';
-import { MAP, MAP_FAILED, PROT, copyIn, mmap, mprotect, trace } from '#native/libc.ts';
+import { unreported } from '#native/libc-calls.ts';
+import { MAP, MAP_FAILED, PROT, copyIn, mmap, mprotect } from '#native/libc.ts';
 
 /** The file descriptor the worker inherits for crash reports (stdio index 4). */
 export const CRASH_FD = 4;
@@ -109,18 +110,21 @@ export function installCrashHandler(): { address: bigint; length: number } {
 
   const code = handlerBytes(hostArch());
   const page = 4096 * 16;
-  const address = mmap(null, page, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0);
-  const stack = mmap(null, ALT_STACK_SIZE, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0);
-  if (address === MAP_FAILED || stack === MAP_FAILED) throw new Error('crash handler: mmap failed');
-  copyIn(address, code);
-  if (mprotect(address, page, PROT.READ | PROT.EXEC) !== 0) throw new Error('crash handler: mprotect failed');
+  // The workbook's own memory: nobody's code under check, so none of it is reported.
+  const { address, stack } = unreported(() => {
+    const address = mmap(null, page, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0);
+    const stack = mmap(null, ALT_STACK_SIZE, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0);
+    if (address === MAP_FAILED || stack === MAP_FAILED) throw new Error('crash handler: mmap failed');
+    copyIn(address, code);
+    if (mprotect(address, page, PROT.READ | PROT.EXEC) !== 0) throw new Error('crash handler: mprotect failed');
+    return { address, stack };
+  });
   if (sigaltstack({ sp: stack, flags: 0, size: ALT_STACK_SIZE }, null) !== 0) throw new Error('crash handler: sigaltstack failed');
 
   const action = { handler: address, mask: new Array(128).fill(0), flags: SA_SIGINFO | SA_ONSTACK | SA_NODEFER | SA_RESETHAND, restorer: 0n };
   for (const signal of Object.values(SIGNALS)) {
     if (sigaction(signal, action, null) !== 0) throw new Error(`crash handler: sigaction(${signal}) failed`);
   }
-  trace.clear();
   return { address, length: code.length };
 }
 

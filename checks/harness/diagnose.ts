@@ -199,6 +199,9 @@ function byteReversedWords(code: CodeSnapshot[], pc: bigint): { stored: string; 
 /** The sentence a crash report puts first when the code's AArch64 words are stored byte-reversed. */
 export const BYTE_REVERSED = 'the instruction words are stored byte-reversed';
 
+/** Linux maps nothing below this address (vm.mmap_min_addr): a jump to 0 is a null pointer, not a region. */
+const LOWEST_MAPPABLE = 0x10000n;
+
 /** The sentence a crash report puts first when code was called in pages that were never made executable. */
 export const NOTHING_EXECUTABLE = 'the code was called in pages that are not executable';
 
@@ -217,9 +220,10 @@ function whereText(dump: CrashDump, code: CodeSnapshot[], arch: Arch): { where: 
       );
     }
     details.push(located.listing);
-  } else if (dump.pc === dump.faultAddress && dump.pc % 4096n === 0n) {
+  } else if (dump.pc === dump.faultAddress && dump.pc % 4096n === 0n && dump.pc >= LOWEST_MAPPABLE) {
     // Fetching the first instruction of a page faulted, and no code made executable during
-    // the check is there: a call to the start of a region that was never sealed.
+    // the check is there: a call to the start of a region that was never sealed. (Below
+    // LOWEST_MAPPABLE nothing is ever mapped: a jump there is a wild jump, not a forgotten seal.)
     where = `at pc ${formatAddress(dump.pc)}: ${NOTHING_EXECUTABLE}`;
     details.push(
       `fetching the instruction at the start of the page at ${formatAddress(dump.pc)} faulted, and no code was made executable there during this check:` +

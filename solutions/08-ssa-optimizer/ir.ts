@@ -32,6 +32,7 @@ export type Type = string;
 /** The type of an instruction that produces no value (terminators, `print`). */
 export const VOID: Type = 'void';
 
+// @book:start ir
 export interface Inst {
   /** The value number: this instruction is `v{id}`. Unique in its function. */
   readonly id: number;
@@ -78,6 +79,7 @@ export interface IrProgram {
   readonly functions: ReadonlyMap<string, Func>;
   readonly main: string;
 }
+// @book:end ir
 
 // ── queries ──────────────────────────────────────────────────────────────────────────
 

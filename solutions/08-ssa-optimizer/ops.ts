@@ -15,6 +15,7 @@
  */
 import { VOID, type Inst, type Type } from './ir.ts';
 
+// @book:start op-info
 export interface Effects {
   /** Can end in a runtime error (division by zero, stack overflow). */
   readonly mayThrow?: boolean;
@@ -49,6 +50,7 @@ export interface OpInfo {
   /** `a op b` equals `b op a`: value numbering sorts the operands. */
   readonly commutative?: boolean;
 }
+// @book:end op-info
 
 export type OpTable = ReadonlyMap<string, OpInfo>;
 

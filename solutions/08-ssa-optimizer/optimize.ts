@@ -34,7 +34,9 @@ export const PASSES: Readonly<Record<string, Pass>> = {
   strength: { name: 'strength', run: (fn) => strengthReduction(fn) },
 };
 
+// @book:start pipeline
 export const PIPELINE: readonly Pass[] = ['sccp', 'copies', 'gvn', 'dce', 'cfg', 'licm', 'strength', 'copies', 'gvn', 'dce', 'cfg'].map((n) => PASSES[n]!);
+// @book:end pipeline
 
 export interface OptimizeOptions {
   readonly ops?: OpTable;
