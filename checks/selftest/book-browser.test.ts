@@ -16,6 +16,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildBook } from '../../book/build.ts';
 import { escapeHtml } from '../../book/lib/highlight.ts';
+import { FIGURES } from '../../book/lib/figures.ts';
 import { TEACHING_CHAPTERS, chapterReferenceBodies, describeLeak, findLeaks } from '../../book/lib/answers.ts';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -201,21 +202,44 @@ test('every figure of the book has alt text and renders: a laid-out drawing with
       const dom = await dumpDom(`${base}/${probe}`, 5000);
       const json = /<pre id="result">([\s\S]*?)<\/pre>/.exec(dom)?.[1];
       assert.ok(json && json !== 'waiting', `the probe measured ${page.href}`);
-      const figures = JSON.parse(textOf(json!)) as MeasuredFigure[];
-      assert.is(figures.length, page.figures.length, `${page.href}: every @figure became a figure`);
-      figures.forEach((figure, i) => {
-        const name = `${page.href}, figure ${page.figures[i]}`;
-        assert.ok(figure.svg, `${name} is an SVG element`);
-        assert.is(figure.role, 'img', `${name} has role img`);
-        assert.ok(figure.alt.length >= 20, `${name} has alt text`);
-        assert.is(figure.title, figure.alt, `${name} carries its alt text as a <title> too`);
-        assert.ok(figure.width > 100 && figure.height > 30, `${name} is laid out (${figure.width}×${figure.height})`);
-        assert.ok(figure.shapes > 0 && figure.texts > 0, `${name} draws shapes and text`);
-        assert.is(figure.emptyTexts, 0, `${name}: every label has a width`);
-        assert.ok(figure.caption.length > 0, `${name} has a caption`);
-      });
+      checkFigures(page.href, page.figures, JSON.parse(textOf(json!)) as MeasuredFigure[]);
     }
   });
+});
+
+/** Checks what the probe measured of every figure of `page`, named by `names`. */
+function checkFigures(page: string, names: readonly string[], figures: readonly MeasuredFigure[]): void {
+  assert.is(figures.length, names.length, `${page}: every @figure became a figure`);
+  figures.forEach((figure, i) => {
+    const name = `${page}, figure ${names[i]}`;
+    assert.ok(figure.svg, `${name} is an SVG element`);
+    assert.is(figure.role, 'img', `${name} has role img`);
+    assert.ok(figure.alt.length >= 20, `${name} has alt text`);
+    assert.is(figure.title, figure.alt, `${name} carries its alt text as a <title> too`);
+    assert.ok(figure.width > 100 && figure.height > 30, `${name} is laid out (${figure.width}×${figure.height})`);
+    assert.ok(figure.shapes > 0 && figure.texts > 0, `${name} draws shapes and text`);
+    assert.is(figure.emptyTexts, 0, `${name}: every label has a width`);
+    assert.ok(figure.caption.length > 0, `${name} has a caption`);
+  });
+}
+
+test('every registered figure renders, also those no page draws yet', async () => {
+  if (!browserAvailable()) return;
+  // A book of the index alone serves the stylesheet; the figures go on a page of their own.
+  const root = mkdtempSync(join(tmpdir(), 'book-figures-'));
+  mkdirSync(join(root, 'book'));
+  writeFileSync(join(root, 'book/index.md'), readFileSync(join(ROOT, 'book/index.md'), 'utf8'));
+  await withServedBook(root, async ({ base }) => {
+    const names = Object.keys(FIGURES);
+    const page = 'all-figures.html';
+    const body = names.map((name) => `<h2>${escapeHtml(name)}</h2>\n${FIGURES[name]!()}`).join('\n');
+    writeFileSync(join(servedDir(base), page), `<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="style.css"></head><body><main><article>${body}</article></main></body></html>`);
+    writeFileSync(join(servedDir(base), `probe-${page}`), figureProbe(page));
+    const dom = await dumpDom(`${base}/probe-${page}`, 5000);
+    const json = /<pre id="result">([\s\S]*?)<\/pre>/.exec(dom)?.[1];
+    assert.ok(json && json !== 'waiting', `the probe measured ${page}`);
+    checkFigures(page, names, JSON.parse(textOf(json!)) as MeasuredFigure[]);
+  }).finally(() => rmSync(root, { recursive: true, force: true }));
 });
 
 test('no teaching chapter\'s built page shows three consecutive lines of a TODO\'s reference body', async () => {

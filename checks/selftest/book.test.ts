@@ -340,4 +340,30 @@ test('encoding figures show the bytes the reference adder emits', async () => {
   assert.match(FIGURES['arm64-add-imm']!(), `0x${word.toString(16).padStart(8, '0')}`);
 });
 
+test('the figures of chapters 03 to 08 show what the reference code produces', async () => {
+  const x64 = await import('../../solutions/03-encoders/x64.ts');
+  const a64 = await import('../../solutions/03-encoders/arm64.ts');
+  const hexOf = (bytes: readonly number[]) => bytes.map((byte) => byte.toString(16).padStart(2, '0')).join(' ');
+  const memory = FIGURES['x64-memory-operands']!();
+  for (const bytes of [x64.movq_rm(x64.Reg.rax, x64.mem(x64.Reg.rsp, 8)), x64.movq_rm(x64.Reg.rax, x64.mem(x64.Reg.r13))]) {
+    assert.match(memory, `>${hexOf(bytes)}</text>`);
+  }
+  assert.match(memory, 'SIB 24 (00 100 100)', 'the alt text names the SIB byte of [rsp + 8]');
+  assert.match(FIGURES['x64-immediate-forms']!(), `>${hexOf(x64.addq_ri(x64.Reg.r9, 1000))}</text>`);
+  const fields = FIGURES['arm64-instruction-fields']!();
+  for (const word of [a64.ldr_imm(a64.Reg.x0, a64.Reg.sp, 16), a64.b_cond(a64.Cond.ne, -8), a64.movk(a64.Reg.x0, 0x5678)]) {
+    assert.match(fields, `0x${word.toString(16).padStart(8, '0')}`);
+  }
+  const { parseExpr } = await import('../../solutions/05-parser/parser.ts');
+  const { printExpr } = await import('../../solutions/05-parser/printer.ts');
+  assert.match(FIGURES['binding-powers']!(), printExpr(parseExpr('1 + 2 * 3 - 4')));
+  // The others run the reference in a child process and check themselves against the code it
+  // emitted (a frame offset no slot explains, a patched branch that misses its label, throw).
+  for (const name of ['frame-layout', 'labels-and-fixups', 'loop-bytecode', 'compiled-frame', 'ssa-loop-dominators']) {
+    assert.match(FIGURES[name]!(), /^<figure class="drawing">/, `${name} draws`);
+  }
+  assert.match(FIGURES['loop-bytecode']!(), /jump_if_false 00\d\d/);
+  assert.match(FIGURES['ssa-loop-dominators']!(), / = phi int \[b\d+: v\d+\], \[b\d+: v\d+\]/);
+});
+
 test.run();
