@@ -10,7 +10,7 @@ import { Arm64Assembler, X64Assembler } from '../../../solutions/04-assembler/as
 import { createMacroAssembler } from '../../../solutions/04-assembler/masm.ts';
 import { hex2 } from '../encodings.ts';
 import { Drawing } from '../svg.ts';
-import { runReference } from './run-reference.ts';
+import { registerReference, runReference } from './run-reference.ts';
 
 export type FigureArch = 'x64' | 'arm64';
 export const ARCHES: readonly FigureArch[] = ['x64', 'arm64'];
@@ -80,6 +80,22 @@ export interface FrameWord {
   readonly kind: 'caller' | 'link' | 'saved' | 'local' | 'slot' | 'padding';
 }
 
+/**
+ * The first two instructions of a prologue, which put the pair above the frame pointer: the
+ * figures draw that pair as `linkWords` says, so they check the code does what it says.
+ */
+const LINK_PROLOGUE: Readonly<Record<FigureArch, readonly string[]>> = {
+  x64: ['push rbp', 'mov rbp, rsp'], // the call pushed the return address just above
+  arm64: ['stp x29, x30, [sp, #-0x10]!', 'mov x29, sp'], // x29 at [sp], x30 at [sp + 8]
+};
+
+export function checkLinkWords(arch: FigureArch, prologue: readonly { text: string }[]): void {
+  const found = prologue.slice(0, 2).map((line) => line.text);
+  if (found.join('; ') !== LINK_PROLOGUE[arch].join('; ')) {
+    throw new Error(`the ${arch} prologue starts with '${found.join('; ')}', not '${LINK_PROLOGUE[arch].join('; ')}': the frame figures draw the saved pair wrong`);
+  }
+}
+
 /** The two words above the frame pointer, which call and prologue put there. */
 export function linkWords(arch: FigureArch): FrameWord[] {
   return arch === 'x64'
@@ -125,6 +141,7 @@ function frameLayout(): string {
   const runs = runReference<ReturnType<typeof frameRun>>(import.meta.url, 'frameRun');
   const layouts = ARCHES.map((arch) => {
     const { saved, listing } = runs[arch];
+    checkLinkWords(arch, listing);
     const size = frameSize(arch, listing);
     const stores = listing.map((line) => frameOffset(arch, line.text)).filter((offset) => offset !== undefined);
     if (stores.length !== FRAME_SAVED + FRAME_SLOTS) throw new Error(`expected ${FRAME_SAVED + FRAME_SLOTS} stores below ${FRAME_POINTER[arch]}, found ${stores.length}`);
@@ -244,6 +261,10 @@ function labelsAndFixups(): string {
       'x86-64 counts rel32 from the end of the branch (the arrow starts at the next instruction); AArch64 counts imm19 in words from the branch itself.',
   );
 }
+
+// Every reference run this module's figures need, done together with the other chapters' in one child.
+registerReference(import.meta.url, 'frameRun');
+registerReference(import.meta.url, 'fixupRun');
 
 export const FIGURES_04: Readonly<Record<string, () => string>> = {
   'frame-layout': frameLayout,

@@ -7,7 +7,7 @@ import { OPCODES, readU16 } from '../../../solutions/06-interpreter/bytecode.ts'
 import { compileSource } from '../../../solutions/06-interpreter/compiler.ts';
 import { hex2 } from '../encodings.ts';
 import { Drawing } from '../svg.ts';
-import { runReference } from './run-reference.ts';
+import { registerReference, runReference } from './run-reference.ts';
 
 export const LOOP_SOURCE = `fn main() {
   let i = 0;
@@ -139,6 +139,9 @@ function loopBytecode(): string {
       `A jump's operand is the offset of its target, two bytes, least significant first (offsets are decimal, as the listing writes them; bytes are hex: ${forward.bytes.slice(1).map(hex2).join(' ')} is ${forward.target}). Shaded: the jumps.`,
   );
 }
+
+// Every reference run this module's figures need, done together with the other chapters' in one child.
+registerReference(import.meta.url, 'compileRun');
 
 export const FIGURES_06: Readonly<Record<string, () => string>> = {
   'loop-bytecode': loopBytecode,

@@ -7,8 +7,8 @@
  */
 import { disassemble } from '../../../native/disasm.ts';
 import { Drawing } from '../svg.ts';
-import { ARCHES, ARCH_TITLES, FRAME_POINTER, STACK_POINTER, drawFrame, frameOffset, frameSize, offsetNote, type FigureArch, type FrameWord } from './04-assembler.ts';
-import { runReference } from './run-reference.ts';
+import { ARCHES, ARCH_TITLES, FRAME_POINTER, STACK_POINTER, checkLinkWords, drawFrame, frameOffset, frameSize, offsetNote, type FigureArch, type FrameWord } from './04-assembler.ts';
+import { registerReference, runReference } from './run-reference.ts';
 
 export const FRAME_SOURCE = `fn mix(a, b) {
   let c = a * b;
@@ -78,6 +78,7 @@ function compiledFrame(): string {
   const runs = runReference<Record<FigureArch, JitFrame>>(import.meta.url, 'jitFrameRun');
   const layouts = ARCHES.map((arch) => {
     const run = runs[arch];
+    checkLinkWords(arch, run.code);
     const size = frameSize(arch, run.code.map((line) => ({ ...line, bytes: [] })));
     const words: FrameWord[] = run.slotOffsets.map((offset, slot) => ({
       offset,
@@ -130,6 +131,9 @@ function compiledFrame(): string {
       `Below, the template of <code>${TEMPLATE}</code>: the top of the stack is a slot number fixed at compile time, so the code addresses it as a constant offset from the frame pointer.`,
   );
 }
+
+// Every reference run this module's figures need, done together with the other chapters' in one child.
+registerReference(import.meta.url, 'jitFrameRun');
 
 export const FIGURES_07: Readonly<Record<string, () => string>> = {
   'compiled-frame': compiledFrame,

@@ -7,7 +7,7 @@
 import { Drawing } from '../svg.ts';
 import { escapeHtml } from '../highlight.ts';
 import { LOOP_SOURCE, loopText } from './06-interpreter.ts';
-import { runReference } from './run-reference.ts';
+import { registerReference, runReference } from './run-reference.ts';
 
 interface BlockJson {
   readonly id: number;
@@ -140,6 +140,9 @@ function cfgAndDominators(): string {
       'Every block is dominated by its ancestors in the tree: the header dominates the body and the exit, which is why values defined there may be used in both.',
   );
 }
+
+// Every reference run this module's figures need, done together with the other chapters' in one child.
+registerReference(import.meta.url, 'ssaRun');
 
 export const FIGURES_08: Readonly<Record<string, () => string>> = {
   'ssa-loop-dominators': cfgAndDominators,

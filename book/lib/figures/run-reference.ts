@@ -20,12 +20,29 @@ function referenceConditions(): string[] {
 }
 
 const results = new Map<string, unknown>();
+const registered = new Map<string, { moduleUrl: string; exportName: string }>();
+
+/**
+ * Announces a reference run a figure will ask for, so that the first figure drawn runs all of
+ * them in one child process instead of one child each. Call it when the module loads.
+ */
+export function registerReference(moduleUrl: string, exportName: string): void {
+  registered.set(`${moduleUrl}#${exportName}`, { moduleUrl, exportName });
+}
 
 /** `exportName()` of the module at `moduleUrl`, run with every chapter's reference; memoized. */
 export function runReference<T>(moduleUrl: string, exportName: string): T {
   const key = `${moduleUrl}#${exportName}`;
   if (!results.has(key)) {
-    const script = `const module = await import(${JSON.stringify(moduleUrl)}); process.stdout.write(JSON.stringify(await module[${JSON.stringify(exportName)}]()));`;
+    registerReference(moduleUrl, exportName);
+    const runs = [...registered].filter(([pending]) => !results.has(pending));
+    const script = [
+      'const out = {};',
+      `for (const [key, moduleUrl, exportName] of ${JSON.stringify(runs.map(([pending, run]) => [pending, run.moduleUrl, run.exportName]))}) {`,
+      '  out[key] = await (await import(moduleUrl))[exportName]();',
+      '}',
+      'process.stdout.write(JSON.stringify(out));',
+    ].join('\n');
     const conditions = referenceConditions().map((condition) => `--conditions=${condition}`);
     let output: string;
     try {
@@ -37,9 +54,9 @@ export function runReference<T>(moduleUrl: string, exportName: string): T {
       });
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr ?? '';
-      throw new Error(`a figure's reference run of ${exportName} in ${moduleUrl} failed:\n${stderr.trim() || String(error)}`);
+      throw new Error(`the reference runs of the figures (${runs.map(([pending]) => pending.replace(/^.*\//, '')).join(', ')}) failed:\n${stderr.trim() || String(error)}`);
     }
-    results.set(key, JSON.parse(output));
+    for (const [pending, value] of Object.entries(JSON.parse(output) as Record<string, unknown>)) results.set(pending, value);
   }
   return results.get(key) as T;
 }
