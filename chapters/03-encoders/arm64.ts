@@ -198,6 +198,25 @@ export function loadStorePair(mode: number, l: number, imm7: number, rt2: number
 }
 
 /**
+ * Load/store register (register offset)
+ *   31..30 size | 29..27 111 | 26 V | 25..24 00 | 23..22 opc | 21 1 | 20..16 Rm | 15..13 option | 12 S | 11..10 10 | 9..5 Rn | 4..0 Rt
+ * option 011: Rm is used whole (LSL). S: 1 scales Rm by the access size (lsl #3), 0 adds it as is.
+ */
+export function loadStoreRegisterOffset(opc: number, rm: number, option: number, s: number, rn: number, rt: number): number {
+  return todo('arm64.loadStoreRegisterOffset');
+}
+
+/**
+ * PC-rel. addressing
+ *   31 op | 30..29 immlo | 28..24 10000 | 23..5 immhi | 4..0 Rd
+ * op 0: adr. The 21-bit signed byte offset is immhi:immlo, counted from this instruction.
+ */
+export function pcRelativeAddressing(op: number, imm21: number, rd: number): number {
+  // TODO: split the 21-bit two's complement offset: its low 2 bits are immlo, the rest immhi.
+  return todo('arm64.pcRelativeAddressing');
+}
+
+/**
  * Unconditional branch (immediate)
  *   31 op | 30..26 00101 | 25..0 imm26       op: 0 b, 1 bl. Target: this instruction + imm26*4.
  */
@@ -551,6 +570,17 @@ export function str_imm(rt: Reg, rn: Reg, offset = 0): number {
   return todo('arm64.str_imm');
 }
 
+/** ldr rt, [rn, rm, lsl #shift]: load from rn + (rm << shift); shift 3 (index * 8) or 0 */
+export function ldr_reg(rt: Reg, rn: Reg, rm: Reg, shift = 3): number {
+  // TODO: Rt may be xzr, Rn may be sp, Rm may not (31 is xzr there); option 011; S = 1 for shift 3.
+  return todo('arm64.ldr_reg');
+}
+
+/** str rt, [rn, rm, lsl #shift] */
+export function str_reg(rt: Reg, rn: Reg, rm: Reg, shift = 3): number {
+  return todo('arm64.str_reg');
+}
+
 /** ldur rt, [rn, #offset]   (unscaled: any byte offset -256..255) */
 export function ldur(rt: Reg, rn: Reg, offset: number): number {
   return todo('arm64.ldur');
@@ -652,6 +682,12 @@ export function tbz(rt: Reg, bit: number, offset: number): number {
 /** tbnz rt, #bit, offset: branch if bit `bit` of rt is 1 */
 export function tbnz(rt: Reg, bit: number, offset: number): number {
   return todo('arm64.tbnz');
+}
+
+/** adr rd, offset: rd = the address of this instruction + offset (-1 MiB..1 MiB - 1, any byte) */
+export function adr(rd: Reg, offset: number): number {
+  // TODO: a RangeError naming adr and imm21 outside -2^20..2^20-1; Rd 31 is xzr.
+  return todo('arm64.adr');
 }
 
 /** br rn: jump to the address in rn */

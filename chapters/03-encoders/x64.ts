@@ -221,6 +221,24 @@ export function leaq_rm(dst: Reg, m: Mem): number[] {
   return todo('x64.leaq_rm');
 }
 
+/**
+ * movabs dst, imm: always the 10-byte form (REX.W B8+r io), whatever the value, so that the
+ * eight immediate bytes (at offset 2) can be patched later with another 64-bit value.
+ */
+export function movabsq_ri(dst: Reg, imm: bigint): number[] {
+  // TODO: REX.W B8+r io, always all ten bytes.
+  return todo('x64.movabsq_ri');
+}
+
+/**
+ * lea dst, [rip + rel]: the address `rel` bytes past the END of this 7-byte instruction
+ * (REX.W 8D /r with mod 00 and rm 101, the pattern that means [rip + disp32]).
+ */
+export function leaq_rip(dst: Reg, rel: number): number[] {
+  // TODO: REX.W 8D, ModRM mod 00 with rm 101, then rel as a little-endian disp32.
+  return todo('x64.leaq_rip');
+}
+
 /** movzx dst, src8: REX.W 0F B6 /r, dst in ModRM.reg. (REX.W is always there, so 4..7 are spl..dil.) */
 export function movzxb_rr(dst: Reg, src: Reg): number[] {
   return todo('x64.movzxb_rr');
@@ -321,6 +339,15 @@ export function imulq_rr(dst: Reg, src: Reg): number[] {
   return todo('x64.imulq_rr');
 }
 
+/**
+ * imul src (one operand): rdx:rax = rax * src, the full signed 128-bit product; rdx holds
+ * the high 64 bits   (REX.W F7 /5)
+ */
+export function imulq_r(src: Reg): number[] {
+  // TODO: REX.W F7 /5 (the same opcode as idiv /7 and neg /3).
+  return todo('x64.imulq_r');
+}
+
 /** cqo: sign-extends rax into rdx:rax before idiv. REX.W 99. */
 export function cqo(): number[] {
   return todo('x64.cqo');
@@ -386,6 +413,12 @@ export function sarq_rcl(dst: Reg): number[] {
  */
 export function setcc_r(cc: Cond, dst: Reg): number[] {
   return todo('x64.setcc_r');
+}
+
+/** cmovcc dst, src: dst = src if cc holds, else dst is unchanged   (REX.W 0F 40+cc /r, dst in ModRM.reg) */
+export function cmovcc_rr(cc: Cond, dst: Reg, src: Reg): number[] {
+  // TODO: REX.W 0F 40+cc /r with dst in ModRM.reg; refuse a condition outside 0..15.
+  return todo('x64.cmovcc_rr');
 }
 
 // ---------------------------------------------------------------------------------------
