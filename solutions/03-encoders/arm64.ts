@@ -303,6 +303,10 @@ function sp(insn: string, name: string, r: number): number {
 // Add and subtract
 
 // @book:start add-imm
+/**
+ * The shared body of add/adds/sub/subs (immediate), A WORKED EXAMPLE of an instruction:
+ * it checks every operand, choosing which registers 31 may mean, and picks the sh bit.
+ */
 function addSubImm(name: string, op: number, s: number, rd: Reg, rn: Reg, imm: number): number {
   const insn = `${name} ${regName(rd)}, ${regName(rn)}, #${imm}`;
   // Flag-setting forms write XZR (that is how cmp discards its result); the others write SP.
@@ -925,6 +929,7 @@ function fail(insn: string, message: string): never {
   throw new RangeError(`${insn}: ${message}`);
 }
 
+/** Throws unless `amount` is 0..63 (the imm6 of a shifted register, or a shift by immediate). */
 function shiftAmount(insn: string, amount: number): void {
   if (!Number.isInteger(amount) || amount < 0 || amount > 63) fail(insn, 'shift amount (imm6) must be 0..63');
 }

@@ -126,10 +126,12 @@ export function rex(w: boolean, reg: number, index: number, base: number): numbe
   return 0x40 | (w ? 8 : 0) | ((reg >> 3) & 1) << 2 | ((index >> 3) & 1) << 1 | ((base >> 3) & 1);
 }
 
+/** The ModRM byte: mod in bits 7:6, the low 3 bits of reg in 5:3, the low 3 bits of rm in 2:0. */
 export function modrm(mod: number, reg: number, rm: number): number {
   return ((mod & 3) << 6) | ((reg & 7) << 3) | (rm & 7);
 }
 
+/** The SIB byte: log2(scale) in bits 7:6, the low 3 bits of index in 5:3, of base in 2:0. */
 export function sib(scale: Scale, index: number, base: number): number {
   const ss = scale === 1 ? 0 : scale === 2 ? 1 : scale === 4 ? 2 : 3;
   return (ss << 6) | ((index & 7) << 3) | (base & 7);
@@ -565,6 +567,7 @@ function checkReg(insn: string, field: string, r: number): void {
   if (!Number.isInteger(r) || r < 0 || r > 15) fail(insn, `${field} must be a register number 0..15, got ${r}`);
 }
 
+/** Throws unless every register is 0..15: `regs('mov', dst, src)`. */
 function regs(insn: string, ...rs: number[]): void {
   rs.forEach((r, i) => checkReg(insn, `register operand ${i + 1}`, r));
 }
@@ -585,10 +588,12 @@ function rel32(insn: string, rel: number): void {
   if (!isInt32(rel)) fail(`${insn} rel32 ${rel}`, 'out of range -2147483648..2147483647');
 }
 
+/** The four bytes of a 32-bit value (signed or unsigned), least significant first. */
 function le32(n: number): number[] {
   return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
 }
 
+/** The eight bytes of a 64-bit value, least significant first. */
 function le64(n: bigint): number[] {
   const out: number[] = [];
   for (let i = 0n; i < 64n; i += 8n) out.push(Number((n >> i) & 0xffn));
