@@ -388,10 +388,12 @@ check(
       }
     }
     for (const [name, op, ref] of ops) {
-      for (let k = 0; k < 6; k++) {
-        const [ra, rb, rc] = [pick(t, registers), pick(t, registers), pick(t, registers)];
-        const rd = pick(t, [ra, rb, rc, pick(t, registers)]);
-        if (new Set([ra, rb, rc]).size < 3 && k % 2 === 0) continue;
+      const [x, y, z, w] = [...registers].sort(() => t.random() - 0.5) as [Register, Register, Register, Register];
+      // Every aliasing of dst with the operands, and operands that share a register.
+      const patterns: [Register, Register, Register, Register][] = [
+        [w, x, y, z], [x, x, y, z], [y, x, y, z], [z, x, y, z], [w, x, x, z], [x, x, x, z], [z, x, z, z], [x, x, x, x],
+      ];
+      for (const [rd, ra, rb, rc] of patterns) {
         const code = build(t, (m) => {
           const [p0, p1, p2] = [m.regs.args[3]!, m.regs.args[4]!, m.regs.args[5]!];
           if (t.arch === 'x64') { m.move(p2, m.regs.args[2]!); m.move(p0, m.regs.args[0]!); m.move(p1, m.regs.args[1]!); }
@@ -548,7 +550,7 @@ check(
     }
     // AArch64: tbz (±32 KiB) and b.cond/cbz (±1 MiB), each just past its reach, both ways, executed.
     for (const [kind, reach] of [['tbz', 32768], ['tbnz', 32768], ['cbz', 1048576], ['b.cond', 1048576]] as const) {
-      for (const direction of ['forward', 'backward'] as const) {
+      for (const [direction, extra] of [['forward', true], ['backward', false], ['backward', true]] as const) {
         const m = newMasm(t);
         const [a] = m.regs.args;
         const far = m.newLabel('far');
@@ -591,19 +593,25 @@ check(
           m.bind(decoy);
           m.trap();
         } else {
+          // far, then movz and ret, then pads, then move and the branch: the branch is
+          // 4 * (3 + pads) bytes after far. The short form reaches -reach exactly.
           m.jump(start);
           m.bind(far);
           m.moveImmediate(m.regs.result, 2n);
           m.ret();
-          for (let k = 0; k < nops; k++) m.moveImmediate(pad, 0n);
+          const lead = kind === 'b.cond' ? 1 : 0; // the cmp before b.cond
+          for (let k = 0; k < reach / 4 - 3 - lead + (extra ? 1 : 0); k++) m.moveImmediate(pad, 0n);
           m.bind(start);
           m.move(r, a!);
+          const at = m.size;
           branch();
+          const length = m.size - at;
+          if (!extra) assert.is(length, 4 * (1 + lead), `${kind} backward to a label exactly ${reach} bytes away (the limit of its field) must be one instruction, got ${length} bytes`);
           m.moveImmediate(m.regs.result, 1n);
           m.ret();
         }
         const code = m.finish();
-        const where = `${kind} ${direction} to a label ${reach + 8} bytes away`;
+        const where = `${kind} ${direction} to a label ${direction === 'backward' ? (extra ? reach + 4 : reach) : reach + 8} bytes away`;
         withCode(code, 1, (fn) => {
           for (const v of [0n, 1n, 2n, -1n]) {
             const got = fn(v);
