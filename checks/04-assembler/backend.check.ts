@@ -6,7 +6,7 @@
  * bit tests, conditional select, branches beyond the short forms' reach, patchable calls.
  */
 import * as assert from 'uvu/assert';
-import { check, learnerCode, type CheckContext } from '#harness/check.ts';
+import { check, learnerCode, thrownBy, type CheckContext } from '#harness/check.ts';
 import { disassemble } from '#native/disasm.ts';
 import type { Condition, MacroAssembler, Register } from '#ch04/macro-assembler.ts';
 import {
@@ -330,6 +330,11 @@ check(
           });
         }
       }
+    }
+    // The stack pointer is never an index (x86-64: SIB index 100 means none; AArch64: Rm 31 is xzr).
+    for (const method of ['loadIndexed', 'storeIndexed'] as const) {
+      const error = thrownBy(() => newMasm(t)[method](m0.regs.result, m0.regs.args[0]!, m0.regs.sp, 0));
+      assert.ok(error instanceof RangeError, `${method}(…, index = ${regName(t.arch, m0.regs.sp)}) must throw a RangeError (the stack pointer cannot be an index register); got ${error === undefined ? 'no error' : String(error)}`);
     }
     // The exact address: store through the index, read back with plain loads.
     const code = build(t, (m) => {
