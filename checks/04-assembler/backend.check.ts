@@ -398,6 +398,8 @@ check(
       const patterns: [Register, Register, Register, Register][] = [
         [w, x, y, z], [x, x, y, z], [y, x, y, z], [z, x, y, z], [w, x, x, z], [x, x, x, z], [z, x, z, z], [x, x, x, x],
       ];
+      // x86-64: rax and rdx as dst and as operands (the one-operand imul writes both).
+      if (t.arch === 'x64') patterns.push([0, 1, 2, 8], [2, 0, 1, 8], [0, 2, 0, 1], [2, 2, 8, 0], [1, 0, 2, 2], [8, 2, 2, 0]);
       for (const [rd, ra, rb, rc] of patterns) {
         const code = build(t, (m) => {
           const [p0, p1, p2] = [m.regs.args[3]!, m.regs.args[4]!, m.regs.args[5]!];
