@@ -668,6 +668,22 @@ check(
       assert.is(site.at + site.length, site.returnOffset, 'callPatchable: at + length must be the return offset (the call is the last instruction)');
     }
     assert.is(lengths.size, 1, `callPatchable must emit the same number of bytes for every address; got lengths ${[...lengths].join(', ')}`);
+    if (t.arch === 'arm64') {
+      // A short branch waiting for its label forces a veneer island near 32 KiB; wherever it
+      // falls, it must not split the sequence (swept in steps of 16 bytes over 512 bytes).
+      for (let pads = 8060; pads < 8188; pads += 4) {
+        const m = newMasm(t);
+        const later = m.newLabel('later');
+        m.branchIfBitSet(m.regs.args[0]!, 3, later);
+        for (let k = 0; k < pads; k++) m.moveImmediate(m.regs.scratch[0]!, 0n);
+        const site = m.callPatchable(0x1234_5678_9abc_def0n);
+        m.bind(later);
+        m.ret();
+        const words = disassemble(m.finish().subarray(site.at, site.at + 20), 'arm64').map((l) => l.mnemonic);
+        assert.equal(words, ['mov', 'movk', 'movk', 'movk', 'blr'],
+          `callPatchable at offset ${site.at} (a tbz waiting since offset 0): the 20 bytes must be movz/movk/movk/movk/blr, found ${words.join(', ')}: no island inside a patchable call`);
+      }
+    }
     const region = ch01.CodeRegion.allocate(4096);
     try {
       let site: { at: number; length: number; returnOffset: number } | undefined;
@@ -700,6 +716,7 @@ check(
     }
   },
   {
+    timeoutMs: 30000,
     hints: [
       'A call whose target changes later must not depend on the target for its length: movabs r11, imm64 (always the 10-byte form); call r11 on x86-64; movz and three movk (every chunk, even zero ones), blr x16 on AArch64.',
       'patchCall rewrites only the constant: the imm64 at +2 of the movabs; the imm16 field (bits 20..5) of each of the four mov words.',
