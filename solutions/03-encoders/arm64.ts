@@ -172,7 +172,6 @@ export function conditionalSelect(op: number, o2: number, rm: number, cond: numb
     field(cond, 4, 12, 'cond'), field(o2, 2, 10, 'o2'), field(rn, 5, 5, 'Rn'), field(rd, 5, 0, 'Rd'));
 }
 
-// @book:start class-ldst-uimm
 /**
  * Load/store register (unsigned immediate)
  *   31..30 size | 29..27 111 | 26 V | 25..24 01 | 23..22 opc | 21..10 imm12 | 9..5 Rn | 4..0 Rt
@@ -184,7 +183,6 @@ export function loadStoreUnsignedImmediate(opc: number, imm12: number, rn: numbe
     field(imm12, 12, 10, 'imm12'), field(rn, 5, 5, 'Rn'), field(rt, 5, 0, 'Rt'),
   );
 }
-// @book:end class-ldst-uimm
 
 /**
  * Load/store register (unscaled immediate, immediate post-indexed, immediate pre-indexed)
@@ -205,6 +203,28 @@ export function loadStoreImm9(opc: number, imm9: number, mode: number, rn: numbe
 export function loadStorePair(mode: number, l: number, imm7: number, rt2: number, rn: number, rt: number): number {
   return word(field(0b10, 2, 30, 'opc'), field(0b101, 3, 27, 'class'), field(mode, 3, 23, 'mode'), field(l, 1, 22, 'L'),
     field(imm7 & 0x7f, 7, 15, 'imm7'), field(rt2, 5, 10, 'Rt2'), field(rn, 5, 5, 'Rn'), field(rt, 5, 0, 'Rt'));
+}
+
+/**
+ * Load/store register (register offset)
+ *   31..30 size | 29..27 111 | 26 V | 25..24 00 | 23..22 opc | 21 1 | 20..16 Rm | 15..13 option | 12 S | 11..10 10 | 9..5 Rn | 4..0 Rt
+ * option 011: Rm is used whole (LSL). S: 1 scales Rm by the access size (lsl #3), 0 adds it as is.
+ */
+export function loadStoreRegisterOffset(opc: number, rm: number, option: number, s: number, rn: number, rt: number): number {
+  return word(field(0b11, 2, 30, 'size'), field(0b111000, 6, 24, 'class'), field(opc, 2, 22, 'opc'), field(1, 1, 21, 'one'),
+    field(rm, 5, 16, 'Rm'), field(option, 3, 13, 'option'), field(s, 1, 12, 'S'), field(0b10, 2, 10, 'op2'),
+    field(rn, 5, 5, 'Rn'), field(rt, 5, 0, 'Rt'));
+}
+
+/**
+ * PC-rel. addressing
+ *   31 op | 30..29 immlo | 28..24 10000 | 23..5 immhi | 4..0 Rd
+ * op 0: adr. The 21-bit signed byte offset is immhi:immlo, counted from this instruction.
+ */
+export function pcRelativeAddressing(op: number, imm21: number, rd: number): number {
+  const bits = imm21 & 0x1fffff;
+  return word(field(op, 1, 31, 'op'), field(bits & 3, 2, 29, 'immlo'), field(0b10000, 5, 24, 'class'),
+    field(bits >>> 2, 19, 5, 'immhi'), field(rd, 5, 0, 'Rd'));
 }
 
 /**
@@ -261,7 +281,6 @@ export function exceptionGeneration(opc: number, imm16: number, ll: number): num
 // ---------------------------------------------------------------------------------------
 // Register fields. Each says whether 31 means sp or xzr in that field.
 
-// @book:start reg-fields
 /** A field where register 31 is XZR: x0..x30 or xzr; sp is refused. */
 function zr(insn: string, name: string, r: number): number {
   if (r === Reg.sp) fail(insn, `${name} cannot be sp: in this field register 31 means xzr`);
@@ -275,12 +294,15 @@ function sp(insn: string, name: string, r: number): number {
   if (!Number.isInteger(r) || r < 0 || r > 32) fail(insn, `${name} must be x0..x30 or sp, got ${r}`);
   return r === Reg.sp ? 31 : r;
 }
-// @book:end reg-fields
 
 // ---------------------------------------------------------------------------------------
 // Add and subtract
 
 // @book:start add-imm
+/**
+ * The shared body of add/adds/sub/subs (immediate), A WORKED EXAMPLE of an instruction:
+ * it checks every operand, choosing which registers 31 may mean, and picks the sh bit.
+ */
 function addSubImm(name: string, op: number, s: number, rd: Reg, rn: Reg, imm: number): number {
   const insn = `${name} ${regName(rd)}, ${regName(rn)}, #${imm}`;
   // Flag-setting forms write XZR (that is how cmp discards its result); the others write SP.
@@ -411,7 +433,6 @@ export function tst_reg(rn: Reg, rm: Reg): number {
   return logicalReg('ands', 0b11, 0, Reg.xzr, rn, rm, Shift.lsl, 0);
 }
 
-// @book:start mov-reg
 /**
  * mov rd, rm. Two different instructions hide behind this one name:
  *   orr rd, xzr, rm     when neither is sp (in orr, register 31 means xzr)
@@ -421,9 +442,7 @@ export function mov_reg(rd: Reg, rm: Reg): number {
   if (rd === Reg.sp || rm === Reg.sp) return addSubImm('add', 0, 0, rd, rm, 0);
   return logicalReg('orr', 0b01, 0, rd, Reg.xzr, rm, Shift.lsl, 0);
 }
-// @book:end mov-reg
 
-// @book:start bitmask
 /**
  * The (N, immr, imms) fields for a logical immediate, or null if `value` has none.
  * A bitmask immediate is a pattern of `size` bits (2, 4, …, 64) repeated to fill 64 bits,
@@ -454,7 +473,6 @@ function repeats(v: bigint, size: number): boolean {
   for (let at = size; at < 64; at += size) if (((v >> BigInt(at)) & mask) !== element) return false;
   return true;
 }
-// @book:end bitmask
 
 function popcount(v: bigint): number {
   let count = 0;
@@ -508,7 +526,6 @@ export function tst_imm(rn: Reg, imm: bigint): number {
 // ---------------------------------------------------------------------------------------
 // Move wide
 
-// @book:start move-wide
 function moveWideImm(name: string, opc: number, rd: Reg, imm16: number, shift: number): number {
   const insn = `${name} ${regName(rd)}, #${imm16}, lsl #${shift}`;
   const d = zr(insn, 'Rd', rd);
@@ -531,7 +548,6 @@ export function movk(rd: Reg, imm16: number, shift = 0): number {
 export function movn(rd: Reg, imm16: number, shift = 0): number {
   return moveWideImm('movn', 0b00, rd, imm16, shift);
 }
-// @book:end move-wide
 
 // ---------------------------------------------------------------------------------------
 // Multiply, divide, shifts
@@ -608,7 +624,6 @@ export function sbfm(rd: Reg, rn: Reg, immr: number, imms: number): number {
   return bitfieldMove('sbfm', 0b00, rd, rn, immr, imms, `#${immr}, #${imms}`);
 }
 
-// @book:start shift-imm
 /** lsl rd, rn, #shift  =  ubfm rd, rn, #(-shift mod 64), #(63 - shift) */
 export function lsl_imm(rd: Reg, rn: Reg, shift: number): number {
   shiftAmount(`lsl ${regName(rd)}, ${regName(rn)}, #${shift}`, shift);
@@ -626,12 +641,10 @@ export function asr_imm(rd: Reg, rn: Reg, shift: number): number {
   shiftAmount(`asr ${regName(rd)}, ${regName(rn)}, #${shift}`, shift);
   return bitfieldMove('asr', 0b00, rd, rn, shift, 63, `#${shift}`);
 }
-// @book:end shift-imm
 
 // ---------------------------------------------------------------------------------------
 // Loads and stores. In all of them the base Rn may be sp and the data register Rt may be xzr.
 
-// @book:start ldr-imm
 function scaled(name: string, opc: number, rt: Reg, rn: Reg, offset: number): number {
   const insn = `${name} ${regName(rt)}, [${regName(rn)}, #${offset}]`;
   const t = zr(insn, 'Rt', rt);
@@ -646,11 +659,29 @@ function scaled(name: string, opc: number, rt: Reg, rn: Reg, offset: number): nu
 export function ldr_imm(rt: Reg, rn: Reg, offset = 0): number {
   return scaled('ldr', 0b01, rt, rn, offset);
 }
-// @book:end ldr-imm
 
 /** str rt, [rn, #offset]   (offset: 0..32760, a multiple of 8) */
 export function str_imm(rt: Reg, rn: Reg, offset = 0): number {
   return scaled('str', 0b00, rt, rn, offset);
+}
+
+function registerOffset(name: string, opc: number, rt: Reg, rn: Reg, rm: Reg, shift: number): number {
+  const insn = `${name} ${regName(rt)}, [${regName(rn)}, ${regName(rm)}${shift ? `, lsl #${shift}` : ''}]`;
+  const t = zr(insn, 'Rt', rt);
+  const n = sp(insn, 'Rn', rn);
+  const m = zr(insn, 'Rm', rm);
+  if (shift !== 0 && shift !== 3) fail(insn, 'the index shift (S) must be 0 or 3 (lsl #3 scales the index by 8)');
+  return loadStoreRegisterOffset(opc, m, 0b011, shift === 3 ? 1 : 0, n, t);
+}
+
+/** ldr rt, [rn, rm, lsl #shift]: load from rn + (rm << shift); shift 3 (index * 8) or 0 */
+export function ldr_reg(rt: Reg, rn: Reg, rm: Reg, shift = 3): number {
+  return registerOffset('ldr', 0b01, rt, rn, rm, shift);
+}
+
+/** str rt, [rn, rm, lsl #shift] */
+export function str_reg(rt: Reg, rn: Reg, rm: Reg, shift = 3): number {
+  return registerOffset('str', 0b00, rt, rn, rm, shift);
 }
 
 function imm9(name: string, opc: number, mode: number, rt: Reg, rn: Reg, offset: number): number {
@@ -694,7 +725,6 @@ export function str_post(rt: Reg, rn: Reg, offset: number): number {
   return imm9('str', 0b00, 0b01, rt, rn, offset);
 }
 
-// @book:start pair
 function pair(name: string, l: number, mode: number, rt: Reg, rt2: Reg, rn: Reg, offset: number): number {
   const address = mode === 0b001 ? `[${regName(rn)}], #${offset}` : mode === 0b011 ? `[${regName(rn)}, #${offset}]!` : `[${regName(rn)}, #${offset}]`;
   const insn = `${name} ${regName(rt)}, ${regName(rt2)}, ${address}`;
@@ -707,7 +737,6 @@ function pair(name: string, l: number, mode: number, rt: Reg, rt2: Reg, rn: Reg,
   if (mode !== 0b010 && (rt === rn || rt2 === rn)) fail(insn, 'Rt and Rt2 must differ from Rn when the base is written back');
   return loadStorePair(mode, l, offset / 8, t2, n, t);
 }
-// @book:end pair
 
 /** ldp rt, rt2, [rn, #offset]   (offset: -512..504, a multiple of 8) */
 export function ldp(rt: Reg, rt2: Reg, rn: Reg, offset = 0): number {
@@ -742,7 +771,6 @@ export function stp_post(rt: Reg, rt2: Reg, rn: Reg, offset: number): number {
 // ---------------------------------------------------------------------------------------
 // Branches. `offset` is in bytes from THIS instruction to the target (not from its end).
 
-// @book:start branches
 function branchOffset(insn: string, field: string, offset: number, bits: number): number {
   const limit = 2 ** (bits + 1); // bits of instructions = bits + 2 bits of bytes, signed
   if (!Number.isInteger(offset) || offset % 4 !== 0) fail(insn, `offset must be a multiple of 4 (the ${field} field counts instructions)`);
@@ -761,7 +789,6 @@ export function b_cond(cond: Cond, offset: number): number {
   if (!Number.isInteger(cond) || cond < 0 || cond > 15) fail(insn, 'cond must be 0..15');
   return conditionalBranch(branchOffset(insn, 'imm19', offset, 19), cond);
 }
-// @book:end branches
 
 /** bl offset: branch and put the return address in x30 */
 export function bl(offset: number): number {
@@ -795,6 +822,14 @@ export function tbz(rt: Reg, bit: number, offset: number): number {
 /** tbnz rt, #bit, offset: branch if bit `bit` of rt is 1 */
 export function tbnz(rt: Reg, bit: number, offset: number): number {
   return testBranch('tbnz', 1, rt, bit, offset);
+}
+
+/** adr rd, offset: rd = the address of this instruction + offset (-1 MiB..1 MiB - 1, any byte) */
+export function adr(rd: Reg, offset: number): number {
+  const insn = `adr ${regName(rd)}, ${offset}`;
+  const d = zr(insn, 'Rd', rd);
+  if (!Number.isInteger(offset) || offset < -(2 ** 20) || offset >= 2 ** 20) fail(insn, `imm21 offset must be ${-(2 ** 20)}..${2 ** 20 - 1} bytes`);
+  return pcRelativeAddressing(0, offset, d);
 }
 
 /** br rn: jump to the address in rn */
@@ -841,14 +876,12 @@ export function csneg(rd: Reg, rn: Reg, rm: Reg, cond: Cond): number {
   return select('csneg', 1, 0b01, rd, rn, rm, cond);
 }
 
-// @book:start cset
 /** cset rd, cond: rd = cond ? 1 : 0  =  csinc rd, xzr, xzr, (cond ^ 1) */
 export function cset(rd: Reg, cond: Cond): number {
   if (cond === Cond.al || cond === Cond.nv) fail(`cset ${regName(rd)}, ${COND_NAMES[cond]}`, 'cond cannot be al or nv');
   if (!Number.isInteger(cond) || cond < 0 || cond > 15) fail(`cset ${regName(rd)}, ${cond}`, 'cond must be 0..15');
   return select('cset', 0, 0b01, rd, Reg.xzr, Reg.xzr, (cond ^ 1) as Cond);
 }
-// @book:end cset
 
 // ---------------------------------------------------------------------------------------
 // Traps and padding
@@ -876,6 +909,7 @@ function fail(insn: string, message: string): never {
   throw new RangeError(`${insn}: ${message}`);
 }
 
+/** Throws unless `amount` is 0..63 (the imm6 of a shifted register, or a shift by immediate). */
 function shiftAmount(insn: string, amount: number): void {
   if (!Number.isInteger(amount) || amount < 0 || amount > 63) fail(insn, 'shift amount (imm6) must be 0..63');
 }
