@@ -13,6 +13,9 @@
  * takes the next free slot, and the slots of a block's variables are free again after the
  * block's `}` (so `locals` is the most slots live at once, not the number of `let`s).
  *
+ * The types are not lost: every call gets a stack map (bytecode.ts), the types of the
+ * locals live after it and of the operand stack under its arguments.
+ *
  * The order of work, which fixes which error is reported when there are several:
  *   1. every function's signature, in source order (names, parameter and return types);
  *   2. the `main` function;
@@ -39,6 +42,7 @@
  *   condition of 'if' must be bool, found int            (at the condition; also 'while')
  *   cannot assign bool to 'x' of type int                (at the value; `let` and `=`)
  *   return value of 'f' must be int, found bool          (at the value)
+ *   too many functions (at most 65536)                   (at the name of the 65537th)
  *   too many local variables in 'f' (at most 256)        (at the `let`)
  *   too many constants in 'f' (at most 65536)            (at the literal)
  *   function 'f' is too large (more than 65535 bytes of bytecode)   (at its name)
@@ -46,10 +50,12 @@
 import type { BinaryOp, Block, Expr, FunctionDecl, Pos, Program, Stmt, TypeNode } from '#ch05/ast.ts';
 import { CompileError } from '#ch05/errors.ts';
 import { parse } from '#ch05/parser.ts';
+import { CORE_OPCODES, OPCODE_INFO, Op, type CompiledFunction, type CompiledProgram, type LineEntry, type OpName, type OpcodeSet, type StackMap, type ValueType } from './bytecode.ts';
 import { todo } from '#native/todo.ts';
-import { OPCODE_INFO, Op, type CompiledFunction, type CompiledProgram, type LineEntry, type OpName, type ValueType } from './bytecode.ts';
 
 export const MAX_PARAMS = 6;
+/** A call names its function in a u16. */
+export const MAX_FUNCTIONS = 65536;
 export const MAX_LOCALS = 256;
 export const MAX_CONSTANTS = 65536;
 export const MAX_CODE_SIZE = 65535;
@@ -70,6 +76,7 @@ export function compile(program: Program): CompiledProgram {
   const signatures = new Map<string, Signature>();
   for (const decl of program.functions) {
     if (signatures.has(decl.name)) fail(decl.pos, `function '${decl.name}' is already defined`);
+    if (signatures.size === MAX_FUNCTIONS) fail(decl.pos, `too many functions (at most ${MAX_FUNCTIONS})`);
     const seen = new Set<string>();
     for (const param of decl.params) {
       if (seen.has(param.name)) fail(param.pos, `'${param.name}' is already declared in this scope`);
@@ -129,6 +136,10 @@ class FunctionCompiler {
   #maxSlots = 0;
   #depth = 0;
   #maxDepth = 0;
+  /** The types of the values on the operand stack that an operator or a call will still consume. */
+  readonly #pending: ValueType[] = [];
+  /** At each call: every local in scope, by slot, and the operand stack under the arguments. */
+  readonly #calls: StackMap[] = [];
 
   constructor(decl: FunctionDecl, signatures: ReadonlyMap<string, Signature>) {
     this.#decl = decl;
@@ -161,7 +172,29 @@ class FunctionCompiler {
       constants: this.#constants,
       lines: this.#lines,
       line: decl.pos.line,
+      stackMaps: this.#stackMaps(),
     };
+  }
+
+  /** The maps of the calls, each keeping only the locals that are live after its call. */
+  #stackMaps(): Map<number, StackMap> {
+    if (this.#calls.length === 0) return new Map();
+    const live = liveLocalsAtCalls(this.#code);
+    return new Map(this.#calls.map((map) => {
+      const after = live.get(map.offset)!;
+      return [map.offset, { ...map, locals: map.locals.filter((local) => after.has(local.slot)) }];
+    }));
+  }
+
+  /** Records the types at the call about to be emitted, which takes `argc` arguments. */
+  #recordCall(argc: number): void {
+    const locals = new Map<number, ValueType>();
+    for (const scope of this.#scopes) for (const local of scope.values()) locals.set(local.slot, local.type);
+    this.#calls.push({
+      offset: this.#code.length,
+      locals: [...locals].sort(([a], [b]) => a - b).map(([slot, type]) => ({ slot, type })),
+      stack: this.#pending.slice(0, this.#pending.length - argc),
+    });
   }
 
   // ── emitting ───────────────────────────────────────────────────────────────────────
@@ -276,9 +309,23 @@ class FunctionCompiler {
 
   /** The left operand is compiled already (its type is `a`): the right one, then the operator. */
   #binary(op: BinaryOp, a: ValueType, right: Expr, pos: Pos): ValueType {
-    // TODO: right, then check types and emit the opcode from EQUALITY (same types, result
-    // bool), ORDERING (ints, result bool) or ARITHMETIC (ints, result int).
-    return todo('compiler: binary operators');
+    this.#pending.push(a);
+    const b = this.#expr(right);
+    this.#pending.pop();
+    const equality = EQUALITY[op];
+    if (equality !== undefined) {
+      if (a !== b) fail(pos, `'${op}' needs operands of the same type, found ${a} and ${b}`);
+      this.#emit(pos, equality);
+      return 'bool';
+    }
+    if (a !== 'int' || b !== 'int') fail(pos, `'${op}' needs int operands, found ${a} and ${b}`);
+    const ordering = ORDERING[op];
+    if (ordering !== undefined) {
+      this.#emit(pos, ordering);
+      return 'bool';
+    }
+    this.#emit(pos, ARITHMETIC[op]!);
+    return 'int';
   }
 
   /**
@@ -286,17 +333,89 @@ class FunctionCompiler {
    *
    *   a && b:   a; jump_if_false F; b; jump E; F: const false; E:
    *   a || b:   a; jump_if_false R; const true; jump E; R: b; E:
+   *
+   * `a` is compiled already (see #expr); its type is `a`.
    */
   #logical(op: '&&' | '||', a: ValueType, right: Expr, pos: Pos): ValueType {
-    // TODO: the shapes above, from the jump_if_false on (`a` is compiled already, its type is `a`). Both paths push one value, so after the unconditional jump set
-    // this.#depth back to what it was before the first path pushed its value. Check the
-    // types (both bool) after compiling both operands.
-    return todo('compiler: && and ||');
+    const toSecond = this.#emitJump(pos, 'jump_if_false');
+    const depth = this.#depth; // each path below pushes one value; count it once
+    let b: ValueType;
+    if (op === '&&') {
+      b = this.#expr(right); //            a was true: the answer is b
+      const toEnd = this.#emitJump(pos, 'jump');
+      this.#depth = depth;
+      this.#patch(toSecond);
+      this.#emitConstant(0n, pos); //      a was false: the answer is false
+      this.#patch(toEnd);
+    } else {
+      this.#emitConstant(1n, pos); //      a was true: the answer is true
+      const toEnd = this.#emitJump(pos, 'jump');
+      this.#depth = depth;
+      this.#patch(toSecond);
+      b = this.#expr(right); //            a was false: the answer is b
+      this.#patch(toEnd);
+    }
+    if (a !== 'bool' || b !== 'bool') fail(pos, `'${op}' needs bool operands, found ${a} and ${b}`);
+    return 'bool';
   }
 
   #call(name: string, args: readonly Expr[], pos: Pos): ValueType {
-    // TODO: look up the signature, check the argument count, compile and check each argument
-    // left to right, then emit call with the function's index and the argument count.
-    return todo('compiler: calls');
+    const callee = this.#signatures.get(name);
+    if (callee === undefined) fail(pos, `undefined function '${name}'`);
+    if (args.length !== callee.params.length) {
+      fail(pos, `wrong number of arguments to '${name}': expected ${callee.params.length}, found ${args.length}`);
+    }
+    args.forEach((arg, i) => {
+      const type = this.#expr(arg);
+      const wanted = callee.params[i]!;
+      if (type !== wanted) fail(arg.pos, `argument ${i + 1} of '${name}' must be ${wanted}, found ${type}`);
+      this.#pending.push(type);
+    });
+    this.#recordCall(args.length);
+    this.#pending.length -= args.length;
+    this.#emit(pos, 'call', callee.index, args.length);
+    return callee.returnType;
   }
+}
+
+/**
+ * For each `call` in `code`, the local slots live right after it: read on some path before
+ * they are written. A backward dataflow over the instructions, repeated until nothing changes:
+ *
+ *   live-in(i) = reads(i) ∪ (live-out(i) − writes(i))      live-out(i) = ∪ live-in(successors of i)
+ */
+export function liveLocalsAtCalls(code: readonly number[] | Uint8Array, opcodes: OpcodeSet = CORE_OPCODES): Map<number, Set<number>> {
+  const target = (pc: number) => code[pc + 1]! | (code[pc + 2]! << 8);
+  const starts: number[] = [];
+  for (let pc = 0; pc < code.length; pc += opcodes.size(code[pc]!)) starts.push(pc);
+  const index = new Map(starts.map((pc, i) => [pc, i]));
+  const successors = starts.map((pc, i): number[] => {
+    const op = code[pc]!;
+    const next = i + 1 < starts.length ? [i + 1] : [];
+    if (op === Op.ret) return [];
+    if (op === Op.jump) return [index.get(target(pc))!];
+    if (op === Op.jump_if_false) return [...next, index.get(target(pc))!];
+    return next;
+  });
+  const liveIn = starts.map(() => new Set<number>());
+  const liveOut = starts.map(() => new Set<number>());
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let i = starts.length - 1; i >= 0; i--) {
+      const out = new Set<number>();
+      for (const s of successors[i]!) for (const slot of liveIn[s]!) out.add(slot);
+      const pc = starts[i]!;
+      const input = new Set(out);
+      if (code[pc] === Op.store) input.delete(code[pc + 1]!);
+      if (code[pc] === Op.load) input.add(code[pc + 1]!);
+      if (input.size !== liveIn[i]!.size) changed = true;
+      liveIn[i] = input;
+      liveOut[i] = out;
+    }
+  }
+  const result = new Map<number, Set<number>>();
+  starts.forEach((pc, i) => {
+    if (code[pc] === Op.call) result.set(pc, liveOut[i]!);
+  });
+  return result;
 }
