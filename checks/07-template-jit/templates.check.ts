@@ -7,8 +7,14 @@ import * as assert from 'uvu/assert';
 import koffi from 'koffi';
 import { check } from '#harness/check.ts';
 import { compareOutcome } from '#harness/programs.ts';
-import { ARCHES } from '#native/arch.ts';
+import { ARCHES, hostArch } from '#native/arch.ts';
+import { learnerCode } from '#harness/check.ts';
 import { compiler, inline, jit, runJit } from './support.ts';
+
+const masmModule = await learnerCode(import('#ch04/masm.ts'));
+const jitCompiler = await learnerCode(import('#ch07/compiler.ts'));
+const bytecode = await learnerCode(import('#ch06/bytecode.ts'));
+const { CONTEXT: contextOffsets } = await learnerCode(import('#ch07/runtime.ts'));
 
 const MIN = -(1n << 63n);
 const MAX = (1n << 63n) - 1n;
@@ -222,4 +228,97 @@ fn main() {
 }, { timeoutMs: 15000, hints: [
   'Before each instruction\'s template, masm.comment(`${offset} ${name} …`) attaches the bytecode to the first machine instruction of the template.',
   'compileProgram(program, arch) compiles for either ISA; only run() needs the machine to be that ISA.',
+] });
+
+check('the entry stub preserves every callee-saved register for its caller', () => {
+  // A wrapper at offset 0 takes the entry stub's place: it fills every callee-saved register
+  // with its own sentinel, calls your entry stub (with the context, as TypeScript would),
+  // and returns how many registers came back changed. Your functions follow, compiled by you.
+  const program = compiler.compileSource(`
+fn deep(n) {
+  if n == 0 { return 1; }
+  return deep(n - 1) + 1;
+}
+fn main() {
+  print(deep(100));
+  return 7;
+}`);
+  const masm = masmModule.createMacroAssembler(hostArch());
+  const { args, result, scratch, calleeSaved } = masm.regs;
+  const sentinel = (i: number) => 0x5a17_0000_0000_0000n + BigInt(i) * 0x0101_0101_0101n;
+  const entry = masm.newLabel('entry');
+  masm.prologue(0, calleeSaved);
+  calleeSaved.forEach((reg, i) => masm.moveImmediate(reg, sentinel(i)));
+  masm.call(entry); // the context is still in the first argument register
+  masm.moveImmediate(result, 0n);
+  calleeSaved.forEach((reg, i) => {
+    masm.moveImmediate(scratch[0]!, sentinel(i));
+    masm.setIf('ne', args[1]!, reg, scratch[0]!);
+    masm.add(result, result, args[1]!);
+  });
+  masm.epilogue();
+  const entries = program.functions.map((fn) => masm.newLabel(fn.name));
+  masm.bind(entry);
+  jit.emitEntry(masm, entries[program.main]!);
+  const registers = jitCompiler.jitRegisters(masm);
+  for (const fn of program.functions) new jitCompiler.BaselineCompiler(masm, fn, program, entries, registers).compile();
+  const code = masm.finish();
+  const offsets = program.functions.map((fn, i) => ({ name: fn.name, offset: entries[i]!.offset! }));
+  const compiled = new jit.JitProgram(program, hostArch(), code, offsets, () => masm.listing());
+  const printed: string[] = [];
+  try {
+    const outcome = compiled.run({ print: (text) => printed.push(text) });
+    assert.equal(printed, ['101'], 'the program ran through your entry stub');
+    assert.ok(outcome.error === undefined, `no runtime error expected, got ${outcome.error?.message}`);
+    assert.is(outcome.result, 0n, `${outcome.result} of the ${calleeSaved.length} callee-saved registers came back changed from your entry stub: it must save every callee-saved register it (or the code it calls) writes, and restore them before it returns`);
+  } finally {
+    compiled.dispose();
+  }
+}, { hints: [
+  'The entry stub gives ctx, callsLeft and failed their values: those are callee-saved registers of its caller, so it saves them in its prologue and restores them in its epilogue.',
+  'masm.prologue(slots, saved) saves the registers in `saved`; masm.epilogue() restores exactly those.',
+] });
+
+check('the level\'s hooks and templates are used: afterCall at every call, prologue in every function, overrides', () => {
+  const source = `
+fn twice(x) {
+  return x + x;
+}
+fn main() {
+  print(twice(3) + twice(4));
+  return 5;
+}`;
+  const program = compiler.compileSource(source);
+  let afterCalls = 0;
+  let prologues = 0;
+  const level = jitCompiler.extendJit(jitCompiler.CORE_JIT, {
+    afterCall: (t) => {
+      afterCalls++;
+      jitCompiler.CORE_JIT.afterCall(t);
+    },
+    prologue: () => {
+      prologues++;
+    },
+    // `print` replaced: the value printed is doubled first.
+    templates: new Map([[bytecode.Op.print, (t) => {
+      const { masm } = t;
+      masm.loadSlot(masm.regs.args[0]!, t.slot(t.depth - 1));
+      masm.add(masm.regs.args[0]!, masm.regs.args[0]!, masm.regs.args[0]!);
+      t.callRuntime(contextOffsets.print);
+      t.depth--;
+    }]]),
+  });
+  const compiled = jit.compileProgram(program, hostArch(), level);
+  const printed: string[] = [];
+  try {
+    const outcome = compiled.run({ print: (text) => printed.push(text) });
+    assert.is(outcome.result, 5n);
+  } finally {
+    compiled.dispose();
+  }
+  assert.is(afterCalls, 2, 'the level\'s afterCall hook runs once per call instruction (this.#level.afterCall in #call)');
+  assert.is(prologues, 2, 'the level\'s prologue hook runs once per function');
+  assert.equal(printed, ['28'], 'the level\'s template for print replaces the core one');
+}, { hints: [
+  'In #call, the test after the call is the level\'s: this.#level.afterCall(this.#context(pc)), not a test written inline, so that a later chapter can replace it.',
 ] });
