@@ -193,7 +193,7 @@ check('limits of the format are compile errors at the offending line, never wrap
   expectError('fn f(a, b, c, d, e, g, h) { return h; }\nfn main() { return 0; }', "1:4: 'f' has 7 parameters, at most 6 are allowed", 'seven parameters');
   const nested = `fn main() {\n${Array.from({ length: 250 }, (_, i) => `  let v${i} = ${i};`).join('\n')}\n  { let a = 1; { let b = 2; { let c = 3; { let d = 4; { let e = 5; { let f = 6; print(f); } } } } } }\n  { let x = 7; print(x); }\n  return 0;\n}`;
   assert.is(compiler.compileSource(nested).functions[0]!.locals, 256, 'six nested blocks on top of 250 locals reach 256 exactly');
-}, { timeoutMs: 30000, hints: [
+}, { timeoutMs: 60000, hints: [
   'A call names its function in a u16: more than 65536 functions cannot be named. Check the count where the signatures are collected, at the name of the function that is one too many.',
   'A u8 slot holds 0…255: the 257th local must be an error, not slot 0 again.',
 ] });
