@@ -5,6 +5,11 @@
  * (a discriminated union), and every node carries the source position the compiler will
  * blame when something is wrong with it.
  *
+ * The unions are built from interface maps (`ExprKinds`, `StmtKinds`, `TypeKinds`) rather
+ * than written out, so that a later chapter can add node kinds from its own folder without
+ * editing this file. Code that switches over kinds handles the kinds it knows and hands any
+ * other kind to an extension hook (see printer.ts).
+ *
  * Which position a node carries is part of the language: errors in later chapters point
  * there. It is the position of the token that names the node's operation:
  *   - a literal or a variable: its token;
@@ -49,14 +54,40 @@ export interface BinaryExpr {
 /** `callee(args…)`. Functions are not values: the callee is always a name. */
 export interface CallExpr { readonly kind: 'call'; readonly callee: string; readonly args: readonly Expr[]; readonly pos: Pos }
 
-export type Expr = IntLiteral | BoolLiteral | NameExpr | UnaryExpr | BinaryExpr | CallExpr;
+/**
+ * Every kind of expression, by its `kind`. The map is open: a later chapter adds a kind by
+ * declaration merging, and `Expr` grows with it (so does every `switch` that must handle it):
+ *
+ *   declare module '#ch05/ast.ts' {
+ *     interface ExprKinds { 'new-array': NewArrayExpr }
+ *   }
+ */
+export interface ExprKinds {
+  int: IntLiteral;
+  bool: BoolLiteral;
+  name: NameExpr;
+  unary: UnaryExpr;
+  binary: BinaryExpr;
+  call: CallExpr;
+}
+export type Expr = ExprKinds[keyof ExprKinds];
 
-/** What may stand left of `=`. Chapter 11 widens this with array elements and fields. */
-export type AssignTarget = NameExpr;
+/**
+ * What may stand left of `=`, by kind: today a name. Open like `ExprKinds`; the grammar's
+ * `assignable` predicate decides which expressions the parser accepts there.
+ */
+export interface AssignTargetKinds {
+  name: NameExpr;
+}
+export type AssignTarget = AssignTargetKinds[keyof AssignTargetKinds];
 
-/** A type written in the source: `int`, `bool`. Chapter 11 adds array and record types. */
+/** A type written in the source: `int`, `bool`. */
 export interface TypeName { readonly kind: 'type-name'; readonly name: string; readonly pos: Pos }
-export type TypeNode = TypeName;
+/** Every kind of written type, open like `ExprKinds`. */
+export interface TypeKinds {
+  'type-name': TypeName;
+}
+export type TypeNode = TypeKinds[keyof TypeKinds];
 
 export interface Block {
   readonly kind: 'block';
@@ -87,7 +118,24 @@ export interface ReturnStmt { readonly kind: 'return'; readonly value: Expr; rea
 export interface PrintStmt { readonly kind: 'print'; readonly value: Expr; readonly pos: Pos }
 export interface ExprStmt { readonly kind: 'expr'; readonly expr: Expr; readonly pos: Pos }
 
-export type Stmt = Block | LetStmt | AssignStmt | IfStmt | WhileStmt | ReturnStmt | PrintStmt | ExprStmt;
+/**
+ * Every kind of statement, by its `kind`, open like `ExprKinds`:
+ *
+ *   declare module '#ch05/ast.ts' {
+ *     interface StmtKinds { throw: ThrowStmt }
+ *   }
+ */
+export interface StmtKinds {
+  block: Block;
+  let: LetStmt;
+  assign: AssignStmt;
+  if: IfStmt;
+  while: WhileStmt;
+  return: ReturnStmt;
+  print: PrintStmt;
+  expr: ExprStmt;
+}
+export type Stmt = StmtKinds[keyof StmtKinds];
 
 export interface Param { readonly name: string; readonly type: TypeNode | null; readonly pos: Pos }
 

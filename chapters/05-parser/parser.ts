@@ -1,9 +1,12 @@
 /**
  * Chapter 05: the parser.
  *
- * Statements and declarations are parsed by recursive descent (one method per rule of the
- * grammar); expressions by a Pratt parser driven by a table of binding powers. Every error
- * is a `CompileError` at the offending token, in the form
+ * Declarations and blocks are parsed by recursive descent (one method per rule of the
+ * grammar); statements by their leading keyword and expressions by a Pratt parser, both
+ * through the tables of a `Grammar` (grammar.ts) whose entries are parselets (parselets.ts).
+ * The methods of `Parser` are what a parselet may call: they are the public API a later
+ * chapter's syntax is written against. Every error is a `CompileError` at the offending
+ * token, in the form
  *
  *   L:C: expected <what> [<where>], found <token>
  *
@@ -26,88 +29,58 @@
  *   expected ')' after arguments, found X        (also when an argument is not followed by ',' or ')')
  *   expected ';' after statement, found X
  *   expected expression, found X
+ *   expected end of input, found X               (`parseExpr` only)
  *   cannot assign to this expression             (at the `=`)
+ *   cannot assign to a parenthesized expression  (at the `=`: `(x) = 1;`)
  *   comparison 'OP2' cannot follow 'OP1' without parentheses   (at OP2: `a < b < c`)
  *   integer literal N does not fit in 64 bits    (at the literal)
+ *   integer literal N has more than 16 hex digits   (at the literal)
  *   nested too deeply                            (more than 256 open expressions or blocks)
  *
  * where X is `'text'` of the token found, or `end of input`.
  */
-import type {
-  AssignTarget, BinaryOp, Block, Expr, FunctionDecl, Param, Pos, Program, Stmt, TypeNode, UnaryOp,
-} from './ast.ts';
+import type { AssignTarget, Block, Expr, FunctionDecl, Param, Program, Stmt, TypeNode } from './ast.ts';
 import { CompileError } from './errors.ts';
+import { CORE_GRAMMAR, type Grammar, type InfixParselet } from './grammar.ts';
 import { describe, tokenize, type Token, type TokenKind } from './lexer.ts';
+import { posOf } from './parselets.ts';
 import { todo } from '#native/todo.ts';
 
-/**
- * How tightly each binary operator holds its operands: a higher level binds tighter.
- * In the Pratt loop an operator at level L has left binding power 2L; its right operand is
- * parsed with minimum power 2L + 1, which makes it left-associative (`a - b - c` is
- * `(a - b) - c`). Comparisons are non-associative: `a < b < c` is an error, not a
- * comparison of a boolean with an integer.
- */
-export const BINARY_OPERATORS: Readonly<Record<BinaryOp, { level: number; associativity: 'left' | 'none' }>> = {
-  '||': { level: 1, associativity: 'left' },
-  '&&': { level: 2, associativity: 'left' },
-  '==': { level: 3, associativity: 'none' },
-  '!=': { level: 3, associativity: 'none' },
-  '<': { level: 4, associativity: 'none' },
-  '<=': { level: 4, associativity: 'none' },
-  '>': { level: 4, associativity: 'none' },
-  '>=': { level: 4, associativity: 'none' },
-  '|': { level: 5, associativity: 'left' },
-  '^': { level: 6, associativity: 'left' },
-  '&': { level: 7, associativity: 'left' },
-  '<<': { level: 8, associativity: 'left' },
-  '>>': { level: 8, associativity: 'left' },
-  '>>>': { level: 8, associativity: 'left' },
-  '+': { level: 9, associativity: 'left' },
-  '-': { level: 9, associativity: 'left' },
-  '*': { level: 10, associativity: 'left' },
-  '/': { level: 10, associativity: 'left' },
-  '%': { level: 10, associativity: 'left' },
-};
-
-/** Prefix operators bind tighter than every binary operator: `-a * b` is `(-a) * b`. */
-export const PREFIX_LEVEL = 11;
+export { BINARY_OPERATORS, INT64_LIMIT, PREFIX_LEVEL, endOf, intValue, posOf } from './parselets.ts';
 
 /** The deepest nesting of expressions and blocks the parser accepts. */
 export const MAX_NESTING = 256;
 
-/** 2^63: one more than the largest int64. */
-export const INT64_LIMIT = 1n << 63n;
-
-/** The level and associativity of a binary operator token; undefined for other tokens. */
-export function binaryInfo(kind: TokenKind): { level: number; associativity: 'left' | 'none' } | undefined {
-  return Object.hasOwn(BINARY_OPERATORS, kind) ? BINARY_OPERATORS[kind as BinaryOp] : undefined;
-}
-
-/** Parses a whole program. Throws `CompileError` on the first error. */
-export function parse(source: string): Program {
-  return new Parser(tokenize(source)).parseProgram();
+/** Parses a whole program with `grammar`. Throws `CompileError` on the first error. */
+export function parse(source: string, grammar: Grammar = CORE_GRAMMAR): Program {
+  return new Parser(tokenize(source, grammar), grammar).parseProgram();
 }
 
 /** Parses `source` as one expression and nothing else (for tests and the REPL). */
-export function parseExpr(source: string): Expr {
-  const parser = new Parser(tokenize(source));
+export function parseExpr(source: string, grammar: Grammar = CORE_GRAMMAR): Expr {
+  const parser = new Parser(tokenize(source, grammar), grammar);
   const expr = parser.parseExpression(0);
   parser.expectEnd();
   return expr;
 }
 
 export class Parser {
+  /** The tables this parser looks statements, prefix and infix rules up in. */
+  readonly grammar: Grammar;
   readonly #tokens: readonly Token[];
   #index = 0;
   #depth = 0;
+  readonly #parenthesized = new WeakSet<Expr>();
 
-  constructor(tokens: readonly Token[]) {
+  /** A parser over `tokens` (which end with `eof`, as `tokenize` makes them). */
+  constructor(tokens: readonly Token[], grammar: Grammar = CORE_GRAMMAR) {
     this.#tokens = tokens;
+    this.grammar = grammar;
   }
 
   // ── token helpers ──────────────────────────────────────────────────────────────────
 
-  /** The next token, not consumed. */
+  /** The next token (or the one `offset` tokens later), not consumed. Past the end: `eof`. */
   peek(offset = 0): Token {
     return this.#tokens[Math.min(this.#index + offset, this.#tokens.length - 1)]!;
   }
@@ -119,34 +92,53 @@ export class Parser {
     return token;
   }
 
+  /** Whether the next token is of `kind`. Consumes nothing. */
   check(kind: TokenKind): boolean {
     return this.peek().kind === kind;
   }
 
-  /** Consumes the next token if it is `kind`. */
+  /** Consumes the next token if it is of `kind`; says whether it did. */
   match(kind: TokenKind): boolean {
     if (!this.check(kind)) return false;
     this.advance();
     return true;
   }
 
-  /** Consumes a token of `kind`, or fails with `expected <what>, found <token>`. */
+  /**
+   * Consumes and returns a token of `kind`, or fails with `expected <what>, found <token>`
+   * at the next token. `what` names the token and, if it helps, where: `')' after arguments`.
+   */
   expect(kind: TokenKind, what: string): Token {
     if (this.check(kind)) return this.advance();
     throw this.errorAtNext(`expected ${what}`);
   }
 
-  /** `expected <what>, found <next token>`, positioned at the next token. */
+  /** The error `<expected>, found <next token>`, at the next token (to be thrown). */
   errorAtNext(expected: string): CompileError {
     const token = this.peek();
     return new CompileError(token.line, token.column, `${expected}, found ${describe(token)}`);
   }
 
+  /** The error `detail` at `token` (to be thrown): `parser.errorAt(equals, 'cannot …')`. */
+  errorAt(token: Token, detail: string): CompileError {
+    return new CompileError(token.line, token.column, detail);
+  }
+
+  /** Fails unless every token has been consumed. */
   expectEnd(): void {
     if (!this.check('eof')) throw this.errorAtNext('expected end of input');
   }
 
-  /** Counts one more level of nesting; fails past `MAX_NESTING` rather than overflow the JS stack. */
+  /** `;` at the end of a statement, or `expected ';' after statement, found X`. */
+  expectSemicolon(): void {
+    this.expect(';', `';' after statement`);
+  }
+
+  /**
+   * Counts one more level of nesting; fails with `nested too deeply` (at the next token)
+   * past `MAX_NESTING`, rather than overflow the JavaScript stack on `((((…))))`. Every
+   * `enter()` is paired with a `leave()` once the nested construct is parsed.
+   */
   enter(): void {
     if (++this.#depth > MAX_NESTING) {
       const token = this.peek();
@@ -159,8 +151,23 @@ export class Parser {
     this.#depth--;
   }
 
+  /**
+   * Marks `expr` as written in parentheses and returns it. Parentheses leave no node in the
+   * tree, but `(x) = 1;` must still be refused: the assignment asks `isParenthesized`.
+   */
+  parenthesized(expr: Expr): Expr {
+    this.#parenthesized.add(expr);
+    return expr;
+  }
+
+  /** Whether `expr` was written in parentheses (see `parenthesized`). */
+  isParenthesized(expr: Expr): boolean {
+    return this.#parenthesized.has(expr);
+  }
+
   // ── declarations ───────────────────────────────────────────────────────────────────
 
+  /** `function*` up to the end of input. */
   parseProgram(): Program {
     const functions: FunctionDecl[] = [];
     while (!this.check('eof')) {
@@ -170,6 +177,7 @@ export class Parser {
     return { kind: 'program', functions };
   }
 
+  /** `fn name(param[: type], …)[: type] { … }`. */
   parseFunction(): FunctionDecl {
     this.expect('fn', `'fn'`);
     const name = this.expect('name', 'function name');
@@ -189,6 +197,7 @@ export class Parser {
     return { kind: 'function', name: name.text, params, returnType, body, pos: posOf(name) };
   }
 
+  /** A written type: a type name. */
   parseType(): TypeNode {
     const token = this.expect('name', 'type name');
     return { kind: 'type-name', name: token.text, pos: posOf(token) };
@@ -196,105 +205,69 @@ export class Parser {
 
   // ── statements ─────────────────────────────────────────────────────────────────────
 
-  /** `{ statement* }`. The caller has checked that the next token is `{`. */
+  /**
+   * `{ statement* }`, one level of nesting. The caller has checked that the next token is
+   * `{`. The block is at its `{` and ends at its `}`.
+   */
   parseBlock(): Block {
-    // TODO: enter() (nesting), consume the `{`, parse statements until `}` or eof, then
-    // expect `}` with "'}' after block", leave(). The block's pos is the `{`, its end the `}`.
+    // TODO: enter() (a block is one level of nesting); consume the `{` (the block is at it);
+    // parse statements until `}` or eof; expect `}` ("'}' after block"), which is where the
+    // block ends; leave().
     return todo('Parser.parseBlock');
   }
 
-  parseStatement(): Stmt {
-    // TODO: switch on this.peek().kind:
-    //   '{'      a nested block
-    //   'let'    let NAME [: type] = expr ;        ("variable name", "'=' in let statement")
-    //   'if'     this.parseIf()
-    //   'while'  while expr body                   (parseBody gives the block)
-    //   'return' return expr ;
-    //   'print'  print ( expr ) ;                  ("'(' after 'print'", "')' after expression")
-    //   else     an expression; then, if `=` follows, an assignment (only to a name, else
-    //            "cannot assign to this expression" at the `=`), or an expression statement.
-    // Every statement that ends in `;` uses expectSemicolon(). Positions: see ast.ts.
-    return todo('Parser.parseStatement');
-  }
-
-  parseIf(): Stmt {
-    // TODO: if expr body [else (if … | block)]. For `else if`, wrap the inner if statement in
-    // a block: { kind: 'block', statements: [inner], pos: inner.pos, end: endOf(inner) },
-    // between enter() and leave() so that long else-if chains count as nesting.
-    // Anything else after `else` is "expected '{' or 'if' after 'else'".
-    return todo('Parser.parseIf');
-  }
-
-  /** The block after the condition of `if` and `while`. */
+  /** The block after the condition of `if` and `while`: `expected '{' after condition` if none. */
   parseBody(): Block {
     if (!this.check('{')) throw this.errorAtNext(`expected '{' after condition`);
     return this.parseBlock();
   }
 
-  expectSemicolon(): void {
-    this.expect(';', `';' after statement`);
+  /**
+   * One statement: a block; a statement whose keyword has a parselet in the grammar; or else
+   * an expression, which is an assignment if `=` follows (to a target the grammar calls
+   * assignable, at the `=`) and an expression statement if `;` does.
+   */
+  parseStatement(): Stmt {
+    // TODO:
+    //   `{`                 a nested block.
+    //   a keyword with a parselet in this.grammar.statements: consume it and return what the
+    //                       parselet makes of it.
+    //   anything else       an expression (minimum power 0). If `=` follows, an assignment at
+    //                       the `=`: refused first if the expression was parenthesized
+    //                       (this.isParenthesized: "cannot assign to a parenthesized
+    //                       expression"), then if this.grammar.assignable says no ("cannot
+    //                       assign to this expression"), both at the `=`; then the
+    //                       value and the `;`. Otherwise an expression statement (at the
+    //                       expression's position) and its `;`.
+    return todo('Parser.parseStatement');
   }
 
   // ── expressions ────────────────────────────────────────────────────────────────────
 
   /**
-   * Parses an expression whose operators all bind at least as tightly as `minPower`.
-   * Called with 0 for a whole expression.
+   * Parses an expression whose infix operators all have a binding power of at least
+   * `minPower`, and stops before the first operator that binds more loosely. A whole
+   * expression is `parseExpression(0)`. Counts one level of nesting.
    */
   parseExpression(minPower: number): Expr {
     // TODO: the Pratt loop.
-    //   enter(); left = parsePrefix();
-    //   loop: info = binaryInfo(next token's kind); stop if there is none or 2 * info.level < minPower;
-    //         for a non-associative operator at the same level as the operator this loop combined
-    //         last, fail: comparison 'OP' cannot follow 'PREV' without parentheses (at OP);
-    //         consume it, right = parseExpression(2 * info.level + 1), left = a binary node at the operator.
+    //   enter(); left = this.parsePrefix();
+    //   loop: look the next token's kind up in this.grammar.infix; stop if there is no rule or
+    //         its power is below minPower. If the rule is nonAssociative and the last operator
+    //         this loop combined had the same power, fail at this operator: comparison 'OP'
+    //         cannot follow 'PREV' without parentheses (OP and PREV are the tokens' texts).
+    //         Otherwise consume the operator and left = rule.parse(this, left, operator).
     //   leave(); return left.
     return todo('Parser.parseExpression');
   }
 
-  /** Everything an expression can start with: literals, names, calls, `(…)`, prefix operators. */
+  /**
+   * The start of an expression: consumes the next token and hands it to the grammar's prefix
+   * parselet for its kind, or fails with `expected expression, found X` if there is none.
+   */
   parsePrefix(): Expr {
-    // TODO: by the next token:
-    //   int           an int node; its value is intValue(token, false)
-    //   true / false  a bool node
-    //   name          a name node, or a call if `(` follows: this.parseCall(token)
-    //   (             expression, then expect "')' after expression"; no node for the parentheses
-    //   - ! ~         a unary node; the operand is parseExpression(2 * PREFIX_LEVEL), except that
-    //                 an int literal right after `-` is read with intValue(token, true)
-    //   else          this.errorAtNext('expected expression')
+    // TODO: look the next token's kind up in this.grammar.prefix. With no rule, fail with
+    // this.errorAtNext('expected expression'); else consume the token and hand it to the rule.
     return todo('Parser.parsePrefix');
   }
-
-  /** `name(args…)`; the name is consumed, the next token is `(`. */
-  parseCall(name: Token): Expr {
-    // TODO: consume `(`; unless `)` follows, parse arguments separated by `,`; expect
-    // "')' after arguments". The node is at the name.
-    return todo('Parser.parseCall');
-  }
-}
-
-/**
- * The 64-bit value of an integer literal token. Decimal literals must be at most 2^63 - 1,
- * except directly after a unary minus, where 2^63 is allowed (it wraps to INT64_MIN, and
- * negating INT64_MIN wraps to itself, so `-9223372036854775808` means INT64_MIN). Hex
- * literals are bit patterns of up to 64 bits.
- */
-export function intValue(token: Token, afterMinus: boolean): bigint {
-  // TODO: BigInt(token.text) reads decimal and 0x… text. Decimal must be below 2^63 (or
-  // equal to it when afterMinus), hex below 2^64; otherwise CompileError at the token:
-  // "integer literal TEXT does not fit in 64 bits". Return the value as a signed 64-bit
-  // number: BigInt.asIntN(64, value).
-  return todo('intValue');
-}
-
-/** Where a token starts. */
-export function posOf(token: Token): Pos {
-  return { line: token.line, column: token.column };
-}
-
-/** Where a statement ends: the closing `}` of its last block, or its own position. */
-export function endOf(stmt: Stmt): Pos {
-  if (stmt.kind === 'block') return stmt.end;
-  if (stmt.kind === 'if') return stmt.otherwise ? stmt.otherwise.end : stmt.then.end;
-  return stmt.pos;
 }

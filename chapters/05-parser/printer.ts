@@ -6,16 +6,114 @@
  * binding powers: `a + b * c` prints as `(a + (b * c))`.
  *
  * Statements print one per line, indented by two spaces per block.
+ *
+ * The printer handles the core node kinds and hands any other kind to a `PrintExtension`,
+ * which a later chapter supplies for the kinds it adds (`new Printer({ stmt: … })`). The
+ * functions `printExpr`, `printStmt`, … print with no extension.
  */
 import type { Block, Expr, FunctionDecl, Program, Stmt, TypeNode } from './ast.ts';
 import { todo } from '#native/todo.ts';
 
-export function printExpr(expr: Expr): string {
-  // TODO: by expr.kind:
-  //   int    printInt(expr.value)          bool  true / false          name  the name
-  //   unary  (OP operand)  e.g. (-x)        binary (left OP right) e.g. (a + (b * c))
-  //   call   name(arg, arg)  e.g. f(1, (2 + 3))
-  return todo('printExpr');
+/**
+ * How to print node kinds the core printer does not know. Each hook returns the text for a
+ * node it knows, or `undefined` for one it does not (the printer then fails, naming the kind).
+ * `printer` prints the node's children, with the extension still in force.
+ */
+export interface PrintExtension {
+  readonly expr?: (expr: Expr, printer: Printer) => string | undefined;
+  /** A statement, starting with `indent`; nested lines one level (two spaces) deeper. */
+  readonly stmt?: (stmt: Stmt, indent: string, printer: Printer) => string | undefined;
+  readonly type?: (type: TypeNode, printer: Printer) => string | undefined;
+}
+
+/** A node of a kind that neither the printer nor its extension knows. */
+export class UnknownNodeError extends Error {
+  override readonly name = 'UnknownNodeError';
+  constructor(what: string, node: { readonly kind: string }) {
+    super(`the printer does not know the ${what} kind '${node.kind}': give it a PrintExtension for it`);
+  }
+}
+
+export class Printer {
+  readonly #extension: PrintExtension;
+
+  constructor(extension: PrintExtension = {}) {
+    this.#extension = extension;
+  }
+
+  /** An expression, fully parenthesised: `(a + (b * c))`, `(-x)`, `f(1, (2 + 3))`. */
+  expr(expr: Expr): string {
+    // TODO: switch on expr.kind, one case per core kind, printing children with this.expr (so
+    // that an extension stays in force for them):
+    //   int    printInt(expr.value)            bool   true / false        name  the name
+    //   unary  (OP operand)  e.g. (-x)          binary (left OP right)  e.g. (a + (b * c))
+    //   call   name(arg, arg)  e.g. f(1, (2 + 3))
+    // and for any other kind (default):
+    //   return this.#other('expression', expr, this.#extension.expr?.(expr, this));
+    return todo('Printer.expr');
+  }
+
+  /** A written type: `int`. */
+  type(type: TypeNode): string {
+    switch (type.kind) {
+      case 'type-name':
+        return type.name;
+      default:
+        return this.#other('type', type, this.#extension.type?.(type, this));
+    }
+  }
+
+  /** A statement, starting with `indent`. */
+  stmt(stmt: Stmt, indent = ''): string {
+    switch (stmt.kind) {
+      case 'block':
+        return indent + this.block(stmt, indent);
+      case 'let': {
+        const type = stmt.type ? `: ${this.type(stmt.type)}` : '';
+        return `${indent}let ${stmt.name}${type} = ${this.expr(stmt.init)};`;
+      }
+      case 'assign':
+        return `${indent}${this.expr(stmt.target)} = ${this.expr(stmt.value)};`;
+      case 'if': {
+        let text = `${indent}if ${this.expr(stmt.cond)} ${this.block(stmt.then, indent)}`;
+        if (stmt.otherwise) text += ` else ${this.block(stmt.otherwise, indent)}`;
+        return text;
+      }
+      case 'while':
+        return `${indent}while ${this.expr(stmt.cond)} ${this.block(stmt.body, indent)}`;
+      case 'return':
+        return `${indent}return ${this.expr(stmt.value)};`;
+      case 'print':
+        return `${indent}print(${this.expr(stmt.value)});`;
+      case 'expr':
+        return `${indent}${this.expr(stmt.expr)};`;
+      default:
+        return this.#other('statement', stmt, this.#extension.stmt?.(stmt, indent, this));
+    }
+  }
+
+  /** `{`, the statements one level deeper, and `}` at `indent`; no leading indent. */
+  block(block: Block, indent = ''): string {
+    if (block.statements.length === 0) return '{}';
+    const inner = block.statements.map((s) => this.stmt(s, indent + '  '));
+    return `{\n${inner.join('\n')}\n${indent}}`;
+  }
+
+  function(fn: FunctionDecl): string {
+    const params = fn.params.map((p) => (p.type ? `${p.name}: ${this.type(p.type)}` : p.name)).join(', ');
+    const returns = fn.returnType ? `: ${this.type(fn.returnType)}` : '';
+    return `fn ${fn.name}(${params})${returns} ${this.block(fn.body)}`;
+  }
+
+  program(program: Program): string {
+    return program.functions.map((fn) => this.function(fn)).join('\n\n') + '\n';
+  }
+
+  /** What an extension hook printed for a kind the core does not know, or the error. */
+  #other(what: string, node: unknown, printed: string | undefined): string {
+    if (printed === undefined) throw new UnknownNodeError(what, node as { kind: string });
+    return printed;
+  }
 }
 
 /**
@@ -26,49 +124,28 @@ export function printInt(value: bigint): string {
   return value >= 0n ? value.toString() : `0x${BigInt.asUintN(64, value).toString(16)}`;
 }
 
+const CORE_PRINTER = new Printer();
+
+export function printExpr(expr: Expr): string {
+  return CORE_PRINTER.expr(expr);
+}
+
 export function printType(type: TypeNode): string {
-  return type.name;
+  return CORE_PRINTER.type(type);
 }
 
 export function printStmt(stmt: Stmt, indent = ''): string {
-  switch (stmt.kind) {
-    case 'block':
-      return indent + printBlock(stmt, indent);
-    case 'let': {
-      const type = stmt.type ? `: ${printType(stmt.type)}` : '';
-      return `${indent}let ${stmt.name}${type} = ${printExpr(stmt.init)};`;
-    }
-    case 'assign':
-      return `${indent}${printExpr(stmt.target)} = ${printExpr(stmt.value)};`;
-    case 'if': {
-      let text = `${indent}if ${printExpr(stmt.cond)} ${printBlock(stmt.then, indent)}`;
-      if (stmt.otherwise) text += ` else ${printBlock(stmt.otherwise, indent)}`;
-      return text;
-    }
-    case 'while':
-      return `${indent}while ${printExpr(stmt.cond)} ${printBlock(stmt.body, indent)}`;
-    case 'return':
-      return `${indent}return ${printExpr(stmt.value)};`;
-    case 'print':
-      return `${indent}print(${printExpr(stmt.value)});`;
-    case 'expr':
-      return `${indent}${printExpr(stmt.expr)};`;
-  }
+  return CORE_PRINTER.stmt(stmt, indent);
 }
 
-/** `{`, the statements one level deeper, and `}` at `indent`; no leading indent. */
 export function printBlock(block: Block, indent = ''): string {
-  if (block.statements.length === 0) return '{}';
-  const inner = block.statements.map((s) => printStmt(s, indent + '  '));
-  return `{\n${inner.join('\n')}\n${indent}}`;
+  return CORE_PRINTER.block(block, indent);
 }
 
 export function printFunction(fn: FunctionDecl): string {
-  const params = fn.params.map((p) => (p.type ? `${p.name}: ${printType(p.type)}` : p.name)).join(', ');
-  const returns = fn.returnType ? `: ${printType(fn.returnType)}` : '';
-  return `fn ${fn.name}(${params})${returns} ${printBlock(fn.body)}`;
+  return CORE_PRINTER.function(fn);
 }
 
 export function printProgram(program: Program): string {
-  return program.functions.map(printFunction).join('\n\n') + '\n';
+  return CORE_PRINTER.program(program);
 }

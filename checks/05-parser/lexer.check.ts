@@ -72,3 +72,80 @@ check('tokenize: errors name the character or literal and its line:column', () =
   'A digit starts a number: take the whole run of letters and digits, then check it is all digits, or 0x and hex digits.',
   'The error is at the first character of the bad token, in the message format `L:C: …` that CompileError builds.',
 ] });
+
+check('tokenize: LF, CR and CR LF each end one line, in code and in comments', () => {
+  const positions = (source: string) => lexer.tokenize(source).map((t) => `${t.kind}@${t.line}:${t.column}`);
+  const expected = ['name@1:1', 'name@2:3', '+@2:5', 'name@4:1', 'eof@4:2'];
+  assert.equal(positions('a\n  b + // note\n\nc'), expected, 'LF line ends');
+  assert.equal(positions('a\r\n  b + // note\r\n\r\nc'), expected, 'CR LF is one line end, not two');
+  assert.equal(positions('a\r  b + // note\r\rc'), expected, 'a CR alone ends a line too (and ends a comment)');
+  assert.equal(positions('a\r\n  b + // note\r\rc'), expected, 'line ends may be mixed');
+  assert.equal(positions('x\n\r\ny'), ['name@1:1', 'name@3:1', 'eof@3:2'], 'LF then CR LF: two line ends');
+  assert.equal(positions('x\n\ry'), ['name@1:1', 'name@3:1', 'eof@3:2'], 'LF then CR: two line ends');
+  assert.equal(positions('x\r\n'), ['name@1:1', 'eof@2:1'], 'the end of input after a final line end is at the start of the next line');
+  assert.is(lexError('a\r\nb\r\n  $'), `3:3: unexpected character '$'`);
+  assert.is(lexError('a\rb\r  12x'), `3:3: invalid number literal '12x'`);
+}, { hints: [
+  'A line ends at "\\n", at "\\r", or at "\\r\\n" taken together: after any of them, line + 1 and column 1.',
+  'A `//` comment stops at "\\r" as well as at "\\n".',
+] });
+
+check('tokenize: a leading byte-order mark is skipped; columns count characters, not bytes or UTF-16 units', () => {
+  assert.equal(lex('\uFEFFfn main'), ['fn "fn" @1:1', 'name "main" @1:4', 'eof "" @1:8'], 'a BOM at the start takes no column');
+  assert.is(lexError('a \uFEFF'), `1:3: unexpected character U+FEFF`, 'anywhere else a BOM is an unexpected character');
+  assert.equal(lex('x // déjà vu'), ['name "x" @1:1', 'eof "" @1:13'], 'é and à are one column each');
+  assert.equal(lex('x // 😀😀'), ['name "x" @1:1', 'eof "" @1:8'], 'an emoji (two UTF-16 units, four bytes) is one column');
+  assert.equal(lex('// 😀\ny'), ['name "y" @2:1', 'eof "" @2:2'], 'a comment of any characters ends at its line end');
+}, { hints: [
+  'JavaScript strings are UTF-16: a character above U+FFFF (an emoji) is two string units but one column.',
+  'source.codePointAt(pos) tells whether the character at pos takes two units (above 0xffff).',
+] });
+
+check('tokenize: characters outside the language are named in errors, never echoed raw', () => {
+  assert.is(lexError('a é'), `1:3: unexpected character 'é' (U+00E9)`);
+  assert.is(lexError('caf\u00e9'), `1:4: unexpected character 'é' (U+00E9)`, 'a name stops at a non-ASCII letter');
+  assert.is(lexError('x 😀 y'), `1:3: unexpected character '😀' (U+1F600)`, 'a character beyond U+FFFF is named whole');
+  assert.is(lexError('x\u0000'), `1:2: unexpected character U+0000`);
+  assert.is(lexError('\u001b[31m'), `1:1: unexpected character U+001B`);
+  assert.is(lexError('a\u007f'), `1:2: unexpected character U+007F`);
+  assert.is(lexError('a\u00a0= 1'), `1:2: unexpected character U+00A0`, 'a non-breaking space is not a space');
+  assert.is(lexError('a\u000b'), `1:2: unexpected character U+000B`, 'a vertical tab is not whitespace in Jot');
+}, { hints: [
+  'Names and numbers are ASCII only: isNameStart and isNameChar say which characters they take.',
+  'describeCharacter in lexer.ts names a character the way the language reference says.',
+] });
+
+check('tokenize: integer literal forms', () => {
+  const ints = (source: string) => lexer.tokenize(source).map((t) => `${t.kind} ${t.text}`);
+  assert.equal(ints('0 007 0x1F 0XfF 0xABCdef'), ['int 0', 'int 007', 'int 0x1F', 'int 0XfF', 'int 0xABCdef', 'eof ']);
+  assert.equal(ints('1+2'), ['int 1', '+ +', 'int 2', 'eof '], 'a number stops at punctuation');
+  assert.is(lexError('1_000'), `1:1: invalid number literal '1_000'`);
+  assert.is(lexError('x = 0b101'), `1:5: invalid number literal '0b101'`);
+  assert.is(lexError('0x'), `1:1: invalid number literal '0x'`);
+  assert.is(lexError('0xx1'), `1:1: invalid number literal '0xx1'`);
+  assert.is(lexError('12x3'), `1:1: invalid number literal '12x3'`);
+}, { hints: [
+  'A number is all digits, or 0x / 0X and at least one hex digit (either case). Take the whole run of letters, digits and _ before you judge it.',
+] });
+
+check('tokenize: keywords and marks come from the lexicon it is given', () => {
+  const lexicon = { keywords: new Set(['fn', 'zap']), punctuation: ['<-', '(', ')', '<', '-'] };
+  assert.equal(
+    lexer.tokenize('zap while <- < - fn', lexicon).map((t) => t.kind),
+    ['zap', 'name', '<-', '<', '-', 'fn', 'eof'],
+    'with a lexicon of its own, `zap` is a keyword, `while` a name, and `<-` one mark',
+  );
+  assert.is(
+    (() => {
+      try {
+        lexer.tokenize('a + b', lexicon);
+      } catch (e) {
+        if (e instanceof errors.CompileError) return e.message;
+        throw e;
+      }
+      return 'no error';
+    })(),
+    `1:3: unexpected character '+'`,
+    'a mark the lexicon does not list is unexpected',
+  );
+}, { hints: ['Look words up in lexicon.keywords and marks in lexicon.punctuation, not in the KEYWORDS and PUNCTUATION constants.'] });

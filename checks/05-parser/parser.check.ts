@@ -121,6 +121,27 @@ check('parse: nodes carry the positions of their tokens', () => {
   assert.equal(sum.right.pos, { line: 3, column: 7 }, 'a call is at the function name');
   assert.equal(sum.right.args[1]!.pos, { line: 3, column: 12 }, 'a unary expression is at its operator');
   assert.equal(assign!.pos, { line: 4, column: 9 }, 'an assignment is at its `=`');
+
+  const source = [
+    'fn main() {',
+    '  while ok { print(1); }',
+    '  if a { } else if b { return 2; } else { f(x); }',
+    '  g(y) + 1;',
+    '}',
+  ].join('\n');
+  const [loop, choice, call] = parser.parse(source).functions[0]!.body.statements;
+  if (loop!.kind !== 'while' || choice!.kind !== 'if' || call!.kind !== 'expr') throw new Error('expected while, if and an expression statement');
+  assert.equal(loop!.pos, { line: 2, column: 3 }, 'a while statement is at `while`');
+  assert.equal(loop!.body.statements[0]!.pos, { line: 2, column: 14 }, 'a print statement is at `print`');
+  assert.equal(choice!.pos, { line: 3, column: 3 }, 'an if statement is at `if`');
+  const elseIf = choice!.otherwise!;
+  assert.equal(elseIf.pos, { line: 3, column: 17 }, 'the block made for an else-if is at the inner `if`');
+  assert.equal(elseIf.end, { line: 3, column: 49 }, '… and ends where the inner if statement ends (its last `}`)');
+  const inner = elseIf.statements[0]!;
+  if (inner.kind !== 'if') throw new Error('expected the else-if block to hold an if statement');
+  assert.equal(inner.then.statements[0]!.pos, { line: 3, column: 24 }, 'a return statement is at `return`');
+  assert.equal(inner.otherwise!.statements[0]!.pos, { line: 3, column: 43 }, 'an expression statement is at its expression (here a call: its name)');
+  assert.equal(call!.pos, { line: 4, column: 8 }, 'an expression statement is at its expression (here a sum: its `+`)');
 }, { hints: ['Take each node\'s position from the token that names it: the operator, keyword, name or literal (see ast.ts).'] });
 
 check('precedence: every pair of operators at different levels', () => {
@@ -164,6 +185,14 @@ check('comparisons do not chain without parentheses', () => {
   assert.is(grouped('(a < b) == (c < d)'), '((a < b) == (c < d))');
   assert.is(grouped('a < b == c > d'), '((a < b) == (c > d))', 'different levels may meet');
   assert.is(grouped('a == b && c != d'), '((a == b) && (c != d))');
+  assert.is(errorOf(() => parser.parseExpr('a + b < c < d')), `1:11: comparison '<' cannot follow '<' without parentheses`,
+    'the operator to compare with is the last one combined at this level, not the first of the expression');
+  assert.is(errorOf(() => parser.parseExpr('x == y == z')), `1:8: comparison '==' cannot follow '==' without parentheses`);
+  assert.is(errorOf(() => parser.parseExpr('a > b >= c')), `1:7: comparison '>=' cannot follow '>' without parentheses`);
+  assert.is(grouped('(a < b) < c'), '((a < b) < c)', 'parentheses make a chain legal');
+  assert.is(grouped('a < (b < c)'), '(a < (b < c))');
+  assert.is(grouped('a < b && c < d && e < f'), '(((a < b) && (c < d)) && (e < f))', 'comparisons under && are separate chains');
+  assert.is(grouped('f(a < b, c < d)'), 'f((a < b), (c < d))', 'arguments are separate chains');
 }, { hints: [
   'Remember the last operator the Pratt loop combined; if the next one is a comparison at the same level, fail.',
   'The error is at the second operator.',
@@ -193,10 +222,68 @@ check('integer literals: decimal, hex, and INT64_MIN', () => {
   assert.is(errorOf(() => parser.parseExpr('9223372036854775808')), '1:1: integer literal 9223372036854775808 does not fit in 64 bits');
   assert.is(errorOf(() => parser.parseExpr('1 + 99999999999999999999')), '1:5: integer literal 99999999999999999999 does not fit in 64 bits');
   assert.is(errorOf(() => parser.parseExpr('-9223372036854775809')), '1:2: integer literal 9223372036854775809 does not fit in 64 bits');
-  assert.is(errorOf(() => parser.parseExpr('0x10000000000000000')), '1:1: integer literal 0x10000000000000000 does not fit in 64 bits');
+  assert.is(errorOf(() => parser.parseExpr('0x10000000000000000')), '1:1: integer literal 0x10000000000000000 has more than 16 hex digits');
+  assert.is(errorOf(() => parser.parseExpr('0x00000000000000001')), '1:1: integer literal 0x00000000000000001 has more than 16 hex digits',
+    'leading zeros count: a hex literal has at most 16 digits whatever its value');
+  assert.equal(value('0x0000000000000001'), { kind: 'int', value: '1n' }, '16 digits with leading zeros are fine');
+  assert.equal(value('0X8000000000000000'), { kind: 'int', value: '-9223372036854775808n' }, '0X works like 0x');
+  assert.equal(value('007'), { kind: 'int', value: '7n' }, 'a decimal literal may have leading zeros');
+  assert.equal(value('- 9223372036854775808'), {
+    kind: 'unary', op: '-', operand: { kind: 'int', value: '-9223372036854775808n' },
+  }, 'the minus and the literal are two tokens: a space between them changes nothing');
+  assert.is(errorOf(() => parser.parseExpr('1 - 9223372036854775808')), '1:5: integer literal 9223372036854775808 does not fit in 64 bits',
+    'only a unary minus allows 2^63, not a binary one');
+  assert.is(errorOf(() => parser.parseExpr('!9223372036854775808')), '1:2: integer literal 9223372036854775808 does not fit in 64 bits');
+  assert.is(errorOf(() => parser.parseExpr('~9223372036854775808')), '1:2: integer literal 9223372036854775808 does not fit in 64 bits');
+  assert.is(errorOf(() => parser.parseExpr('-(9223372036854775808)')), '1:3: integer literal 9223372036854775808 does not fit in 64 bits');
+  assert.is(grouped('-9223372036854775808 * 2'), '((--9223372036854775808) * 2)', 'the minus takes the literal alone, then the loop goes on');
+  assert.is(grouped('-1 - 2'), '((-1) - 2)');
+  assert.is(grouped('--9223372036854775808'), '(-(--9223372036854775808))');
 }, { hints: [
   'BigInt(text) reads both decimal and 0x… text; BigInt.asIntN(64, v) reinterprets 64 bits as signed.',
   'In the prefix rule for `-`, peek: if an int literal follows directly, it may be 2^63.',
+] });
+
+check('assignment: only a plain name may be assigned to', () => {
+  const statement = (source: string) => strip(parser.parse(`fn main() { ${source} }`).functions[0]!.body.statements[0]);
+  const error = (source: string) => errorOf(() => parser.parse(`fn main() { ${source} }`));
+  assert.equal(statement('x = (y);'), { kind: 'assign', target: { kind: 'name', name: 'x' }, value: { kind: 'name', name: 'y' } });
+  assert.equal(statement('(x);'), { kind: 'expr', expr: { kind: 'name', name: 'x' } }, 'a parenthesized name is a fine expression statement');
+  assert.is(error('(x) = 2;'), '1:17: cannot assign to a parenthesized expression');
+  assert.is(error('((x)) = 2;'), '1:19: cannot assign to a parenthesized expression');
+  assert.is(error('f(x) = 1;'), '1:18: cannot assign to this expression');
+  assert.is(error('-x = 1;'), '1:16: cannot assign to this expression');
+  assert.is(error('x + y = 1;'), '1:19: cannot assign to this expression');
+  assert.is(error('1 = 1;'), '1:15: cannot assign to this expression');
+  assert.is(error('x = y = 1;'), `1:19: expected ';' after statement, found '='`, 'an assignment is a statement, not an expression');
+}, { hints: [
+  'Parentheses leave no node, so the group parselet marks what it returns with parser.parenthesized(…); the assignment asks parser.isParenthesized first.',
+  'Which expressions may be assigned is the grammar\'s call: this.grammar.assignable(expr).',
+] });
+
+check('nesting: more than 256 open expressions or blocks is an error, at the token where it happens', () => {
+  const parens = (n: number) => `fn main() { print(${'('.repeat(n)}1${')'.repeat(n)}); }`;
+  const blocks = (n: number) => `fn main() ${'{'.repeat(n)}${'}'.repeat(n)}`;
+  const elseIfs = (n: number) => `fn main() { if a {} ${'else if a {} '.repeat(n)}}`;
+  const minuses = (n: number) => `fn main() { print(${'-'.repeat(n)}x); }`;
+  assert.is(errorOf(() => parser.parse(parens(254))), 'no error at all', 'the body, print\'s expression and 254 groups are 256 levels');
+  assert.is(errorOf(() => parser.parse(parens(255))), '1:274: nested too deeply');
+  assert.is(errorOf(() => parser.parse(blocks(256))), 'no error at all', 'the body and 255 blocks in it');
+  assert.is(errorOf(() => parser.parse(blocks(257))), '1:267: nested too deeply');
+  assert.is(errorOf(() => parser.parse(minuses(254))), 'no error at all');
+  assert.is(errorOf(() => parser.parse(minuses(255))), '1:274: nested too deeply');
+  assert.is(errorOf(() => parser.parse(elseIfs(254))), 'no error at all', 'each else-if is a level: it nests the next if inside an else block');
+  assert.is(errorOf(() => parser.parse(elseIfs(300))), '1:3331: nested too deeply');
+  assert.is(errorOf(() => parser.parse(blocks(5000))), '1:267: nested too deeply');
+  // Levels are given back: long sequences are not deep.
+  const statements = 'x = x + 1 * 2;\n'.repeat(2000);
+  assert.is(errorOf(() => parser.parse(`fn main() {\n${statements}}\nfn f() { ${'{}'.repeat(400)} }`)), 'no error at all',
+    '2000 statements and 400 sibling blocks are not nested: every enter() needs its leave()');
+  assert.is(errorOf(() => parser.parseExpr(Array.from({ length: 3000 }, (_, i) => `a${i}`).join(' + '))), 'no error at all',
+    'a chain of 3000 operators is 2 levels deep, not 3000');
+}, { hints: [
+  'parseExpression and parseBlock each count one level (enter() first, leave() before returning); an else-if counts one more.',
+  'The error comes from enter(), at the token the parser is looking at when the 257th level opens.',
 ] });
 
 const invalid = loadInvalidPrograms();
@@ -222,6 +309,29 @@ check('invalid programs: syntax errors say what was expected and what was found'
   'The programs are in checks/05-parser/invalid; the first line of each names the error, and parser.ts lists every message.',
   'The position is the token found, not the end of the token before it.',
 ] });
+
+check('invalid programs: the same errors at the same positions with CR LF or CR line ends, and after a byte-order mark', () => {
+  const wrong: string[] = [];
+  const variants: [string, (source: string) => string][] = [
+    ['CR LF', (source) => source.replace(/\n/g, '\r\n')],
+    ['CR', (source) => source.replace(/\n/g, '\r')],
+    ['a byte-order mark', (source) => `\uFEFF${source}`],
+  ];
+  for (const program of invalid) {
+    for (const [variant, change] of variants) {
+      const actual = errorOf(() => parser.parse(change(program.source)));
+      if (actual !== program.expected) wrong.push(`  invalid/${program.file} with ${variant}\n    expected: ${program.expected}\n    actual:   ${actual}`);
+    }
+  }
+  assert.ok(wrong.length === 0, `${wrong.length} of ${invalid.length * variants.length}:\n${wrong.slice(0, 12).join('\n')}`);
+}, { hints: ['Line ends and the byte-order mark are the lexer\'s business: see the language reference, Lexical structure.'] });
+
+check('parseExpr: one expression and nothing after it', () => {
+  assert.is(errorOf(() => parser.parseExpr('x y')), `1:3: expected end of input, found 'y'`);
+  assert.is(errorOf(() => parser.parseExpr('f(1))')), `1:5: expected end of input, found ')'`);
+  assert.is(errorOf(() => parser.parseExpr('')), '1:1: expected expression, found end of input');
+  assert.is(errorOf(() => parser.parseExpr('1 +')), '1:4: expected expression, found end of input');
+});
 
 check('malformed input gives a CompileError, never a crash', (t) => {
   const pieces = ['fn', 'main', '(', ')', '{', '}', 'let', 'x', '=', '1', ';', 'if', 'else', 'while', 'return', 'print',

@@ -1,6 +1,6 @@
 import * as assert from 'uvu/assert';
 import { check, learnerCode } from '#harness/check.ts';
-import { loadPrograms } from '#harness/programs.ts';
+import { programsUpTo } from '#harness/programs.ts';
 import { randomExpr, shape, strip } from './support.ts';
 
 const parser = await learnerCode(import('#ch05/parser.ts'));
@@ -48,7 +48,8 @@ check('round trip: 3000 random expressions print and parse back to the same tree
 
 check('round trip: every shared test program prints and parses back to the same tree', () => {
   let count = 0;
-  for (const program of loadPrograms()) {
+  // The programs in the core language: chapters 06 to 09 add ways to run it, not syntax.
+  for (const program of programsUpTo(9)) {
     let tree;
     try {
       tree = parser.parse(program.source);

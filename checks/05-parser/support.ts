@@ -137,5 +137,5 @@ export function loadInvalidPrograms(): InvalidProgram[] {
 
 /** Lexical errors: bad characters and literals. The rest are syntax errors. */
 export function isLexicalError(message: string): boolean {
-  return /unexpected character|invalid number literal|does not fit in 64 bits/.test(message);
+  return /unexpected character|invalid number literal|does not fit in 64 bits|hex digits/.test(message);
 }

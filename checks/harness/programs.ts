@@ -8,12 +8,18 @@
  *   print(10 / 0);         // expect runtime error: division by zero at line 2
  *   // expect compile error: 4:11: '+' needs int operands, found int and bool
  *   // features: calls, recursion
+ *   // since: 06
  *
  * `// expect: TEXT` lines give the printed lines in order (TEXT is the rest of the comment,
  * trailing spaces dropped). At most one `expect … error` line: a program that expects a
  * runtime error prints its expected lines first; a program that expects a compile error
  * prints nothing. `// features:` names what a program needs beyond the chapter 06 language,
  * so a chapter can leave out programs for features it does not have yet.
+ *
+ * `// since: NN` (exactly one per program, 05 to 12) names the chapter whose language the
+ * program needs: 06 for the core language (the first chapter that runs programs), 10 for
+ * exceptions, 11 for arrays and records. A chapter runs `programsUpTo(its own number)`. The
+ * tag goes at the end of the file, so that adding it moves no line an expectation names.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -39,6 +45,21 @@ export interface Program {
   readonly features: readonly string[];
 }
 
+/** A program read from a file of checks/programs: a `Program` with its `since` chapter. */
+export interface ProgramFile extends Program {
+  /** The chapter whose language the program needs (its `// since: NN` line). */
+  readonly since: number;
+}
+
+/** The chapters a `// since:` line may name: the chapters that grow the language. */
+export const FIRST_LANGUAGE_CHAPTER = 5;
+export const LAST_LANGUAGE_CHAPTER = 12;
+
+/** A program file whose comments are malformed: the message names the file and line. */
+export class ProgramFileError extends Error {
+  override readonly name = 'ProgramFileError';
+}
+
 /** What running a program did: the lines it printed and how it ended. */
 export interface Outcome {
   readonly output: readonly string[];
@@ -46,10 +67,11 @@ export interface Outcome {
 }
 
 /** Reads one program and the expectations in its comments. */
-export function parseProgram(path: string, source: string): Program {
+export function parseProgram(path: string, source: string): ProgramFile {
   const expectedOutput: string[] = [];
   let expectedError: ExpectedError | undefined;
   const features: string[] = [];
+  let since: number | undefined;
   source.split('\n').forEach((text, i) => {
     const comment = /\/\/\s*(.*)$/.exec(text)?.[1]?.trimEnd();
     if (comment === undefined) return;
@@ -61,17 +83,34 @@ export function parseProgram(path: string, source: string): Program {
       expectedError = { kind: m[1] as ErrorKind, message: m[2]! };
     } else if ((m = /^features:\s*(.*)$/.exec(comment))) {
       features.push(...m[1]!.split(',').map((f) => f.trim()).filter((f) => f !== ''));
+    } else if ((m = /^since:\s*(.*)$/.exec(comment))) {
+      if (since !== undefined) throw new ProgramFileError(`${path}:${i + 1}: a second '// since:' line`);
+      since = sinceChapter(m[1]!, `${path}:${i + 1}`);
     }
   });
+  if (since === undefined) {
+    throw new ProgramFileError(`${path}: no '// since: NN' line (the chapter whose language the program needs; 06 for the core language)`);
+  }
   if (expectedError?.kind === 'compile' && expectedOutput.length > 0) {
     throw new Error(`${path}: a program that expects a compile error cannot expect output`);
   }
   const name = basename(path).replace(/\.jot$/, '');
-  return { name, path, source, expectedOutput, ...(expectedError ? { expectedError } : {}), features };
+  return { name, path, source, expectedOutput, ...(expectedError ? { expectedError } : {}), features, since };
+}
+
+/** The chapter number of a `// since:` line's text (`06`), or an error at `where`. */
+function sinceChapter(text: string, where: string): number {
+  const chapter = /^\d{2}$/.test(text) ? Number(text) : NaN;
+  if (!(chapter >= FIRST_LANGUAGE_CHAPTER && chapter <= LAST_LANGUAGE_CHAPTER)) {
+    throw new ProgramFileError(
+      `${where}: '// since: ${text}' should name a chapter from 0${FIRST_LANGUAGE_CHAPTER} to ${LAST_LANGUAGE_CHAPTER}, in two digits`,
+    );
+  }
+  return chapter;
 }
 
 /** Every program in `dir` (default: checks/programs), sorted by name. */
-export function loadPrograms(dir: string = PROGRAMS_DIR): Program[] {
+export function loadPrograms(dir: string = PROGRAMS_DIR): ProgramFile[] {
   return readdirSync(dir)
     .filter((file) => file.endsWith('.jot'))
     .sort()
@@ -79,6 +118,14 @@ export function loadPrograms(dir: string = PROGRAMS_DIR): Program[] {
       const path = join(dir, file);
       return parseProgram(path, readFileSync(path, 'utf8'));
     });
+}
+
+/**
+ * The programs whose language chapter `chapter` has: those with `since` at most `chapter`,
+ * sorted by name. Chapter 07 runs `programsUpTo(7)`; chapter 10 adds the exception programs.
+ */
+export function programsUpTo(chapter: number, dir: string = PROGRAMS_DIR): ProgramFile[] {
+  return loadPrograms(dir).filter((program) => program.since <= chapter);
 }
 
 /**

@@ -1,9 +1,12 @@
 /**
  * Chapter 05: the parser.
  *
- * Statements and declarations are parsed by recursive descent (one method per rule of the
- * grammar); expressions by a Pratt parser driven by a table of binding powers. Every error
- * is a `CompileError` at the offending token, in the form
+ * Declarations and blocks are parsed by recursive descent (one method per rule of the
+ * grammar); statements by their leading keyword and expressions by a Pratt parser, both
+ * through the tables of a `Grammar` (grammar.ts) whose entries are parselets (parselets.ts).
+ * The methods of `Parser` are what a parselet may call: they are the public API a later
+ * chapter's syntax is written against. Every error is a `CompileError` at the offending
+ * token, in the form
  *
  *   L:C: expected <what> [<where>], found <token>
  *
@@ -26,89 +29,57 @@
  *   expected ')' after arguments, found X        (also when an argument is not followed by ',' or ')')
  *   expected ';' after statement, found X
  *   expected expression, found X
+ *   expected end of input, found X               (`parseExpr` only)
  *   cannot assign to this expression             (at the `=`)
+ *   cannot assign to a parenthesized expression  (at the `=`: `(x) = 1;`)
  *   comparison 'OP2' cannot follow 'OP1' without parentheses   (at OP2: `a < b < c`)
  *   integer literal N does not fit in 64 bits    (at the literal)
+ *   integer literal N has more than 16 hex digits   (at the literal)
  *   nested too deeply                            (more than 256 open expressions or blocks)
  *
  * where X is `'text'` of the token found, or `end of input`.
  */
-import type {
-  AssignTarget, BinaryOp, Block, Expr, FunctionDecl, Param, Pos, Program, Stmt, TypeNode, UnaryOp,
-} from './ast.ts';
+import type { AssignTarget, Block, Expr, FunctionDecl, Param, Program, Stmt, TypeNode } from './ast.ts';
 import { CompileError } from './errors.ts';
+import { CORE_GRAMMAR, type Grammar, type InfixParselet } from './grammar.ts';
 import { describe, tokenize, type Token, type TokenKind } from './lexer.ts';
+import { posOf } from './parselets.ts';
 
-// @book:start binding-powers
-/**
- * How tightly each binary operator holds its operands: a higher level binds tighter.
- * In the Pratt loop an operator at level L has left binding power 2L; its right operand is
- * parsed with minimum power 2L + 1, which makes it left-associative (`a - b - c` is
- * `(a - b) - c`). Comparisons are non-associative: `a < b < c` is an error, not a
- * comparison of a boolean with an integer.
- */
-export const BINARY_OPERATORS: Readonly<Record<BinaryOp, { level: number; associativity: 'left' | 'none' }>> = {
-  '||': { level: 1, associativity: 'left' },
-  '&&': { level: 2, associativity: 'left' },
-  '==': { level: 3, associativity: 'none' },
-  '!=': { level: 3, associativity: 'none' },
-  '<': { level: 4, associativity: 'none' },
-  '<=': { level: 4, associativity: 'none' },
-  '>': { level: 4, associativity: 'none' },
-  '>=': { level: 4, associativity: 'none' },
-  '|': { level: 5, associativity: 'left' },
-  '^': { level: 6, associativity: 'left' },
-  '&': { level: 7, associativity: 'left' },
-  '<<': { level: 8, associativity: 'left' },
-  '>>': { level: 8, associativity: 'left' },
-  '>>>': { level: 8, associativity: 'left' },
-  '+': { level: 9, associativity: 'left' },
-  '-': { level: 9, associativity: 'left' },
-  '*': { level: 10, associativity: 'left' },
-  '/': { level: 10, associativity: 'left' },
-  '%': { level: 10, associativity: 'left' },
-};
-
-/** Prefix operators bind tighter than every binary operator: `-a * b` is `(-a) * b`. */
-export const PREFIX_LEVEL = 11;
-// @book:end binding-powers
+export { BINARY_OPERATORS, INT64_LIMIT, PREFIX_LEVEL, endOf, intValue, posOf } from './parselets.ts';
 
 /** The deepest nesting of expressions and blocks the parser accepts. */
 export const MAX_NESTING = 256;
 
-/** 2^63: one more than the largest int64. */
-export const INT64_LIMIT = 1n << 63n;
-
-/** The level and associativity of a binary operator token; undefined for other tokens. */
-export function binaryInfo(kind: TokenKind): { level: number; associativity: 'left' | 'none' } | undefined {
-  return Object.hasOwn(BINARY_OPERATORS, kind) ? BINARY_OPERATORS[kind as BinaryOp] : undefined;
-}
-
-/** Parses a whole program. Throws `CompileError` on the first error. */
-export function parse(source: string): Program {
-  return new Parser(tokenize(source)).parseProgram();
+/** Parses a whole program with `grammar`. Throws `CompileError` on the first error. */
+export function parse(source: string, grammar: Grammar = CORE_GRAMMAR): Program {
+  return new Parser(tokenize(source, grammar), grammar).parseProgram();
 }
 
 /** Parses `source` as one expression and nothing else (for tests and the REPL). */
-export function parseExpr(source: string): Expr {
-  const parser = new Parser(tokenize(source));
+export function parseExpr(source: string, grammar: Grammar = CORE_GRAMMAR): Expr {
+  const parser = new Parser(tokenize(source, grammar), grammar);
   const expr = parser.parseExpression(0);
   parser.expectEnd();
   return expr;
 }
 
 export class Parser {
+  /** The tables this parser looks statements, prefix and infix rules up in. */
+  readonly grammar: Grammar;
   readonly #tokens: readonly Token[];
   #index = 0;
   #depth = 0;
+  readonly #parenthesized = new WeakSet<Expr>();
 
-  constructor(tokens: readonly Token[]) {
+  /** A parser over `tokens` (which end with `eof`, as `tokenize` makes them). */
+  constructor(tokens: readonly Token[], grammar: Grammar = CORE_GRAMMAR) {
     this.#tokens = tokens;
+    this.grammar = grammar;
   }
 
   // ── token helpers ──────────────────────────────────────────────────────────────────
 
-  /** The next token, not consumed. */
+  /** The next token (or the one `offset` tokens later), not consumed. Past the end: `eof`. */
   peek(offset = 0): Token {
     return this.#tokens[Math.min(this.#index + offset, this.#tokens.length - 1)]!;
   }
@@ -120,34 +91,53 @@ export class Parser {
     return token;
   }
 
+  /** Whether the next token is of `kind`. Consumes nothing. */
   check(kind: TokenKind): boolean {
     return this.peek().kind === kind;
   }
 
-  /** Consumes the next token if it is `kind`. */
+  /** Consumes the next token if it is of `kind`; says whether it did. */
   match(kind: TokenKind): boolean {
     if (!this.check(kind)) return false;
     this.advance();
     return true;
   }
 
-  /** Consumes a token of `kind`, or fails with `expected <what>, found <token>`. */
+  /**
+   * Consumes and returns a token of `kind`, or fails with `expected <what>, found <token>`
+   * at the next token. `what` names the token and, if it helps, where: `')' after arguments`.
+   */
   expect(kind: TokenKind, what: string): Token {
     if (this.check(kind)) return this.advance();
     throw this.errorAtNext(`expected ${what}`);
   }
 
-  /** `expected <what>, found <next token>`, positioned at the next token. */
+  /** The error `<expected>, found <next token>`, at the next token (to be thrown). */
   errorAtNext(expected: string): CompileError {
     const token = this.peek();
     return new CompileError(token.line, token.column, `${expected}, found ${describe(token)}`);
   }
 
+  /** The error `detail` at `token` (to be thrown): `parser.errorAt(equals, 'cannot …')`. */
+  errorAt(token: Token, detail: string): CompileError {
+    return new CompileError(token.line, token.column, detail);
+  }
+
+  /** Fails unless every token has been consumed. */
   expectEnd(): void {
     if (!this.check('eof')) throw this.errorAtNext('expected end of input');
   }
 
-  /** Counts one more level of nesting; fails past `MAX_NESTING` rather than overflow the JS stack. */
+  /** `;` at the end of a statement, or `expected ';' after statement, found X`. */
+  expectSemicolon(): void {
+    this.expect(';', `';' after statement`);
+  }
+
+  /**
+   * Counts one more level of nesting; fails with `nested too deeply` (at the next token)
+   * past `MAX_NESTING`, rather than overflow the JavaScript stack on `((((…))))`. Every
+   * `enter()` is paired with a `leave()` once the nested construct is parsed.
+   */
   enter(): void {
     if (++this.#depth > MAX_NESTING) {
       const token = this.peek();
@@ -160,8 +150,23 @@ export class Parser {
     this.#depth--;
   }
 
+  /**
+   * Marks `expr` as written in parentheses and returns it. Parentheses leave no node in the
+   * tree, but `(x) = 1;` must still be refused: the assignment asks `isParenthesized`.
+   */
+  parenthesized(expr: Expr): Expr {
+    this.#parenthesized.add(expr);
+    return expr;
+  }
+
+  /** Whether `expr` was written in parentheses (see `parenthesized`). */
+  isParenthesized(expr: Expr): boolean {
+    return this.#parenthesized.has(expr);
+  }
+
   // ── declarations ───────────────────────────────────────────────────────────────────
 
+  /** `function*` up to the end of input. */
   parseProgram(): Program {
     const functions: FunctionDecl[] = [];
     while (!this.check('eof')) {
@@ -172,6 +177,7 @@ export class Parser {
   }
 
   // @book:start function
+  /** `fn name(param[: type], …)[: type] { … }`. */
   parseFunction(): FunctionDecl {
     this.expect('fn', `'fn'`);
     const name = this.expect('name', 'function name');
@@ -192,6 +198,7 @@ export class Parser {
   }
   // @book:end function
 
+  /** A written type: a type name. */
   parseType(): TypeNode {
     const token = this.expect('name', 'type name');
     return { kind: 'type-name', name: token.text, pos: posOf(token) };
@@ -199,8 +206,10 @@ export class Parser {
 
   // ── statements ─────────────────────────────────────────────────────────────────────
 
-  // @book:start block
-  /** `{ statement* }`. The caller has checked that the next token is `{`. */
+  /**
+   * `{ statement* }`, one level of nesting. The caller has checked that the next token is
+   * `{`. The block is at its `{` and ends at its `}`.
+   */
   parseBlock(): Block {
     this.enter();
     const open = this.advance();
@@ -212,208 +221,68 @@ export class Parser {
     this.leave();
     return { kind: 'block', statements, pos: posOf(open), end: posOf(close) };
   }
-  // @book:end block
 
-  // @book:start statement
-  parseStatement(): Stmt {
-    const token = this.peek();
-    switch (token.kind) {
-      case '{':
-        return this.parseBlock();
-      case 'let': {
-        this.advance();
-        const name = this.expect('name', 'variable name');
-        const type = this.match(':') ? this.parseType() : null;
-        this.expect('=', `'=' in let statement`);
-        const init = this.parseExpression(0);
-        this.expectSemicolon();
-        return { kind: 'let', name: name.text, type, init, pos: posOf(token) };
-      }
-      case 'if':
-        return this.parseIf();
-      case 'while': {
-        this.advance();
-        const cond = this.parseExpression(0);
-        const body = this.parseBody();
-        return { kind: 'while', cond, body, pos: posOf(token) };
-      }
-      case 'return': {
-        this.advance();
-        const value = this.parseExpression(0);
-        this.expectSemicolon();
-        return { kind: 'return', value, pos: posOf(token) };
-      }
-      case 'print': {
-        this.advance();
-        this.expect('(', `'(' after 'print'`);
-        const value = this.parseExpression(0);
-        this.expect(')', `')' after expression`);
-        this.expectSemicolon();
-        return { kind: 'print', value, pos: posOf(token) };
-      }
-      default: {
-        // An expression statement or an assignment: both start with an expression.
-        const expr = this.parseExpression(0);
-        if (this.check('=')) {
-          const equals = this.advance();
-          if (expr.kind !== 'name') {
-            throw new CompileError(equals.line, equals.column, 'cannot assign to this expression');
-          }
-          const target: AssignTarget = expr;
-          const value = this.parseExpression(0);
-          this.expectSemicolon();
-          return { kind: 'assign', target, value, pos: posOf(equals) };
-        }
-        this.expectSemicolon();
-        return { kind: 'expr', expr, pos: expr.pos };
-      }
-    }
-  }
-  // @book:end statement
-
-  parseIf(): Stmt {
-    const token = this.expect('if', `'if'`);
-    const cond = this.parseExpression(0);
-    const then = this.parseBody();
-    let otherwise: Block | null = null;
-    if (this.check('else')) {
-      this.advance();
-      if (this.check('if')) {
-        this.enter();
-        const nested = this.parseIf();
-        this.leave();
-        otherwise = { kind: 'block', statements: [nested], pos: nested.pos, end: endOf(nested) };
-      } else if (this.check('{')) {
-        otherwise = this.parseBlock();
-      } else {
-        throw this.errorAtNext(`expected '{' or 'if' after 'else'`);
-      }
-    }
-    return { kind: 'if', cond, then, otherwise, pos: posOf(token) };
-  }
-
-  /** The block after the condition of `if` and `while`. */
+  /** The block after the condition of `if` and `while`: `expected '{' after condition` if none. */
   parseBody(): Block {
     if (!this.check('{')) throw this.errorAtNext(`expected '{' after condition`);
     return this.parseBlock();
   }
 
-  expectSemicolon(): void {
-    this.expect(';', `';' after statement`);
+  /**
+   * One statement: a block; a statement whose keyword has a parselet in the grammar; or else
+   * an expression, which is an assignment if `=` follows (to a target the grammar calls
+   * assignable, at the `=`) and an expression statement if `;` does.
+   */
+  parseStatement(): Stmt {
+    if (this.check('{')) return this.parseBlock();
+    const rule = this.grammar.statements.get(this.peek().kind);
+    if (rule !== undefined) return rule(this, this.advance());
+    const expr = this.parseExpression(0);
+    if (this.check('=')) {
+      const equals = this.advance();
+      if (this.isParenthesized(expr)) throw this.errorAt(equals, 'cannot assign to a parenthesized expression');
+      if (!this.grammar.assignable(expr)) throw this.errorAt(equals, 'cannot assign to this expression');
+      const value = this.parseExpression(0);
+      this.expectSemicolon();
+      return { kind: 'assign', target: expr as AssignTarget, value, pos: posOf(equals) };
+    }
+    this.expectSemicolon();
+    return { kind: 'expr', expr, pos: expr.pos };
   }
 
   // ── expressions ────────────────────────────────────────────────────────────────────
 
-  // @book:start pratt-loop
   /**
-   * Parses an expression whose operators all bind at least as tightly as `minPower`.
-   * Called with 0 for a whole expression.
+   * Parses an expression whose infix operators all have a binding power of at least
+   * `minPower`, and stops before the first operator that binds more loosely. A whole
+   * expression is `parseExpression(0)`. Counts one level of nesting.
    */
   parseExpression(minPower: number): Expr {
     this.enter();
     let left = this.parsePrefix();
-    let previous: BinaryOp | null = null; // the last operator this loop combined
+    let previous: { token: Token; rule: InfixParselet } | null = null; // the last operator combined here
     for (;;) {
       const token = this.peek();
-      const info = binaryInfo(token.kind);
-      if (info === undefined || 2 * info.level < minPower) break;
-      const op = token.kind as BinaryOp;
-      if (info.associativity === 'none' && previous !== null && BINARY_OPERATORS[previous].level === info.level) {
-        throw new CompileError(token.line, token.column, `comparison '${op}' cannot follow '${previous}' without parentheses`);
+      const rule = this.grammar.infix.get(token.kind);
+      if (rule === undefined || rule.power < minPower) break;
+      if (rule.nonAssociative && previous !== null && previous.rule.power === rule.power) {
+        throw this.errorAt(token, `comparison '${token.text}' cannot follow '${previous.token.text}' without parentheses`);
       }
       this.advance();
-      const right = this.parseExpression(2 * info.level + 1);
-      left = { kind: 'binary', op, left, right, pos: posOf(token) };
-      previous = op;
+      left = rule.parse(this, left, token);
+      previous = { token, rule };
     }
     this.leave();
     return left;
   }
-  // @book:end pratt-loop
 
-  // @book:start prefix
-  /** Everything an expression can start with: literals, names, calls, `(…)`, prefix operators. */
+  /**
+   * The start of an expression: consumes the next token and hands it to the grammar's prefix
+   * parselet for its kind, or fails with `expected expression, found X` if there is none.
+   */
   parsePrefix(): Expr {
-    const token = this.peek();
-    switch (token.kind) {
-      case 'int':
-        this.advance();
-        return { kind: 'int', value: intValue(token, false), pos: posOf(token) };
-      case 'true':
-      case 'false':
-        this.advance();
-        return { kind: 'bool', value: token.kind === 'true', pos: posOf(token) };
-      case 'name':
-        this.advance();
-        if (this.check('(')) return this.parseCall(token);
-        return { kind: 'name', name: token.text, pos: posOf(token) };
-      case '(': {
-        this.advance();
-        const inner = this.parseExpression(0);
-        this.expect(')', `')' after expression`);
-        return inner;
-      }
-      case '-':
-      case '!':
-      case '~': {
-        this.advance();
-        const op = token.kind as UnaryOp;
-        // `-9223372036854775808` is INT64_MIN: the one literal only legal right after a minus.
-        const next = this.peek();
-        const operand: Expr =
-          op === '-' && next.kind === 'int'
-            ? (this.advance(), { kind: 'int', value: intValue(next, true), pos: posOf(next) })
-            : this.parseExpression(2 * PREFIX_LEVEL);
-        return { kind: 'unary', op, operand, pos: posOf(token) };
-      }
-      default:
-        throw this.errorAtNext('expected expression');
-    }
+    const rule = this.grammar.prefix.get(this.peek().kind);
+    if (rule === undefined) throw this.errorAtNext('expected expression');
+    return rule(this, this.advance());
   }
-  // @book:end prefix
-
-  // @book:start call
-  /** `name(args…)`; the name is consumed, the next token is `(`. */
-  parseCall(name: Token): Expr {
-    this.advance();
-    const args: Expr[] = [];
-    if (!this.check(')')) {
-      do {
-        args.push(this.parseExpression(0));
-      } while (this.match(','));
-    }
-    this.expect(')', `')' after arguments`);
-    return { kind: 'call', callee: name.text, args, pos: posOf(name) };
-  }
-  // @book:end call
-}
-
-// @book:start int-value
-/**
- * The 64-bit value of an integer literal token. Decimal literals must be at most 2^63 - 1,
- * except directly after a unary minus, where 2^63 is allowed (it wraps to INT64_MIN, and
- * negating INT64_MIN wraps to itself, so `-9223372036854775808` means INT64_MIN). Hex
- * literals are bit patterns of up to 64 bits.
- */
-export function intValue(token: Token, afterMinus: boolean): bigint {
-  const value = BigInt(token.text); // BigInt() reads both `123` and `0x7b`
-  const hex = /^0[xX]/.test(token.text);
-  const limit = hex ? 1n << 64n : afterMinus ? INT64_LIMIT + 1n : INT64_LIMIT;
-  if (value >= limit) {
-    throw new CompileError(token.line, token.column, `integer literal ${token.text} does not fit in 64 bits`);
-  }
-  return BigInt.asIntN(64, value);
-}
-// @book:end int-value
-
-/** Where a token starts. */
-export function posOf(token: Token): Pos {
-  return { line: token.line, column: token.column };
-}
-
-/** Where a statement ends: the closing `}` of its last block, or its own position. */
-export function endOf(stmt: Stmt): Pos {
-  if (stmt.kind === 'block') return stmt.end;
-  if (stmt.kind === 'if') return stmt.otherwise ? stmt.otherwise.end : stmt.then.end;
-  return stmt.pos;
 }
