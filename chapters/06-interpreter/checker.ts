@@ -58,8 +58,8 @@ export interface FunctionTypes {
 export type StatementRule = (checker: FunctionChecker, stmt: Stmt) => void;
 /** How a later chapter's expression kind is checked; returns its type. */
 export type ExprRule = (checker: FunctionChecker, expr: Expr) => ValueType;
-/** What a later chapter's type syntax means. */
-export type TypeRule = (type: TypeNode, fail: (pos: Pos, detail: string) => never) => ValueType;
+/** What a later chapter's type syntax means; undefined hands the node on to the core rule. */
+export type TypeRule = (type: TypeNode, fail: (pos: Pos, detail: string) => never) => ValueType | undefined;
 
 /** Type rules by node kind, consulted before the core rules (so they may replace one). */
 export interface TypeRules {
@@ -87,7 +87,8 @@ export function fail(pos: Pos, detail: string): never {
 export function resolveType(type: TypeNode | null, rules: TypeRules = CORE_TYPE_RULES): ValueType {
   if (type === null) return 'int';
   const rule = rules.types.get(type.kind);
-  if (rule !== undefined) return rule(type, fail);
+  const found = rule?.(type, fail);
+  if (found !== undefined) return found;
   const named = type as TypeNode & { readonly name?: string };
   if (named.name === 'int' || named.name === 'bool') return named.name;
   fail(named.pos, `unknown type '${named.name ?? named.kind}'`);

@@ -383,7 +383,8 @@ export function liveLocalsAtCalls(code: readonly number[] | Uint8Array, opcodes:
     if (op === Op.ret) return [];
     if (op === Op.jump) return [index.get(target(pc))!];
     if (op === Op.jump_if_false) return [...next, index.get(target(pc))!];
-    return next;
+    const more = opcodes.byCode[op]?.targets?.(code, pc) ?? [];
+    return [...next, ...more.map((offset) => index.get(offset)!)];
   });
   const liveIn = starts.map(() => new Set<number>());
   const liveOut = starts.map(() => new Set<number>());

@@ -98,6 +98,8 @@ export interface TemplateContext {
   error(kind: number): Label;
   /** Where a frame goes to leave after a runtime error. */
   readonly exit: Label;
+  /** The label of bytecode offset `target`, which code reaches with `depth` values on the operand stack. */
+  jumpTarget(target: number, depth: number): Label;
   /** A conditional branch that reaches labels far away, in big functions too. */
   branchFar(cond: 'eq' | 'ne', a: Register, value: number, label: Label): void;
   /** Calls the TypeScript callback whose address is at `offset` in the context, keeping the run state in sync. */
@@ -224,6 +226,7 @@ export class BaselineCompiler {
       slot: (i) => this.#slot(i),
       error: (kind) => this.#error(kind, pc),
       exit: this.#exit,
+      jumpTarget: (target, depth) => this.#jumpTarget(target, depth),
       branchFar: (cond, a, value, label) => this.#branchFar(cond, a, value, label),
       callRuntime: (offset) => this.#callRuntime(offset),
     };

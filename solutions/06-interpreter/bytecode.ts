@@ -71,6 +71,11 @@ export interface OpcodeInfo {
   /** Values popped and pushed; `call` pops its argument count, given here as -1. */
   readonly pops: number;
   readonly pushes: number;
+  /**
+   * Offsets where an instruction of this opcode at `pc` may continue besides the next one,
+   * for an opcode of a later chapter that branches (the core jumps are known by name).
+   */
+  readonly targets?: (code: Uint8Array | readonly number[], pc: number) => readonly number[];
 }
 
 /** Operands and stack effect of each opcode, indexed by name. */
