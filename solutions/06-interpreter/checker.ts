@@ -223,7 +223,6 @@ export class FunctionChecker {
     else this.coreStatement(stmt);
   }
 
-  // @book:start check-statement
   /** The rules of the core statements. */
   coreStatement(stmt: Stmt): void {
     switch (stmt.kind) {
@@ -267,7 +266,6 @@ export class FunctionChecker {
         return fail((stmt as Stmt).pos, `no type rule for the statement kind '${(stmt as Stmt).kind}'`);
     }
   }
-  // @book:end check-statement
 
   #condition(cond: Expr, keyword: 'if' | 'while'): void {
     const type = this.expr(cond);
@@ -284,7 +282,6 @@ export class FunctionChecker {
     return type;
   }
 
-  // @book:start check-expr
   /** The rules of the core expressions. */
   coreExpr(expr: Expr): ValueType {
     switch (expr.kind) {
@@ -324,7 +321,6 @@ export class FunctionChecker {
         return fail((expr as Expr).pos, `no type rule for the expression kind '${(expr as Expr).kind}'`);
     }
   }
-  // @book:end check-expr
 
   /**
    * `left op right` once left is checked (its type is `a`): the right operand, then the

@@ -289,7 +289,6 @@ export class FunctionCompiler {
     else this.coreStatement(stmt);
   }
 
-  // @book:start statement
   /** Code for the core statements. The checker has checked them: nothing here can fail. */
   coreStatement(stmt: Stmt): void {
     switch (stmt.kind) {
@@ -342,7 +341,6 @@ export class FunctionCompiler {
         throw new Error(`no emit rule for the statement kind '${(stmt as Stmt).kind}'`);
     }
   }
-  // @book:end statement
 
   // ── expressions ────────────────────────────────────────────────────────────────────
 
@@ -353,7 +351,6 @@ export class FunctionCompiler {
     else this.coreExpr(expr);
   }
 
-  // @book:start expr
   /** Code for the core expressions. */
   coreExpr(expr: Expr): void {
     switch (expr.kind) {
@@ -396,7 +393,6 @@ export class FunctionCompiler {
         throw new Error(`no emit rule for the expression kind '${(expr as Expr).kind}'`);
     }
   }
-  // @book:end expr
 
   /** The left operand's code is emitted already: the right one's, then the operator. */
   #binary(op: keyof typeof ARITHMETIC | keyof typeof ORDERING | keyof typeof EQUALITY, left: Expr, right: Expr, pos: Pos): void {

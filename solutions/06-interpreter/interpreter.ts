@@ -158,7 +158,6 @@ class Interpreter {
           stack[sp - 1] = stack[sp - 1]! * stack[sp]!;
           pc += 1;
           break;
-        // @book:start div
         case Op.div:
         case Op.mod: {
           const b = stack[--sp]!;
@@ -169,7 +168,6 @@ class Interpreter {
           pc += 1;
           break;
         }
-        // @book:end div
         case Op.neg:
           stack[sp - 1] = -stack[sp - 1]!;
           pc += 1;
@@ -242,7 +240,6 @@ class Interpreter {
           stack[sp - 1] = stack[sp - 1]! >= stack[sp]! ? 1n : 0n;
           pc += 1;
           break;
-        // @book:start control
         case Op.jump:
           pc = code[pc + 1]! | (code[pc + 2]! << 8);
           break;
@@ -281,7 +278,6 @@ class Interpreter {
           bp = savedBp[depth]!;
           break;
         }
-        // @book:end control
         case Op.print:
           print(String(stack[--sp]));
           pc += 1;

@@ -22,7 +22,6 @@
  */
 import { CORE_OPCODES, lineAt, readU16, type CompiledFunction, type CompiledProgram, type OpcodeSet } from './bytecode.ts';
 
-// @book:start list-function
 export function listFunction(fn: CompiledFunction, functions: readonly CompiledFunction[] = [], opcodes: OpcodeSet = CORE_OPCODES): string {
   const rows = [`== ${fn.name} (params ${fn.params.length}, locals ${fn.locals}, max stack ${fn.maxStack}) ==`];
   let previousLine = -1;
@@ -55,7 +54,6 @@ export function listFunction(fn: CompiledFunction, functions: readonly CompiledF
   }
   return rows.join('\n');
 }
-// @book:end list-function
 
 /** Every function's listing, separated by blank lines; `opcodes` names a later chapter's opcodes too. */
 export function listProgram(program: CompiledProgram, opcodes: OpcodeSet = CORE_OPCODES): string {

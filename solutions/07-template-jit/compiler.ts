@@ -347,6 +347,7 @@ export class BaselineCompiler {
         masm.storeSlot(t0, next);
         this.#depth++;
         break;
+      // @book:end template-const-load
       case Op.store:
         masm.loadSlot(t0, top);
         masm.storeSlot(t0, code[pc + 1]!);
@@ -355,19 +356,18 @@ export class BaselineCompiler {
       case Op.pop:
         this.#depth--; // nothing to do at run time: the slot is simply free again
         break;
-      // @book:end template-const-load
 
       // @book:start template-binary
       case Op.add:
         this.#binary((dst, a, b) => masm.add(dst, a, b));
         break;
+      // @book:end template-binary
       case Op.sub:
         this.#binary((dst, a, b) => masm.sub(dst, a, b));
         break;
       case Op.mul:
         this.#binary((dst, a, b) => masm.mul(dst, a, b));
         break;
-      // @book:end template-binary
       case Op.div:
       case Op.mod:
         this.#division(opcode === Op.div, pc);
@@ -421,8 +421,7 @@ export class BaselineCompiler {
         this.#binary((dst, a, b) => masm.setIf('ge', dst, a, b));
         break;
 
-      // @book:start template-jumps
-      case Op.jump:
+          case Op.jump:
         masm.jump(this.#jumpTarget(readU16(code, pc + 1), this.#depth));
         this.#reachable = false;
         break;
@@ -431,31 +430,26 @@ export class BaselineCompiler {
         this.#depth--;
         this.#branchFar('eq', t0, 0, this.#jumpTarget(readU16(code, pc + 1), this.#depth));
         break;
-      // @book:end template-jumps
-
+    
       case Op.call:
         this.#call(readU16(code, pc + 1), code[pc + 3]!, pc);
         break;
 
-      // @book:start template-ret
-      case Op.ret:
+          case Op.ret:
         masm.loadSlot(masm.regs.result, top);
         masm.epilogue();
         this.#depth--;
         this.#reachable = false;
         break;
-      // @book:end template-ret
-
-      // @book:start template-print
-      case Op.print:
+    
+          case Op.print:
       case Op.print_bool:
         // t1, not t0: on AArch64 the result register t0 is also the first argument register.
         masm.loadSlot(masm.regs.args[0]!, top);
         this.#callRuntime(opcode === Op.print ? CONTEXT.print : CONTEXT.printBool);
         this.#depth--;
         break;
-      // @book:end template-print
-
+    
       default:
         throw new Error(`${this.#fn.name}: unknown opcode 0x${opcode.toString(16)} at offset ${pc}`);
     }
@@ -483,7 +477,6 @@ export class BaselineCompiler {
     this.#masm.storeSlot(t0, a);
   }
 
-  // @book:start division
   /**
    * a b → a / b or a % b, defined for every input on both ISAs:
    *   b == 0    the runtime error `division by zero at line N`
@@ -493,9 +486,9 @@ export class BaselineCompiler {
    */
   #division(isDiv: boolean, pc: number): void {
     const masm = this.#masm;
-    const { t0, t1 } = this.#r;
     const a = this.#slot(this.#depth - 2);
     const b = this.#slot(this.#depth - 1);
+    const { t0, t1 } = this.#r;
     const ordinary = masm.newLabel();
     const done = masm.newLabel();
     masm.loadSlot(t0, a);
@@ -512,9 +505,7 @@ export class BaselineCompiler {
     masm.storeSlot(t0, a);
     this.#depth--;
   }
-  // @book:end division
 
-  // @book:start call
   /**
    * … arg0 … argN-1 → … result. The arguments go to the argument registers, `call` jumps
    * straight to the callee's code, and the result comes back in the result register.
@@ -534,7 +525,6 @@ export class BaselineCompiler {
     masm.storeSlot(masm.regs.result, this.#slot(first));
     this.#depth = first + 1;
   }
-  // @book:end call
 
   /** The label of an error path for `kind` at the line of `pc`, emitted after the body. */
   #error(kind: number, pc: number): Label {
@@ -546,7 +536,6 @@ export class BaselineCompiler {
     return label;
   }
 
-  // @book:start error-stub
   /** Reports the error to TypeScript (which marks the run as failed) and leaves the frame. */
   #errorStub(stub: ErrorStub): void {
     const masm = this.#masm;
@@ -559,5 +548,4 @@ export class BaselineCompiler {
     this.#callRuntime(CONTEXT.error);
     masm.jump(this.#exit);
   }
-  // @book:end error-stub
 }
