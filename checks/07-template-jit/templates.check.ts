@@ -9,7 +9,8 @@ import { check } from '#harness/check.ts';
 import { compareOutcome } from '#harness/programs.ts';
 import { ARCHES, hostArch } from '#native/arch.ts';
 import { learnerCode } from '#harness/check.ts';
-import { compiler, inline, jit, runJit } from './support.ts';
+import * as reference from '../../solutions/06-interpreter/interpreter.ts';
+import { compareResult, compiler, inline, jit, runJit } from './support.ts';
 
 const masmModule = await learnerCode(import('#ch04/masm.ts'));
 const jitCompiler = await learnerCode(import('#ch07/compiler.ts'));
@@ -321,4 +322,50 @@ fn main() {
   assert.equal(printed, ['28'], 'the level\'s template for print replaces the core one');
 }, { hints: [
   'In #call, the test after the call is the level\'s: this.#level.afterCall(this.#context(pc)), not a test written inline, so that a later chapter can replace it.',
+] });
+
+check('functions at the limits of the format: 256 locals, six parameters, a deep operand stack, nested blocks', () => {
+  const lets = Array.from({ length: 244 }, (_, i) => `  let v${i} = p${i % 6} * ${i + 1} - ${i};`).join('\n');
+  const sum = Array.from({ length: 244 }, (_, i) => `v${i}`).join(' + ');
+  const nested = Array.from({ length: 40 }, (_, i) => `(${i + 1} - `).join('') + 'p5' + ')'.repeat(40);
+  const source = `
+fn wide(p0, p1, p2, p3, p4, p5) {
+${lets}
+  {
+    let a = v243 + 1; {
+      let b = a * 2; {
+        let c = b - v0; {
+          let d = c + v1; {
+            let e = d ^ v2; {
+              let f = e + ${nested};
+              print(f);
+              v0 = f;
+            }
+          }
+        }
+      }
+    }
+  }
+  return ${sum};
+}
+fn six(a, b, c, d, e, f) {
+  return a * 100000 + b * 10000 + c * 1000 + d * 100 + e * 10 + f + wide(f, e, d, c, b, a);
+}
+fn main() {
+  print(six(1, 2, 3, 4, 5, 6));
+  print(wide(-1, 7, 0, 3, 1000000007, 9223372036854775807));
+  return six(6, 5, 4, 3, 2, 1) % 1000003;
+}`;
+  const program = compiler.compileSource(source);
+  const wide = program.functions.find((f) => f.name === 'wide')!;
+  assert.is(wide.locals, 256, 'a check bug: wide has 256 local slots');
+  assert.ok(wide.maxStack >= 40, `a check bug: wide's operand stack is ${wide.maxStack} deep`);
+  const expectedOutput: string[] = [];
+  const expectedResult = reference.run(program, { print: (text) => expectedOutput.push(text) });
+  const outcome = runJit(source);
+  const report = compareOutcome(inline('limits', source, expectedOutput), outcome) ?? compareResult('limits', expectedResult, outcome);
+  assert.ok(report === null, `${report}\n\nthe program:\n${source}`);
+}, { timeoutMs: 20000, hints: [
+  'A frame needs locals + maxStack slots: with 256 locals the deepest slots are more than 2 KiB below the frame pointer, beyond the short displacement forms.',
+  'All six parameters arrive in argument registers and go to locals 0…5 in order.',
 ] });
