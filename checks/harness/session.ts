@@ -32,6 +32,11 @@ export interface SessionOptions {
   failfast?: boolean;
   /** Lower level than failfast: stop each chapter at its first failure ('fail') or failure or todo. */
   stopAt?: 'fail' | 'fail-or-todo';
+  /**
+   * Run only the checks with these exact names; no other check's body runs. A name that
+   * none of the chapters has fails the run with the list of names it does have.
+   */
+  only?: readonly string[];
   onGroupDone?: (chapter: Chapter, arch: Arch, results: CheckResult[]) => void;
   onResult?: (result: CheckResult) => void;
 }
@@ -95,6 +100,7 @@ export async function runSession(options: SessionOptions): Promise<CheckResult[]
             launcher,
             root,
             conditions,
+            ...(options.only ? { only: options.only } : {}),
             ...(options.onResult ? { onResult: options.onResult } : {}),
             ...(options.stopAt ? { stopAt: options.stopAt } : options.failfast ? { stopAt: 'fail-or-todo' as const } : {}),
           });

@@ -1,8 +1,12 @@
 /**
  * The child process that runs one chapter's checks on one architecture.
  *
- *   node worker.ts <chapter-dir> <first-check-index>
+ *   node worker.ts <chapter-dir> <first-check-index> [<names>]
  *
+ * <names>, a JSON array of exact check names, runs only those checks (the others are not
+ * listed and their bodies never run). Names the chapter does not have are ignored (a session
+ * may name checks of several chapters), but if it has none of them the worker stops with a
+ * fatal error that lists the names it does have.
  * It talks to the runner over two inherited pipes:
  *   fd 3  events, one JSON object per line: list, start, code, end, done
  *   fd 4  raw crash dumps, written by the machine-code signal handler
@@ -59,8 +63,9 @@ function hintsFor(hints: CheckOptions['hints'], arch: Arch): string[] {
 }
 
 async function main(): Promise<void> {
-  const [chapterDir, fromText] = process.argv.slice(2);
-  if (!chapterDir) throw new Error('usage: worker.ts <chapter-dir> <first-check-index>');
+  const [chapterDir, fromText, namesText] = process.argv.slice(2);
+  if (!chapterDir) throw new Error('usage: worker.ts <chapter-dir> <first-check-index> [<names as a JSON array>]');
+  const only = namesText ? (JSON.parse(namesText) as string[]) : null;
   const from = Number(fromText ?? 0);
   const arch = hostArch();
   const mode = process.env.WORKBOOK_MODE === 'emulated' ? 'emulated' : 'native';
@@ -83,7 +88,16 @@ async function main(): Promise<void> {
     }
   }
 
-  const runnable = registry.checks.filter((c) => !c.options.arches || c.options.arches.includes(arch));
+  if (only) {
+    const unknown = only.filter((name) => !registry.checks.some((c) => c.name === name));
+    if (unknown.length === only.length) {
+      const known = registry.checks.map((c) => `  ${c.name}`).join('\n');
+      throw new Error(`checks/${chapterDir} has no check named ${unknown.map((n) => `'${n}'`).join(', ')}; its checks are:\n${known}`);
+    }
+  }
+  const runnable = registry.checks.filter(
+    (c) => (!c.options.arches || c.options.arches.includes(arch)) && (!only || only.includes(c.name)),
+  );
   send({
     t: 'list',
     checks: runnable.map((c) => ({
