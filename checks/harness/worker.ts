@@ -13,7 +13,8 @@
  * Every event is written synchronously, so the runner knows which check was running when
  * the process died. After a crash the runner starts a new worker at the next check.
  */
-import { readdirSync, writeSync } from 'node:fs';
+import { existsSync, readdirSync, writeSync } from 'node:fs';
+import { register } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { hostArch, type Arch } from '#native/arch.ts';
@@ -76,6 +77,11 @@ async function main(): Promise<void> {
     const bytes = copyOut(address, Math.min(length, MAX_CODE_COPY));
     send({ t: 'code', address, hex: Buffer.from(bytes).toString('hex') });
   });
+
+  // A staged copy of a student's work (session.ts stageWorkspace, isolate) guards what their code imports.
+  if (existsSync(join(process.cwd(), '.import-guard'))) {
+    register(pathToFileURL(join(process.cwd(), 'checks', 'harness', 'import-guard.mjs')).href, { data: { root: process.cwd() } });
+  }
 
   const directory = join(process.cwd(), 'checks', chapterDir);
   const files = readdirSync(directory).filter((f) => f.endsWith('.check.ts')).sort();
