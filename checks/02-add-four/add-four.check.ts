@@ -5,6 +5,7 @@ import { ARCH_NAMES, type Arch } from '#native/arch.ts';
 import { disassemble, hex } from '#native/disasm.ts';
 import { flushInstructionCache } from '#native/icache.ts';
 import { PROT, copyIn, copyOut, mprotect, trace } from '#native/libc.ts';
+import { preservingWrapper, withScratch } from './callee-saved.ts';
 
 const ch02 = await learnerCode(import('#ch02/add-four.ts'));
 const ch01 = await learnerCode(import('#ch01/code-region.ts'));
@@ -154,6 +155,45 @@ function patchExecutable(address: bigint, bytes: Uint8Array): void {
   if (mprotect(address, bytes.length, PROT.READ | PROT.EXEC) !== 0) throw new Error(`the checks could not protect 0x${address.toString(16)}`);
   flushInstructionCache(address, bytes.length);
 }
+
+check(
+  "the code leaves the caller's registers as it found them",
+  (t) => {
+    const wrapper = preservingWrapper(t.arch);
+    const cases: [string, Uint8Array, bigint][] = [
+      [`addFourCode('${t.arch}')`, ch02.addFourCode(t.arch), 4n],
+      ...EDGE_K.map((k): [string, Uint8Array, bigint] => [`adderCode(${k}, '${t.arch}')`, ch02.adderCode(k, t.arch), k]),
+    ];
+    withScratch((scratch, clobbered) => {
+      for (const [what, code, k] of cases) {
+        const region = ch01.CodeRegion.allocate(wrapper.length + code.length);
+        try {
+          region.write(0, wrapper);
+          region.write(wrapper.length, code);
+          region.seal();
+          const x = 1000n;
+          const result = region.function(0, 2)(x, scratch);
+          const changed = clobbered();
+          if (changed.length) {
+            const list = changed.map((c) => (c.register === 'x29' ? 'x29 (the frame pointer)' : `${c.register} (was 0x${c.before.toString(16)}, left 0x${c.after.toString(16)})`)).join(', ');
+            const scratchHint = t.arch === 'x64' ? 'rax, rcx, rdx, rsi, rdi, r8-r11' : 'x0-x17';
+            assert.unreachable(`${what} changes ${list}: the calling convention says the caller keeps these, so code that uses them must save and restore them; for a scratch register pick one the caller does not keep (${scratchHint}):\n${listing(code, t)}`);
+          }
+          assert.is(result, wrap(x + k), `${what}, called from a C-like caller, returned ${result} for x = ${x}`);
+        } finally {
+          region.dispose();
+        }
+      }
+    }, t.arch);
+  },
+  {
+    hints: [
+      'A function shares the registers with its caller: the calling convention says which ones the caller may expect back unchanged (callee-saved).',
+      'x86-64 keeps rbx, rbp and r12-r15 for the caller; AArch64 keeps x19-x28 and x29. Build a 64-bit constant in a register the caller does not keep.',
+      'x86-64: movabs rcx, imm64 (48 b9) then add rax, rcx (48 01 c8). AArch64: movz/movk into x9, then add x0, x0, x9.',
+    ],
+  },
+);
 
 check(
   'makeAdder(k) runs the machine code it placed in memory',
