@@ -2,7 +2,7 @@
  * A check session: which chapters, on which architectures, against whose code. The
  * command line (checks/cli.ts), the self-test and the grader all run checks through here.
  */
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ARCHES, type Arch } from '#native/arch.ts';
@@ -92,7 +92,10 @@ export function stageWorkspace(root: string, workspace: string, options: StageOp
         mkdirSync(dirname(join(staged, file)), { recursive: true });
         copyFileSync(join(root, file), join(staged, file));
       }
-      copyStudentTree(chapters, join(staged, 'chapters'), 'chapters', flags);
+      if (lstatSync(chapters).isSymbolicLink()) {
+        mkdirSync(join(staged, 'chapters'));
+        flags.push({ file: 'chapters', reason: `a symbolic link (to ${readlinkSync(chapters)}) is not graded: only your own files are` });
+      } else copyStudentTree(chapters, join(staged, 'chapters'), 'chapters', flags);
       flags.push(...referencesToReferenceCode(join(staged, 'chapters'), 'chapters', [root, resolve(workspace)]));
       writeFileSync(join(staged, IMPORT_GUARD_MARK), '');
     } else {

@@ -110,6 +110,16 @@ test('a student who leans on the reference earns nothing and is flagged; an hone
     } finally {
       staged.remove();
     }
+    // A chapters/ folder that is itself a link to the reference is refused as a whole.
+    mkdirSync(join(base, 'linked'));
+    symlinkSync(join(root, 'solutions'), join(base, 'linked', 'chapters'));
+    const linked = stageWorkspace(root, join(base, 'linked'), { isolate: true });
+    try {
+      assert.equal(readdirSync(join(linked.root, 'chapters')), []);
+      assert.match(linked.flags[0]?.reason ?? '', /symbolic link/);
+    } finally {
+      linked.remove();
+    }
 
     const roster = readRoster(join(base, 'roster.csv'));
     const { students } = await grade({ root, roster, chapters: [chapter], arches: [hostArch()], parallel: 3 });
