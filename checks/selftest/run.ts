@@ -151,12 +151,16 @@ async function runPlantedBug(staged: { root: string }, chapter: Chapter, bug: Pl
     const verdicts = arches.map((arch) => {
       const mine = results.filter((r) => r.arch === arch);
       const named = mine.find((r) => r.check === bug.check);
+      const skipped = mine.length > 0 && mine.every((r) => r.status === 'skip');
       const status = named?.status ?? (mine[0] ? `${mine[0].status} (${mine[0].check}: ${mine[0].message.split('\n')[0]})` : 'not run');
-      return { arch, caught: named?.status === 'fail', status };
+      return { arch, caught: named?.status === 'fail', skipped, status };
     });
-    const ok = verdicts.every((v) => v.caught);
+    // An architecture this machine cannot run is reported, not held against the bug.
+    const ran = verdicts.filter((v) => !v.skipped);
+    const ok = ran.length > 0 && ran.every((v) => v.caught);
+    const skippedNote = verdicts.some((v) => v.skipped) ? ` (skipped on ${verdicts.filter((v) => v.skipped).map((v) => ARCH_NAMES[v.arch]).join(', ')})` : '';
     const detail = ok
-      ? `by '${bug.check}' on ${arches.map((a) => ARCH_NAMES[a]).join(' and ')}`
+      ? `by '${bug.check}' on ${ran.map((v) => ARCH_NAMES[v.arch]).join(' and ')}${skippedNote}`
       : `'${bug.check}' ${verdicts.map((v) => `on ${ARCH_NAMES[v.arch]}: ${v.caught ? 'fail' : v.status}`).join('; ')}`;
     return { ok, detail };
   } finally {
@@ -174,6 +178,16 @@ if (step('planted') && !quick) {
     if (!existsSync(manifest)) return [];
     return (JSON.parse(readFileSync(manifest, 'utf8')) as PlantedBug[]).map((bug) => ({ chapter, bug }));
   });
+  for (const chapter of chapters) {
+    const mine = plan.filter((p) => p.chapter === chapter).map((p) => p.bug);
+    if (mine.length > 0 && mine.length < 8) console.log(color.yellow(`  warning: chapter ${chapter.number} has ${mine.length} planted bugs; every chapter should have at least 8`));
+    const seen = new Set<string>();
+    for (const bug of mine) {
+      const key = JSON.stringify([bug.file, bug.find, bug.replace]);
+      if (seen.has(key)) outcome(`chapter ${chapter.number}: planted bug '${bug.why}' is not a duplicate`, false, 'the same file, find and replace as another bug');
+      seen.add(key);
+    }
+  }
   const unnamed = plan.filter((p) => !p.bug.check);
   for (const chapter of new Set(unnamed.map((p) => p.chapter))) {
     const count = unnamed.filter((p) => p.chapter === chapter).length;
