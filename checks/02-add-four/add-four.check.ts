@@ -124,11 +124,13 @@ check(
   },
 );
 
-/** The last range made executable (with mprotect) since trace event number `since`. */
-function lastExecutable(since: number): { address: bigint; length: number } | undefined {
-  const sealed = trace.events.filter((e) => e.seq >= since && e.call === 'mprotect' && e.result === 0 && (e.prot & PROT.EXEC) !== 0);
-  const last = sealed.at(-1);
-  return last && last.call === 'mprotect' ? { address: last.address, length: last.length } : undefined;
+/** The ranges made executable (with mprotect) since trace event number `since`, each once. */
+function madeExecutable(since: number): { address: bigint; length: number }[] {
+  const ranges = new Map<bigint, number>();
+  for (const e of trace.events) {
+    if (e.seq >= since && e.call === 'mprotect' && e.result === 0 && (e.prot & PROT.EXEC) !== 0) ranges.set(e.address, Math.max(e.length, ranges.get(e.address) ?? 0));
+  }
+  return [...ranges].map(([address, length]) => ({ address, length }));
 }
 
 /**
@@ -202,24 +204,25 @@ check(
     const since = trace.events.length;
     const add = ch02.makeAdder(k);
     assert.is(add(37n), 42n, `makeAdder(5)(37) returned ${add(37n)}`);
-    const region = lastExecutable(since);
-    if (!region) {
+    const regions = madeExecutable(since);
+    if (regions.length === 0) {
       assert.unreachable('makeAdder(5) made no memory executable: it must copy the bytes of adderCode into a CodeRegion, seal it, and return a function into it');
       return;
     }
     // Replace the code with a different adder (k = 77) at every possible entry: machine code follows, a JavaScript closure cannot.
-    const original = copyOut(region.address, region.length);
-    patchExecutable(region.address, sledAdder(t.arch, region.length, 77));
+    const originals = regions.map((r) => copyOut(r.address, r.length));
+    for (const r of regions) patchExecutable(r.address, sledAdder(t.arch, r.length, 77));
     let patched: bigint;
     try {
       patched = add(100n);
     } finally {
-      patchExecutable(region.address, original);
+      regions.forEach((r, i) => patchExecutable(r.address, originals[i]!));
     }
+    const where = regions.map((r) => `0x${r.address.toString(16)}`).join(', ');
     assert.is(
       patched,
       177n,
-      `the code in the region makeAdder(5) sealed at 0x${region.address.toString(16)} was replaced by code for x + 77, yet the function returned ${patched} for x = 100: it does not call the machine code (is it a JavaScript closure?)`,
+      `the code makeAdder(5) sealed (at ${where}) was replaced by code for x + 77, yet the function returned ${patched} for x = 100: it does not call the machine code (is it a JavaScript closure?)`,
     );
     assert.is(add(100n), 105n, 'with the original code put back, makeAdder(5)(100) must return 105 again');
   },
