@@ -10,10 +10,13 @@ import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 let root = '';
+/** @type {string[]} folders (with a trailing separator) the student's code may import besides its own */
+let allowedFolders = [];
 
-/** @param {{ root: string }} data */
+/** @param {{ root: string, allowed?: string[] }} data `allowed`: folders of solutions/ chosen with --use-ref */
 export function initialize(data) {
   root = data.root.endsWith(sep) ? data.root : data.root + sep;
+  allowedFolders = ['chapters', 'native', ...(data.allowed ?? [])].map((folder) => root + folder.split('/').join(sep) + sep);
 }
 
 /** @param {string} url */
@@ -32,8 +35,7 @@ export async function resolve(specifier, context, nextResolve) {
   if (!parent || !parent.startsWith(`${root}chapters${sep}`)) return resolved;
   const target = pathOf(resolved.url);
   if (target === null) return resolved; // node: built-ins, data: URLs
-  const allowed =
-    target.startsWith(`${root}chapters${sep}`) || target.startsWith(`${root}native${sep}`) || target.includes(`${sep}node_modules${sep}`);
+  const allowed = allowedFolders.some((folder) => target.startsWith(folder)) || target.includes(`${sep}node_modules${sep}`);
   if (allowed) return resolved;
   const shown = target.startsWith(root) ? target.slice(root.length) : target;
   const error = new Error(

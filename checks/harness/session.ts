@@ -72,6 +72,12 @@ export interface StageOptions {
    * whole (the self-test plants bugs into it).
    */
   isolate?: boolean;
+  /**
+   * With `isolate`: chapters whose reference the person running the checks chose to lean
+   * on (--use-ref). Their solutions/ folders are staged whole, their conditions kept, and
+   * the student's code may import them (through `#chNN`), as it would at home.
+   */
+  reference?: readonly Chapter[];
 }
 
 /**
@@ -87,7 +93,9 @@ export function stageWorkspace(root: string, workspace: string, options: StageOp
   try {
     for (const part of ['checks', 'native']) cpSync(join(root, part), join(staged, part), { recursive: true });
     if (options.isolate) {
-      writeFileSync(join(staged, 'package.json'), withoutSolutionConditions(readFileSync(join(root, 'package.json'), 'utf8')));
+      const allowed = (options.reference ?? []).map((c) => `solutions/${chapterDir(c)}`);
+      writeFileSync(join(staged, 'package.json'), withoutSolutionConditions(readFileSync(join(root, 'package.json'), 'utf8'), options.reference ?? []));
+      for (const dir of allowed) if (existsSync(join(root, dir))) cpSync(join(root, dir), join(staged, dir), { recursive: true });
       for (const file of referenceFilesChecksImport(root)) {
         mkdirSync(dirname(join(staged, file)), { recursive: true });
         copyFileSync(join(root, file), join(staged, file));
@@ -97,7 +105,7 @@ export function stageWorkspace(root: string, workspace: string, options: StageOp
         flags.push({ file: 'chapters', reason: `a symbolic link (to ${readlinkSync(chapters)}) is not graded: only your own files are` });
       } else copyStudentTree(chapters, join(staged, 'chapters'), 'chapters', flags);
       flags.push(...referencesToReferenceCode(join(staged, 'chapters'), 'chapters', [root, resolve(workspace)]));
-      writeFileSync(join(staged, IMPORT_GUARD_MARK), '');
+      writeFileSync(join(staged, IMPORT_GUARD_MARK), JSON.stringify({ allowed }) + '\n');
     } else {
       for (const part of ['package.json', 'solutions']) cpSync(join(root, part), join(staged, part), { recursive: true });
       cpSync(chapters, join(staged, 'chapters'), { recursive: true, dereference: true });
@@ -112,13 +120,20 @@ export function stageWorkspace(root: string, workspace: string, options: StageOp
   return { root: staged, flags, remove: () => rmSync(staged, { recursive: true, force: true }) };
 }
 
-/** A file in a staged root whose presence makes every worker there guard the student's imports. */
+/**
+ * A file in a staged root whose presence makes every worker there guard the student's
+ * imports; it holds `{ "allowed": [folders of solutions/ the student's code may import] }`.
+ */
 export const IMPORT_GUARD_MARK = '.import-guard';
 
-/** package.json with every `#chNN/*` mapped to chapters/ alone: no condition can select solutions/. */
-function withoutSolutionConditions(text: string): string {
+/**
+ * package.json with every `#chNN/*` mapped to chapters/ alone, so no condition can select
+ * solutions/, except for the chapters in `keep` (the reference the checks were asked to use).
+ */
+function withoutSolutionConditions(text: string, keep: readonly Chapter[]): string {
   const manifest = JSON.parse(text) as { imports?: Record<string, unknown> };
   for (const [key, target] of Object.entries(manifest.imports ?? {})) {
+    if (keep.some((c) => key === `#ch${c.number}/*`)) continue;
     if (target && typeof target === 'object' && 'default' in target) manifest.imports![key] = (target as { default: unknown }).default;
   }
   return JSON.stringify(manifest, null, 2) + '\n';
@@ -212,7 +227,8 @@ export function conditionsFor(options: Pick<SessionOptions, 'solutions' | 'useRe
 
 /** Runs the session; results come back in chapter order, then architecture order. */
 export async function runSession(options: SessionOptions): Promise<CheckResult[]> {
-  const staged = options.workspace ? stageWorkspace(options.root, options.workspace, { isolate: true }) : null;
+  const reference = options.solutions ? CHAPTERS : (options.useRef ?? []);
+  const staged = options.workspace ? stageWorkspace(options.root, options.workspace, { isolate: true, reference }) : null;
   if (staged) options.onWorkspaceFlags?.(staged.flags);
   const root = staged?.root ?? options.root;
   try {

@@ -13,7 +13,7 @@
  * Every event is written synchronously, so the runner knows which check was running when
  * the process died. After a crash the runner starts a new worker at the next check.
  */
-import { existsSync, readdirSync, writeSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { register } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -79,8 +79,10 @@ async function main(): Promise<void> {
   });
 
   // A staged copy of a student's work (session.ts stageWorkspace, isolate) guards what their code imports.
-  if (existsSync(join(process.cwd(), '.import-guard'))) {
-    register(pathToFileURL(join(process.cwd(), 'checks', 'harness', 'import-guard.mjs')).href, { data: { root: process.cwd() } });
+  const guard = join(process.cwd(), '.import-guard');
+  if (existsSync(guard)) {
+    const { allowed } = JSON.parse(readFileSync(guard, 'utf8')) as { allowed: string[] };
+    register(pathToFileURL(join(process.cwd(), 'checks', 'harness', 'import-guard.mjs')).href, { data: { root: process.cwd(), allowed } });
   }
 
   const directory = join(process.cwd(), 'checks', chapterDir);
