@@ -195,7 +195,8 @@ async function main(): Promise<number> {
   });
   if (progress) process.stderr.write('\r\x1b[K');
   attachHints(results, options.workspace ? resolve(options.workspace) : root);
-  if (ownCode) {
+  // A run of a few named checks says nothing about the rest of the chapter: it is not recorded.
+  if (ownCode && options.only.length === 0) {
     try {
       recordResults(root, results, options.useRef);
     } catch (error) {
