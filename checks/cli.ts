@@ -34,7 +34,9 @@ const USAGE = `usage: npm run check <chapter|all> [-- options]
   --require-all-arches  a skipped architecture counts as a failure
   --workspace <dir>     check the chapters/ of another copy of the workbook
   --json <file>         also write the results as JSON
-  --filter <text>       only checks whose name contains the text
+  --filter <text>       only report checks whose name contains the text
+  --check <name>        run only the check with exactly this name (repeat for more);
+                        no other check runs
   --first-failure       show only the first failure in full, the others as one line each
   --failfast            stop at the first failure (or todo): later checks are not reported
                         and later chapters do not run
@@ -53,13 +55,15 @@ export interface CliOptions {
   workspace?: string;
   json?: string;
   filter?: string;
+  /** Exact names of the only checks to run. */
+  only: string[];
   firstFailureOnly: boolean;
   failfast: boolean;
   watch: boolean;
 }
 
 export function parseArgs(argv: string[]): CliOptions {
-  const options: CliOptions = { chapters: [], arches: ALL_ARCHES, solutions: false, useRef: [], requireAllArches: false, firstFailureOnly: false, failfast: false, watch: false };
+  const options: CliOptions = { chapters: [], arches: ALL_ARCHES, solutions: false, useRef: [], requireAllArches: false, only: [], firstFailureOnly: false, failfast: false, watch: false };
   const value = (i: number, flag: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
@@ -97,6 +101,9 @@ export function parseArgs(argv: string[]): CliOptions {
         break;
       case '--filter':
         options.filter = value(i++, arg);
+        break;
+      case '--check':
+        options.only.push(value(i++, arg));
         break;
       case '--first-failure':
         options.firstFailureOnly = true;
@@ -179,6 +186,7 @@ async function main(): Promise<number> {
     solutions: options.solutions,
     useRef: options.useRef,
     failfast: options.failfast,
+    ...(options.only.length ? { only: options.only } : {}),
     ...(options.workspace ? { workspace: options.workspace } : {}),
     onResult: () => {
       finished++;
@@ -187,7 +195,8 @@ async function main(): Promise<number> {
   });
   if (progress) process.stderr.write('\r\x1b[K');
   attachHints(results, options.workspace ? resolve(options.workspace) : root);
-  if (ownCode) {
+  // A run of a few named checks says nothing about the rest of the chapter: it is not recorded.
+  if (ownCode && options.only.length === 0) {
     try {
       recordResults(root, results, options.useRef);
     } catch (error) {

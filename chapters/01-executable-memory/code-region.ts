@@ -97,27 +97,36 @@ export class CodeRegion {
 
   /**
    * Makes the region executable and no longer writable, and the instruction cache coherent
-   * (on AArch64 that matters: see flushInstructionCache). Only while writable.
+   * (on AArch64 that matters: see flushInstructionCache). Only while writable. A failed
+   * mprotect is a SystemCallError and leaves the state as it was.
    */
   seal(): void {
     todo('CodeRegion.seal');
   }
 
-  /** Makes the region writable again (and no longer executable), to patch code. Only while executable. */
+  /**
+   * Makes the region writable again (and no longer executable), to patch code. Only while
+   * executable. A failed mprotect is a SystemCallError and leaves the state as it was.
+   */
   unseal(): void {
     todo('CodeRegion.unseal');
   }
 
   /**
-   * A callable for the code at `offset`, taking `arity` int64 arguments. The region must
-   * live as long as any function into it, and calling after dispose() or while unsealed
-   * must throw instead of jumping into memory that is gone or not executable.
+   * A callable for the code at `offset`, taking `arity` int64 arguments. Only while
+   * executable (RegionStateError otherwise); an offset outside the region is a RangeError.
+   * The region must live as long as any function into it, and calling after dispose() or
+   * while unsealed must throw instead of jumping into memory that is gone or not executable.
    */
   function(offset: number, arity: number): JitFunction {
     return todo('CodeRegion.function');
   }
 
-  /** Unmaps the region. Later calls through its functions throw; a second dispose does nothing. */
+  /**
+   * Unmaps the whole region, in any state. Later calls through its functions throw, and so
+   * does every other operation; a second dispose does nothing (it must not unmap again: by
+   * then the address may belong to another region).
+   */
   dispose(): void {
     todo('CodeRegion.dispose');
   }

@@ -24,7 +24,7 @@ export function addFourCode(arch: Arch): Uint8Array {
   return todo(`addFourCode(${arch})`);
 }
 
-/** AArch64 instructions are 32-bit words, stored least significant byte first. Given. */
+/** AArch64 instructions are 32-bit words, stored least significant byte first. */
 export function littleEndianWords(words: readonly number[]): Uint8Array {
   const bytes = new Uint8Array(words.length * 4);
   const view = new DataView(bytes.buffer);
@@ -37,13 +37,17 @@ export function littleEndianWords(words: readonly number[]): Uint8Array {
  * Use the shortest form that holds k:
  *   x86-64   imm8 (48 83 c0 ib), imm32 (48 05 id), else movabs into a scratch register
  *   AArch64  add/sub with a 12-bit immediate, else movz/movk into x9 and add x0, x0, x9
- * A k outside the signed 64-bit range is a RangeError.
+ * A scratch register must be one the caller does not keep (not rbx, rbp, r12-r15 on
+ * x86-64; not x19-x29 on AArch64). A k outside the signed 64-bit range is a RangeError.
  */
 export function adderCode(k: bigint, arch: Arch): Uint8Array {
   return todo(`adderCode(${k}, ${arch})`);
 }
 
-/** Compiles `x + k` for this machine (hostArch()) into a CodeRegion and returns it as a function. */
+/**
+ * Compiles `x + k` for this machine (hostArch()) into a CodeRegion and returns it as a
+ * function: the addition happens in the machine code, not in TypeScript.
+ */
 export function makeAdder(k: bigint): JitFunction {
   void hostArch;
   void CodeRegion;

@@ -3,7 +3,7 @@ import { assertThrows, check, learnerCode, thrownBy, type CheckContext } from '#
 import { todo } from '#native/todo.ts';
 import { wordsToBytes } from '#harness/exec.ts';
 import { mappedBytesWithin, mappingsOf, permissionsOf } from '#harness/maps.ts';
-import { PROT, pageSize, trace } from '#native/libc.ts';
+import { PROT, munmap, pageSize, trace } from '#native/libc.ts';
 
 const ch01 = await learnerCode(import('#ch01/code-region.ts'));
 
@@ -26,10 +26,10 @@ function sealed(bytes: Uint8Array) {
   return region;
 }
 
-async function collectGarbage(until: () => boolean): Promise<boolean> {
+async function collectGarbage(until: () => boolean, rounds = 30): Promise<boolean> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('the checks need node --expose-gc');
-  for (let round = 0; round < 30; round++) {
+  for (let round = 0; round < rounds; round++) {
     gc();
     await new Promise((resolve) => setTimeout(resolve, 5));
     if (until()) return true;
@@ -73,6 +73,9 @@ check(
     }
     assertThrows(() => ch01.CodeRegion.allocate(0), (e) => e instanceof RangeError, 'allocate(0) must throw a RangeError');
     assertThrows(() => ch01.CodeRegion.allocate(-5), (e) => e instanceof RangeError, 'allocate(-5) must throw a RangeError');
+    for (const odd of [1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      assertThrows(() => ch01.CodeRegion.allocate(odd).dispose(), (e) => e instanceof RangeError, `allocate(${odd}) must throw a RangeError (a size is a whole number of bytes)`);
+    }
   },
   {
     hints: [
@@ -240,6 +243,192 @@ check(
   },
 );
 
+/** `return k` placed to straddle the boundary between two pages (`boundary` is a page offset). */
+function straddling(t: CheckContext, boundary: number, k: number): { offset: number; code: Uint8Array } {
+  const code = returnConstant(t, k);
+  // x86-64 code may start at any byte: split the 5-byte mov. AArch64 words are 4-aligned: one word on each side.
+  return { offset: boundary - (t.arch === 'x64' ? 3 : 4), code };
+}
+
+check(
+  'write and function() use their offset',
+  (t) => {
+    const region = ch01.CodeRegion.allocate(64);
+    region.write(0, returnConstant(t, 21));
+    region.write(20, returnConstant(t, 22));
+    region.write(40, addTwo(t));
+    region.seal();
+    assert.is(region.function(0, 0)(), 21n, 'the code written at offset 0 should return 21');
+    assert.is(region.function(20, 0)(), 22n, 'the code written at offset 20 should return 22: does write() add the offset to the address, and function() too?');
+    assert.is(region.function(40, 2)(40n, 2n), 42n, 'the code `return x + y` written at offset 40, called through function(40, 2)');
+    region.dispose();
+  },
+  {
+    hints: [
+      'One region can hold several functions: each one starts at its own offset.',
+      'write(offset, bytes) copies to address + offset; function(offset, arity) calls address + offset.',
+      'copyIn(this.address + BigInt(offset), bytes) and rawFunction(this.address + BigInt(offset), arity).',
+    ],
+  },
+);
+
+check(
+  'a region of several pages works as a whole',
+  (t) => {
+    const page = pageSize();
+    const region = ch01.CodeRegion.allocate(3 * page + 100);
+    const { address, size } = region;
+    assert.is(size, 4 * page, `allocate(3 pages + 100 bytes).size`);
+    const across = straddling(t, 2 * page, 31);
+    const last = returnConstant(t, 32);
+    const lastAt = size - 16;
+    region.write(across.offset, across.code);
+    region.write(lastAt, last);
+    region.seal();
+    const perms = permissionsOf(address, size);
+    assert.is(perms, 'r-x', `after seal, /proc/self/maps shows ${perms} for the region's ${size / page} pages (every page must be read+execute)`);
+    if (t.arch === 'arm64') {
+      const covering = trace.events.some((e) => e.call === 'flush' && e.address <= address && e.address + BigInt(e.length) >= address + BigInt(size));
+      assert.ok(covering, `seal() must flush the instruction cache over all ${size} bytes of the region`);
+    }
+    assert.is(region.function(across.offset, 0)(), 31n, `code that straddles the boundary between the second and third page (offset ${across.offset}) should return 31`);
+    assert.is(region.function(lastAt, 0)(), 32n, `code on the last page (offset ${lastAt}) should return 32`);
+    region.unseal();
+    const writable = permissionsOf(address, size);
+    assert.is(writable, 'rw-', `after unseal, /proc/self/maps shows ${writable} for the region (every page must be read+write)`);
+    region.write(lastAt, returnConstant(t, 33));
+    region.seal();
+    assert.is(region.function(lastAt, 0)(), 33n, 'the patched code on the last page should return 33');
+    region.dispose();
+    const left = mappedBytesWithin(address, size);
+    assert.is(left, 0, `after dispose, ${left} of the region's ${size} bytes are still mapped: munmap must cover the whole region`);
+  },
+  {
+    hints: [
+      'mmap, mprotect and munmap each take a length: every one of them must cover the whole region, not only its first page or the bytes you asked for.',
+      'Keep the rounded size in the region (this.size) and pass it to every mprotect and munmap, and to flushInstructionCache.',
+      'mprotect(this.address, this.size, …), munmap(this.address, this.size), flushInstructionCache(this.address, this.size).',
+    ],
+  },
+);
+
+check(
+  'a function taken before a patch runs the patched code',
+  (t) => {
+    const region = sealed(returnConstant(t, 41));
+    const fn = region.function(0, 0);
+    const { address } = region;
+    assert.is(fn(), 41n);
+    region.unseal();
+    assert.is(region.state, 'writable', 'region.state after unseal()');
+    assert.is(region.address, address, 'unseal() must keep the region where it is (functions point into it)');
+    region.seal();
+    assert.is(fn(), 41n, 'after unseal and seal without a write, the code must still be there');
+    region.unseal();
+    region.write(0, returnConstant(t, 43));
+    region.seal();
+    assert.is(region.state, 'executable', 'region.state after seal()');
+    assert.is(fn(), 43n, 'a function taken before the patch must run the patched code once the region is sealed again');
+    region.dispose();
+  },
+  {
+    hints: [
+      'Patching code in place is why unseal() exists: the pages change protection, never address or contents.',
+      'unseal() is one mprotect back to read+write; the closure from function() looks at the state at each call, not when it was made.',
+      "unseal: this.#protect(PROT.READ | PROT.WRITE); this.#state = 'writable'. In the closure: region.#require('executable', 'call into') before every call.",
+    ],
+  },
+);
+
+check(
+  'dispose unmaps exactly once, even with the garbage collector',
+  async (t) => {
+    let address = 0n;
+    let size = 0;
+    let disposedAt = 0;
+    (() => {
+      const writable = ch01.CodeRegion.allocate(2 * pageSize());
+      address = writable.address;
+      size = writable.size;
+      writable.dispose(); // never sealed: a writable region is disposed too
+      disposedAt = trace.events.length;
+      assert.is(writable.state, 'disposed', 'region.state after dispose() of a writable region');
+      assert.is(mappedBytesWithin(address, size), 0, 'dispose() of a writable region must unmap it');
+      writable.dispose();
+    })();
+    const overlaps = (e: (typeof trace.events)[number]) => e.call === 'munmap' && e.address < address + BigInt(size) && e.address + BigInt(e.length) > address;
+    const unmapped = trace.events.filter((e) => overlaps(e) && e.seq < disposedAt).length;
+    assert.is(unmapped, 1, `dispose() should call munmap once for the region, it called it ${unmapped} times`);
+    const again = trace.events.filter((e) => overlaps(e) && e.seq >= disposedAt);
+    assert.is(again.length, 0, 'a second dispose() must not call munmap again: by then the address may belong to another region');
+    // The disposed region is now garbage: its finalizer (if still registered) would unmap the range a second time.
+    const reused = sealed(returnConstant(t, 51));
+    await collectGarbage(() => false, 8);
+    const late = trace.events.filter((e) => overlaps(e) && e.seq >= disposedAt);
+    assert.is(
+      late.length,
+      0,
+      `after dispose(), garbage collection unmapped [0x${address.toString(16)}, +${size}) again: dispose() must unregister the region from the FinalizationRegistry (register it with an unregister token)`,
+    );
+    assert.is(reused.function(0, 0)(), 51n, 'a region allocated after the dispose must still run');
+    reused.dispose();
+  },
+  {
+    hints: [
+      'An address freed by munmap is soon handed out again: a second munmap of it destroys somebody else\'s region.',
+      'dispose() returns early when already disposed, and takes the region out of the FinalizationRegistry before unmapping.',
+      "registry.register(region, { address, size }, region) in allocate(); in dispose(): if (this.#state === 'disposed') return; registry.unregister(this); munmap(…).",
+    ],
+  },
+);
+
+check(
+  'a disposed region refuses everything',
+  (t) => {
+    const early = ch01.CodeRegion.allocate(64);
+    assertThrows(() => early.function(0, 0), (e) => e instanceof Error && e.name === 'RegionStateError', 'function() on a writable region (not sealed yet) must throw a RegionStateError');
+    early.dispose();
+    const region = sealed(returnConstant(t, 61));
+    region.dispose();
+    const refused = (what: string, action: () => unknown) =>
+      assertThrows(action, (e) => e instanceof Error && e.name === 'RegionStateError', `${what} on a disposed region must throw a RegionStateError (the pages are gone: touching them would crash)`);
+    refused('write()', () => region.write(0, returnConstant(t, 62)));
+    refused('unseal()', () => region.unseal());
+    refused('function()', () => region.function(0, 0));
+    assert.is(region.state, 'disposed');
+  },
+  {
+    hints: [
+      'After dispose() the address is no longer yours: every operation must refuse with an error rather than touch it.',
+      "Each method starts by checking the one state it allows: write() needs 'writable', function() and unseal() need 'executable'.",
+      "this.#require('writable', 'write to') in write(); this.#require('executable', 'take a function from') in function().",
+    ],
+  },
+);
+
+check(
+  'a failed mprotect is an error, and the state does not change',
+  (t) => {
+    const page = pageSize();
+    const region = ch01.CodeRegion.allocate(page);
+    region.write(0, returnConstant(t, 71));
+    munmap(region.address, region.size); // the pages vanish behind the region's back: mprotect will fail
+    const error = thrownBy(() => region.seal());
+    assert.ok(error instanceof Error, 'seal() on pages that are no longer mapped must throw (mprotect returned -1)');
+    assert.is((error as { code?: unknown }).code, 'ENOMEM', `the error must carry the errno name in its code property (mprotect fails with ENOMEM here): ${(error as Error).message}`);
+    assert.match((error as Error).message, /mprotect/, 'the message must name the call that failed');
+    assert.is(region.state, 'writable', 'a seal() that failed must leave the region writable');
+    region.dispose();
+  },
+  {
+    hints: [
+      'mprotect returns -1 and sets errno when it fails; ignoring that leaves the region claiming a protection its pages do not have.',
+      'Check the result of every mprotect and throw a SystemCallError before changing the state.',
+      "if (mprotect(this.address, this.size, prot) !== 0) throw new SystemCallError('mprotect', errno(), …); only then this.#state = 'executable'.",
+    ],
+  },
+);
+
 check(
   'a failed mmap surfaces errno by name',
   () => {
@@ -297,12 +486,15 @@ check(
     let address = 0n;
     let size = 0;
     (() => {
-      const region = sealed(returnConstant(t, 1));
+      const region = ch01.CodeRegion.allocate(3 * pageSize());
+      region.write(0, returnConstant(t, 1));
+      region.seal();
       address = region.address;
       size = region.size;
     })();
     const gone = await collectGarbage(() => mappingsOf(address, size).length === 0);
-    assert.ok(gone, `a region that nobody references any more is still mapped at 0x${address.toString(16)} after garbage collection`);
+    const left = mappedBytesWithin(address, size);
+    assert.ok(gone, `a region of ${size} bytes that nobody references any more still has ${left} bytes mapped at 0x${address.toString(16)} after garbage collection`);
   },
   {
     hints: [

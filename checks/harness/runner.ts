@@ -3,8 +3,15 @@
  * that can happen to a worker (a thrown error, a crash, a hang, a file that will not load)
  * into one result per check. A crash ends only the check that caused it: the runner starts
  * a fresh worker at the next check.
+ *
+ * Time limits are counted in the worker's own CPU time (user + system, from /proc), not in
+ * wall-clock time: a machine busy with other work slows a check down without eating its
+ * budget, while code that loops still burns CPU and is stopped. A generous wall-clock
+ * ceiling catches a worker that hangs without using the CPU at all.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import type { Arch } from '#native/arch.ts';
@@ -25,12 +32,40 @@ export interface ChapterRun {
   onResult?: (result: CheckResult) => void;
   /** Stop the chapter at its first failure, or at its first failure or todo (the worker is killed there). */
   stopAt?: 'fail' | 'fail-or-todo';
+  /** Run only the checks with these exact names (the worker skips every other body). */
+  only?: readonly string[];
 }
 
 /** Emulated code runs this many times slower, and the worker takes this long to start. */
 const EMULATION_SLOWDOWN = 4;
 const STARTUP_MS = { native: 30_000, emulated: 120_000 };
 const HANG_GRACE_MS = 3_000;
+/**
+ * A worker that uses no CPU is given up after this many times its CPU budget in wall-clock
+ * time: far enough that a machine loaded ten times over does not reach it with working code.
+ */
+const WALL_CLOCK_FACTOR = 20;
+const BUDGET_POLL_MS = 200;
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on every Linux this runs on). */
+const CLOCK_TICKS = 100;
+
+/**
+ * The CPU time (user + system) that process `pid` has used so far, in milliseconds, or
+ * null where /proc cannot tell (then the budget falls back to wall-clock time).
+ */
+export function cpuTimeMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    return Number.isFinite(utime) && Number.isFinite(stime) ? ((utime + stime) * 1000) / CLOCK_TICKS : null;
+  } catch {
+    return null;
+  }
+}
 
 interface WorkerOutcome {
   listed: ListedCheck[] | null;
@@ -50,8 +85,11 @@ interface WorkerOutcome {
   fatal?: SerializedError;
 }
 
-/** Starts a worker for `chapter` at check index `from`; fd 3 carries events, fd 4 crash dumps. */
-export function startWorker(launcher: Launcher, root: string, conditions: readonly string[], chapter: Chapter, from: number): ChildProcess {
+/**
+ * Starts a worker for `chapter` at check index `from` (counted among the checks it runs:
+ * all of them, or those named in `only`); fd 3 carries events, fd 4 crash dumps.
+ */
+export function startWorker(launcher: Launcher, root: string, conditions: readonly string[], chapter: Chapter, from: number, only?: readonly string[]): ChildProcess {
   const args = [
     ...launcher.prefix,
     ...launcher.typescript,
@@ -60,13 +98,22 @@ export function startWorker(launcher: Launcher, root: string, conditions: readon
     join(root, 'checks', 'harness', 'worker.ts'),
     chapterDir(chapter),
     String(from),
+    ...(only ? [JSON.stringify(only)] : []),
   ];
   return spawn(launcher.command, args, {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_OPTIONS: '', WORKBOOK_MODE: launcher.mode, FORCE_COLOR: '0' },
+    env: { NODE_COMPILE_CACHE: COMPILE_CACHE, ...process.env, NODE_OPTIONS: '', WORKBOOK_MODE: launcher.mode, FORCE_COLOR: '0' },
   });
 }
+
+/**
+ * Where a Node.js that supports it (22 and later: the emulated one) keeps the code it
+ * compiled, so the next worker starts without compiling the same modules again under
+ * emulation (about half of an emulated worker's start-up). Entries are checked against
+ * each file's contents, so an edited file is compiled afresh.
+ */
+const COMPILE_CACHE = join(tmpdir(), `workbook-compile-cache-${userInfo().uid}`);
 
 /** Calls `handle` with each event a worker writes (one JSON object per line). */
 export function readEvents(stream: Readable, handle: (event: WorkerEvent) => void): void {
@@ -84,7 +131,7 @@ export function readEvents(stream: Readable, handle: (event: WorkerEvent) => voi
 
 function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
   const { launcher } = run;
-  const child = startWorker(launcher, run.root, run.conditions, run.chapter, from);
+  const child = startWorker(launcher, run.root, run.conditions, run.chapter, from, run.only);
   const outcome: WorkerOutcome = {
     listed: null,
     ended: new Map(),
@@ -100,14 +147,22 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
     output: '',
   };
   const slowdown = launcher.mode === 'emulated' ? EMULATION_SLOWDOWN : 1;
+  // The budget of what runs now (start-up, or one check): CPU time of the worker since `arm`.
   let timer: NodeJS.Timeout | undefined;
   const arm = (ms: number) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
+    clearInterval(timer);
+    const cpuStart = cpuTimeMs(child.pid);
+    const wallStart = performance.now();
+    timer = setInterval(() => {
+      const wall = performance.now() - wallStart;
+      const cpuNow = cpuStart === null ? null : cpuTimeMs(child.pid);
+      const used = cpuStart === null || cpuNow === null ? wall : cpuNow - cpuStart;
+      if (used <= ms && wall <= ms * WALL_CLOCK_FACTOR) return;
+      clearInterval(timer);
       outcome.timedOut = true;
       child.kill('SIGUSR2'); // the crash handler reports where the worker is, then it dies
       setTimeout(() => child.kill('SIGKILL'), HANG_GRACE_MS).unref();
-    }, ms);
+    }, BUDGET_POLL_MS);
   };
   arm(STARTUP_MS[launcher.mode]);
 
@@ -133,13 +188,13 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
         arm(STARTUP_MS[launcher.mode]);
         if (run.stopAt && event.error && (run.stopAt === 'fail-or-todo' || classifyError(event.error, run.chapter).status === 'fail')) {
           outcome.stoppedEarly = true;
-          clearTimeout(timer);
+          clearInterval(timer);
           child.kill('SIGKILL');
         }
         break;
       case 'done':
         outcome.done = true;
-        clearTimeout(timer);
+        clearInterval(timer);
         break;
       case 'fatal':
         outcome.fatal = event.error;
@@ -160,7 +215,7 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
 
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
+      clearInterval(timer);
       outcome.exitCode = code;
       outcome.signal = signal;
       outcome.crashBytes = new Uint8Array(Buffer.concat(crashChunks));

@@ -2,9 +2,9 @@
  * A check session: which chapters, on which architectures, against whose code. The
  * command line (checks/cli.ts), the self-test and the grader all run checks through here.
  */
-import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ARCHES, type Arch } from '#native/arch.ts';
 import { availability, type Launcher } from '#native/platform.ts';
 import { CHAPTERS, chapterDir, solutionCondition, type Chapter } from '../manifest.ts';
@@ -32,12 +32,52 @@ export interface SessionOptions {
   failfast?: boolean;
   /** Lower level than failfast: stop each chapter at its first failure ('fail') or failure or todo. */
   stopAt?: 'fail' | 'fail-or-todo';
+  /**
+   * Run only the checks with these exact names; no other check's body runs. A name that
+   * none of the chapters has fails the run with the list of names it does have.
+   */
+  only?: readonly string[];
   onGroupDone?: (chapter: Chapter, arch: Arch, results: CheckResult[]) => void;
   onResult?: (result: CheckResult) => void;
+  /** With `workspace`: what staging it refused or found suspicious (see stageWorkspace). */
+  onWorkspaceFlags?: (flags: WorkspaceFlag[]) => void;
 }
 
 export function hasChecks(root: string, chapter: Chapter): boolean {
   return existsSync(join(root, 'checks', chapterDir(chapter)));
+}
+
+/** Something in a staged workspace that reaches, or tries to reach, code that is not the student's own. */
+export interface WorkspaceFlag {
+  /** The file, relative to the workspace (chapters/…). */
+  file: string;
+  line?: number;
+  /** What was found: a symbolic link, or an import of reference code. */
+  reason: string;
+}
+
+export interface StagedWorkspace {
+  root: string;
+  remove: () => void;
+  /** What the staging refused (symbolic links) or found suspicious (imports of reference code). */
+  flags: WorkspaceFlag[];
+}
+
+export interface StageOptions {
+  /**
+   * Stage someone else's work for grading: no solutions/ their code can reach (only the
+   * reference files that check files import, behind an import guard), no `solution-chNN`
+   * conditions in package.json, symbolic links in chapters/ refused (never followed), and
+   * string literals that name reference code flagged. Without it, solutions/ is copied
+   * whole (the self-test plants bugs into it).
+   */
+  isolate?: boolean;
+  /**
+   * With `isolate`: chapters whose reference the person running the checks chose to lean
+   * on (--use-ref). Their solutions/ folders are staged whole, their conditions kept, and
+   * the student's code may import them (through `#chNN`), as it would at home.
+   */
+  reference?: readonly Chapter[];
 }
 
 /**
@@ -45,13 +85,31 @@ export function hasChecks(root: string, chapter: Chapter): boolean {
  * of `root` (never the student's own) run against the student's code, isolated from
  * everyone else's. Returns the copy's folder and a function that removes it.
  */
-export function stageWorkspace(root: string, workspace: string): { root: string; remove: () => void } {
+export function stageWorkspace(root: string, workspace: string, options: StageOptions = {}): StagedWorkspace {
   const chapters = join(resolve(workspace), 'chapters');
   if (!existsSync(chapters)) throw new Error(`${workspace} has no chapters/ folder`);
-  const staged = mkdtempSync(join(tmpdir(), 'workbook-'));
+  const staged = realpathSync(mkdtempSync(join(tmpdir(), 'workbook-')));
+  const flags: WorkspaceFlag[] = [];
   try {
-    for (const part of ['package.json', 'checks', 'native', 'solutions']) cpSync(join(root, part), join(staged, part), { recursive: true });
-    cpSync(chapters, join(staged, 'chapters'), { recursive: true, dereference: true });
+    for (const part of ['checks', 'native']) cpSync(join(root, part), join(staged, part), { recursive: true });
+    if (options.isolate) {
+      const allowed = (options.reference ?? []).map((c) => `solutions/${chapterDir(c)}`);
+      writeFileSync(join(staged, 'package.json'), withoutSolutionConditions(readFileSync(join(root, 'package.json'), 'utf8'), options.reference ?? []));
+      for (const dir of allowed) if (existsSync(join(root, dir))) cpSync(join(root, dir), join(staged, dir), { recursive: true });
+      for (const file of referenceFilesChecksImport(root)) {
+        mkdirSync(dirname(join(staged, file)), { recursive: true });
+        copyFileSync(join(root, file), join(staged, file));
+      }
+      if (lstatSync(chapters).isSymbolicLink()) {
+        mkdirSync(join(staged, 'chapters'));
+        flags.push({ file: 'chapters', reason: `a symbolic link (to ${readlinkSync(chapters)}) is not graded: only your own files are` });
+      } else copyStudentTree(chapters, join(staged, 'chapters'), 'chapters', flags);
+      flags.push(...referencesToReferenceCode(join(staged, 'chapters'), 'chapters', [root, resolve(workspace)]));
+      writeFileSync(join(staged, IMPORT_GUARD_MARK), JSON.stringify({ allowed }) + '\n');
+    } else {
+      for (const part of ['package.json', 'solutions']) cpSync(join(root, part), join(staged, part), { recursive: true });
+      cpSync(chapters, join(staged, 'chapters'), { recursive: true, dereference: true });
+    }
   } catch (error) {
     rmSync(staged, { recursive: true, force: true });
     throw error;
@@ -59,7 +117,107 @@ export function stageWorkspace(root: string, workspace: string): { root: string;
   for (const shared of ['node_modules', '.toolchain']) {
     if (existsSync(join(root, shared))) symlinkSync(join(root, shared), join(staged, shared));
   }
-  return { root: staged, remove: () => rmSync(staged, { recursive: true, force: true }) };
+  return { root: staged, flags, remove: () => rmSync(staged, { recursive: true, force: true }) };
+}
+
+/**
+ * A file in a staged root whose presence makes every worker there guard the student's
+ * imports; it holds `{ "allowed": [folders of solutions/ the student's code may import] }`.
+ */
+export const IMPORT_GUARD_MARK = '.import-guard';
+
+/**
+ * package.json with every `#chNN/*` mapped to chapters/ alone, so no condition can select
+ * solutions/, except for the chapters in `keep` (the reference the checks were asked to use).
+ */
+function withoutSolutionConditions(text: string, keep: readonly Chapter[]): string {
+  const manifest = JSON.parse(text) as { imports?: Record<string, unknown> };
+  for (const [key, target] of Object.entries(manifest.imports ?? {})) {
+    if (keep.some((c) => key === `#ch${c.number}/*`)) continue;
+    if (target && typeof target === 'object' && 'default' in target) manifest.imports![key] = (target as { default: unknown }).default;
+  }
+  return JSON.stringify(manifest, null, 2) + '\n';
+}
+
+const SOURCE_FILE = /\.(?:[cm]?ts|[cm]?js|json)$/;
+const RELATIVE_SPECIFIER = /(?:from\s*|import\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]+)['"]/g;
+
+/**
+ * The files of solutions/ that check files import by relative path (a check that compares
+ * with the reference), with the solutions/ files those import in turn: what a staged copy
+ * for grading must hold so that the checks themselves still load.
+ */
+function referenceFilesChecksImport(root: string): string[] {
+  const found = new Set<string>();
+  const pending: string[] = [];
+  const visit = (fromFile: string) => {
+    const text = readFileSync(join(root, fromFile), 'utf8');
+    for (const match of text.matchAll(RELATIVE_SPECIFIER)) {
+      const target = relative(root, resolve(root, dirname(fromFile), match[1]!));
+      if (target.startsWith(`solutions${sep}`) && !found.has(target) && existsSync(join(root, target))) {
+        found.add(target);
+        pending.push(target);
+      }
+    }
+  };
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile() && SOURCE_FILE.test(entry.name)) visit(path);
+    }
+  };
+  walk('checks');
+  while (pending.length) visit(pending.pop()!);
+  return [...found].sort();
+}
+
+/** Copies a student's folder file by file: symbolic links are flagged and left out, never followed. */
+function copyStudentTree(from: string, to: string, shown: string, flags: WorkspaceFlag[]): void {
+  mkdirSync(to, { recursive: true });
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const source = join(from, entry.name);
+    const name = `${shown}/${entry.name}`;
+    if (entry.isSymbolicLink()) {
+      let target = '';
+      try {
+        target = readlinkSync(source);
+      } catch {
+        target = '?';
+      }
+      flags.push({ file: name, reason: `a symbolic link (to ${target}) is not graded: only your own files are` });
+    } else if (entry.isDirectory()) copyStudentTree(source, join(to, entry.name), name, flags);
+    else if (entry.isFile()) copyFileSync(source, join(to, entry.name));
+  }
+}
+
+/**
+ * String literals in the student's sources that name reference code: a solutions/ folder,
+ * a `solution-chNN` condition, the checks, or a path into the instructor's or the
+ * student's own copy of the workbook (outside the staged chapters/).
+ */
+function referencesToReferenceCode(dir: string, shown: string, roots: string[]): WorkspaceFlag[] {
+  const flags: WorkspaceFlag[] = [];
+  const literal = /(['"`])((?:\\.|(?!\1)[^\\\n])*)\1/g;
+  const suspicious = (text: string) =>
+    /(?:^|[\\/])solutions(?:[\\/]|$)/.test(text) || /solution-ch\d\d/.test(text) || /(?:^|[\\/])checks[\\/]/.test(text) || roots.some((r) => text.includes(r));
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    const name = `${shown}/${entry.name}`;
+    if (entry.isDirectory()) {
+      flags.push(...referencesToReferenceCode(path, name, roots));
+      continue;
+    }
+    if (!entry.isFile() || !SOURCE_FILE.test(entry.name)) continue;
+    readFileSync(path, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        for (const match of line.matchAll(literal)) {
+          if (suspicious(match[2]!)) flags.push({ file: name, line: i + 1, reason: `refers to code that is not the student's: ${match[0]}` });
+        }
+      });
+  }
+  return flags;
 }
 
 export function conditionsFor(options: Pick<SessionOptions, 'solutions' | 'useRef'>): string[] {
@@ -69,7 +227,9 @@ export function conditionsFor(options: Pick<SessionOptions, 'solutions' | 'useRe
 
 /** Runs the session; results come back in chapter order, then architecture order. */
 export async function runSession(options: SessionOptions): Promise<CheckResult[]> {
-  const staged = options.workspace ? stageWorkspace(options.root, options.workspace) : null;
+  const reference = options.solutions ? CHAPTERS : (options.useRef ?? []);
+  const staged = options.workspace ? stageWorkspace(options.root, options.workspace, { isolate: true, reference }) : null;
+  if (staged) options.onWorkspaceFlags?.(staged.flags);
   const root = staged?.root ?? options.root;
   try {
     const launchers = new Map<Arch, Launcher | string>();
@@ -95,6 +255,7 @@ export async function runSession(options: SessionOptions): Promise<CheckResult[]
             launcher,
             root,
             conditions,
+            ...(options.only ? { only: options.only } : {}),
             ...(options.onResult ? { onResult: options.onResult } : {}),
             ...(options.stopAt ? { stopAt: options.stopAt } : options.failfast ? { stopAt: 'fail-or-todo' as const } : {}),
           });

@@ -1,15 +1,20 @@
 /**
  * The child process that runs one chapter's checks on one architecture.
  *
- *   node worker.ts <chapter-dir> <first-check-index>
+ *   node worker.ts <chapter-dir> <first-check-index> [<names>]
  *
+ * <names>, a JSON array of exact check names, runs only those checks (the others are not
+ * listed and their bodies never run). Names the chapter does not have are ignored (a session
+ * may name checks of several chapters), but if it has none of them the worker stops with a
+ * fatal error that lists the names it does have.
  * It talks to the runner over two inherited pipes:
  *   fd 3  events, one JSON object per line: list, start, code, end, done
  *   fd 4  raw crash dumps, written by the machine-code signal handler
  * Every event is written synchronously, so the runner knows which check was running when
  * the process died. After a crash the runner starts a new worker at the next check.
  */
-import { readdirSync, writeSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { register } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { hostArch, type Arch } from '#native/arch.ts';
@@ -59,8 +64,9 @@ function hintsFor(hints: CheckOptions['hints'], arch: Arch): string[] {
 }
 
 async function main(): Promise<void> {
-  const [chapterDir, fromText] = process.argv.slice(2);
-  if (!chapterDir) throw new Error('usage: worker.ts <chapter-dir> <first-check-index>');
+  const [chapterDir, fromText, namesText] = process.argv.slice(2);
+  if (!chapterDir) throw new Error('usage: worker.ts <chapter-dir> <first-check-index> [<names as a JSON array>]');
+  const only = namesText ? (JSON.parse(namesText) as string[]) : null;
   const from = Number(fromText ?? 0);
   const arch = hostArch();
   const mode = process.env.WORKBOOK_MODE === 'emulated' ? 'emulated' : 'native';
@@ -71,6 +77,13 @@ async function main(): Promise<void> {
     const bytes = copyOut(address, Math.min(length, MAX_CODE_COPY));
     send({ t: 'code', address, hex: Buffer.from(bytes).toString('hex') });
   });
+
+  // A staged copy of a student's work (session.ts stageWorkspace, isolate) guards what their code imports.
+  const guard = join(process.cwd(), '.import-guard');
+  if (existsSync(guard)) {
+    const { allowed } = JSON.parse(readFileSync(guard, 'utf8')) as { allowed: string[] };
+    register(pathToFileURL(join(process.cwd(), 'checks', 'harness', 'import-guard.mjs')).href, { data: { root: process.cwd(), allowed } });
+  }
 
   const directory = join(process.cwd(), 'checks', chapterDir);
   const files = readdirSync(directory).filter((f) => f.endsWith('.check.ts')).sort();
@@ -83,7 +96,16 @@ async function main(): Promise<void> {
     }
   }
 
-  const runnable = registry.checks.filter((c) => !c.options.arches || c.options.arches.includes(arch));
+  if (only) {
+    const unknown = only.filter((name) => !registry.checks.some((c) => c.name === name));
+    if (unknown.length === only.length) {
+      const known = registry.checks.map((c) => `  ${c.name}`).join('\n');
+      throw new Error(`checks/${chapterDir} has no check named ${unknown.map((n) => `'${n}'`).join(', ')}; its checks are:\n${known}`);
+    }
+  }
+  const runnable = registry.checks.filter(
+    (c) => (!c.options.arches || c.options.arches.includes(arch)) && (!only || only.includes(c.name)),
+  );
   send({
     t: 'list',
     checks: runnable.map((c) => ({

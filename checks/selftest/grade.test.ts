@@ -5,13 +5,14 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostArch } from '#native/arch.ts';
 import { CHAPTERS } from '../manifest.ts';
 import { grade, gradesCsv, gradesJson, readRoster } from '../tools/grade.ts';
+import { stageWorkspace } from '../harness/session.ts';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const chapter = CHAPTERS[0]!;
@@ -74,6 +75,72 @@ test('grades every student; a crashing, garbage or missing workspace costs only 
     assert.match(json.suite.checksHash, /^[0-9a-f]{16}$/);
     const partial = json.students.find((s) => s.student === 'partial')!;
     assert.is(partial.results.find((r) => r.check === 'a sealed region runs code')?.hintsUsed, 2);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('a student who leans on the reference earns nothing and is flagged; an honest one beside them earns everything', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'workbook-grade-cheat-'));
+  const reference = join(root, 'solutions', dir, 'code-region.ts');
+  try {
+    cpSync(join(root, 'solutions', dir), join(base, 'honest', 'chapters', dir), { recursive: true });
+    // Every student's clone has solutions/ next to chapters/: a relative re-export reaches it there.
+    workspace(base, 'relative', `export * from '../../solutions/${dir}/code-region.ts';\n`);
+    cpSync(join(root, 'solutions'), join(base, 'relative', 'solutions'), { recursive: true });
+    workspace(base, 'absolute', `export * from '${reference}';\n`);
+    // No string names the reference: only the guard at import time can stop this one.
+    const pieces = JSON.stringify(root.split('/'));
+    workspace(
+      base,
+      'dynamic',
+      `const where = ${pieces}.join('/') + '/sol' + 'utions/${dir}/code-region.ts';\nconst m = await import(where);\nexport const { CodeRegion, roundToPages, SystemCallError, RegionStateError } = m;\n`,
+    );
+    mkdirSync(join(base, 'symlink', 'chapters', dir), { recursive: true });
+    symlinkSync(reference, join(base, 'symlink', 'chapters', dir, 'code-region.ts'));
+    writeFileSync(join(base, 'roster.csv'), 'student,path\nhonest,honest\nrelative,relative\nabsolute,absolute\ndynamic,dynamic\nsymlink,symlink\n');
+
+    // The staged copy itself: no solutions/ for chapter 01, no solution conditions, the symlink left out.
+    const staged = stageWorkspace(root, join(base, 'symlink'), { isolate: true });
+    try {
+      assert.not.ok(existsSync(join(staged.root, 'solutions', dir)), 'no solutions/ of chapter 01 in the staged copy');
+      assert.not.match(readFileSync(join(staged.root, 'package.json'), 'utf8'), /solution-ch/, 'no solution-chNN condition in the staged package.json');
+      assert.equal(readdirSync(join(staged.root, 'chapters', dir)), [], 'the symlink is not copied');
+      assert.match(staged.flags.map((f) => `${f.file} ${f.reason}`).join('\n'), /code-region\.ts a symbolic link/);
+    } finally {
+      staged.remove();
+    }
+    // A chapters/ folder that is itself a link to the reference is refused as a whole.
+    mkdirSync(join(base, 'linked'));
+    symlinkSync(join(root, 'solutions'), join(base, 'linked', 'chapters'));
+    const linked = stageWorkspace(root, join(base, 'linked'), { isolate: true });
+    try {
+      assert.equal(readdirSync(join(linked.root, 'chapters')), []);
+      assert.match(linked.flags[0]?.reason ?? '', /symbolic link/);
+    } finally {
+      linked.remove();
+    }
+
+    const roster = readRoster(join(base, 'roster.csv'));
+    const { students } = await grade({ root, roster, chapters: [chapter], arches: [hostArch()], parallel: 3 });
+    const student = (name: string) => students.find((s) => s.student === name)!;
+    const honest = student('honest').rows[0]!;
+    assert.ok(honest.possible > 0);
+    assert.is(honest.points, honest.possible, 'the honest student earns every point');
+    assert.is(honest.note, '', 'the honest student is not flagged');
+    assert.equal(student('honest').flags, []);
+    for (const name of ['relative', 'absolute', 'dynamic', 'symlink']) {
+      const row = student(name).rows[0]!;
+      assert.is(row.points, 0, `${name}: a student whose code is the reference earns no point`);
+      assert.ok(student(name).flags.length > 0, `${name}: flagged`);
+      assert.match(row.note, /^flagged: chapters\/01-executable-memory\/code-region\.ts/, `${name}: the note says which file: ${row.note}`);
+    }
+    assert.match(student('dynamic').rows[0]!.note, /grading refused/, 'the import refused at run time is flagged');
+    const csv = gradesCsv(students);
+    assert.match(csv, /\nabsolute,01,[a-z0-9]+,0,\d+,0,\d+,0,"?flagged: /);
+    const json = JSON.parse(gradesJson(root, students, [chapter], [hostArch()])) as { students: { student: string; flags: unknown[] }[] };
+    assert.ok(json.students.find((s) => s.student === 'symlink')!.flags.length > 0, 'grades.json lists the flags');
+    assert.equal(json.students.find((s) => s.student === 'honest')!.flags, []);
   } finally {
     rmSync(base, { recursive: true, force: true });
   }

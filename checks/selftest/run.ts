@@ -4,8 +4,10 @@
  *   1. typecheck        scaffolds and solutions both typecheck, with the same signatures
  *   2. unit tests       the harness's and the book builder's own uvu tests
  *   3. solutions        every chapter's checks pass on solutions/, on both architectures
- *   4. pristine         every chapter's checks fail (or are todo) on the untouched chapters/
- *   5. planted bugs     each known bug planted into a solution is caught by some check
+ *   4. pristine         every chapter's checks fail (or are todo) on the untouched chapters/,
+ *                       with the reference standing in for the chapters before it
+ *   5. planted bugs     each known bug planted into a solution is caught by the check it
+ *                       names, on each architecture it names (only that check runs)
  *   6. crash isolation  planted crashes become failed checks with signal and offset,
  *                       and the other checks still pass
  *
@@ -19,8 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { CHAPTERS, chapterDir, parseChapterRanges, type Chapter } from '../manifest.ts';
 import { closingLine, color, formatGroup } from '../harness/report.ts';
 import { ALL_ARCHES, hasChecks, runSession, stageWorkspace } from '../harness/session.ts';
-import type { CheckResult } from '../harness/protocol.ts';
-import { ARCH_NAMES } from '#native/arch.ts';
+import { ARCH_NAMES, isArch, type Arch } from '#native/arch.ts';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const args = process.argv.slice(2);
@@ -75,70 +76,144 @@ if (step('unit')) {
   }
 }
 
-function groups(results: CheckResult[]): Map<string, CheckResult[]> {
-  const map = new Map<string, CheckResult[]>();
-  for (const r of results) {
-    const key = `chapter ${r.chapter} on ${ARCH_NAMES[r.arch]}`;
-    map.set(key, [...(map.get(key) ?? []), r]);
-  }
-  return map;
-}
-
 if (step('solutions')) {
   const start = performance.now();
-  const results = await runSession({ root, chapters, arches: ALL_ARCHES, solutions: true });
-  for (const [name, group] of groups(results)) {
-    const ok = group.every((r) => r.status === 'pass');
-    outcome(`${name}: ${group.filter((r) => r.status === 'pass').length}/${group.length} checks pass on solutions/`, ok);
-    if (!ok) console.log(formatGroup(group.filter((r) => r.status !== 'pass')));
-  }
+  await runSession({
+    root,
+    chapters,
+    arches: ALL_ARCHES,
+    solutions: true,
+    onGroupDone: (chapter, arch, group) => {
+      const ok = group.every((r) => r.status === 'pass');
+      const name = `chapter ${chapter.number} on ${ARCH_NAMES[arch]}`;
+      outcome(`${name}: ${group.filter((r) => r.status === 'pass').length}/${group.length} checks pass on solutions/`, ok);
+      if (!ok) console.log(formatGroup(group.filter((r) => r.status !== 'pass')));
+    },
+  });
   console.log(color.dim(`  (${seconds(start)})`));
 }
 
 if (step('pristine')) {
+  // Chapter N runs with the reference for chapters 1..N-1, so what fails is N's own scaffold.
   const start = performance.now();
-  const results = await runSession({ root, chapters, arches: ALL_ARCHES });
-  for (const [name, group] of groups(results)) {
-    const passing = group.filter((r) => r.status === 'pass' || r.status === 'skip');
-    outcome(`${name}: all ${group.length} checks fail or are todo on the pristine chapters/`, passing.length === 0);
-    if (passing.length) console.log(passing.map((r) => `      ${r.status}: ${r.check}`).join('\n'));
+  for (const chapter of chapters) {
+    const earlier = CHAPTERS.filter((c) => c.number < chapter.number);
+    await runSession({
+      root,
+      chapters: [chapter],
+      arches: ALL_ARCHES,
+      useRef: earlier,
+      onGroupDone: (_chapter, arch, group) => {
+        const passing = group.filter((r) => r.status === 'pass' || r.status === 'skip');
+        const refs = earlier.length ? ` (reference for ${earlier.length === 1 ? 'chapter 01' : `chapters 01-${earlier.at(-1)!.number}`})` : '';
+        outcome(`chapter ${chapter.number} on ${ARCH_NAMES[arch]}: all ${group.length} checks fail or are todo on the pristine chapters/${refs}`, passing.length === 0);
+        if (passing.length) console.log(passing.map((r) => `      ${r.status}: ${r.check}`).join('\n'));
+      },
+    });
   }
   console.log(color.dim(`  (${seconds(start)})`));
 }
 
-/** A bug planted into a copy of a solution file; some check of the chapter must catch it. */
+/**
+ * A bug planted into a copy of a solution file. `check` names the check that must catch
+ * it, on each of `arches` (default: both; one only where the code is ISA-specific).
+ */
 interface PlantedBug {
   file: string;
   find: string;
   replace: string;
   why: string;
+  check?: string;
+  arches?: Arch[];
 }
 
+/**
+ * Runs one planted bug in a private copy of the workbook (and restores the file). With a `check`, only that check
+ * runs, on the bug's architectures, and it must fail (not todo) on each; without one the
+ * whole chapter runs until its first failure, as a weaker fallback.
+ */
+async function runPlantedBug(staged: { root: string }, chapter: Chapter, bug: PlantedBug): Promise<{ ok: boolean; detail: string }> {
+  const target = join(staged.root, bug.file);
+  const source = existsSync(target) ? readFileSync(target, 'utf8') : '';
+  if (!source.includes(bug.find)) return { ok: false, detail: `the text to replace is not in ${bug.file} any more` };
+  try {
+    writeFileSync(target, source.replace(bug.find, bug.replace));
+    if (!bug.check) {
+      // The first failure is proof enough; stopping there spares the hangs a bug can cause.
+      const results = await runSession({ root: staged.root, chapters: [chapter], arches: ALL_ARCHES, solutions: true, stopAt: 'fail' });
+      const caught = results.filter((r) => r.status === 'fail');
+      return caught.length ? { ok: true, detail: `by '${caught[0]!.check}' on ${ARCH_NAMES[caught[0]!.arch]} (whole chapter run)` } : { ok: false, detail: 'no check failed' };
+    }
+    const arches = bug.arches ?? ALL_ARCHES;
+    const bad = arches.filter((a) => !isArch(a));
+    if (bad.length) return { ok: false, detail: `unknown architecture ${bad.join(', ')} in "arches"` };
+    const results = await runSession({ root: staged.root, chapters: [chapter], arches, solutions: true, only: [bug.check] });
+    const verdicts = arches.map((arch) => {
+      const mine = results.filter((r) => r.arch === arch);
+      const named = mine.find((r) => r.check === bug.check);
+      const skipped = mine.length > 0 && mine.every((r) => r.status === 'skip');
+      const status = named?.status ?? (mine[0] ? `${mine[0].status} (${mine[0].check}: ${mine[0].message.split('\n')[0]})` : 'not run');
+      return { arch, caught: named?.status === 'fail', skipped, status };
+    });
+    // An architecture this machine cannot run is reported, not held against the bug.
+    const ran = verdicts.filter((v) => !v.skipped);
+    const ok = ran.length > 0 && ran.every((v) => v.caught);
+    const skippedNote = verdicts.some((v) => v.skipped) ? ` (skipped on ${verdicts.filter((v) => v.skipped).map((v) => ARCH_NAMES[v.arch]).join(', ')})` : '';
+    const detail = ok
+      ? `by '${bug.check}' on ${ran.map((v) => ARCH_NAMES[v.arch]).join(' and ')}${skippedNote}`
+      : `'${bug.check}' ${verdicts.map((v) => `on ${ARCH_NAMES[v.arch]}: ${v.caught ? 'fail' : v.status}`).join('; ')}`;
+    return { ok, detail };
+  } finally {
+    writeFileSync(target, source);
+  }
+}
+
+/** Planted bugs run at once (each runs its architectures side by side). */
+const PLANTED_AT_ONCE = 2;
+
 if (step('planted') && !quick) {
-  for (const chapter of chapters) {
+  const start = performance.now();
+  const plan = chapters.flatMap((chapter) => {
     const manifest = join(root, 'checks', chapterDir(chapter), 'planted-bugs.json');
-    if (!existsSync(manifest)) continue;
-    const bugs = JSON.parse(readFileSync(manifest, 'utf8')) as PlantedBug[];
-    for (const bug of bugs) {
-      const start = performance.now();
-      const staged = stageWorkspace(root, root);
-      try {
-        const target = join(staged.root, bug.file);
-        const source = readFileSync(target, 'utf8');
-        if (!source.includes(bug.find)) {
-          outcome(`chapter ${chapter.number}: planted bug '${bug.why}'`, false, `the text to replace is not in ${bug.file} any more`);
-          continue;
-        }
-        writeFileSync(target, source.replace(bug.find, bug.replace));
-        // The first failure is proof enough; stopping there spares the hangs a bug can cause.
-        const results = await runSession({ root: staged.root, chapters: [chapter], arches: ALL_ARCHES, solutions: true, stopAt: 'fail' });
-        const caught = results.filter((r) => r.status === 'fail');
-        outcome(`chapter ${chapter.number}: planted bug '${bug.why}' is caught`, caught.length > 0, caught.length ? `by '${caught[0]!.check}', ${seconds(start)}` : 'no check failed');
-      } finally {
-        staged.remove();
-      }
+    if (!existsSync(manifest)) return [];
+    return (JSON.parse(readFileSync(manifest, 'utf8')) as PlantedBug[]).map((bug) => ({ chapter, bug }));
+  });
+  for (const chapter of chapters) {
+    const mine = plan.filter((p) => p.chapter === chapter).map((p) => p.bug);
+    if (mine.length > 0 && mine.length < 8) console.log(color.yellow(`  warning: chapter ${chapter.number} has ${mine.length} planted bugs; every chapter should have at least 8`));
+    const seen = new Set<string>();
+    for (const bug of mine) {
+      const key = JSON.stringify([bug.file, bug.find, bug.replace]);
+      if (seen.has(key)) outcome(`chapter ${chapter.number}: planted bug '${bug.why}' is not a duplicate`, false, 'the same file, find and replace as another bug');
+      seen.add(key);
     }
   }
+  const unnamed = plan.filter((p) => !p.bug.check);
+  for (const chapter of new Set(unnamed.map((p) => p.chapter))) {
+    const count = unnamed.filter((p) => p.chapter === chapter).length;
+    console.log(color.yellow(`  warning: ${count} planted bug${count === 1 ? '' : 's'} of chapter ${chapter.number} name no "check": the whole chapter runs for ${count === 1 ? 'it' : 'each'}`));
+  }
+  // Two bugs at a time: while one waits for its emulated worker, the other uses the second core.
+  let next = 0;
+  let done = 0;
+  // Each runner keeps one private copy of the workbook and puts the planted file back after
+  // each bug: the copy's other files stay the same, so the emulated Node.js finds them in its
+  // compile cache instead of compiling them again for every bug.
+  const runner = async () => {
+    const staged = stageWorkspace(root, root);
+    try {
+      while (next < plan.length) {
+        const { chapter, bug } = plan[next++]!;
+        const started = performance.now();
+        const { ok, detail } = await runPlantedBug(staged, chapter, bug);
+        outcome(`[${++done}/${plan.length}] chapter ${chapter.number}: planted bug '${bug.why}' is caught`, ok, `${detail}, ${seconds(started)}`);
+      }
+    } finally {
+      staged.remove();
+    }
+  };
+  await Promise.all(Array.from({ length: PLANTED_AT_ONCE }, runner));
+  console.log(color.dim(`  (${seconds(start)})`));
 }
 
 if (step('crash')) {

@@ -7,6 +7,10 @@
  *                points earned/possible (each check's `points`, so partial credit is exact),
  *                hints used (from the student's .workbook/hints.json)
  *   grades.json  every result of every student, with the check suite's version and hash
+ * A student's code cannot lean on the reference: the staged copy holds no solutions/ it can
+ * reach (stageWorkspace's isolate), its imports are guarded, and symbolic links are refused.
+ * What staging refused or found (a symlink, a string naming solutions/) is flagged in the
+ * note column of grades.csv and under `flags` in grades.json.
  * The roster is CSV with the header `student,path`; a relative path resolves against the
  * roster's folder. A workspace that is missing, unreadable, full of garbage, crashes or
  * hangs costs only its own student's rows.
@@ -19,7 +23,7 @@ import { availability } from '#native/platform.ts';
 import { CHAPTERS, parseChapterRanges, type Chapter } from '../manifest.ts';
 import type { CheckResult, ListedCheck } from '../harness/protocol.ts';
 import { resultRecord, suiteVersion } from '../harness/report.ts';
-import { ALL_ARCHES, hasChecks, runSession } from '../harness/session.ts';
+import { ALL_ARCHES, hasChecks, runSession, type WorkspaceFlag } from '../harness/session.ts';
 import { listChecks } from './listing.ts';
 import { color, optionValue, runMain, UsageError, UserError, workbookRoot } from './main.ts';
 import { attachHints, readHints } from './state.ts';
@@ -85,8 +89,26 @@ export interface StudentGrade {
   student: string;
   path: string;
   error?: string;
+  /** Symbolic links refused and references to code that is not the student's (see stageWorkspace). */
+  flags: WorkspaceFlag[];
   rows: GradeRow[];
   results: CheckResult[];
+}
+
+/** Imports the grading guard (checks/harness/import-guard.mjs) refused while the checks ran, once each. */
+function refusedImports(results: CheckResult[]): WorkspaceFlag[] {
+  const seen = new Map<string, WorkspaceFlag>();
+  for (const r of results) {
+    const found = /(chapters\/[^\s]+) imports '([^']+)' \(([^)]*)\): when work is graded/.exec(`${r.message}\n${r.details ?? ''}`);
+    if (found) seen.set(`${found[1]} ${found[2]}`, { file: found[1]!, reason: `imports '${found[2]}' (${found[3]}), which grading refused` });
+  }
+  return [...seen.values()];
+}
+
+/** `flagged: chapters/01-…/x.ts:3 refers to …` for the chapters in `chapter`'s folder. */
+function flagNote(flags: WorkspaceFlag[], chapter: Chapter): string {
+  const mine = flags.filter((f) => f.file.startsWith(`chapters/${chapter.number}-`) || !/^chapters\/\d\d-/.test(f.file));
+  return mine.length ? `flagged: ${mine.map((f) => `${f.file}${f.line ? `:${f.line}` : ''} ${f.reason}`).join('; ')}` : '';
 }
 
 export interface GradeOptions {
@@ -133,11 +155,19 @@ export async function grade(options: GradeOptions): Promise<{ students: StudentG
 
   const gradeOne = async (entry: RosterEntry): Promise<StudentGrade> => {
     let results: CheckResult[] = [];
+    let flags: WorkspaceFlag[] = [];
     let error = unusable(entry.path);
     if (!error) {
       try {
-        results = await runSession({ root, workspace: entry.path, chapters, arches: options.arches.filter((a) => !skipped.has(a)) });
+        results = await runSession({
+          root,
+          workspace: entry.path,
+          chapters,
+          arches: options.arches.filter((a) => !skipped.has(a)),
+          onWorkspaceFlags: (found) => (flags = found),
+        });
         attachHints(results, entry.path);
+        flags = [...flags, ...refusedImports(results)];
       } catch (caught) {
         error = `the checks could not run on this workspace: ${caught instanceof Error ? oneLine(caught.message) : String(caught)}`;
         results = [];
@@ -152,9 +182,12 @@ export async function grade(options: GradeOptions): Promise<{ students: StudentG
         const mine = results.filter((r) => r.chapter === chapter.number && r.arch === arch);
         const passing = listed.filter((c) => mine.some((r) => r.check === c.name && r.status === 'pass'));
         const unexplained = mine.find((r) => r.status === 'fail' && !listed.some((c) => c.name === r.check));
-        const note = skipped.has(arch)
-          ? `skipped: ${skipped.get(arch)}`
-          : error ?? (unexplained ? `${unexplained.check}: ${oneLine(unexplained.message)}` : '');
+        const note = [
+          flagNote(flags, chapter),
+          skipped.has(arch) ? `skipped: ${skipped.get(arch)}` : (error ?? (unexplained ? `${unexplained.check}: ${oneLine(unexplained.message)}` : '')),
+        ]
+          .filter(Boolean)
+          .join(' | ');
         rows.push({
           student: entry.student,
           chapter: chapter.number,
@@ -168,7 +201,7 @@ export async function grade(options: GradeOptions): Promise<{ students: StudentG
         });
       }
     }
-    return { student: entry.student, path: entry.path, ...(error ? { error } : {}), rows, results };
+    return { student: entry.student, path: entry.path, ...(error ? { error } : {}), flags, rows, results };
   };
 
   const students: StudentGrade[] = new Array(options.roster.length);
@@ -205,6 +238,7 @@ export function gradesJson(root: string, students: StudentGrade[], chapters: Cha
         student: s.student,
         path: s.path,
         ...(s.error ? { error: s.error } : {}),
+        flags: s.flags,
         grades: s.rows.map(({ student: _student, ...row }) => row),
         results: s.results.map(resultRecord),
       })),
@@ -264,8 +298,9 @@ async function main(): Promise<number> {
       const points = s.rows.reduce((sum, r) => sum + r.points, 0);
       const possible = s.rows.reduce((sum, r) => sum + r.possible, 0);
       const hints = [...new Map(s.rows.map((r) => [r.chapter, r.hintsUsed])).values()].reduce((a, b) => a + b, 0);
-      const mark = s.error ? color.red('✗') : points === possible ? color.green('✓') : color.yellow('·');
-      console.log(`  ${mark} ${s.student.padEnd(20)} ${String(points).padStart(4)} / ${possible} points, ${hints} hint${hints === 1 ? '' : 's'}${s.error ? color.red(`  ${s.error}`) : ''}`);
+      const mark = s.error || s.flags.length ? color.red('✗') : points === possible ? color.green('✓') : color.yellow('·');
+      const flagged = s.flags.length ? color.red(`  flagged: ${s.flags.length} reference${s.flags.length === 1 ? '' : 's'} to code that is not the student's (see grades.csv)`) : '';
+      console.log(`  ${mark} ${s.student.padEnd(20)} ${String(points).padStart(4)} / ${possible} points, ${hints} hint${hints === 1 ? '' : 's'}${s.error ? color.red(`  ${s.error}`) : ''}${flagged}`);
     },
   });
   mkdirSync(out, { recursive: true });

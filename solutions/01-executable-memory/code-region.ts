@@ -1,5 +1,5 @@
 /**
- * Chapter 01: executable memory.
+ * Chapter 01: executable memory.                       Book: book/01-executable-memory.md
  *
  * A `CodeRegion` is a run of whole pages that holds machine code. It is always in exactly
  * one of three states, and the pages' protection follows the state:
@@ -13,6 +13,12 @@
  *   disposed    unmapped                 nothing at all
  *
  * No page is ever writable and executable at once (W^X).
+ *
+ * The raw system calls are given in #native/libc.ts (mmap, mprotect, munmap, copyIn,
+ * errno, errnoName, strerror, pageSize, rawFunction) and the AArch64 cache flush in
+ * #native/icache.ts. Your job is the safe layer on top. Check your work with:
+ *
+ *   npm run check chapter-01
  */
 import { MAP, MAP_FAILED, PROT, copyIn, errno, errnoName, mmap, mprotect, munmap, pageSize, rawFunction, strerror } from '#native/libc.ts';
 import { flushInstructionCache } from '#native/icache.ts';
@@ -72,7 +78,10 @@ export class CodeRegion {
   }
 
   // @book:start allocate
-  /** Maps fresh, zeroed, writable pages for at least `size` bytes of code. */
+  /**
+   * Maps fresh, zeroed, writable pages for at least `size` bytes of code.
+   * A size that is not a positive integer is a RangeError; a failed mmap is a SystemCallError.
+   */
   static allocate(size: number): CodeRegion {
     if (!Number.isSafeInteger(size) || size <= 0) {
       throw new RangeError(`CodeRegion.allocate: size must be a positive integer, got ${size}`);
@@ -93,7 +102,10 @@ export class CodeRegion {
   }
 
   // @book:start write
-  /** Copies `bytes` to `offset` within the region. Only while writable. */
+  /**
+   * Copies `bytes` to `offset` within the region. Only while writable (RegionStateError
+   * otherwise); bytes that do not fit are a RangeError.
+   */
   write(offset: number, bytes: Uint8Array): void {
     this.#require('writable', 'write to');
     if (!Number.isSafeInteger(offset) || offset < 0 || offset + bytes.length > this.size) {
@@ -106,7 +118,11 @@ export class CodeRegion {
   // @book:end write
 
   // @book:start seal
-  /** Makes the region executable and no longer writable, and the instruction cache coherent. */
+  /**
+   * Makes the region executable and no longer writable, and the instruction cache coherent
+   * (on AArch64 that matters: see flushInstructionCache). Only while writable. A failed
+   * mprotect is a SystemCallError and leaves the state as it was.
+   */
   seal(): void {
     this.#require('writable', 'seal');
     this.#protect(PROT.READ | PROT.EXEC);
@@ -114,7 +130,10 @@ export class CodeRegion {
     this.#state = 'executable';
   }
 
-  /** Makes the region writable again (and no longer executable), to patch code. */
+  /**
+   * Makes the region writable again (and no longer executable), to patch code. Only while
+   * executable. A failed mprotect is a SystemCallError and leaves the state as it was.
+   */
   unseal(): void {
     this.#require('executable', 'unseal');
     this.#protect(PROT.READ | PROT.WRITE);
@@ -124,9 +143,10 @@ export class CodeRegion {
 
   // @book:start function
   /**
-   * A callable for the code at `offset`, taking `arity` int64 arguments. The closure holds
-   * the region, so the region (and its pages) live as long as any function into it; calling
-   * after dispose() or while unsealed throws instead of jumping into unmapped memory.
+   * A callable for the code at `offset`, taking `arity` int64 arguments. Only while
+   * executable (RegionStateError otherwise); an offset outside the region is a RangeError.
+   * The region must live as long as any function into it, and calling after dispose() or
+   * while unsealed must throw instead of jumping into memory that is gone or not executable.
    */
   function(offset: number, arity: number): JitFunction {
     this.#require('executable', 'take a function from');
@@ -143,7 +163,11 @@ export class CodeRegion {
   // @book:end function
 
   // @book:start dispose
-  /** Unmaps the region. Later calls through its functions throw; a second dispose does nothing. */
+  /**
+   * Unmaps the whole region, in any state. Later calls through its functions throw, and so
+   * does every other operation; a second dispose does nothing (it must not unmap again: by
+   * then the address may belong to another region).
+   */
   dispose(): void {
     if (this.#state === 'disposed') return;
     unmapForgotten.unregister(this);

@@ -1,5 +1,5 @@
 /**
- * Chapter 02: the first JIT, by hand.
+ * Chapter 02: the first JIT, by hand.                  Book: book/02-add-four.md
  *
  * Both functions here return machine code for a C function `int64_t f(int64_t x)`.
  * The calling conventions decide where x arrives and where the result must be left:
@@ -7,13 +7,19 @@
  *            argument x   result   return
  *   x86-64   rdi          rax      ret       (System V AMD64 ABI)
  *   AArch64  x0           x0       ret       (AAPCS64)
+ *
+ * This chapter uses your CodeRegion from chapter 01. Skipped it? Run the checks with
+ * `npm run check chapter-02 -- --use-ref 1` to lean on the reference CodeRegion.
  */
 import type { Arch } from '#native/arch.ts';
 import { hostArch } from '#native/arch.ts';
 import { CodeRegion, type JitFunction } from '#ch01/code-region.ts';
 
 // @book:start add-four
-/** `return x + 4`, as bytes. */
+/**
+ * `return x + 4`, as bytes, written by hand. On x86-64: copy rdi to rax, add 4, return.
+ * On AArch64 one instruction does the addition (x0 is both argument and result), then ret.
+ */
 export function addFourCode(arch: Arch): Uint8Array {
   if (arch === 'x64') {
     return Uint8Array.from([
@@ -88,14 +94,24 @@ function adderArm64(k: bigint): Uint8Array {
 }
 // @book:end adder-arm64
 
-/** `return x + k` for any 64-bit k (wrapping), as bytes for `arch`. */
+/**
+ * `return x + k` for any signed 64-bit k (the addition wraps), as bytes for `arch`.
+ * Use the shortest form that holds k:
+ *   x86-64   imm8 (48 83 c0 ib), imm32 (48 05 id), else movabs into a scratch register
+ *   AArch64  add/sub with a 12-bit immediate, else movz/movk into x9 and add x0, x0, x9
+ * A scratch register must be one the caller does not keep (not rbx, rbp, r12-r15 on
+ * x86-64; not x19-x29 on AArch64). A k outside the signed 64-bit range is a RangeError.
+ */
 export function adderCode(k: bigint, arch: Arch): Uint8Array {
   if (!fits(k, 64)) throw new RangeError(`adderCode: k must be a signed 64-bit integer, got ${k}`);
   return arch === 'x64' ? adderX64(k) : adderArm64(k);
 }
 
 // @book:start make-adder
-/** Compiles `x + k` for this machine and returns it as a function. */
+/**
+ * Compiles `x + k` for this machine (hostArch()) into a CodeRegion and returns it as a
+ * function: the addition happens in the machine code, not in TypeScript.
+ */
 export function makeAdder(k: bigint): JitFunction {
   const code = adderCode(k, hostArch());
   const region = CodeRegion.allocate(code.length);
