@@ -69,13 +69,6 @@ export function describeInstruction(fn: CompiledFunction, pc: number, functions:
   return parts.join(' ');
 }
 
-/**
- * Functions with more bytecode than this get long conditional branches (see #branchFar). A
- * bytecode byte becomes at most about 70 bytes of machine code, so a smaller function's
- * conditional branches always reach: AArch64's `cbz` and `b.cond` reach 1 MiB either way.
- */
-const FAR_BRANCH_BYTECODE = 8192;
-
 interface ErrorStub {
   readonly label: Label;
   readonly kind: number;
@@ -101,8 +94,6 @@ export interface TemplateContext {
   readonly exit: Label;
   /** The label of bytecode offset `target`, which code reaches with `depth` values on the operand stack. */
   jumpTarget(target: number, depth: number): Label;
-  /** A conditional branch that reaches labels far away, in big functions too. */
-  branchFar(cond: 'eq' | 'ne', a: Register, value: number, label: Label): void;
   /** Calls the TypeScript callback whose address is at `offset` in the context, keeping the run state in sync. */
   callRuntime(offset: number): void;
 }
@@ -164,7 +155,7 @@ function chain(first: ((context: CodeRegion) => void) | undefined, second: ((con
 
 /** A runtime error below returned with `failed` set: leave this frame too, and so on up to the entry stub. */
 function unwindIfFailed(t: TemplateContext): void {
-  t.branchFar('ne', t.registers.failed, 0, t.exit);
+  t.masm.branchIfImmediate('ne', t.registers.failed, 0, t.exit);
 }
 
 /** Chapter 07's level: the core opcodes, no prologue check, the `failed` test after each call. */
@@ -202,8 +193,6 @@ export class BaselineCompiler {
   #depth = 0;
   /** False after `jump` and `ret`, until a label some jump aims at. */
   #reachable = true;
-  /** A big function: its conditional branches to labels far away take the long form. */
-  readonly #far: boolean;
   readonly #level: JitLevel;
   /** The level's templates by opcode number, for a quick test in the loop. */
   readonly #templates: readonly (Template | undefined)[];
@@ -215,7 +204,6 @@ export class BaselineCompiler {
     this.#entries = entries;
     this.#r = registers;
     this.#exit = masm.newLabel(`${fn.name}.exit`);
-    this.#far = fn.code.length > FAR_BRANCH_BYTECODE;
     this.#level = level;
     const templates: (Template | undefined)[] = new Array(256).fill(undefined);
     for (const [opcode, template] of level.templates) templates[opcode] = template;
@@ -242,7 +230,6 @@ export class BaselineCompiler {
       error: (kind) => this.#error(kind, pc),
       exit: this.#exit,
       jumpTarget: (target, depth) => this.#jumpTarget(target, depth),
-      branchFar: (cond, a, value, label) => this.#branchFar(cond, a, value, label),
       callRuntime: (offset) => this.#callRuntime(offset),
     };
   }
@@ -261,24 +248,6 @@ export class BaselineCompiler {
     masm.callRegister(t1);
     masm.load(callsLeft, ctx, CONTEXT.callsLeft);
     masm.load(failed, ctx, CONTEXT.failed);
-  }
-
-  /**
-   * `branchIfImmediate(cond, a, value, label)` for a label that may be far away: a jump target,
-   * an error stub, the exit. In a big function the error stubs after the body can be more than
-   * 1 MiB away on AArch64, out of reach of `cbz` and `b.cond`; there the branch becomes a
-   * short branch on the opposite condition around an unconditional jump (`b` reaches 128 MiB).
-   */
-  #branchFar(cond: 'eq' | 'ne', a: Register, value: number, label: Label): void {
-    const masm = this.#masm;
-    if (!this.#far) {
-      masm.branchIfImmediate(cond, a, value, label);
-      return;
-    }
-    const skip = masm.newLabel();
-    masm.branchIfImmediate(cond === 'eq' ? 'ne' : 'eq', a, value, skip);
-    masm.jump(label);
-    masm.bind(skip);
   }
 
   compile(): void {
@@ -370,7 +339,7 @@ export class BaselineCompiler {
       // TODO: jump and jump_if_false. The target is readU16(code, pc + 1); aim at
       // this.#jumpTarget(target, depth) with the depth the target starts with. After an
       // unconditional jump the next instruction is unreachable (this.#reachable = false).
-      // jump_if_false branches with this.#branchFar, which reaches in big functions too.
+      // jump_if_false branches with branchIfImmediate: the assembler makes it reach, in big functions too.
 
       // TODO: call through #call(readU16(code, pc + 1), code[pc + 3]!, pc).
 
@@ -412,7 +381,7 @@ export class BaselineCompiler {
    *   otherwise the machine's own signed division
    */
   #division(isDiv: boolean, pc: number): void {
-    // TODO: load both operands; a zero divisor branches (this.#branchFar) to this.#error(ERROR_KIND.divisionByZero, pc);
+    // TODO: load both operands; a zero divisor branches (masm.branchIfImmediate) to this.#error(ERROR_KIND.divisionByZero, pc);
     // a divisor of -1 gives -a (div) or 0 (mod) without the divide instruction; otherwise
     // masm.div or masm.rem. The result goes to a's slot and the stack shrinks by one.
     void isDiv;
@@ -425,7 +394,7 @@ export class BaselineCompiler {
    * straight to the callee's code, and the result comes back in the result register.
    */
   #call(callee: number, argc: number, pc: number): void {
-    // TODO: 1. if callsLeft is 0, branch (this.#branchFar) to this.#error(ERROR_KIND.stackOverflow, pc);
+    // TODO: 1. if callsLeft is 0, branch (masm.branchIfImmediate) to this.#error(ERROR_KIND.stackOverflow, pc);
     //       2. callsLeft - 1; the arguments (slots first … first+argc-1) into masm.regs.args;
     //       3. masm.call(this.#entries[callee]!); callsLeft + 1;
     //       4. the level's test for an error below: this.#level.afterCall(this.#context(pc))

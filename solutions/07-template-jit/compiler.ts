@@ -70,13 +70,6 @@ export function describeInstruction(fn: CompiledFunction, pc: number, functions:
   return parts.join(' ');
 }
 
-/**
- * Functions with more bytecode than this get long conditional branches (see #branchFar). A
- * bytecode byte becomes at most about 70 bytes of machine code, so a smaller function's
- * conditional branches always reach: AArch64's `cbz` and `b.cond` reach 1 MiB either way.
- */
-const FAR_BRANCH_BYTECODE = 8192;
-
 interface ErrorStub {
   readonly label: Label;
   readonly kind: number;
@@ -103,8 +96,6 @@ export interface TemplateContext {
   readonly exit: Label;
   /** The label of bytecode offset `target`, which code reaches with `depth` values on the operand stack. */
   jumpTarget(target: number, depth: number): Label;
-  /** A conditional branch that reaches labels far away, in big functions too. */
-  branchFar(cond: 'eq' | 'ne', a: Register, value: number, label: Label): void;
   /** Calls the TypeScript callback whose address is at `offset` in the context, keeping the run state in sync. */
   callRuntime(offset: number): void;
 }
@@ -167,7 +158,7 @@ function chain(first: ((context: CodeRegion) => void) | undefined, second: ((con
 
 /** A runtime error below returned with `failed` set: leave this frame too, and so on up to the entry stub. */
 function unwindIfFailed(t: TemplateContext): void {
-  t.branchFar('ne', t.registers.failed, 0, t.exit);
+  t.masm.branchIfImmediate('ne', t.registers.failed, 0, t.exit);
 }
 
 /** Chapter 07's level: the core opcodes, no prologue check, the `failed` test after each call. */
@@ -205,8 +196,6 @@ export class BaselineCompiler {
   #depth = 0;
   /** False after `jump` and `ret`, until a label some jump aims at. */
   #reachable = true;
-  /** A big function: its conditional branches to labels far away take the long form. */
-  readonly #far: boolean;
   readonly #level: JitLevel;
   /** The level's templates by opcode number, for a quick test in the loop. */
   readonly #templates: readonly (Template | undefined)[];
@@ -218,7 +207,6 @@ export class BaselineCompiler {
     this.#entries = entries;
     this.#r = registers;
     this.#exit = masm.newLabel(`${fn.name}.exit`);
-    this.#far = fn.code.length > FAR_BRANCH_BYTECODE;
     this.#level = level;
     const templates: (Template | undefined)[] = new Array(256).fill(undefined);
     for (const [opcode, template] of level.templates) templates[opcode] = template;
@@ -245,7 +233,6 @@ export class BaselineCompiler {
       error: (kind) => this.#error(kind, pc),
       exit: this.#exit,
       jumpTarget: (target, depth) => this.#jumpTarget(target, depth),
-      branchFar: (cond, a, value, label) => this.#branchFar(cond, a, value, label),
       callRuntime: (offset) => this.#callRuntime(offset),
     };
   }
@@ -267,24 +254,6 @@ export class BaselineCompiler {
     masm.load(failed, ctx, CONTEXT.failed);
   }
   // @book:end call-runtime
-
-  /**
-   * `branchIfImmediate(cond, a, value, label)` for a label that may be far away: a jump target,
-   * an error stub, the exit. In a big function the error stubs after the body can be more than
-   * 1 MiB away on AArch64, out of reach of `cbz` and `b.cond`; there the branch becomes a
-   * short branch on the opposite condition around an unconditional jump (`b` reaches 128 MiB).
-   */
-  #branchFar(cond: 'eq' | 'ne', a: Register, value: number, label: Label): void {
-    const masm = this.#masm;
-    if (!this.#far) {
-      masm.branchIfImmediate(cond, a, value, label);
-      return;
-    }
-    const skip = masm.newLabel();
-    masm.branchIfImmediate(cond === 'eq' ? 'ne' : 'eq', a, value, skip);
-    masm.jump(label);
-    masm.bind(skip);
-  }
 
   // @book:start compile
   compile(): void {
@@ -443,7 +412,7 @@ export class BaselineCompiler {
       case Op.jump_if_false:
         masm.loadSlot(t0, top);
         this.#depth--;
-        this.#branchFar('eq', t0, 0, this.#jumpTarget(readU16(code, pc + 1), this.#depth));
+        this.#masm.branchIfImmediate('eq', t0, 0, this.#jumpTarget(readU16(code, pc + 1), this.#depth));
         break;
     
       case Op.call:
@@ -508,7 +477,7 @@ export class BaselineCompiler {
     const done = masm.newLabel();
     masm.loadSlot(t0, a);
     masm.loadSlot(t1, b);
-    this.#branchFar('eq', t1, 0, this.#error(ERROR_KIND.divisionByZero, pc));
+    this.#masm.branchIfImmediate('eq', t1, 0, this.#error(ERROR_KIND.divisionByZero, pc));
     masm.branchIfImmediate('ne', t1, -1, ordinary);
     if (isDiv) masm.neg(t0, t0);
     else masm.moveImmediate(t0, 0n);
@@ -530,7 +499,7 @@ export class BaselineCompiler {
     const { callsLeft } = this.#r;
     const first = this.#depth - argc;
     // The depth limit: this call may start only if calls are left.
-    this.#branchFar('eq', callsLeft, 0, this.#error(ERROR_KIND.stackOverflow, pc));
+    this.#masm.branchIfImmediate('eq', callsLeft, 0, this.#error(ERROR_KIND.stackOverflow, pc));
     masm.addImmediate(callsLeft, callsLeft, -1);
     for (let i = 0; i < argc; i++) masm.loadSlot(masm.regs.args[i]!, this.#slot(first + i));
     masm.call(this.#entries[callee]!);
