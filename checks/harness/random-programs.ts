@@ -92,6 +92,7 @@ export function randomProgram(random: () => number): string {
   }
   const main = block([], [], '  ', 0, 3 + int(4));
   const calls = functions.map((f) => `  print(${f.name}(${Array.from({ length: f.arity }, () => pick(EDGES)).join(', ')}));`);
-  parts.push(`fn main() {\n${main.join('\n')}\n${calls.join('\n')}\n  return 0;\n}`);
+  const result = functions.length > 0 ? `${functions.at(-1)!.name}(${Array.from({ length: functions.at(-1)!.arity }, () => pick(EDGES)).join(', ')}) ^ ${intExpr([], 2)}` : intExpr([], 3);
+  parts.push(`fn main() {\n${main.join('\n')}\n${calls.join('\n')}\n  return ${result};\n}`);
   return `${parts.join('\n\n')}\n`;
 }
