@@ -103,7 +103,7 @@ check('dominators: random control-flow graphs, irreducible ones too', (t) => {
       if (roll < 0.1 || k + 1 === n) edges[id] = [];
       else if (roll < 0.35) edges[id] = forward;
       else {
-        const other = ids[int(n)]!;
+        const other = ids[1 + int(n - 1)]!; // never the entry: nothing jumps back to it
         edges[id] = other === forward[0] ? forward : t.random() < 0.5 ? [forward[0]!, other] : [other, forward[0]!];
       }
     });
