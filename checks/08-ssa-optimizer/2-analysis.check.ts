@@ -66,6 +66,7 @@ const SHAPES: Record<string, Record<number, number[]>> = {
   'nested loops': { 0: [1], 1: [2, 6], 2: [3], 3: [4, 5], 4: [3], 5: [1], 6: [] },
   'two entries into a loop (irreducible)': { 0: [1, 2], 1: [2], 2: [1, 3], 3: [] },
   'a long chain with a shortcut': { 0: [1, 5], 1: [2], 2: [3], 3: [4], 4: [5], 5: [] },
+  'two ways into a loop, where one sweep is not enough': { 0: [3, 4], 1: [5], 2: [4, 2], 3: [1, 2], 4: [5, 2], 5: [] },
 };
 
 check('dominators: immediate dominators and dominates() agree with the definition', () => {
