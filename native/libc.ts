@@ -125,7 +125,3 @@ export function rawFunction(address: bigint, arity: number): RawFunction {
     return BigInt(koffi.call(address, proto, ...args) as number | bigint);
   };
 }
-
-// The checks' record of these calls moved to native/libc-trace.ts; these re-exports keep
-// the checks that still import it from here working until they import it from there.
-export { onExecutable, trace, type TraceEvent } from './libc-trace.ts';

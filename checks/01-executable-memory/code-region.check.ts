@@ -3,7 +3,8 @@ import { assertThrows, check, learnerCode, thrownBy, type CheckContext } from '#
 import { todo } from '#native/todo.ts';
 import { wordsToBytes } from '#harness/exec.ts';
 import { mappedBytesWithin, mappingsOf, permissionsOf } from '#harness/maps.ts';
-import { PROT, munmap, pageSize, trace } from '#native/libc.ts';
+import { PROT, munmap, pageSize } from '#native/libc.ts';
+import { trace } from '#native/libc-trace.ts';
 
 const ch01 = await learnerCode(import('#ch01/code-region.ts'));
 

@@ -4,7 +4,8 @@ import { runCode, wordsToBytes } from '#harness/exec.ts';
 import { ARCH_NAMES, type Arch } from '#native/arch.ts';
 import { disassemble, hex } from '#native/disasm.ts';
 import { flushInstructionCache } from '#native/icache.ts';
-import { PROT, copyIn, copyOut, mprotect, trace } from '#native/libc.ts';
+import { PROT, copyIn, copyOut, mprotect } from '#native/libc.ts';
+import { trace } from '#native/libc-trace.ts';
 import { preservingWrapper, withScratch } from './callee-saved.ts';
 
 const ch02 = await learnerCode(import('#ch02/add-four.ts'));
