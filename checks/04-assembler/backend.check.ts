@@ -8,32 +8,14 @@
 import * as assert from 'uvu/assert';
 import { check, learnerCode, thrownBy, type CheckContext } from '#harness/check.ts';
 import { disassemble } from '#native/disasm.ts';
-import type { Condition, MacroAssembler, Register } from '#ch04/macro-assembler.ts';
+import type { MacroAssembler, Register } from '#ch04/macro-assembler.ts';
 import {
-  build, EDGES, freeRegisters, i64, Mismatch, newMasm, pick, randomI64, regName, same, u64, withCode,
+  build, CONDITIONS, EDGES, freeRegisters, holds, i64, Mismatch, newMasm, pick, randomI64, regName, same, u64, withCode,
 } from './support.ts';
 
 const ch01 = await learnerCode(import('#ch01/code-region.ts'));
 const roles = await learnerCode(import('#ch04/macro-assembler.ts'));
 
-const CONDITIONS: Condition[] = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'ult', 'ule', 'ugt', 'uge'];
-
-function holds(cond: Condition, a: bigint, b: bigint): boolean {
-  const ua = u64(a);
-  const ub = u64(b);
-  switch (cond) {
-    case 'eq': return a === b;
-    case 'ne': return a !== b;
-    case 'lt': return a < b;
-    case 'le': return a <= b;
-    case 'gt': return a > b;
-    case 'ge': return a >= b;
-    case 'ult': return ua < ub;
-    case 'ule': return ua <= ub;
-    case 'ugt': return ua > ub;
-    case 'uge': return ua >= ub;
-  }
-}
 
 /** Edge pairs plus random ones. */
 function pairs(t: CheckContext): [bigint, bigint][] {

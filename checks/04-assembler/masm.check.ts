@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { check, learnerCode, type CheckContext } from '#harness/check.ts';
 import type { Condition, MacroAssembler, Register } from '#ch04/macro-assembler.ts';
 import {
-  binaryFunction, build, EDGES, freeRegisters, i64, MAX, MIN, Mismatch, newMasm, pick, randomI64, regName, same, SP, u64, withCode,
+  binaryFunction, build, CONDITIONS, EDGES, freeRegisters, holds, i64, MAX, MIN, Mismatch, newMasm, pick, randomI64, regName, same, SP, u64, withCode,
 } from './support.ts';
 
 const ch01 = await learnerCode(import('#ch01/code-region.ts'));
@@ -244,25 +244,7 @@ check(
   },
 );
 
-/** What a condition says about two int64 values. */
-function holds(cond: Condition, a: bigint, b: bigint): boolean {
-  const ua = u64(a);
-  const ub = u64(b);
-  switch (cond) {
-    case 'eq': return a === b;
-    case 'ne': return a !== b;
-    case 'lt': return a < b;
-    case 'le': return a <= b;
-    case 'gt': return a > b;
-    case 'ge': return a >= b;
-    case 'ult': return ua < ub;
-    case 'ule': return ua <= ub;
-    case 'ugt': return ua > ub;
-    case 'uge': return ua >= ub;
-  }
-}
 
-const CONDITIONS: Condition[] = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'ult', 'ule', 'ugt', 'uge'];
 
 function comparisonPairs(t: CheckContext): [bigint, bigint][] {
   const pairs: [bigint, bigint][] = [];

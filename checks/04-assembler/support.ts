@@ -6,7 +6,7 @@
 import { learnerCode, type CheckContext } from '#harness/check.ts';
 import { disassemble, hex } from '#native/disasm.ts';
 import type { Arch } from '#native/arch.ts';
-import type { MacroAssembler, Register } from '#ch04/macro-assembler.ts';
+import type { Condition, MacroAssembler, Register } from '#ch04/macro-assembler.ts';
 
 export const ch04 = await learnerCode(import('#ch04/masm.ts'));
 export const asm = await learnerCode(import('#ch04/assembler.ts'));
@@ -19,6 +19,27 @@ export const MAX = (1n << 63n) - 1n;
 export const EDGES = [MIN, MIN + 1n, -1n, 0n, 1n, MAX - 1n, MAX];
 export const i64 = (v: bigint): bigint => BigInt.asIntN(64, v);
 export const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+
+/** Every condition of the neutral Condition type. */
+export const CONDITIONS: readonly Condition[] = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'ult', 'ule', 'ugt', 'uge'];
+
+/** What a condition says about two int64 values. */
+export function holds(cond: Condition, a: bigint, b: bigint): boolean {
+  const ua = u64(a);
+  const ub = u64(b);
+  switch (cond) {
+    case 'eq': return a === b;
+    case 'ne': return a !== b;
+    case 'lt': return a < b;
+    case 'le': return a <= b;
+    case 'gt': return a > b;
+    case 'ge': return a >= b;
+    case 'ult': return ua < ub;
+    case 'ule': return ua <= ub;
+    case 'ugt': return ua > ub;
+    case 'uge': return ua >= ub;
+  }
+}
 
 /** The stack pointer as a register number of each ISA (x86-64 rsp; AArch64 sp as chapter 03 numbers it). */
 export const SP: Record<Arch, Register> = { x64: 4, arm64: 32 };
