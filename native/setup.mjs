@@ -48,7 +48,7 @@ function log(message) {
 function main() {
   if (process.env.WORKBOOK_SKIP_SETUP) return log('WORKBOOK_SKIP_SETUP is set; nothing to do.');
   if (process.platform !== 'linux') {
-    return log(`host is ${process.platform}: the checks need Linux (a Linux machine, WSL 2 or a Linux container).`);
+    return log(`host is ${process.platform}: \`npm run book\` and \`npm run typecheck\` work here; the checks, \`npm run jit\` and \`npm run bench\` run machine code through Linux system calls and need Linux: a Linux machine, WSL 2 on Windows, or a Linux container (for example: docker run -it -v "$PWD":/work -w /work node:20 bash, then npm install there).`);
   }
   const host = process.arch;
   if (host !== 'x64' && host !== 'arm64') return log(`host architecture ${host} is not one the workbook targets.`);

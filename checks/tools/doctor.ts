@@ -82,7 +82,7 @@ export async function diagnose(root: string, host: Arch): Promise<Finding[]> {
     ok: process.platform === 'linux',
     topic: 'host',
     said: `${process.platform} on ${ARCH_NAMES[host]}`,
-    ...(process.platform === 'linux' ? {} : { fix: 'the checks run machine code through Linux system calls: use Linux (a VM, WSL 2 or a container will do)' }),
+    ...(process.platform === 'linux' ? {} : { fix: 'the book and the typecheck work here, but the checks, npm run jit and npm run bench run machine code through Linux system calls: use Linux (a Linux machine, WSL 2 on Windows, or a Linux container such as `docker run -it -v "$PWD":/work -w /work node:20 bash`)' }),
   });
   const nodeOk = major > 20 || (major === 20 && minor >= 10);
   findings.push({ ok: nodeOk, topic: 'Node.js', said: `${process.version} runs the workbook's commands (20.10 or newer needed)`, ...(nodeOk ? {} : { fix: 'install Node.js 20 LTS or newer (https://nodejs.org/ or your package manager), then npm install' }) });
