@@ -1,9 +1,6 @@
 /**
  * Chapter 03: an AArch64 instruction encoder for the subset the workbook needs.
  *
- * YOUR TASK: replace every `todo(...)` with the encoding. book/03-encoders.md shows how to
- * read the Arm manual's encoding diagrams; run `npm run check chapter-03` after each family.
- *
  * Every AArch64 instruction is one 32-bit word. The Arm manual groups instructions into
  * encoding classes ("Add/subtract (immediate)", "Load/store register (unsigned
  * immediate)", …); each class fixes some bits and leaves named fields (Rd, Rn, imm12, …)
@@ -11,9 +8,9 @@
  * and on top of those the instructions and aliases, which check their operands and say
  * which class and fields they use. All operations are 64-bit (sf = 1, X registers).
  *
- * Every function is pure and returns the instruction word as an unsigned number (use
- * `>>> 0`); `CodeBuffer.emit32` appends it. Out-of-range operands throw a RangeError that
- * names the instruction and the field: `add x0, x1, #5000: imm12 must be …`.
+ * Every function is pure and returns the instruction word as an unsigned number; use
+ * `CodeBuffer.emit32` to append it. Out-of-range operands throw a RangeError that names
+ * the instruction and the field: `add x0, x1, #5000: imm12 must be …`.
  *
  * Register 31 is two different registers. In most fields it is XZR (reads as zero,
  * writes are discarded); in the base register of a load or store and in add/sub
@@ -22,6 +19,8 @@
  * never a silently wrong instruction.
  */
 import { todo } from '#native/todo.ts';
+// TODO: replace every `todo(...)` with the encoding. book/03-encoders.md shows how to
+//       read the Arm manual's encoding diagrams; run `npm run check chapter-03` after each family.
 
 /** x0..x30, xzr (31) and sp (32). fp and lr are the usual names of x29 and x30. */
 export const Reg = {
@@ -65,7 +64,8 @@ export type Shift = (typeof Shift)[keyof typeof Shift];
 export const SHIFT_NAMES: readonly string[] = ['lsl', 'lsr', 'asr', 'ror'];
 
 // ---------------------------------------------------------------------------------------
-// Given: packing fields into a word.
+// Encoding classes. Each packs already-checked field values; `field` guards the widths so
+// that a bug above can never spill into a neighbouring field.
 
 /** `value` as an unsigned field `width` bits wide, placed at bit `lsb`. */
 function field(value: number, width: number, lsb: number, name: string): number {
@@ -80,14 +80,8 @@ function word(...fields: number[]): number {
   return fields.reduce((a, b) => a + b, 0) >>> 0;
 }
 
-// ---------------------------------------------------------------------------------------
-// Encoding classes: one function per class of the Arm manual. Each packs already-checked
-// field values with `field` and `word`; the layouts are in the doc comments (bit numbers,
-// high to low). Signed fields (imm9, imm7, imm19, imm26, imm14) are stored as two's
-// complement: mask them to their width first (imm9 & 0x1ff).
-
 /**
- * Add/subtract (immediate). A WORKED EXAMPLE of a class function:
+ * Add/subtract (immediate)
  *   31 sf | 30 op | 29 S | 28..23 100010 | 22 sh | 21..10 imm12 | 9..5 Rn | 4..0 Rd
  * op: 0 add, 1 sub. S: set flags. sh: imm12 is shifted left by 12.
  */
@@ -110,9 +104,10 @@ export function addSubShiftedRegister(op: number, s: number, shift: number, rm: 
 /**
  * Logical (shifted register)
  *   31 sf | 30..29 opc | 28..24 01010 | 23..22 shift | 21 N | 20..16 Rm | 15..10 imm6 | 9..5 Rn | 4..0 Rd
- * opc: 00 and, 01 orr, 10 eor, 11 ands. N: invert Rm (bic, orn).
+ * opc: 00 and, 01 orr, 10 eor, 11 ands. N: invert Rm (bic, orn, eon, bics).
  */
 export function logicalShiftedRegister(opc: number, shift: number, n: number, rm: number, imm6: number, rn: number, rd: number): number {
+  // TODO: opc: 00 and, 01 orr, 10 eor, 11 ands. N: invert Rm (bic, orn).
   return todo('arm64.logicalShiftedRegister');
 }
 
@@ -136,9 +131,10 @@ export function moveWide(opc: number, hw: number, imm16: number, rd: number): nu
 /**
  * Bitfield
  *   31 sf | 30..29 opc | 28..23 100110 | 22 N | 21..16 immr | 15..10 imms | 9..5 Rn | 4..0 Rd
- * opc: 00 sbfm, 10 ubfm. N must equal sf (1).
+ * opc: 00 sbfm, 10 ubfm. N must equal sf.
  */
 export function bitfield(opc: number, immr: number, imms: number, rn: number, rd: number): number {
+  // TODO: opc: 00 sbfm, 10 ubfm. N must equal sf (1).
   return todo('arm64.bitfield');
 }
 
@@ -172,9 +168,10 @@ export function conditionalSelect(op: number, o2: number, rm: number, cond: numb
 /**
  * Load/store register (unsigned immediate)
  *   31..30 size | 29..27 111 | 26 V | 25..24 01 | 23..22 opc | 21..10 imm12 | 9..5 Rn | 4..0 Rt
- * size 11: 64-bit. V 0: general registers. opc: 00 store, 01 load. The byte offset is imm12 << 3.
+ * size 11: 64-bit. opc: 00 store, 01 load. The byte offset is imm12 << size.
  */
 export function loadStoreUnsignedImmediate(opc: number, imm12: number, rn: number, rt: number): number {
+  // TODO: size 11: 64-bit. V 0: general registers. opc: 00 store, 01 load. The byte offset is imm12 << 3.
   return todo('arm64.loadStoreUnsignedImmediate');
 }
 
@@ -195,6 +192,24 @@ export function loadStoreImm9(opc: number, imm9: number, mode: number, rn: numbe
  */
 export function loadStorePair(mode: number, l: number, imm7: number, rt2: number, rn: number, rt: number): number {
   return todo('arm64.loadStorePair');
+}
+
+/**
+ * Load/store register (register offset)
+ *   31..30 size | 29..27 111 | 26 V | 25..24 00 | 23..22 opc | 21 1 | 20..16 Rm | 15..13 option | 12 S | 11..10 10 | 9..5 Rn | 4..0 Rt
+ * option 011: Rm is used whole (LSL). S: 1 scales Rm by the access size (lsl #3), 0 adds it as is.
+ */
+export function loadStoreRegisterOffset(opc: number, rm: number, option: number, s: number, rn: number, rt: number): number {
+  return todo('arm64.loadStoreRegisterOffset');
+}
+
+/**
+ * PC-rel. addressing
+ *   31 op | 30..29 immlo | 28..24 10000 | 23..5 immhi | 4..0 Rd
+ * op 0: adr. The 21-bit signed byte offset is immhi:immlo, counted from this instruction.
+ */
+export function pcRelativeAddressing(op: number, imm21: number, rd: number): number {
+  return todo('arm64.pcRelativeAddressing');
 }
 
 /**
@@ -224,9 +239,9 @@ export function compareAndBranch(op: number, imm19: number, rt: number): number 
 /**
  * Test and branch (immediate)
  *   31 b5 | 30..25 011011 | 24 op | 23..19 b40 | 18..5 imm14 | 4..0 Rt      op: 0 tbz, 1 tbnz
- * `bit` is 0..63: b5 is its bit 5, b40 its low five bits.
  */
 export function testAndBranch(op: number, bit: number, imm14: number, rt: number): number {
+  // TODO: `bit` is 0..63: b5 is its bit 5, b40 its low five bits.
   return todo('arm64.testAndBranch');
 }
 
@@ -248,19 +263,19 @@ export function exceptionGeneration(opc: number, imm16: number, ll: number): num
 }
 
 // ---------------------------------------------------------------------------------------
-// Register fields. Write these two first: every instruction below uses them.
+// Register fields. Each says whether 31 means sp or xzr in that field.
 
-/**
- * A field where register 31 is XZR: accepts x0..x30 and Reg.xzr and returns the field value
- * (0..31); refuses Reg.sp with a RangeError like `add x0, sp, x1: Rn cannot be sp: in this
- * field register 31 means xzr`. `insn` is the instruction text, `name` the field (Rd, Rn, …).
- */
+/** A field where register 31 is XZR: x0..x30 or xzr; sp is refused. */
 function zr(insn: string, name: string, r: number): number {
+  // TODO: A field where register 31 is XZR: accepts x0..x30 and Reg.xzr and returns the field value
+  //       (0..31); refuses Reg.sp with a RangeError like `add x0, sp, x1: Rn cannot be sp: in this
+  //       field register 31 means xzr`. `insn` is the instruction text, `name` the field (Rd, Rn, …).
   return todo('arm64 zr (a register field where 31 means xzr)');
 }
 
-/** A field where register 31 is SP: accepts x0..x30 and Reg.sp (returning 31); refuses Reg.xzr. */
+/** A field where register 31 is SP: x0..x30 or sp; xzr is refused. */
 function sp(insn: string, name: string, r: number): number {
+  // TODO: A field where register 31 is SP: accepts x0..x30 and Reg.sp (returning 31); refuses Reg.xzr.
   return todo('arm64 sp (a register field where 31 means sp)');
 }
 
@@ -313,12 +328,15 @@ export function cmn_imm(rn: Reg, imm: number): number {
   return todo('arm64.cmn_imm');
 }
 
-/**
- * add rd, rn, rm{, shift #amount}: Add/subtract (shifted register). Every register field
- * here means xzr by 31 (sp is a RangeError: use add_imm #0 to involve sp). shift is
- * lsl/lsr/asr (ror is a RangeError), amount 0..63 (else RangeError mentioning "shift").
- */
+function addSubReg(name: string, op: number, s: number, rd: Reg, rn: Reg, rm: Reg, shift: Shift, amount: number): number {
+  return todo('arm64.addSubReg');
+}
+
+/** add rd, rn, rm{, shift #amount}   (no sp here: 31 is xzr; use add_imm for sp) */
 export function add_reg(rd: Reg, rn: Reg, rm: Reg, shift: Shift = Shift.lsl, amount = 0): number {
+  // TODO: add rd, rn, rm{, shift #amount}: Add/subtract (shifted register). Every register field
+  //       here means xzr by 31 (sp is a RangeError: use add_imm #0 to involve sp). shift is
+  //       lsl/lsr/asr (ror is a RangeError), amount 0..63 (else RangeError mentioning "shift").
   return todo('arm64.add_reg');
 }
 
@@ -353,7 +371,11 @@ export function neg(rd: Reg, rm: Reg): number {
 }
 
 // ---------------------------------------------------------------------------------------
-// Logical (shifted register): like add_reg, but ror is allowed too.
+// Logical
+
+function logicalReg(name: string, opc: number, n: number, rd: Reg, rn: Reg, rm: Reg, shift: Shift, amount: number): number {
+  return todo('arm64.logicalReg');
+}
 
 /** and rd, rn, rm{, shift #amount} */
 export function and_reg(rd: Reg, rn: Reg, rm: Reg, shift: Shift = Shift.lsl, amount = 0): number {
@@ -375,13 +397,15 @@ export function ands_reg(rd: Reg, rn: Reg, rm: Reg, shift: Shift = Shift.lsl, am
   return todo('arm64.ands_reg');
 }
 
-/** bic rd, rn, rm: rd = rn & ~rm (and with N = 1) */
+/** bic rd, rn, rm: rd = rn & ~rm */
 export function bic_reg(rd: Reg, rn: Reg, rm: Reg, shift: Shift = Shift.lsl, amount = 0): number {
+  // TODO: bic rd, rn, rm: rd = rn & ~rm (and with N = 1)
   return todo('arm64.bic_reg');
 }
 
-/** mvn rd, rm  =  orn rd, xzr, rm (orr with N = 1) */
+/** mvn rd, rm  =  orn rd, xzr, rm */
 export function mvn(rd: Reg, rm: Reg): number {
+  // TODO: mvn rd, rm  =  orn rd, xzr, rm (orr with N = 1)
   return todo('arm64.mvn');
 }
 
@@ -404,21 +428,36 @@ export function mov_reg(rd: Reg, rm: Reg): number {
  * A bitmask immediate is a pattern of `size` bits (2, 4, …, 64) repeated to fill 64 bits,
  * where the pattern is a run of 1..size-1 ones, rotated right by 0..size-1. So 0 and ~0
  * cannot be encoded, nor 0x5, nor most other numbers.
- *   1. find the smallest size whose low `size` bits, repeated, give back the value;
- *   2. count the ones in that element; find r in 0..size-1 with ror(run of ones, r) === element
- *      (no such r: null);
- *   3. N = size === 64 ? 1 : 0, immr = r, imms = (~(2 * size - 1) & 0x3f) | (ones - 1).
  */
 export function encodeBitmask(value: bigint): { n: number; immr: number; imms: number } | null {
+  // TODO:   1. find the smallest size whose low `size` bits, repeated, give back the value;
+  //         2. count the ones in that element; find r in 0..size-1 with ror(run of ones, r) === element
+  //            (no such r: null);
+  //         3. N = size === 64 ? 1 : 0, immr = r, imms = (~(2 * size - 1) & 0x3f) | (ones - 1).
   return todo('arm64.encodeBitmask');
 }
 
-/**
- * and rd, rn, #imm: Logical (immediate) with the fields from encodeBitmask; a value with
- * no encoding is a RangeError mentioning "imm". Rd may be sp (31 = sp here, so a program
- * can align sp), Rn 31 is xzr. For ands and tst, Rd 31 is xzr.
- */
+function repeats(v: bigint, size: number): boolean {
+  return todo('arm64.repeats');
+}
+
+function popcount(v: bigint): number {
+  return todo('arm64.popcount');
+}
+
+function rotateRight(v: bigint, r: number, size: number): bigint {
+  return todo('arm64.rotateRight');
+}
+
+function logicalImm(name: string, opc: number, rd: Reg, rn: Reg, imm: bigint): number {
+  return todo('arm64.logicalImm');
+}
+
+/** and rd, rn, #imm   (rd may be sp) */
 export function and_imm(rd: Reg, rn: Reg, imm: bigint): number {
+  // TODO: and rd, rn, #imm: Logical (immediate) with the fields from encodeBitmask; a value with
+  //       no encoding is a RangeError mentioning "imm". Rd may be sp (31 = sp here, so a program
+  //       can align sp), Rn 31 is xzr. For ands and tst, Rd 31 is xzr.
   return todo('arm64.and_imm');
 }
 
@@ -443,7 +482,11 @@ export function tst_imm(rn: Reg, imm: bigint): number {
 }
 
 // ---------------------------------------------------------------------------------------
-// Move wide. imm16 0..65535 (else RangeError: imm16); shift 0, 16, 32 or 48 (else: shift).
+// Move wide
+
+function moveWideImm(name: string, opc: number, rd: Reg, imm16: number, shift: number): number {
+  return todo('arm64.moveWideImm');
+}
 
 /** movz rd, #imm16, lsl #shift: rd = imm16 << shift, all other bits zero */
 export function movz(rd: Reg, imm16: number, shift = 0): number {
@@ -461,7 +504,11 @@ export function movn(rd: Reg, imm16: number, shift = 0): number {
 }
 
 // ---------------------------------------------------------------------------------------
-// Multiply, divide, shifts. All register fields here are xzr-by-31.
+// Multiply, divide, shifts
+
+function threeSource(name: string, op31: number, o0: number, rd: Reg, rn: Reg, rm: Reg, ra: Reg): number {
+  return todo('arm64.threeSource');
+}
 
 /** madd rd, rn, rm, ra: rd = ra + rn*rm */
 export function madd(rd: Reg, rn: Reg, rm: Reg, ra: Reg): number {
@@ -481,6 +528,10 @@ export function mul(rd: Reg, rn: Reg, rm: Reg): number {
 /** smulh rd, rn, rm: the high 64 bits of the signed 128-bit product (Ra is 11111) */
 export function smulh(rd: Reg, rn: Reg, rm: Reg): number {
   return todo('arm64.smulh');
+}
+
+function twoSource(name: string, opcode: number, rd: Reg, rn: Reg, rm: Reg): number {
+  return todo('arm64.twoSource');
 }
 
 /** sdiv rd, rn, rm: signed, rounds toward zero; x / 0 gives 0 (no trap) */
@@ -508,18 +559,25 @@ export function asrv(rd: Reg, rn: Reg, rm: Reg): number {
   return todo('arm64.asrv');
 }
 
-/** ubfm rd, rn, #immr, #imms (unsigned bitfield move; immr and imms 0..63) */
+function bitfieldMove(name: string, opc: number, rd: Reg, rn: Reg, immr: number, imms: number, shown: string): number {
+  return todo('arm64.bitfieldMove');
+}
+
+/** ubfm rd, rn, #immr, #imms (unsigned bitfield move; lsl/lsr/ubfx are aliases) */
 export function ubfm(rd: Reg, rn: Reg, immr: number, imms: number): number {
+  // TODO: ubfm rd, rn, #immr, #imms (unsigned bitfield move; immr and imms 0..63)
   return todo('arm64.ubfm');
 }
 
-/** sbfm rd, rn, #immr, #imms (signed bitfield move) */
+/** sbfm rd, rn, #immr, #imms (signed bitfield move; asr/sxtw/sbfx are aliases) */
 export function sbfm(rd: Reg, rn: Reg, immr: number, imms: number): number {
+  // TODO: sbfm rd, rn, #immr, #imms (signed bitfield move)
   return todo('arm64.sbfm');
 }
 
-/** lsl rd, rn, #shift  =  ubfm rd, rn, #(-shift mod 64), #(63 - shift); shift 0..63 */
+/** lsl rd, rn, #shift  =  ubfm rd, rn, #(-shift mod 64), #(63 - shift) */
 export function lsl_imm(rd: Reg, rn: Reg, shift: number): number {
+  // TODO: lsl rd, rn, #shift  =  ubfm rd, rn, #(-shift mod 64), #(63 - shift); shift 0..63
   return todo('arm64.lsl_imm');
 }
 
@@ -534,21 +592,41 @@ export function asr_imm(rd: Reg, rn: Reg, shift: number): number {
 }
 
 // ---------------------------------------------------------------------------------------
-// Loads and stores. In all of them the base Rn may be sp and the data register Rt may be
-// xzr. With writeback (pre/post index), Rt === Rn is UNPREDICTABLE: a RangeError.
+// Loads and stores. In all of them the base Rn may be sp and the data register Rt may be xzr.
 
-/**
- * ldr rt, [rn, #offset]: the unsigned scaled form, offset 0..32760 and a multiple of 8
- * (imm12 = offset / 8). Errors like `ldr x0, [x1, #3]: offset must be a multiple of 8 for
- * a 64-bit scaled load`.
- */
+function scaled(name: string, opc: number, rt: Reg, rn: Reg, offset: number): number {
+  return todo('arm64.scaled');
+}
+
+/** ldr rt, [rn, #offset]   (offset: 0..32760, a multiple of 8) */
 export function ldr_imm(rt: Reg, rn: Reg, offset = 0): number {
+  // TODO: ldr rt, [rn, #offset]: the unsigned scaled form, offset 0..32760 and a multiple of 8
+  //       (imm12 = offset / 8). Errors like `ldr x0, [x1, #3]: offset must be a multiple of 8 for
+  //       a 64-bit scaled load`.
   return todo('arm64.ldr_imm');
 }
 
 /** str rt, [rn, #offset]   (offset: 0..32760, a multiple of 8) */
 export function str_imm(rt: Reg, rn: Reg, offset = 0): number {
   return todo('arm64.str_imm');
+}
+
+function registerOffset(name: string, opc: number, rt: Reg, rn: Reg, rm: Reg, shift: number): number {
+  return todo('arm64.registerOffset');
+}
+
+/** ldr rt, [rn, rm, lsl #shift]: load from rn + (rm << shift); shift 3 (index * 8) or 0 */
+export function ldr_reg(rt: Reg, rn: Reg, rm: Reg, shift = 3): number {
+  return todo('arm64.ldr_reg');
+}
+
+/** str rt, [rn, rm, lsl #shift] */
+export function str_reg(rt: Reg, rn: Reg, rm: Reg, shift = 3): number {
+  return todo('arm64.str_reg');
+}
+
+function imm9(name: string, opc: number, mode: number, rt: Reg, rn: Reg, offset: number): number {
+  return todo('arm64.imm9');
 }
 
 /** ldur rt, [rn, #offset]   (unscaled: any byte offset -256..255) */
@@ -561,8 +639,9 @@ export function stur(rt: Reg, rn: Reg, offset: number): number {
   return todo('arm64.stur');
 }
 
-/** ldr rt, [rn, #offset]!   (pre-index: rn += offset, then load from rn; -256..255) */
+/** ldr rt, [rn, #offset]!   (pre-index: rn += offset, then load from rn) */
 export function ldr_pre(rt: Reg, rn: Reg, offset: number): number {
+  // TODO: ldr rt, [rn, #offset]!   (pre-index: rn += offset, then load from rn; -256..255)
   return todo('arm64.ldr_pre');
 }
 
@@ -581,11 +660,14 @@ export function str_post(rt: Reg, rn: Reg, offset: number): number {
   return todo('arm64.str_post');
 }
 
-/**
- * ldp rt, rt2, [rn, #offset]: offset -512..504, a multiple of 8 (imm7 = offset / 8).
- * A load pair with rt === rt2 is a RangeError (mention Rt2), and so is writeback into Rt or Rt2.
- */
+function pair(name: string, l: number, mode: number, rt: Reg, rt2: Reg, rn: Reg, offset: number): number {
+  return todo('arm64.pair');
+}
+
+/** ldp rt, rt2, [rn, #offset]   (offset: -512..504, a multiple of 8) */
 export function ldp(rt: Reg, rt2: Reg, rn: Reg, offset = 0): number {
+  // TODO: ldp rt, rt2, [rn, #offset]: offset -512..504, a multiple of 8 (imm7 = offset / 8).
+  //       A load pair with rt === rt2 is a RangeError (mention Rt2), and so is writeback into Rt or Rt2.
   return todo('arm64.ldp');
 }
 
@@ -615,17 +697,21 @@ export function stp_post(rt: Reg, rt2: Reg, rn: Reg, offset: number): number {
 }
 
 // ---------------------------------------------------------------------------------------
-// Branches. `offset` is in bytes from THIS instruction to the target (not from its end),
-// a multiple of 4 (else RangeError: "multiple of 4") within the field's reach (else a
-// RangeError naming imm26, imm19 or imm14).
+// Branches. `offset` is in bytes from THIS instruction to the target (not from its end).
 
-/** b offset   (imm26: -2^27 .. 2^27-4 bytes) */
+function branchOffset(insn: string, field: string, offset: number, bits: number): number {
+  return todo('arm64.branchOffset');
+}
+
+/** b offset */
 export function b(offset: number): number {
+  // TODO: b offset   (imm26: -2^27 .. 2^27-4 bytes)
   return todo('arm64.b');
 }
 
-/** b.cond offset   (imm19: -2^20 .. 2^20-4 bytes; the mnemonic in errors is b.eq, b.lt, …) */
+/** b.cond offset */
 export function b_cond(cond: Cond, offset: number): number {
+  // TODO: b.cond offset   (imm19: -2^20 .. 2^20-4 bytes; the mnemonic in errors is b.eq, b.lt, …)
   return todo('arm64.b_cond');
 }
 
@@ -634,8 +720,9 @@ export function bl(offset: number): number {
   return todo('arm64.bl');
 }
 
-/** cbz rt, offset: branch if rt == 0   (imm19) */
+/** cbz rt, offset: branch if rt == 0 */
 export function cbz(rt: Reg, offset: number): number {
+  // TODO: cbz rt, offset: branch if rt == 0   (imm19)
   return todo('arm64.cbz');
 }
 
@@ -644,14 +731,24 @@ export function cbnz(rt: Reg, offset: number): number {
   return todo('arm64.cbnz');
 }
 
-/** tbz rt, #bit, offset: branch if bit `bit` (0..63, else RangeError: bit) of rt is 0   (imm14) */
+function testBranch(name: string, op: number, rt: Reg, bit: number, offset: number): number {
+  return todo('arm64.testBranch');
+}
+
+/** tbz rt, #bit, offset: branch if bit `bit` of rt is 0 */
 export function tbz(rt: Reg, bit: number, offset: number): number {
+  // TODO: tbz rt, #bit, offset: branch if bit `bit` (0..63, else RangeError: bit) of rt is 0   (imm14)
   return todo('arm64.tbz');
 }
 
 /** tbnz rt, #bit, offset: branch if bit `bit` of rt is 1 */
 export function tbnz(rt: Reg, bit: number, offset: number): number {
   return todo('arm64.tbnz');
+}
+
+/** adr rd, offset: rd = the address of this instruction + offset (-1 MiB..1 MiB - 1, any byte) */
+export function adr(rd: Reg, offset: number): number {
+  return todo('arm64.adr');
 }
 
 /** br rn: jump to the address in rn */
@@ -671,6 +768,10 @@ export function ret(rn: Reg = Reg.lr): number {
 
 // ---------------------------------------------------------------------------------------
 // Conditional select
+
+function select(name: string, op: number, o2: number, rd: Reg, rn: Reg, rm: Reg, cond: Cond): number {
+  return todo('arm64.select');
+}
 
 /** csel rd, rn, rm, cond: rd = cond ? rn : rm */
 export function csel(rd: Reg, rn: Reg, rm: Reg, cond: Cond): number {
@@ -692,31 +793,34 @@ export function csneg(rd: Reg, rn: Reg, rm: Reg, cond: Cond): number {
   return todo('arm64.csneg');
 }
 
-/** cset rd, cond: rd = cond ? 1 : 0  =  csinc rd, xzr, xzr, (cond ^ 1). al/nv: RangeError (cond). */
+/** cset rd, cond: rd = cond ? 1 : 0  =  csinc rd, xzr, xzr, (cond ^ 1) */
 export function cset(rd: Reg, cond: Cond): number {
+  // TODO: cset rd, cond: rd = cond ? 1 : 0  =  csinc rd, xzr, xzr, (cond ^ 1). al/nv: RangeError (cond).
   return todo('arm64.cset');
 }
 
 // ---------------------------------------------------------------------------------------
 // Traps and padding
 
-/** udf #imm16: permanently undefined, raises SIGILL. The word is just imm16 (0..65535). */
+/** udf #imm16: permanently undefined, raises SIGILL. The word is just imm16. */
 export function udf(imm16 = 0): number {
+  // TODO: udf #imm16: permanently undefined, raises SIGILL. The word is just imm16 (0..65535).
   return todo('arm64.udf');
 }
 
-/** brk #imm16: a breakpoint, raises SIGTRAP (Exception generation, opc 001, LL 00) */
+/** brk #imm16: a breakpoint, raises SIGTRAP */
 export function brk(imm16 = 0): number {
+  // TODO: brk #imm16: a breakpoint, raises SIGTRAP (Exception generation, opc 001, LL 00)
   return todo('arm64.brk');
 }
 
-/** nop: the fixed word 0xd503201f */
+/** nop (the hint instruction with all-zero op fields) */
 export function nop(): number {
+  // TODO: nop: the fixed word 0xd503201f
   return todo('arm64.nop');
 }
 
 // ---------------------------------------------------------------------------------------
-// Given helpers.
 
 function fail(insn: string, message: string): never {
   throw new RangeError(`${insn}: ${message}`);
@@ -726,6 +830,3 @@ function fail(insn: string, message: string): never {
 function shiftAmount(insn: string, amount: number): void {
   if (!Number.isInteger(amount) || amount < 0 || amount > 63) fail(insn, 'shift amount (imm6) must be 0..63');
 }
-
-// Silence "declared but never used" until your code uses them.
-void [shiftAmount];

@@ -1,5 +1,5 @@
 /**
- * Chapter 03: the byte buffer both encoders write into. Given complete: nothing to do here.
+ * Chapter 03: the byte buffer both encoders write into.
  *
  * The encoders in x64.ts and arm64.ts are pure functions: each returns the bytes (x86-64)
  * or the 32-bit word (AArch64) of one instruction and appends nothing. `CodeBuffer` is the

@@ -1,11 +1,5 @@
 /**
  * Chapter 04: labels and fixups on top of chapter 03's CodeBuffer and encoders.
- *                                                              Book: book/04-assembler.md
- * YOUR TASK: the TODOs below, in this order: `branchTo` and `#distance` (backward branches
- * work), `bind` (forward branches work), `finish`, then the branch methods of X64Assembler
- * and Arm64Assembler, then `comment` and `listing`. `jmp` and `b` are worked examples.
- * The labels, the table of branch fields, the buffer with its patches and `formatListing`
- * are given.
  *
  * A label is a position in the code that may not be known yet. A branch to a label that is
  * already bound (a backward branch) is encoded at once. A branch to a label that is not
@@ -31,9 +25,13 @@ import * as x64 from '#ch03/x64.ts';
 import * as a64 from '#ch03/arm64.ts';
 import { CodeBuffer } from '#ch03/code-buffer.ts';
 import { disassemble, hex } from '#native/disasm.ts';
-import { todo } from '#native/todo.ts';
 import type { Arch } from '#native/arch.ts';
-import type { Label, ListingLine, Register } from './macro-assembler.ts';
+import type { Frame, Label, ListingLine, Register } from './macro-assembler.ts';
+import { todo } from '#native/todo.ts';
+// TODO: the TODOs below, in this order: branchTo and #distance (backward branches work), bind and retarget
+//       (forward branches work), finish, the branch methods of X64Assembler and Arm64Assembler (jmp and b are worked
+//       examples), comment and listing, FrameLayout, then the AArch64 branch relaxation (#conditional, islands).
+//       The labels, the table of branch fields, the buffer with its patches and formatListing are given. Book: book/04-assembler.md.
 
 /** A label: unbound until `bind` gives it an offset. Create them with `newLabel`. */
 export class AsmLabel implements Label {
@@ -55,6 +53,9 @@ export class AsmLabel implements Label {
   setOffset(offset: number): void {
     this.#offset = offset;
   }
+
+  /** The branches emitted before the label was bound, each patched by `bind` (kept per label). */
+  readonly fixups: Fixup[] = [];
 }
 
 /**
@@ -67,6 +68,7 @@ export const BRANCH_FIELDS = {
   imm14: { bits: 14, scale: 4, fromEnd: false },
   imm19: { bits: 19, scale: 4, fromEnd: false },
   imm26: { bits: 26, scale: 4, fromEnd: false },
+  imm21: { bits: 21, scale: 1, fromEnd: false },
 } as const;
 export type BranchField = keyof typeof BRANCH_FIELDS;
 
@@ -77,7 +79,7 @@ export function fieldRange(field: BranchField): { min: number; max: number } {
 }
 
 /** A branch emitted before its label was bound. */
-interface Fixup {
+export interface Fixup {
   readonly label: AsmLabel;
   /** Offset of the first byte of the branch instruction. */
   readonly at: number;
@@ -88,7 +90,12 @@ interface Fixup {
   readonly insn: string;
   /** Encodes the same instruction with a real distance (as the encoder counts it). */
   readonly encode: (distance: number) => readonly number[];
+  /** Set once the fixup is patched: by `bind`, or earlier when it is sent to a veneer. */
+  done: boolean;
 }
+
+/** The most bytes given to capstone at once (it fails on much larger inputs). */
+const LISTING_PIECE = 16384;
 
 /** Emitted code as bytes: x86-64 encoders return byte arrays, AArch64 encoders a word. */
 function wordBytes(word: number): number[] {
@@ -102,9 +109,12 @@ function wordBytes(word: number): number[] {
 export class Assembler {
   readonly arch: Arch;
   #code = new CodeBuffer();
-  #fixups: Fixup[] = [];
+  /** Labels that branches aim at but that are not bound yet (their fixups wait on them). */
+  #waiting = new Set<AsmLabel>();
   #patches: { at: number; bytes: readonly number[] }[] = [];
   #comments = new Map<number, string>();
+  /** Where each instruction starts, so that a long listing can be disassembled in pieces. */
+  #starts: number[] = [];
   #pendingComment: string | undefined = undefined;
   #labelCount = 0;
 
@@ -122,17 +132,17 @@ export class Assembler {
     return new AsmLabel(name ?? `L${this.#labelCount}`, this);
   }
 
-  /**
-   * Attaches `text` to the next instruction emitted (several comments are joined with '; ').
-   * `emitBytes` moves `#pendingComment` into `#comments` under the instruction's offset.
-   */
+  /** Attaches `text` to the next instruction emitted (several comments are joined). */
   comment(text: string): void {
+    // TODO: join with '; ' if a comment is already pending; emitBytes hands it to the next instruction.
     todo('Assembler.comment');
   }
 
   /** Appends one instruction's bytes; returns its offset. The pending comment goes with it. */
   emitBytes(bytes: readonly number[]): number {
+    this.beforeInstruction(bytes.length);
     const at = this.#code.size;
+    this.#starts.push(at);
     if (this.#pendingComment !== undefined) {
       this.#comments.set(at, this.#pendingComment);
       this.#pendingComment = undefined;
@@ -141,14 +151,17 @@ export class Assembler {
     return at;
   }
 
-  /**
-   * Binds `label` to the current offset and patches every branch already aimed at it:
-   * each waiting fixup is re-encoded with the real distance (`#distance`) and pushed onto
-   * `#patches` at the offset where the branch starts; then it stops waiting. Binding a
-   * label twice, or a label of another assembler (`#own`), is an Error naming the label.
-   */
+  /** Binds `label` to the current offset and patches every branch already aimed at it. */
   bind(label: Label): void {
+    // TODO: refuse a label bound twice or of another assembler (#own); set its offset; patch ONLY its own fixups
+    //       (label.fixups, each with this.retarget(fixup, here) unless done), then it no longer waits (#waiting).
     todo('Assembler.bind');
+  }
+
+  /** Patches `fixup` to reach `target` (its label, or a veneer on the way to it) and marks it done. */
+  protected retarget(fixup: Fixup, target: number): void {
+    // TODO: re-encode the fixup for the distance to target (#distance), check the length is unchanged, push {at, bytes} onto #patches, mark it done.
+    todo('Assembler.retarget');
   }
 
   /**
@@ -156,17 +169,39 @@ export class Assembler {
    * the instruction for a distance counted as its encoder counts it. Bound label: encoded now.
    * Unbound: encoded with 0 and recorded as a fixup, patched when the label is bound.
    */
-  protected branchTo(insn: string, label: Label, field: BranchField, encode: (distance: number) => readonly number[]): void {
-    todo('Assembler.branchTo');
+  protected branchTo(insn: string, label: Label, field: BranchField, encode: (distance: number) => readonly number[]): Fixup | undefined {
+    // TODO: bound label: encode now (call this.beforeInstruction(length) first, then measure from this.size).
+    //       Unbound: emit encode(0), record a Fixup on the label (label.fixups) and in #waiting, and return it.
+    return todo('Assembler.branchTo');
   }
 
-  /**
-   * The distance in bytes from a branch at `at` (of `length` bytes) to the bound `label`,
-   * counted as `field` counts it (from the start or the end of the branch); the encoders of
-   * chapter 03 take byte distances and do any division by 4 themselves. Out of the field's range
-   * (`fieldRange`): a RangeError naming the instruction, the label and the distance.
-   */
-  #distance(insn: string, label: AsmLabel, field: BranchField, at: number, length: number): number {
+  /** Called before every instruction is appended; AArch64 emits veneer islands from here. */
+  protected beforeInstruction(_length: number): void {}
+
+  /** Runs `emit` with the pending comment set aside, so that it stays for the caller's next instruction. */
+  protected aside(emit: () => void): void {
+    const pending = this.#pendingComment;
+    this.#pendingComment = undefined;
+    try {
+      emit();
+    } finally {
+      this.#pendingComment = pending;
+    }
+  }
+
+  /** Appends code that is no instruction of the caller's (a veneer island): it takes no comment. */
+  protected emitUncommented(bytes: readonly number[], comment?: string): number {
+    const at = this.#code.size;
+    this.#starts.push(at);
+    if (comment !== undefined) this.#comments.set(at, comment);
+    this.#code.emit(bytes);
+    return at;
+  }
+
+  /** The distance from a branch at `at` (of `length` bytes) to `target`, checked against `field`. */
+  #distance(insn: string, label: AsmLabel, field: BranchField, at: number, length: number, target: number): number {
+    // TODO: target minus the origin (the start, or the end when the field counts fromEnd); out of fieldRange(field):
+    //       a RangeError naming insn, the label's name and the distance.
     return todo('Assembler.#distance');
   }
 
@@ -185,20 +220,22 @@ export class Assembler {
     return out;
   }
 
-  /**
-   * The finished code (`code()`). A fixup still waiting means a branch to a label that was
-   * never bound: an Error naming the label (and the branch, and its offset).
-   */
+  /** The finished code. A branch to a label that was never bound is an error naming it. */
   finish(): Uint8Array {
+    // TODO: any label still in #waiting: an Error naming it (and a branch still aiming at it, with its offset); else code().
     return todo('Assembler.finish');
   }
 
-  /**
-   * Every instruction: offset, bytes, capstone's text, and the comment given before it.
-   * Disassemble the patched code with `disassemble(bytes, this.arch)` from native/disasm.ts.
-   */
+  /** Every instruction: offset, bytes, capstone's text, and the comment given before it. */
   listing(): ListingLine[] {
+    // TODO: disassemble the patched code in pieces of at most LISTING_PIECE bytes, each cut where an instruction starts (#starts),
+    //       and attach the comment recorded for each offset.
     return todo('Assembler.listing');
+  }
+
+  #listPiece(code: Uint8Array, from: number, to: number, lines: ListingLine[]): void {
+    // TODO: disassemble(code.subarray(from, to), this.arch); offsets are relative to the piece.
+    todo('Assembler.#listPiece');
   }
 }
 
@@ -229,6 +266,7 @@ export class X64Assembler extends Assembler {
 
   /** A forward label could end up anywhere, so it gets rel32; a backward one rel8 if it reaches. */
   #shortIfReachable(label: Label, shortLength: number): 'rel8' | 'rel32' {
+    // TODO: a forward label could end up anywhere: 'rel32'; a bound one 'rel8' if within -128..127 of the END of the 2-byte form.
     return todo('X64Assembler.#shortIfReachable');
   }
 
@@ -236,10 +274,35 @@ export class X64Assembler extends Assembler {
   call(label: Label): void {
     todo('X64Assembler.call');
   }
+
+  /** lea dst, [rip + rel32]: the address of `label`, bound now or later. */
+  leaLabel(dst: x64.Reg, label: Label): void {
+    // TODO: a fixup in the 'rel32' field, encoded with x64.leaq_rip(dst, d).
+    todo('X64Assembler.leaLabel');
+  }
 }
 
-/** AArch64 branches: imm26 (b, bl), imm19 (b.cond, cbz, cbnz), imm14 (tbz, tbnz). */
+/**
+ * AArch64 branches: imm26 (b, bl), imm19 (b.cond, cbz, cbnz), imm14 (tbz, tbnz), and adr.
+ *
+ * A conditional branch reaches only ±1 MiB (imm19) or ±32 KiB (imm14), so the assembler
+ * makes every one reach its label, whatever the distance:
+ *   - backward, to a label out of reach: the opposite condition jumps over an unconditional b
+ *       b.ne label   becomes   b.eq +8; b label
+ *   - forward: the branch is emitted short. If the code grows so far that its label could end
+ *     up out of reach, a veneer island is emitted before that happens, and the branch is
+ *     pointed at a `b label` (imm26, ±128 MiB) in the island:
+ *       b.ne L ... b skip; veneer: b L; skip: ... L:
+ */
 export class Arm64Assembler extends Assembler {
+  /** Forward short branches not yet patched, for the veneer islands. Entries may be done already. */
+  #shortFixups: Fixup[] = [];
+  /** The offset by which an island must have been emitted (the earliest reach of a short fixup), or Infinity. */
+  #deadline = Infinity;
+  #inIsland = false;
+  /** While > size, no island may be emitted (a sequence of fixed length is being emitted). */
+  #noIslandUntil = 0;
+
   constructor() {
     super('arm64');
   }
@@ -257,10 +320,12 @@ export class Arm64Assembler extends Assembler {
   }
 
   b_cond(cond: a64.Cond, label: Label): void {
+    // TODO: #conditional, with the condition and its opposite (a64.negate).
     todo('Arm64Assembler.b_cond');
   }
 
   cbz(rt: a64.Reg, label: Label): void {
+    // TODO: #conditional with cbz, and cbnz as the opposite.
     todo('Arm64Assembler.cbz');
   }
 
@@ -275,15 +340,80 @@ export class Arm64Assembler extends Assembler {
   tbnz(rt: a64.Reg, bit: number, label: Label): void {
     todo('Arm64Assembler.tbnz');
   }
+
+  /** adr rd, label: the address of `label` (within ±1 MiB; there is no veneer for an address). */
+  adr(rd: a64.Reg, label: Label): void {
+    // TODO: a fixup in the 'imm21' field, encoded with a64.adr(rd, d). No veneer can help an address: out of range is a RangeError.
+    todo('Arm64Assembler.adr');
+  }
+
+  /**
+   * Emits `length` bytes with `emit` in one piece: no veneer island lands inside them (a
+   * patchable call site must keep its fixed shape).
+   */
+  withoutIslands(length: number, emit: () => void): void {
+    // TODO: an island now if one is due within length bytes (beforeInstruction(length)); none until size passes size + length.
+    todo('Arm64Assembler.withoutIslands');
+  }
+
+  /** A short conditional branch that always reaches `label`; `inverted` is the opposite test. */
+  #conditional(insn: string, label: Label, field: 'imm14' | 'imm19', encode: (d: number) => number, inverted: (d: number) => number): void {
+    // TODO: bound label beyond the field's reach: the opposite test jumping 8 bytes ahead, then b label.
+    //       Otherwise branchTo; a forward fixup joins #shortFixups and may bring #deadline closer (at + fieldRange(field).max).
+    todo('Arm64Assembler.#conditional');
+  }
+
+  /** Before each instruction: if a pending short branch could soon lose sight of its label, emit an island. */
+  protected override beforeInstruction(length: number): void {
+    // TODO: nothing inside an island or a withoutIslands sequence. If size plus the instruction, a b, a veneer per pending
+    //       branch and some slack reaches #deadline: drop the done fixups, recompute it, and if it is still due emit #island.
+    todo('Arm64Assembler.beforeInstruction');
+  }
+
+  /** b over the island; then, for each short branch whose reach ends within `window`, a `b label` it is sent to. */
+  #island(window: number): void {
+    // TODO: set #inIsland and emit #veneers with the pending comment set aside (this.aside), so that it stays for the next real instruction.
+    todo('Arm64Assembler.#island');
+  }
+
+  #veneers(window: number): void {
+    // TODO: b over the island (emitUncommented); for each fixup due within window: retarget it to here, then b to its label.
+    todo('Arm64Assembler.#veneers');
+  }
 }
 
-/** Prologue arguments, for both masms: a slot count, and only callee-saved registers, each once. */
-export function checkFrame(slots: number, saved: readonly Register[], calleeSaved: readonly Register[]): void {
-  if (!Number.isInteger(slots) || slots < 0) throw new RangeError(`prologue: slots must be an integer >= 0, got ${slots}`);
-  for (const r of saved) {
-    if (!calleeSaved.includes(r)) throw new RangeError(`prologue: register ${r} is not callee-saved (${calleeSaved.join(', ')})`);
+/** Branches within this many bytes of their limit join an island that is being emitted anyway. */
+const ISLAND_WINDOW = 4096;
+
+/** The lowest offset a forward short branch among `fixups` can reach, or Infinity. */
+function earliestReach(fixups: readonly Fixup[]): number {
+  return todo('earliestReach');
+}
+
+/**
+ * The frame of one function, the same shape on both ISAs (see `Frame` in macro-assembler.ts).
+ * Checks the prologue's arguments: a slot count, and only callee-saved registers, each once.
+ */
+export class FrameLayout implements Frame {
+  readonly slots: number;
+  readonly saved: readonly Register[];
+  readonly size: number;
+
+  constructor(slots: number, saved: readonly Register[], calleeSaved: readonly Register[]) {
+    // TODO: check slots (an integer >= 0) and saved (callee-saved registers, each once): RangeErrors naming prologue;
+    //       size is 8 bytes a word for saved + slots, rounded up to a multiple of 16.
+    todo('FrameLayout.constructor');
   }
-  if (new Set(saved).size !== saved.length) throw new RangeError('prologue: a register is saved twice');
+
+  savedOffset(index: number): number {
+    // TODO: -8 (index + 1); an index outside saved is a RangeError.
+    return todo('FrameLayout.savedOffset');
+  }
+
+  slotOffset(slot: number): number {
+    // TODO: below the saved registers: -8 (saved.length + slot + 1); a slot outside 0..slots-1 is a RangeError.
+    return todo('FrameLayout.slotOffset');
+  }
 }
 
 /**

@@ -1,14 +1,10 @@
 /**
- * Chapter 04: the MacroAssembler for AArch64 (AAPCS64).    Book: book/04-assembler.md
- *
- * YOUR TASK: replace every `todo(...)` with the instructions, using your chapter 03 encoders
- * (`a64.*`) and emitting through `this.#emit`. `move` and `add` are worked examples, and the
- * plumbing to the assembler (size, labels, comment, finish, listing) is given. Labels and
- * branches need assembler.ts first. Run `npm run check chapter-04` after each group.
+ * Chapter 04: the MacroAssembler for AArch64 (AAPCS64).
  *
  * Registers by role:
  *   args         x0..x7                          result  x0
  *   scratch      x9..x15                         calleeSaved  x19..x28
+ *   pinned       x28, x27 (reserved for the VM; callee-saved, but never allocated)
  *   internal     x16, x17 (the masm's own temporaries: large immediates and offsets,
  *                remainders, callAddress; the ABI reserves them for exactly this)
  *   frame        x29 (frame pointer), x30 (link register), sp
@@ -21,10 +17,13 @@
  * The methods are listed in the same order as in MacroAssemblerX64 (masm-x64.ts).
  */
 import * as a64 from '#ch03/arm64.ts';
-import { todo } from '#native/todo.ts';
 import type { Arch } from '#native/arch.ts';
-import { Arm64Assembler, checkFrame } from './assembler.ts';
-import type { Condition, Label, ListingLine, MacroAssembler, Register, RegisterRoles } from './macro-assembler.ts';
+import { Arm64Assembler, FrameLayout } from './assembler.ts';
+import type { Condition, Frame, Label, ListingLine, MacroAssembler, PatchableCall, Register, RegisterRoles } from './macro-assembler.ts';
+import { todo } from '#native/todo.ts';
+// TODO: replace every todo(...) with the instructions, using your chapter 03 encoders (a64.*)
+//       and emitting through this.#emit. move and add are worked examples; size, labels, comment, finish
+//       and listing are given. Labels and branches need assembler.ts first. Book: book/04-assembler.md.
 
 const { Reg } = a64;
 type Reg = a64.Reg;
@@ -32,13 +31,10 @@ type Reg = a64.Reg;
 /** The masm's own temporaries (IP0 and IP1 in the ABI): in none of the role lists. */
 const TEMP = Reg.x16;
 
-/**
- * ISA-neutral conditions as AArch64 condition codes (after `cmp a, b`). lt/le/gt/ge compare
- * signed, ult/ule/ugt/uge unsigned (lo, ls, hi, hs). A `Record<Condition, a64.Cond>` table
- * is the natural shape.
- */
+/** The condition code for `cond`, as the hardware numbers it. */
 export function conditionCode(cond: Condition): a64.Cond {
-  return todo(`conditionCode('${cond}') for AArch64`);
+  // TODO: a Record<Condition, a64.Cond> table (lt/le/gt/ge signed; ult/ule/ugt/uge unsigned: lo, ls, hi, hs).
+  return todo('conditionCode for AArch64');
 }
 
 const ROLES: RegisterRoles = {
@@ -46,7 +42,15 @@ const ROLES: RegisterRoles = {
   result: Reg.x0,
   scratch: [Reg.x9, Reg.x10, Reg.x11, Reg.x12, Reg.x13, Reg.x14, Reg.x15],
   calleeSaved: [Reg.x19, Reg.x20, Reg.x21, Reg.x22, Reg.x23, Reg.x24, Reg.x25, Reg.x26, Reg.x27, Reg.x28],
+  pinned: [Reg.x28, Reg.x27],
+  allocatable: [Reg.x0, Reg.x1, Reg.x2, Reg.x3, Reg.x4, Reg.x5, Reg.x6, Reg.x7, Reg.x9, Reg.x10, Reg.x11, Reg.x12, Reg.x13, Reg.x14, Reg.x15,
+    Reg.x19, Reg.x20, Reg.x21, Reg.x22, Reg.x23, Reg.x24, Reg.x25, Reg.x26],
+  fp: Reg.fp,
+  sp: Reg.sp,
 };
+
+/** The second internal temporary (IP1), for what needs two: an address off sp, a patchable call. */
+const TEMP2 = Reg.x17;
 
 /** An add/sub immediate: 0..4095, or a multiple of 4096 up to 4095 << 12. */
 function isAddImmediate(v: number): boolean {
@@ -58,8 +62,8 @@ export class MacroAssemblerArm64 implements MacroAssembler {
   readonly regs: RegisterRoles = ROLES;
   /** The assembler underneath, for what the interface does not cover (cbz, tbz, raw encodings). */
   readonly asm = new Arm64Assembler();
-  /** What the current function's prologue saved, for its epilogue(s). */
-  #saved: readonly Reg[] = [];
+  /** The frame of the latest prologue: the default for epilogue, loadSlot and storeSlot. */
+  #frame: Frame | undefined = undefined;
 
   get size(): number {
     return this.asm.size;
@@ -86,11 +90,14 @@ export class MacroAssemblerArm64 implements MacroAssembler {
    *   [x29 - 8 (k + i + 1)] slot i        (k = saved.length)
    * sp must be a multiple of 16 whenever it is used, so the frame is rounded up to 16.
    */
-  prologue(slots: number, saved: readonly Register[] = []): void {
-    todo('MacroAssemblerArm64.prologue');
+  prologue(slots: number, saved: readonly Register[] = []): Frame {
+    // TODO: build the frame with new FrameLayout(slots, saved, ROLES.calleeSaved) (it checks the arguments and knows the offsets),
+    //       keep it as the default frame, emit the instructions, return it.
+    return todo('MacroAssemblerArm64.prologue');
   }
 
-  epilogue(): void {
+  epilogue(frame: Frame | undefined = this.#frame): void {
+    // TODO: restore frame.saved from frame.savedOffset(i), then undo the prologue and return. Without a frame: framePresent tells the caller to call prologue first.
     todo('MacroAssemblerArm64.epilogue');
   }
 
@@ -129,8 +136,9 @@ export class MacroAssemblerArm64 implements MacroAssembler {
     todo('MacroAssemblerArm64.div');
   }
 
-  /** There is no remainder instruction: a - (a / b) * b, which is one msub (through x16). */
+  /** There is no remainder instruction: a - (a / b) * b, which is one msub. */
   rem(dst: Register, a: Register, b: Register): void {
+    // TODO: There is no remainder instruction: a - (a / b) * b, which is one msub (through x16).
     todo('MacroAssemblerArm64.rem');
   }
 
@@ -166,6 +174,26 @@ export class MacroAssemblerArm64 implements MacroAssembler {
     todo('MacroAssemblerArm64.not');
   }
 
+  addScaled(dst: Register, a: Register, b: Register, scale: 1 | 2 | 4 | 8, offset = 0): void {
+    // TODO: add dst, a, b, lsl #log2(scale), then the offset (addImmediate); b cannot be sp.
+    todo('MacroAssemblerArm64.addScaled');
+  }
+
+  multiplyAdd(dst: Register, a: Register, b: Register, c: Register): void {
+    // TODO: madd dst, a, b, c.
+    todo('MacroAssemblerArm64.multiplyAdd');
+  }
+
+  multiplySub(dst: Register, a: Register, b: Register, c: Register): void {
+    // TODO: msub dst, a, b, c.
+    todo('MacroAssemblerArm64.multiplySub');
+  }
+
+  mulHigh(dst: Register, a: Register, b: Register): void {
+    // TODO: smulh dst, a, b.
+    todo('MacroAssemblerArm64.mulHigh');
+  }
+
   // ── compare and branch ─────────────────────────────────────────────────────────
   setIf(cond: Condition, dst: Register, a: Register, b: Register): void {
     todo('MacroAssemblerArm64.setIf');
@@ -183,17 +211,61 @@ export class MacroAssemblerArm64 implements MacroAssembler {
     todo('MacroAssemblerArm64.jump');
   }
 
+  jumpRegister(target: Register): void {
+    // TODO: br xn.
+    todo('MacroAssemblerArm64.jumpRegister');
+  }
+
+  branchIfZero(a: Register, label: Label): void {
+    // TODO: cbz, through this.asm so that a far label is reached.
+    todo('MacroAssemblerArm64.branchIfZero');
+  }
+
+  branchIfNonZero(a: Register, label: Label): void {
+    // TODO: cbnz, through this.asm.
+    todo('MacroAssemblerArm64.branchIfNonZero');
+  }
+
+  branchIfBitSet(a: Register, bit: number, label: Label): void {
+    // TODO: tbnz, through this.asm (±32 KiB: the assembler reaches further).
+    todo('MacroAssemblerArm64.branchIfBitSet');
+  }
+
+  branchIfBitClear(a: Register, bit: number, label: Label): void {
+    // TODO: tbz, through this.asm.
+    todo('MacroAssemblerArm64.branchIfBitClear');
+  }
+
+  select(cond: Condition, dst: Register, a: Register, b: Register, ifTrue: Register, ifFalse: Register): void {
+    // TODO: cmp a, b; csel dst, ifTrue, ifFalse, cond.
+    todo('MacroAssemblerArm64.select');
+  }
+
   // ── calls ──────────────────────────────────────────────────────────────────────
-  call(label: Label): void {
-    todo('MacroAssemblerArm64.call');
+  call(label: Label): number {
+    // TODO: emit the call and return the offset just after it (this.size): the return offset.
+    return todo('MacroAssemblerArm64.call');
   }
 
-  callAddress(address: bigint): void {
-    todo('MacroAssemblerArm64.callAddress');
+  callAddress(address: bigint): number {
+    // TODO: the address into the internal register, a call through it; return the offset after the call.
+    return todo('MacroAssemblerArm64.callAddress');
   }
 
-  callRegister(target: Register): void {
-    todo('MacroAssemblerArm64.callRegister');
+  callRegister(target: Register): number {
+    // TODO: a call through the register; return the offset after the call.
+    return todo('MacroAssemblerArm64.callRegister');
+  }
+
+  /** movz x16 and three movk (every 16-bit chunk, even zeros), then blr x16: always 20 bytes. */
+  callPatchable(address: bigint): PatchableCall {
+    // TODO: patchableWords(address) then blr x16, inside this.asm.withoutIslands(20, …) so that no island splits it.
+    return todo('MacroAssemblerArm64.callPatchable');
+  }
+
+  patchCall(code: Uint8Array, site: PatchableCall, address: bigint): void {
+    // TODO: check that a movz x16 starts at site.at, then overwrite the four words with patchableWords(address).
+    todo('MacroAssemblerArm64.patchCall');
   }
 
   ret(): void {
@@ -210,13 +282,40 @@ export class MacroAssemblerArm64 implements MacroAssembler {
     todo('MacroAssemblerArm64.store');
   }
 
-  /** Slot i of the frame prologue() set up: [x29 - 8 * (saved.length + i + 1)]. */
-  loadSlot(dst: Register, slot: number): void {
+  loadIndexed(dst: Register, base: Register, index: Register, offset = 0): void {
+    // TODO: ldr dst, [base, index, lsl #3] with base + offset in x17 first when offset != 0 (#indexBase).
+    todo('MacroAssemblerArm64.loadIndexed');
+  }
+
+  storeIndexed(src: Register, base: Register, index: Register, offset = 0): void {
+    // TODO: str src, [base, index, lsl #3].
+    todo('MacroAssemblerArm64.storeIndexed');
+  }
+
+  /** The register-offset class has no displacement: base + offset goes into x17 first when offset != 0. */
+  #indexBase(base: Register, index: Register, offset: number): Reg {
+    // TODO: refuse sp as index; offset 0: base itself; else x17 = base + offset (add or sub immediate, or a constant and an add, through x16 when base is sp).
+    return todo('MacroAssemblerArm64.#indexBase');
+  }
+
+  loadLabelAddress(dst: Register, label: Label): void {
+    // TODO: this.asm.adr: adr dst, label (imm21, a fixup like a branch's).
+    todo('MacroAssemblerArm64.loadLabelAddress');
+  }
+
+  loadSlot(dst: Register, slot: number, frame: Frame | undefined = this.#frame): void {
+    // TODO: a load from fp + frame.slotOffset(slot) (the default frame when none is given).
     todo('MacroAssemblerArm64.loadSlot');
   }
 
-  storeSlot(src: Register, slot: number): void {
+  storeSlot(src: Register, slot: number, frame: Frame | undefined = this.#frame): void {
+    // TODO: a store to fp + frame.slotOffset(slot).
     todo('MacroAssemblerArm64.storeSlot');
+  }
+
+  /** x16 = base + offset, for offsets no load or store can hold (base may be sp). */
+  #address(base: Register, offset: number): void {
+    todo('MacroAssemblerArm64.#address');
   }
 
   // ── output ─────────────────────────────────────────────────────────────────────
@@ -235,4 +334,20 @@ export class MacroAssemblerArm64 implements MacroAssembler {
   listing(): ListingLine[] {
     return this.asm.listing();
   }
+}
+
+/** movz x16, #c0; movk x16, #c1, lsl 16; movk #c2, lsl 32; movk #c3, lsl 48: all four, whatever the chunks. */
+function patchableWords(address: bigint): number[] {
+  // TODO: movz x16 with chunk 0, then movk x16 with chunks 1, 2, 3 (lsl 16, 32, 48): four words even for zero chunks.
+  return todo('patchableWords');
+}
+
+function wordBytes(word: number): number[] {
+  return [word & 0xff, (word >>> 8) & 0xff, (word >>> 16) & 0xff, (word >>> 24) & 0xff];
+}
+
+/** The frame to use, or an error: slots and epilogues exist only after a prologue. */
+function framePresent(frame: Frame | undefined, method: string): Frame {
+  if (frame === undefined) throw new Error(`${method}: no frame (call prologue first, or pass the Frame it returned)`);
+  return frame;
 }

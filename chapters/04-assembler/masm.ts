@@ -13,7 +13,8 @@ import type { MacroAssembler } from './macro-assembler.ts';
 import { MacroAssemblerX64 } from './masm-x64.ts';
 import { MacroAssemblerArm64 } from './masm-arm64.ts';
 
-export type { Condition, Label, ListingLine, MacroAssembler, Register, RegisterRoles } from './macro-assembler.ts';
+export type { Condition, Frame, Label, ListingLine, MacroAssembler, PatchableCall, Register, RegisterRoles } from './macro-assembler.ts';
+export { negate } from './macro-assembler.ts';
 export { formatListing } from './assembler.ts';
 export { MacroAssemblerX64 } from './masm-x64.ts';
 export { MacroAssemblerArm64 } from './masm-arm64.ts';

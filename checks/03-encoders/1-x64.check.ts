@@ -63,6 +63,18 @@ family('x64 scaled index', 'lea with base + index*scale + disp', [
   'sib(scale, index, base) = (log2(scale) << 6) | ((index & 7) << 3) | (base & 7).',
 ]);
 
+family('x64 wide multiply and cmov', 'one-operand imul (rdx:rax = rax * src) and cmovcc', [
+  'The one-operand imul is REX.W F7 /5: the same opcode as idiv (/7), neg (/3) and not (/2), only another extension in ModRM.reg.',
+  'cmovcc dst, src is REX.W 0F 40+cc /r with the DESTINATION in ModRM.reg (like imul r, r/m and movzx, unlike mov): rr(true, [0x0f, 0x40 + cc], dst, src).',
+  'The condition numbers are the same as in jcc and setcc: 0F 40+cc, 0F 80+cc, 0F 90+cc.',
+]);
+
+family('x64 rip-relative lea and movabs', 'lea r, [rip + disp32] and movabs of a fixed length', [
+  'ModRM with mod 00 and rm 101 does not mean [rbp]: it means [rip + disp32], where rip is the address of the NEXT instruction. lea dst, [rip + rel] is REX.W 8D, modrm(00, dst, 101), then the rel as four bytes.',
+  'No base register is involved, so REX.B is 0 even though rm is 101; only REX.R carries bit 3 of dst. The instruction is always 7 bytes long.',
+  'movabsq_ri always uses REX.W B8+r io (10 bytes), even for a value that fits in 32 bits: its length must not depend on the value, so that the value can be patched later.',
+]);
+
 family('x64 push pop call', 'push, pop, call, jmp via register, ret, ud2, int3, nop', [
   'push and pop put the register in the opcode: 50+r and 58+r. r8..r15 need REX.B (0x41), and no REX.W: they are 64-bit already.',
   'call r and jmp r are FF /2 and FF /4; again REX only for r8..r15.',
@@ -109,6 +121,10 @@ check(
         { text: 'movq_rr(16 as Reg, rax)', run: () => x64.movq_rr(16 as never, Reg.rax), mentions: ['mov', 'register'] },
         { text: 'mem(rbx, rsp, 1, 0)', run: () => x64.mem(Reg.rbx, Reg.rsp, 1, 0), mentions: ['index', 'rsp'] },
         { text: 'mem(rbx, 2**31)', run: () => x64.mem(Reg.rbx, 2 ** 31), mentions: ['disp'] },
+        { text: 'leaq_rip(rax, 2**31)', run: () => x64.leaq_rip(Reg.rax, 2 ** 31), mentions: ['lea', 'rel32'] },
+        { text: 'movabsq_ri(rax, 2n**64n)', run: () => x64.movabsq_ri(Reg.rax, 2n ** 64n), mentions: ['movabs', 'imm64'] },
+        { text: 'cmovcc_rr(16, rax, rcx)', run: () => x64.cmovcc_rr(16 as never, Reg.rax, Reg.rcx), mentions: ['condition'] },
+        { text: 'mem(r12, rsp, 8, 0)', run: () => x64.mem(Reg.r12, Reg.rsp, 8, 0), mentions: ['index', 'rsp'] },
         { text: 'mem(rbx, rcx, 3, 0)', run: () => x64.mem(Reg.rbx, Reg.rcx, 3 as never, 0), mentions: ['scale'] },
       ],
       thrownBy,

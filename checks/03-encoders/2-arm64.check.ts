@@ -71,6 +71,12 @@ family('arm64 load/store pair', 'ldp/stp (signed offset, pre- and post-index)', 
   'stp x29, x30, [sp, #-16]! → 0xa9bf7bfd; ldp x29, x30, [sp], #16 → 0xa8c17bfd.',
 ]);
 
+family('arm64 register offset and adr', 'ldr/str [xn, xm, lsl #3] and adr', [
+  'Load/store (register offset): 0xf8600800 for ldr, 0xf8200800 for str, then Rm << 16, option << 13 (011: the whole 64-bit Rm), S << 12 (1: scale Rm by 8), Rn << 5, Rt.',
+  'Rn, the base, may be sp (register 31 means sp there); Rm, the index, may not: in the Rm field 31 means xzr.',
+  'adr: bit 31 is 0, bits 28..24 are 10000; the byte offset is split: its low two bits (immlo) go to bits 30..29, the other 19 (immhi) to bits 23..5.',
+]);
+
 family('arm64 branches', 'b/bl/b.cond/cbz/cbnz/tbz/tbnz/br/blr/ret', [
   'AArch64 branch offsets count from the branch instruction itself (not its end), in units of 4 bytes: imm26 for b/bl, imm19 for b.cond and cbz/cbnz, imm14 for tbz/tbnz.',
   'Store the offset as two\'s complement in its field: (offset / 4) & ((1 << bits) - 1). tbz splits the bit number into b5 (bit 31) and b40 (bits 23:19).',
@@ -108,6 +114,9 @@ check(
         { text: 'add_reg(x0, sp, x1)', run: () => a64.add_reg(Reg.x0, Reg.sp, Reg.x1), mentions: ['add', 'Rn', 'sp'] },
         { text: 'orr_reg(sp, x0, x1)', run: () => a64.orr_reg(Reg.sp, Reg.x0, Reg.x1), mentions: ['orr', 'Rd', 'sp'] },
         { text: 'ldr_imm(x0, xzr, 8)', run: () => a64.ldr_imm(Reg.x0, Reg.xzr, 8), mentions: ['ldr', 'Rn', 'xzr'] },
+        { text: 'ldr_reg(x0, x1, sp)', run: () => a64.ldr_reg(Reg.x0, Reg.x1, Reg.sp), mentions: ['ldr', 'Rm', 'sp'] },
+        { text: 'str_reg(x0, xzr, x1)', run: () => a64.str_reg(Reg.x0, Reg.xzr, Reg.x1), mentions: ['str', 'Rn', 'xzr'] },
+        { text: 'adr(sp, 0)', run: () => a64.adr(Reg.sp, 0), mentions: ['adr', 'Rd', 'sp'] },
         { text: 'str_imm(sp, x1, 8)', run: () => a64.str_imm(Reg.sp, Reg.x1, 8), mentions: ['str', 'Rt', 'sp'] },
         { text: 'mul(x0, sp, x1)', run: () => a64.mul(Reg.x0, Reg.sp, Reg.x1), mentions: ['Rn', 'sp'] },
         { text: 'cbz(sp, 8)', run: () => a64.cbz(Reg.sp, 8), mentions: ['cbz', 'Rt', 'sp'] },
@@ -221,6 +230,9 @@ check(
         { text: 'tbz(x0, 64, 0)', run: () => a64.tbz(Reg.x0, 64, 0), mentions: ['tbz', 'bit'] },
         { text: 'tbnz(x0, 1, 2**15)', run: () => a64.tbnz(Reg.x0, 1, 2 ** 15), mentions: ['tbnz', 'imm14'] },
         { text: 'cset(x0, al)', run: () => a64.cset(Reg.x0, Cond.al), mentions: ['cset', 'cond'] },
+        { text: 'ldr_reg(x0, x1, x2, 2)', run: () => a64.ldr_reg(Reg.x0, Reg.x1, Reg.x2, 2), mentions: ['ldr', 'shift'] },
+        { text: 'adr(x0, 2**20)', run: () => a64.adr(Reg.x0, 2 ** 20), mentions: ['adr', 'imm21'] },
+        { text: 'adr(x0, -(2**20) - 1)', run: () => a64.adr(Reg.x0, -(2 ** 20) - 1), mentions: ['adr', 'imm21'] },
         { text: 'udf(0x10000)', run: () => a64.udf(0x10000), mentions: ['udf', 'imm16'] },
       ],
       thrownBy,

@@ -165,6 +165,99 @@ check(
 );
 
 check(
+  'executes the high half of a 64x64 multiply (imul r into rdx:rax; smulh) and cmov',
+  (t) => {
+    for (let i = 0; i < TRIALS; i++) {
+      const a = randomI64(t);
+      const b = i % 4 === 0 ? a : randomI64(t);
+      const high = (a * b) >> 64n;
+      if (t.arch === 'x64') {
+        const { Reg } = x64;
+        // mov rax, rdi; imul rsi  (rdx:rax = rax * rsi); mov rax, rdx; ret   and the same with r9 as the operand.
+        withCode(bytesOf([x64.movq_rr(Reg.rax, Reg.rdi), x64.imulq_r(Reg.rsi), x64.movq_rr(Reg.rax, Reg.rdx), x64.ret()]), 2,
+          (fn) => same(fn(a, b), high, `mov rax, rdi; imul rsi; mov rax, rdx: the high half of ${a} * ${b}`));
+        withCode(bytesOf([x64.movq_rr(Reg.r9, Reg.rsi), x64.movq_rr(Reg.rax, Reg.rdi), x64.imulq_r(Reg.r9), x64.ret()]), 2,
+          (fn) => same(fn(a, b), i64(a * b), `mov rax, rdi; imul r9: the low half (rax) of ${a} * ${b}`));
+        // cmovcc for every condition: rax = 22; cmp rdi, rsi; mov r10, 11; cmovcc rax, r10
+        for (let cc = 0; cc < 16; cc++) {
+          const dst = [Reg.rax, Reg.r8, Reg.rdx][cc % 3]!;
+          const code = bytesOf([x64.movq_ri(dst, 22n), x64.movq_ri(Reg.r10, 11n), x64.cmpq_rr(Reg.rdi, Reg.rsi), x64.cmovcc_rr(cc as never, dst, Reg.r10),
+            x64.movq_rr(Reg.rax, dst), x64.ret()]);
+          const expected = conditionHolds('x64', cc, a, b) ? 11n : 22n;
+          withCode(code, 2, (fn) => same(fn(a, b), expected, `cmp rdi, rsi; cmov${x64.COND_NAMES[cc]} (register ${dst}), r10: a = ${a}, b = ${b}`));
+        }
+      } else {
+        const { Reg } = a64;
+        withCode(wordsToBytes([a64.smulh(Reg.x2, Reg.x0, Reg.x1), a64.mov_reg(Reg.x0, Reg.x2), a64.ret()]), 2,
+          (fn) => same(fn(a, b), high, `smulh x2, x0, x1: the high half of ${a} * ${b}`));
+        withCode(wordsToBytes([a64.madd(Reg.x3, Reg.x0, Reg.x1, Reg.x2), a64.msub(Reg.x0, Reg.x3, Reg.x1, Reg.x0), a64.ret()]), 3,
+          (fn) => same(fn(a, b, 5n), i64(a - (5n + a * b) * b), `madd x3, x0, x1, x2; msub x0, x3, x1, x0 with ${a}, ${b}, 5`));
+      }
+    }
+  },
+  { points: 1, hints: [
+    'The one-operand imul multiplies rax by its operand and leaves the 128-bit product in rdx (high) and rax (low): REX.W F7 /5.',
+    'cmovcc dst, src copies src into dst when cc holds and leaves dst alone otherwise; dst is ModRM.reg.',
+    'smulh is the Data-processing (3 source) class with op31 = 010 and Ra = 11111.',
+  ] },
+);
+
+check(
+  'executes indexed loads and stores (r12/r13 as index and base; [xn, xm, lsl #3]) and addresses of code (lea rip; adr)',
+  (t) => {
+    for (let i = 0; i < TRIALS; i++) {
+      const a = randomI64(t);
+      const index = Math.floor(t.random() * 8);
+      const constant = randomI64(t);
+      if (t.arch === 'x64') {
+        const { Reg, mem } = x64;
+        // Store a through [r12 + r13*8 - 8] (r12 = rsp + 8, r13 = index), then read the same slot
+        // three ways: [rsp + 8*index], [rsp + r13*8], and [r13 + r12*1] with r13 = index*8, r12 = rsp.
+        const code = bytesOf([
+          x64.push_r(Reg.r12), x64.push_r(Reg.r13), x64.subq_ri(Reg.rsp, 80),
+          x64.movq_rr(Reg.r13, Reg.rsi), x64.leaq_rm(Reg.r12, mem(Reg.rsp, 8)),
+          x64.movq_mr(mem(Reg.r12, Reg.r13, 8, -8), Reg.rdi),
+          x64.movq_rm(Reg.rax, mem(Reg.rsp, 8 * index)),
+          x64.movq_rm(Reg.rdx, mem(Reg.rsp, Reg.r13, 8, 0)),
+          x64.addq_rr(Reg.rax, Reg.rdx),
+          x64.movq_rr(Reg.r12, Reg.rsp), x64.shlq_ri(Reg.r13, 3),
+          x64.movq_rm(Reg.rcx, mem(Reg.r13, Reg.r12, 1, 0)),
+          x64.addq_rr(Reg.rax, Reg.rcx),
+          x64.addq_ri(Reg.rsp, 80), x64.pop_r(Reg.r13), x64.pop_r(Reg.r12), x64.ret(),
+        ]);
+        withCode(code, 2, (fn) => same(fn(a, BigInt(index)), i64(3n * a), `a store through [r12 + r13*8 - 8] read back three ways (index ${index}, value ${a})`));
+        // lea rax, [rip + 5]; mov rax, [rax]; ret; int3; then the constant's eight bytes (at 7 + 5).
+        const lead = bytesOf([x64.leaq_rip(Reg.rax, 5), x64.movq_rm(Reg.rax, mem(Reg.rax, 0)), x64.ret(), x64.int3()]);
+        const data = Array.from({ length: 8 }, (_, k) => Number((u64(constant) >> BigInt(8 * k)) & 0xffn));
+        withCode(bytesOf([[...lead], data]), 0, (fn) => same(fn(), constant, `lea rax, [rip + 5]; mov rax, [rax]: the constant ${constant} stored after the code`));
+        withCode(bytesOf([x64.movabsq_ri(Reg.r10, constant), x64.movq_rr(Reg.rax, Reg.r10), x64.ret()]), 0,
+          (fn) => same(fn(), constant, `movabs r10, ${constant}`));
+      } else {
+        const { Reg } = a64;
+        // sub sp, sp, #64; str x0, [sp, x1, lsl #3]; ldr x2, [sp, #8*index]; lsl x3, x1, #3; ldr x4, [sp, x3]
+        // add x0, x2, x4; add sp, sp, #64; ret
+        const code = wordsToBytes([
+          a64.sub_imm(Reg.sp, Reg.sp, 64), a64.str_reg(Reg.x0, Reg.sp, Reg.x1), a64.ldr_imm(Reg.x2, Reg.sp, 8 * index),
+          a64.lsl_imm(Reg.x3, Reg.x1, 3), a64.ldr_reg(Reg.x4, Reg.sp, Reg.x3, 0), a64.mov_reg(Reg.x5, Reg.sp),
+          a64.ldr_reg(Reg.x6, Reg.x5, Reg.x1), a64.add_reg(Reg.x0, Reg.x2, Reg.x4), a64.add_reg(Reg.x0, Reg.x0, Reg.x6),
+          a64.add_imm(Reg.sp, Reg.sp, 64), a64.ret(),
+        ]);
+        withCode(code, 2, (fn) => same(fn(a, BigInt(index)), i64(3n * a), `str x0, [sp, x1, lsl #3] read back three ways (index ${index}, value ${a})`));
+        // adr x1, data + 3; ldur x0, [x1, #-3]; ret; data
+        const data = [Number(u64(constant) & 0xffffffffn), Number(u64(constant) >> 32n)];
+        const lead = wordsToBytes([a64.adr(Reg.x1, 12 + 3), a64.ldur(Reg.x0, Reg.x1, -3), a64.ret(), ...data]);
+        withCode(lead, 0, (fn) => same(fn(), constant, `adr x1, data+3; ldur x0, [x1, #-3]: the constant ${constant} stored after the code`));
+      }
+    }
+  },
+  { points: 1, hints: [
+    'x86-64: r12 and r13 are ordinary index registers (REX.X carries their bit 3); only rsp cannot be an index. As a base, r12 needs a SIB byte and r13 a zero disp8, with or without an index.',
+    'lea r, [rip + rel] counts rel from the end of the lea (7 bytes long).',
+    'AArch64 register offset: S = 1 scales the index by 8; adr splits its offset into immlo (bits 30..29) and immhi (bits 23..5).',
+  ] },
+);
+
+check(
   'executes shifts by immediates and by a register',
   (t) => {
     for (let i = 0; i < TRIALS * 2; i++) {

@@ -261,7 +261,7 @@ check(
 );
 
 check(
-  'an out-of-range short branch is a RangeError naming the branch, the label and the distance',
+  'an out-of-range forced rel8 jump or adr is a RangeError naming the instruction, the label and the distance',
   (t) => {
     const expectRange = (action: () => unknown, insn: string, label: string, distance: number): void => {
       const error = thrownBy(action);
@@ -294,33 +294,30 @@ check(
       for (let k = 0; k < 127; k++) back.emit([0x90]);
       expectRange(() => back.jcc(5, top, 'rel8'), 'jne', 'top', -129);
     } else {
-      // tbz: imm14, ±32 KiB. 32764 bytes forward is the limit.
+      // Conditional branches are relaxed by the assembler (see the relaxation check); adr is
+      // not: an address has no veneer, so adr to a label beyond imm21 (±1 MiB) is an error.
       const ok = new asm.Arm64Assembler();
       const far = ok.newLabel('far');
-      ok.tbz(0, 63, far); // x0 = 0, so bit 63 is 0: taken
-      for (let k = 0; k < 8190; k++) ok.emit(0); // udf #0
-      ok.bind(far); // 4 + 8190 * 4 = 32764 bytes from the tbz
+      ok.adr(1, far); // adr x1, far
+      ok.emit(0xd61f0020); // br x1
+      for (let k = 0; k < 262141; k++) ok.emit(0); // udf #0
+      ok.bind(far); // 8 + 4 * 262141 = 1048572 bytes past the adr: within reach
       ok.emit(0xd2800540); // movz x0, #42
-      ok.emit(0xd65f03c0);
+      ok.emit(0xd65f03c0); // ret
       const code = ok.finish();
-      withCode(code, 1, (fn) => same(fn(0n), 42n, 'tbz over 8190 udf words to movz x0, #42', code, t.arch));
+      withCode(code, 0, (fn) => same(fn(), 42n, 'adr x1 to a label 1048572 bytes ahead, br x1 to it', code, t.arch));
       const bad = new asm.Arm64Assembler();
       const tooFar = bad.newLabel('too_far');
-      bad.tbz(0, 0, tooFar);
-      for (let k = 0; k < 8191; k++) bad.emit(0);
-      expectRange(() => bad.bind(tooFar), 'tbz', 'too_far', 32768);
-      // b.cond: imm19, ±1 MiB.
-      const cond = new asm.Arm64Assembler();
-      const end = cond.newLabel('end');
-      cond.b_cond(0, end);
-      for (let k = 0; k < 262144; k++) cond.emit(0xd503201f);
-      expectRange(() => cond.bind(end), 'b.eq', 'end', 1048580);
+      bad.adr(1, tooFar);
+      for (let k = 0; k < 262144; k++) bad.emit(0);
+      expectRange(() => bad.bind(tooFar), 'adr', 'too_far', 1048580);
       const back = new asm.Arm64Assembler();
       const top = back.newLabel('top');
       back.bind(top);
-      for (let k = 0; k < 8193; k++) back.emit(0xd503201f);
-      back.cbz(1, top); // imm19: 32772 bytes back is well within reach
-      expectRange(() => back.tbnz(1, 3, top), 'tbnz', 'top', -32776);
+      for (let k = 0; k < 262144; k++) back.emit(0xd503201f);
+      back.adr(2, top); // exactly -1048576: the limit
+      back.emit(0xd503201f);
+      expectRange(() => back.adr(2, top), 'adr', 'top', -1048584);
     }
   },
   {

@@ -208,6 +208,28 @@ export function loadStorePair(mode: number, l: number, imm7: number, rt2: number
 }
 
 /**
+ * Load/store register (register offset)
+ *   31..30 size | 29..27 111 | 26 V | 25..24 00 | 23..22 opc | 21 1 | 20..16 Rm | 15..13 option | 12 S | 11..10 10 | 9..5 Rn | 4..0 Rt
+ * option 011: Rm is used whole (LSL). S: 1 scales Rm by the access size (lsl #3), 0 adds it as is.
+ */
+export function loadStoreRegisterOffset(opc: number, rm: number, option: number, s: number, rn: number, rt: number): number {
+  return word(field(0b11, 2, 30, 'size'), field(0b111000, 6, 24, 'class'), field(opc, 2, 22, 'opc'), field(1, 1, 21, 'one'),
+    field(rm, 5, 16, 'Rm'), field(option, 3, 13, 'option'), field(s, 1, 12, 'S'), field(0b10, 2, 10, 'op2'),
+    field(rn, 5, 5, 'Rn'), field(rt, 5, 0, 'Rt'));
+}
+
+/**
+ * PC-rel. addressing
+ *   31 op | 30..29 immlo | 28..24 10000 | 23..5 immhi | 4..0 Rd
+ * op 0: adr. The 21-bit signed byte offset is immhi:immlo, counted from this instruction.
+ */
+export function pcRelativeAddressing(op: number, imm21: number, rd: number): number {
+  const bits = imm21 & 0x1fffff;
+  return word(field(op, 1, 31, 'op'), field(bits & 3, 2, 29, 'immlo'), field(0b10000, 5, 24, 'class'),
+    field(bits >>> 2, 19, 5, 'immhi'), field(rd, 5, 0, 'Rd'));
+}
+
+/**
  * Unconditional branch (immediate)
  *   31 op | 30..26 00101 | 25..0 imm26       op: 0 b, 1 bl. Target: this instruction + imm26*4.
  */
@@ -281,6 +303,10 @@ function sp(insn: string, name: string, r: number): number {
 // Add and subtract
 
 // @book:start add-imm
+/**
+ * The shared body of add/adds/sub/subs (immediate), A WORKED EXAMPLE of an instruction:
+ * it checks every operand, choosing which registers 31 may mean, and picks the sh bit.
+ */
 function addSubImm(name: string, op: number, s: number, rd: Reg, rn: Reg, imm: number): number {
   const insn = `${name} ${regName(rd)}, ${regName(rn)}, #${imm}`;
   // Flag-setting forms write XZR (that is how cmp discards its result); the others write SP.
@@ -653,6 +679,25 @@ export function str_imm(rt: Reg, rn: Reg, offset = 0): number {
   return scaled('str', 0b00, rt, rn, offset);
 }
 
+function registerOffset(name: string, opc: number, rt: Reg, rn: Reg, rm: Reg, shift: number): number {
+  const insn = `${name} ${regName(rt)}, [${regName(rn)}, ${regName(rm)}${shift ? `, lsl #${shift}` : ''}]`;
+  const t = zr(insn, 'Rt', rt);
+  const n = sp(insn, 'Rn', rn);
+  const m = zr(insn, 'Rm', rm);
+  if (shift !== 0 && shift !== 3) fail(insn, 'the index shift (S) must be 0 or 3 (lsl #3 scales the index by 8)');
+  return loadStoreRegisterOffset(opc, m, 0b011, shift === 3 ? 1 : 0, n, t);
+}
+
+/** ldr rt, [rn, rm, lsl #shift]: load from rn + (rm << shift); shift 3 (index * 8) or 0 */
+export function ldr_reg(rt: Reg, rn: Reg, rm: Reg, shift = 3): number {
+  return registerOffset('ldr', 0b01, rt, rn, rm, shift);
+}
+
+/** str rt, [rn, rm, lsl #shift] */
+export function str_reg(rt: Reg, rn: Reg, rm: Reg, shift = 3): number {
+  return registerOffset('str', 0b00, rt, rn, rm, shift);
+}
+
 function imm9(name: string, opc: number, mode: number, rt: Reg, rn: Reg, offset: number): number {
   const address = mode === 0b01 ? `[${regName(rn)}], #${offset}` : mode === 0b11 ? `[${regName(rn)}, #${offset}]!` : `[${regName(rn)}, #${offset}]`;
   const insn = `${name} ${regName(rt)}, ${address}`;
@@ -797,6 +842,14 @@ export function tbnz(rt: Reg, bit: number, offset: number): number {
   return testBranch('tbnz', 1, rt, bit, offset);
 }
 
+/** adr rd, offset: rd = the address of this instruction + offset (-1 MiB..1 MiB - 1, any byte) */
+export function adr(rd: Reg, offset: number): number {
+  const insn = `adr ${regName(rd)}, ${offset}`;
+  const d = zr(insn, 'Rd', rd);
+  if (!Number.isInteger(offset) || offset < -(2 ** 20) || offset >= 2 ** 20) fail(insn, `imm21 offset must be ${-(2 ** 20)}..${2 ** 20 - 1} bytes`);
+  return pcRelativeAddressing(0, offset, d);
+}
+
 /** br rn: jump to the address in rn */
 export function br(rn: Reg): number {
   return unconditionalBranchRegister(0b0000, zr(`br ${regName(rn)}`, 'Rn', rn));
@@ -876,6 +929,7 @@ function fail(insn: string, message: string): never {
   throw new RangeError(`${insn}: ${message}`);
 }
 
+/** Throws unless `amount` is 0..63 (the imm6 of a shifted register, or a shift by immediate). */
 function shiftAmount(insn: string, amount: number): void {
   if (!Number.isInteger(amount) || amount < 0 || amount > 63) fail(insn, 'shift amount (imm6) must be 0..63');
 }

@@ -126,10 +126,12 @@ export function rex(w: boolean, reg: number, index: number, base: number): numbe
   return 0x40 | (w ? 8 : 0) | ((reg >> 3) & 1) << 2 | ((index >> 3) & 1) << 1 | ((base >> 3) & 1);
 }
 
+/** The ModRM byte: mod in bits 7:6, the low 3 bits of reg in 5:3, the low 3 bits of rm in 2:0. */
 export function modrm(mod: number, reg: number, rm: number): number {
   return ((mod & 3) << 6) | ((reg & 7) << 3) | (rm & 7);
 }
 
+/** The SIB byte: log2(scale) in bits 7:6, the low 3 bits of index in 5:3, of base in 2:0. */
 export function sib(scale: Scale, index: number, base: number): number {
   const ss = scale === 1 ? 0 : scale === 2 ? 1 : scale === 4 ? 2 : 3;
   return (ss << 6) | ((index & 7) << 3) | (base & 7);
@@ -232,6 +234,28 @@ export function movq_mi(m: Mem, imm: number): number[] {
 export function leaq_rm(dst: Reg, m: Mem): number[] {
   regs('lea', dst);
   return rm(true, [0x8d], dst, m);
+}
+
+/**
+ * movabs dst, imm: always the 10-byte form (REX.W B8+r io), whatever the value, so that the
+ * eight immediate bytes (at offset 2) can be patched later with another 64-bit value.
+ */
+export function movabsq_ri(dst: Reg, imm: bigint): number[] {
+  regs('movabs', dst);
+  if (typeof imm !== 'bigint' || imm < -(1n << 63n) || imm >= 1n << 64n) {
+    fail(`movabs ${REG_NAMES[dst]}, ${imm}`, 'imm64 must be a bigint in -2^63..2^64-1');
+  }
+  return [rex(true, 0, 0, dst), 0xb8 + (dst & 7), ...le64(BigInt.asIntN(64, imm))];
+}
+
+/**
+ * lea dst, [rip + rel]: the address `rel` bytes past the END of this 7-byte instruction
+ * (REX.W 8D /r with mod 00 and rm 101, the pattern that means [rip + disp32]).
+ */
+export function leaq_rip(dst: Reg, rel: number): number[] {
+  regs('lea', dst);
+  rel32(`lea ${REG_NAMES[dst]}, [rip+disp]`, rel);
+  return [rex(true, dst, 0, 0), 0x8d, modrm(0b00, dst, 0b101), ...le32(rel)];
 }
 
 /** movzx dst, src8: zero-extends the low byte of src   (REX.W 0F B6 /r) */
@@ -352,6 +376,15 @@ export function imulq_rr(dst: Reg, src: Reg): number[] {
   return rr(true, [0x0f, 0xaf], dst, src);
 }
 
+/**
+ * imul src (one operand): rdx:rax = rax * src, the full signed 128-bit product; rdx holds
+ * the high 64 bits   (REX.W F7 /5)
+ */
+export function imulq_r(src: Reg): number[] {
+  regs('imul', src);
+  return rr(true, [0xf7], 5, src);
+}
+
 /** cqo: sign-extends rax into rdx:rax, the dividend idiv expects   (REX.W 99) */
 export function cqo(): number[] {
   return [0x48, 0x99];
@@ -438,6 +471,13 @@ export function setcc_r(cc: Cond, dst: Reg): number[] {
   return [...rexIfNeeded(false, 0, 0, dst, dst >= 4 && dst <= 7), 0x0f, 0x90 + cc, modrm(0b11, 0, dst)];
 }
 // @book:end setcc
+
+/** cmovcc dst, src: dst = src if cc holds, else dst is unchanged   (REX.W 0F 40+cc /r, dst in ModRM.reg) */
+export function cmovcc_rr(cc: Cond, dst: Reg, src: Reg): number[] {
+  cond('cmov', cc);
+  regs(`cmov${COND_NAMES[cc]}`, dst, src);
+  return rr(true, [0x0f, 0x40 + cc], dst, src);
+}
 
 // ---------------------------------------------------------------------------------------
 // Control flow. `rel` counts from the end of the jump instruction to the target.
@@ -527,6 +567,7 @@ function checkReg(insn: string, field: string, r: number): void {
   if (!Number.isInteger(r) || r < 0 || r > 15) fail(insn, `${field} must be a register number 0..15, got ${r}`);
 }
 
+/** Throws unless every register is 0..15: `regs('mov', dst, src)`. */
 function regs(insn: string, ...rs: number[]): void {
   rs.forEach((r, i) => checkReg(insn, `register operand ${i + 1}`, r));
 }
@@ -547,10 +588,12 @@ function rel32(insn: string, rel: number): void {
   if (!isInt32(rel)) fail(`${insn} rel32 ${rel}`, 'out of range -2147483648..2147483647');
 }
 
+/** The four bytes of a 32-bit value (signed or unsigned), least significant first. */
 function le32(n: number): number[] {
   return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
 }
 
+/** The eight bytes of a 64-bit value, least significant first. */
 function le64(n: bigint): number[] {
   const out: number[] = [];
   for (let i = 0n; i < 64n; i += 8n) out.push(Number((n >> i) & 0xffn));

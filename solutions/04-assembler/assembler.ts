@@ -26,7 +26,7 @@ import * as a64 from '#ch03/arm64.ts';
 import { CodeBuffer } from '#ch03/code-buffer.ts';
 import { disassemble, hex } from '#native/disasm.ts';
 import type { Arch } from '#native/arch.ts';
-import type { Label, ListingLine, Register } from './macro-assembler.ts';
+import type { Frame, Label, ListingLine, Register } from './macro-assembler.ts';
 
 /** A label: unbound until `bind` gives it an offset. Create them with `newLabel`. */
 export class AsmLabel implements Label {
@@ -48,6 +48,9 @@ export class AsmLabel implements Label {
   setOffset(offset: number): void {
     this.#offset = offset;
   }
+
+  /** The branches emitted before the label was bound, each patched by `bind` (kept per label). */
+  readonly fixups: Fixup[] = [];
 }
 
 // @book:start fields
@@ -61,6 +64,7 @@ export const BRANCH_FIELDS = {
   imm14: { bits: 14, scale: 4, fromEnd: false },
   imm19: { bits: 19, scale: 4, fromEnd: false },
   imm26: { bits: 26, scale: 4, fromEnd: false },
+  imm21: { bits: 21, scale: 1, fromEnd: false },
 } as const;
 export type BranchField = keyof typeof BRANCH_FIELDS;
 
@@ -73,7 +77,7 @@ export function fieldRange(field: BranchField): { min: number; max: number } {
 
 // @book:start fixup
 /** A branch emitted before its label was bound. */
-interface Fixup {
+export interface Fixup {
   readonly label: AsmLabel;
   /** Offset of the first byte of the branch instruction. */
   readonly at: number;
@@ -84,8 +88,13 @@ interface Fixup {
   readonly insn: string;
   /** Encodes the same instruction with a real distance (as the encoder counts it). */
   readonly encode: (distance: number) => readonly number[];
+  /** Set once the fixup is patched: by `bind`, or earlier when it is sent to a veneer. */
+  done: boolean;
 }
 // @book:end fixup
+
+/** The most bytes given to capstone at once (it fails on much larger inputs). */
+const LISTING_PIECE = 16384;
 
 /** Emitted code as bytes: x86-64 encoders return byte arrays, AArch64 encoders a word. */
 function wordBytes(word: number): number[] {
@@ -99,9 +108,12 @@ function wordBytes(word: number): number[] {
 export class Assembler {
   readonly arch: Arch;
   #code = new CodeBuffer();
-  #fixups: Fixup[] = [];
+  /** Labels that branches aim at but that are not bound yet (their fixups wait on them). */
+  #waiting = new Set<AsmLabel>();
   #patches: { at: number; bytes: readonly number[] }[] = [];
   #comments = new Map<number, string>();
+  /** Where each instruction starts, so that a long listing can be disassembled in pieces. */
+  #starts: number[] = [];
   #pendingComment: string | undefined = undefined;
   #labelCount = 0;
 
@@ -126,7 +138,9 @@ export class Assembler {
 
   /** Appends one instruction's bytes; returns its offset. The pending comment goes with it. */
   emitBytes(bytes: readonly number[]): number {
+    this.beforeInstruction(bytes.length);
     const at = this.#code.size;
+    this.#starts.push(at);
     if (this.#pendingComment !== undefined) {
       this.#comments.set(at, this.#pendingComment);
       this.#pendingComment = undefined;
@@ -142,18 +156,22 @@ export class Assembler {
     if (own.offset !== undefined) {
       throw new Error(`bind: label '${own.name}' is already bound (at offset ${own.offset}); a label marks one place`);
     }
-    const here = this.size;
-    own.setOffset(here);
-    const waiting = this.#fixups.filter((f) => f.label === own);
-    this.#fixups = this.#fixups.filter((f) => f.label !== own);
-    for (const fixup of waiting) {
-      const distance = this.#distance(fixup.insn, own, fixup.field, fixup.at, fixup.length);
-      const bytes = fixup.encode(distance);
-      if (bytes.length !== fixup.length) {
-        throw new Error(`bind: re-encoding ${fixup.insn} for '${own.name}' gave ${bytes.length} bytes instead of ${fixup.length}`);
-      }
-      this.#patches.push({ at: fixup.at, bytes });
+    own.setOffset(this.size);
+    // Only this label's own fixups: binding costs the branches aimed at it, not all of them.
+    for (const fixup of own.fixups) if (!fixup.done) this.retarget(fixup, this.size);
+    own.fixups.length = 0;
+    this.#waiting.delete(own);
+  }
+
+  /** Patches `fixup` to reach `target` (its label, or a veneer on the way to it) and marks it done. */
+  protected retarget(fixup: Fixup, target: number): void {
+    const distance = this.#distance(fixup.insn, fixup.label, fixup.field, fixup.at, fixup.length, target);
+    const bytes = fixup.encode(distance);
+    if (bytes.length !== fixup.length) {
+      throw new Error(`bind: re-encoding ${fixup.insn} for '${fixup.label.name}' gave ${bytes.length} bytes instead of ${fixup.length}`);
     }
+    this.#patches.push({ at: fixup.at, bytes });
+    fixup.done = true;
   }
   // @book:end bind
 
@@ -163,21 +181,47 @@ export class Assembler {
    * the instruction for a distance counted as its encoder counts it. Bound label: encoded now.
    * Unbound: encoded with 0 and recorded as a fixup, patched when the label is bound.
    */
-  protected branchTo(insn: string, label: Label, field: BranchField, encode: (distance: number) => readonly number[]): void {
+  protected branchTo(insn: string, label: Label, field: BranchField, encode: (distance: number) => readonly number[]): Fixup | undefined {
     const own = this.#own(label, insn);
     if (own.offset !== undefined) {
       const length = encode(0).length;
-      this.emitBytes(encode(this.#distance(insn, own, field, this.size, length)));
-      return;
+      this.beforeInstruction(length); // a veneer island first, if one is due, so the distance is measured from where the branch lands
+      this.emitBytes(encode(this.#distance(insn, own, field, this.size, length, own.offset)));
+      return undefined;
     }
     const placeholder = encode(0);
     const at = this.emitBytes(placeholder);
-    this.#fixups.push({ label: own, at, length: placeholder.length, field, insn, encode });
+    const fixup: Fixup = { label: own, at, length: placeholder.length, field, insn, encode, done: false };
+    own.fixups.push(fixup);
+    this.#waiting.add(own);
+    return fixup;
   }
 
-  /** The distance from a branch at `at` (of `length` bytes) to `label`, checked against `field`. */
-  #distance(insn: string, label: AsmLabel, field: BranchField, at: number, length: number): number {
-    const target = label.offset!;
+  /** Called before every instruction is appended; AArch64 emits veneer islands from here. */
+  protected beforeInstruction(_length: number): void {}
+
+  /** Runs `emit` with the pending comment set aside, so that it stays for the caller's next instruction. */
+  protected aside(emit: () => void): void {
+    const pending = this.#pendingComment;
+    this.#pendingComment = undefined;
+    try {
+      emit();
+    } finally {
+      this.#pendingComment = pending;
+    }
+  }
+
+  /** Appends code that is no instruction of the caller's (a veneer island): it takes no comment. */
+  protected emitUncommented(bytes: readonly number[], comment?: string): number {
+    const at = this.#code.size;
+    this.#starts.push(at);
+    if (comment !== undefined) this.#comments.set(at, comment);
+    this.#code.emit(bytes);
+    return at;
+  }
+
+  /** The distance from a branch at `at` (of `length` bytes) to `target`, checked against `field`. */
+  #distance(insn: string, label: AsmLabel, field: BranchField, at: number, length: number, target: number): number {
     const origin = BRANCH_FIELDS[field].fromEnd ? at + length : at;
     const distance = target - origin;
     const { min, max } = fieldRange(field);
@@ -209,9 +253,9 @@ export class Assembler {
   // @book:start finish
   /** The finished code. A branch to a label that was never bound is an error naming it. */
   finish(): Uint8Array {
-    if (this.#fixups.length > 0) {
-      const names = [...new Set(this.#fixups.map((f) => `'${f.label.name}'`))];
-      const first = this.#fixups[0]!;
+    if (this.#waiting.size > 0) {
+      const names = [...this.#waiting].map((l) => `'${l.name}'`);
+      const first = [...this.#waiting][0]!.fixups.find((f) => !f.done) ?? [...this.#waiting][0]!.fixups[0]!;
       throw new Error(
         `finish: label${names.length > 1 ? 's' : ''} ${names.join(', ')} never bound ` +
           `(${first.insn} at offset ${first.at} still aims at '${first.label.name}'): call bind(label) where the code should go`,
@@ -224,12 +268,30 @@ export class Assembler {
   // @book:start listing
   /** Every instruction: offset, bytes, capstone's text, and the comment given before it. */
   listing(): ListingLine[] {
-    return disassemble(this.code(), this.arch).map((line) => {
-      const comment = this.#comments.get(line.offset);
-      return comment === undefined
-        ? { offset: line.offset, bytes: line.bytes, text: line.text }
-        : { offset: line.offset, bytes: line.bytes, text: line.text, comment };
-    });
+    const code = this.code();
+    const lines: ListingLine[] = [];
+    // Capstone is given pieces of at most LISTING_PIECE bytes, cut where an instruction starts.
+    let from = 0;
+    let cut = 0;
+    for (const start of [...this.#starts, code.length]) {
+      if (start - from > LISTING_PIECE && cut > from) {
+        this.#listPiece(code, from, cut, lines);
+        from = cut;
+      }
+      cut = start;
+    }
+    this.#listPiece(code, from, code.length, lines);
+    return lines;
+  }
+
+  #listPiece(code: Uint8Array, from: number, to: number, lines: ListingLine[]): void {
+    for (const line of disassemble(code.subarray(from, to), this.arch)) {
+      const offset = from + line.offset;
+      const comment = this.#comments.get(offset);
+      lines.push(comment === undefined
+        ? { offset, bytes: line.bytes, text: line.text }
+        : { offset, bytes: line.bytes, text: line.text, comment });
+    }
   }
   // @book:end listing
 }
@@ -275,10 +337,34 @@ export class X64Assembler extends Assembler {
   call(label: Label): void {
     this.branchTo('call', label, 'rel32', (d) => x64.call_rel32(d));
   }
+
+  /** lea dst, [rip + rel32]: the address of `label`, bound now or later. */
+  leaLabel(dst: x64.Reg, label: Label): void {
+    this.branchTo('lea', label, 'rel32', (d) => x64.leaq_rip(dst, d));
+  }
 }
 
-/** AArch64 branches: imm26 (b, bl), imm19 (b.cond, cbz, cbnz), imm14 (tbz, tbnz). */
+/**
+ * AArch64 branches: imm26 (b, bl), imm19 (b.cond, cbz, cbnz), imm14 (tbz, tbnz), and adr.
+ *
+ * A conditional branch reaches only ±1 MiB (imm19) or ±32 KiB (imm14), so the assembler
+ * makes every one reach its label, whatever the distance:
+ *   - backward, to a label out of reach: the opposite condition jumps over an unconditional b
+ *       b.ne label   becomes   b.eq +8; b label
+ *   - forward: the branch is emitted short. If the code grows so far that its label could end
+ *     up out of reach, a veneer island is emitted before that happens, and the branch is
+ *     pointed at a `b label` (imm26, ±128 MiB) in the island:
+ *       b.ne L ... b skip; veneer: b L; skip: ... L:
+ */
 export class Arm64Assembler extends Assembler {
+  /** Forward short branches not yet patched, for the veneer islands. Entries may be done already. */
+  #shortFixups: Fixup[] = [];
+  /** The offset by which an island must have been emitted (the earliest reach of a short fixup), or Infinity. */
+  #deadline = Infinity;
+  #inIsland = false;
+  /** While > size, no island may be emitted (a sequence of fixed length is being emitted). */
+  #noIslandUntil = 0;
+
   constructor() {
     super('arm64');
   }
@@ -297,35 +383,148 @@ export class Arm64Assembler extends Assembler {
   }
 
   b_cond(cond: a64.Cond, label: Label): void {
-    this.branchTo(`b.${a64.COND_NAMES[cond] ?? cond}`, label, 'imm19', (d) => wordBytes(a64.b_cond(cond, d)));
+    this.#conditional(`b.${a64.COND_NAMES[cond] ?? cond}`, label, 'imm19', (d) => a64.b_cond(cond, d), (d) => a64.b_cond(a64.negate(cond), d));
   }
   // @book:end arm64-branches
 
   cbz(rt: a64.Reg, label: Label): void {
-    this.branchTo('cbz', label, 'imm19', (d) => wordBytes(a64.cbz(rt, d)));
+    this.#conditional('cbz', label, 'imm19', (d) => a64.cbz(rt, d), (d) => a64.cbnz(rt, d));
   }
 
   cbnz(rt: a64.Reg, label: Label): void {
-    this.branchTo('cbnz', label, 'imm19', (d) => wordBytes(a64.cbnz(rt, d)));
+    this.#conditional('cbnz', label, 'imm19', (d) => a64.cbnz(rt, d), (d) => a64.cbz(rt, d));
   }
 
   tbz(rt: a64.Reg, bit: number, label: Label): void {
-    this.branchTo('tbz', label, 'imm14', (d) => wordBytes(a64.tbz(rt, bit, d)));
+    this.#conditional('tbz', label, 'imm14', (d) => a64.tbz(rt, bit, d), (d) => a64.tbnz(rt, bit, d));
   }
 
   tbnz(rt: a64.Reg, bit: number, label: Label): void {
-    this.branchTo('tbnz', label, 'imm14', (d) => wordBytes(a64.tbnz(rt, bit, d)));
+    this.#conditional('tbnz', label, 'imm14', (d) => a64.tbnz(rt, bit, d), (d) => a64.tbz(rt, bit, d));
   }
+
+  /** adr rd, label: the address of `label` (within ±1 MiB; there is no veneer for an address). */
+  adr(rd: a64.Reg, label: Label): void {
+    this.branchTo('adr', label, 'imm21', (d) => wordBytes(a64.adr(rd, d)));
+  }
+
+  /**
+   * Emits `length` bytes with `emit` in one piece: no veneer island lands inside them (a
+   * patchable call site must keep its fixed shape).
+   */
+  withoutIslands(length: number, emit: () => void): void {
+    this.beforeInstruction(length);
+    this.#noIslandUntil = this.size + length;
+    try {
+      emit();
+    } finally {
+      this.#noIslandUntil = 0;
+    }
+  }
+
+  // @book:start relaxation
+  /** A short conditional branch that always reaches `label`; `inverted` is the opposite test. */
+  #conditional(insn: string, label: Label, field: 'imm14' | 'imm19', encode: (d: number) => number, inverted: (d: number) => number): void {
+    if (label.offset !== undefined) {
+      this.beforeInstruction(8); // an island, if due, goes before the distance is measured
+      const { min } = fieldRange(field);
+      if (label.offset - this.size < min) {
+        this.comment(`${insn} ${label.name}: out of reach, inverted around a b`);
+        this.emit(inverted(8)); // skip the b when the original condition does not hold
+        this.b(label);
+        return;
+      }
+    }
+    const fixup = this.branchTo(insn, label, field, (d) => wordBytes(encode(d)));
+    if (fixup !== undefined) {
+      this.#shortFixups.push(fixup);
+      this.#deadline = Math.min(this.#deadline, fixup.at + fieldRange(field).max);
+    }
+  }
+
+  /** Before each instruction: if a pending short branch could soon lose sight of its label, emit an island. */
+  protected override beforeInstruction(length: number): void {
+    if (this.#inIsland || this.size < this.#noIslandUntil) return;
+    // Room for the instruction, a b over the island, a veneer per pending branch, and slack.
+    const margin = (bytes: number): number => bytes + 4 * (this.#shortFixups.length + 2) + 64;
+    if (this.size + margin(length) < this.#deadline) return;
+    this.#shortFixups = this.#shortFixups.filter((f) => !f.done);
+    this.#deadline = earliestReach(this.#shortFixups);
+    if (this.size + margin(length) < this.#deadline) return;
+    this.#island(margin(length) + ISLAND_WINDOW);
+  }
+
+  /** b over the island; then, for each short branch whose reach ends within `window`, a `b label` it is sent to. */
+  #island(window: number): void {
+    this.#inIsland = true;
+    try {
+      this.aside(() => this.#veneers(window));
+    } finally {
+      this.#inIsland = false;
+    }
+  }
+
+  #veneers(window: number): void {
+    const due = this.#shortFixups.filter((f) => f.at + fieldRange(f.field).max < this.size + window);
+    const skip = this.size + 4 + 4 * due.length;
+    this.emitUncommented(wordBytes(a64.b(skip - this.size)), `veneer island: ${due.length} branch${due.length === 1 ? '' : 'es'}`);
+    for (const fixup of due) {
+      this.retarget(fixup, this.size); // the short branch now aims at the veneer
+      this.comment(`veneer for ${fixup.insn} at ${fixup.at} to '${fixup.label.name}'`);
+      this.b(fixup.label);
+    }
+    this.#shortFixups = this.#shortFixups.filter((f) => !f.done);
+    this.#deadline = earliestReach(this.#shortFixups);
+  }
+  // @book:end relaxation
 }
 
-/** Prologue arguments, for both masms: a slot count, and only callee-saved registers, each once. */
-export function checkFrame(slots: number, saved: readonly Register[], calleeSaved: readonly Register[]): void {
-  if (!Number.isInteger(slots) || slots < 0) throw new RangeError(`prologue: slots must be an integer >= 0, got ${slots}`);
-  for (const r of saved) {
-    if (!calleeSaved.includes(r)) throw new RangeError(`prologue: register ${r} is not callee-saved (${calleeSaved.join(', ')})`);
-  }
-  if (new Set(saved).size !== saved.length) throw new RangeError('prologue: a register is saved twice');
+/** Branches within this many bytes of their limit join an island that is being emitted anyway. */
+const ISLAND_WINDOW = 4096;
+
+/** The lowest offset a forward short branch among `fixups` can reach, or Infinity. */
+function earliestReach(fixups: readonly Fixup[]): number {
+  let earliest = Infinity;
+  for (const f of fixups) earliest = Math.min(earliest, f.at + fieldRange(f.field).max);
+  return earliest;
 }
+
+// @book:start frame-layout
+/**
+ * The frame of one function, the same shape on both ISAs (see `Frame` in macro-assembler.ts).
+ * Checks the prologue's arguments: a slot count, and only callee-saved registers, each once.
+ */
+export class FrameLayout implements Frame {
+  readonly slots: number;
+  readonly saved: readonly Register[];
+  readonly size: number;
+
+  constructor(slots: number, saved: readonly Register[], calleeSaved: readonly Register[]) {
+    if (!Number.isInteger(slots) || slots < 0) throw new RangeError(`prologue: slots must be an integer >= 0, got ${slots}`);
+    for (const r of saved) {
+      if (!calleeSaved.includes(r)) throw new RangeError(`prologue: register ${r} is not callee-saved (${calleeSaved.join(', ')})`);
+    }
+    if (new Set(saved).size !== saved.length) throw new RangeError('prologue: a register is saved twice');
+    this.slots = slots;
+    this.saved = [...saved];
+    this.size = Math.ceil((saved.length + slots) / 2) * 16; // 8 bytes a word, sp stays 16-byte aligned
+  }
+
+  savedOffset(index: number): number {
+    if (!Number.isInteger(index) || index < 0 || index >= this.saved.length) {
+      throw new RangeError(`saved register ${index}: this frame saves ${this.saved.length} register(s)`);
+    }
+    return -8 * (index + 1);
+  }
+
+  slotOffset(slot: number): number {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.slots) {
+      throw new RangeError(`slot ${slot}: this frame has slots 0..${this.slots - 1} (prologue(${this.slots}))`);
+    }
+    return -8 * (this.saved.length + slot + 1);
+  }
+}
+// @book:end frame-layout
 
 // @book:start format-listing
 /**

@@ -4,6 +4,7 @@
  * Registers by role:
  *   args         x0..x7                          result  x0
  *   scratch      x9..x15                         calleeSaved  x19..x28
+ *   pinned       x28, x27 (reserved for the VM; callee-saved, but never allocated)
  *   internal     x16, x17 (the masm's own temporaries: large immediates and offsets,
  *                remainders, callAddress; the ABI reserves them for exactly this)
  *   frame        x29 (frame pointer), x30 (link register), sp
@@ -17,8 +18,8 @@
  */
 import * as a64 from '#ch03/arm64.ts';
 import type { Arch } from '#native/arch.ts';
-import { Arm64Assembler, checkFrame } from './assembler.ts';
-import type { Condition, Label, ListingLine, MacroAssembler, Register, RegisterRoles } from './macro-assembler.ts';
+import { Arm64Assembler, FrameLayout } from './assembler.ts';
+import type { Condition, Frame, Label, ListingLine, MacroAssembler, PatchableCall, Register, RegisterRoles } from './macro-assembler.ts';
 
 const { Reg } = a64;
 type Reg = a64.Reg;
@@ -27,7 +28,7 @@ type Reg = a64.Reg;
 const TEMP = Reg.x16;
 
 // @book:start arm64-conditions
-/** ISA-neutral conditions as AArch64 condition codes (after `cmp a, b`). */
+// ISA-neutral conditions as AArch64 condition codes (after `cmp a, b`).
 const CONDITIONS: Record<Condition, a64.Cond> = {
   eq: a64.Cond.eq, ne: a64.Cond.ne,
   lt: a64.Cond.lt, le: a64.Cond.le, gt: a64.Cond.gt, ge: a64.Cond.ge,
@@ -45,7 +46,15 @@ const ROLES: RegisterRoles = {
   result: Reg.x0,
   scratch: [Reg.x9, Reg.x10, Reg.x11, Reg.x12, Reg.x13, Reg.x14, Reg.x15],
   calleeSaved: [Reg.x19, Reg.x20, Reg.x21, Reg.x22, Reg.x23, Reg.x24, Reg.x25, Reg.x26, Reg.x27, Reg.x28],
+  pinned: [Reg.x28, Reg.x27],
+  allocatable: [Reg.x0, Reg.x1, Reg.x2, Reg.x3, Reg.x4, Reg.x5, Reg.x6, Reg.x7, Reg.x9, Reg.x10, Reg.x11, Reg.x12, Reg.x13, Reg.x14, Reg.x15,
+    Reg.x19, Reg.x20, Reg.x21, Reg.x22, Reg.x23, Reg.x24, Reg.x25, Reg.x26],
+  fp: Reg.fp,
+  sp: Reg.sp,
 };
+
+/** The second internal temporary (IP1), for what needs two: an address off sp, a patchable call. */
+const TEMP2 = Reg.x17;
 
 /** An add/sub immediate: 0..4095, or a multiple of 4096 up to 4095 << 12. */
 function isAddImmediate(v: number): boolean {
@@ -57,8 +66,8 @@ export class MacroAssemblerArm64 implements MacroAssembler {
   readonly regs: RegisterRoles = ROLES;
   /** The assembler underneath, for what the interface does not cover (cbz, tbz, raw encodings). */
   readonly asm = new Arm64Assembler();
-  /** What the current function's prologue saved, for its epilogue(s). */
-  #saved: readonly Reg[] = [];
+  /** The frame of the latest prologue: the default for epilogue, loadSlot and storeSlot. */
+  #frame: Frame | undefined = undefined;
 
   get size(): number {
     return this.asm.size;
@@ -86,24 +95,25 @@ export class MacroAssemblerArm64 implements MacroAssembler {
    *   [x29 - 8 (k + i + 1)] slot i        (k = saved.length)
    * sp must be a multiple of 16 whenever it is used, so the frame is rounded up to 16.
    */
-  prologue(slots: number, saved: readonly Register[] = []): void {
-    checkFrame(slots, saved, ROLES.calleeSaved);
-    this.#saved = [...saved] as Reg[];
-    const frameBytes = Math.ceil((saved.length + slots) / 2) * 16;
+  prologue(slots: number, saved: readonly Register[] = []): Frame {
+    const frame = new FrameLayout(slots, saved, ROLES.calleeSaved);
+    this.#frame = frame;
     this.#emit(a64.stp_pre(Reg.fp, Reg.lr, Reg.sp, -16));
     this.#emit(a64.mov_reg(Reg.fp, Reg.sp));
-    if (isAddImmediate(frameBytes)) {
-      if (frameBytes > 0) this.#emit(a64.sub_imm(Reg.sp, Reg.sp, frameBytes));
+    if (isAddImmediate(frame.size)) {
+      if (frame.size > 0) this.#emit(a64.sub_imm(Reg.sp, Reg.sp, frame.size));
     } else {
-      this.moveImmediate(TEMP, BigInt(frameBytes));
+      this.moveImmediate(TEMP, BigInt(frame.size));
       this.#emit(a64.sub_reg(TEMP, Reg.fp, TEMP));
       this.#emit(a64.mov_reg(Reg.sp, TEMP));
     }
-    this.#saved.forEach((reg, i) => this.store(reg, Reg.fp, -8 * (i + 1)));
+    frame.saved.forEach((r, i) => this.store(r, Reg.fp, frame.savedOffset(i)));
+    return frame;
   }
 
-  epilogue(): void {
-    this.#saved.forEach((reg, i) => this.load(reg, Reg.fp, -8 * (i + 1)));
+  epilogue(frame: Frame | undefined = this.#frame): void {
+    const f = framePresent(frame, 'epilogue');
+    f.saved.forEach((r, i) => this.load(r, Reg.fp, f.savedOffset(i)));
     this.#emit(a64.mov_reg(Reg.sp, Reg.fp));
     this.#emit(a64.ldp_post(Reg.fp, Reg.lr, Reg.sp, 16));
     this.#emit(a64.ret());
@@ -155,6 +165,12 @@ export class MacroAssemblerArm64 implements MacroAssembler {
       if (value !== 0 || dst !== a) this.#emit(a64.add_imm(dst as Reg, a as Reg, value));
     } else if (isAddImmediate(-value)) {
       this.#emit(a64.sub_imm(dst as Reg, a as Reg, -value));
+    } else if (dst === Reg.sp || a === Reg.sp) {
+      // add (shifted register) cannot name sp: go through x17, which mov can set from and to sp.
+      this.moveImmediate(TEMP, BigInt(value));
+      this.#emit(a64.mov_reg(TEMP2, a as Reg));
+      this.#emit(a64.add_reg(TEMP2, TEMP2, TEMP));
+      this.#emit(a64.mov_reg(dst as Reg, TEMP2));
     } else {
       this.moveImmediate(TEMP, BigInt(value));
       this.#emit(a64.add_reg(dst as Reg, a as Reg, TEMP));
@@ -214,6 +230,31 @@ export class MacroAssemblerArm64 implements MacroAssembler {
     this.#emit(a64.mvn(dst as Reg, a as Reg));
   }
 
+  // @book:start arm64-isel
+  addScaled(dst: Register, a: Register, b: Register, scale: 1 | 2 | 4 | 8, offset = 0): void {
+    if (b === Reg.sp) throw new RangeError('addScaled: b cannot be sp');
+    const shift = scale === 1 ? 0 : scale === 2 ? 1 : scale === 4 ? 2 : 3;
+    if (offset === 0) {
+      this.#emit(a64.add_reg(dst as Reg, a as Reg, b as Reg, a64.Shift.lsl, shift));
+    } else {
+      this.#emit(a64.add_reg(TEMP2, a as Reg, b as Reg, a64.Shift.lsl, shift));
+      this.addImmediate(dst, TEMP2, offset);
+    }
+  }
+
+  multiplyAdd(dst: Register, a: Register, b: Register, c: Register): void {
+    this.#emit(a64.madd(dst as Reg, a as Reg, b as Reg, c as Reg));
+  }
+
+  multiplySub(dst: Register, a: Register, b: Register, c: Register): void {
+    this.#emit(a64.msub(dst as Reg, a as Reg, b as Reg, c as Reg));
+  }
+
+  mulHigh(dst: Register, a: Register, b: Register): void {
+    this.#emit(a64.smulh(dst as Reg, a as Reg, b as Reg));
+  }
+  // @book:end arm64-isel
+
   // ── compare and branch ─────────────────────────────────────────────────────────
   // @book:start arm64-compare
   setIf(cond: Condition, dst: Register, a: Register, b: Register): void {
@@ -248,19 +289,68 @@ export class MacroAssemblerArm64 implements MacroAssembler {
     this.asm.b(label);
   }
 
-  // ── calls ──────────────────────────────────────────────────────────────────────
-  call(label: Label): void {
-    this.asm.bl(label);
+  jumpRegister(target: Register): void {
+    this.#emit(a64.br(target as Reg));
   }
 
-  callAddress(address: bigint): void {
+  branchIfZero(a: Register, label: Label): void {
+    this.asm.cbz(a as Reg, label);
+  }
+
+  branchIfNonZero(a: Register, label: Label): void {
+    this.asm.cbnz(a as Reg, label);
+  }
+
+  branchIfBitSet(a: Register, bit: number, label: Label): void {
+    this.asm.tbnz(a as Reg, bit, label);
+  }
+
+  branchIfBitClear(a: Register, bit: number, label: Label): void {
+    this.asm.tbz(a as Reg, bit, label);
+  }
+
+  select(cond: Condition, dst: Register, a: Register, b: Register, ifTrue: Register, ifFalse: Register): void {
+    this.#emit(a64.cmp_reg(a as Reg, b as Reg));
+    this.#emit(a64.csel(dst as Reg, ifTrue as Reg, ifFalse as Reg, CONDITIONS[cond]));
+  }
+
+  // ── calls ──────────────────────────────────────────────────────────────────────
+  call(label: Label): number {
+    this.asm.bl(label);
+    return this.size;
+  }
+
+  callAddress(address: bigint): number {
     this.moveImmediate(TEMP, address);
     this.#emit(a64.blr(TEMP));
+    return this.size;
   }
 
-  callRegister(target: Register): void {
+  callRegister(target: Register): number {
     this.#emit(a64.blr(target as Reg));
+    return this.size;
   }
+
+  // @book:start arm64-patchable-call
+  /** movz x16 and three movk (every 16-bit chunk, even zeros), then blr x16: always 20 bytes. */
+  callPatchable(address: bigint): PatchableCall {
+    let at = 0;
+    this.asm.withoutIslands(20, () => {
+      at = this.size;
+      for (const word of patchableWords(address)) this.#emit(word);
+      this.#emit(a64.blr(TEMP));
+    });
+    return { at, length: 20, returnOffset: this.size };
+  }
+
+  patchCall(code: Uint8Array, site: PatchableCall, address: bigint): void {
+    const first = code[site.at + 3]! << 24 | code[site.at + 2]! << 16 | code[site.at + 1]! << 8 | code[site.at]!;
+    if (((first & 0xffe0001f) >>> 0) !== a64.movz(TEMP, 0)) {
+      throw new Error(`patchCall: no patchable call at offset ${site.at} (expected movz x16 there)`);
+    }
+    patchableWords(address).forEach((word, i) => code.set(wordBytes(word), site.at + 4 * i));
+  }
+  // @book:end arm64-patchable-call
 
   ret(): void {
     this.#emit(a64.ret());
@@ -290,23 +380,53 @@ export class MacroAssemblerArm64 implements MacroAssembler {
     }
   }
 
-  loadSlot(dst: Register, slot: number): void {
-    this.load(dst, Reg.fp, this.#slotOffset(slot));
+  loadIndexed(dst: Register, base: Register, index: Register, offset = 0): void {
+    this.#emit(a64.ldr_reg(dst as Reg, this.#indexBase(base, index, offset), index as Reg, 3));
   }
 
-  storeSlot(src: Register, slot: number): void {
-    this.store(src, Reg.fp, this.#slotOffset(slot));
+  storeIndexed(src: Register, base: Register, index: Register, offset = 0): void {
+    this.#emit(a64.str_reg(src as Reg, this.#indexBase(base, index, offset), index as Reg, 3));
   }
 
-  /** x16 = base + offset, for offsets no load or store can hold. */
+  /** The register-offset class has no displacement: base + offset goes into x17 first when offset != 0. */
+  #indexBase(base: Register, index: Register, offset: number): Reg {
+    if (index === Reg.sp) throw new RangeError('loadIndexed/storeIndexed: the index cannot be sp (in the Rm field 31 is xzr)');
+    if (offset === 0) return base as Reg;
+    if (isAddImmediate(offset)) this.#emit(a64.add_imm(TEMP2, base as Reg, offset));
+    else if (isAddImmediate(-offset)) this.#emit(a64.sub_imm(TEMP2, base as Reg, -offset));
+    else {
+      this.moveImmediate(TEMP2, BigInt(offset));
+      if (base === Reg.sp) {
+        this.#emit(a64.mov_reg(TEMP, Reg.sp));
+        this.#emit(a64.add_reg(TEMP2, TEMP, TEMP2));
+      } else {
+        this.#emit(a64.add_reg(TEMP2, base as Reg, TEMP2));
+      }
+    }
+    return TEMP2;
+  }
+
+  loadLabelAddress(dst: Register, label: Label): void {
+    this.asm.adr(dst as Reg, label);
+  }
+
+  loadSlot(dst: Register, slot: number, frame: Frame | undefined = this.#frame): void {
+    this.load(dst, Reg.fp, framePresent(frame, 'loadSlot').slotOffset(slot));
+  }
+
+  storeSlot(src: Register, slot: number, frame: Frame | undefined = this.#frame): void {
+    this.store(src, Reg.fp, framePresent(frame, 'storeSlot').slotOffset(slot));
+  }
+
+  /** x16 = base + offset, for offsets no load or store can hold (base may be sp). */
   #address(base: Register, offset: number): void {
     this.moveImmediate(TEMP, BigInt(offset));
-    this.#emit(a64.add_reg(TEMP, base as Reg, TEMP));
-  }
-
-  #slotOffset(slot: number): number {
-    if (!Number.isInteger(slot) || slot < 0) throw new RangeError(`slot ${slot}: a slot number is an integer >= 0`);
-    return -8 * (this.#saved.length + slot + 1);
+    if (base === Reg.sp) {
+      this.#emit(a64.add_imm(TEMP2, Reg.sp, 0));
+      this.#emit(a64.add_reg(TEMP, TEMP2, TEMP));
+    } else {
+      this.#emit(a64.add_reg(TEMP, base as Reg, TEMP));
+    }
   }
 
   // ── output ─────────────────────────────────────────────────────────────────────
@@ -325,4 +445,21 @@ export class MacroAssemblerArm64 implements MacroAssembler {
   listing(): ListingLine[] {
     return this.asm.listing();
   }
+}
+
+/** movz x16, #c0; movk x16, #c1, lsl 16; movk #c2, lsl 32; movk #c3, lsl 48: all four, whatever the chunks. */
+function patchableWords(address: bigint): number[] {
+  const v = BigInt.asUintN(64, address);
+  const chunk = (k: number): number => Number((v >> BigInt(16 * k)) & 0xffffn);
+  return [a64.movz(TEMP, chunk(0), 0), a64.movk(TEMP, chunk(1), 16), a64.movk(TEMP, chunk(2), 32), a64.movk(TEMP, chunk(3), 48)];
+}
+
+function wordBytes(word: number): number[] {
+  return [word & 0xff, (word >>> 8) & 0xff, (word >>> 16) & 0xff, (word >>> 24) & 0xff];
+}
+
+/** The frame to use, or an error: slots and epilogues exist only after a prologue. */
+function framePresent(frame: Frame | undefined, method: string): Frame {
+  if (frame === undefined) throw new Error(`${method}: no frame (call prologue first, or pass the Frame it returned)`);
+  return frame;
 }

@@ -4,6 +4,7 @@
  * Registers by role:
  *   args         rdi, rsi, rdx, rcx, r8, r9      result  rax
  *   scratch      r10                             calleeSaved  rbx, r12, r13, r14, r15
+ *   pinned       r14, r15 (reserved for the VM; callee-saved, but never allocated)
  *   internal     r11 (the masm's own temporary: immediates, division, shifts, callAddress)
  *   frame        rbp (frame pointer), rsp (stack pointer)
  *
@@ -17,8 +18,8 @@
  */
 import * as x64 from '#ch03/x64.ts';
 import type { Arch } from '#native/arch.ts';
-import { X64Assembler, checkFrame } from './assembler.ts';
-import type { Condition, Label, ListingLine, MacroAssembler, Register, RegisterRoles } from './macro-assembler.ts';
+import { FrameLayout, X64Assembler } from './assembler.ts';
+import type { Condition, Frame, Label, ListingLine, MacroAssembler, PatchableCall, Register, RegisterRoles } from './macro-assembler.ts';
 
 const { Reg, mem } = x64;
 type Reg = x64.Reg;
@@ -27,7 +28,7 @@ type Reg = x64.Reg;
 const TEMP = Reg.r11;
 
 // @book:start x64-conditions
-/** ISA-neutral conditions as x86-64 condition codes (after `cmp a, b`). */
+// ISA-neutral conditions as x86-64 condition codes (after `cmp a, b`).
 const CONDITIONS: Record<Condition, x64.Cond> = {
   eq: x64.Cond.e, ne: x64.Cond.ne,
   lt: x64.Cond.l, le: x64.Cond.le, gt: x64.Cond.g, ge: x64.Cond.ge,
@@ -45,6 +46,10 @@ const ROLES: RegisterRoles = {
   result: Reg.rax,
   scratch: [Reg.r10],
   calleeSaved: [Reg.rbx, Reg.r12, Reg.r13, Reg.r14, Reg.r15],
+  pinned: [Reg.r15, Reg.r14],
+  allocatable: [Reg.rax, Reg.rdi, Reg.rsi, Reg.rdx, Reg.rcx, Reg.r8, Reg.r9, Reg.r10, Reg.rbx, Reg.r12, Reg.r13],
+  fp: Reg.rbp,
+  sp: Reg.rsp,
 };
 
 function fitsInt32(value: number | bigint): boolean {
@@ -57,8 +62,8 @@ export class MacroAssemblerX64 implements MacroAssembler {
   readonly regs: RegisterRoles = ROLES;
   /** The assembler underneath, for what the interface does not cover (rel8 jumps, raw encodings). */
   readonly asm = new X64Assembler();
-  /** What the current function's prologue saved, for its epilogue(s). */
-  #saved: readonly Reg[] = [];
+  /** The frame of the latest prologue: the default for epilogue, loadSlot and storeSlot. */
+  #frame: Frame | undefined = undefined;
 
   get size(): number {
     return this.asm.size;
@@ -87,19 +92,19 @@ export class MacroAssemblerX64 implements MacroAssembler {
    * On entry rsp is 8 past a multiple of 16 (the call pushed the return address); push rbp
    * makes it a multiple of 16 again, so the k + slots words below must be rounded up to even.
    */
-  prologue(slots: number, saved: readonly Register[] = []): void {
-    checkFrame(slots, saved, ROLES.calleeSaved);
-    this.#saved = [...saved] as Reg[];
-    const words = saved.length + slots;
-    const frameBytes = ((words + 1) & ~1) * 8;
+  prologue(slots: number, saved: readonly Register[] = []): Frame {
+    const frame = new FrameLayout(slots, saved, ROLES.calleeSaved);
+    this.#frame = frame;
     this.#emit(x64.push_r(Reg.rbp));
     this.#emit(x64.movq_rr(Reg.rbp, Reg.rsp));
-    if (frameBytes > 0) this.#emit(x64.subq_ri(Reg.rsp, frameBytes));
-    this.#saved.forEach((reg, i) => this.#emit(x64.movq_mr(mem(Reg.rbp, -8 * (i + 1)), reg)));
+    if (frame.size > 0) this.#emit(x64.subq_ri(Reg.rsp, frame.size));
+    frame.saved.forEach((r, i) => this.#emit(x64.movq_mr(mem(Reg.rbp, frame.savedOffset(i)), reg(r))));
+    return frame;
   }
 
-  epilogue(): void {
-    this.#saved.forEach((reg, i) => this.#emit(x64.movq_rm(reg, mem(Reg.rbp, -8 * (i + 1)))));
+  epilogue(frame: Frame | undefined = this.#frame): void {
+    const f = framePresent(frame, 'epilogue');
+    f.saved.forEach((r, i) => this.#emit(x64.movq_rm(reg(r), mem(Reg.rbp, f.savedOffset(i)))));
     this.#emit(x64.movq_rr(Reg.rsp, Reg.rbp));
     this.#emit(x64.pop_r(Reg.rbp));
     this.#emit(x64.ret());
@@ -223,6 +228,45 @@ export class MacroAssemblerX64 implements MacroAssembler {
     this.#emit(x64.notq_r(reg(dst)));
   }
 
+  // @book:start x64-isel
+  addScaled(dst: Register, a: Register, b: Register, scale: 1 | 2 | 4 | 8, offset = 0): void {
+    if (reg(b) === Reg.rsp) throw new RangeError('addScaled: b cannot be rsp (rsp is never an index register)');
+    if (fitsInt32(offset)) {
+      this.#emit(x64.leaq_rm(reg(dst), mem(reg(a), reg(b), scale, offset)));
+    } else {
+      this.#emit(x64.leaq_rm(TEMP, mem(reg(a), reg(b), scale, 0)));
+      this.moveImmediate(reg(dst), BigInt(offset));
+      this.#emit(x64.addq_rr(reg(dst), TEMP));
+    }
+  }
+
+  /** r11 = a * b first (a, b and c may be dst), then dst = c ± r11. */
+  multiplyAdd(dst: Register, a: Register, b: Register, c: Register): void {
+    this.#emit(x64.movq_rr(TEMP, reg(a)));
+    this.#emit(x64.imulq_rr(TEMP, reg(b)));
+    this.move(dst, c);
+    this.#emit(x64.addq_rr(reg(dst), TEMP));
+  }
+
+  multiplySub(dst: Register, a: Register, b: Register, c: Register): void {
+    this.#emit(x64.movq_rr(TEMP, reg(a)));
+    this.#emit(x64.imulq_rr(TEMP, reg(b)));
+    this.move(dst, c);
+    this.#emit(x64.subq_rr(reg(dst), TEMP));
+  }
+
+  /** The one-operand imul multiplies rax and leaves the product in rdx:rax: borrow both, as div does. */
+  mulHigh(dst: Register, a: Register, b: Register): void {
+    const saved = [Reg.rdx, Reg.rax].filter((r) => r !== dst);
+    for (const r of saved) this.#emit(x64.push_r(r));
+    this.#emit(x64.movq_rr(TEMP, reg(b)));
+    this.move(Reg.rax, a);
+    this.#emit(x64.imulq_r(TEMP));
+    this.move(dst, Reg.rdx);
+    for (const r of saved.reverse()) this.#emit(x64.pop_r(r));
+  }
+  // @book:end x64-isel
+
   #commutative(op: (d: Reg, s: Reg) => number[], dst: Register, a: Register, b: Register): void {
     if (dst === b) {
       this.#emit(op(reg(dst), reg(a)));
@@ -273,19 +317,89 @@ export class MacroAssemblerX64 implements MacroAssembler {
     this.asm.jmp(label);
   }
 
-  // ── calls ──────────────────────────────────────────────────────────────────────
-  call(label: Label): void {
-    this.asm.call(label);
+  jumpRegister(target: Register): void {
+    this.#emit(x64.jmp_r(reg(target)));
   }
 
-  callAddress(address: bigint): void {
+  branchIfZero(a: Register, label: Label): void {
+    this.#emit(x64.testq_rr(reg(a), reg(a)));
+    this.asm.jcc(x64.Cond.e, label);
+  }
+
+  branchIfNonZero(a: Register, label: Label): void {
+    this.#emit(x64.testq_rr(reg(a), reg(a)));
+    this.asm.jcc(x64.Cond.ne, label);
+  }
+
+  branchIfBitSet(a: Register, bit: number, label: Label): void {
+    this.#testBit(a, bit);
+    this.asm.jcc(x64.Cond.ne, label);
+  }
+
+  branchIfBitClear(a: Register, bit: number, label: Label): void {
+    this.#testBit(a, bit);
+    this.asm.jcc(x64.Cond.e, label);
+  }
+
+  /**
+   * test's imm32 is sign-extended, so `test a, 1 << 31` would test bits 31..63: bits 0..30
+   * use the immediate, bits 31..63 a mask in r11.
+   */
+  #testBit(a: Register, bit: number): void {
+    if (!Number.isInteger(bit) || bit < 0 || bit > 63) throw new RangeError(`branchIfBit: bit must be 0..63, got ${bit}`);
+    if (bit < 31) {
+      this.#emit(x64.testq_ri(reg(a), 2 ** bit));
+    } else {
+      this.#emit(x64.movq_ri(TEMP, 1n << BigInt(bit)));
+      this.#emit(x64.testq_rr(reg(a), TEMP));
+    }
+  }
+
+  /** cmp, then dst = ifFalse and cmov ifTrue (mov leaves the flags alone); the other way round if dst is ifTrue. */
+  select(cond: Condition, dst: Register, a: Register, b: Register, ifTrue: Register, ifFalse: Register): void {
+    this.#emit(x64.cmpq_rr(reg(a), reg(b)));
+    if (dst === ifTrue) {
+      this.#emit(x64.cmovcc_rr(x64.negate(CONDITIONS[cond]), reg(dst), reg(ifFalse)));
+    } else {
+      this.move(dst, ifFalse);
+      this.#emit(x64.cmovcc_rr(CONDITIONS[cond], reg(dst), reg(ifTrue)));
+    }
+  }
+
+  // ── calls ──────────────────────────────────────────────────────────────────────
+  call(label: Label): number {
+    this.asm.call(label);
+    return this.size;
+  }
+
+  callAddress(address: bigint): number {
     this.#emit(x64.movq_ri(TEMP, BigInt.asUintN(64, address)));
     this.#emit(x64.call_r(TEMP));
+    return this.size;
   }
 
-  callRegister(target: Register): void {
+  callRegister(target: Register): number {
     this.#emit(x64.call_r(reg(target)));
+    return this.size;
   }
+
+  // @book:start x64-patchable-call
+  /** movabs r11, address (10 bytes, the address at +2); call r11 (3 bytes). */
+  callPatchable(address: bigint): PatchableCall {
+    const at = this.size;
+    this.#emit(x64.movabsq_ri(TEMP, BigInt.asUintN(64, address)));
+    this.#emit(x64.call_r(TEMP));
+    return { at, length: this.size - at, returnOffset: this.size };
+  }
+
+  patchCall(code: Uint8Array, site: PatchableCall, address: bigint): void {
+    const expected = x64.movabsq_ri(TEMP, 0n).slice(0, 2);
+    if (code[site.at] !== expected[0] || code[site.at + 1] !== expected[1]) {
+      throw new Error(`patchCall: no patchable call at offset ${site.at} (expected movabs r11 there)`);
+    }
+    code.set(x64.movabsq_ri(TEMP, BigInt.asUintN(64, address)), site.at);
+  }
+  // @book:end x64-patchable-call
 
   ret(): void {
     this.#emit(x64.ret());
@@ -300,17 +414,31 @@ export class MacroAssemblerX64 implements MacroAssembler {
     this.#emit(x64.movq_mr(mem(reg(base), offset), reg(src)));
   }
 
-  loadSlot(dst: Register, slot: number): void {
-    this.load(dst, Reg.rbp, this.#slotOffset(slot));
+  loadIndexed(dst: Register, base: Register, index: Register, offset = 0): void {
+    this.#emit(x64.movq_rm(reg(dst), this.#indexed(base, index, offset)));
   }
 
-  storeSlot(src: Register, slot: number): void {
-    this.store(src, Reg.rbp, this.#slotOffset(slot));
+  storeIndexed(src: Register, base: Register, index: Register, offset = 0): void {
+    this.#emit(x64.movq_mr(this.#indexed(base, index, offset), reg(src)));
   }
 
-  #slotOffset(slot: number): number {
-    if (!Number.isInteger(slot) || slot < 0) throw new RangeError(`slot ${slot}: a slot number is an integer >= 0`);
-    return -8 * (this.#saved.length + slot + 1);
+  /** [base + index*8 + offset]: rsp is no index register (SIB index 100 means none). */
+  #indexed(base: Register, index: Register, offset: number): x64.Mem {
+    if (reg(index) === Reg.rsp) throw new RangeError('loadIndexed/storeIndexed: the index cannot be rsp');
+    if (!fitsInt32(offset)) throw new RangeError(`loadIndexed/storeIndexed: offset ${offset} does not fit in a disp32`);
+    return mem(reg(base), reg(index), 8, offset);
+  }
+
+  loadLabelAddress(dst: Register, label: Label): void {
+    this.asm.leaLabel(reg(dst), label);
+  }
+
+  loadSlot(dst: Register, slot: number, frame: Frame | undefined = this.#frame): void {
+    this.load(dst, Reg.rbp, framePresent(frame, 'loadSlot').slotOffset(slot));
+  }
+
+  storeSlot(src: Register, slot: number, frame: Frame | undefined = this.#frame): void {
+    this.store(src, Reg.rbp, framePresent(frame, 'storeSlot').slotOffset(slot));
   }
 
   // ── output ─────────────────────────────────────────────────────────────────────
@@ -335,4 +463,10 @@ export class MacroAssemblerX64 implements MacroAssembler {
 function reg(r: Register): Reg {
   if (!Number.isInteger(r) || r < 0 || r > 15) throw new RangeError(`x86-64 has registers 0..15 (rax..r15), got ${r}`);
   return r as Reg;
+}
+
+/** The frame to use, or an error: slots and epilogues exist only after a prologue. */
+function framePresent(frame: Frame | undefined, method: string): Frame {
+  if (frame === undefined) throw new Error(`${method}: no frame (call prologue first, or pass the Frame it returned)`);
+  return frame;
 }

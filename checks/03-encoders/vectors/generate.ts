@@ -140,6 +140,30 @@ function x64Specs(): Spec[] {
     add('x64 memory operands', 'movq_mi', [m(base, null, 1, disp), imm], `mov ${memText(base, null, 1, disp)}, ${imm}`);
   }
 
+  // Loads and stores with an index: r12 and r13 are ordinary indexes (REX.X), only rsp is not.
+  for (const [base, index, disp] of [[0, 1, 0], [4, 12, 8], [5, 13, 0], [13, 5, -8], [12, 15, 128], [15, 8, -129], [3, 12, 0]] as const) {
+    add('x64 scaled index', 'movq_rm', [9, m(base, index, 8, disp)], `mov r9, ${memText(base, index, 8, disp)}`);
+    add('x64 scaled index', 'movq_mr', [m(base, index, 8, disp), 6], `mov ${memText(base, index, 8, disp)}, rsi`);
+  }
+
+  // For the optimizing tier: the one-operand imul (rdx:rax = rax * src), cmov, movabs of a
+  // fixed length, and lea of an address relative to the next instruction.
+  for (const r of ALL) add('x64 wide multiply and cmov', 'imulq_r', [r], `imul ${R[r]}`);
+  for (const cc of ALL) {
+    for (const [d, s] of [[0, 1], [8, 15], [4, 13], [7, 12]] as const) {
+      add('x64 wide multiply and cmov', 'cmovcc_rr', [cc, d, s], `cmov${CC[cc]} ${R[d]}, ${R[s]}`);
+    }
+  }
+  for (const d of [0, 4, 5, 8, 11, 12, 13, 15]) {
+    for (const v of ['0n', '1n', '-1n', '2147483647n', '18446744073709551615n', '1311768467463790320n']) {
+      add('x64 rip-relative lea and movabs', 'movabsq_ri', [d, v], `movabs ${R[d]}, ${v.slice(0, -1)}`);
+    }
+    for (const rel of [0, 1, -1, -7, 127, 128, -129, 0x12345, -0x54321]) {
+      add('x64 rip-relative lea and movabs', 'leaq_rip', [d, rel], `lea ${R[d]}, [rip${rel < 0 ? '-' : '+'}${Math.abs(rel)}]`,
+        (l) => `lea ${R[d]}, [rip + ${l}+7${rel < 0 ? '-' : '+'}${Math.abs(rel)}]`);
+    }
+  }
+
   // Stack and calls.
   for (const r of ALL) {
     add('x64 push pop call', 'push_r', [r], `push ${R[r]}`);
@@ -349,6 +373,20 @@ function arm64Specs(): Spec[] {
     }
   }
 
+  // Register offset (base + index, scaled by 8 or not) and adr.
+  for (const [t, n, m] of [[0, 1, 2], [30, SP, 29], [XZR, 3, 4], [5, SP, XZR], [17, 29, 30]] as const) {
+    for (const shift of [3, 0]) {
+      const address = `[${X(n)}, ${X(m)}${shift ? `, lsl #${shift}` : ''}]`;
+      add('arm64 register offset and adr', 'ldr_reg', [t, n, m, shift], `ldr ${X(t)}, ${address}`);
+      add('arm64 register offset and adr', 'str_reg', [t, n, m, shift], `str ${X(t)}, ${address}`);
+    }
+  }
+  for (const d of [0, 9, 30]) {
+    for (const rel of [0, 1, -1, 2, 3, 4, -4, 0x12345, 0xfffff, -0x100000]) {
+      add('arm64 register offset and adr', 'adr', [d, rel], `adr ${X(d)}, ${rel}`, (l) => `adr ${X(d)}, ${l}${rel < 0 ? '-' : '+'}${Math.abs(rel)}`);
+    }
+  }
+
   // Branches: offsets from the branch itself.
   const at = (rel: number) => (label: string) => `${label}${rel < 0 ? '-' : '+'}${Math.abs(rel)}`;
   for (const rel of [0, 4, -4, 1024, -1024, 0x7fffffc, -0x8000000, 0x123454]) {
@@ -499,7 +537,7 @@ function assemble(arch: 'x64' | 'arm64', specs: Spec[]): Vector[] {
 
 /** The jumps' expected lengths, so that a relaxation by GNU as cannot slip through unnoticed. */
 function checkJumpLengths(vectors: Vector[]): void {
-  const lengths: Record<string, number> = { jmp_rel32: 5, call_rel32: 5, jcc_rel32: 6, jmp_rel8: 2, jcc_rel8: 2 };
+  const lengths: Record<string, number> = { jmp_rel32: 5, call_rel32: 5, jcc_rel32: 6, jmp_rel8: 2, jcc_rel8: 2, leaq_rip: 7, movabsq_ri: 10 };
   for (const v of vectors) {
     const expected = lengths[v.call];
     if (expected !== undefined && v.bytes.length !== expected * 2) throw new Error(`${v.asm}: GNU as chose ${v.bytes} (${v.bytes.length / 2} bytes)`);
