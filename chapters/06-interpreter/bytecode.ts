@@ -62,15 +62,23 @@ export type Opcode = (typeof Op)[OpName];
 export type OperandKind = 'u8' | 'u16';
 
 export interface OpcodeInfo {
-  readonly name: OpName;
+  /** A core opcode's name is an `OpName`; a later chapter's opcodes have names of their own. */
+  readonly name: string;
+  /** Its number, the byte in the code. */
+  readonly code: number;
   readonly operands: readonly OperandKind[];
   /** Values popped and pushed; `call` pops its argument count, given here as -1. */
   readonly pops: number;
   readonly pushes: number;
+  /**
+   * Offsets where an instruction of this opcode at `pc` may continue besides the next one,
+   * for an opcode of a later chapter that branches (the core jumps are known by name).
+   */
+  readonly targets?: (code: Uint8Array | readonly number[], pc: number) => readonly number[];
 }
 
 /** Operands and stack effect of each opcode, indexed by name. */
-export const OPCODE_INFO: Readonly<Record<OpName, Omit<OpcodeInfo, 'name'>>> = {
+export const OPCODE_INFO: Readonly<Record<OpName, Omit<OpcodeInfo, 'name' | 'code'>>> = {
   const: { operands: ['u16'], pops: 0, pushes: 1 },
   load: { operands: ['u8'], pops: 0, pushes: 1 },
   store: { operands: ['u8'], pops: 1, pushes: 0 },
@@ -103,24 +111,81 @@ export const OPCODE_INFO: Readonly<Record<OpName, Omit<OpcodeInfo, 'name'>>> = {
   print_bool: { operands: [], pops: 1, pushes: 0 },
 };
 
-/** The opcode table by number: `OPCODES[0x10].name === 'add'`. Undefined for unused numbers. */
-export const OPCODES: ReadonlyArray<OpcodeInfo | undefined> = (() => {
-  const table: (OpcodeInfo | undefined)[] = new Array(256).fill(undefined);
-  for (const name of Object.keys(Op) as OpName[]) {
-    table[Op[name]] = { name, ...OPCODE_INFO[name] };
-  }
-  return table;
-})();
-
-/** Bytes one instruction takes: the opcode plus its operands. */
-export function instructionSize(opcode: number): number {
-  const info = OPCODES[opcode];
-  if (info === undefined) throw new Error(`unknown opcode 0x${opcode.toString(16).padStart(2, '0')}`);
-  return 1 + info.operands.reduce((n, kind) => n + (kind === 'u8' ? 1 : 2), 0);
+/**
+ * A table of opcodes: the core ones, plus what later chapters add with `extendOpcodes`. A
+ * set is never changed: extending returns a new one, so two sets can live in one process.
+ */
+export interface OpcodeSet {
+  /** By number: `byCode[0x10].name === 'add'`. Undefined for unused numbers. */
+  readonly byCode: ReadonlyArray<OpcodeInfo | undefined>;
+  readonly byName: ReadonlyMap<string, OpcodeInfo>;
+  /** Bytes one instruction takes: the opcode plus its operands. */
+  size(opcode: number): number;
 }
 
-/** The value types of Jot. Chapter 11 adds references to heap objects. */
-export type ValueType = 'int' | 'bool';
+/** A set holding `base`'s opcodes and `added`; a number or name already taken is an error. */
+export function extendOpcodes(base: OpcodeSet, added: readonly OpcodeInfo[]): OpcodeSet {
+  const byCode = [...base.byCode];
+  const byName = new Map(base.byName);
+  for (const info of added) {
+    if (!Number.isInteger(info.code) || info.code < 0 || info.code > 0xff) throw new Error(`opcode '${info.name}': number ${info.code} does not fit in a byte`);
+    const taken = byCode[info.code];
+    if (taken !== undefined) throw new Error(`opcode '${info.name}': number 0x${info.code.toString(16)} is taken by '${taken.name}'`);
+    if (byName.has(info.name)) throw new Error(`opcode '${info.name}' is already defined`);
+    const frozen = Object.freeze({ ...info, operands: Object.freeze([...info.operands]) });
+    byCode[info.code] = frozen;
+    byName.set(info.name, frozen);
+  }
+  const sizes = byCode.map((info) => (info === undefined ? 0 : 1 + info.operands.reduce((n, kind) => n + (kind === 'u8' ? 1 : 2), 0)));
+  return Object.freeze({
+    byCode: Object.freeze(byCode),
+    byName,
+    size(opcode: number): number {
+      const size = sizes[opcode];
+      if (size === undefined || size === 0) throw new Error(`unknown opcode 0x${opcode.toString(16).padStart(2, '0')}`);
+      return size;
+    },
+  });
+}
+
+/** The opcodes of this chapter. */
+export const CORE_OPCODES: OpcodeSet = extendOpcodes(
+  { byCode: new Array(256).fill(undefined), byName: new Map(), size: () => 0 },
+  (Object.keys(Op) as OpName[]).map((name) => ({ name, code: Op[name], ...OPCODE_INFO[name] })),
+);
+
+/** The core opcode table by number: `OPCODES[0x10].name === 'add'`. Undefined for unused numbers. */
+export const OPCODES: ReadonlyArray<OpcodeInfo | undefined> = CORE_OPCODES.byCode;
+
+/** Bytes one core instruction takes: the opcode plus its operands. */
+export function instructionSize(opcode: number): number {
+  return CORE_OPCODES.size(opcode);
+}
+
+/**
+ * The value types of Jot, as the keys of an interface so that a later chapter can add its
+ * own by declaration merging (`declare module '#ch06/bytecode.ts' { interface ValueTypes { … } }`).
+ */
+export interface ValueTypes {
+  int: true;
+  bool: true;
+}
+export type ValueType = keyof ValueTypes;
+
+/**
+ * What is in a frame at a call, by type: the locals that are live there (read later before
+ * they are written again) and the operand stack below the call's arguments. A slot that a
+ * finished block used and that nothing reads again is not in it: its stale value must not
+ * look like a live one (to a collector it would be a root).
+ */
+export interface StackMap {
+  /** The bytecode offset of the `call`. */
+  readonly offset: number;
+  /** The live locals in increasing slot order. */
+  readonly locals: readonly { readonly slot: number; readonly type: ValueType }[];
+  /** The types of the values on the operand stack under the arguments, the bottom first. */
+  readonly stack: readonly ValueType[];
+}
 
 /** Maps bytecode offsets to source lines: the entry with the greatest offset ≤ pc applies. */
 export interface LineEntry {
@@ -144,6 +209,8 @@ export interface CompiledFunction {
   readonly lines: readonly LineEntry[];
   /** The line of the function's name in its declaration. */
   readonly line: number;
+  /** A stack map for each call, by the call's bytecode offset. */
+  readonly stackMaps: ReadonlyMap<number, StackMap>;
 }
 
 export interface CompiledProgram {

@@ -1,23 +1,25 @@
 /**
  * Chapter 06: the compiler from the syntax tree to bytecode.
  *
- * One pass over each function's tree. Compiling an expression emits code that leaves its
- * value on the operand stack and returns the value's type, so type checking falls out of
- * code generation: an operator checks the types its operands returned. Nothing is left to
- * check at run time.
+ * Two passes over each function's tree: the type checker (checker.ts) settles the type of
+ * every expression and the slot of every variable, then the bytecode compiler here emits
+ * code that leaves each expression's value on the operand stack. Nothing is left to check
+ * at run time.
  *
  * One folding is part of the contract (listings depend on it): a unary minus written right
  * before an integer literal becomes one negative constant, `-5` is `const -5`.
  *
- * Variables live in numbered local slots. Parameters take slots 0…n-1 in order; each `let`
- * takes the next free slot, and the slots of a block's variables are free again after the
- * block's `}` (so `locals` is the most slots live at once, not the number of `let`s).
+ * The types are not lost: every call gets a stack map (bytecode.ts), the types of the
+ * locals live after it and of the operand stack under its arguments.
+ *
+ * A later chapter compiles its own node kinds through a `Language` (language.ts): emit rules
+ * by kind, with the opcodes they use, beside the type rules of checker.ts.
  *
  * The order of work, which fixes which error is reported when there are several:
  *   1. every function's signature, in source order (names, parameter and return types);
  *   2. the `main` function;
  *   3. every function's body, in source order, statements and operands left to right
- *      (operands first, then the operator's own check).
+ *      (operands first, then the operator's own check); each is checked, then compiled.
  *
  * Compile errors (`CompileError`, at the node's position, see ast.ts):
  *   function 'f' is already defined                      (at the second name)
@@ -39,44 +41,73 @@
  *   condition of 'if' must be bool, found int            (at the condition; also 'while')
  *   cannot assign bool to 'x' of type int                (at the value; `let` and `=`)
  *   return value of 'f' must be int, found bool          (at the value)
+ *   too many functions (at most 65536)                   (at the name of the 65537th)
  *   too many local variables in 'f' (at most 256)        (at the `let`)
  *   too many constants in 'f' (at most 65536)            (at the literal)
  *   function 'f' is too large (more than 65535 bytes of bytecode)   (at its name)
  */
-import type { BinaryOp, Block, Expr, FunctionDecl, Pos, Program, Stmt, TypeNode } from '#ch05/ast.ts';
-import { CompileError } from '#ch05/errors.ts';
+import type { Block, Expr, FunctionDecl, Pos, Program, Stmt } from '#ch05/ast.ts';
 import { parse } from '#ch05/parser.ts';
+import { CORE_GRAMMAR, type Grammar } from '#ch05/grammar.ts';
+import { CORE_OPCODES, Op, type CompiledFunction, type CompiledProgram, type LineEntry, type OpcodeSet, type StackMap, type ValueType } from './bytecode.ts';
+import {
+  ARITHMETIC, CORE_TYPE_RULES, EQUALITY, FunctionChecker, MAX_FUNCTIONS, MAX_PARAMS, ORDERING, fail, resolveType,
+  type FunctionTypes, type Signature, type TypeRules,
+} from './checker.ts';
 import { todo } from '#native/todo.ts';
-import { OPCODE_INFO, Op, type CompiledFunction, type CompiledProgram, type LineEntry, type OpName, type ValueType } from './bytecode.ts';
 
-export const MAX_PARAMS = 6;
-export const MAX_LOCALS = 256;
+export { ARITHMETIC, EQUALITY, MAX_FUNCTIONS, MAX_LOCALS, MAX_PARAMS, ORDERING } from './checker.ts';
 export const MAX_CONSTANTS = 65536;
 export const MAX_CODE_SIZE = 65535;
 
+/** How a later chapter's statement kind is compiled. */
+export type StatementEmitter = (compiler: FunctionCompiler, stmt: Stmt) => void;
+/** How a later chapter's expression kind is compiled: code that pushes its one value. */
+export type ExprEmitter = (compiler: FunctionCompiler, expr: Expr) => void;
+
+/** Emit rules by node kind, consulted before the core ones (so they may replace one). */
+export interface EmitRules {
+  readonly statements: ReadonlyMap<string, StatementEmitter>;
+  readonly expressions: ReadonlyMap<string, ExprEmitter>;
+}
+
+export const CORE_EMIT_RULES: EmitRules = Object.freeze({ statements: new Map(), expressions: new Map() });
+
+/** New rules: `base`'s with `added`'s, an entry of `added` winning. `base` is not changed. */
+export function extendEmitRules(base: EmitRules, added: Partial<EmitRules>): EmitRules {
+  return Object.freeze({
+    statements: new Map([...base.statements, ...(added.statements ?? [])]),
+    expressions: new Map([...base.expressions, ...(added.expressions ?? [])]),
+  });
+}
+
+/** What the front end of one language level is made of; see language.ts for the whole level. */
+export interface FrontEnd {
+  readonly grammar: Grammar;
+  readonly types: TypeRules;
+  readonly emit: EmitRules;
+  readonly opcodes: OpcodeSet;
+}
+
+export const CORE_FRONT_END: FrontEnd = Object.freeze({ grammar: CORE_GRAMMAR, types: CORE_TYPE_RULES, emit: CORE_EMIT_RULES, opcodes: CORE_OPCODES });
+
 /** Parses and compiles a whole program. */
-export function compileSource(source: string): CompiledProgram {
-  return compile(parse(source));
+export function compileSource(source: string, level: FrontEnd = CORE_FRONT_END): CompiledProgram {
+  return compile(parse(source, level.grammar), level);
 }
 
-interface Signature {
-  readonly index: number;
-  readonly name: string;
-  readonly params: readonly ValueType[];
-  readonly returnType: ValueType;
-}
-
-export function compile(program: Program): CompiledProgram {
+export function compile(program: Program, level: FrontEnd = CORE_FRONT_END): CompiledProgram {
   const signatures = new Map<string, Signature>();
   for (const decl of program.functions) {
     if (signatures.has(decl.name)) fail(decl.pos, `function '${decl.name}' is already defined`);
+    if (signatures.size === MAX_FUNCTIONS) fail(decl.pos, `too many functions (at most ${MAX_FUNCTIONS})`);
     const seen = new Set<string>();
     for (const param of decl.params) {
       if (seen.has(param.name)) fail(param.pos, `'${param.name}' is already declared in this scope`);
       seen.add(param.name);
     }
-    const params = decl.params.map((p) => resolveType(p.type));
-    const returnType = resolveType(decl.returnType);
+    const params = decl.params.map((p) => resolveType(p.type, level.types));
+    const returnType = resolveType(decl.returnType, level.types);
     if (params.length > MAX_PARAMS) {
       fail(decl.pos, `'${decl.name}' has ${params.length} parameters, at most ${MAX_PARAMS} are allowed`);
     }
@@ -86,99 +117,101 @@ export function compile(program: Program): CompiledProgram {
   const main = program.functions.find((f) => f.name === 'main');
   if (main === undefined) fail({ line: 1, column: 1 }, `no function 'main'`);
   if (main.params.length > 0) fail(main.pos, `'main' must take no parameters`);
-  if (main.returnType !== null && resolveType(main.returnType) !== 'int') fail(main.returnType.pos, `'main' must return int`);
+  if (main.returnType !== null && resolveType(main.returnType, level.types) !== 'int') fail(main.returnType.pos, `'main' must return int`);
 
-  const functions = program.functions.map((decl) => new FunctionCompiler(decl, signatures).compile());
+  const functions = program.functions.map((decl) => {
+    const types = new FunctionChecker(decl, signatures, level.types).check();
+    return new FunctionCompiler(decl, types, signatures, level).compile();
+  });
   return { functions, main: signatures.get('main')!.index };
 }
 
-function resolveType(type: TypeNode | null): ValueType {
-  if (type === null) return 'int';
-  if (type.name === 'int' || type.name === 'bool') return type.name;
-  fail(type.pos, `unknown type '${type.name}'`);
-}
-
-function fail(pos: Pos, detail: string): never {
-  throw new CompileError(pos.line, pos.column, detail);
-}
-
-/** Binary operators and the opcodes that compute them. */
-export const ARITHMETIC: Partial<Record<BinaryOp, OpName>> = {
-  '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '%': 'mod',
-  '&': 'bit_and', '|': 'bit_or', '^': 'bit_xor', '<<': 'shl', '>>': 'sar', '>>>': 'shr',
-};
-export const ORDERING: Partial<Record<BinaryOp, OpName>> = { '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge' };
-export const EQUALITY: Partial<Record<BinaryOp, OpName>> = { '==': 'eq', '!=': 'ne' };
-
-interface Local {
-  readonly slot: number;
-  readonly type: ValueType;
-}
-
-class FunctionCompiler {
-  readonly #decl: FunctionDecl;
+/**
+ * Compiles one checked function to bytecode. Its public methods are what a later chapter's
+ * emit rules use: `expr`, `statement`, `block`, `emit`, `emitJump`, `patch`, `here`,
+ * `emitConstant`, `types`, `pending`.
+ */
+export class FunctionCompiler {
+  readonly decl: FunctionDecl;
+  /** What the checker found: the type of each expression, the slot of each variable. */
+  readonly types: FunctionTypes;
   readonly #signatures: ReadonlyMap<string, Signature>;
-  readonly #signature: Signature;
+  readonly #level: FrontEnd;
   readonly #code: number[] = [];
   readonly #constants: bigint[] = [];
   readonly #constantIndex = new Map<bigint, number>();
   readonly #lines: LineEntry[] = [];
-  /** Innermost scope last; each maps a name to its slot and type. */
-  readonly #scopes: Map<string, Local>[] = [];
-  #nextSlot = 0;
-  #maxSlots = 0;
   #depth = 0;
   #maxDepth = 0;
+  /**
+   * The types of the values on the operand stack that an operator or a call will still
+   * consume, the bottom first: push a value's type here while code for another operand runs.
+   */
+  readonly pending: ValueType[] = [];
+  /** At each call: the locals in scope and the operand stack under the arguments. */
+  readonly #calls: StackMap[] = [];
 
-  constructor(decl: FunctionDecl, signatures: ReadonlyMap<string, Signature>) {
-    this.#decl = decl;
+  constructor(decl: FunctionDecl, types: FunctionTypes, signatures: ReadonlyMap<string, Signature>, level: FrontEnd = CORE_FRONT_END) {
+    this.decl = decl;
+    this.types = types;
     this.#signatures = signatures;
-    this.#signature = signatures.get(decl.name)!;
+    this.#level = level;
   }
 
   compile(): CompiledFunction {
-    const decl = this.#decl;
-    this.#scopes.push(new Map());
-    decl.params.forEach((param, i) => this.#declare(param.name, this.#signature.params[i]!, param.pos));
-    this.#block(decl.body);
+    const decl = this.decl;
+    this.block(decl.body);
     // Falling off the end returns 0 (false for a bool function), unless the last statement returns anyway.
     const last = decl.body.statements.at(-1);
     if (last?.kind !== 'return') {
-      this.#emitConstant(0n, decl.body.end);
-      this.#emit(decl.body.end, 'ret');
+      this.emitConstant(0n, decl.body.end);
+      this.emit(decl.body.end, 'ret');
     }
     if (this.#code.length > MAX_CODE_SIZE) {
       fail(decl.pos, `function '${decl.name}' is too large (more than ${MAX_CODE_SIZE} bytes of bytecode)`);
     }
+    const signature = this.types.signature;
     return {
       name: decl.name,
-      index: this.#signature.index,
-      params: this.#signature.params,
-      returnType: this.#signature.returnType,
-      locals: this.#maxSlots,
+      index: signature.index,
+      params: signature.params,
+      returnType: signature.returnType,
+      locals: this.types.locals,
       maxStack: this.#maxDepth,
       code: Uint8Array.from(this.#code),
       constants: this.#constants,
       lines: this.#lines,
       line: decl.pos.line,
+      stackMaps: this.#stackMaps(),
     };
   }
 
   // ── emitting ───────────────────────────────────────────────────────────────────────
 
+  /** The offset the next instruction will have. */
+  get here(): number {
+    return this.#code.length;
+  }
+
   /**
    * Appends one instruction, records its line if the line changed, and tracks the
-   * operand stack's depth. Returns the offset of the instruction.
+   * operand stack's depth. Returns the offset of the instruction. `name` is an opcode of
+   * the level's set, so a later chapter emits its own opcodes the same way.
    */
-  #emit(pos: Pos, name: OpName, ...operands: number[]): number {
+  emit(pos: Pos, name: string, ...operands: number[]): number {
+    const info = this.#level.opcodes.byName.get(name);
+    if (info === undefined) throw new Error(`no opcode named '${name}' in this language level`);
     const offset = this.#code.length;
     if (this.#lines.at(-1)?.line !== pos.line) this.#lines.push({ offset, line: pos.line });
-    const info = OPCODE_INFO[name];
-    this.#code.push(Op[name]);
+    this.#code.push(info.code);
     info.operands.forEach((kind, i) => {
       const value = operands[i]!;
-      if (kind === 'u8') this.#code.push(value & 0xff);
-      else this.#code.push(value & 0xff, (value >> 8) & 0xff);
+      const limit = kind === 'u8' ? 0xff : 0xffff;
+      if (!Number.isInteger(value) || value < 0 || value > limit) {
+        throw new Error(`operand ${i + 1} of ${name} is ${value}, which does not fit a ${kind} (the limits are checked before emitting)`);
+      }
+      if (kind === 'u8') this.#code.push(value);
+      else this.#code.push(value & 0xff, value >> 8);
     });
     const pops = name === 'call' ? operands[1]! : info.pops;
     this.#depth += info.pushes - pops;
@@ -186,99 +219,111 @@ class FunctionCompiler {
     return offset;
   }
 
-  /** Emits a jump whose target is not known yet; returns the offset to give `#patch`. */
-  #emitJump(pos: Pos, name: 'jump' | 'jump_if_false'): number {
-    return this.#emit(pos, name, 0);
+  /** Emits a jump whose target is not known yet; returns the offset to give `patch`. */
+  emitJump(pos: Pos, name: string): number {
+    return this.emit(pos, name, 0);
   }
 
-  /** Points the jump at `at` to the current end of the code. */
-  #patch(at: number): void {
+  /** Points the jump at `at` (its u16 operand right after the opcode) to the current end of the code. */
+  patch(at: number): void {
     const target = this.#code.length;
     this.#code[at + 1] = target & 0xff;
     this.#code[at + 2] = (target >> 8) & 0xff;
   }
 
-  #emitConstant(value: bigint, pos: Pos): void {
+  emitConstant(value: bigint, pos: Pos): void {
     let index = this.#constantIndex.get(value);
     if (index === undefined) {
       index = this.#constants.length;
-      if (index >= MAX_CONSTANTS) fail(pos, `too many constants in '${this.#decl.name}' (at most ${MAX_CONSTANTS})`);
+      if (index >= MAX_CONSTANTS) fail(pos, `too many constants in '${this.decl.name}' (at most ${MAX_CONSTANTS})`);
       this.#constants.push(value);
       this.#constantIndex.set(value, index);
     }
-    this.#emit(pos, 'const', index);
+    this.emit(pos, 'const', index);
   }
 
-  // ── scopes ─────────────────────────────────────────────────────────────────────────
-
-  #declare(name: string, type: ValueType, pos: Pos): number {
-    const scope = this.#scopes.at(-1)!;
-    if (scope.has(name)) fail(pos, `'${name}' is already declared in this scope`);
-    const slot = this.#nextSlot;
-    if (slot >= MAX_LOCALS) fail(pos, `too many local variables in '${this.#decl.name}' (at most ${MAX_LOCALS})`);
-    scope.set(name, { slot, type });
-    this.#nextSlot++;
-    this.#maxSlots = Math.max(this.#maxSlots, this.#nextSlot);
-    return slot;
+  /** The operand stack's depth now; a rule whose code has two paths sets it back for the second. */
+  get depth(): number {
+    return this.#depth;
   }
 
-  #lookup(name: string, pos: Pos): Local {
-    for (let i = this.#scopes.length - 1; i >= 0; i--) {
-      const local = this.#scopes[i]!.get(name);
-      if (local !== undefined) return local;
-    }
-    fail(pos, `undefined variable '${name}'`);
+  set depth(value: number) {
+    this.#depth = value;
+  }
+
+  /** The maps of the calls, each keeping only the locals that are live after its call. */
+  #stackMaps(): Map<number, StackMap> {
+    if (this.#calls.length === 0) return new Map();
+    const live = liveLocalsAtCalls(this.#code, this.#level.opcodes);
+    return new Map(this.#calls.map((map) => {
+      const after = live.get(map.offset)!;
+      return [map.offset, { ...map, locals: map.locals.filter((local) => after.has(local.slot)) }];
+    }));
+  }
+
+  /** Records the types at the call `node` about to be emitted, which takes `argc` arguments. */
+  recordCall(node: object, argc: number): void {
+    this.#calls.push({
+      offset: this.#code.length,
+      locals: this.types.scopeAt(node).map(({ slot, type }) => ({ slot, type })),
+      stack: this.pending.slice(0, this.pending.length - argc),
+    });
   }
 
   // ── statements ─────────────────────────────────────────────────────────────────────
 
-  #block(block: Block): void {
-    this.#scopes.push(new Map());
-    const saved = this.#nextSlot;
-    for (const stmt of block.statements) this.#statement(stmt);
-    this.#nextSlot = saved;
-    this.#scopes.pop();
+  block(block: Block): void {
+    for (const stmt of block.statements) this.statement(stmt);
   }
 
-  #statement(stmt: Stmt): void {
-    // TODO: by stmt.kind (the errors are listed at the top of this file):
-    //   block   this.#block(stmt)
-    //   let     value; check it against the declared type if there is one; declare; store slot
-    //   assign  value; look the variable up; check the type; store slot (the `=`'s position)
-    //   if      this.#condition; jump_if_false to else/end; then-block; [jump to end; else-block]
-    //   while   top: condition; jump_if_false to end; body; jump top (at body.end); end:
-    //   return  value; check against this.#signature.returnType; ret
-    //   print   value; print or print_bool by its type
-    //   expr    value; pop
+  statement(stmt: Stmt): void {
+    const rule = this.#level.emit.statements.get(stmt.kind);
+    if (rule !== undefined) rule(this, stmt);
+    else this.coreStatement(stmt);
+  }
+
+  /** Code for the core statements. The checker has checked them: nothing here can fail. */
+  coreStatement(stmt: Stmt): void {
+    // TODO: code by stmt.kind. The checker found every error already: nothing here fails.
+    //   block   this.block(stmt)
+    //   let, assign   the value; store into this.types.localOf(stmt).slot
+    //   if      cond; jump_if_false to else/end (this.emitJump, then this.patch once the target
+    //           is here); then-block; [jump to end (at the else block's position); else-block]
+    //   while   top: cond; jump_if_false to end; body; jump top (at body.end); end:
+    //   return  the value; ret
+    //   print   the value; print or print_bool by this.types.typeOf(stmt.value)
+    //   expr    the value; pop
     return todo('compiler: statements');
-  }
-
-  #condition(cond: Expr, keyword: 'if' | 'while'): void {
-    const type = this.#expr(cond);
-    if (type !== 'bool') fail(cond.pos, `condition of '${keyword}' must be bool, found ${type}`);
   }
 
   // ── expressions ────────────────────────────────────────────────────────────────────
 
-  /** Emits code that pushes the value of `expr`; returns its type. */
-  #expr(expr: Expr): ValueType {
-    // TODO: emit code that pushes the value; return its type.
-    //   int / bool  a constant (true is 1n, false 0n)          name  load its slot
+  /** Emits code that pushes the value of `expr`. */
+  expr(expr: Expr): void {
+    const rule = this.#level.emit.expressions.get(expr.kind);
+    if (rule !== undefined) rule(this, expr);
+    else this.coreExpr(expr);
+  }
+
+  /** Code for the core expressions. */
+  coreExpr(expr: Expr): void {
+    // TODO: code that pushes the value of `expr`:
+    //   int / bool  a constant (true is 1n, false 0n)      name  load this.types.localOf(expr).slot
     //   unary       `-` right before an int literal is one constant of the negated value;
-    //               otherwise operand, check its type, then neg / not / bit_not
-    //   binary      a chain `a + b + c + …` nests to the left as deep as it is long, so do
-    //               not recurse down the left operands: loop down to the leftmost operand,
-    //               compile it, then from the inside out call this.#logical for && and ||,
-    //               this.#binary for the rest, each with the type of what it applies to
-    //   call        this.#call
+    //               otherwise the operand, then neg / not / bit_not
+    //   binary      as in the checker, loop down to the leftmost operand (no recursion down
+    //               the left), compile it, then from the inside out this.#logical(op, right, pos)
+    //               for && and ||, this.#binary(op, left, right, pos) for the rest
+    //   call        this.#call(expr)
     return todo('compiler: expressions');
   }
 
-  /** The left operand is compiled already (its type is `a`): the right one, then the operator. */
-  #binary(op: BinaryOp, a: ValueType, right: Expr, pos: Pos): ValueType {
-    // TODO: right, then check types and emit the opcode from EQUALITY (same types, result
-    // bool), ORDERING (ints, result bool) or ARITHMETIC (ints, result int).
-    return todo('compiler: binary operators');
+  /** The left operand's code is emitted already: the right one's, then the operator. */
+  #binary(op: keyof typeof ARITHMETIC | keyof typeof ORDERING | keyof typeof EQUALITY, left: Expr, right: Expr, pos: Pos): void {
+    this.pending.push(this.types.typeOf(left));
+    this.expr(right);
+    this.pending.pop();
+    this.emit(pos, EQUALITY[op] ?? ORDERING[op] ?? ARITHMETIC[op]!);
   }
 
   /**
@@ -286,17 +331,80 @@ class FunctionCompiler {
    *
    *   a && b:   a; jump_if_false F; b; jump E; F: const false; E:
    *   a || b:   a; jump_if_false R; const true; jump E; R: b; E:
+   *
+   * `a`'s code is emitted already (see #expr).
    */
-  #logical(op: '&&' | '||', a: ValueType, right: Expr, pos: Pos): ValueType {
-    // TODO: the shapes above, from the jump_if_false on (`a` is compiled already, its type is `a`). Both paths push one value, so after the unconditional jump set
-    // this.#depth back to what it was before the first path pushed its value. Check the
-    // types (both bool) after compiling both operands.
-    return todo('compiler: && and ||');
+  #logical(op: '&&' | '||', right: Expr, pos: Pos): void {
+    const toSecond = this.emitJump(pos, 'jump_if_false');
+    const depth = this.#depth; // each path below pushes one value; count it once
+    if (op === '&&') {
+      this.expr(right); //                 a was true: the answer is b
+      const toEnd = this.emitJump(pos, 'jump');
+      this.#depth = depth;
+      this.patch(toSecond);
+      this.emitConstant(0n, pos); //       a was false: the answer is false
+      this.patch(toEnd);
+    } else {
+      this.emitConstant(1n, pos); //       a was true: the answer is true
+      const toEnd = this.emitJump(pos, 'jump');
+      this.#depth = depth;
+      this.patch(toSecond);
+      this.expr(right); //                 a was false: the answer is b
+      this.patch(toEnd);
+    }
   }
 
-  #call(name: string, args: readonly Expr[], pos: Pos): ValueType {
-    // TODO: look up the signature, check the argument count, compile and check each argument
-    // left to right, then emit call with the function's index and the argument count.
-    return todo('compiler: calls');
+  #call(expr: Expr & { kind: 'call' }): void {
+    const callee = this.#signatures.get(expr.callee)!;
+    for (const arg of expr.args) {
+      this.expr(arg);
+      this.pending.push(this.types.typeOf(arg));
+    }
+    this.recordCall(expr, expr.args.length);
+    this.pending.length -= expr.args.length;
+    this.emit(expr.pos, 'call', callee.index, expr.args.length);
   }
+}
+
+/**
+ * For each `call` in `code`, the local slots live right after it: read on some path before
+ * they are written. A backward dataflow over the instructions, repeated until nothing changes:
+ *
+ *   live-in(i) = reads(i) ∪ (live-out(i) − writes(i))      live-out(i) = ∪ live-in(successors of i)
+ */
+export function liveLocalsAtCalls(code: readonly number[] | Uint8Array, opcodes: OpcodeSet = CORE_OPCODES): Map<number, Set<number>> {
+  const target = (pc: number) => code[pc + 1]! | (code[pc + 2]! << 8);
+  const starts: number[] = [];
+  for (let pc = 0; pc < code.length; pc += opcodes.size(code[pc]!)) starts.push(pc);
+  const index = new Map(starts.map((pc, i) => [pc, i]));
+  const successors = starts.map((pc, i): number[] => {
+    const op = code[pc]!;
+    const next = i + 1 < starts.length ? [i + 1] : [];
+    if (op === Op.ret) return [];
+    if (op === Op.jump) return [index.get(target(pc))!];
+    if (op === Op.jump_if_false) return [...next, index.get(target(pc))!];
+    const more = opcodes.byCode[op]?.targets?.(code, pc) ?? [];
+    return [...next, ...more.map((offset) => index.get(offset)!)];
+  });
+  const liveIn = starts.map(() => new Set<number>());
+  const liveOut = starts.map(() => new Set<number>());
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let i = starts.length - 1; i >= 0; i--) {
+      const out = new Set<number>();
+      for (const s of successors[i]!) for (const slot of liveIn[s]!) out.add(slot);
+      const pc = starts[i]!;
+      const input = new Set(out);
+      if (code[pc] === Op.store) input.delete(code[pc + 1]!);
+      if (code[pc] === Op.load) input.add(code[pc + 1]!);
+      if (input.size !== liveIn[i]!.size) changed = true;
+      liveIn[i] = input;
+      liveOut[i] = out;
+    }
+  }
+  const result = new Map<number, Set<number>>();
+  starts.forEach((pc, i) => {
+    if (code[pc] === Op.call) result.set(pc, liveOut[i]!);
+  });
+  return result;
 }

@@ -14,8 +14,12 @@
  *
  * Storing a BigInt into a BigInt64Array wraps it to 64 bits, two's complement: the stack
  * itself implements Jot's wrapping arithmetic, and `a + b` needs no `BigInt.asIntN`.
+ *
+ * The loop is one `switch` over the core opcodes. An opcode a later chapter adds reaches
+ * the `default` branch, which hands the machine's registers to that opcode's handler from
+ * the `InterpreterLevel` the program runs with, and takes them back.
  */
-import { OPCODES, Op, lineAt, type CompiledFunction, type CompiledProgram } from './bytecode.ts';
+import { CORE_OPCODES, OPCODES, Op, lineAt, type CompiledFunction, type CompiledProgram, type OpcodeSet } from './bytecode.ts';
 import { todo } from '#native/todo.ts';
 
 /** Active calls allowed at once, `main` included. The call that would make one more fails. */
@@ -36,30 +40,70 @@ export class RuntimeError extends Error {
   }
 }
 
+// @book:start level
+/** The machine's registers, lent to the handler of a later chapter's opcode. */
+export interface InterpreterState {
+  stack: BigInt64Array;
+  /** The first free slot of the stack. */
+  sp: number;
+  /** The first local of the running function. */
+  readonly bp: number;
+  readonly fn: CompiledFunction;
+  /** The offset of the instruction; the handler sets it to where to continue. */
+  pc: number;
+  readonly print: (text: string) => void;
+}
+
+/** Runs one instruction of a later chapter's opcode; throws `RuntimeError` for a runtime error. */
+export type OpcodeHandler = (state: InterpreterState) => void;
+
+/** What a chapter adds to the interpreter. A value: extending returns a new level. */
+export interface InterpreterLevel {
+  readonly opcodes: OpcodeSet;
+  /** Handlers by opcode number, for the opcodes the core switch does not know. */
+  readonly handlers: ReadonlyMap<number, OpcodeHandler>;
+}
+
+export const CORE_INTERPRETER: InterpreterLevel = Object.freeze({ opcodes: CORE_OPCODES, handlers: new Map() });
+
+/** A new level with `opcodes` in place of base's and `handlers` added to base's. */
+export function extendInterpreter(base: InterpreterLevel, opcodes: OpcodeSet, handlers: ReadonlyMap<number, OpcodeHandler>): InterpreterLevel {
+  return Object.freeze({ opcodes, handlers: new Map([...base.handlers, ...handlers]) });
+}
+// @book:end level
+
 export interface RunOptions {
   /** Receives each printed line, without its newline. Default: `console.log`. */
   readonly print?: (text: string) => void;
+  /** The opcodes and handlers of the language level the program was compiled for. */
+  readonly level?: InterpreterLevel;
 }
 
 /** Runs `main` of a compiled program; returns its result. Throws `RuntimeError`. */
 export function run(program: CompiledProgram, options: RunOptions = {}): bigint {
-  return new Interpreter(program, options.print ?? ((text) => console.log(text))).run();
+  return new Interpreter(program, options.print ?? ((text) => console.log(text)), options.level ?? CORE_INTERPRETER).run();
 }
 
 class Interpreter {
   readonly #functions: readonly CompiledFunction[];
   readonly #main: number;
   readonly #print: (text: string) => void;
+  /** The level's handlers by opcode number. */
+  readonly #handlers: readonly (OpcodeHandler | undefined)[];
 
-  constructor(program: CompiledProgram, print: (text: string) => void) {
+  constructor(program: CompiledProgram, print: (text: string) => void, level: InterpreterLevel) {
     this.#functions = program.functions;
     this.#main = program.main;
     this.#print = print;
+    const handlers: (OpcodeHandler | undefined)[] = new Array(256).fill(undefined);
+    for (const [opcode, handler] of level.handlers) handlers[opcode] = handler;
+    this.#handlers = handlers;
   }
 
   run(): bigint {
     const functions = this.#functions;
     const print = this.#print;
+    const handlers = this.#handlers;
     let stack: BigInt64Array = new BigInt64Array(4096);
 
     // The saved state of each caller: which function, where to continue, its base pointer.
@@ -105,12 +149,23 @@ class Interpreter {
         // A callee's locals beyond its arguments start at 0 (the slots may hold a value
         // left by an earlier call: clear them).
         // (The arrays savedFunction, savedPc and savedBp hold each caller's state.)
-        default:
-          if (OPCODES[opcode] !== undefined) {
-            void [depth, savedFunction, savedPc, savedBp, print, functions];
-            todo(`interpreter: opcode ${OPCODES[opcode]!.name}`);
+        default: {
+          const handler = handlers[opcode];
+          if (handler === undefined) {
+            if (OPCODES[opcode] !== undefined) {
+              void [depth, savedFunction, savedPc, savedBp, functions];
+              todo(`interpreter: opcode ${OPCODES[opcode]!.name}`);
+            }
+            throw new Error(`bad opcode 0x${opcode.toString(16)} at offset ${pc} in ${fn.name} (a compiler bug)`);
           }
-          throw new Error(`bad opcode 0x${opcode.toString(16)} at offset ${pc} in ${fn.name} (a compiler bug)`);
+          // An opcode of a later chapter: its handler borrows the registers and gives them back.
+          const state: InterpreterState = { stack, sp, bp, fn, pc, print };
+          handler(state);
+          stack = state.stack;
+          sp = state.sp;
+          pc = state.pc;
+          break;
+        }
       }
     }
   }

@@ -20,20 +20,20 @@
  *     characters, then `; ` and the constant's value or the callee's name.
  * Rows are joined with `\n`, with no newline at the end.
  */
-import { OPCODES, lineAt, readU16, type CompiledFunction, type CompiledProgram } from './bytecode.ts';
+import { CORE_OPCODES, lineAt, readU16, type CompiledFunction, type CompiledProgram, type OpcodeSet } from './bytecode.ts';
 import { todo } from '#native/todo.ts';
 
-export function listFunction(fn: CompiledFunction, functions: readonly CompiledFunction[] = []): string {
-  // TODO: the header, then one row per instruction: decode the opcode with OPCODES, its
-  // operands (u8: one byte; u16: readU16), the line with lineAt, and format as described
+export function listFunction(fn: CompiledFunction, functions: readonly CompiledFunction[] = [], opcodes: OpcodeSet = CORE_OPCODES): string {
+  // TODO: the header, then one row per instruction: decode the opcode with opcodes.byCode,
+  // its operands (u8: one byte; u16: readU16), the line with lineAt, and format as described
   // above. offsetText formats offsets and jump targets.
-  void [OPCODES, lineAt, readU16];
+  void [opcodes, lineAt, readU16];
   return todo('listFunction');
 }
 
-/** Every function's listing, separated by blank lines. */
-export function listProgram(program: CompiledProgram): string {
-  return program.functions.map((fn) => listFunction(fn, program.functions)).join('\n\n');
+/** Every function's listing, separated by blank lines; `opcodes` names a later chapter's opcodes too. */
+export function listProgram(program: CompiledProgram, opcodes: OpcodeSet = CORE_OPCODES): string {
+  return program.functions.map((fn) => listFunction(fn, program.functions, opcodes)).join('\n\n');
 }
 
 /** An offset as the listing writes it: 4 decimal digits. */

@@ -17,26 +17,28 @@
  * stack pointer is kept at run time.
  *
  * Three callee-saved registers hold the run's state (set by the entry stub, see jit.ts):
- *   ctx        the context: callback addresses (runtime.ts)
+ *   ctx        the context: callback addresses and the run state (runtime.ts)
  *   callsLeft  how many more calls may start before the depth limit
  *   failed     0, or 1 once a runtime error has been reported: every frame returns at once
+ * `callsLeft` and `failed` are a cache of the context's run-state words, written back and
+ * read again around every call into TypeScript (`#callRuntime`).
  *
- * YOUR PART: the templates in `#instruction`, and `#unary`, `#division`, `#call` and
- * `#errorStub`. `const`, `load` and `add` are done, as worked examples; `compile()` (the
- * walk, the labels, the stack depth at jump targets) is given.
+ * Later chapters extend the compiler without editing this file, through a `JitLevel`: a
+ * template for each opcode they add (or one that replaces a core template), and named
+ * hooks where existing behaviour changes (`prologue`, `afterCall`).
  */
 import type { Label, MacroAssembler, Register } from '#ch04/macro-assembler.ts';
-import { OPCODES, Op, lineAt, readU16, type CompiledFunction, type CompiledProgram } from '#ch06/bytecode.ts';
-import { CONTEXT, ERROR_KIND, type ErrorKind } from './runtime.ts';
+import { CORE_OPCODES, Op, lineAt, readU16, type CompiledFunction, type CompiledProgram, type OpcodeSet } from '#ch06/bytecode.ts';
+import { CONTEXT, CORE_CONTEXT, ERROR_KIND, type ContextLayout } from './runtime.ts';
 import { todo } from '#native/todo.ts';
 
 /** The registers compiled code gives a fixed meaning to. */
 export interface JitRegisters {
-  /** Callee-saved: the address of the context (callback addresses). */
+  /** Callee-saved: the address of the context (callback addresses, run state). */
   readonly ctx: Register;
-  /** Callee-saved: how many more calls may start. 0 means the next call overflows. */
+  /** Callee-saved: how many more calls may start (a cache of CONTEXT.callsLeft). */
   readonly callsLeft: Register;
-  /** Callee-saved: nonzero once a runtime error was reported; every frame then returns. */
+  /** Callee-saved: nonzero once a runtime error was reported (a cache of CONTEXT.failed). */
   readonly failed: Register;
   /**
    * Two registers for the templates' own use: the result register and the first scratch
@@ -52,8 +54,8 @@ export function jitRegisters(masm: MacroAssembler): JitRegisters {
 }
 
 /** The text of one bytecode instruction, for listings: `0006 jump_if_false 0014`. */
-export function describeInstruction(fn: CompiledFunction, pc: number, functions: readonly CompiledFunction[]): string {
-  const info = OPCODES[fn.code[pc]!]!;
+export function describeInstruction(fn: CompiledFunction, pc: number, functions: readonly CompiledFunction[], opcodes: OpcodeSet = CORE_OPCODES): string {
+  const info = opcodes.byCode[fn.code[pc]!]!;
   const parts: string[] = [String(pc).padStart(4, '0'), info.name];
   let at = pc + 1;
   for (const kind of info.operands) {
@@ -75,15 +77,100 @@ const FAR_BRANCH_BYTECODE = 8192;
 
 interface ErrorStub {
   readonly label: Label;
-  readonly kind: ErrorKind;
+  readonly kind: number;
   readonly line: number;
 }
+
+/** What a template of a later chapter sees of the compiler, at the instruction it compiles. */
+export interface TemplateContext {
+  readonly masm: MacroAssembler;
+  readonly fn: CompiledFunction;
+  readonly program: CompiledProgram;
+  readonly registers: JitRegisters;
+  readonly layout: ContextLayout;
+  /** The bytecode offset of the instruction. */
+  readonly pc: number;
+  /** Values on the operand stack; a template sets it to the depth after its instruction. */
+  depth: number;
+  /** The stack slot of operand stack entry `i` (0 is the bottom). */
+  slot(i: number): number;
+  /** The label of an error path reporting `kind` (a key of the level's `errors`) at this line. */
+  error(kind: number): Label;
+  /** Where a frame goes to leave after a runtime error. */
+  readonly exit: Label;
+  /** The label of bytecode offset `target`, which code reaches with `depth` values on the operand stack. */
+  jumpTarget(target: number, depth: number): Label;
+  /** A conditional branch that reaches labels far away, in big functions too. */
+  branchFar(cond: 'eq' | 'ne', a: Register, value: number, label: Label): void;
+  /** Calls the TypeScript callback whose address is at `offset` in the context, keeping the run state in sync. */
+  callRuntime(offset: number): void;
+}
+
+export type Template = (t: TemplateContext) => void;
+
+/**
+ * Everything a chapter adds to the template compiler. Levels are values: `extendJit` returns
+ * a new one and leaves its base alone, so two levels can live in one process.
+ */
+export interface JitLevel {
+  readonly opcodes: OpcodeSet;
+  /** Templates by opcode number: new opcodes, or replacements of core templates. */
+  readonly templates: ReadonlyMap<number, Template>;
+  /** After the prologue stored the arguments, before the body (chapter 10: a stack-limit check). */
+  readonly prologue: Template | undefined;
+  /** Right after a call returns, before its result is stored: the test for an error below. */
+  readonly afterCall: Template;
+  /** The context's layout; a later chapter appends its fields. */
+  readonly layout: ContextLayout;
+  /** Runtime error kinds: the message of each, given the name of the function it happened in. */
+  readonly errors: ReadonlyMap<number, (functionName: string) => string>;
+}
+
+/** The part of a level a later chapter changes; anything it leaves out stays as it was. */
+export interface JitExtension {
+  readonly opcodes?: OpcodeSet;
+  readonly templates?: ReadonlyMap<number, Template>;
+  readonly prologue?: Template;
+  readonly afterCall?: Template;
+  readonly layout?: ContextLayout;
+  readonly errors?: ReadonlyMap<number, (functionName: string) => string>;
+}
+
+/** A new level: `base` with `extension`'s templates and errors added and its hooks in place. */
+export function extendJit(base: JitLevel, extension: JitExtension): JitLevel {
+  return Object.freeze({
+    opcodes: extension.opcodes ?? base.opcodes,
+    templates: new Map([...base.templates, ...(extension.templates ?? [])]),
+    prologue: extension.prologue ?? base.prologue,
+    afterCall: extension.afterCall ?? base.afterCall,
+    layout: extension.layout ?? base.layout,
+    errors: new Map([...base.errors, ...(extension.errors ?? [])]),
+  });
+}
+
+/** A runtime error below returned with `failed` set: leave this frame too, and so on up to the entry stub. */
+function unwindIfFailed(t: TemplateContext): void {
+  t.branchFar('ne', t.registers.failed, 0, t.exit);
+}
+
+/** Chapter 07's level: the core opcodes, no prologue check, the `failed` test after each call. */
+export const CORE_JIT: JitLevel = Object.freeze({
+  opcodes: CORE_OPCODES,
+  templates: new Map<number, Template>(),
+  prologue: undefined,
+  afterCall: unwindIfFailed,
+  layout: CORE_CONTEXT,
+  errors: new Map<number, (functionName: string) => string>([
+    [ERROR_KIND.divisionByZero, () => 'division by zero'],
+    [ERROR_KIND.stackOverflow, (name) => `stack overflow in ${name}`],
+  ]),
+});
 
 /**
  * Compiles one function at the current position of `masm`. `entries[i]` is the label of
  * function i (bound or not yet bound: calls to later functions are forward references).
  */
-export class FunctionCompiler {
+export class BaselineCompiler {
   readonly #masm: MacroAssembler;
   readonly #fn: CompiledFunction;
   readonly #program: CompiledProgram;
@@ -102,8 +189,11 @@ export class FunctionCompiler {
   #reachable = true;
   /** A big function: its conditional branches to labels far away take the long form. */
   readonly #far: boolean;
+  readonly #level: JitLevel;
+  /** The level's templates by opcode number, for a quick test in the loop. */
+  readonly #templates: readonly (Template | undefined)[];
 
-  constructor(masm: MacroAssembler, fn: CompiledFunction, program: CompiledProgram, entries: readonly Label[], registers: JitRegisters) {
+  constructor(masm: MacroAssembler, fn: CompiledFunction, program: CompiledProgram, entries: readonly Label[], registers: JitRegisters, level: JitLevel = CORE_JIT) {
     this.#masm = masm;
     this.#fn = fn;
     this.#program = program;
@@ -111,6 +201,51 @@ export class FunctionCompiler {
     this.#r = registers;
     this.#exit = masm.newLabel(`${fn.name}.exit`);
     this.#far = fn.code.length > FAR_BRANCH_BYTECODE;
+    this.#level = level;
+    const templates: (Template | undefined)[] = new Array(256).fill(undefined);
+    for (const [opcode, template] of level.templates) templates[opcode] = template;
+    this.#templates = templates;
+  }
+
+  /** The view of this compiler a template of the level gets, at the instruction at `pc`. */
+  #context(pc: number): TemplateContext {
+    const self = this;
+    return {
+      masm: this.#masm,
+      fn: this.#fn,
+      program: this.#program,
+      registers: this.#r,
+      layout: this.#level.layout,
+      pc,
+      get depth() {
+        return self.#depth;
+      },
+      set depth(value: number) {
+        self.#depth = value;
+      },
+      slot: (i) => this.#slot(i),
+      error: (kind) => this.#error(kind, pc),
+      exit: this.#exit,
+      jumpTarget: (target, depth) => this.#jumpTarget(target, depth),
+      branchFar: (cond, a, value, label) => this.#branchFar(cond, a, value, label),
+      callRuntime: (offset) => this.#callRuntime(offset),
+    };
+  }
+
+  /**
+   * Calls the callback whose address is at `offset` in the context. The run state goes to
+   * the context before (TypeScript reads it there) and comes back after (the callback may
+   * have changed it: `jot_error` sets `failed`). The arguments are in place already.
+   */
+  #callRuntime(offset: number): void {
+    const masm = this.#masm;
+    const { ctx, callsLeft, failed, t1 } = this.#r;
+    masm.store(callsLeft, ctx, CONTEXT.callsLeft);
+    masm.store(failed, ctx, CONTEXT.failed);
+    masm.load(t1, ctx, offset);
+    masm.callRegister(t1);
+    masm.load(callsLeft, ctx, CONTEXT.callsLeft);
+    masm.load(failed, ctx, CONTEXT.failed);
   }
 
   /**
@@ -139,6 +274,7 @@ export class FunctionCompiler {
     masm.prologue(fn.locals + fn.maxStack);
     // The arguments arrive in registers; they become locals 0…n-1.
     fn.params.forEach((_, i) => masm.storeSlot(masm.regs.args[i]!, i));
+    this.#level.prologue?.(this.#context(0));
 
     let pc = 0;
     while (pc < fn.code.length) {
@@ -147,9 +283,11 @@ export class FunctionCompiler {
       else if (!this.#reachable) this.#depth = 0; // dead code after a return starts a statement
       this.#reachable = true;
       masm.bind(this.#labelAt(pc));
-      masm.comment(describeInstruction(fn, pc, this.#program.functions));
-      this.#instruction(pc);
-      pc += 1 + OPCODES[fn.code[pc]!]!.operands.reduce((n, kind) => n + (kind === 'u8' ? 1 : 2), 0);
+      masm.comment(describeInstruction(fn, pc, this.#program.functions, this.#level.opcodes));
+      const template = this.#templates[fn.code[pc]!];
+      if (template === undefined) this.#instruction(pc);
+      else template(this.#context(pc));
+      pc += this.#level.opcodes.size(fn.code[pc]!);
     }
 
     // Out of line, after the body: the error paths, which ordinary runs never enter.
@@ -190,6 +328,9 @@ export class FunctionCompiler {
     const top = this.#slot(this.#depth - 1); // the top of the stack
     const next = this.#slot(this.#depth); //    the first free slot
     const opcode = code[pc]!;
+    // TODO (your part): the templates below, and #unary, #division, #call and #errorStub.
+    // const, load and add are done as worked examples; compile() (the walk, the labels, the
+    // stack depth at jump targets) and #callRuntime are given.
     switch (opcode) {
       case Op.const:
         masm.moveImmediate(t0, this.#fn.constants[readU16(code, pc + 1)]!);
@@ -220,12 +361,12 @@ export class FunctionCompiler {
 
       // TODO: ret: the top of the stack into masm.regs.result, then masm.epilogue().
 
-      // TODO: print and print_bool: the value in the first argument register, the callback's
-      // address loaded from the context (CONTEXT.print / CONTEXT.printBool, at this.#r.ctx),
-      // then masm.callRegister. Mind AArch64, where the result register t0 is also args[0].
+      // TODO: print and print_bool: the value in the first argument register, then
+      // this.#callRuntime(CONTEXT.print or CONTEXT.printBool), which calls the callback whose
+      // address is in the context. Mind AArch64, where the result register t0 is also args[0].
 
       default:
-        if (OPCODES[opcode] !== undefined) todo(`template for ${OPCODES[opcode]!.name}`);
+        if (CORE_OPCODES.byCode[opcode] !== undefined) todo(`template for ${CORE_OPCODES.byCode[opcode]!.name}`);
         throw new Error(`${this.#fn.name}: unknown opcode 0x${opcode.toString(16)} at offset ${pc}`);
     }
   }
@@ -245,7 +386,7 @@ export class FunctionCompiler {
   #unary(op: (dst: Register, a: Register) => void): void {
     // TODO: like #binary, with one operand: load the top slot, op, store it back.
     void op;
-    return todo('FunctionCompiler.#unary');
+    return todo('BaselineCompiler.#unary');
   }
 
   /**
@@ -261,7 +402,7 @@ export class FunctionCompiler {
     // masm.div or masm.rem. The result goes to a's slot and the stack shrinks by one.
     void isDiv;
     void pc;
-    return todo('FunctionCompiler.#division');
+    return todo('BaselineCompiler.#division');
   }
 
   /**
@@ -272,16 +413,17 @@ export class FunctionCompiler {
     // TODO: 1. if callsLeft is 0, branch (this.#branchFar) to this.#error(ERROR_KIND.stackOverflow, pc);
     //       2. callsLeft - 1; the arguments (slots first … first+argc-1) into masm.regs.args;
     //       3. masm.call(this.#entries[callee]!); callsLeft + 1;
-    //       4. if failed is nonzero, branch (this.#branchFar) to this.#exit (unwind);
+    //       4. the level's test for an error below: this.#level.afterCall(this.#context(pc))
+    //          (chapter 07's: if failed is nonzero, leave through this.#exit);
     //       5. the result register into the slot of the first argument; depth = first + 1.
     void callee;
     void argc;
     void pc;
-    return todo('FunctionCompiler.#call');
+    return todo('BaselineCompiler.#call');
   }
 
   /** The label of an error path for `kind` at the line of `pc`, emitted after the body. */
-  #error(kind: ErrorKind, pc: number): Label {
+  #error(kind: number, pc: number): Label {
     const line = lineAt(this.#fn, pc);
     const existing = this.#stubs.find((s) => s.kind === kind && s.line === line);
     if (existing) return existing.label;
@@ -290,12 +432,12 @@ export class FunctionCompiler {
     return label;
   }
 
-  /** Reports the error to TypeScript, marks the run as failed and leaves the frame. */
+  /** Reports the error to TypeScript (which marks the run as failed) and leaves the frame. */
   #errorStub(stub: ErrorStub): void {
     // TODO: bind stub.label; the arguments (stub.kind, this.#fn.index, stub.line) into
-    // masm.regs.args[0..2]; load the error callback's address from the context
-    // (CONTEXT.error) and call it; set failed to 1; jump to this.#exit.
+    // masm.regs.args[0..2]; this.#callRuntime(CONTEXT.error) (the runtime sets failed in the
+    // context, and #callRuntime reloads the register); jump to this.#exit.
     void stub;
-    return todo('FunctionCompiler.#errorStub');
+    return todo('BaselineCompiler.#errorStub');
   }
 }

@@ -14,8 +14,8 @@ import { CodeRegion } from '#ch01/code-region.ts';
 import type { ListingLine, MacroAssembler } from '#ch04/macro-assembler.ts';
 import { createMacroAssembler } from '#ch04/masm.ts';
 import type { CompiledProgram } from '#ch06/bytecode.ts';
-import { MAX_CALL_DEPTH, type RuntimeError } from '#ch06/interpreter.ts';
-import { FunctionCompiler, jitRegisters } from './compiler.ts';
+import type { RuntimeError } from '#ch06/interpreter.ts';
+import { BaselineCompiler, CORE_JIT, jitRegisters, type JitLevel } from './compiler.ts';
 import { CONTEXT, Runtime } from './runtime.ts';
 
 export interface JitRunOptions {
@@ -38,33 +38,38 @@ export interface FunctionOffset {
 
 /**
  * The entry stub, the one function TypeScript calls: `int64_t entry(void *context)`.
- * It saves the three callee-saved registers compiled code gives a meaning to, sets them up,
- * calls `main`, and restores them.
+ * It saves the three callee-saved registers compiled code gives a meaning to, sets them up
+ * (the run state from the context, where TypeScript put it), calls `main`, writes the run
+ * state back to the context, and restores the registers.
  */
 export function emitEntry(masm: MacroAssembler, main: ReturnType<MacroAssembler['newLabel']>): void {
   const r = jitRegisters(masm);
   masm.comment('entry: save the registers compiled code owns');
   masm.prologue(0, [r.ctx, r.callsLeft, r.failed]);
   masm.move(r.ctx, masm.regs.args[0]!);
-  // main is the first active call; MAX_CALL_DEPTH - 1 more may start.
-  masm.moveImmediate(r.callsLeft, BigInt(MAX_CALL_DEPTH - 1));
-  masm.moveImmediate(r.failed, 0n);
+  masm.load(r.callsLeft, r.ctx, CONTEXT.callsLeft);
+  masm.load(r.failed, r.ctx, CONTEXT.failed);
   masm.call(main);
+  masm.store(r.callsLeft, r.ctx, CONTEXT.callsLeft);
+  masm.store(r.failed, r.ctx, CONTEXT.failed);
   masm.epilogue();
 }
 
-/** Compiles every function of `program` for `arch` (default: this machine's). */
-export function compileProgram(program: CompiledProgram, arch: Arch = hostArch()): JitProgram {
+/**
+ * Compiles every function of `program` for `arch` (default: this machine's), with the
+ * templates and hooks of `level` (default: this chapter's).
+ */
+export function compileProgram(program: CompiledProgram, arch: Arch = hostArch(), level: JitLevel = CORE_JIT): JitProgram {
   const masm = createMacroAssembler(arch);
   const registers = jitRegisters(masm);
   const entries = program.functions.map((fn) => masm.newLabel(fn.name));
   emitEntry(masm, entries[program.main]!);
   for (const fn of program.functions) {
-    new FunctionCompiler(masm, fn, program, entries, registers).compile();
+    new BaselineCompiler(masm, fn, program, entries, registers, level).compile();
   }
   const code = masm.finish();
   const offsets = program.functions.map((fn, i) => ({ name: fn.name, offset: entries[i]!.offset! }));
-  return new JitProgram(program, arch, code, offsets, () => masm.listing());
+  return new JitProgram(program, arch, code, offsets, () => masm.listing(), level);
 }
 
 export class JitProgram {
@@ -75,16 +80,18 @@ export class JitProgram {
   readonly functions: readonly FunctionOffset[];
   /** How many times TypeScript called into the code, and the code back into TypeScript. */
   readonly stats = { entries: 0, callbacks: 0 };
+  readonly level: JitLevel;
   readonly #listing: () => ListingLine[];
   #region: CodeRegion | undefined;
   #context: CodeRegion | undefined;
 
-  constructor(program: CompiledProgram, arch: Arch, code: Uint8Array, functions: readonly FunctionOffset[], listing: () => ListingLine[]) {
+  constructor(program: CompiledProgram, arch: Arch, code: Uint8Array, functions: readonly FunctionOffset[], listing: () => ListingLine[], level: JitLevel = CORE_JIT) {
     this.program = program;
     this.arch = arch;
     this.code = code;
     this.functions = functions;
     this.#listing = listing;
+    this.level = level;
   }
 
   /** Runs `main`. A runtime error is returned, not thrown; output printed before it stays printed. */
@@ -96,9 +103,9 @@ export class JitProgram {
       this.#region = CodeRegion.allocate(this.code.length);
       this.#region.write(0, this.code);
       this.#region.seal();
-      this.#context = CodeRegion.allocate(CONTEXT.size); // stays writable: plain data
+      this.#context = CodeRegion.allocate(Math.max(CONTEXT.size, this.level.layout.size)); // stays writable: plain data
     }
-    const runtime = new Runtime(this.program, this.#context!, { print: options.print ?? ((text) => console.log(text)) });
+    const runtime = new Runtime(this.program, this.#context!, { print: options.print ?? ((text) => console.log(text)), errors: this.level.errors });
     const entry = this.#region.function(0, 1);
     let result: bigint;
     runtime.open();

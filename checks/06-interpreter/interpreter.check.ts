@@ -46,6 +46,7 @@ function assemble(spec: FnSpec, index: number): Fn {
     returnType: 'int',
     locals: spec.locals ?? params,
     maxStack: spec.maxStack ?? 8,
+    stackMaps: new Map(),
     code: Uint8Array.from(bytes),
     constants: spec.constants ?? [],
     lines,

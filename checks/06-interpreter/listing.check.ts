@@ -81,7 +81,7 @@ check('listing: a hand-made function in the exact format', () => {
   ]);
   const fn = {
     name: 'demo', index: 0, params: ['int', 'int'] as const, returnType: 'int' as const, locals: 3, maxStack: 2,
-    code, constants: [5n, -9223372036854775808n], lines: [{ offset: 0, line: 7 }, { offset: 6, line: 8 }, { offset: 16, line: 12 }], line: 6,
+    code, constants: [5n, -9223372036854775808n], lines: [{ offset: 0, line: 7 }, { offset: 6, line: 8 }, { offset: 16, line: 12 }], line: 6, stackMaps: new Map(),
   };
   sameText(listing.listFunction(fn, [fn]), [
     '== demo (params 2, locals 3, max stack 2) ==',

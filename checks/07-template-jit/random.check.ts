@@ -11,9 +11,9 @@
  */
 import * as assert from 'uvu/assert';
 import { check } from '#harness/check.ts';
-import { compareOutcome, type Outcome } from '#harness/programs.ts';
+import { compareOutcome } from '#harness/programs.ts';
 import * as reference from '../../solutions/06-interpreter/interpreter.ts';
-import { compiler, inline, jit } from './support.ts';
+import { compareResult, compiler, inline, jit, type JitOutcome } from './support.ts';
 
 const EDGES = ['0', '1', '(-1)', '2', '7', '63', '64', '65', '(-9223372036854775808)', '9223372036854775807', '0x5555555555555555', '1000003'];
 const INT_OPS = ['+', '-', '*', '/', '%', '&', '|', '^', '<<', '>>', '>>>'];
@@ -104,11 +104,12 @@ export function randomProgram(random: () => number): string {
   }
   const main = block([], [], '  ', 0, 3 + int(4));
   const calls = functions.map((f) => `  print(${f.name}(${Array.from({ length: f.arity }, () => pick(EDGES)).join(', ')}));`);
-  parts.push(`fn main() {\n${main.join('\n')}\n${calls.join('\n')}\n  return 0;\n}`);
+  const result = functions.length > 0 ? `${functions.at(-1)!.name}(${Array.from({ length: functions.at(-1)!.arity }, () => pick(EDGES)).join(', ')}) ^ ${intExpr([], 2)}` : intExpr([], 3);
+  parts.push(`fn main() {\n${main.join('\n')}\n${calls.join('\n')}\n  return ${result};\n}`);
   return `${parts.join('\n\n')}\n`;
 }
 
-check('random programs: the JIT prints what the interpreter prints, and fails where it fails', (t) => {
+check('random programs: the JIT prints and returns what the interpreter does, and fails where it fails', (t) => {
   const PROGRAMS = 40;
   let errors = 0;
   for (let i = 0; i < PROGRAMS; i++) {
@@ -117,8 +118,9 @@ check('random programs: the JIT prints what the interpreter prints, and fails wh
 
     const expectedOutput: string[] = [];
     let expectedError: string | undefined;
+    let expectedResult: bigint | undefined;
     try {
-      reference.run(program, { print: (text) => expectedOutput.push(text) });
+      expectedResult = reference.run(program, { print: (text) => expectedOutput.push(text) });
     } catch (e) {
       if (!(e instanceof reference.RuntimeError)) throw e;
       expectedError = e.message;
@@ -127,14 +129,15 @@ check('random programs: the JIT prints what the interpreter prints, and fails wh
 
     const output: string[] = [];
     const compiled = jit.compileProgram(program);
-    let actual: Outcome;
+    let actual: JitOutcome;
     try {
       const outcome = compiled.run({ print: (text) => output.push(text) });
-      actual = outcome.error ? { output, error: { kind: 'runtime', message: outcome.error.message } } : { output };
+      actual = outcome.error ? { output, error: { kind: 'runtime', message: outcome.error.message } } : { output, result: outcome.result! };
     } finally {
       compiled.dispose();
     }
-    const report = compareOutcome(inline(`random program ${i + 1}`, source, expectedOutput, expectedError), actual);
+    const name = `random program ${i + 1}`;
+    const report = compareOutcome(inline(name, source, expectedOutput, expectedError), actual) ?? compareResult(name, expectedResult, actual);
     assert.ok(report === null, `${report}\n\nthe program:\n${source}`);
   }
   assert.ok(errors < PROGRAMS, 'every random program failed at run time (a check bug)');

@@ -7,8 +7,15 @@ import * as assert from 'uvu/assert';
 import koffi from 'koffi';
 import { check } from '#harness/check.ts';
 import { compareOutcome } from '#harness/programs.ts';
-import { ARCHES } from '#native/arch.ts';
-import { compiler, inline, jit, runJit } from './support.ts';
+import { ARCHES, hostArch } from '#native/arch.ts';
+import { learnerCode } from '#harness/check.ts';
+import * as reference from '../../solutions/06-interpreter/interpreter.ts';
+import { compareResult, compiler, inline, jit, runJit } from './support.ts';
+
+const masmModule = await learnerCode(import('#ch04/masm.ts'));
+const jitCompiler = await learnerCode(import('#ch07/compiler.ts'));
+const bytecode = await learnerCode(import('#ch06/bytecode.ts'));
+const { CONTEXT: contextOffsets } = await learnerCode(import('#ch07/runtime.ts'));
 
 const MIN = -(1n << 63n);
 const MAX = (1n << 63n) - 1n;
@@ -222,4 +229,143 @@ fn main() {
 }, { timeoutMs: 15000, hints: [
   'Before each instruction\'s template, masm.comment(`${offset} ${name} …`) attaches the bytecode to the first machine instruction of the template.',
   'compileProgram(program, arch) compiles for either ISA; only run() needs the machine to be that ISA.',
+] });
+
+check('the entry stub preserves every callee-saved register for its caller', () => {
+  // A wrapper at offset 0 takes the entry stub's place: it fills every callee-saved register
+  // with its own sentinel, calls your entry stub (with the context, as TypeScript would),
+  // and returns how many registers came back changed. Your functions follow, compiled by you.
+  const program = compiler.compileSource(`
+fn deep(n) {
+  if n == 0 { return 1; }
+  return deep(n - 1) + 1;
+}
+fn main() {
+  print(deep(100));
+  return 7;
+}`);
+  const masm = masmModule.createMacroAssembler(hostArch());
+  const { args, result, scratch, calleeSaved } = masm.regs;
+  const sentinel = (i: number) => 0x5a17_0000_0000_0000n + BigInt(i) * 0x0101_0101_0101n;
+  const entry = masm.newLabel('entry');
+  masm.prologue(0, calleeSaved);
+  calleeSaved.forEach((reg, i) => masm.moveImmediate(reg, sentinel(i)));
+  masm.call(entry); // the context is still in the first argument register
+  masm.moveImmediate(result, 0n);
+  calleeSaved.forEach((reg, i) => {
+    masm.moveImmediate(scratch[0]!, sentinel(i));
+    masm.setIf('ne', args[1]!, reg, scratch[0]!);
+    masm.add(result, result, args[1]!);
+  });
+  masm.epilogue();
+  const entries = program.functions.map((fn) => masm.newLabel(fn.name));
+  masm.bind(entry);
+  jit.emitEntry(masm, entries[program.main]!);
+  const registers = jitCompiler.jitRegisters(masm);
+  for (const fn of program.functions) new jitCompiler.BaselineCompiler(masm, fn, program, entries, registers).compile();
+  const code = masm.finish();
+  const offsets = program.functions.map((fn, i) => ({ name: fn.name, offset: entries[i]!.offset! }));
+  const compiled = new jit.JitProgram(program, hostArch(), code, offsets, () => masm.listing());
+  const printed: string[] = [];
+  try {
+    const outcome = compiled.run({ print: (text) => printed.push(text) });
+    assert.equal(printed, ['101'], 'the program ran through your entry stub');
+    assert.ok(outcome.error === undefined, `no runtime error expected, got ${outcome.error?.message}`);
+    assert.is(outcome.result, 0n, `${outcome.result} of the ${calleeSaved.length} callee-saved registers came back changed from your entry stub: it must save every callee-saved register it (or the code it calls) writes, and restore them before it returns`);
+  } finally {
+    compiled.dispose();
+  }
+}, { hints: [
+  'The entry stub gives ctx, callsLeft and failed their values: those are callee-saved registers of its caller, so it saves them in its prologue and restores them in its epilogue.',
+  'masm.prologue(slots, saved) saves the registers in `saved`; masm.epilogue() restores exactly those.',
+] });
+
+check('the level\'s hooks and templates are used: afterCall at every call, prologue in every function, overrides', () => {
+  const source = `
+fn twice(x) {
+  return x + x;
+}
+fn main() {
+  print(twice(3) + twice(4));
+  return 5;
+}`;
+  const program = compiler.compileSource(source);
+  let afterCalls = 0;
+  let prologues = 0;
+  const level = jitCompiler.extendJit(jitCompiler.CORE_JIT, {
+    afterCall: (t) => {
+      afterCalls++;
+      jitCompiler.CORE_JIT.afterCall(t);
+    },
+    prologue: () => {
+      prologues++;
+    },
+    // `print` replaced: the value printed is doubled first.
+    templates: new Map([[bytecode.Op.print, (t) => {
+      const { masm } = t;
+      masm.loadSlot(masm.regs.args[0]!, t.slot(t.depth - 1));
+      masm.add(masm.regs.args[0]!, masm.regs.args[0]!, masm.regs.args[0]!);
+      t.callRuntime(contextOffsets.print);
+      t.depth--;
+    }]]),
+  });
+  const compiled = jit.compileProgram(program, hostArch(), level);
+  const printed: string[] = [];
+  try {
+    const outcome = compiled.run({ print: (text) => printed.push(text) });
+    assert.is(outcome.result, 5n);
+  } finally {
+    compiled.dispose();
+  }
+  assert.is(afterCalls, 2, 'the level\'s afterCall hook runs once per call instruction (this.#level.afterCall in #call)');
+  assert.is(prologues, 2, 'the level\'s prologue hook runs once per function');
+  assert.equal(printed, ['28'], 'the level\'s template for print replaces the core one');
+}, { hints: [
+  'In #call, the test after the call is the level\'s: this.#level.afterCall(this.#context(pc)), not a test written inline, so that a later chapter can replace it.',
+] });
+
+check('functions at the limits of the format: 256 locals, six parameters, a deep operand stack, nested blocks', () => {
+  const lets = Array.from({ length: 244 }, (_, i) => `  let v${i} = p${i % 6} * ${i + 1} - ${i};`).join('\n');
+  const sum = Array.from({ length: 244 }, (_, i) => `v${i}`).join(' + ');
+  const nested = Array.from({ length: 40 }, (_, i) => `(${i + 1} - `).join('') + 'p5' + ')'.repeat(40);
+  const source = `
+fn wide(p0, p1, p2, p3, p4, p5) {
+${lets}
+  {
+    let a = v243 + 1; {
+      let b = a * 2; {
+        let c = b - v0; {
+          let d = c + v1; {
+            let e = d ^ v2; {
+              let f = e + ${nested};
+              print(f);
+              v0 = f;
+            }
+          }
+        }
+      }
+    }
+  }
+  return ${sum};
+}
+fn six(a, b, c, d, e, f) {
+  return a * 100000 + b * 10000 + c * 1000 + d * 100 + e * 10 + f + wide(f, e, d, c, b, a);
+}
+fn main() {
+  print(six(1, 2, 3, 4, 5, 6));
+  print(wide(-1, 7, 0, 3, 1000000007, 9223372036854775807));
+  return six(6, 5, 4, 3, 2, 1) % 1000003;
+}`;
+  const program = compiler.compileSource(source);
+  const wide = program.functions.find((f) => f.name === 'wide')!;
+  assert.is(wide.locals, 256, 'a check bug: wide has 256 local slots');
+  assert.ok(wide.maxStack >= 40, `a check bug: wide's operand stack is ${wide.maxStack} deep`);
+  const expectedOutput: string[] = [];
+  const expectedResult = reference.run(program, { print: (text) => expectedOutput.push(text) });
+  const outcome = runJit(source);
+  const report = compareOutcome(inline('limits', source, expectedOutput), outcome) ?? compareResult('limits', expectedResult, outcome);
+  assert.ok(report === null, `${report}\n\nthe program:\n${source}`);
+}, { timeoutMs: 20000, hints: [
+  'A frame needs locals + maxStack slots: with 256 locals the deepest slots are more than 2 KiB below the frame pointer, beyond the short displacement forms.',
+  'All six parameters arrive in argument registers and go to locals 0…5 in order.',
 ] });

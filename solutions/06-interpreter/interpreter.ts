@@ -14,8 +14,12 @@
  *
  * Storing a BigInt into a BigInt64Array wraps it to 64 bits, two's complement: the stack
  * itself implements Jot's wrapping arithmetic, and `a + b` needs no `BigInt.asIntN`.
+ *
+ * The loop is one `switch` over the core opcodes. An opcode a later chapter adds reaches
+ * the `default` branch, which hands the machine's registers to that opcode's handler from
+ * the `InterpreterLevel` the program runs with, and takes them back.
  */
-import { Op, lineAt, type CompiledFunction, type CompiledProgram } from './bytecode.ts';
+import { CORE_OPCODES, Op, lineAt, type CompiledFunction, type CompiledProgram, type OpcodeSet } from './bytecode.ts';
 
 /** Active calls allowed at once, `main` included. The call that would make one more fails. */
 export const MAX_CALL_DEPTH = 10_000;
@@ -37,31 +41,71 @@ export class RuntimeError extends Error {
 }
 // @book:end runtime-error
 
+// @book:start level
+/** The machine's registers, lent to the handler of a later chapter's opcode. */
+export interface InterpreterState {
+  stack: BigInt64Array;
+  /** The first free slot of the stack. */
+  sp: number;
+  /** The first local of the running function. */
+  readonly bp: number;
+  readonly fn: CompiledFunction;
+  /** The offset of the instruction; the handler sets it to where to continue. */
+  pc: number;
+  readonly print: (text: string) => void;
+}
+
+/** Runs one instruction of a later chapter's opcode; throws `RuntimeError` for a runtime error. */
+export type OpcodeHandler = (state: InterpreterState) => void;
+
+/** What a chapter adds to the interpreter. A value: extending returns a new level. */
+export interface InterpreterLevel {
+  readonly opcodes: OpcodeSet;
+  /** Handlers by opcode number, for the opcodes the core switch does not know. */
+  readonly handlers: ReadonlyMap<number, OpcodeHandler>;
+}
+
+export const CORE_INTERPRETER: InterpreterLevel = Object.freeze({ opcodes: CORE_OPCODES, handlers: new Map() });
+
+/** A new level with `opcodes` in place of base's and `handlers` added to base's. */
+export function extendInterpreter(base: InterpreterLevel, opcodes: OpcodeSet, handlers: ReadonlyMap<number, OpcodeHandler>): InterpreterLevel {
+  return Object.freeze({ opcodes, handlers: new Map([...base.handlers, ...handlers]) });
+}
+// @book:end level
+
 export interface RunOptions {
   /** Receives each printed line, without its newline. Default: `console.log`. */
   readonly print?: (text: string) => void;
+  /** The opcodes and handlers of the language level the program was compiled for. */
+  readonly level?: InterpreterLevel;
 }
 
 /** Runs `main` of a compiled program; returns its result. Throws `RuntimeError`. */
 export function run(program: CompiledProgram, options: RunOptions = {}): bigint {
-  return new Interpreter(program, options.print ?? ((text) => console.log(text))).run();
+  return new Interpreter(program, options.print ?? ((text) => console.log(text)), options.level ?? CORE_INTERPRETER).run();
 }
 
 class Interpreter {
   readonly #functions: readonly CompiledFunction[];
   readonly #main: number;
   readonly #print: (text: string) => void;
+  /** The level's handlers by opcode number. */
+  readonly #handlers: readonly (OpcodeHandler | undefined)[];
 
-  constructor(program: CompiledProgram, print: (text: string) => void) {
+  constructor(program: CompiledProgram, print: (text: string) => void, level: InterpreterLevel) {
     this.#functions = program.functions;
     this.#main = program.main;
     this.#print = print;
+    const handlers: (OpcodeHandler | undefined)[] = new Array(256).fill(undefined);
+    for (const [opcode, handler] of level.handlers) handlers[opcode] = handler;
+    this.#handlers = handlers;
   }
 
   // @book:start run
   run(): bigint {
     const functions = this.#functions;
     const print = this.#print;
+    const handlers = this.#handlers;
     let stack: BigInt64Array = new BigInt64Array(4096);
 
     // The saved state of each caller: which function, where to continue, its base pointer.
@@ -114,7 +158,6 @@ class Interpreter {
           stack[sp - 1] = stack[sp - 1]! * stack[sp]!;
           pc += 1;
           break;
-        // @book:start div
         case Op.div:
         case Op.mod: {
           const b = stack[--sp]!;
@@ -125,7 +168,6 @@ class Interpreter {
           pc += 1;
           break;
         }
-        // @book:end div
         case Op.neg:
           stack[sp - 1] = -stack[sp - 1]!;
           pc += 1;
@@ -198,7 +240,6 @@ class Interpreter {
           stack[sp - 1] = stack[sp - 1]! >= stack[sp]! ? 1n : 0n;
           pc += 1;
           break;
-        // @book:start control
         case Op.jump:
           pc = code[pc + 1]! | (code[pc + 2]! << 8);
           break;
@@ -237,7 +278,6 @@ class Interpreter {
           bp = savedBp[depth]!;
           break;
         }
-        // @book:end control
         case Op.print:
           print(String(stack[--sp]));
           pc += 1;
@@ -246,8 +286,17 @@ class Interpreter {
           print(stack[--sp] === 0n ? 'false' : 'true');
           pc += 1;
           break;
-        default:
-          throw new Error(`bad opcode 0x${opcode.toString(16)} at offset ${pc} in ${fn.name} (a compiler bug)`);
+        default: {
+          const handler = handlers[opcode];
+          if (handler === undefined) throw new Error(`bad opcode 0x${opcode.toString(16)} at offset ${pc} in ${fn.name} (a compiler bug)`);
+          // An opcode of a later chapter: its handler borrows the registers and gives them back.
+          const state: InterpreterState = { stack, sp, bp, fn, pc, print };
+          handler(state);
+          stack = state.stack;
+          sp = state.sp;
+          pc = state.pc;
+          break;
+        }
       }
     }
   }

@@ -20,16 +20,15 @@
  *     characters, then `; ` and the constant's value or the callee's name.
  * Rows are joined with `\n`, with no newline at the end.
  */
-import { OPCODES, lineAt, readU16, type CompiledFunction, type CompiledProgram } from './bytecode.ts';
+import { CORE_OPCODES, lineAt, readU16, type CompiledFunction, type CompiledProgram, type OpcodeSet } from './bytecode.ts';
 
-// @book:start list-function
-export function listFunction(fn: CompiledFunction, functions: readonly CompiledFunction[] = []): string {
+export function listFunction(fn: CompiledFunction, functions: readonly CompiledFunction[] = [], opcodes: OpcodeSet = CORE_OPCODES): string {
   const rows = [`== ${fn.name} (params ${fn.params.length}, locals ${fn.locals}, max stack ${fn.maxStack}) ==`];
   let previousLine = -1;
   let pc = 0;
   while (pc < fn.code.length) {
     const opcode = fn.code[pc]!;
-    const info = OPCODES[opcode];
+    const info = opcodes.byCode[opcode];
     if (info === undefined) {
       rows.push(`${offsetText(pc)}  ???? unknown opcode 0x${opcode.toString(16)}`);
       break;
@@ -55,11 +54,10 @@ export function listFunction(fn: CompiledFunction, functions: readonly CompiledF
   }
   return rows.join('\n');
 }
-// @book:end list-function
 
-/** Every function's listing, separated by blank lines. */
-export function listProgram(program: CompiledProgram): string {
-  return program.functions.map((fn) => listFunction(fn, program.functions)).join('\n\n');
+/** Every function's listing, separated by blank lines; `opcodes` names a later chapter's opcodes too. */
+export function listProgram(program: CompiledProgram, opcodes: OpcodeSet = CORE_OPCODES): string {
+  return program.functions.map((fn) => listFunction(fn, program.functions, opcodes)).join('\n\n');
 }
 
 /** An offset as the listing writes it: 4 decimal digits. */

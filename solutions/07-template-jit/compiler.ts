@@ -17,22 +17,28 @@
  * stack pointer is kept at run time.
  *
  * Three callee-saved registers hold the run's state (set by the entry stub, see jit.ts):
- *   ctx        the context: callback addresses (runtime.ts)
+ *   ctx        the context: callback addresses and the run state (runtime.ts)
  *   callsLeft  how many more calls may start before the depth limit
  *   failed     0, or 1 once a runtime error has been reported: every frame returns at once
+ * `callsLeft` and `failed` are a cache of the context's run-state words, written back and
+ * read again around every call into TypeScript (`#callRuntime`).
+ *
+ * Later chapters extend the compiler without editing this file, through a `JitLevel`: a
+ * template for each opcode they add (or one that replaces a core template), and named
+ * hooks where existing behaviour changes (`prologue`, `afterCall`).
  */
 import type { Label, MacroAssembler, Register } from '#ch04/macro-assembler.ts';
-import { OPCODES, Op, lineAt, readU16, type CompiledFunction, type CompiledProgram } from '#ch06/bytecode.ts';
-import { CONTEXT, ERROR_KIND, type ErrorKind } from './runtime.ts';
+import { CORE_OPCODES, Op, lineAt, readU16, type CompiledFunction, type CompiledProgram, type OpcodeSet } from '#ch06/bytecode.ts';
+import { CONTEXT, CORE_CONTEXT, ERROR_KIND, type ContextLayout } from './runtime.ts';
 
 // @book:start registers
 /** The registers compiled code gives a fixed meaning to. */
 export interface JitRegisters {
-  /** Callee-saved: the address of the context (callback addresses). */
+  /** Callee-saved: the address of the context (callback addresses, run state). */
   readonly ctx: Register;
-  /** Callee-saved: how many more calls may start. 0 means the next call overflows. */
+  /** Callee-saved: how many more calls may start (a cache of CONTEXT.callsLeft). */
   readonly callsLeft: Register;
-  /** Callee-saved: nonzero once a runtime error was reported; every frame then returns. */
+  /** Callee-saved: nonzero once a runtime error was reported (a cache of CONTEXT.failed). */
   readonly failed: Register;
   /**
    * Two registers for the templates' own use: the result register and the first scratch
@@ -49,8 +55,8 @@ export function jitRegisters(masm: MacroAssembler): JitRegisters {
 // @book:end registers
 
 /** The text of one bytecode instruction, for listings: `0006 jump_if_false 0014`. */
-export function describeInstruction(fn: CompiledFunction, pc: number, functions: readonly CompiledFunction[]): string {
-  const info = OPCODES[fn.code[pc]!]!;
+export function describeInstruction(fn: CompiledFunction, pc: number, functions: readonly CompiledFunction[], opcodes: OpcodeSet = CORE_OPCODES): string {
+  const info = opcodes.byCode[fn.code[pc]!]!;
   const parts: string[] = [String(pc).padStart(4, '0'), info.name];
   let at = pc + 1;
   for (const kind of info.operands) {
@@ -72,15 +78,102 @@ const FAR_BRANCH_BYTECODE = 8192;
 
 interface ErrorStub {
   readonly label: Label;
-  readonly kind: ErrorKind;
+  readonly kind: number;
   readonly line: number;
 }
+
+// @book:start level
+/** What a template of a later chapter sees of the compiler, at the instruction it compiles. */
+export interface TemplateContext {
+  readonly masm: MacroAssembler;
+  readonly fn: CompiledFunction;
+  readonly program: CompiledProgram;
+  readonly registers: JitRegisters;
+  readonly layout: ContextLayout;
+  /** The bytecode offset of the instruction. */
+  readonly pc: number;
+  /** Values on the operand stack; a template sets it to the depth after its instruction. */
+  depth: number;
+  /** The stack slot of operand stack entry `i` (0 is the bottom). */
+  slot(i: number): number;
+  /** The label of an error path reporting `kind` (a key of the level's `errors`) at this line. */
+  error(kind: number): Label;
+  /** Where a frame goes to leave after a runtime error. */
+  readonly exit: Label;
+  /** The label of bytecode offset `target`, which code reaches with `depth` values on the operand stack. */
+  jumpTarget(target: number, depth: number): Label;
+  /** A conditional branch that reaches labels far away, in big functions too. */
+  branchFar(cond: 'eq' | 'ne', a: Register, value: number, label: Label): void;
+  /** Calls the TypeScript callback whose address is at `offset` in the context, keeping the run state in sync. */
+  callRuntime(offset: number): void;
+}
+
+export type Template = (t: TemplateContext) => void;
+
+/**
+ * Everything a chapter adds to the template compiler. Levels are values: `extendJit` returns
+ * a new one and leaves its base alone, so two levels can live in one process.
+ */
+export interface JitLevel {
+  readonly opcodes: OpcodeSet;
+  /** Templates by opcode number: new opcodes, or replacements of core templates. */
+  readonly templates: ReadonlyMap<number, Template>;
+  /** After the prologue stored the arguments, before the body (chapter 10: a stack-limit check). */
+  readonly prologue: Template | undefined;
+  /** Right after a call returns, before its result is stored: the test for an error below. */
+  readonly afterCall: Template;
+  /** The context's layout; a later chapter appends its fields. */
+  readonly layout: ContextLayout;
+  /** Runtime error kinds: the message of each, given the name of the function it happened in. */
+  readonly errors: ReadonlyMap<number, (functionName: string) => string>;
+}
+
+/** The part of a level a later chapter changes; anything it leaves out stays as it was. */
+export interface JitExtension {
+  readonly opcodes?: OpcodeSet;
+  readonly templates?: ReadonlyMap<number, Template>;
+  readonly prologue?: Template;
+  readonly afterCall?: Template;
+  readonly layout?: ContextLayout;
+  readonly errors?: ReadonlyMap<number, (functionName: string) => string>;
+}
+
+/** A new level: `base` with `extension`'s templates and errors added and its hooks in place. */
+export function extendJit(base: JitLevel, extension: JitExtension): JitLevel {
+  return Object.freeze({
+    opcodes: extension.opcodes ?? base.opcodes,
+    templates: new Map([...base.templates, ...(extension.templates ?? [])]),
+    prologue: extension.prologue ?? base.prologue,
+    afterCall: extension.afterCall ?? base.afterCall,
+    layout: extension.layout ?? base.layout,
+    errors: new Map([...base.errors, ...(extension.errors ?? [])]),
+  });
+}
+// @book:end level
+
+/** A runtime error below returned with `failed` set: leave this frame too, and so on up to the entry stub. */
+function unwindIfFailed(t: TemplateContext): void {
+  t.branchFar('ne', t.registers.failed, 0, t.exit);
+}
+
+/** Chapter 07's level: the core opcodes, no prologue check, the `failed` test after each call. */
+export const CORE_JIT: JitLevel = Object.freeze({
+  opcodes: CORE_OPCODES,
+  templates: new Map<number, Template>(),
+  prologue: undefined,
+  afterCall: unwindIfFailed,
+  layout: CORE_CONTEXT,
+  errors: new Map<number, (functionName: string) => string>([
+    [ERROR_KIND.divisionByZero, () => 'division by zero'],
+    [ERROR_KIND.stackOverflow, (name) => `stack overflow in ${name}`],
+  ]),
+});
 
 /**
  * Compiles one function at the current position of `masm`. `entries[i]` is the label of
  * function i (bound or not yet bound: calls to later functions are forward references).
  */
-export class FunctionCompiler {
+export class BaselineCompiler {
   readonly #masm: MacroAssembler;
   readonly #fn: CompiledFunction;
   readonly #program: CompiledProgram;
@@ -99,8 +192,11 @@ export class FunctionCompiler {
   #reachable = true;
   /** A big function: its conditional branches to labels far away take the long form. */
   readonly #far: boolean;
+  readonly #level: JitLevel;
+  /** The level's templates by opcode number, for a quick test in the loop. */
+  readonly #templates: readonly (Template | undefined)[];
 
-  constructor(masm: MacroAssembler, fn: CompiledFunction, program: CompiledProgram, entries: readonly Label[], registers: JitRegisters) {
+  constructor(masm: MacroAssembler, fn: CompiledFunction, program: CompiledProgram, entries: readonly Label[], registers: JitRegisters, level: JitLevel = CORE_JIT) {
     this.#masm = masm;
     this.#fn = fn;
     this.#program = program;
@@ -108,7 +204,54 @@ export class FunctionCompiler {
     this.#r = registers;
     this.#exit = masm.newLabel(`${fn.name}.exit`);
     this.#far = fn.code.length > FAR_BRANCH_BYTECODE;
+    this.#level = level;
+    const templates: (Template | undefined)[] = new Array(256).fill(undefined);
+    for (const [opcode, template] of level.templates) templates[opcode] = template;
+    this.#templates = templates;
   }
+
+  /** The view of this compiler a template of the level gets, at the instruction at `pc`. */
+  #context(pc: number): TemplateContext {
+    const self = this;
+    return {
+      masm: this.#masm,
+      fn: this.#fn,
+      program: this.#program,
+      registers: this.#r,
+      layout: this.#level.layout,
+      pc,
+      get depth() {
+        return self.#depth;
+      },
+      set depth(value: number) {
+        self.#depth = value;
+      },
+      slot: (i) => this.#slot(i),
+      error: (kind) => this.#error(kind, pc),
+      exit: this.#exit,
+      jumpTarget: (target, depth) => this.#jumpTarget(target, depth),
+      branchFar: (cond, a, value, label) => this.#branchFar(cond, a, value, label),
+      callRuntime: (offset) => this.#callRuntime(offset),
+    };
+  }
+
+  // @book:start call-runtime
+  /**
+   * Calls the callback whose address is at `offset` in the context. The run state goes to
+   * the context before (TypeScript reads it there) and comes back after (the callback may
+   * have changed it: `jot_error` sets `failed`). The arguments are in place already.
+   */
+  #callRuntime(offset: number): void {
+    const masm = this.#masm;
+    const { ctx, callsLeft, failed, t1 } = this.#r;
+    masm.store(callsLeft, ctx, CONTEXT.callsLeft);
+    masm.store(failed, ctx, CONTEXT.failed);
+    masm.load(t1, ctx, offset);
+    masm.callRegister(t1);
+    masm.load(callsLeft, ctx, CONTEXT.callsLeft);
+    masm.load(failed, ctx, CONTEXT.failed);
+  }
+  // @book:end call-runtime
 
   /**
    * `branchIfImmediate(cond, a, value, label)` for a label that may be far away: a jump target,
@@ -137,6 +280,7 @@ export class FunctionCompiler {
     masm.prologue(fn.locals + fn.maxStack);
     // The arguments arrive in registers; they become locals 0…n-1.
     fn.params.forEach((_, i) => masm.storeSlot(masm.regs.args[i]!, i));
+    this.#level.prologue?.(this.#context(0));
 
     let pc = 0;
     while (pc < fn.code.length) {
@@ -145,9 +289,11 @@ export class FunctionCompiler {
       else if (!this.#reachable) this.#depth = 0; // dead code after a return starts a statement
       this.#reachable = true;
       masm.bind(this.#labelAt(pc));
-      masm.comment(describeInstruction(fn, pc, this.#program.functions));
-      this.#instruction(pc);
-      pc += 1 + OPCODES[fn.code[pc]!]!.operands.reduce((n, kind) => n + (kind === 'u8' ? 1 : 2), 0);
+      masm.comment(describeInstruction(fn, pc, this.#program.functions, this.#level.opcodes));
+      const template = this.#templates[fn.code[pc]!];
+      if (template === undefined) this.#instruction(pc);
+      else template(this.#context(pc));
+      pc += this.#level.opcodes.size(fn.code[pc]!);
     }
 
     // Out of line, after the body: the error paths, which ordinary runs never enter.
@@ -201,6 +347,7 @@ export class FunctionCompiler {
         masm.storeSlot(t0, next);
         this.#depth++;
         break;
+      // @book:end template-const-load
       case Op.store:
         masm.loadSlot(t0, top);
         masm.storeSlot(t0, code[pc + 1]!);
@@ -209,19 +356,18 @@ export class FunctionCompiler {
       case Op.pop:
         this.#depth--; // nothing to do at run time: the slot is simply free again
         break;
-      // @book:end template-const-load
 
       // @book:start template-binary
       case Op.add:
         this.#binary((dst, a, b) => masm.add(dst, a, b));
         break;
+      // @book:end template-binary
       case Op.sub:
         this.#binary((dst, a, b) => masm.sub(dst, a, b));
         break;
       case Op.mul:
         this.#binary((dst, a, b) => masm.mul(dst, a, b));
         break;
-      // @book:end template-binary
       case Op.div:
       case Op.mod:
         this.#division(opcode === Op.div, pc);
@@ -275,8 +421,7 @@ export class FunctionCompiler {
         this.#binary((dst, a, b) => masm.setIf('ge', dst, a, b));
         break;
 
-      // @book:start template-jumps
-      case Op.jump:
+          case Op.jump:
         masm.jump(this.#jumpTarget(readU16(code, pc + 1), this.#depth));
         this.#reachable = false;
         break;
@@ -285,32 +430,26 @@ export class FunctionCompiler {
         this.#depth--;
         this.#branchFar('eq', t0, 0, this.#jumpTarget(readU16(code, pc + 1), this.#depth));
         break;
-      // @book:end template-jumps
-
+    
       case Op.call:
         this.#call(readU16(code, pc + 1), code[pc + 3]!, pc);
         break;
 
-      // @book:start template-ret
-      case Op.ret:
+          case Op.ret:
         masm.loadSlot(masm.regs.result, top);
         masm.epilogue();
         this.#depth--;
         this.#reachable = false;
         break;
-      // @book:end template-ret
-
-      // @book:start template-print
-      case Op.print:
+    
+          case Op.print:
       case Op.print_bool:
         // t1, not t0: on AArch64 the result register t0 is also the first argument register.
         masm.loadSlot(masm.regs.args[0]!, top);
-        masm.load(t1, this.#r.ctx, opcode === Op.print ? CONTEXT.print : CONTEXT.printBool);
-        masm.callRegister(t1);
+        this.#callRuntime(opcode === Op.print ? CONTEXT.print : CONTEXT.printBool);
         this.#depth--;
         break;
-      // @book:end template-print
-
+    
       default:
         throw new Error(`${this.#fn.name}: unknown opcode 0x${opcode.toString(16)} at offset ${pc}`);
     }
@@ -338,7 +477,6 @@ export class FunctionCompiler {
     this.#masm.storeSlot(t0, a);
   }
 
-  // @book:start division
   /**
    * a b → a / b or a % b, defined for every input on both ISAs:
    *   b == 0    the runtime error `division by zero at line N`
@@ -348,9 +486,9 @@ export class FunctionCompiler {
    */
   #division(isDiv: boolean, pc: number): void {
     const masm = this.#masm;
-    const { t0, t1 } = this.#r;
     const a = this.#slot(this.#depth - 2);
     const b = this.#slot(this.#depth - 1);
+    const { t0, t1 } = this.#r;
     const ordinary = masm.newLabel();
     const done = masm.newLabel();
     masm.loadSlot(t0, a);
@@ -367,16 +505,14 @@ export class FunctionCompiler {
     masm.storeSlot(t0, a);
     this.#depth--;
   }
-  // @book:end division
 
-  // @book:start call
   /**
    * … arg0 … argN-1 → … result. The arguments go to the argument registers, `call` jumps
    * straight to the callee's code, and the result comes back in the result register.
    */
   #call(callee: number, argc: number, pc: number): void {
     const masm = this.#masm;
-    const { callsLeft, failed } = this.#r;
+    const { callsLeft } = this.#r;
     const first = this.#depth - argc;
     // The depth limit: this call may start only if calls are left.
     this.#branchFar('eq', callsLeft, 0, this.#error(ERROR_KIND.stackOverflow, pc));
@@ -384,15 +520,14 @@ export class FunctionCompiler {
     for (let i = 0; i < argc; i++) masm.loadSlot(masm.regs.args[i]!, this.#slot(first + i));
     masm.call(this.#entries[callee]!);
     masm.addImmediate(callsLeft, callsLeft, 1);
-    // A runtime error somewhere below: return at once, and so on up to the entry stub.
-    this.#branchFar('ne', failed, 0, this.#exit);
+    // A runtime error somewhere below? The level's test (chapter 07: `failed`, then leave).
+    this.#level.afterCall(this.#context(pc));
     masm.storeSlot(masm.regs.result, this.#slot(first));
     this.#depth = first + 1;
   }
-  // @book:end call
 
   /** The label of an error path for `kind` at the line of `pc`, emitted after the body. */
-  #error(kind: ErrorKind, pc: number): Label {
+  #error(kind: number, pc: number): Label {
     const line = lineAt(this.#fn, pc);
     const existing = this.#stubs.find((s) => s.kind === kind && s.line === line);
     if (existing) return existing.label;
@@ -401,21 +536,16 @@ export class FunctionCompiler {
     return label;
   }
 
-  // @book:start error-stub
-  /** Reports the error to TypeScript, marks the run as failed and leaves the frame. */
+  /** Reports the error to TypeScript (which marks the run as failed) and leaves the frame. */
   #errorStub(stub: ErrorStub): void {
     const masm = this.#masm;
     const { args } = masm.regs;
-    const { ctx, failed, t1 } = this.#r;
     masm.bind(stub.label);
-    masm.comment(`${stub.kind === ERROR_KIND.divisionByZero ? 'division by zero' : 'stack overflow'} at line ${stub.line}`);
+    masm.comment(`${this.#level.errors.get(stub.kind)?.(this.#fn.name) ?? `error ${stub.kind}`} at line ${stub.line}`);
     masm.moveImmediate(args[0]!, BigInt(stub.kind));
     masm.moveImmediate(args[1]!, BigInt(this.#fn.index));
     masm.moveImmediate(args[2]!, BigInt(stub.line));
-    masm.load(t1, ctx, CONTEXT.error);
-    masm.callRegister(t1);
-    masm.moveImmediate(failed, 1n);
+    this.#callRuntime(CONTEXT.error);
     masm.jump(this.#exit);
   }
-  // @book:end error-stub
 }
