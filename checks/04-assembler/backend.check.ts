@@ -6,7 +6,7 @@
  * bit tests, conditional select, branches beyond the short forms' reach, patchable calls.
  */
 import * as assert from 'uvu/assert';
-import { check, learnerCode, type CheckContext } from '#harness/check.ts';
+import { check, learnerCode, thrownBy, type CheckContext } from '#harness/check.ts';
 import { disassemble } from '#native/disasm.ts';
 import type { Condition, MacroAssembler, Register } from '#ch04/macro-assembler.ts';
 import {
@@ -331,6 +331,11 @@ check(
         }
       }
     }
+    // The stack pointer is never an index (x86-64: SIB index 100 means none; AArch64: Rm 31 is xzr).
+    for (const method of ['loadIndexed', 'storeIndexed'] as const) {
+      const error = thrownBy(() => newMasm(t)[method](m0.regs.result, m0.regs.args[0]!, m0.regs.sp, 0));
+      assert.ok(error instanceof RangeError, `${method}(…, index = ${regName(t.arch, m0.regs.sp)}) must throw a RangeError (the stack pointer cannot be an index register); got ${error === undefined ? 'no error' : String(error)}`);
+    }
     // The exact address: store through the index, read back with plain loads.
     const code = build(t, (m) => {
       const [value, i] = m.regs.args;
@@ -388,10 +393,14 @@ check(
       }
     }
     for (const [name, op, ref] of ops) {
-      for (let k = 0; k < 6; k++) {
-        const [ra, rb, rc] = [pick(t, registers), pick(t, registers), pick(t, registers)];
-        const rd = pick(t, [ra, rb, rc, pick(t, registers)]);
-        if (new Set([ra, rb, rc]).size < 3 && k % 2 === 0) continue;
+      const [x, y, z, w] = [...registers].sort(() => t.random() - 0.5) as [Register, Register, Register, Register];
+      // Every aliasing of dst with the operands, and operands that share a register.
+      const patterns: [Register, Register, Register, Register][] = [
+        [w, x, y, z], [x, x, y, z], [y, x, y, z], [z, x, y, z], [w, x, x, z], [x, x, x, z], [z, x, z, z], [x, x, x, x],
+      ];
+      // x86-64: rax and rdx as dst and as operands (the one-operand imul writes both).
+      if (t.arch === 'x64') patterns.push([0, 1, 2, 8], [2, 0, 1, 8], [0, 2, 0, 1], [2, 2, 8, 0], [1, 0, 2, 2], [8, 2, 2, 0]);
+      for (const [rd, ra, rb, rc] of patterns) {
         const code = build(t, (m) => {
           const [p0, p1, p2] = [m.regs.args[3]!, m.regs.args[4]!, m.regs.args[5]!];
           if (t.arch === 'x64') { m.move(p2, m.regs.args[2]!); m.move(p0, m.regs.args[0]!); m.move(p1, m.regs.args[1]!); }
@@ -548,7 +557,7 @@ check(
     }
     // AArch64: tbz (±32 KiB) and b.cond/cbz (±1 MiB), each just past its reach, both ways, executed.
     for (const [kind, reach] of [['tbz', 32768], ['tbnz', 32768], ['cbz', 1048576], ['b.cond', 1048576]] as const) {
-      for (const direction of ['forward', 'backward'] as const) {
+      for (const [direction, extra] of [['forward', true], ['backward', false], ['backward', true]] as const) {
         const m = newMasm(t);
         const [a] = m.regs.args;
         const far = m.newLabel('far');
@@ -591,19 +600,25 @@ check(
           m.bind(decoy);
           m.trap();
         } else {
+          // far, then movz and ret, then pads, then move and the branch: the branch is
+          // 4 * (3 + pads) bytes after far. The short form reaches -reach exactly.
           m.jump(start);
           m.bind(far);
           m.moveImmediate(m.regs.result, 2n);
           m.ret();
-          for (let k = 0; k < nops; k++) m.moveImmediate(pad, 0n);
+          const lead = kind === 'b.cond' ? 1 : 0; // the cmp before b.cond
+          for (let k = 0; k < reach / 4 - 3 - lead + (extra ? 1 : 0); k++) m.moveImmediate(pad, 0n);
           m.bind(start);
           m.move(r, a!);
+          const at = m.size;
           branch();
+          const length = m.size - at;
+          if (!extra) assert.is(length, 4 * (1 + lead), `${kind} backward to a label exactly ${reach} bytes away (the limit of its field) must be one instruction, got ${length} bytes`);
           m.moveImmediate(m.regs.result, 1n);
           m.ret();
         }
         const code = m.finish();
-        const where = `${kind} ${direction} to a label ${reach + 8} bytes away`;
+        const where = `${kind} ${direction} to a label ${direction === 'backward' ? (extra ? reach + 4 : reach) : reach + 8} bytes away`;
         withCode(code, 1, (fn) => {
           for (const v of [0n, 1n, 2n, -1n]) {
             const got = fn(v);
@@ -653,6 +668,22 @@ check(
       assert.is(site.at + site.length, site.returnOffset, 'callPatchable: at + length must be the return offset (the call is the last instruction)');
     }
     assert.is(lengths.size, 1, `callPatchable must emit the same number of bytes for every address; got lengths ${[...lengths].join(', ')}`);
+    if (t.arch === 'arm64') {
+      // A short branch waiting for its label forces a veneer island near 32 KiB; wherever it
+      // falls, it must not split the sequence (swept in steps of 16 bytes over 512 bytes).
+      for (let pads = 8060; pads < 8188; pads += 4) {
+        const m = newMasm(t);
+        const later = m.newLabel('later');
+        m.branchIfBitSet(m.regs.args[0]!, 3, later);
+        for (let k = 0; k < pads; k++) m.moveImmediate(m.regs.scratch[0]!, 0n);
+        const site = m.callPatchable(0x1234_5678_9abc_def0n);
+        m.bind(later);
+        m.ret();
+        const words = disassemble(m.finish().subarray(site.at, site.at + 20), 'arm64').map((l) => l.mnemonic);
+        assert.equal(words, ['mov', 'movk', 'movk', 'movk', 'blr'],
+          `callPatchable at offset ${site.at} (a tbz waiting since offset 0): the 20 bytes must be movz/movk/movk/movk/blr, found ${words.join(', ')}: no island inside a patchable call`);
+      }
+    }
     const region = ch01.CodeRegion.allocate(4096);
     try {
       let site: { at: number; length: number; returnOffset: number } | undefined;
@@ -685,6 +716,7 @@ check(
     }
   },
   {
+    timeoutMs: 30000,
     hints: [
       'A call whose target changes later must not depend on the target for its length: movabs r11, imm64 (always the 10-byte form); call r11 on x86-64; movz and three movk (every chunk, even zero ones), blr x16 on AArch64.',
       'patchCall rewrites only the constant: the imm64 at +2 of the movabs; the imm16 field (bits 20..5) of each of the four mov words.',

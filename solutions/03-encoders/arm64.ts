@@ -172,7 +172,6 @@ export function conditionalSelect(op: number, o2: number, rm: number, cond: numb
     field(cond, 4, 12, 'cond'), field(o2, 2, 10, 'o2'), field(rn, 5, 5, 'Rn'), field(rd, 5, 0, 'Rd'));
 }
 
-// @book:start class-ldst-uimm
 /**
  * Load/store register (unsigned immediate)
  *   31..30 size | 29..27 111 | 26 V | 25..24 01 | 23..22 opc | 21..10 imm12 | 9..5 Rn | 4..0 Rt
@@ -184,7 +183,6 @@ export function loadStoreUnsignedImmediate(opc: number, imm12: number, rn: numbe
     field(imm12, 12, 10, 'imm12'), field(rn, 5, 5, 'Rn'), field(rt, 5, 0, 'Rt'),
   );
 }
-// @book:end class-ldst-uimm
 
 /**
  * Load/store register (unscaled immediate, immediate post-indexed, immediate pre-indexed)
@@ -283,7 +281,6 @@ export function exceptionGeneration(opc: number, imm16: number, ll: number): num
 // ---------------------------------------------------------------------------------------
 // Register fields. Each says whether 31 means sp or xzr in that field.
 
-// @book:start reg-fields
 /** A field where register 31 is XZR: x0..x30 or xzr; sp is refused. */
 function zr(insn: string, name: string, r: number): number {
   if (r === Reg.sp) fail(insn, `${name} cannot be sp: in this field register 31 means xzr`);
@@ -297,7 +294,6 @@ function sp(insn: string, name: string, r: number): number {
   if (!Number.isInteger(r) || r < 0 || r > 32) fail(insn, `${name} must be x0..x30 or sp, got ${r}`);
   return r === Reg.sp ? 31 : r;
 }
-// @book:end reg-fields
 
 // ---------------------------------------------------------------------------------------
 // Add and subtract
@@ -437,7 +433,6 @@ export function tst_reg(rn: Reg, rm: Reg): number {
   return logicalReg('ands', 0b11, 0, Reg.xzr, rn, rm, Shift.lsl, 0);
 }
 
-// @book:start mov-reg
 /**
  * mov rd, rm. Two different instructions hide behind this one name:
  *   orr rd, xzr, rm     when neither is sp (in orr, register 31 means xzr)
@@ -447,9 +442,7 @@ export function mov_reg(rd: Reg, rm: Reg): number {
   if (rd === Reg.sp || rm === Reg.sp) return addSubImm('add', 0, 0, rd, rm, 0);
   return logicalReg('orr', 0b01, 0, rd, Reg.xzr, rm, Shift.lsl, 0);
 }
-// @book:end mov-reg
 
-// @book:start bitmask
 /**
  * The (N, immr, imms) fields for a logical immediate, or null if `value` has none.
  * A bitmask immediate is a pattern of `size` bits (2, 4, …, 64) repeated to fill 64 bits,
@@ -480,7 +473,6 @@ function repeats(v: bigint, size: number): boolean {
   for (let at = size; at < 64; at += size) if (((v >> BigInt(at)) & mask) !== element) return false;
   return true;
 }
-// @book:end bitmask
 
 function popcount(v: bigint): number {
   let count = 0;
@@ -534,7 +526,6 @@ export function tst_imm(rn: Reg, imm: bigint): number {
 // ---------------------------------------------------------------------------------------
 // Move wide
 
-// @book:start move-wide
 function moveWideImm(name: string, opc: number, rd: Reg, imm16: number, shift: number): number {
   const insn = `${name} ${regName(rd)}, #${imm16}, lsl #${shift}`;
   const d = zr(insn, 'Rd', rd);
@@ -557,7 +548,6 @@ export function movk(rd: Reg, imm16: number, shift = 0): number {
 export function movn(rd: Reg, imm16: number, shift = 0): number {
   return moveWideImm('movn', 0b00, rd, imm16, shift);
 }
-// @book:end move-wide
 
 // ---------------------------------------------------------------------------------------
 // Multiply, divide, shifts
@@ -634,7 +624,6 @@ export function sbfm(rd: Reg, rn: Reg, immr: number, imms: number): number {
   return bitfieldMove('sbfm', 0b00, rd, rn, immr, imms, `#${immr}, #${imms}`);
 }
 
-// @book:start shift-imm
 /** lsl rd, rn, #shift  =  ubfm rd, rn, #(-shift mod 64), #(63 - shift) */
 export function lsl_imm(rd: Reg, rn: Reg, shift: number): number {
   shiftAmount(`lsl ${regName(rd)}, ${regName(rn)}, #${shift}`, shift);
@@ -652,12 +641,10 @@ export function asr_imm(rd: Reg, rn: Reg, shift: number): number {
   shiftAmount(`asr ${regName(rd)}, ${regName(rn)}, #${shift}`, shift);
   return bitfieldMove('asr', 0b00, rd, rn, shift, 63, `#${shift}`);
 }
-// @book:end shift-imm
 
 // ---------------------------------------------------------------------------------------
 // Loads and stores. In all of them the base Rn may be sp and the data register Rt may be xzr.
 
-// @book:start ldr-imm
 function scaled(name: string, opc: number, rt: Reg, rn: Reg, offset: number): number {
   const insn = `${name} ${regName(rt)}, [${regName(rn)}, #${offset}]`;
   const t = zr(insn, 'Rt', rt);
@@ -672,7 +659,6 @@ function scaled(name: string, opc: number, rt: Reg, rn: Reg, offset: number): nu
 export function ldr_imm(rt: Reg, rn: Reg, offset = 0): number {
   return scaled('ldr', 0b01, rt, rn, offset);
 }
-// @book:end ldr-imm
 
 /** str rt, [rn, #offset]   (offset: 0..32760, a multiple of 8) */
 export function str_imm(rt: Reg, rn: Reg, offset = 0): number {
@@ -739,7 +725,6 @@ export function str_post(rt: Reg, rn: Reg, offset: number): number {
   return imm9('str', 0b00, 0b01, rt, rn, offset);
 }
 
-// @book:start pair
 function pair(name: string, l: number, mode: number, rt: Reg, rt2: Reg, rn: Reg, offset: number): number {
   const address = mode === 0b001 ? `[${regName(rn)}], #${offset}` : mode === 0b011 ? `[${regName(rn)}, #${offset}]!` : `[${regName(rn)}, #${offset}]`;
   const insn = `${name} ${regName(rt)}, ${regName(rt2)}, ${address}`;
@@ -752,7 +737,6 @@ function pair(name: string, l: number, mode: number, rt: Reg, rt2: Reg, rn: Reg,
   if (mode !== 0b010 && (rt === rn || rt2 === rn)) fail(insn, 'Rt and Rt2 must differ from Rn when the base is written back');
   return loadStorePair(mode, l, offset / 8, t2, n, t);
 }
-// @book:end pair
 
 /** ldp rt, rt2, [rn, #offset]   (offset: -512..504, a multiple of 8) */
 export function ldp(rt: Reg, rt2: Reg, rn: Reg, offset = 0): number {
@@ -787,7 +771,6 @@ export function stp_post(rt: Reg, rt2: Reg, rn: Reg, offset: number): number {
 // ---------------------------------------------------------------------------------------
 // Branches. `offset` is in bytes from THIS instruction to the target (not from its end).
 
-// @book:start branches
 function branchOffset(insn: string, field: string, offset: number, bits: number): number {
   const limit = 2 ** (bits + 1); // bits of instructions = bits + 2 bits of bytes, signed
   if (!Number.isInteger(offset) || offset % 4 !== 0) fail(insn, `offset must be a multiple of 4 (the ${field} field counts instructions)`);
@@ -806,7 +789,6 @@ export function b_cond(cond: Cond, offset: number): number {
   if (!Number.isInteger(cond) || cond < 0 || cond > 15) fail(insn, 'cond must be 0..15');
   return conditionalBranch(branchOffset(insn, 'imm19', offset, 19), cond);
 }
-// @book:end branches
 
 /** bl offset: branch and put the return address in x30 */
 export function bl(offset: number): number {
@@ -894,14 +876,12 @@ export function csneg(rd: Reg, rn: Reg, rm: Reg, cond: Cond): number {
   return select('csneg', 1, 0b01, rd, rn, rm, cond);
 }
 
-// @book:start cset
 /** cset rd, cond: rd = cond ? 1 : 0  =  csinc rd, xzr, xzr, (cond ^ 1) */
 export function cset(rd: Reg, cond: Cond): number {
   if (cond === Cond.al || cond === Cond.nv) fail(`cset ${regName(rd)}, ${COND_NAMES[cond]}`, 'cond cannot be al or nv');
   if (!Number.isInteger(cond) || cond < 0 || cond > 15) fail(`cset ${regName(rd)}, ${cond}`, 'cond must be 0..15');
   return select('cset', 0, 0b01, rd, Reg.xzr, Reg.xzr, (cond ^ 1) as Cond);
 }
-// @book:end cset
 
 // ---------------------------------------------------------------------------------------
 // Traps and padding

@@ -105,7 +105,6 @@ export function formatMem(m: Mem): string {
 // ---------------------------------------------------------------------------------------
 // The three bytes that follow (or precede) the opcode.
 
-// @book:start layout
 //  REX prefix            0 1 0 0 W R X B
 //    W  1 = 64-bit operand size
 //    R  bit 3 of ModRM.reg   (the register operand)
@@ -136,9 +135,7 @@ export function sib(scale: Scale, index: number, base: number): number {
   const ss = scale === 1 ? 0 : scale === 2 ? 1 : scale === 4 ? 2 : 3;
   return (ss << 6) | ((index & 7) << 3) | (base & 7);
 }
-// @book:end layout
 
-// @book:start address
 /**
  * ModRM, SIB and displacement bytes for `reg` (a register number or an opcode extension)
  * and the memory operand `m`. The two special cases of x86-64 addressing live here, once.
@@ -161,7 +158,6 @@ export function addressBytes(reg: number, m: Mem): number[] {
   if (mod === 2) out.push(...le32(m.disp));
   return out;
 }
-// @book:end address
 
 // ---------------------------------------------------------------------------------------
 // Shared shapes. `ext` is an opcode extension: the /n that goes into ModRM.reg.
@@ -187,7 +183,6 @@ function rm(w: boolean, opcode: readonly number[], reg: number, m: Mem): number[
 // ---------------------------------------------------------------------------------------
 // Moves
 
-// @book:start mov
 /** mov dst, src   (REX.W 89 /r: src in ModRM.reg, dst in ModRM.rm, as GNU as encodes it) */
 export function movq_rr(dst: Reg, src: Reg): number[] {
   regs('mov', dst, src);
@@ -210,7 +205,6 @@ export function movq_ri(dst: Reg, imm: bigint): number[] {
   }
   return [rex(true, 0, 0, dst), 0xb8 + (dst & 7), ...le64(value)];
 }
-// @book:end mov
 
 /** mov dst, qword ptr [m]   (REX.W 8B /r) */
 export function movq_rm(dst: Reg, m: Mem): number[] {
@@ -281,7 +275,6 @@ export function pop_r(dst: Reg): number[] {
 //   add /0   or /1   and /4   sub /5   xor /6   cmp /7
 //   rr: opcode 8n+1 (MR form)    ri: 83 /n ib, 8n+5 id for rax, 81 /n id
 
-// @book:start alu
 function aluRR(name: string, n: number, dst: Reg, src: Reg): number[] {
   regs(name, dst, src);
   return rr(true, [n * 8 + 1], src, dst);
@@ -304,7 +297,6 @@ export function addq_rr(dst: Reg, src: Reg): number[] {
 export function addq_ri(dst: Reg, imm: number): number[] {
   return aluRI('add', 0, dst, imm);
 }
-// @book:end alu
 
 /** or dst, src */
 export function orq_rr(dst: Reg, src: Reg): number[] {
@@ -411,7 +403,6 @@ export function notq_r(dst: Reg): number[] {
 // ---------------------------------------------------------------------------------------
 // Shifts: shl /4, shr /5, sar /7.  By 1: D1 /n; by imm8: C1 /n ib; by cl: D3 /n.
 
-// @book:start shift
 function shiftRI(name: string, n: number, dst: Reg, count: number): number[] {
   regs(name, dst);
   if (!Number.isInteger(count) || count < 0 || count > 63) {
@@ -420,7 +411,6 @@ function shiftRI(name: string, n: number, dst: Reg, count: number): number[] {
   if (count === 1) return rr(true, [0xd1], n, dst);
   return [...rr(true, [0xc1], n, dst), count];
 }
-// @book:end shift
 
 /** shl dst, count */
 export function shlq_ri(dst: Reg, count: number): number[] {
@@ -458,7 +448,6 @@ export function sarq_rcl(dst: Reg): number[] {
 // ---------------------------------------------------------------------------------------
 // Conditions
 
-// @book:start setcc
 /**
  * setcc dst8: the low byte of dst = 1 if cc holds, else 0; the other 56 bits are untouched.
  * (0F 90+cc /0.) Without a REX prefix, byte registers 4..7 are ah/ch/dh/bh; an empty REX
@@ -470,7 +459,6 @@ export function setcc_r(cc: Cond, dst: Reg): number[] {
   regs(`set${COND_NAMES[cc]}`, dst);
   return [...rexIfNeeded(false, 0, 0, dst, dst >= 4 && dst <= 7), 0x0f, 0x90 + cc, modrm(0b11, 0, dst)];
 }
-// @book:end setcc
 
 /** cmovcc dst, src: dst = src if cc holds, else dst is unchanged   (REX.W 0F 40+cc /r, dst in ModRM.reg) */
 export function cmovcc_rr(cc: Cond, dst: Reg, src: Reg): number[] {
@@ -482,7 +470,6 @@ export function cmovcc_rr(cc: Cond, dst: Reg, src: Reg): number[] {
 // ---------------------------------------------------------------------------------------
 // Control flow. `rel` counts from the end of the jump instruction to the target.
 
-// @book:start jumps
 /** jmp rel32   (E9 cd) */
 export function jmp_rel32(rel: number): number[] {
   rel32('jmp', rel);
@@ -508,7 +495,6 @@ export function jcc_rel8(cc: Cond, rel: number): number[] {
   rel8(`j${COND_NAMES[cc]}`, rel);
   return [0x70 + cc, rel & 0xff];
 }
-// @book:end jumps
 
 /** call rel32   (E8 cd) */
 export function call_rel32(rel: number): number[] {

@@ -149,7 +149,6 @@ export class Assembler {
     return at;
   }
 
-  // @book:start bind
   /** Binds `label` to the current offset and patches every branch already aimed at it. */
   bind(label: Label): void {
     const own = this.#own(label, 'bind');
@@ -173,9 +172,7 @@ export class Assembler {
     this.#patches.push({ at: fixup.at, bytes });
     fixup.done = true;
   }
-  // @book:end bind
 
-  // @book:start branch
   /**
    * Emits a branch to `label` whose displacement lives in `field`. `encode(distance)` returns
    * the instruction for a distance counted as its encoder counts it. Bound label: encoded now.
@@ -233,7 +230,6 @@ export class Assembler {
     }
     return distance;
   }
-  // @book:end branch
 
   /** Throws unless `label` was made by this assembler (a label of another buffer means nothing here). */
   #own(label: Label, insn: string): AsmLabel {
@@ -250,7 +246,6 @@ export class Assembler {
     return out;
   }
 
-  // @book:start finish
   /** The finished code. A branch to a label that was never bound is an error naming it. */
   finish(): Uint8Array {
     if (this.#waiting.size > 0) {
@@ -263,9 +258,7 @@ export class Assembler {
     }
     return this.code();
   }
-  // @book:end finish
 
-  // @book:start listing
   /** Every instruction: offset, bytes, capstone's text, and the comment given before it. */
   listing(): ListingLine[] {
     const code = this.code();
@@ -293,7 +286,6 @@ export class Assembler {
         : { offset, bytes: line.bytes, text: line.text, comment });
     }
   }
-  // @book:end listing
 }
 
 /** x86-64 branches: rel8 or rel32, counted from the end of the instruction. */
@@ -306,7 +298,6 @@ export class X64Assembler extends Assembler {
     return this.emitBytes(bytes);
   }
 
-  // @book:start x64-jumps
   /**
    * jmp to `label`. `size` 'rel8' forces the 2-byte form (a RangeError if the label ends up
    * too far); by default a bound label within reach gets rel8 and anything else rel32.
@@ -331,7 +322,6 @@ export class X64Assembler extends Assembler {
     const distance = label.offset - (this.size + shortLength);
     return distance >= -128 && distance <= 127 ? 'rel8' : 'rel32';
   }
-  // @book:end x64-jumps
 
   /** call rel32 to `label`. */
   call(label: Label): void {
@@ -373,7 +363,6 @@ export class Arm64Assembler extends Assembler {
     return this.emitBytes(wordBytes(word));
   }
 
-  // @book:start arm64-branches
   b(label: Label): void {
     this.branchTo('b', label, 'imm26', (d) => wordBytes(a64.b(d)));
   }
@@ -385,7 +374,6 @@ export class Arm64Assembler extends Assembler {
   b_cond(cond: a64.Cond, label: Label): void {
     this.#conditional(`b.${a64.COND_NAMES[cond] ?? cond}`, label, 'imm19', (d) => a64.b_cond(cond, d), (d) => a64.b_cond(a64.negate(cond), d));
   }
-  // @book:end arm64-branches
 
   cbz(rt: a64.Reg, label: Label): void {
     this.#conditional('cbz', label, 'imm19', (d) => a64.cbz(rt, d), (d) => a64.cbnz(rt, d));
@@ -422,7 +410,6 @@ export class Arm64Assembler extends Assembler {
     }
   }
 
-  // @book:start relaxation
   /** A short conditional branch that always reaches `label`; `inverted` is the opposite test. */
   #conditional(insn: string, label: Label, field: 'imm14' | 'imm19', encode: (d: number) => number, inverted: (d: number) => number): void {
     if (label.offset !== undefined) {
@@ -476,7 +463,6 @@ export class Arm64Assembler extends Assembler {
     this.#shortFixups = this.#shortFixups.filter((f) => !f.done);
     this.#deadline = earliestReach(this.#shortFixups);
   }
-  // @book:end relaxation
 }
 
 /** Branches within this many bytes of their limit join an island that is being emitted anyway. */
@@ -489,7 +475,6 @@ function earliestReach(fixups: readonly Fixup[]): number {
   return earliest;
 }
 
-// @book:start frame-layout
 /**
  * The frame of one function, the same shape on both ISAs (see `Frame` in macro-assembler.ts).
  * Checks the prologue's arguments: a slot count, and only callee-saved registers, each once.
@@ -524,7 +509,6 @@ export class FrameLayout implements Frame {
     return -8 * (this.saved.length + slot + 1);
   }
 }
-// @book:end frame-layout
 
 // @book:start format-listing
 /**

@@ -27,7 +27,6 @@ type Reg = a64.Reg;
 /** The masm's own temporaries (IP0 and IP1 in the ABI): in none of the role lists. */
 const TEMP = Reg.x16;
 
-// @book:start arm64-conditions
 // ISA-neutral conditions as AArch64 condition codes (after `cmp a, b`).
 const CONDITIONS: Record<Condition, a64.Cond> = {
   eq: a64.Cond.eq, ne: a64.Cond.ne,
@@ -39,7 +38,6 @@ const CONDITIONS: Record<Condition, a64.Cond> = {
 export function conditionCode(cond: Condition): a64.Cond {
   return CONDITIONS[cond];
 }
-// @book:end arm64-conditions
 
 const ROLES: RegisterRoles = {
   args: [Reg.x0, Reg.x1, Reg.x2, Reg.x3, Reg.x4, Reg.x5, Reg.x6, Reg.x7],
@@ -87,7 +85,6 @@ export class MacroAssemblerArm64 implements MacroAssembler {
   }
 
   // ── frames ─────────────────────────────────────────────────────────────────────
-  // @book:start arm64-frame
   /**
    *   [x29 + 8]            the caller's x30 (return address)
    *   [x29]                the caller's x29
@@ -118,14 +115,12 @@ export class MacroAssemblerArm64 implements MacroAssembler {
     this.#emit(a64.ldp_post(Reg.fp, Reg.lr, Reg.sp, 16));
     this.#emit(a64.ret());
   }
-  // @book:end arm64-frame
 
   // ── moves ──────────────────────────────────────────────────────────────────────
   move(dst: Register, src: Register): void {
     if (dst !== src) this.#emit(a64.mov_reg(dst as Reg, src as Reg));
   }
 
-  // @book:start arm64-move-immediate
   /**
    * The shortest of three ways: one `orr dst, xzr, #bitmask`; movz then a movk for every
    * other non-zero 16-bit chunk; movn then a movk for every other chunk that is not 0xffff.
@@ -151,7 +146,6 @@ export class MacroAssemblerArm64 implements MacroAssembler {
       else this.#emit(a64.movz(dst as Reg, chunk, 16 * k));
     });
   }
-  // @book:end arm64-move-immediate
 
   // ── arithmetic ─────────────────────────────────────────────────────────────────
   // @book:start arm64-add
@@ -185,7 +179,6 @@ export class MacroAssemblerArm64 implements MacroAssembler {
     this.#emit(a64.mul(dst as Reg, a as Reg, b as Reg));
   }
 
-  // @book:start arm64-div
   /** sdiv rounds toward zero, like idiv; it returns 0 for b == 0 instead of trapping. */
   div(dst: Register, a: Register, b: Register): void {
     this.#emit(a64.sdiv(dst as Reg, a as Reg, b as Reg));
@@ -196,7 +189,6 @@ export class MacroAssemblerArm64 implements MacroAssembler {
     this.#emit(a64.sdiv(TEMP, a as Reg, b as Reg));
     this.#emit(a64.msub(dst as Reg, TEMP, b as Reg, a as Reg));
   }
-  // @book:end arm64-div
 
   and(dst: Register, a: Register, b: Register): void {
     this.#emit(a64.and_reg(dst as Reg, a as Reg, b as Reg));
@@ -230,7 +222,6 @@ export class MacroAssemblerArm64 implements MacroAssembler {
     this.#emit(a64.mvn(dst as Reg, a as Reg));
   }
 
-  // @book:start arm64-isel
   addScaled(dst: Register, a: Register, b: Register, scale: 1 | 2 | 4 | 8, offset = 0): void {
     if (b === Reg.sp) throw new RangeError('addScaled: b cannot be sp');
     const shift = scale === 1 ? 0 : scale === 2 ? 1 : scale === 4 ? 2 : 3;
@@ -253,10 +244,8 @@ export class MacroAssemblerArm64 implements MacroAssembler {
   mulHigh(dst: Register, a: Register, b: Register): void {
     this.#emit(a64.smulh(dst as Reg, a as Reg, b as Reg));
   }
-  // @book:end arm64-isel
 
   // ── compare and branch ─────────────────────────────────────────────────────────
-  // @book:start arm64-compare
   setIf(cond: Condition, dst: Register, a: Register, b: Register): void {
     this.#emit(a64.cmp_reg(a as Reg, b as Reg));
     this.#emit(a64.cset(dst as Reg, CONDITIONS[cond]));
@@ -266,7 +255,6 @@ export class MacroAssemblerArm64 implements MacroAssembler {
     this.#emit(a64.cmp_reg(a as Reg, b as Reg));
     this.asm.b_cond(CONDITIONS[cond], label);
   }
-  // @book:end arm64-compare
 
   branchIfImmediate(cond: Condition, a: Register, value: number, label: Label): void {
     if (value === 0 && (cond === 'eq' || cond === 'ne')) {
@@ -331,7 +319,6 @@ export class MacroAssemblerArm64 implements MacroAssembler {
     return this.size;
   }
 
-  // @book:start arm64-patchable-call
   /** movz x16 and three movk (every 16-bit chunk, even zeros), then blr x16: always 20 bytes. */
   callPatchable(address: bigint): PatchableCall {
     let at = 0;
@@ -350,7 +337,6 @@ export class MacroAssemblerArm64 implements MacroAssembler {
     }
     patchableWords(address).forEach((word, i) => code.set(wordBytes(word), site.at + 4 * i));
   }
-  // @book:end arm64-patchable-call
 
   ret(): void {
     this.#emit(a64.ret());

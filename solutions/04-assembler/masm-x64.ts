@@ -27,7 +27,6 @@ type Reg = x64.Reg;
 /** The masm's own temporary: in none of the role lists, so code above never holds a value in it. */
 const TEMP = Reg.r11;
 
-// @book:start x64-conditions
 // ISA-neutral conditions as x86-64 condition codes (after `cmp a, b`).
 const CONDITIONS: Record<Condition, x64.Cond> = {
   eq: x64.Cond.e, ne: x64.Cond.ne,
@@ -39,7 +38,6 @@ const CONDITIONS: Record<Condition, x64.Cond> = {
 export function conditionCode(cond: Condition): x64.Cond {
   return CONDITIONS[cond];
 }
-// @book:end x64-conditions
 
 const ROLES: RegisterRoles = {
   args: [Reg.rdi, Reg.rsi, Reg.rdx, Reg.rcx, Reg.r8, Reg.r9],
@@ -83,7 +81,6 @@ export class MacroAssemblerX64 implements MacroAssembler {
   }
 
   // ── frames ─────────────────────────────────────────────────────────────────────
-  // @book:start x64-frame
   /**
    *   [rbp + 8]            return address (pushed by call)
    *   [rbp]                the caller's rbp
@@ -109,21 +106,18 @@ export class MacroAssemblerX64 implements MacroAssembler {
     this.#emit(x64.pop_r(Reg.rbp));
     this.#emit(x64.ret());
   }
-  // @book:end x64-frame
 
   // ── moves ──────────────────────────────────────────────────────────────────────
   move(dst: Register, src: Register): void {
     if (dst !== src) this.#emit(x64.movq_rr(reg(dst), reg(src)));
   }
 
-  // @book:start x64-move-immediate
   /** xor for 0 (3 bytes), a sign-extended imm32 (7 bytes), else movabs (10 bytes). */
   moveImmediate(dst: Register, value: bigint): void {
     const v = BigInt.asIntN(64, value);
     if (v === 0n) this.#emit(x64.xorq_rr(reg(dst), reg(dst)));
     else this.#emit(x64.movq_ri(reg(dst), v));
   }
-  // @book:end x64-move-immediate
 
   // ── arithmetic ─────────────────────────────────────────────────────────────────
   // @book:start x64-add
@@ -167,7 +161,6 @@ export class MacroAssemblerX64 implements MacroAssembler {
     }
   }
 
-  // @book:start x64-div
   div(dst: Register, a: Register, b: Register): void {
     this.#divide(dst, a, b, Reg.rax);
   }
@@ -192,7 +185,6 @@ export class MacroAssemblerX64 implements MacroAssembler {
     this.move(dst, result);
     for (const r of saved.reverse()) this.#emit(x64.pop_r(r));
   }
-  // @book:end x64-div
 
   and(dst: Register, a: Register, b: Register): void {
     this.#commutative(x64.andq_rr, dst, a, b);
@@ -228,7 +220,6 @@ export class MacroAssemblerX64 implements MacroAssembler {
     this.#emit(x64.notq_r(reg(dst)));
   }
 
-  // @book:start x64-isel
   addScaled(dst: Register, a: Register, b: Register, scale: 1 | 2 | 4 | 8, offset = 0): void {
     if (reg(b) === Reg.rsp) throw new RangeError('addScaled: b cannot be rsp (rsp is never an index register)');
     if (fitsInt32(offset)) {
@@ -265,7 +256,6 @@ export class MacroAssemblerX64 implements MacroAssembler {
     this.move(dst, Reg.rdx);
     for (const r of saved.reverse()) this.#emit(x64.pop_r(r));
   }
-  // @book:end x64-isel
 
   #commutative(op: (d: Reg, s: Reg) => number[], dst: Register, a: Register, b: Register): void {
     if (dst === b) {
@@ -288,7 +278,6 @@ export class MacroAssemblerX64 implements MacroAssembler {
   }
 
   // ── compare and branch ─────────────────────────────────────────────────────────
-  // @book:start x64-compare
   setIf(cond: Condition, dst: Register, a: Register, b: Register): void {
     this.#emit(x64.cmpq_rr(reg(a), reg(b)));
     this.#emit(x64.setcc_r(CONDITIONS[cond], reg(dst)));
@@ -299,7 +288,6 @@ export class MacroAssemblerX64 implements MacroAssembler {
     this.#emit(x64.cmpq_rr(reg(a), reg(b)));
     this.asm.jcc(CONDITIONS[cond], label);
   }
-  // @book:end x64-compare
 
   branchIfImmediate(cond: Condition, a: Register, value: number, label: Label): void {
     if (value === 0) {
@@ -383,7 +371,6 @@ export class MacroAssemblerX64 implements MacroAssembler {
     return this.size;
   }
 
-  // @book:start x64-patchable-call
   /** movabs r11, address (10 bytes, the address at +2); call r11 (3 bytes). */
   callPatchable(address: bigint): PatchableCall {
     const at = this.size;
@@ -399,7 +386,6 @@ export class MacroAssemblerX64 implements MacroAssembler {
     }
     code.set(x64.movabsq_ri(TEMP, BigInt.asUintN(64, address)), site.at);
   }
-  // @book:end x64-patchable-call
 
   ret(): void {
     this.#emit(x64.ret());
