@@ -110,6 +110,7 @@ export class JitProgram {
     let result: bigint;
     runtime.open();
     try {
+      this.level.beforeRun?.(this.#context!);
       this.stats.entries++;
       result = entry(this.#context!.address);
     } finally {

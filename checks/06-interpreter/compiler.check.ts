@@ -138,3 +138,33 @@ check('compiler: the line table maps each instruction to its source line', () =>
   'Each instruction takes the line of the node it comes from: a binary operator\'s line is its operator\'s, a let\'s store is at `let`.',
   'Add an entry { offset, line } only when the line differs from the last entry.',
 ] });
+
+check('compiler: a let\'s value sees the variable outside, not the one it declares; blocks nest to the slot limit', () => {
+  const program = compiler.compileSource([
+    'fn main() {',
+    '  let x = 1;',
+    '  {',
+    '    let x = x + 10;',
+    '    { let x = x * 2; print(x); }',
+    '    print(x);',
+    '  }',
+    '  return x;',
+    '}',
+  ].join('\n'));
+  assert.equal(decode(fnOf(program, 'main')), [
+    'const 0 (1)', 'store 0',
+    'load 0', 'const 1 (10)', 'add', 'store 1', //     the inner x is slot 1, its value reads slot 0
+    'load 1', 'const 2 (2)', 'mul', 'store 2', 'load 2', 'print',
+    'load 1', 'print',
+    'load 0', 'ret',
+  ]);
+  const error = (() => {
+    try {
+      compiler.compileSource('fn main() {\n  let y = y + 1;\n  return y;\n}');
+      return 'it compiled';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  })();
+  assert.is(error, "2:11: undefined variable 'y'", 'a let cannot read the variable it is declaring');
+}, { hints: ['Check (and compile) the value first, then declare the variable: while its value is computed, the name still means what it meant outside.'] });

@@ -4,6 +4,8 @@ import { check, learnerCode } from '#harness/check.ts';
 // These checks run hand-assembled bytecode, so they test the interpreter on its own,
 // whatever state the compiler is in.
 const interpreter = await learnerCode(import('#ch06/interpreter.ts'));
+import type { InterpreterState } from '#ch06/interpreter.ts';
+import type { OpcodeSet } from '#ch06/bytecode.ts';
 const bytecode = await learnerCode(import('#ch06/bytecode.ts'));
 
 type Program = Parameters<typeof interpreter.run>[0];
@@ -19,6 +21,8 @@ interface FnSpec {
   constants?: bigint[];
   /** One line per instruction (default: instruction i is on line i + 1). */
   lines?: number[];
+  /** The opcode set to assemble with (default: the core one). */
+  opcodes?: OpcodeSet;
 }
 
 /** Assembles instructions with the learner's opcode table. */
@@ -28,10 +32,10 @@ function assemble(spec: FnSpec, index: number): Fn {
   spec.code.forEach(([name, ...operands], i) => {
     const line = spec.lines?.[i] ?? i + 1;
     if (lines.at(-1)?.line !== line) lines.push({ offset: bytes.length, line });
-    const op = (bytecode.Op as Record<string, number>)[name];
-    if (op === undefined) throw new Error(`check bug: no opcode ${name}`);
-    bytes.push(op);
-    const kinds = bytecode.OPCODES[op]!.operands;
+    const info = (spec.opcodes ?? bytecode.CORE_OPCODES).byName.get(name);
+    if (info === undefined) throw new Error(`check bug: no opcode ${name}`);
+    bytes.push(info.code);
+    const kinds = info.operands;
     kinds.forEach((kind, k) => {
       const value = operands[k]!;
       if (kind === 'u8') bytes.push(value);
@@ -242,4 +246,32 @@ check('interpreter: 10000 active calls are allowed, the 10001st is a stack overf
 }, { timeoutMs: 20000, hints: [
   'Count active calls, main included; fail a call when the count is already MAX_CALL_DEPTH (10000).',
   'The error names the function making the call and the call\'s line. Keep frames in arrays, not in JavaScript recursion.',
+] });
+
+check('interpreter: an opcode of a later language level runs through its handler, inside a loop and a call', () => {
+  // `triple` (0x7e, u8 k): a → a * 3 + k. A later chapter's opcode, defined outside this chapter.
+  const opcodes = bytecode.extendOpcodes(bytecode.CORE_OPCODES, [{ name: 'triple', code: 0x7e, operands: ['u8'], pops: 1, pushes: 1 }]);
+  const triple = (state: InterpreterState) => {
+    state.stack[state.sp - 1] = state.stack[state.sp - 1]! * 3n + BigInt(state.fn.code[state.pc + 1]!);
+    state.pc += 2;
+  };
+  const level = interpreter.extendInterpreter(interpreter.CORE_INTERPRETER, opcodes, new Map([[0x7e, triple]]));
+  const p = program(
+    { name: 'f', params: 1, code: [['load', 0], ['const', 0], ['add'], ['ret']], constants: [1n] },
+    { name: 'main', locals: 1, opcodes, code: [
+      ['const', 0], ['store', 0], //                                         0000 0003  i = 0
+      ['load', 0], ['const', 1], ['lt'], ['jump_if_false', 34], //           0005 0007 0010 0011  while i < 100
+      ['load', 0], ['print'], //                                             0014 0016
+      ['load', 0], ['call', 0, 1], ['const', 2], ['sub'], ['triple', 1], //  0017 0019 0023 0026 0027
+      ['store', 0], ['jump', 5], //                                          0029 0031  i = (f(i) - 1) * 3 + 1
+      ['load', 0], ['ret'], //                                               0034 0036
+    ], constants: [0n, 100n, 1n] },
+  );
+  const output: string[] = [];
+  const result = interpreter.run(p, { print: (text) => output.push(text), level });
+  assert.equal(output, ['0', '1', '4', '13', '40'], 'the loop runs the handler once per turn');
+  assert.is(result, 121n, 'the handler\'s result flows on to the next instructions');
+  assert.throws(() => interpreter.run(p, { print: () => {} }), /bad opcode 0x7e/, 'the core level does not know the opcode: a compiler bug, said so');
+}, { hints: [
+  'The default branch of the switch is given: an opcode the switch does not know goes to the level\'s handler with the registers (stack, sp, bp, fn, pc), and the loop takes sp, pc and stack back. Keep it as the last branch of your switch.',
 ] });

@@ -27,6 +27,7 @@
  * template for each opcode they add (or one that replaces a core template), and named
  * hooks where existing behaviour changes (`prologue`, `afterCall`).
  */
+import type { CodeRegion } from '#ch01/code-region.ts';
 import type { Label, MacroAssembler, Register } from '#ch04/macro-assembler.ts';
 import { CORE_OPCODES, Op, lineAt, readU16, type CompiledFunction, type CompiledProgram, type OpcodeSet } from '#ch06/bytecode.ts';
 import { CONTEXT, CORE_CONTEXT, ERROR_KIND, type ContextLayout } from './runtime.ts';
@@ -126,6 +127,8 @@ export interface JitLevel {
   readonly layout: ContextLayout;
   /** Runtime error kinds: the message of each, given the name of the function it happened in. */
   readonly errors: ReadonlyMap<number, (functionName: string) => string>;
+  /** Before each run, once the core fields are written: a later chapter writes its own fields. */
+  readonly beforeRun: ((context: CodeRegion) => void) | undefined;
 }
 
 /** The part of a level a later chapter changes; anything it leaves out stays as it was. */
@@ -136,6 +139,8 @@ export interface JitExtension {
   readonly afterCall?: Template;
   readonly layout?: ContextLayout;
   readonly errors?: ReadonlyMap<number, (functionName: string) => string>;
+  /** Runs after the base level's own `beforeRun`. */
+  readonly beforeRun?: (context: CodeRegion) => void;
 }
 
 /** A new level: `base` with `extension`'s templates and errors added and its hooks in place. */
@@ -147,7 +152,16 @@ export function extendJit(base: JitLevel, extension: JitExtension): JitLevel {
     afterCall: extension.afterCall ?? base.afterCall,
     layout: extension.layout ?? base.layout,
     errors: new Map([...base.errors, ...(extension.errors ?? [])]),
+    beforeRun: chain(base.beforeRun, extension.beforeRun),
   });
+}
+
+function chain(first: ((context: CodeRegion) => void) | undefined, second: ((context: CodeRegion) => void) | undefined): ((context: CodeRegion) => void) | undefined {
+  if (first === undefined || second === undefined) return first ?? second;
+  return (context) => {
+    first(context);
+    second(context);
+  };
 }
 // @book:end level
 
@@ -167,6 +181,7 @@ export const CORE_JIT: JitLevel = Object.freeze({
     [ERROR_KIND.divisionByZero, () => 'division by zero'],
     [ERROR_KIND.stackOverflow, (name) => `stack overflow in ${name}`],
   ]),
+  beforeRun: undefined,
 });
 
 /**
