@@ -39,7 +39,8 @@ check('random programs run as the interpreter does, with every register and with
     for (const registers of [undefined, 2]) {
       const got = runOptimized(source, registers === undefined ? {} : { registers });
       const report = compareOutcome({ name: `random ${i + 1}`, path: '', source, expectedOutput: expected.output, ...(expected.error ? { expectedError: expected.error } : {}), features: [] }, got);
-      if (report !== null) reports.push(`${report}\n(${registers ?? 'every'} registers)\n${source}`);
+      if (got.declined.length > 0) reports.push(`the optimizing tier declined ${got.declined.join('; ')}`);
+      else if (report !== null) reports.push(`${report}\n(${registers ?? 'every'} registers)\n${source}`);
       else if (expected.error === undefined && expected.result !== got.result) reports.push(`main returned ${got.result}, the interpreter ${expected.result}\n${source}`);
     }
   }
@@ -53,11 +54,16 @@ check('the allocation checker accepts every allocation, with every register and 
   for (const { name, source } of sources) {
     const program = compiler.compileSource(source);
     for (const registers of [undefined, 2, 3, 4]) {
+      let checked = 0;
       const compiled = opt.compileOptimized(program, undefined, {
         ...(registers === undefined ? {} : { registers }),
-        onAllocated: (ir, details) => problems.push(...checkAllocation(ir, details.allocated, args).map((p) => `${name} (${registers ?? 'every'} registers): ${p}`)),
+        onAllocated: (ir, details) => {
+          checked++;
+          problems.push(...checkAllocation(ir, details.allocated, args).map((p) => `${name} (${registers ?? 'every'} registers): ${p}`));
+        },
       });
       compiled.jit.dispose();
+      if (checked !== program.functions.length) problems.push(`${name}: ${checked} of ${program.functions.length} functions were allocated (declined: ${compiled.declined.map((d) => d.name).join(', ') || 'none'})`);
     }
   }
   assert.ok(problems.length === 0, `${problems.length} problems, the first:\n  ${problems.slice(0, 6).join('\n  ')}`);
@@ -73,7 +79,8 @@ check('optimized and template-compiled functions call each other, errors and all
     for (const parity of [0, 1]) {
       const names = [...program.source.matchAll(/\bfn\s+(\w+)/g)].map((m) => m[1]!);
       const tierOf = (name: string) => ((names.indexOf(name) + parity) % 2 === 0 ? 'opt' : 'baseline') as 'opt' | 'baseline';
-      const report = compareOutcome(program, runOptimized(program.source, { tierOf }));
+      const got = runOptimized(program.source, { tierOf });
+      const report = got.declined.length > 0 ? `the optimizing tier declined ${got.declined.join('; ')}` : compareOutcome(program, got);
       if (report !== null) reports.push(`${report}\n(functions alternating between tiers, the ${parity === 0 ? 'first' : 'second'} optimized)`);
     }
   }

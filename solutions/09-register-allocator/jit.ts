@@ -69,7 +69,8 @@ export function compileOptimized(program: CompiledProgram, arch: Arch = hostArch
         optimized.push(fn.name);
         continue;
       } catch (error) {
-        if (masm.size !== start) throw error; // half-emitted code cannot be taken back
+        // An unfinished TODO, or half-emitted code (which cannot be taken back), is not a reason to decline.
+        if ((error as Error).name === 'NotImplemented' || masm.size !== start) throw error;
         declined.push({ name: fn.name, reason: (error as Error).message });
       }
     }
