@@ -20,6 +20,7 @@
 import type { Register } from '#ch04/macro-assembler.ts';
 import type { Block, Inst } from '#ch08/ir.ts';
 
+// @book:start machine-types
 /** A register, or stack slot `slot` of the frame (spilled). */
 export type Location = { readonly kind: 'reg'; readonly reg: Register } | { readonly kind: 'slot'; readonly slot: number };
 
@@ -97,3 +98,4 @@ export interface AllocatedFunction {
   /** The two registers the allocator never hands out: for spilled operands, constants and move cycles. */
   readonly scratch: readonly [Register, Register];
 }
+// @book:end machine-types
