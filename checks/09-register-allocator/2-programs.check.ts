@@ -87,6 +87,27 @@ check('optimized and template-compiled functions call each other, errors and all
   assert.ok(reports.length === 0, reports.slice(0, 3).join('\n\n'));
 }, { timeoutMs: 120000, hints: ['Both tiers keep the context and the run state in the same callee-saved registers and call with the same registers: keep chapter 07\'s protocol exactly.'] });
 
+const DIVISIONS = `fn quotient(a, b) { return a / b; }
+fn remainder(a, b) { return a % b; }
+fn main() {
+  let min = -9223372036854775808;
+  print(quotient(min, -1));
+  print(remainder(min, -1));
+  print(quotient(-7, 2));
+  print(remainder(-7, 2));
+  print(quotient(7, -1));
+  print(remainder(min, 0));
+  print(1);
+}`;
+
+check('division with divisors the compiler cannot see: INT64_MIN / -1, % -1, signs, and / 0 at its line', () => {
+  const got = runOptimized(DIVISIONS);
+  const expected = referenceOutcome(DIVISIONS);
+  assert.ok(got.declined.length === 0, `the optimizing tier declined ${got.declined.join('; ')}`);
+  assert.equal(got.output, expected.output, 'printed lines');
+  assert.is(got.error?.message, expected.error?.message, 'the runtime error');
+}, { hints: ['Test a register divisor for 0 (the error stub) and for -1 (negate, or 0 for %) before dividing: x86-64\'s idiv faults on INT64_MIN / -1.'] });
+
 const LOOP = `fn main() {
   let i = 0;
   let sum = 0;
