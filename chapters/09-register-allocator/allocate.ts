@@ -8,7 +8,7 @@ import type { MacroAssembler, Register } from '#ch04/macro-assembler.ts';
 import type { Func, Inst } from '#ch08/ir.ts';
 import { jitRegisters } from '#ch07/compiler.ts';
 import { linearScan } from './linear-scan.ts';
-import { blockOrder, buildIntervals, factsOf, liveness, needsLocation, numberInstructions, phiOperands, type Facts, type Interval } from './liveness.ts';
+import { blockOrder, buildIntervals, factsOf, liveness, machineOperands, needsLocation, numberInstructions, phiOperands, type Facts, type Interval } from './liveness.ts';
 import { immediate, inReg, type AllocatedFunction, type Location, type MachineBlock, type MachineInst, type Move, type Operand } from './machine.ts';
 import { sequenceMoves, type MoveScratch } from './parallel-move.ts';
 
@@ -139,13 +139,12 @@ function machineInst(inst: Inst, facts: Facts, operand: (v: number) => Operand, 
     return { inst, before: sequenceMoves([{ from: operand(inst.args[0]!), to: inReg(registers.result) }], scratch), operands: [inReg(registers.result)], clobbers: [], after: [] };
   }
   if (facts.fused.has(inst.id)) return { inst, before: [], operands: [], clobbers: [], after: [] };
-  const fused = inst.op === 'branch' && facts.fused.has(inst.args[0]!) ? facts.defs.get(inst.args[0]!)! : undefined;
-  const source = fused ?? inst;
+  const fused = facts.folds.get(inst.id);
   return {
     inst,
     ...(fused ? { fused } : {}),
     before: [],
-    operands: source.args.map(operand),
+    operands: machineOperands(inst, facts).map(operand),
     ...(result !== undefined ? { result } : {}),
     clobbers: [],
     after: [],

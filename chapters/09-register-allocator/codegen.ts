@@ -166,6 +166,7 @@ export class FunctionEmitter {
     const masm = this.#masm;
     const { inst, operands, result } = mi;
     const dst = this.#target(result);
+    // (operands of an add or sub with a folded multiply: the multiply's two, then the other)
     const [a, b] = operands;
     switch (inst.op) {
       case 'copy':
@@ -173,7 +174,8 @@ export class FunctionEmitter {
         break;
       case 'add':
       case 'sub':
-        this.#addSub(inst.op, dst, a!, b!);
+        if (mi.fused !== undefined) this.#multiplyAddSub(inst.op, dst, a!, b!, operands[2]!);
+        else this.#addSub(inst.op, dst, a!, b!);
         break;
       case 'mul':
       case 'mulhi':
@@ -223,6 +225,23 @@ export class FunctionEmitter {
     todo('FunctionEmitter: add and sub with immediates');
   }
   // @book:end select-add-sub
+
+  /** c + x * y or c - x * y in one instruction where all three are in registers (madd, msub). */
+  #multiplyAddSub(op: 'add' | 'sub', dst: Register, x: Operand, y: Operand, c: Operand): void {
+    const masm = this.#masm;
+    const rx = this.#use(x, this.#s0);
+    const ry = this.#use(y, this.#s1);
+    if (c.kind === 'reg') {
+      if (op === 'add') masm.multiplyAdd(dst, rx, ry, c.reg);
+      else masm.multiplySub(dst, rx, ry, c.reg);
+      return;
+    }
+    // Three operands and two scratch registers: the product first, then the other operand.
+    masm.mul(this.#s0, rx, ry);
+    if (op === 'add' && c.kind === 'imm' && isSmallImmediate(c.value)) masm.addImmediate(dst, this.#s0, Number(c.value));
+    else if (op === 'add') masm.add(dst, this.#s0, this.#use(c, this.#s1));
+    else masm.sub(dst, this.#use(c, this.#s1), this.#s0);
+  }
 
   #binary(op: string, dst: Register, a: Register, b: Register): void {
     const masm = this.#masm;

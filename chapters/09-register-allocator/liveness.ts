@@ -91,16 +91,59 @@ export function fusedCompares(fn: Func): Set<number> {
   return fused;
 }
 
+/**
+ * The multiplies folded into the add or sub that uses them: a `mul` whose only use is an
+ * `add` (either operand) or the right operand of a `sub` in the same block. The pair is
+ * one multiply-add or multiply-subtract (AArch64 `madd`/`msub`), and the product never
+ * needs a location of its own. By user: user's value number → the multiply.
+ */
+export function foldedMultiplies(fn: Func): Map<number, Inst> {
+  const uses = new Map<number, number>();
+  for (const block of fn.blocks) for (const inst of block.insts) for (const a of inst.args) uses.set(a, (uses.get(a) ?? 0) + 1);
+  const folds = new Map<number, Inst>();
+  for (const block of fn.blocks) {
+    const here = new Map(block.insts.map((i) => [i.id, i]));
+    for (const inst of block.insts) {
+      if (inst.op !== 'add' && inst.op !== 'sub') continue;
+      const candidates = inst.op === 'add' ? inst.args : [inst.args[1]!];
+      const product = candidates.map((a) => here.get(a)).find((m) => m?.op === 'mul' && uses.get(m.id) === 1 && inst.args[0] !== inst.args[1]);
+      if (product !== undefined && ![...folds.values()].includes(product)) folds.set(inst.id, product);
+    }
+  }
+  return folds;
+}
+
 /** What the allocator needs to know about a function besides its blocks. */
 export interface Facts {
   /** Every instruction by value number. */
   readonly defs: ReadonlyMap<number, Inst>;
-  /** Compares folded into their branch (see fusedCompares). */
+  /** Instructions folded into their user: compares into branches, multiplies into adds and subs. */
   readonly fused: ReadonlySet<number>;
+  /** The instruction folded into each user, by the user's value number. */
+  readonly folds: ReadonlyMap<number, Inst>;
 }
 
 export function factsOf(fn: Func): Facts {
-  return { defs: definitions(fn), fused: fusedCompares(fn) };
+  const folds = foldedMultiplies(fn);
+  const defs = definitions(fn);
+  for (const compare of fusedCompares(fn)) {
+    const branch = fn.blocks.map((b) => b.insts.at(-1)!).find((t) => t.op === 'branch' && t.args[0] === compare)!;
+    folds.set(branch.id, defs.get(compare)!);
+  }
+  return { defs, fused: new Set([...folds.values()].map((i) => i.id)), folds };
+}
+
+/**
+ * The operands an instruction reads, as values, with what is folded into it spelled out: a
+ * branch on a fused compare reads the compare's two operands; an add or sub with a folded
+ * multiply reads the multiply's two operands, then its other operand.
+ */
+export function machineOperands(inst: Inst, facts: Facts): number[] {
+  const folded = facts.folds.get(inst.id);
+  if (folded === undefined) return inst.args;
+  if (inst.op === 'branch') return folded.args;
+  const other = inst.args[0] === folded.id ? inst.args[1]! : inst.args[0]!;
+  return [...folded.args, other];
 }
 
 /** Does `value` need a location? Constants, folded compares and void instructions do not. */
@@ -110,14 +153,13 @@ export function needsLocation(value: number, facts: Facts): boolean {
 }
 
 /**
- * The values an ordinary instruction reads from locations, in operand order: a branch on a
- * fused compare reads the compare's operands, a fused compare reads nothing itself, and
- * constants are never read from a location. Not for phis (their operands are read on edges).
+ * The values an ordinary instruction reads from locations, in the order of machineOperands;
+ * a folded instruction reads nothing itself, and constants are never read from a location.
+ * Not for phis (their operands are read on edges).
  */
 export function operandValues(inst: Inst, facts: Facts): number[] {
   if (facts.fused.has(inst.id)) return [];
-  const source = inst.op === 'branch' && facts.fused.has(inst.args[0]!) ? facts.defs.get(inst.args[0]!)! : inst;
-  return source.args.filter((a) => needsLocation(a, facts));
+  return machineOperands(inst, facts).filter((a) => needsLocation(a, facts));
 }
 
 /** The phi operands block `pred` gives to its successor `succ`: [phi, operand] pairs. */

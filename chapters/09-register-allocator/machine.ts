@@ -57,13 +57,17 @@ export interface Move {
 export interface MachineInst {
   readonly inst: Inst;
   /**
-   * The compare a `branch` tests, folded into it (a fused compare-and-branch): its operands
-   * are then the compare's. Absent for every other instruction.
+   * The instruction folded into this one: the compare a `branch` tests (a fused
+   * compare-and-branch), or the multiply an `add` or `sub` adds or subtracts (a
+   * multiply-add). Absent for every other instruction.
    */
   readonly fused?: Inst;
   /** Moves done just before the instruction (a call's arguments, a return's value). */
   readonly before: readonly Move[];
-  /** Where each operand is read, in the order of the instruction's (or the fused compare's) args. */
+  /**
+   * Where each operand is read: the instruction's args in order, or with a folded
+   * instruction, its args (then, for add and sub, the other operand).
+   */
   readonly operands: readonly Operand[];
   /** Where the result is written (absent when the instruction has none, or is folded away). */
   readonly result?: Location;

@@ -61,6 +61,13 @@ export function checkAllocation(fn: Func, allocation: CheckedAllocation, args: r
   const preds = new Map<number, number[]>();
   for (const mb of allocation.blocks) for (const s of new Set(mb.block.insts.at(-1)?.targets ?? [])) preds.set(s, [...(preds.get(s) ?? []), mb.block.id]);
 
+  /** What the IR says each operand holds: with a folded compare, its operands; with a folded multiply, its operands and then the add's or sub's other operand. */
+  const operandsOf = (mi: MInst): readonly number[] => {
+    if (mi.fused === undefined) return mi.inst.args;
+    if (mi.inst.op === 'branch') return mi.fused.args;
+    const other = mi.inst.args.find((a, i) => a !== mi.fused!.id || mi.inst.args.indexOf(a) !== i)!;
+    return [...mi.fused.args, other];
+  };
   const read = (state: State, op: Opnd) => (op.kind === 'imm' ? `#${op.value}` : state.get(key(op)));
   const move = (state: State, moves: readonly Mv[]) => {
     for (const m of moves) {
@@ -88,7 +95,7 @@ export function checkAllocation(fn: Func, allocation: CheckedAllocation, args: r
     for (const mi of mb.insts) {
       move(state, mi.before);
       const folded = fusedHere.has(mi.inst.id);
-      const expected = folded ? [] : (mi.fused ?? mi.inst).args;
+      const expected = folded ? [] : operandsOf(mi);
       if (report && mi.operands.length !== expected.length) problems.push(`${where(mi)}: reads ${mi.operands.length} operands, the IR has ${expected.length}`);
       mi.operands.forEach((op, i) => {
         const want = expected[i] === undefined ? undefined : expect(expected[i]!);
