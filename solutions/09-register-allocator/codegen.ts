@@ -173,7 +173,8 @@ export class FunctionEmitter {
         break;
       case 'add':
       case 'sub':
-        if (mi.fused !== undefined) this.#multiplyAddSub(inst.op, dst, a!, b!, operands[2]!);
+        if (mi.fused?.op === 'shl') this.#scaledAdd(dst, a!, b!, operands[2]!);
+        else if (mi.fused !== undefined) this.#multiplyAddSub(inst.op, dst, a!, b!, operands[2]!);
         else this.#addSub(inst.op, dst, a!, b!);
         break;
       case 'mul':
@@ -229,6 +230,13 @@ export class FunctionEmitter {
     }
   }
   // @book:end select-add-sub
+
+  /** c + (x << k) for k = 1, 2, 3: one lea (x86-64) or add with a shifted register (AArch64). */
+  #scaledAdd(dst: Register, x: Operand, k: Operand, c: Operand): void {
+    const scale = (1 << Number((k as { value: bigint }).value)) as 2 | 4 | 8;
+    const rx = this.#use(x, this.#s0);
+    this.#masm.addScaled(dst, this.#use(c, this.#s1), rx, scale);
+  }
 
   /** c + x * y or c - x * y in one instruction where all three are in registers (madd, msub). */
   #multiplyAddSub(op: 'add' | 'sub', dst: Register, x: Operand, y: Operand, c: Operand): void {

@@ -94,7 +94,9 @@ export function fusedCompares(fn: Func): Set<number> {
  * The multiplies folded into the add or sub that uses them: a `mul` whose only use is an
  * `add` (either operand) or the right operand of a `sub` in the same block. The pair is
  * one multiply-add or multiply-subtract (AArch64 `madd`/`msub`), and the product never
- * needs a location of its own. By user: user's value number → the multiply.
+ * needs a location of its own. Likewise a shift left by 1, 2 or 3 whose only use is an
+ * `add`: `a + (x << 3)` is one `lea` (x86-64) or `add` with a shifted operand (AArch64).
+ * By user: user's value number → the folded instruction.
  */
 export function foldedMultiplies(fn: Func): Map<number, Inst> {
   const uses = new Map<number, number>();
@@ -105,11 +107,19 @@ export function foldedMultiplies(fn: Func): Map<number, Inst> {
     for (const inst of block.insts) {
       if (inst.op !== 'add' && inst.op !== 'sub') continue;
       const candidates = inst.op === 'add' ? inst.args : [inst.args[1]!];
-      const product = candidates.map((a) => here.get(a)).find((m) => m?.op === 'mul' && uses.get(m.id) === 1 && inst.args[0] !== inst.args[1]);
+      const foldable = (m: Inst | undefined) =>
+        m !== undefined && uses.get(m.id) === 1 && inst.args[0] !== inst.args[1] && (m.op === 'mul' || (inst.op === 'add' && isScaleShift(m, here)));
+      const product = candidates.map((a) => here.get(a)).find(foldable);
       if (product !== undefined && ![...folds.values()].includes(product)) folds.set(inst.id, product);
     }
   }
   return folds;
+}
+
+/** `shl x, k` with k a constant 1, 2 or 3 defined in the same block: a scale of 2, 4 or 8. */
+function isScaleShift(inst: Inst, here: ReadonlyMap<number, Inst>): boolean {
+  const count = here.get(inst.args[1]!);
+  return inst.op === 'shl' && count?.op === 'const' && count.imm! >= 1n && count.imm! <= 3n;
 }
 
 /** What the allocator needs to know about a function besides its blocks. */
