@@ -219,13 +219,13 @@ export class FunctionEmitter {
   // @book:start select-add-sub
   /** add and sub, with an immediate operand where one is a small constant. */
   #addSub(op: 'add' | 'sub', dst: Register, a: Operand, b: Operand): void {
+  // @book:end select-add-sub
     // TODO: dst = a + b or a - b. With b a small constant (isSmallImmediate), one
     // masm.addImmediate (sub adds -b; mind -b when b is -2^31); with a small constant a and
     // add, the same with the operands swapped; otherwise masm.add or masm.sub on registers
     // (this.#use puts a spilled or constant operand in a scratch register: #s0 for a, #s1 for b).
     todo('FunctionEmitter: add and sub with immediates');
   }
-  // @book:end select-add-sub
 
   /** c + (x << k) for k = 1, 2, 3: one lea (x86-64) or add with a shifted register (AArch64). */
   #scaledAdd(dst: Register, x: Operand, k: Operand, c: Operand): void {
@@ -311,6 +311,7 @@ export class FunctionEmitter {
    * immediate where one side is a small constant; a test of the 0/1 value otherwise.
    */
   #conditionalJump(mi: MachineInst, negated: boolean, label: Label): void {
+  // @book:end select-branch
     // TODO: with mi.fused (a compare folded into the branch): its two operands, its
     // condition (mi.fused.op); a constant on the left goes to the right with swapCondition;
     // negate(cond) when `negated`; then masm.branchIfImmediate against a small constant, or
@@ -318,7 +319,6 @@ export class FunctionEmitter {
     // mi.operands[0], masm.branchIfNonZero (or branchIfZero when negated).
     todo('FunctionEmitter: compare-and-branch');
   }
-  // @book:end select-branch
 
   /** The value of a branch whose condition is known while compiling, else undefined. */
   #constantCondition(mi: MachineInst): boolean | undefined {

@@ -218,6 +218,7 @@ export class FunctionEmitter {
   // @book:start select-add-sub
   /** add and sub, with an immediate operand where one is a small constant. */
   #addSub(op: 'add' | 'sub', dst: Register, a: Operand, b: Operand): void {
+  // @book:end select-add-sub
     const masm = this.#masm;
     if (b.kind === 'imm' && isSmallImmediate(b.value) && (op === 'add' || b.value !== -(2n ** 31n))) {
       masm.addImmediate(dst, this.#use(a, this.#s0), Number(op === 'add' ? b.value : -b.value));
@@ -229,7 +230,6 @@ export class FunctionEmitter {
       masm.sub(dst, this.#use(a, this.#s0), this.#use(b, this.#s1));
     }
   }
-  // @book:end select-add-sub
 
   /** c + (x << k) for k = 1, 2, 3: one lea (x86-64) or add with a shifted register (AArch64). */
   #scaledAdd(dst: Register, x: Operand, k: Operand, c: Operand): void {
@@ -315,6 +315,7 @@ export class FunctionEmitter {
    * immediate where one side is a small constant; a test of the 0/1 value otherwise.
    */
   #conditionalJump(mi: MachineInst, negated: boolean, label: Label): void {
+  // @book:end select-branch
     const masm = this.#masm;
     if (mi.fused !== undefined) {
       let cond = mi.fused.op as Condition;
@@ -333,7 +334,6 @@ export class FunctionEmitter {
     if (negated) masm.branchIfZero(flag, label);
     else masm.branchIfNonZero(flag, label);
   }
-  // @book:end select-branch
 
   /** The value of a branch whose condition is known while compiling, else undefined. */
   #constantCondition(mi: MachineInst): boolean | undefined {
