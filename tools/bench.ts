@@ -1,20 +1,28 @@
 /**
- * `npm run bench [-- --quick] [-- --runs N]`: the same programs through every tier that
+ * `npm run bench [-- --quick] [-- --runs N] [-- --only fib,loop]`: the same programs through every tier that
  * exists, timed in one run and printed side by side.
  *
  *   interpreter    chapter 06, the bytecode interpreter in TypeScript
  *   template JIT   chapter 07, one machine-code template per bytecode instruction
+ *   optimizing     chapter 09: SSA, the optimizer's passes, linear-scan registers
  *   node           the same program written in JavaScript, run by Node.js's own JIT
+ *   gcc -O0, -O2   the same program in C (tools/bench/*.c), where gcc exists; each reads
+ *                  its size from argv, so gcc cannot compute the answer while compiling
  *
- * Each figure is the median of several runs of `main` (compilation not included; the
- * template JIT's compile time is printed on its own). The reference solutions are used
- * for every chapter: like `npm run jit`, this file starts itself again with the
- * package.json conditions that select them.
+ * The tiers take turns (interleaved: one run of each, then the next round), so a change in
+ * the machine's load hits them all alike. Each figure is the median of the runs, with the
+ * fastest run beside it, and counts only the run of `main`: compilation is timed on its
+ * own and shown per bytecode instruction for each compiling tier. The gcc figures include
+ * starting a process (about a millisecond). The reference solutions are used for every
+ * chapter: like `npm run jit`, this file starts itself again with the package.json
+ * conditions that select them.
  *
  * Node's programs use JavaScript numbers, which is what a JavaScript programmer would
  * write; none of the benchmarks leaves the range where they are exact.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -102,6 +110,104 @@ const BENCHMARKS: readonly Benchmark[] = [
       return count;
     },
   },
+  {
+    name: 'collatz',
+    n: 100_000,
+    quickN: 5_000,
+    source: (n) => `
+      fn main() {
+        let total = 0;
+        let start = 1;
+        while start < ${n} {
+          let x = start;
+          while x != 1 {
+            if x % 2 == 0 { x = x / 2; } else { x = 3 * x + 1; }
+            total = total + 1;
+          }
+          start = start + 1;
+        }
+        print(total);
+        return 0;
+      }`,
+    js: (n) => {
+      let total = 0;
+      for (let start = 1; start < n; start++) {
+        let x = start;
+        while (x !== 1) {
+          x = x % 2 === 0 ? x / 2 : 3 * x + 1;
+          total++;
+        }
+      }
+      return total;
+    },
+  },
+  {
+    name: 'gcd',
+    n: 1000,
+    quickN: 150,
+    source: (n) => `
+      fn gcd(a, b) {
+        while b != 0 {
+          let t = a % b;
+          a = b;
+          b = t;
+        }
+        return a;
+      }
+      fn main() {
+        let sum = 0;
+        let a = 1;
+        while a < ${n} {
+          let b = 1;
+          while b < ${n} {
+            sum = sum + gcd(a, b);
+            b = b + 1;
+          }
+          a = a + 1;
+        }
+        print(sum);
+        return 0;
+      }`,
+    js: (n) => {
+      const gcd = (a: number, b: number): number => {
+        while (b !== 0) [a, b] = [b, a % b];
+        return a;
+      };
+      let sum = 0;
+      for (let a = 1; a < n; a++) for (let b = 1; b < n; b++) sum += gcd(a, b);
+      return sum;
+    },
+  },
+  {
+    name: 'calls',
+    n: 3_000_000,
+    quickN: 100_000,
+    source: (n) => `
+      fn square(x) { return x * x; }
+      fn add3(a, b, c) { return a + b + c; }
+      fn clamp(x, limit) {
+        if x > limit { return x - limit; }
+        return x;
+      }
+      fn main() {
+        let acc = 0;
+        let i = 0;
+        while i < ${n} {
+          acc = clamp(add3(acc, square(i & 255), i), 1000000007);
+          i = i + 1;
+        }
+        print(acc);
+        return 0;
+      }`,
+    js: (n) => {
+      const square = (x: number) => x * x;
+      const add3 = (a: number, b: number, c: number) => a + b + c;
+      const clamp = (x: number, limit: number) => (x > limit ? x - limit : x);
+      let acc = 0;
+      for (let i = 0; i < n; i++) acc = clamp(add3(acc, square(i & 255), i), 1000000007);
+      return acc;
+    },
+  },
 ];
 // @book:end benchmarks
 
@@ -110,16 +216,35 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-/** Runs `action` `runs` times; returns the median time in seconds and the last output. */
-function time(runs: number, action: () => string): { seconds: number; output: string } {
-  const times: number[] = [];
-  let output = '';
-  for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    output = action();
-    times.push(Number(process.hrtime.bigint() - start) / 1e9);
+/** Times one call of `action`: seconds, and what it printed. */
+function timeOnce(action: () => string): { seconds: number; output: string } {
+  const start = process.hrtime.bigint();
+  const output = action();
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, output };
+}
+
+/** The C twins of the benchmarks, compiled with gcc at -O0 and -O2, or undefined where gcc is missing. */
+function compileTwins(names: readonly string[]): { dir: string; binaries: Map<string, string> } | undefined {
+  if (spawnSync('gcc', ['--version']).status !== 0) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'jot-bench-'));
+  const binaries = new Map<string, string>();
+  for (const name of names) {
+    const source = join(ROOT, 'tools', 'bench', `${name}.c`);
+    if (!existsSync(source)) continue;
+    for (const level of ['O0', 'O2']) {
+      const out = join(dir, `${name}-${level}`);
+      const built = spawnSync('gcc', [`-${level}`, '-o', out, source]);
+      if (built.status === 0) binaries.set(`${name} ${level}`, out);
+    }
   }
-  return { seconds: median(times), output };
+  return { dir, binaries };
+}
+
+/** How many bytecode instructions `program` has (for compile time per instruction). */
+function instructionCount(program: { functions: readonly { code: Uint8Array | readonly number[] }[] }, size: (opcode: number) => number): number {
+  let count = 0;
+  for (const fn of program.functions) for (let pc = 0; pc < fn.code.length; pc += size(fn.code[pc]!)) count++;
+  return count;
 }
 
 function seconds(s: number): string {
@@ -136,56 +261,106 @@ async function main(argv: readonly string[]): Promise<void> {
   const runsAt = argv.indexOf('--runs');
   const runs = runsAt >= 0 ? Number(argv[runsAt + 1]) : quick ? 3 : 5;
   const interpreterRuns = quick ? runs : Math.max(1, Math.min(runs, 3));
+  const onlyAt = argv.indexOf('--only');
+  const only = onlyAt >= 0 ? (argv[onlyAt + 1] ?? '').split(',') : undefined;
 
   const { compileSource } = await import('#ch06/compiler.ts');
+  const { CORE_OPCODES } = await import('#ch06/bytecode.ts');
   const interpreter = await import('#ch06/interpreter.ts');
   const { compileProgram } = await import('#ch07/jit.ts');
+  const { compileOptimized } = await import('#ch09/jit.ts');
 
-  console.log(`${process.arch}, Node ${process.version}; median of ${runs} runs (interpreter: ${interpreterRuns})${quick ? ', --quick sizes' : ''}\n`);
-  const header = ['benchmark', 'interpreter', 'template JIT', 'node (JS)', 'JIT vs interp', 'node vs JIT', 'JIT compile'];
+  const benchmarks = BENCHMARKS.filter((b) => only === undefined || only.includes(b.name));
+  const twins = compileTwins(benchmarks.map((b) => b.name));
+  console.log(`${process.arch}, Node ${process.version}; median (and fastest) of ${runs} interleaved runs (interpreter: ${interpreterRuns})${quick ? ', --quick sizes' : ''}`);
+  console.log(twins === undefined ? 'gcc not found: no C columns\n' : 'gcc columns: the C twins in tools/bench/, one process per run (its start-up included)\n');
+  const header = ['benchmark', 'interpreter', 'template JIT', 'optimizing', 'node (JS)', 'gcc -O0', 'gcc -O2', 'interp ÷ opt', 'baseline ÷ opt', 'node ÷ opt', 'opt ÷ gcc -O2', 'compile µs/op (baseline, opt)'];
   const rows: string[][] = [];
-  for (const bench of BENCHMARKS) {
-    const n = quick ? bench.quickN : bench.n;
-    const program = compileSource(bench.source(n));
-    const interp = time(interpreterRuns, () => {
-      const out: string[] = [];
-      interpreter.run(program, { print: (t) => out.push(t) });
-      return out.join('\n');
-    });
-    const compileStart = process.hrtime.bigint();
-    const jit = compileProgram(program);
-    const compileSeconds = Number(process.hrtime.bigint() - compileStart) / 1e9;
-    const jitted = time(runs, () => {
-      const out: string[] = [];
-      const outcome = jit.run({ print: (t) => out.push(t) });
-      if (outcome.error) throw outcome.error;
-      return out.join('\n');
-    });
-    jit.dispose();
-    const node = time(runs, () => String(bench.js(n)));
-    for (const [tier, output] of [['template JIT', jitted.output], ['node', node.output]] as const) {
-      if (output !== interp.output) throw new Error(`${bench.name}: ${tier} printed ${output}, the interpreter ${interp.output}`);
+  try {
+    for (const bench of benchmarks) {
+      const n = quick ? bench.quickN : bench.n;
+      const program = compileSource(bench.source(n));
+      const ops = instructionCount(program, (op) => CORE_OPCODES.size(op));
+      const baselineStart = process.hrtime.bigint();
+      const jit = compileProgram(program);
+      const baselineCompile = Number(process.hrtime.bigint() - baselineStart) / 1e9;
+      const optStart = process.hrtime.bigint();
+      const optimized = compileOptimized(program);
+      const optCompile = Number(process.hrtime.bigint() - optStart) / 1e9;
+      if (optimized.declined.length > 0) console.log(`${bench.name}: the optimizing tier declined ${optimized.declined.map((d) => d.name).join(', ')}`);
+
+      const runJit = (p: typeof jit) => () => {
+        const out: string[] = [];
+        const outcome = p.run({ print: (t) => out.push(t) });
+        if (outcome.error) throw outcome.error;
+        return out.join('\n');
+      };
+      const runC = (level: string) => () => {
+        const binary = twins?.binaries.get(`${bench.name} ${level}`);
+        if (binary === undefined) return '';
+        const ran = spawnSync(binary, [String(n)], { encoding: 'utf8' });
+        return ran.stdout.trim();
+      };
+      const tiers: [string, () => string, number][] = [
+        ['interpreter', () => {
+          const out: string[] = [];
+          interpreter.run(program, { print: (t) => out.push(t) });
+          return out.join('\n');
+        }, interpreterRuns],
+        ['template JIT', runJit(jit), runs],
+        ['optimizing', runJit(optimized.jit), runs],
+        ['node', () => String(bench.js(n)), runs],
+        ['gcc -O0', runC('O0'), twins?.binaries.has(`${bench.name} O0`) ? runs : 0],
+        ['gcc -O2', runC('O2'), twins?.binaries.has(`${bench.name} O2`) ? runs : 0],
+      ];
+      const times = new Map<string, number[]>(tiers.map(([name]) => [name, []]));
+      const outputs = new Map<string, string>();
+      for (let round = 0; round < runs; round++) {
+        for (const [name, action, count] of tiers) {
+          if (round >= count) continue;
+          const { seconds, output } = timeOnce(action);
+          times.get(name)!.push(seconds);
+          outputs.set(name, output);
+        }
+      }
+      jit.dispose();
+      optimized.jit.dispose();
+      const expected = outputs.get('interpreter');
+      for (const [name, output] of outputs) {
+        if (output !== expected) throw new Error(`${bench.name}: ${name} printed ${output}, the interpreter ${expected}`);
+      }
+      const med = (name: string) => (times.get(name)!.length > 0 ? median(times.get(name)!) : NaN);
+      const cell = (name: string) => (times.get(name)!.length > 0 ? `${seconds(med(name))} (${seconds(Math.min(...times.get(name)!))})` : '-');
+      const per = (s: number) => `${((s * 1e6) / ops).toFixed(1)}`;
+      rows.push([
+        `${bench.name}(${n})`,
+        cell('interpreter'),
+        cell('template JIT'),
+        cell('optimizing'),
+        cell('node'),
+        cell('gcc -O0'),
+        cell('gcc -O2'),
+        ratio(med('interpreter'), med('optimizing')),
+        ratio(med('template JIT'), med('optimizing')),
+        ratio(med('node'), med('optimizing')),
+        Number.isNaN(med('gcc -O2')) ? '-' : ratio(med('optimizing'), med('gcc -O2')),
+        `${per(baselineCompile)}, ${per(optCompile)} (${ops} ops)`,
+      ]);
     }
-    rows.push([
-      `${bench.name}(${n})`,
-      seconds(interp.seconds),
-      seconds(jitted.seconds),
-      seconds(node.seconds),
-      ratio(interp.seconds, jitted.seconds),
-      ratio(jitted.seconds, node.seconds),
-      seconds(compileSeconds),
-    ]);
+  } finally {
+    if (twins !== undefined) rmSync(twins.dir, { recursive: true, force: true });
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const format = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   ');
   console.log(format(header));
   for (const row of rows) console.log(format(row));
+  console.log('\nA ratio a ÷ b above 1 means b is faster: "baseline ÷ opt" 3.0x means the optimizing tier takes a third of the template JIT\'s time.');
 }
 
 if (process.env[INNER] === '1') {
   await main(process.argv.slice(2));
 } else {
-  const conditions = ['01', '02', '03', '04', '05', '06', '07'].map((n) => `--conditions=solution-ch${n}`);
+  const conditions = ['01', '02', '03', '04', '05', '06', '07', '08', '09'].map((n) => `--conditions=solution-ch${n}`);
   const result = spawnSync(process.execPath, ['--import', 'tsx', ...conditions, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     cwd: ROOT,
     stdio: 'inherit',

@@ -2,7 +2,12 @@
  * `npm run jit -- [options] program.jot`: runs a Jot program with the reference solutions
  * (chapter 05's parser, chapter 06's compiler, chapter 07's template JIT).
  *
- *   --interp           run it with chapter 06's interpreter instead of the JIT
+ *   --tier interp|baseline|opt
+ *                      which tier runs it: chapter 06's interpreter, chapter 07's template
+ *                      JIT (the default), or chapter 09's optimizing tier, which compiles every
+ *                      function and prints to stderr how many it declined (never silently)
+ *   --interp           the same as --tier interp
+ *   --emit-ir          with --tier opt: print each function's IR after each optimizer pass
  *   --emit-asm         print the machine code (with the bytecode it came from) before running
  *   --arch x64|arm64   run on that architecture (the other one runs under qemu-user)
  *   --mine             use your own chapters/ instead of the reference solutions
@@ -28,8 +33,9 @@ import { firstChapterFrame } from '../checks/harness/frames.ts';
 
 const INNER = 'WORKBOOK_JIT_INNER';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const USAGE = 'usage: npm run jit -- [--interp] [--emit-asm] [--arch x64|arm64] [--mine [--use-ref 1-4]] program.jot\n' +
-  '  --emit-asm with --interp prints the bytecode listing instead of the machine code';
+const USAGE = 'usage: npm run jit -- [--tier interp|baseline|opt] [--interp] [--emit-ir] [--emit-asm] [--arch x64|arm64] [--mine [--use-ref 1-4]] program.jot\n' +
+  '  --emit-asm with --interp prints the bytecode listing instead of the machine code\n' +
+  '  --emit-ir (with --tier opt) prints the IR of each function after each pass';
 
 interface Options {
   file: string;
@@ -39,13 +45,27 @@ interface Options {
   mine: boolean;
   /** Chapters whose reference stands in for the learner's, with --mine. */
   useRef: Chapter[];
+  /** Which tier runs the program (`--interp` is `--tier interp`). */
+  tier: Tier;
+  emitIr: boolean;
 }
 
+const TIERS = ['interp', 'baseline', 'opt'] as const;
+type Tier = (typeof TIERS)[number];
+
 function parseOptions(argv: readonly string[]): Options {
-  const options: Options = { file: '', interp: false, emitAsm: false, arch: hostArch(), mine: false, useRef: [] };
+  const options: Options = { file: '', interp: false, emitAsm: false, arch: hostArch(), mine: false, useRef: [], tier: 'baseline', emitIr: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--interp') options.interp = true;
+    if (arg === '--interp') {
+      options.interp = true;
+      options.tier = 'interp';
+    } else if (arg === '--tier' || arg.startsWith('--tier=')) {
+      const value = arg === '--tier' ? argv[++i] : arg.slice('--tier='.length);
+      if (!TIERS.includes(value as Tier)) fail(`--tier takes interp, baseline or opt, not ${value ?? 'nothing'}\n${USAGE}`);
+      options.tier = value as Tier;
+      options.interp = options.tier === 'interp';
+    } else if (arg === '--emit-ir') options.emitIr = true;
     else if (arg === '--emit-asm') options.emitAsm = true;
     else if (arg === '--mine') options.mine = true;
     else if (arg === '--use-ref') {
@@ -68,6 +88,7 @@ function parseOptions(argv: readonly string[]): Options {
     else options.file = arg;
   }
   if (options.file === '') fail(USAGE);
+  if (options.emitIr && options.tier !== 'opt') fail(`--emit-ir shows the optimizing tier's IR: add --tier opt\n${USAGE}`);
   if (options.useRef.length > 0 && !options.mine) fail(`--use-ref goes with --mine (without --mine every chapter is the reference)\n${USAGE}`);
   return options;
 }
@@ -155,6 +176,20 @@ async function main(argv: readonly string[]): Promise<void> {
       if (e instanceof interpreter.RuntimeError) fail(`runtime error: ${e.message}`);
       throw e;
     }
+    return;
+  }
+
+  if (options.tier === 'opt') {
+    const { compileOptimized } = await import('#ch09/jit.ts');
+    const { printFunction } = await import('#ch08/printer.ts');
+    const compiled = compileOptimized(program, options.arch, {
+      ...(options.emitIr ? { onPass: (fn: string, pass: string, ir: Parameters<typeof printFunction>[0]) => process.stdout.write(`;; ${fn} after ${pass}\n${printFunction(ir)}\n\n`) } : {}),
+    });
+    process.stderr.write(`optimizing tier: ${compiled.optimized.length} functions optimized, ${compiled.declined.length} declined${compiled.declined.map((d) => `\n  declined ${d.name}: ${d.reason}`).join('')}\n`);
+    if (options.emitAsm) process.stdout.write(`${compiled.jit.listing()}\n\n`);
+    const outcome = compiled.jit.run({ print });
+    compiled.jit.dispose();
+    if (outcome.error) fail(`runtime error: ${outcome.error.message}`);
     return;
   }
 

@@ -1,0 +1,422 @@
+/**
+ * Chapter 09: code generation, from an `AllocatedFunction` to machine code through the
+ * MacroAssembler, for either ISA.
+ *
+ * The frame is chapter 07's (frame-pointer chained, the same on both ISAs): the prologue
+ * saves the callee-saved registers the allocation uses and reserves one slot per spilled
+ * value. Calls follow chapter 07's protocol exactly, so optimized and template-compiled
+ * functions call each other freely:
+ *
+ *   before a call   if no calls are left: "stack overflow in F" at the call's line
+ *                   callsLeft -= 1; the arguments into the argument registers
+ *   after it        callsLeft += 1; if `failed` is set, leave the frame at once
+ *
+ * Runtime errors go through chapter 07's runtime (`jot_error`) from stubs after the
+ * function's body, with the same kinds, messages and lines as every other tier.
+ *
+ * Instruction selection happens here, one IR instruction at a time: an operand that is a
+ * constant becomes an immediate where the instruction has a form for it (`add`, compares
+ * and branches); a branch on a compare is one compare-and-branch; a spilled operand is
+ * loaded into a scratch register first, a spilled result stored from one after.
+ */
+import { negate, type Condition, type Frame, type Label, type MacroAssembler, type Register } from '#ch04/macro-assembler.ts';
+import { jitRegisters, type JitLevel, type JitRegisters } from '#ch07/compiler.ts';
+import { CONTEXT, ERROR_KIND } from '#ch07/runtime.ts';
+import type { AllocatedFunction, Location, MachineBlock, MachineInst, Move, Operand } from './machine.ts';
+import { todo } from '#native/todo.ts';
+
+/** What code generation needs to know about the rest of the program. */
+export interface CodegenContext {
+  readonly masm: MacroAssembler;
+  /** Every function's label, by function index (calls are direct). */
+  readonly entries: readonly Label[];
+  /** Function indices by name. */
+  readonly indexOf: ReadonlyMap<string, number>;
+  /** This function's index (runtime errors name it). */
+  readonly functionIndex: number;
+  readonly level: JitLevel;
+}
+
+interface ErrorStub {
+  readonly label: Label;
+  readonly kind: number;
+  readonly line: number;
+}
+
+/** Fits a sign-extended 32-bit immediate: the widest both ISAs' masm take in branchIfImmediate and addImmediate. */
+export function isSmallImmediate(value: bigint): boolean {
+  return value >= -(2n ** 31n) && value < 2n ** 31n;
+}
+
+/** `a cond b` is `b swapped(cond) a`. */
+export function swapCondition(cond: Condition): Condition {
+  const swapped: Record<Condition, Condition> = { eq: 'eq', ne: 'ne', lt: 'gt', gt: 'lt', le: 'ge', ge: 'le', ult: 'ugt', ugt: 'ult', ule: 'uge', uge: 'ule' };
+  return swapped[cond];
+}
+
+export class FunctionEmitter {
+  readonly #masm: MacroAssembler;
+  readonly #fn: AllocatedFunction;
+  readonly #cx: CodegenContext;
+  readonly #r: JitRegisters;
+  readonly #labels = new Map<number, Label>();
+  readonly #stubs: ErrorStub[] = [];
+  readonly #exit: Label;
+  #frame: Frame | undefined;
+  /** The scratch registers: [0] for the first operand and results, [1] for the second operand. */
+  readonly #s0: Register;
+  readonly #s1: Register;
+
+  constructor(fn: AllocatedFunction, cx: CodegenContext) {
+    this.#masm = cx.masm;
+    this.#fn = fn;
+    this.#cx = cx;
+    this.#r = jitRegisters(cx.masm);
+    this.#exit = cx.masm.newLabel(`${fn.name}.exit`);
+    [this.#s0, this.#s1] = fn.scratch;
+    for (const b of fn.blocks) this.#labels.set(b.block.id, cx.masm.newLabel(`${fn.name}.b${b.block.id}`));
+  }
+
+  emit(): void {
+    const masm = this.#masm;
+    const fn = this.#fn;
+    masm.bind(this.#cx.entries[this.#cx.functionIndex]!);
+    masm.comment(`${fn.name}: optimized, ${fn.slots} spill slots, saves ${fn.calleeSaved.length} registers`);
+    this.#frame = masm.prologue(fn.slots, fn.calleeSaved);
+    this.#moves(fn.entry);
+    fn.blocks.forEach((block, k) => this.#block(block, fn.blocks[k + 1]?.block.id));
+    for (const stub of this.#stubs) this.#errorStub(stub);
+    masm.bind(this.#exit);
+    masm.comment(`${fn.name}: unwinding after a runtime error`);
+    masm.epilogue(this.#frame);
+  }
+
+  #block(mb: MachineBlock, next: number | undefined): void {
+    this.#masm.bind(this.#labels.get(mb.block.id)!);
+    for (const mi of mb.insts) this.#inst(mi, mb, next);
+  }
+
+  // ── operands ──────────────────────────────────────────────────────────────────────
+  /** The register holding `op`: its own, or `scratch` after loading the slot or the constant into it. */
+  #use(op: Operand, scratch: Register): Register {
+    const masm = this.#masm;
+    if (op.kind === 'reg') return op.reg;
+    if (op.kind === 'slot') masm.loadSlot(scratch, op.slot, this.#frame);
+    else masm.moveImmediate(scratch, op.value);
+    return scratch;
+  }
+
+  /** Where to compute a result: its register, or the first scratch register (stored by #finish). */
+  #target(result: Location | undefined): Register {
+    return result?.kind === 'reg' ? result.reg : this.#s0;
+  }
+
+  #finish(result: Location | undefined, computed: Register): void {
+    if (result?.kind === 'slot') this.#masm.storeSlot(computed, result.slot, this.#frame);
+  }
+
+  #moves(moves: readonly Move[]): void {
+    const masm = this.#masm;
+    for (const { from, to } of moves) {
+      if (to.kind === 'reg') {
+        if (from.kind === 'reg') masm.move(to.reg, from.reg);
+        else if (from.kind === 'slot') masm.loadSlot(to.reg, from.slot, this.#frame);
+        else masm.moveImmediate(to.reg, from.value);
+      } else {
+        // A slot destination: from a register, or (constants) through the second scratch register.
+        const source = from.kind === 'reg' ? from.reg : this.#use(from, this.#s1);
+        masm.storeSlot(source, to.slot, this.#frame);
+      }
+    }
+  }
+
+  // ── instructions ──────────────────────────────────────────────────────────────────
+  #inst(mi: MachineInst, mb: MachineBlock, next: number | undefined): void {
+    const masm = this.#masm;
+    const { inst, result } = mi;
+    switch (inst.op) {
+      case 'jump': {
+        const target = inst.targets![0]!;
+        this.#moves(mb.edges.get(target) ?? []);
+        if (target !== next) masm.jump(this.#labels.get(target)!);
+        return;
+      }
+      case 'branch':
+        this.#branch(mi, mb, next);
+        return;
+      case 'return':
+        this.#moves(mi.before);
+        masm.epilogue(this.#frame);
+        return;
+      case 'call':
+        this.#call(mi);
+        return;
+      case 'print': {
+        this.#moves(mi.before);
+        this.#callRuntime(mi.printType === 'bool' ? CONTEXT.printBool : CONTEXT.print);
+        return;
+      }
+    }
+    // Constants are immediates where they are used; a compare folded into its branch is emitted there.
+    if (inst.op === 'const' || result === undefined) return;
+    this.#compute(mi);
+  }
+
+  #compute(mi: MachineInst): void {
+    const masm = this.#masm;
+    const { inst, operands, result } = mi;
+    const dst = this.#target(result);
+    // (operands of an add or sub with a folded multiply: the multiply's two, then the other)
+    const [a, b] = operands;
+    switch (inst.op) {
+      case 'copy':
+        masm.move(dst, this.#use(a!, this.#s0));
+        break;
+      case 'add':
+      case 'sub':
+        if (mi.fused?.op === 'shl') this.#scaledAdd(dst, a!, b!, operands[2]!);
+        else if (mi.fused !== undefined) this.#multiplyAddSub(inst.op, dst, a!, b!, operands[2]!);
+        else this.#addSub(inst.op, dst, a!, b!);
+        break;
+      case 'mul':
+      case 'mulhi':
+      case 'and':
+      case 'or':
+      case 'xor':
+      case 'shl':
+      case 'sar':
+      case 'shr':
+        this.#binary(inst.op, dst, this.#use(a!, this.#s0), this.#use(b!, this.#s1));
+        break;
+      case 'div':
+      case 'mod':
+        this.#division(inst.op === 'div', dst, a!, b!, inst.line);
+        break;
+      case 'neg':
+        masm.neg(dst, this.#use(a!, this.#s0));
+        break;
+      case 'bitnot':
+        masm.not(dst, this.#use(a!, this.#s0));
+        break;
+      case 'not':
+        masm.moveImmediate(this.#s1, 1n);
+        masm.xor(dst, this.#use(a!, this.#s0), this.#s1);
+        break;
+      case 'eq':
+      case 'ne':
+      case 'lt':
+      case 'le':
+      case 'gt':
+      case 'ge':
+        masm.setIf(inst.op, dst, this.#use(a!, this.#s0), this.#use(b!, this.#s1));
+        break;
+      default:
+        throw new Error(`${this.#fn.name}: the optimizing tier has no code for IR operation '${inst.op}'`);
+    }
+    this.#finish(result, dst);
+  }
+
+  // @book:start select-add-sub
+  /** add and sub, with an immediate operand where one is a small constant. */
+  #addSub(op: 'add' | 'sub', dst: Register, a: Operand, b: Operand): void {
+  // @book:end select-add-sub
+    // TODO: dst = a + b or a - b. With b a small constant (isSmallImmediate), one
+    // masm.addImmediate (sub adds -b; mind -b when b is -2^31); with a small constant a and
+    // add, the same with the operands swapped; otherwise masm.add or masm.sub on registers
+    // (this.#use puts a spilled or constant operand in a scratch register: #s0 for a, #s1 for b).
+    todo('FunctionEmitter: add and sub with immediates');
+  }
+
+  /** c + (x << k) for k = 1, 2, 3: one lea (x86-64) or add with a shifted register (AArch64). */
+  #scaledAdd(dst: Register, x: Operand, k: Operand, c: Operand): void {
+    const scale = (1 << Number((k as { value: bigint }).value)) as 2 | 4 | 8;
+    const rx = this.#use(x, this.#s0);
+    this.#masm.addScaled(dst, this.#use(c, this.#s1), rx, scale);
+  }
+
+  /** c + x * y or c - x * y in one instruction where all three are in registers (madd, msub). */
+  #multiplyAddSub(op: 'add' | 'sub', dst: Register, x: Operand, y: Operand, c: Operand): void {
+    const masm = this.#masm;
+    const rx = this.#use(x, this.#s0);
+    const ry = this.#use(y, this.#s1);
+    if (c.kind === 'reg') {
+      if (op === 'add') masm.multiplyAdd(dst, rx, ry, c.reg);
+      else masm.multiplySub(dst, rx, ry, c.reg);
+      return;
+    }
+    // Three operands and two scratch registers: the product first, then the other operand.
+    masm.mul(this.#s0, rx, ry);
+    if (op === 'add' && c.kind === 'imm' && isSmallImmediate(c.value)) masm.addImmediate(dst, this.#s0, Number(c.value));
+    else if (op === 'add') masm.add(dst, this.#s0, this.#use(c, this.#s1));
+    else masm.sub(dst, this.#use(c, this.#s1), this.#s0);
+  }
+
+  #binary(op: string, dst: Register, a: Register, b: Register): void {
+    const masm = this.#masm;
+    switch (op) {
+      case 'mul': masm.mul(dst, a, b); break;
+      case 'mulhi': masm.mulHigh(dst, a, b); break;
+      case 'and': masm.and(dst, a, b); break;
+      case 'or': masm.or(dst, a, b); break;
+      case 'xor': masm.xor(dst, a, b); break;
+      case 'shl': masm.shl(dst, a, b); break;
+      case 'sar': masm.sar(dst, a, b); break;
+      case 'shr': masm.shr(dst, a, b); break;
+      default: throw new Error(`not a binary operation: ${op}`);
+    }
+  }
+
+  /**
+   * a / b and a % b with Jot's rules: b == 0 is the runtime error at the instruction's line,
+   * b == -1 is -a (wrapping) and 0 without the divide instruction (x86-64 faults on
+   * INT64_MIN / -1). A constant divisor decides both tests while compiling.
+   */
+  #division(isDiv: boolean, dst: Register, a: Operand, b: Operand, line: number): void {
+    const masm = this.#masm;
+    if (b.kind === 'imm') {
+      if (b.value === 0n) {
+        masm.jump(this.#error(ERROR_KIND.divisionByZero, line));
+        return;
+      }
+      const ra = this.#use(a, this.#s0);
+      if (b.value === -1n) {
+        if (isDiv) masm.neg(dst, ra);
+        else masm.moveImmediate(dst, 0n);
+        return;
+      }
+      const rb = this.#use(b, this.#s1);
+      if (isDiv) masm.div(dst, ra, rb);
+      else masm.rem(dst, ra, rb);
+      return;
+    }
+    const ra = this.#use(a, this.#s0);
+    const rb = this.#use(b, this.#s1);
+    const ordinary = masm.newLabel();
+    const done = masm.newLabel();
+    masm.branchIfZero(rb, this.#error(ERROR_KIND.divisionByZero, line));
+    masm.branchIfImmediate('ne', rb, -1, ordinary);
+    if (isDiv) masm.neg(dst, ra);
+    else masm.moveImmediate(dst, 0n);
+    masm.jump(done);
+    masm.bind(ordinary);
+    if (isDiv) masm.div(dst, ra, rb);
+    else masm.rem(dst, ra, rb);
+    masm.bind(done);
+  }
+
+  // @book:start select-branch
+  /**
+   * Emits the conditional jump of a branch to `label`, taken when the condition holds (or,
+   * with `negated`, when it does not): one compare-and-branch for a fused compare, with an
+   * immediate where one side is a small constant; a test of the 0/1 value otherwise.
+   */
+  #conditionalJump(mi: MachineInst, negated: boolean, label: Label): void {
+  // @book:end select-branch
+    // TODO: with mi.fused (a compare folded into the branch): its two operands, its
+    // condition (mi.fused.op); a constant on the left goes to the right with swapCondition;
+    // negate(cond) when `negated`; then masm.branchIfImmediate against a small constant, or
+    // masm.branchIf on two registers. Without a fused compare: the 0/1 value in
+    // mi.operands[0], masm.branchIfNonZero (or branchIfZero when negated).
+    todo('FunctionEmitter: compare-and-branch');
+  }
+
+  /** The value of a branch whose condition is known while compiling, else undefined. */
+  #constantCondition(mi: MachineInst): boolean | undefined {
+    const ops = mi.operands;
+    if (mi.fused !== undefined) {
+      const [a, b] = ops as [Operand, Operand];
+      if (a.kind !== 'imm' || b.kind !== 'imm') return undefined;
+      const x = a.value;
+      const y = b.value;
+      const results: Record<string, boolean> = { eq: x === y, ne: x !== y, lt: x < y, le: x <= y, gt: x > y, ge: x >= y };
+      return results[mi.fused.op];
+    }
+    return ops[0]!.kind === 'imm' ? ops[0]!.value !== 0n : undefined;
+  }
+
+  /**
+   * A branch and the moves on its two edges. The common layouts: no moves and the false
+   * block next (a conditional jump to the true block, then fall through); no moves and the
+   * true block next (the negated jump to the false block); edge moves on the true edge go
+   * to a stub after the false path.
+   */
+  #branch(mi: MachineInst, mb: MachineBlock, next: number | undefined): void {
+    const masm = this.#masm;
+    const [onTrue, onFalse] = mi.inst.targets as [number, number];
+    const label = (b: number) => this.#labels.get(b)!;
+    const movesT = mb.edges.get(onTrue) ?? [];
+    const movesF = mb.edges.get(onFalse) ?? [];
+    const known = this.#constantCondition(mi);
+    if (known !== undefined || onTrue === onFalse) {
+      const target = known === false ? onFalse : onTrue;
+      this.#moves(mb.edges.get(target) ?? []);
+      if (target !== next) masm.jump(label(target));
+      return;
+    }
+    if (movesT.length === 0 && movesF.length === 0) {
+      if (onTrue === next) this.#conditionalJump(mi, true, label(onFalse));
+      else {
+        this.#conditionalJump(mi, false, label(onTrue));
+        if (onFalse !== next) masm.jump(label(onFalse));
+      }
+      return;
+    }
+    const stub = movesT.length > 0 ? masm.newLabel(`${this.#fn.name}.b${mb.block.id}.to.b${onTrue}`) : label(onTrue);
+    this.#conditionalJump(mi, false, stub);
+    this.#moves(movesF);
+    if (movesT.length > 0 || onFalse !== next) masm.jump(label(onFalse));
+    if (movesT.length > 0) {
+      masm.bind(stub);
+      this.#moves(movesT);
+      if (onTrue !== next) masm.jump(label(onTrue));
+    }
+  }
+
+  // ── calls and the runtime ─────────────────────────────────────────────────────────
+  #call(mi: MachineInst): void {
+    const masm = this.#masm;
+    const { callsLeft, failed } = this.#r;
+    const callee = this.#cx.indexOf.get(mi.inst.callee!);
+    if (callee === undefined) throw new Error(`${this.#fn.name}: call of unknown function '${mi.inst.callee}'`);
+    masm.branchIfZero(callsLeft, this.#error(ERROR_KIND.stackOverflow, mi.inst.line));
+    masm.addImmediate(callsLeft, callsLeft, -1);
+    this.#moves(mi.before);
+    masm.call(this.#cx.entries[callee]!);
+    masm.addImmediate(callsLeft, callsLeft, 1);
+    masm.branchIfNonZero(failed, this.#exit);
+    this.#moves(mi.after);
+  }
+
+  /** Calls the callback at `offset` in the context, with the run state written back and read again around it. */
+  #callRuntime(offset: number): void {
+    const masm = this.#masm;
+    const { ctx, callsLeft, failed } = this.#r;
+    masm.store(callsLeft, ctx, CONTEXT.callsLeft);
+    masm.store(failed, ctx, CONTEXT.failed);
+    masm.load(this.#s1, ctx, offset);
+    masm.callRegister(this.#s1);
+    masm.load(callsLeft, ctx, CONTEXT.callsLeft);
+    masm.load(failed, ctx, CONTEXT.failed);
+  }
+
+  #error(kind: number, line: number): Label {
+    const existing = this.#stubs.find((s) => s.kind === kind && s.line === line);
+    if (existing) return existing.label;
+    const label = this.#masm.newLabel(`${this.#fn.name}.error${this.#stubs.length}`);
+    this.#stubs.push({ label, kind, line });
+    return label;
+  }
+
+  #errorStub(stub: ErrorStub): void {
+    const masm = this.#masm;
+    const { args } = masm.regs;
+    masm.bind(stub.label);
+    masm.comment(`${this.#cx.level.errors.get(stub.kind)?.(this.#fn.name) ?? `error ${stub.kind}`} at line ${stub.line}`);
+    masm.moveImmediate(args[0]!, BigInt(stub.kind));
+    masm.moveImmediate(args[1]!, BigInt(this.#cx.functionIndex));
+    masm.moveImmediate(args[2]!, BigInt(stub.line));
+    this.#callRuntime(CONTEXT.error);
+    masm.jump(this.#exit);
+  }
+}
+

@@ -1,0 +1,83 @@
+/**
+ * Chapter 09: the optimizing tier's driver. Each function goes bytecode → SSA (chapter 08's
+ * builder) → the optimizer's passes → register allocation → machine code, into one buffer
+ * with chapter 07's entry stub, so the result runs exactly as a chapter 07 program does.
+ *
+ * Tiers mix per function: `tierOf` may send any function to chapter 07's template compiler
+ * instead. Both tiers use the same labels, calling convention, frame shape and run state,
+ * so a call between them is an ordinary direct call either way.
+ *
+ * The optimizing tier declines a function only when it cannot compile it (an IR operation
+ * it has no code for); the function then goes to the template compiler, and `declined`
+ * names it: never silently.
+ */
+import { hostArch, type Arch } from '#native/arch.ts';
+import type { Label } from '#ch04/macro-assembler.ts';
+import { createMacroAssembler } from '#ch04/masm.ts';
+import type { CompiledProgram } from '#ch06/bytecode.ts';
+import { BaselineCompiler, CORE_JIT, jitRegisters } from '#ch07/compiler.ts';
+import { emitEntry, JitProgram } from '#ch07/jit.ts';
+import { buildFunction } from '#ch08/build.ts';
+import type { Func, IrProgram } from '#ch08/ir.ts';
+import { optimizeFunction } from '#ch08/optimize.ts';
+import { allocateFunction, allocatorRegisters, type AllocationDetails } from './allocate.ts';
+import { FunctionEmitter } from './codegen.ts';
+
+export type Tier = 'baseline' | 'opt';
+
+export interface OptimizingOptions {
+  /** Hand out only this many registers (2, 3, 4 in the checks: spilling and move cycles forced). */
+  readonly registers?: number;
+  /** Which tier compiles each function (default: all optimized). */
+  readonly tierOf?: (name: string) => Tier;
+  /** Sees the IR of each function after each pass (`--emit-ir`). */
+  readonly onPass?: (fn: string, pass: string, ir: Func) => void;
+  /** Sees each allocation (the checks run the allocation checker on it). */
+  readonly onAllocated?: (ir: Func, details: AllocationDetails) => void;
+}
+
+export interface OptimizedProgram {
+  readonly jit: JitProgram;
+  /** Functions the optimizing tier was asked to compile and could not, with why. */
+  readonly declined: readonly { readonly name: string; readonly reason: string }[];
+  /** The functions the optimizing tier compiled. */
+  readonly optimized: readonly string[];
+}
+
+// @book:start compile-optimized
+/** Compiles `program` for `arch`, every function with the optimizing tier unless `tierOf` says otherwise. */
+export function compileOptimized(program: CompiledProgram, arch: Arch = hostArch(), options: OptimizingOptions = {}): OptimizedProgram {
+  const masm = createMacroAssembler(arch);
+  const entries: Label[] = program.functions.map((fn) => masm.newLabel(fn.name));
+  const indexOf = new Map(program.functions.map((fn, i) => [fn.name, i]));
+  const registers = allocatorRegisters(masm, options.registers);
+  emitEntry(masm, entries[program.main]!);
+
+  // SSA for every function first: the verifier and the passes see the whole program's signatures.
+  const ir = new Map<string, Func>(program.functions.map((fn) => [fn.name, buildFunction(fn, program)]));
+  const irProgram: IrProgram = { functions: ir, main: program.functions[program.main]!.name };
+  const declined: { name: string; reason: string }[] = [];
+  const optimized: string[] = [];
+  for (const fn of program.functions) {
+    if ((options.tierOf?.(fn.name) ?? 'opt') === 'opt') {
+      const start = masm.size;
+      try {
+        const optimizedIr = optimizeFunction(ir.get(fn.name)!, { program: irProgram, onPass: (pass, f) => options.onPass?.(fn.name, pass, f) });
+        const details = allocateFunction(optimizedIr, registers);
+        options.onAllocated?.(optimizedIr, details);
+        new FunctionEmitter(details.allocated, { masm, entries, indexOf, functionIndex: fn.index, level: CORE_JIT }).emit();
+        optimized.push(fn.name);
+        continue;
+      } catch (error) {
+        // An unfinished TODO, or half-emitted code (which cannot be taken back), is not a reason to decline.
+        if ((error as Error).name === 'NotImplemented' || masm.size !== start) throw error;
+        declined.push({ name: fn.name, reason: (error as Error).message });
+      }
+    }
+    new BaselineCompiler(masm, fn, program, entries, jitRegisters(masm), CORE_JIT).compile();
+  }
+  const code = masm.finish();
+  const offsets = program.functions.map((fn, i) => ({ name: fn.name, offset: entries[i]!.offset! }));
+  return { jit: new JitProgram(program, arch, code, offsets, () => masm.listing(), CORE_JIT), declined, optimized };
+}
+// @book:end compile-optimized
