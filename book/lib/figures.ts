@@ -11,6 +11,7 @@ import { FIGURES_05 } from './figures/05-parser.ts';
 import { FIGURES_06 } from './figures/06-interpreter.ts';
 import { FIGURES_07 } from './figures/07-template-jit.ts';
 import { FIGURES_08 } from './figures/08-ssa-optimizer.ts';
+import { FIGURES_09 } from './figures/09-register-allocator.ts';
 
 /** Every figure a page may name; each returns the figure's HTML, on one line. */
 export const FIGURES: Readonly<Record<string, () => string>> = {
@@ -22,6 +23,7 @@ export const FIGURES: Readonly<Record<string, () => string>> = {
   ...FIGURES_06,
   ...FIGURES_07,
   ...FIGURES_08,
+  ...FIGURES_09,
 };
 
 export function expandFigures(markdown: string, pageName: string): { markdown: string; figures: string[]; problems: string[] } {
