@@ -10,9 +10,10 @@
  * ceiling catches a worker that hangs without using the CPU at all.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { join } from 'node:path';
 import type { Arch } from '#native/arch.ts';
 import type { Launcher } from '#native/platform.ts';
@@ -34,6 +35,10 @@ export interface ChapterRun {
   stopAt?: 'fail' | 'fail-or-todo';
   /** Run only the checks with these exact names (the worker skips every other body). */
   only?: readonly string[];
+  /** How much CPU time the worker has used (default: its own process; a sandbox counts its whole tree). */
+  cpuTime?: (pid: number | undefined) => number | null;
+  /** A wall-clock ceiling on start-up and on each check, below the CPU budget times WALL_CLOCK_FACTOR. */
+  wallCeilingMs?: number;
 }
 
 /** Emulated code runs this many times slower, and the worker takes this long to start. */
@@ -83,13 +88,18 @@ interface WorkerOutcome {
   code: CodeSnapshot[];
   output: string;
   fatal?: SerializedError;
+  /** What the worker wrote on the event channel that its checks cannot have written (see SEAL_FD). */
+  forged?: string;
 }
 
 /**
  * Starts a worker for `chapter` at check index `from` (counted among the checks it runs:
- * all of them, or those named in `only`); fd 3 carries events, fd 4 crash dumps.
+ * all of them, or those named in `only`); fd 3 carries events, fd 4 crash dumps, and fd 5
+ * brings the worker this run's seal, which every event it sends must carry: the worker reads
+ * it and closes fd 5 before any check file (and so any code under test) is imported, so
+ * code under test that writes on fd 3 itself does not know it.
  */
-export function startWorker(launcher: Launcher, root: string, conditions: readonly string[], chapter: Chapter, from: number, only?: readonly string[]): ChildProcess {
+export function startWorker(launcher: Launcher, root: string, conditions: readonly string[], chapter: Chapter, from: number, only?: readonly string[], seal = newSeal()): ChildProcess {
   const args = [
     ...launcher.prefix,
     ...launcher.typescript,
@@ -100,11 +110,20 @@ export function startWorker(launcher: Launcher, root: string, conditions: readon
     String(from),
     ...(only ? [JSON.stringify(only)] : []),
   ];
-  return spawn(launcher.command, args, {
+  const child = spawn(launcher.command, args, {
     cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
     env: { NODE_COMPILE_CACHE: COMPILE_CACHE, ...process.env, NODE_OPTIONS: '', WORKBOOK_MODE: launcher.mode, FORCE_COLOR: '0' },
   });
+  const sealPipe = (child.stdio as unknown as Writable[])[5]!;
+  sealPipe.on('error', () => undefined); // a worker that died at once
+  sealPipe.end(seal + '\n');
+  return child;
+}
+
+/** A fresh secret for one worker: 128 random bits. */
+export function newSeal(): string {
+  return randomBytes(16).toString('hex');
 }
 
 /**
@@ -115,23 +134,43 @@ export function startWorker(launcher: Launcher, root: string, conditions: readon
  */
 const COMPILE_CACHE = join(tmpdir(), `workbook-compile-cache-${userInfo().uid}`);
 
-/** Calls `handle` with each event a worker writes (one JSON object per line). */
-export function readEvents(stream: Readable, handle: (event: WorkerEvent) => void): void {
+/**
+ * Calls `handle` with each event a worker writes (one JSON object per line). With `seal`, a
+ * line that is not JSON or does not carry the seal goes to `forged` instead, and so does
+ * everything after it.
+ */
+export function readEvents(stream: Readable, handle: (event: WorkerEvent) => void, seal?: string, forged?: (why: string) => void): void {
   let pending = '';
+  let refused = false;
   stream.on('data', (chunk: Buffer) => {
+    if (refused) return;
     pending += chunk.toString('utf8');
     let newline: number;
     while ((newline = pending.indexOf('\n')) >= 0) {
       const line = pending.slice(0, newline);
       pending = pending.slice(newline + 1);
-      if (line) handle(JSON.parse(line) as WorkerEvent);
+      if (!line) continue;
+      let event: (WorkerEvent & { k?: unknown }) | undefined;
+      try {
+        event = JSON.parse(line) as WorkerEvent & { k?: unknown };
+      } catch {
+        event = undefined;
+      }
+      if (seal !== undefined && (event === undefined || event.k !== seal)) {
+        refused = true;
+        forged?.(event === undefined ? `a line that is not an event: ${line.slice(0, 80)}` : `an event without this run's seal: ${line.slice(0, 80)}`);
+        return;
+      }
+      if (event) handle(event);
     }
   });
 }
 
 function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
   const { launcher } = run;
-  const child = startWorker(launcher, run.root, run.conditions, run.chapter, from, run.only);
+  const seal = newSeal();
+  const child = startWorker(launcher, run.root, run.conditions, run.chapter, from, run.only, seal);
+  const cpuTime = run.cpuTime ?? cpuTimeMs;
   const outcome: WorkerOutcome = {
     listed: null,
     ended: new Map(),
@@ -151,13 +190,13 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
   let timer: NodeJS.Timeout | undefined;
   const arm = (ms: number) => {
     clearInterval(timer);
-    const cpuStart = cpuTimeMs(child.pid);
+    const cpuStart = cpuTime(child.pid);
     const wallStart = performance.now();
     timer = setInterval(() => {
       const wall = performance.now() - wallStart;
-      const cpuNow = cpuStart === null ? null : cpuTimeMs(child.pid);
+      const cpuNow = cpuStart === null ? null : cpuTime(child.pid);
       const used = cpuStart === null || cpuNow === null ? wall : cpuNow - cpuStart;
-      if (used <= ms && wall <= ms * WALL_CLOCK_FACTOR) return;
+      if (used <= ms && wall <= Math.min(ms * WALL_CLOCK_FACTOR, run.wallCeilingMs ?? Infinity)) return;
       clearInterval(timer);
       outcome.timedOut = true;
       child.kill('SIGUSR2'); // the crash handler reports where the worker is, then it dies
@@ -166,7 +205,21 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
   };
   arm(STARTUP_MS[launcher.mode]);
 
+  const refuse = (why: string) => {
+    if (outcome.forged) return;
+    outcome.forged = why;
+    clearInterval(timer);
+    child.kill('SIGKILL');
+  };
+  // Events come in one order only: list once, then start i, end i for i = from, from + 1, …, then done.
+  let expected = from;
   const handle = (event: WorkerEvent) => {
+    if (outcome.forged) return;
+    if (event.t === 'list' && outcome.listed) return refuse('a second list of checks');
+    if (event.t === 'start' && (event.index !== expected || outcome.interrupted !== null || !outcome.listed)) return refuse(`a start of check ${event.index} out of order`);
+    if (event.t === 'end' && event.index !== outcome.interrupted) return refuse(`an end of check ${event.index}, which was not running`);
+    if (event.t === 'done' && (outcome.interrupted !== null || !outcome.listed || expected < outcome.listed.length)) return refuse('done before every check had ended');
+    if (event.t === 'end') expected++;
     switch (event.t) {
       case 'code':
         outcome.code.push({ address: BigInt(event.address), bytes: Buffer.from(event.hex, 'hex') });
@@ -204,7 +257,7 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
     }
   };
 
-  readEvents(child.stdio[3] as Readable, handle);
+  readEvents(child.stdio[3] as Readable, handle, seal, refuse);
   const crashChunks: Buffer[] = [];
   child.stdio[4]!.on('data', (chunk: Buffer) => crashChunks.push(chunk));
   const keepOutput = (chunk: Buffer) => {
@@ -246,6 +299,15 @@ export async function runChapter(run: ChapterRun): Promise<CheckResult[]> {
   let listed: ListedCheck[] | null = null;
   for (let attempt = 0; ; attempt++) {
     const outcome = await runWorker(run, from);
+    if (outcome.forged) {
+      // Nothing this chapter's workers reported counts: every check fails, with the reason.
+      const every = listed ?? outcome.listed ?? [];
+      const forged: CheckResult = { ...base, check: '(result channel)', status: 'fail', ms: 0, points: 0, message: `the checks' result channel carried ${outcome.forged}; code under test wrote to it, so no result of this worker counts` };
+      results.length = 0;
+      emit(forged);
+      for (const info of every) emit({ ...base, check: info.name, file: info.file, points: info.points, ms: 0, status: 'fail', message: forged.message });
+      return results;
+    }
     listed ??= outcome.listed;
     if (attempt === 0) {
       for (const { file, error } of outcome.fileErrors) {

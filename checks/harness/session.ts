@@ -11,6 +11,7 @@ import { CHAPTERS, chapterDir, solutionCondition, type Chapter } from '../manife
 import type { CheckResult } from './protocol.ts';
 import { runChapter } from './runner.ts';
 import { explainLoadErrors } from './load-error.ts';
+import { sandboxedLauncher, treeCpuTimeMs, type SandboxLimits } from './sandbox.ts';
 
 export interface SessionOptions {
   chapters: Chapter[];
@@ -41,6 +42,14 @@ export interface SessionOptions {
   onResult?: (result: CheckResult) => void;
   /** With `workspace`: what staging it refused or found suspicious (see stageWorkspace). */
   onWorkspaceFlags?: (flags: WorkspaceFlag[]) => void;
+  /** With `workspace`: run every worker in a sandbox around the staged copy (sandbox.ts). */
+  sandbox?: SandboxSettings;
+}
+
+export interface SandboxSettings {
+  limits?: SandboxLimits;
+  /** A wall-clock ceiling on a worker's start-up and on each check (see runner.ts wallCeilingMs). */
+  wallCeilingMs?: number;
 }
 
 export function hasChecks(root: string, chapter: Chapter): boolean {
@@ -235,7 +244,8 @@ export async function runSession(options: SessionOptions): Promise<CheckResult[]
     const launchers = new Map<Arch, Launcher | string>();
     for (const arch of options.arches) {
       const found = availability(arch, options.root);
-      launchers.set(arch, found.available ? found.launcher : found.reason);
+      const sandboxed = found.available && staged && options.sandbox ? sandboxedLauncher(found.launcher, staged.root, options.root, options.sandbox.limits) : null;
+      launchers.set(arch, sandboxed ?? (found.available ? found.launcher : found.reason));
     }
     const jobs: { chapter: Chapter; arch: Arch; results?: CheckResult[] }[] = [];
     for (const chapter of options.chapters) for (const arch of ARCHES) if (options.arches.includes(arch)) jobs.push({ chapter, arch });
@@ -255,6 +265,7 @@ export async function runSession(options: SessionOptions): Promise<CheckResult[]
             launcher,
             root,
             conditions,
+            ...(staged && options.sandbox ? { cpuTime: treeCpuTimeMs, ...(options.sandbox.wallCeilingMs ? { wallCeilingMs: options.sandbox.wallCeilingMs } : {}) } : {}),
             ...(options.only ? { only: options.only } : {}),
             ...(options.onResult ? { onResult: options.onResult } : {}),
             ...(options.stopAt ? { stopAt: options.stopAt } : options.failfast ? { stopAt: 'fail-or-todo' as const } : {}),

@@ -13,7 +13,7 @@
  * Every event is written synchronously, so the runner knows which check was running when
  * the process died. After a crash the runner starts a new worker at the next check.
  */
-import { existsSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { register } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,10 +25,26 @@ import { registry, type CheckContext, type CheckOptions } from './check.ts';
 import type { WorkerEvent, SerializedError } from './protocol.ts';
 
 const EVENT_FD = 3;
+const SEAL_FD = 5;
 const MAX_CODE_COPY = 256 * 1024;
 
+/**
+ * This run's seal (see runner.ts startWorker), read and its descriptor closed before any
+ * check file, and so any code under test, is imported; kept only in this module's scope.
+ */
+const seal = (() => {
+  try {
+    const text = readFileSync(SEAL_FD, 'utf8').trim();
+    closeSync(SEAL_FD);
+    return text;
+  } catch {
+    return '';
+  }
+})();
+const stringify = JSON.stringify;
+
 function send(event: WorkerEvent): void {
-  writeSync(EVENT_FD, JSON.stringify(event, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)) + '\n');
+  writeSync(EVENT_FD, stringify({ ...event, k: seal }, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)) + '\n');
 }
 
 /** A small, fast, seedable generator (mulberry32), so random operands repeat run to run. */

@@ -65,8 +65,8 @@ test('grades every student; a crashing, garbage or missing workspace costs only 
     assert.match(students.find((s) => s.student === 'missing')!.error ?? '', /does not exist/);
 
     const csv = gradesCsv(students);
-    assert.match(csv, /^student,chapter,arch,passed,total,points,possible,hints_used,note\n/);
-    assert.match(csv, new RegExp(`\\ncomplete,01,${hostArch()},${row('complete').total},${row('complete').total},${possible},${possible},0,\\n`));
+    assert.match(csv, /^student,chapter,arch,passed,total,points,possible,hints_used,note,sandbox\n/);
+    assert.match(csv, new RegExp(`\\ncomplete,01,${hostArch()},${row('complete').total},${row('complete').total},${possible},${possible},0,,bwrap\\n`));
     assert.match(csv, /\n"crash, the",01,/);
     const json = JSON.parse(gradesJson(root, students, [chapter], [hostArch()])) as {
       suite: { checksHash: string };

@@ -17,6 +17,7 @@ import { availability, installCommand, type Launcher } from '#native/platform.ts
 import { CHAPTERS, chapterDir } from '../manifest.ts';
 import { color, runMain, workbookRoot } from './main.ts';
 import { snapshotDir, snapshotVersion } from './pristine.ts';
+import { probeSandbox } from '../harness/sandbox.ts';
 import { workbookVersion } from './state.ts';
 
 export interface Finding {
@@ -158,6 +159,8 @@ export async function diagnose(root: string, host: Arch): Promise<Finding[]> {
     said: all ? `.workbook/pristine/ holds chapters ${snapshotted.map((c) => c.number).join(', ')} of workbook ${version} (npm run reset restores from it)` : gaps.join('; '),
     ...(all ? {} : { fix: unsnapshotted.length ? `node --import tsx checks/tools/pristine.ts (only while those chapters are untouched: it copies chapters/ as it is now)` : 'npm install (takes the snapshot again from the update you merged; in a copy whose chapters/ nobody has edited: rm -rf .workbook/pristine && npm install)' }),
   });
+  const sandbox = probeSandbox();
+  findings.push(sandbox.ok ? { ok: true, topic: 'sandbox', said: `${sandbox.tool} works here: npm run grade runs each student in it` } : { ok: false, warning: true, topic: 'sandbox', said: `${sandbox.reason}: npm run grade needs it (or --no-sandbox for a class you trust)`, fix: sandbox.fix });
   return findings;
 }
 

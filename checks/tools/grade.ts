@@ -11,6 +11,11 @@
  * reach (stageWorkspace's isolate), its imports are guarded, and symbolic links are refused.
  * What staging refused or found (a symlink, a string naming solutions/) is flagged in the
  * note column of grades.csv and under `flags` in grades.json.
+ * Every student's checks run in a sandbox (checks/harness/sandbox.ts: no network, nothing
+ * writable but their own staged chapters/ and a private /tmp, limits on CPU, memory, files),
+ * and every event a worker reports must carry a seal code under test cannot know
+ * (runner.ts startWorker). `--no-sandbox` grades a trusted class without the sandbox, and
+ * says so in the sandbox column of grades.csv and in grades.json.
  * The roster is CSV with the header `student,path`; a relative path resolves against the
  * roster's folder. A workspace that is missing, unreadable, full of garbage, crashes or
  * hangs costs only its own student's rows.
@@ -23,7 +28,8 @@ import { availability } from '#native/platform.ts';
 import { CHAPTERS, parseChapterRanges, type Chapter } from '../manifest.ts';
 import type { CheckResult, ListedCheck } from '../harness/protocol.ts';
 import { resultRecord, suiteVersion } from '../harness/report.ts';
-import { ALL_ARCHES, hasChecks, runSession, type WorkspaceFlag } from '../harness/session.ts';
+import { ALL_ARCHES, hasChecks, runSession, type SandboxSettings, type WorkspaceFlag } from '../harness/session.ts';
+import { probeSandbox } from '../harness/sandbox.ts';
 import { listChecks } from './listing.ts';
 import { color, optionValue, runMain, UsageError, UserError, workbookRoot } from './main.ts';
 import { attachHints, readHints } from './state.ts';
@@ -83,6 +89,8 @@ export interface GradeRow {
   possible: number;
   hintsUsed: number;
   note: string;
+  /** What the checks ran in: 'bwrap', or 'none' (--no-sandbox). */
+  sandbox: string;
 }
 
 export interface StudentGrade {
@@ -101,6 +109,9 @@ function refusedImports(results: CheckResult[]): WorkspaceFlag[] {
   for (const r of results) {
     const found = /(chapters\/[^\s]+) imports '([^']+)' \(([^)]*)\): when work is graded/.exec(`${r.message}\n${r.details ?? ''}`);
     if (found) seen.set(`${found[1]} ${found[2]}`, { file: found[1]!, reason: `imports '${found[2]}' (${found[3]}), which grading refused` });
+    // In the sandbox a path into another copy of the workbook does not exist at all.
+    const missing = /Cannot find module '([^']*\/(?:solutions|checks)\/[^']*)' imported from (chapters\/\S+)/.exec(`${r.message}\n${r.details ?? ''}`);
+    if (missing) seen.set(`${missing[2]} ${missing[1]}`, { file: missing[2]!, reason: `imports '${missing[1]}', code that is not the student's, which grading refused` });
   }
   return [...seen.values()];
 }
@@ -118,6 +129,8 @@ export interface GradeOptions {
   arches: Arch[];
   /** Students graded at once; default 1. */
   parallel?: number;
+  /** Run each student in a sandbox (the default: DEFAULT_LIMITS), or not (false: a trusted class). */
+  sandbox?: SandboxSettings | false;
   onStudent?: (grade: StudentGrade) => void;
 }
 
@@ -165,6 +178,7 @@ export async function grade(options: GradeOptions): Promise<{ students: StudentG
           chapters,
           arches: options.arches.filter((a) => !skipped.has(a)),
           onWorkspaceFlags: (found) => (flags = found),
+          ...(options.sandbox === false ? {} : { sandbox: options.sandbox ?? {} }),
         });
         attachHints(results, entry.path);
         flags = [...flags, ...refusedImports(results)];
@@ -181,7 +195,10 @@ export async function grade(options: GradeOptions): Promise<{ students: StudentG
         const listed = listings.get(`${chapter.number}/${arch}`) ?? [];
         const mine = results.filter((r) => r.chapter === chapter.number && r.arch === arch);
         const passing = listed.filter((c) => mine.some((r) => r.check === c.name && r.status === 'pass'));
-        const unexplained = mine.find((r) => r.status === 'fail' && !listed.some((c) => c.name === r.check));
+        // A failure that is not one of the listed checks (a file that would not load, a forged result), or, where nothing passed, the first failure.
+        const unexplained =
+          mine.find((r) => r.status === 'fail' && !listed.some((c) => c.name === r.check)) ??
+          (passing.length === 0 ? mine.find((r) => r.status === 'fail') : undefined);
         const note = [
           flagNote(flags, chapter),
           skipped.has(arch) ? `skipped: ${skipped.get(arch)}` : (error ?? (unexplained ? `${unexplained.check}: ${oneLine(unexplained.message)}` : '')),
@@ -198,6 +215,7 @@ export async function grade(options: GradeOptions): Promise<{ students: StudentG
           possible: listed.reduce((sum, c) => sum + c.points, 0),
           hintsUsed: chapterHints,
           note,
+          sandbox: options.sandbox === false ? 'none' : 'bwrap',
         });
       }
     }
@@ -219,18 +237,19 @@ export async function grade(options: GradeOptions): Promise<{ students: StudentG
 }
 
 export function gradesCsv(students: StudentGrade[]): string {
-  const header = ['student', 'chapter', 'arch', 'passed', 'total', 'points', 'possible', 'hints_used', 'note'];
+  const header = ['student', 'chapter', 'arch', 'passed', 'total', 'points', 'possible', 'hints_used', 'note', 'sandbox'];
   const lines = [header.join(',')];
   for (const s of students) {
-    for (const r of s.rows) lines.push([r.student, r.chapter, r.arch, r.passed, r.total, r.points, r.possible, r.hintsUsed, r.note].map(csvCell).join(','));
+    for (const r of s.rows) lines.push([r.student, r.chapter, r.arch, r.passed, r.total, r.points, r.possible, r.hintsUsed, r.note, r.sandbox].map(csvCell).join(','));
   }
   return lines.join('\n') + '\n';
 }
 
-export function gradesJson(root: string, students: StudentGrade[], chapters: Chapter[], arches: Arch[]): string {
+export function gradesJson(root: string, students: StudentGrade[], chapters: Chapter[], arches: Arch[], sandbox = 'bwrap'): string {
   return JSON.stringify(
     {
       suite: suiteVersion(root),
+      sandbox,
       graded: new Date().toISOString(),
       chapters: chapters.map((c) => c.number),
       arches,
@@ -256,6 +275,8 @@ const USAGE = `usage: npm run grade -- --roster roster.csv [options]
   --arch x64|arm64|all which architectures (default all)
   --out DIR            where grades.csv and grades.json go (default: the roster's folder)
   --parallel N         students graded at once (default 1; each runs 2 workers)
+  --no-sandbox         run the checks without the sandbox (a class you trust; it says so
+                       in grades.csv and grades.json)
 
 The checks are this copy's, never the student's own; every student runs in a private copy.`;
 
@@ -264,8 +285,14 @@ async function main(): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) throw new UsageError('');
   const known = new Set(['--roster', '--chapters', '--arch', '--out', '--parallel']);
   for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--no-sandbox') continue;
     if (!known.has(argv[i]!)) throw new UsageError(`unknown argument ${argv[i]}`);
     i++;
+  }
+  const trusted = argv.includes('--no-sandbox');
+  if (!trusted) {
+    const tool = probeSandbox();
+    if (!tool.ok) throw new UserError(`grading runs every student in a sandbox, and ${tool.reason}; fix: ${tool.fix}\n(or, for a class you trust, grade with --no-sandbox)`);
   }
   const rosterFile = optionValue(argv, '--roster');
   if (!rosterFile) throw new UsageError('--roster is required');
@@ -286,7 +313,7 @@ async function main(): Promise<number> {
   const out = resolve(optionValue(argv, '--out') ?? dirname(resolve(rosterFile)));
   const roster = readRoster(rosterFile);
 
-  console.log(color.dim(`grading ${roster.length} student${roster.length === 1 ? '' : 's'}: chapters ${chapters.map((c) => c.number).join(', ')} on ${arches.map((a) => ARCH_NAMES[a]).join(' and ')}, with this copy's checks\n`));
+  console.log(color.dim(`grading ${roster.length} student${roster.length === 1 ? '' : 's'}: chapters ${chapters.map((c) => c.number).join(', ')} on ${arches.map((a) => ARCH_NAMES[a]).join(' and ')}, with this copy's checks, ${trusted ? 'without a sandbox (--no-sandbox)' : 'each in a sandbox'}\n`));
   const started = performance.now();
   const { students } = await grade({
     root,
@@ -294,6 +321,7 @@ async function main(): Promise<number> {
     chapters,
     arches,
     parallel,
+    sandbox: trusted ? false : {},
     onStudent: (s) => {
       const points = s.rows.reduce((sum, r) => sum + r.points, 0);
       const possible = s.rows.reduce((sum, r) => sum + r.possible, 0);
@@ -305,7 +333,7 @@ async function main(): Promise<number> {
   });
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'grades.csv'), gradesCsv(students));
-  writeFileSync(join(out, 'grades.json'), gradesJson(root, students, chapters, arches) + '\n');
+  writeFileSync(join(out, 'grades.json'), gradesJson(root, students, chapters, arches, trusted ? 'none' : 'bwrap') + '\n');
   console.log(`\nwrote ${join(out, 'grades.csv')} and grades.json (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   return 0;
 }

@@ -1,0 +1,144 @@
+/**
+ * Grading in the sandbox: a roster of hostile submissions (checks/selftest/fixtures/hostile/),
+ * each a chapter 01 reference with an attack that runs when the checks load it, graded next
+ * to an honest student. Every hostile student earns nothing and its note shows the attack did
+ * not get through; the honest student earns everything, on both architectures; and nothing
+ * the attacks aimed at outside their sandbox changed. Chapter 01, x86-64 (AArch64 for the
+ * honest student only).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Arch } from '#native/arch.ts';
+import { availability } from '#native/platform.ts';
+import { CHAPTERS } from '../manifest.ts';
+import { grade, gradesCsv, readRoster, type StudentGrade } from '../tools/grade.ts';
+import { DEFAULT_LIMITS, probeSandbox } from '../harness/sandbox.ts';
+
+const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+const chapter = CHAPTERS[0]!;
+const dir = '01-executable-memory';
+const hostile = join(root, 'checks', 'selftest', 'fixtures', 'hostile');
+const MiB = 1024 * 1024;
+
+/** What each attack's note must say: the attack was stopped. */
+const STOPPED: Record<string, RegExp> = {
+  secrets: /hostile secrets: ~\/\.ssh ENOENT, \/etc\/shadow ENOENT/,
+  'write-outside': /hostile write-outside: escaped-\S+ (?:ENOENT|EROFS), planted-\S+ EROFS/,
+  network: /hostile network: (?:ECONNREFUSED|ENETUNREACH)/,
+  'fork-bomb': /hostile fork-bomb|exited|stopped/,
+  memory: /hostile memory: stopped after \d+ MiB/,
+  'disk-fill': /SIGXFSZ|EFBIG|stopped at \d+ MiB/,
+  sleeper: /did not start in time/,
+  'kill-parent': /hostile kill-parent: parent pid 0 not reachable, grader ESRCH/,
+  forge: /result channel carried/,
+  'patch-library': /hostile patch-library: check\.ts EROFS, uvu\/assert EROFS, registry GradingImportRefused/,
+  'edit-checks': /hostile edit-checks: (?:\S+\.check\.ts EROFS(?:, )?)+$/,
+};
+
+/** Processes whose command line holds `mark` (what a fork bomb would leave running). */
+function survivors(mark: string): number {
+  let found = 0;
+  for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(mark)) found++;
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
+const usable = probeSandbox();
+
+test('hostile submissions earn nothing and change nothing; the honest student beside them earns everything, on both architectures', async () => {
+  if (!usable.ok) {
+    assert.unreachable(`the sandbox does not work here: ${usable.reason}; fix: ${usable.fix}`);
+    return;
+  }
+  const base = mkdtempSync(join(tmpdir(), 'workbook-hostile-'));
+  const mark = `mark${process.pid}x${Date.now()}`;
+  let connections = 0;
+  const server = createServer((socket) => (connections++, socket.destroy()));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const solution = readFileSync(join(root, 'solutions', dir, 'code-region.ts'), 'utf8');
+    const afterImports = solution.indexOf('\n', solution.indexOf("from '#native/icache.ts'")) + 1;
+    assert.ok(afterImports > 0, 'the reference imports #native/icache.ts');
+    const attacks = readdirSync(hostile).filter((f) => f.endsWith('.attack')).map((f) => f.replace(/\.attack$/, '')).sort();
+    assert.equal(attacks, Object.keys(STOPPED).sort(), 'one expectation per attack');
+    cpSync(join(root, 'solutions', dir), join(base, 'honest', 'chapters', dir), { recursive: true });
+    for (const attack of attacks) {
+      const code = readFileSync(join(hostile, `${attack}.attack`), 'utf8')
+        .replaceAll('__BASE__', base)
+        .replaceAll('__HOME__', homedir())
+        .replaceAll('__GRADER_PID__', String(process.pid))
+        .replaceAll('__PORT__', String(port))
+        .replaceAll('__MARK__', mark);
+      cpSync(join(root, 'solutions', dir), join(base, attack, 'chapters', dir), { recursive: true });
+      writeFileSync(join(base, attack, 'chapters', dir, 'code-region.ts'), solution.slice(0, afterImports) + code + solution.slice(afterImports));
+    }
+    writeFileSync(join(base, 'roster.csv'), ['student,path', 'honest,honest', ...attacks.map((a) => `${a},${a}`)].join('\n') + '\n');
+    const roster = readRoster(join(base, 'roster.csv'));
+    const sandbox = { limits: { ...DEFAULT_LIMITS, memoryBytes: 2048 * MiB, fileBytes: 32 * MiB }, wallCeilingMs: 15_000 };
+
+    const host: Arch = 'x64';
+    const { students } = await grade({ root, roster, chapters: [chapter], arches: [host], parallel: 4, sandbox });
+    const student = (name: string) => students.find((s) => s.student === name)!;
+    const honest = student('honest').rows[0]!;
+    assert.ok(honest.possible > 0);
+    assert.is(honest.points, honest.possible, `the honest student earns every point: ${honest.note}`);
+    assert.is(honest.note, '');
+    assert.is(honest.sandbox, 'bwrap');
+    for (const attack of attacks) {
+      const graded: StudentGrade = student(attack);
+      const row = graded.rows[0]!;
+      assert.is(row.points, 0, `${attack}: no points (${row.note})`);
+      assert.is(row.possible, honest.possible, `${attack}: the chapter is worth what it is worth`);
+      assert.ok(row.note !== "", `${attack}: a note says why: ${JSON.stringify(graded.results.slice(0, 3))}`);
+      const said = `${row.note}\n${graded.results.map((r) => r.message).join('\n')}`;
+      assert.match(said, STOPPED[attack]!, `${attack}: the attack was stopped; it said: ${said.slice(0, 600)}`);
+      if (process.env.SHOW_NOTES) console.log(`${attack}: ${row.note}`);
+    }
+    assert.match(gradesCsv(students), /\nforge,01,x64,0,\d+,0,\d+,0,.*result channel.*,bwrap\n/);
+
+    // Nothing outside the sandboxes changed.
+    assert.is(connections, 0, 'no connection reached the server on 127.0.0.1');
+    assert.not.ok(existsSync(join(base, `escaped-${mark}`)), 'no file written outside the staged copy');
+    assert.not.ok(existsSync(join(tmpdir(), `fill-${mark}.bin`)), 'no disk filled in /tmp');
+    assert.is(survivors(mark), 0, 'no process of the fork bomb survives its sandbox');
+    assert.not.ok(readFileSync(join(root, 'checks', 'harness', 'check.ts'), 'utf8').includes('// patched'), 'the check library is untouched');
+    for (const attack of attacks) assert.equal(readdirSync(join(base, attack, 'chapters', dir)).sort(), readdirSync(join(root, 'solutions', dir)).sort(), `${attack}: the student's own folder is as it was`);
+
+    // The emulated architecture runs in the sandbox too.
+    if (availability('arm64', root).available) {
+      const { students: emulated } = await grade({ root, roster: roster.slice(0, 1), chapters: [chapter], arches: ['arm64'], sandbox });
+      const row = emulated[0]!.rows[0]!;
+      assert.ok(row.possible > 0);
+      assert.is(row.points, row.possible, `the honest student earns every point on AArch64: ${row.note}`);
+    }
+  } finally {
+    server.close();
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('grading without the sandbox says so in the results', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'workbook-trusted-'));
+  try {
+    mkdirSync(join(base, 'honest', 'chapters'), { recursive: true });
+    cpSync(join(root, 'solutions', dir), join(base, 'honest', 'chapters', dir), { recursive: true });
+    const { students } = await grade({ root, roster: [{ student: 'honest', path: join(base, 'honest') }], chapters: [chapter], arches: ['x64'], sandbox: false });
+    assert.is(students[0]!.rows[0]!.sandbox, 'none');
+    assert.match(gradesCsv(students), /,none\n$/);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test.run();
