@@ -85,7 +85,9 @@ test('hostile submissions earn nothing and change nothing; the honest student be
     }
     writeFileSync(join(base, 'roster.csv'), ['student,path', 'honest,honest', ...attacks.map((a) => `${a},${a}`)].join('\n') + '\n');
     const roster = readRoster(join(base, 'roster.csv'));
-    const sandbox = { limits: { ...DEFAULT_LIMITS, memoryBytes: 2048 * MiB, fileBytes: 32 * MiB }, wallCeilingMs: 15_000 };
+    // A wall-clock ceiling far below the default, so the sleeper costs seconds, yet far above a native start-up on a busy machine.
+    const limits = { ...DEFAULT_LIMITS, memoryBytes: 2048 * MiB, fileBytes: 32 * MiB };
+    const sandbox = { limits, wallCeilingMs: 25_000 };
 
     const host: Arch = 'x64';
     const { students } = await grade({ root, roster, chapters: [chapter], arches: [host], parallel: 4, sandbox });
@@ -117,7 +119,7 @@ test('hostile submissions earn nothing and change nothing; the honest student be
 
     // The emulated architecture runs in the sandbox too.
     if (availability('arm64', root).available) {
-      const { students: emulated } = await grade({ root, roster: roster.slice(0, 1), chapters: [chapter], arches: ['arm64'], sandbox });
+      const { students: emulated } = await grade({ root, roster: roster.slice(0, 1), chapters: [chapter], arches: ['arm64'], sandbox: { limits } });
       const row = emulated[0]!.rows[0]!;
       assert.ok(row.possible > 0);
       assert.is(row.points, row.possible, `the honest student earns every point on AArch64: ${row.note}`);
