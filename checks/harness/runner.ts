@@ -39,6 +39,8 @@ export interface ChapterRun {
   cpuTime?: (pid: number | undefined) => number | null;
   /** A wall-clock ceiling on start-up and on each check, below the CPU budget times WALL_CLOCK_FACTOR. */
   wallCeilingMs?: number;
+  /** The process that runs the checks, where the one started is a wrapper (a sandbox): it gets SIGUSR2 on a hang. */
+  workerPid?: (pid: number | undefined) => number | undefined;
 }
 
 /** Emulated code runs this many times slower, and the worker takes this long to start. */
@@ -199,7 +201,14 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
       if (used <= ms && wall <= Math.min(ms * WALL_CLOCK_FACTOR, run.wallCeilingMs ?? Infinity)) return;
       clearInterval(timer);
       outcome.timedOut = true;
-      child.kill('SIGUSR2'); // the crash handler reports where the worker is, then it dies
+      // The crash handler reports where the worker is, then it dies.
+      const inner = run.workerPid?.(child.pid);
+      try {
+        if (inner === undefined) child.kill('SIGUSR2');
+        else process.kill(inner, 'SIGUSR2');
+      } catch {
+        child.kill('SIGKILL');
+      }
       setTimeout(() => child.kill('SIGKILL'), HANG_GRACE_MS).unref();
     }, BUDGET_POLL_MS);
   };

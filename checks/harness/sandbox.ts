@@ -153,3 +153,21 @@ export function treeCpuTimeMs(pid: number | undefined): number | null {
   }
   return total;
 }
+
+/**
+ * The worker inside a sandbox started as `pid` (bwrap, whose one child is the worker: it runs
+ * as process 1 of the sandbox), so that the runner's SIGUSR2 (report where you are) reaches
+ * it rather than bwrap, which would just die of it.
+ */
+export function sandboxedWorkerPid(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}

@@ -11,7 +11,7 @@ import { CHAPTERS, chapterDir, solutionCondition, type Chapter } from '../manife
 import type { CheckResult } from './protocol.ts';
 import { runChapter } from './runner.ts';
 import { explainLoadErrors } from './load-error.ts';
-import { sandboxedLauncher, treeCpuTimeMs, type SandboxLimits } from './sandbox.ts';
+import { sandboxedLauncher, sandboxedWorkerPid, treeCpuTimeMs, type SandboxLimits } from './sandbox.ts';
 
 export interface SessionOptions {
   chapters: Chapter[];
@@ -265,7 +265,7 @@ export async function runSession(options: SessionOptions): Promise<CheckResult[]
             launcher,
             root,
             conditions,
-            ...(staged && options.sandbox ? { cpuTime: treeCpuTimeMs, ...(options.sandbox.wallCeilingMs ? { wallCeilingMs: options.sandbox.wallCeilingMs } : {}) } : {}),
+            ...(staged && options.sandbox ? { cpuTime: treeCpuTimeMs, workerPid: sandboxedWorkerPid, ...(options.sandbox.wallCeilingMs ? { wallCeilingMs: options.sandbox.wallCeilingMs } : {}) } : {}),
             ...(options.only ? { only: options.only } : {}),
             ...(options.onResult ? { onResult: options.onResult } : {}),
             ...(options.stopAt ? { stopAt: options.stopAt } : options.failfast ? { stopAt: 'fail-or-todo' as const } : {}),
