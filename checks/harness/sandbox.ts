@@ -10,7 +10,9 @@
  *     solutions/, other students' copies and the grade files do not exist in it;
  *   - a private /tmp of bounded size; no environment variable of the instructor's;
  *   - limits (prlimit): CPU seconds, data memory, open files, the size of any one file written
- *     (output and disk), no core dumps.
+ *     (output and disk), no core dumps;
+ *   - Node.js with frozen intrinsics: the student's code cannot redefine the built-ins
+ *     (Object.is, Array.prototype, …) the checks and their assertions rely on.
  * The runner's own CPU-time and wall-clock budgets still apply to each check, counted over the
  * whole process tree of the sandbox (treeCpuTimeMs).
  */
@@ -113,7 +115,7 @@ export function sandboxedLauncher(launcher: Launcher, staged: string, root: stri
   return {
     ...launcher,
     command: 'bwrap',
-    prefix: ['--unshare-all', '--die-with-parent', '--new-session', '--as-pid-1', '--chdir', staged, ...binds, ...environment, '--', ...prlimit, launcher.command, ...launcher.prefix],
+    prefix: ['--unshare-all', '--die-with-parent', '--new-session', '--as-pid-1', '--chdir', staged, ...binds, ...environment, '--', ...prlimit, launcher.command, ...launcher.prefix, '--frozen-intrinsics'],
   };
 }
 

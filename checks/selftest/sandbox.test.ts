@@ -36,7 +36,7 @@ const STOPPED: Record<string, RegExp> = {
   sleeper: /did not start in time/,
   'kill-parent': /hostile kill-parent: parent pid 0 not reachable, grader ESRCH/,
   forge: /result channel carried/,
-  'patch-library': /hostile patch-library: check\.ts EROFS, uvu\/assert EROFS, registry GradingImportRefused/,
+  'patch-library': /hostile patch-library: check\.ts EROFS, uvu\/assert EROFS, registry REFUSED, Object\.is TypeError/,
   'edit-checks': /hostile edit-checks: (?:\S+\.check\.ts EROFS(?:, )?)+$/,
 };
 
