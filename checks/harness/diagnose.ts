@@ -272,18 +272,19 @@ export function describeCrash(
   return { message: `crashed with ${what} ${where}`, details: details.join('\n') };
 }
 
+/** A check that used up its time limit: `limitMs` of the worker's CPU time (see runner.ts), or far more wall-clock time. */
 export function describeHang(limitMs: number, dump: CrashDump | null, code: CodeSnapshot[], arch: Arch): { message: string; details: string } {
-  const seconds = (limitMs / 1000).toFixed(1);
-  if (!dump) return { message: `timed out after ${seconds} s (and did not answer where it was)`, details: '' };
+  const seconds = `${(limitMs / 1000).toFixed(1)} s of CPU time`;
+  if (!dump) return { message: `timed out after ${seconds} (and did not answer where it was)`, details: '' };
   const located = locate(dump.pc, code, arch);
   if (!located) {
     return {
-      message: `timed out after ${seconds} s, in TypeScript or Node.js code rather than in generated code`,
+      message: `timed out after ${seconds}, in TypeScript or Node.js code rather than in generated code`,
       details: 'An endless loop in your TypeScript? (The program counter was outside every generated code region.)',
     };
   }
   return {
-    message: `timed out after ${seconds} s, looping ${located.where}`,
+    message: `timed out after ${seconds}, looping ${located.where}`,
     details: `${located.listing}\n${registersLine(dump, arch)}\nAn endless loop: does a branch jump to the wrong place, or does its condition never change?`,
   };
 }
