@@ -20,7 +20,7 @@
  * loaded into a scratch register first, a spilled result stored from one after.
  */
 import { negate, type Condition, type Frame, type Label, type MacroAssembler, type Register } from '#ch04/macro-assembler.ts';
-import { jitRegisters, type JitLevel, type JitRegisters } from '#ch07/compiler.ts';
+import { emitRuntimeCall, jitRegisters, type JitLevel, type JitRegisters } from '#ch07/compiler.ts';
 import { CONTEXT, ERROR_KIND } from '#ch07/runtime.ts';
 import type { AllocatedFunction, Location, MachineBlock, MachineInst, Move, Operand } from './machine.ts';
 import { todo } from '#native/todo.ts';
@@ -387,16 +387,9 @@ export class FunctionEmitter {
     this.#moves(mi.after);
   }
 
-  /** Calls the callback at `offset` in the context, with the run state written back and read again around it. */
+  /** Calls the callback at `offset` in the context (chapter 07's emitRuntimeCall), through s1. */
   #callRuntime(offset: number): void {
-    const masm = this.#masm;
-    const { ctx, callsLeft, failed } = this.#r;
-    masm.store(callsLeft, ctx, CONTEXT.callsLeft);
-    masm.store(failed, ctx, CONTEXT.failed);
-    masm.load(this.#s1, ctx, offset);
-    masm.callRegister(this.#s1);
-    masm.load(callsLeft, ctx, CONTEXT.callsLeft);
-    masm.load(failed, ctx, CONTEXT.failed);
+    emitRuntimeCall(this.#masm, this.#r, offset, this.#s1);
   }
 
   #error(kind: number, line: number): Label {

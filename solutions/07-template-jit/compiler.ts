@@ -55,6 +55,24 @@ export function jitRegisters(masm: MacroAssembler): JitRegisters {
 }
 // @book:end registers
 
+// @book:start call-runtime
+/**
+ * Calls the callback whose address is at `offset` in the context, through `scratch`. The run
+ * state goes to the context before (TypeScript reads it there) and comes back after (the
+ * callback may have changed it: `jot_error` sets `failed`). The arguments are in place
+ * already. Every tier that calls into TypeScript calls through here.
+ */
+export function emitRuntimeCall(masm: MacroAssembler, registers: JitRegisters, offset: number, scratch: Register): void {
+  const { ctx, callsLeft, failed } = registers;
+  masm.store(callsLeft, ctx, CONTEXT.callsLeft);
+  masm.store(failed, ctx, CONTEXT.failed);
+  masm.load(scratch, ctx, offset);
+  masm.callRegister(scratch);
+  masm.load(callsLeft, ctx, CONTEXT.callsLeft);
+  masm.load(failed, ctx, CONTEXT.failed);
+}
+// @book:end call-runtime
+
 /** The text of one bytecode instruction, for listings: `0006 jump_if_false 0014`. */
 export function describeInstruction(fn: CompiledFunction, pc: number, functions: readonly CompiledFunction[], opcodes: OpcodeSet = CORE_OPCODES): string {
   const info = opcodes.byCode[fn.code[pc]!]!;
@@ -237,23 +255,10 @@ export class BaselineCompiler {
     };
   }
 
-  // @book:start call-runtime
-  /**
-   * Calls the callback whose address is at `offset` in the context. The run state goes to
-   * the context before (TypeScript reads it there) and comes back after (the callback may
-   * have changed it: `jot_error` sets `failed`). The arguments are in place already.
-   */
+  /** Calls the callback at `offset` in the context (emitRuntimeCall), through t1. */
   #callRuntime(offset: number): void {
-    const masm = this.#masm;
-    const { ctx, callsLeft, failed, t1 } = this.#r;
-    masm.store(callsLeft, ctx, CONTEXT.callsLeft);
-    masm.store(failed, ctx, CONTEXT.failed);
-    masm.load(t1, ctx, offset);
-    masm.callRegister(t1);
-    masm.load(callsLeft, ctx, CONTEXT.callsLeft);
-    masm.load(failed, ctx, CONTEXT.failed);
+    emitRuntimeCall(this.#masm, this.#r, offset, this.#r.t1);
   }
-  // @book:end call-runtime
 
   // @book:start compile
   compile(): void {
