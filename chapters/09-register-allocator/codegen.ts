@@ -375,7 +375,7 @@ export class FunctionEmitter {
   // ── calls and the runtime ─────────────────────────────────────────────────────────
   #call(mi: MachineInst): void {
     const masm = this.#masm;
-    const { callsLeft, failed } = this.#r;
+    const { ctx, callsLeft } = this.#r;
     const callee = this.#cx.indexOf.get(mi.inst.callee!);
     if (callee === undefined) throw new Error(`${this.#fn.name}: call of unknown function '${mi.inst.callee}'`);
     masm.branchIfZero(callsLeft, this.#error(ERROR_KIND.stackOverflow, mi.inst.line));
@@ -383,7 +383,8 @@ export class FunctionEmitter {
     this.#moves(mi.before);
     masm.call(this.#cx.entries[callee]!);
     masm.addImmediate(callsLeft, callsLeft, 1);
-    masm.branchIfNonZero(failed, this.#exit);
+    masm.load(this.#s1, ctx, CONTEXT.failed);
+    masm.branchIfNonZero(this.#s1, this.#exit);
     this.#moves(mi.after);
   }
 
