@@ -66,7 +66,6 @@ export function emitThrow(compiler: FunctionCompiler, stmt: Stmt): void {
   compiler.emit(node.pos, 'throw');
 }
 
-// @book:start emit-try
 /** `try { … } catch name { … }`: the body, a jump over the handler, the handler; one table entry. */
 export function emitTry(compiler: FunctionCompiler, stmt: Stmt): void {
   const node = stmt as TryStmt;
@@ -82,7 +81,6 @@ export function emitTry(compiler: FunctionCompiler, stmt: Stmt): void {
   compiler.patch(toDone);
   if (end > start) tableOf(compiler).push({ start, end, target, depth });
 }
-// @book:end emit-try
 
 export const EXCEPTIONS_EMIT_RULES: Partial<EmitRules> = {
   statements: new Map([['throw', emitThrow], ['try', emitTry]]),
