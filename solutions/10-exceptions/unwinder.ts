@@ -22,11 +22,6 @@ import type { Register } from '#ch04/macro-assembler.ts';
 import { EX, EXCEPTIONS_CONTEXT, savedField } from './stubs.ts';
 import { offsetOf, type FunctionUnwind, type UnwindTable } from './unwind-table.ts';
 
-/** Reads one 64-bit word of memory (the stack, which is always readable). */
-export function readWord(address: bigint): bigint {
-  return new DataView(copyOut(address, 8).buffer).getBigUint64(0, true);
-}
-
 const PAGE = 4096n;
 
 /**
