@@ -20,7 +20,7 @@ import { copyOut } from '#native/libc.ts';
 import type { CodeRegion } from '#ch01/code-region.ts';
 import type { Register } from '#ch04/macro-assembler.ts';
 import { EX, EXCEPTIONS_CONTEXT, savedField } from './stubs.ts';
-import { offsetOf, type FunctionUnwind, type UnwindTable } from './unwind-table.ts';
+import { offsetOf, type FunctionUnwind, type UnwindSite, type UnwindTable } from './unwind-table.ts';
 
 const PAGE = 4096n;
 
@@ -75,33 +75,53 @@ export class UnwindError extends Error {
   override readonly name = 'UnwindError';
 }
 
+/** A frame of one machine segment: its function, the site its pc is at, and its fp. */
+export interface MachineFrame {
+  readonly fn: FunctionUnwind;
+  readonly site: UnwindSite;
+  readonly pc: bigint;
+  readonly fp: bigint;
+}
+
 // @book:start walk
-/** Walks from the throw at (pc, fp) to a handler or to the entry record. */
-export function unwind(table: UnwindTable, machine: Machine, pc: bigint, fp: bigint): UnwindResult {
-  const frames: WalkedFrame[] = [];
-  const restore = new Map<Register, bigint>();
-  let removed = 0;
+/**
+ * The frames of one machine segment, innermost first, from the frame at (pc, fp) to the
+ * first frame of the segment (the one whose caller's fp is the entry record). The one walker
+ * of the frame-pointer chain: the unwinder, stack traces (and later a collector's roots) use it.
+ */
+export function* segmentFrames(table: UnwindTable, machine: Machine, pc: bigint, fp: bigint): Generator<MachineFrame> {
   for (;;) {
     const offset = Number(pc - machine.base);
     const fn = table.functionAt(offset);
     const site = fn?.siteAt(offset);
     if (fn === undefined || site === undefined) {
-      throw new UnwindError(`unwinding: pc ${hex(pc)} (code offset ${offset}) is ${fn === undefined ? 'in no compiled function' : `at no call or throw site of ${fn.name}`}; fp ${hex(fp)}`);
+      throw new UnwindError(`walking the stack: pc ${hex(pc)} (code offset ${offset}) is ${fn === undefined ? 'in no compiled function' : `at no call or throw site of ${fn.name}`}; fp ${hex(fp)}`);
     }
+    yield { fn, site, pc, fp };
+    const callerFp = machine.read(fp);
+    if (callerFp === machine.entryRecord) return;
+    pc = machine.read(fp + 8n); // the return address into the caller
+    fp = callerFp;
+  }
+}
+
+/** Walks from the throw at (pc, fp) to a handler, or to the entry record if none catches it. */
+export function unwind(table: UnwindTable, machine: Machine, pc: bigint, fp: bigint): UnwindResult {
+  const frames: WalkedFrame[] = [];
+  const restore = new Map<Register, bigint>();
+  for (const frame of segmentFrames(table, machine, pc, fp)) {
+    const { fn, site } = frame;
     frames.push({ fn, line: site.line });
     if (site.handler !== undefined) {
-      return { frames, caught: true, sp: fp - BigInt(fn.frameSize), fp, pc: machine.base + BigInt(offsetOf(site.handler.landing)), removed, restore };
+      const landing = machine.base + BigInt(offsetOf(site.handler.landing));
+      return { frames, caught: true, sp: frame.fp - BigInt(fn.frameSize), fp: frame.fp, pc: landing, removed: frames.length - 1, restore };
     }
-    for (const { register, offset: at } of fn.saved) restore.set(register, machine.read(fp + BigInt(at)));
-    const callerFp = machine.read(fp);
-    if (callerFp === machine.entryRecord) {
-      const entry = table.entry!;
-      return { frames, caught: false, sp: callerFp - BigInt(entry.frameSize), fp: callerFp, pc: machine.base + BigInt(offsetOf(entry.pending)), removed, restore };
-    }
-    pc = machine.read(fp + 8n);
-    fp = callerFp;
-    removed++;
+    // The frame goes: what its prologue saved is the caller's value of those registers.
+    for (const { register, offset } of fn.saved) restore.set(register, machine.read(frame.fp + BigInt(offset)));
   }
+  const entry = table.entry!;
+  const sp = machine.entryRecord - BigInt(entry.frameSize);
+  return { frames, caught: false, sp, fp: machine.entryRecord, pc: machine.base + BigInt(offsetOf(entry.pending)), removed: frames.length, restore };
 }
 // @book:end walk
 
