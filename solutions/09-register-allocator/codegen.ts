@@ -53,6 +53,17 @@ export function swapCondition(cond: Condition): Condition {
   return swapped[cond];
 }
 
+/**
+ * Does `mb` emit nothing but its branch: constants (immediates where used) and the compare
+ * folded into the branch? The phis of a block are moves on its incoming edges, so a jump
+ * to such a block may emit the block's branch in its place, with the same edge moves.
+ */
+function isTestOnly(mb: MachineBlock): boolean {
+  const last = mb.insts.at(-1);
+  if (last === undefined || last.inst.op !== 'branch') return false;
+  return mb.insts.slice(0, -1).every((mi) => mi.inst.op === 'const' || (mi.inst === last.fused && mi.result === undefined && mi.before.length === 0));
+}
+
 export class FunctionEmitter {
   readonly #masm: MacroAssembler;
   readonly #fn: AllocatedFunction;
@@ -60,6 +71,8 @@ export class FunctionEmitter {
   readonly #r: JitRegisters;
   readonly #labels = new Map<number, Label>();
   readonly #stubs: ErrorStub[] = [];
+  /** Blocks whose whole code is one conditional branch (see isTestOnly), by id. */
+  readonly #testOnly = new Map<number, MachineBlock>();
   readonly #exit: Label;
   #frame: Frame | undefined;
   /** The scratch registers: [0] for the first operand and results, [1] for the second operand. */
@@ -74,6 +87,7 @@ export class FunctionEmitter {
     this.#exit = cx.masm.newLabel(`${fn.name}.exit`);
     [this.#s0, this.#s1] = fn.scratch;
     for (const b of fn.blocks) this.#labels.set(b.block.id, cx.masm.newLabel(`${fn.name}.b${b.block.id}`));
+    for (const b of fn.blocks) if (isTestOnly(b)) this.#testOnly.set(b.block.id, b);
   }
 
   emit(): void {
@@ -137,7 +151,12 @@ export class FunctionEmitter {
       case 'jump': {
         const target = inst.targets![0]!;
         this.#moves(mb.edges.get(target) ?? []);
-        if (target !== next) masm.jump(this.#labels.get(target)!);
+        if (target === next) return;
+        // A loop's back edge usually jumps to a header that only tests and branches:
+        // test and branch here instead (the loop is rotated: one branch per iteration).
+        const header = this.#testOnly.get(target);
+        if (header !== undefined) this.#branch(header.insts.at(-1)!, header, next);
+        else masm.jump(this.#labels.get(target)!);
         return;
       }
       case 'branch':
@@ -284,9 +303,10 @@ export class FunctionEmitter {
 
   /**
    * a / b and a % b with Jot's rules: b == 0 is the runtime error at the instruction's line,
-   * b == -1 is -a (wrapping) and 0 without the divide instruction (x86-64 faults on
-   * INT64_MIN / -1). A constant divisor decides both tests while compiling. The divide
-   * itself is the MacroAssembler's divFast or remFast: 32 bits wide where both operands fit.
+   * b == -1 is -a (wrapping) and 0 (x86-64's idiv faults on INT64_MIN / -1). A constant
+   * divisor decides both while compiling; a divisor in a register is tested against 0 here,
+   * and the MacroAssembler's divFast and remFast take care of -1 (off their fast path,
+   * which divides 32 bits wide where both operands fit).
    */
   #division(isDiv: boolean, dst: Register, a: Operand, b: Operand, line: number): void {
     const masm = this.#masm;
@@ -308,17 +328,10 @@ export class FunctionEmitter {
     }
     const ra = this.#use(a, this.#s0);
     const rb = this.#use(b, this.#s1);
-    const ordinary = masm.newLabel();
-    const done = masm.newLabel();
     masm.branchIfZero(rb, this.#error(ERROR_KIND.divisionByZero, line));
-    masm.branchIfImmediate('ne', rb, -1, ordinary);
-    if (isDiv) masm.neg(dst, ra);
-    else masm.moveImmediate(dst, 0n);
-    masm.jump(done);
-    masm.bind(ordinary);
+    // divFast and remFast give INT64_MIN / -1 its wrapping answer themselves, off their fast path.
     if (isDiv) masm.divFast(dst, ra, rb);
     else masm.remFast(dst, ra, rb);
-    masm.bind(done);
   }
 
   // @book:start select-branch
