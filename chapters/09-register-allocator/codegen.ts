@@ -65,6 +65,20 @@ function isTestOnly(mb: MachineBlock): boolean {
   return mb.insts.slice(0, -1).every((mi) => mi.inst.op === 'const' || (mi.inst === last.fused && mi.result === undefined && mi.before.length === 0));
 }
 
+/** IR operations whose code calls nothing and cannot fail. */
+const NEVER_CALLS = new Set(['const', 'copy', 'add', 'sub', 'mul', 'mulhi', 'and', 'or', 'xor', 'shl', 'sar', 'shr', 'neg', 'bitnot', 'not', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'jump', 'branch', 'return']);
+
+/**
+ * Does `fn` need no frame at all? A function that calls nothing (no call, no print, no error
+ * to report), spills nothing and saves no register never has its frame looked at: nothing
+ * walks the frame-pointer chain while it runs. So it skips prologue and epilogue, as
+ * optimizing compilers do for leaf functions; its return is a bare `ret`.
+ */
+function needsNoFrame(fn: AllocatedFunction): boolean {
+  if (fn.slots > 0 || fn.calleeSaved.length > 0) return false;
+  return fn.blocks.every((mb) => mb.insts.every((mi) => NEVER_CALLS.has(mi.inst.op)));
+}
+
 export class FunctionEmitter {
   readonly #masm: MacroAssembler;
   readonly #fn: AllocatedFunction;
@@ -76,6 +90,8 @@ export class FunctionEmitter {
   readonly #testOnly = new Map<number, MachineBlock>();
   readonly #exit: Label;
   #frame: Frame | undefined;
+  /** A leaf emitted without prologue and epilogue (see needsNoFrame). */
+  #frameless = false;
   /** The scratch registers: [0] for the first operand and results, [1] for the second operand. */
   readonly #s0: Register;
   readonly #s1: Register;
@@ -95,6 +111,15 @@ export class FunctionEmitter {
     const masm = this.#masm;
     const fn = this.#fn;
     masm.bind(this.#cx.entries[this.#cx.functionIndex]!);
+    if (needsNoFrame(fn)) {
+      // A leaf that cannot fail: nothing can walk its frame, so it makes none.
+      masm.comment(`${fn.name}: optimized, a leaf without a frame`);
+      this.#frameless = true;
+      this.#moves(fn.entry);
+      fn.blocks.forEach((block, k) => this.#block(block, fn.blocks[k + 1]?.block.id));
+      return;
+    }
+    this.#earlyReturn();
     masm.comment(`${fn.name}: optimized, ${fn.slots} spill slots, saves ${fn.calleeSaved.length} registers`);
     this.#frame = masm.prologue(fn.slots, fn.calleeSaved);
     this.#moves(fn.entry);
@@ -103,6 +128,48 @@ export class FunctionEmitter {
     masm.bind(this.#exit);
     masm.comment(`${fn.name}: unwinding after a runtime error`);
     masm.epilogue(this.#frame);
+  }
+
+  /**
+   * Shrink-wrapping's simplest case, a recursion's base case: when the entry block only
+   * tests parameters and constants, and one of its targets only returns a parameter or a
+   * constant, that test and return are emitted before the prologue, on the argument
+   * registers, so the base case runs without a frame and saves no register. The full
+   * function follows (its own copy of the test then always goes the other way).
+   */
+  #earlyReturn(): void {
+    const masm = this.#masm;
+    const fn = this.#fn;
+    const entry = fn.blocks[0]!;
+    if (!isTestOnly(entry)) return;
+    const test = entry.insts.at(-1)!;
+    const defs = new Map(fn.blocks.flatMap((mb) => mb.block.insts.map((inst) => [inst.id, inst] as const)));
+    // A parameter is still in its argument register, a constant is an immediate: else give up.
+    const early = (value: number): Operand | undefined => {
+      const inst = defs.get(value);
+      if (inst?.op === 'const') return { kind: 'imm', value: inst.imm! };
+      const reg = inst?.op === 'param' ? masm.regs.args[Number(inst.imm)] : undefined;
+      return reg === undefined ? undefined : { kind: 'reg', reg };
+    };
+    const predecessors = (id: number) => fn.blocks.filter((mb) => mb.block.insts.at(-1)?.targets?.includes(id)).length;
+    const [onTrue, onFalse] = test.inst.targets as [number, number];
+    for (const [target, holds] of [[onTrue, true], [onFalse, false]] as const) {
+      const mb = fn.blocks.find((b) => b.block.id === target);
+      const ret = mb?.insts.at(-1);
+      if (mb === undefined || target === entry.block.id || ret?.inst.op !== 'return' || predecessors(target) !== 1) continue;
+      if (!mb.insts.slice(0, -1).every((mi) => mi.inst.op === 'const')) continue;
+      const operands = (test.fused?.args ?? test.inst.args).map(early);
+      const result = early(ret.inst.args[0]!);
+      if (result === undefined || operands.some((op) => op === undefined)) continue;
+      const full = masm.newLabel(`${fn.name}.full`);
+      masm.comment(`${fn.name}: the early return, before any frame`);
+      this.#conditionalJump({ ...test, operands: operands as Operand[] }, holds, full);
+      if (result.kind === 'reg') masm.move(masm.regs.result, result.reg);
+      else if (result.kind === 'imm') masm.moveImmediate(masm.regs.result, result.value);
+      masm.ret();
+      masm.bind(full);
+      return;
+    }
   }
 
   #block(mb: MachineBlock, next: number | undefined): void {
@@ -165,7 +232,8 @@ export class FunctionEmitter {
         return;
       case 'return':
         this.#moves(mi.before);
-        masm.epilogue(this.#frame);
+        if (this.#frameless) masm.ret();
+        else masm.epilogue(this.#frame);
         return;
       case 'call':
         this.#call(mi);
