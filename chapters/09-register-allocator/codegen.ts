@@ -92,6 +92,8 @@ export class FunctionEmitter {
   #frame: Frame | undefined;
   /** A leaf emitted without prologue and epilogue (see needsNoFrame). */
   #frameless = false;
+  /** Where the entry block's branch goes once #earlyReturn has taken the other way out. */
+  #entryGoesTo: number | undefined;
   /** The scratch registers: [0] for the first operand and results, [1] for the second operand. */
   readonly #s0: Register;
   readonly #s1: Register;
@@ -119,11 +121,13 @@ export class FunctionEmitter {
       fn.blocks.forEach((block, k) => this.#block(block, fn.blocks[k + 1]?.block.id));
       return;
     }
-    this.#earlyReturn();
+    // The block an early return took out of the body, if any: nothing else reaches it.
+    const returned = this.#earlyReturn();
     masm.comment(`${fn.name}: optimized, ${fn.slots} spill slots, saves ${fn.calleeSaved.length} registers`);
     this.#frame = masm.prologue(fn.slots, fn.calleeSaved);
     this.#moves(fn.entry);
-    fn.blocks.forEach((block, k) => this.#block(block, fn.blocks[k + 1]?.block.id));
+    const body = fn.blocks.filter((mb) => mb.block.id !== returned);
+    body.forEach((block, k) => this.#block(block, body[k + 1]?.block.id));
     for (const stub of this.#stubs) this.#errorStub(stub);
     masm.bind(this.#exit);
     masm.comment(`${fn.name}: unwinding after a runtime error`);
@@ -135,13 +139,14 @@ export class FunctionEmitter {
    * tests parameters and constants, and one of its targets only returns a parameter or a
    * constant, that test and return are emitted before the prologue, on the argument
    * registers, so the base case runs without a frame and saves no register. The full
-   * function follows (its own copy of the test then always goes the other way).
+   * function follows, where the entry's test then always goes the other way: it becomes a
+   * jump, and the returning block is left out. Returns that block's id.
    */
-  #earlyReturn(): void {
+  #earlyReturn(): number | undefined {
     const masm = this.#masm;
     const fn = this.#fn;
     const entry = fn.blocks[0]!;
-    if (!isTestOnly(entry)) return;
+    if (!isTestOnly(entry)) return undefined;
     const test = entry.insts.at(-1)!;
     const defs = new Map(fn.blocks.flatMap((mb) => mb.block.insts.map((inst) => [inst.id, inst] as const)));
     // A parameter is still in its argument register, a constant is an immediate: else give up.
@@ -168,8 +173,11 @@ export class FunctionEmitter {
       else if (result.kind === 'imm') masm.moveImmediate(masm.regs.result, result.value);
       masm.ret();
       masm.bind(full);
-      return;
+      // Past it, the entry block's test always goes the other way (the entry has no predecessors).
+      this.#entryGoesTo = holds ? onFalse : onTrue;
+      return this.#entryGoesTo === target ? undefined : target;
     }
+    return undefined;
   }
 
   #block(mb: MachineBlock, next: number | undefined): void {
@@ -440,7 +448,8 @@ export class FunctionEmitter {
     const label = (b: number) => this.#labels.get(b)!;
     const movesT = mb.edges.get(onTrue) ?? [];
     const movesF = mb.edges.get(onFalse) ?? [];
-    const known = this.#constantCondition(mi);
+    const decided = mb === this.#fn.blocks[0] ? this.#entryGoesTo : undefined;
+    const known = decided !== undefined ? decided === onTrue : this.#constantCondition(mi);
     if (known !== undefined || onTrue === onFalse) {
       const target = known === false ? onFalse : onTrue;
       this.#moves(mb.edges.get(target) ?? []);
