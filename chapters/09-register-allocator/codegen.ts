@@ -62,13 +62,23 @@ export function swapCondition(cond: Condition): Condition {
 
 /**
  * Does `mb` emit nothing but its branch: constants (immediates where used) and the compare
- * folded into the branch? The phis of a block are moves on its incoming edges, so a jump
- * to such a block may emit the block's branch in its place, with the same edge moves.
+ * folded into the branch?
  */
 function isTestOnly(mb: MachineBlock): boolean {
   const last = mb.insts.at(-1);
   if (last === undefined || last.inst.op !== 'branch') return false;
   return mb.insts.slice(0, -1).every((mi) => mi.inst.op === 'const' || (mi.inst === last.fused && mi.result === undefined && mi.before.length === 0));
+}
+
+/**
+ * Is `mb` a few instructions that call nothing and cannot fail, ending in a branch? The
+ * phis of a block are moves on its incoming edges, so a jump to such a block may emit a
+ * copy of the block's code in its place, after the same edge moves.
+ */
+function isSmallTest(mb: MachineBlock): boolean {
+  const last = mb.insts.at(-1);
+  if (last === undefined || last.inst.op !== 'branch' || mb.insts.length > 6) return false;
+  return mb.insts.every((mi) => NEVER_CALLS.has(mi.inst.op) && mi.before.length === 0 && mi.after.length === 0);
 }
 
 /** IR operations whose code calls nothing and cannot fail. */
@@ -92,8 +102,8 @@ export class FunctionEmitter {
   readonly #r: JitRegisters;
   readonly #labels = new Map<number, Label>();
   readonly #stubs: ErrorStub[] = [];
-  /** Blocks whose whole code is one conditional branch (see isTestOnly), by id. */
-  readonly #testOnly = new Map<number, MachineBlock>();
+  /** Small blocks that end in a conditional branch (see isSmallTest), by id. */
+  readonly #smallTests = new Map<number, MachineBlock>();
   readonly #exit: Label;
   #frame: Frame | undefined;
   #tables: CodeTables | undefined;
@@ -113,7 +123,7 @@ export class FunctionEmitter {
     this.#exit = cx.masm.newLabel(`${fn.name}.exit`);
     [this.#s0, this.#s1] = fn.scratch;
     for (const b of fn.blocks) this.#labels.set(b.block.id, cx.masm.newLabel(`${fn.name}.b${b.block.id}`));
-    for (const b of fn.blocks) if (isTestOnly(b)) this.#testOnly.set(b.block.id, b);
+    for (const b of fn.blocks) if (isSmallTest(b)) this.#smallTests.set(b.block.id, b);
   }
 
   emit(): void {
@@ -237,11 +247,16 @@ export class FunctionEmitter {
         const target = inst.targets![0]!;
         this.#moves(mb.edges.get(target) ?? []);
         if (target === next) return;
-        // A loop's back edge usually jumps to a header that only tests and branches:
-        // test and branch here instead (the loop is rotated: one branch per iteration).
-        const header = this.#testOnly.get(target);
-        if (header !== undefined) this.#branch(header.insts.at(-1)!, header, next);
-        else masm.jump(this.#labels.get(target)!);
+        // A loop's back edge usually jumps to a small header that computes a test and
+        // branches: emit the header's code here instead (the loop is rotated: one branch per
+        // iteration). After the edge moves, running the header's code here is running it there.
+        const header = this.#smallTests.get(target);
+        if (header === undefined) {
+          masm.jump(this.#labels.get(target)!);
+          return;
+        }
+        for (const copied of header.insts.slice(0, -1)) this.#inst(copied, header, next);
+        this.#branch(header.insts.at(-1)!, header, next);
         return;
       }
       case 'branch':
