@@ -55,7 +55,7 @@ test(`${LINES} lines printed before a runtime error all reach a slow reader, the
     assert.is(lines.length, LINES, `${args.join(' ') || 'jit'}: every line printed reaches the reader (got ${lines.length} of ${LINES})`);
     const wrong = lines.findIndex((line, i) => line !== String(i));
     assert.is(wrong, -1, `${args.join(' ') || 'jit'}: line ${wrong + 1} is '${lines[wrong]}', not '${wrong}'`);
-    assert.is(run.stderr, 'runtime error: division by zero at line 7\n');
+    assert.is(run.stderr, 'runtime error: division by zero at line 7\nat main (line 7)\n', 'the error, then its stack trace');
     assert.is(run.status, 1, 'a runtime error exits with status 1');
   }
 });
