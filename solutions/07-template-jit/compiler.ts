@@ -25,12 +25,14 @@
  *
  * Later chapters extend the compiler without editing this file, through a `JitLevel`: a
  * template for each opcode they add (or one that replaces a core template), and named
- * hooks where existing behaviour changes (`prologue`, `afterCall`).
+ * hooks where existing behaviour changes (`prologue`, `afterCall`, `afterBody`, `entry`, and
+ * `machine` for tiers without templates).
  */
 import type { CodeRegion } from '#ch01/code-region.ts';
-import type { Label, MacroAssembler, Register } from '#ch04/macro-assembler.ts';
+import type { Frame, Label, MacroAssembler, Register } from '#ch04/macro-assembler.ts';
 import { CORE_OPCODES, Op, lineAt, readU16, type CompiledFunction, type CompiledProgram, type OpcodeSet } from '#ch06/bytecode.ts';
-import { CONTEXT, CORE_CONTEXT, ERROR_KIND, type ContextLayout } from './runtime.ts';
+import { CONTEXT, CORE_CONTEXT, ERROR_KIND, type ContextLayout, type Runtime } from './runtime.ts';
+import type { JitProgram } from './jit.ts';
 
 // @book:start registers
 /** The registers compiled code gives a fixed meaning to. */
@@ -95,6 +97,21 @@ interface ErrorStub {
 }
 
 // @book:start level
+/**
+ * Facts a later chapter keeps beside the machine code of one compiled program (chapter 10:
+ * unwind tables keyed by return offsets). One per program: every tier compiling into the
+ * same buffer sees the same object, and so does the program when it runs.
+ */
+export class CodeTables {
+  readonly #tables = new Map<string, unknown>();
+
+  /** The table named `name`, made by `make` on first use. */
+  get<T>(name: string, make: () => T): T {
+    if (!this.#tables.has(name)) this.#tables.set(name, make());
+    return this.#tables.get(name) as T;
+  }
+}
+
 /** What a template of a later chapter sees of the compiler, at the instruction it compiles. */
 export interface TemplateContext {
   readonly masm: MacroAssembler;
@@ -116,9 +133,57 @@ export interface TemplateContext {
   jumpTarget(target: number, depth: number): Label;
   /** Calls the TypeScript callback whose address is at `offset` in the context, keeping the run state in sync. */
   callRuntime(offset: number): void;
+  /** The function's frame, as the prologue made it. */
+  readonly frame: Frame;
+  /** The program's side tables. */
+  readonly tables: CodeTables;
+  /** The label of function `index`'s code (for a template of its own for `call`). */
+  functionLabel(index: number): Label;
 }
 
 export type Template = (t: TemplateContext) => void;
+
+/** Emits the entry stub (chapter 07: `emitEntry` in jit.ts), the code TypeScript calls to run `main`. */
+export type EntryStub = (masm: MacroAssembler, main: Label, tables: CodeTables) => void;
+
+/** What the hooks around a run see: the program, its code in memory, and the run's runtime. */
+export interface RunState {
+  readonly program: JitProgram;
+  readonly code: CodeRegion;
+  readonly runtime: Runtime;
+}
+
+/** What a tier that emits code without templates (chapter 09) tells a function's hooks. */
+export interface MachineSite {
+  readonly masm: MacroAssembler;
+  readonly registers: JitRegisters;
+  /** The function's index in the program. */
+  readonly functionIndex: number;
+  /** The function's frame, as its prologue made it. */
+  readonly frame: Frame;
+  /** The function's entry label and name. */
+  readonly entry: Label;
+  readonly name: string;
+  /** Two registers the hook may clobber (the tier keeps nothing in them there). */
+  readonly scratch: readonly [Register, Register];
+  /** Where a frame goes to leave after a runtime error. */
+  readonly exit: Label;
+  readonly tables: CodeTables;
+}
+
+/** The hooks of a tier without templates; each replaces the behaviour named beside it. */
+export interface MachineHooks {
+  /** After the prologue saved registers and made the frame (chapter 07: nothing). */
+  readonly prologue?: (site: MachineSite) => void;
+  /** Right after a call returns, at `returnOffset`, for a call at `line` (chapter 07: the `failed` test). */
+  readonly afterCall?: (site: MachineSite, returnOffset: number, line: number) => void;
+  /** The body of a runtime error's stub (chapter 07: report through `jot_error`, then leave by `exit`). */
+  readonly error?: (site: MachineSite, kind: number, line: number) => void;
+  /** After the body and the error stubs, out of line (chapter 07: nothing). */
+  readonly afterBody?: (site: MachineSite) => void;
+  /** Why the tier must not compile function `index` of the program, or undefined if it may. */
+  readonly declines?: (program: CompiledProgram, index: number) => string | undefined;
+}
 
 /**
  * Everything a chapter adds to the template compiler. Levels are values: `extendJit` returns
@@ -137,7 +202,15 @@ export interface JitLevel {
   /** Runtime error kinds: the message of each, given the name of the function it happened in. */
   readonly errors: ReadonlyMap<number, (functionName: string) => string>;
   /** Before each run, once the core fields are written: a later chapter writes its own fields. */
-  readonly beforeRun: ((context: CodeRegion) => void) | undefined;
+  readonly beforeRun: ((context: CodeRegion, run: RunState) => void) | undefined;
+  /** After each run, before the runtime closes, also when the run threw. */
+  readonly afterRun: ((context: CodeRegion, run: RunState) => void) | undefined;
+  /** After the body and the error stubs, out of line (chapter 10: the landing pads of handlers). */
+  readonly afterBody: Template | undefined;
+  /** The entry stub; undefined: chapter 07's. */
+  readonly entry: EntryStub | undefined;
+  /** The hooks of the optimizing tier (chapter 09), which emits code without templates. */
+  readonly machine: MachineHooks;
 }
 
 /** The part of a level a later chapter changes; anything it leaves out stays as it was. */
@@ -149,7 +222,13 @@ export interface JitExtension {
   readonly layout?: ContextLayout;
   readonly errors?: ReadonlyMap<number, (functionName: string) => string>;
   /** Runs after the base level's own `beforeRun`. */
-  readonly beforeRun?: (context: CodeRegion) => void;
+  readonly beforeRun?: (context: CodeRegion, run: RunState) => void;
+  /** Runs before the base level's own `afterRun`. */
+  readonly afterRun?: (context: CodeRegion, run: RunState) => void;
+  readonly afterBody?: Template;
+  readonly entry?: EntryStub;
+  /** Hooks named here replace the base level's; the others stay. */
+  readonly machine?: MachineHooks;
 }
 
 /** A new level: `base` with `extension`'s templates and errors added and its hooks in place. */
@@ -162,14 +241,20 @@ export function extendJit(base: JitLevel, extension: JitExtension): JitLevel {
     layout: extension.layout ?? base.layout,
     errors: new Map([...base.errors, ...(extension.errors ?? [])]),
     beforeRun: chain(base.beforeRun, extension.beforeRun),
+    afterRun: chain(extension.afterRun, base.afterRun),
+    afterBody: extension.afterBody ?? base.afterBody,
+    entry: extension.entry ?? base.entry,
+    machine: Object.freeze({ ...base.machine, ...extension.machine }),
   });
 }
 
-function chain(first: ((context: CodeRegion) => void) | undefined, second: ((context: CodeRegion) => void) | undefined): ((context: CodeRegion) => void) | undefined {
+type RunHook = (context: CodeRegion, run: RunState) => void;
+
+function chain(first: RunHook | undefined, second: RunHook | undefined): RunHook | undefined {
   if (first === undefined || second === undefined) return first ?? second;
-  return (context) => {
-    first(context);
-    second(context);
+  return (context, run) => {
+    first(context, run);
+    second(context, run);
   };
 }
 // @book:end level
@@ -191,6 +276,10 @@ export const CORE_JIT: JitLevel = Object.freeze({
     [ERROR_KIND.stackOverflow, (name) => `stack overflow in ${name}`],
   ]),
   beforeRun: undefined,
+  afterRun: undefined,
+  afterBody: undefined,
+  entry: undefined,
+  machine: Object.freeze({}),
 });
 
 /**
@@ -215,10 +304,13 @@ export class BaselineCompiler {
   /** False after `jump` and `ret`, until a label some jump aims at. */
   #reachable = true;
   readonly #level: JitLevel;
+  readonly #tables: CodeTables;
+  /** The frame the prologue made. */
+  #frame: Frame | undefined;
   /** The level's templates by opcode number, for a quick test in the loop. */
   readonly #templates: readonly (Template | undefined)[];
 
-  constructor(masm: MacroAssembler, fn: CompiledFunction, program: CompiledProgram, entries: readonly Label[], registers: JitRegisters, level: JitLevel = CORE_JIT) {
+  constructor(masm: MacroAssembler, fn: CompiledFunction, program: CompiledProgram, entries: readonly Label[], registers: JitRegisters, level: JitLevel = CORE_JIT, tables: CodeTables = new CodeTables()) {
     this.#masm = masm;
     this.#fn = fn;
     this.#program = program;
@@ -226,6 +318,7 @@ export class BaselineCompiler {
     this.#r = registers;
     this.#exit = masm.newLabel(`${fn.name}.exit`);
     this.#level = level;
+    this.#tables = tables;
     const templates: (Template | undefined)[] = new Array(256).fill(undefined);
     for (const [opcode, template] of level.templates) templates[opcode] = template;
     this.#templates = templates;
@@ -252,6 +345,9 @@ export class BaselineCompiler {
       exit: this.#exit,
       jumpTarget: (target, depth) => this.#jumpTarget(target, depth),
       callRuntime: (offset) => this.#callRuntime(offset),
+      frame: this.#frame!,
+      tables: this.#tables,
+      functionLabel: (index) => this.#entries[index]!,
     };
   }
 
@@ -266,7 +362,7 @@ export class BaselineCompiler {
     const fn = this.#fn;
     masm.bind(this.#entries[fn.index]!);
     masm.comment(`${fn.name}: prologue, ${fn.locals} locals + ${fn.maxStack} stack slots`);
-    masm.prologue(fn.locals + fn.maxStack);
+    this.#frame = masm.prologue(fn.locals + fn.maxStack);
     // The arguments arrive in registers; they become locals 0…n-1.
     fn.params.forEach((_, i) => masm.storeSlot(masm.regs.args[i]!, i));
     this.#level.prologue?.(this.#context(0));
@@ -287,6 +383,7 @@ export class BaselineCompiler {
 
     // Out of line, after the body: the error paths, which ordinary runs never enter.
     for (const stub of this.#stubs) this.#errorStub(stub);
+    this.#level.afterBody?.(this.#context(fn.code.length));
     masm.bind(this.#exit);
     masm.comment(`${fn.name}: unwinding after a runtime error`);
     masm.epilogue();

@@ -14,13 +14,17 @@
  * Runtime errors go through chapter 07's runtime (`jot_error`) from stubs after the
  * function's body, with the same kinds, messages and lines as every other tier.
  *
+ * A later chapter changes three places through its level's `machine` hooks, as it changes
+ * chapter 07's templates: after the prologue, after a call returns, and the body of an error
+ * stub (chapter 10: the stack-limit check, unwind tables, and throwing instead of `failed`).
+ *
  * Instruction selection happens here, one IR instruction at a time: an operand that is a
  * constant becomes an immediate where the instruction has a form for it (`add`, compares
  * and branches); a branch on a compare is one compare-and-branch; a spilled operand is
  * loaded into a scratch register first, a spilled result stored from one after.
  */
 import { negate, type Condition, type Frame, type Label, type MacroAssembler, type Register } from '#ch04/macro-assembler.ts';
-import { emitRuntimeCall, jitRegisters, type JitLevel, type JitRegisters } from '#ch07/compiler.ts';
+import { CodeTables, emitRuntimeCall, jitRegisters, type JitLevel, type JitRegisters, type MachineSite } from '#ch07/compiler.ts';
 import { CONTEXT, ERROR_KIND } from '#ch07/runtime.ts';
 import type { AllocatedFunction, Location, MachineBlock, MachineInst, Move, Operand } from './machine.ts';
 
@@ -34,6 +38,8 @@ export interface CodegenContext {
   /** This function's index (runtime errors name it). */
   readonly functionIndex: number;
   readonly level: JitLevel;
+  /** The program's side tables (default: a table of this function's own). */
+  readonly tables?: CodeTables;
 }
 
 interface ErrorStub {
@@ -62,6 +68,7 @@ export class FunctionEmitter {
   readonly #stubs: ErrorStub[] = [];
   readonly #exit: Label;
   #frame: Frame | undefined;
+  #tables: CodeTables | undefined;
   /** The scratch registers: [0] for the first operand and results, [1] for the second operand. */
   readonly #s0: Register;
   readonly #s1: Register;
@@ -82,9 +89,11 @@ export class FunctionEmitter {
     masm.bind(this.#cx.entries[this.#cx.functionIndex]!);
     masm.comment(`${fn.name}: optimized, ${fn.slots} spill slots, saves ${fn.calleeSaved.length} registers`);
     this.#frame = masm.prologue(fn.slots, fn.calleeSaved);
+    this.#cx.level.machine.prologue?.(this.#site());
     this.#moves(fn.entry);
     fn.blocks.forEach((block, k) => this.#block(block, fn.blocks[k + 1]?.block.id));
     for (const stub of this.#stubs) this.#errorStub(stub);
+    this.#cx.level.machine.afterBody?.(this.#site());
     masm.bind(this.#exit);
     masm.comment(`${fn.name}: unwinding after a runtime error`);
     masm.epilogue(this.#frame);
@@ -396,10 +405,18 @@ export class FunctionEmitter {
     masm.branchIfZero(callsLeft, this.#error(ERROR_KIND.stackOverflow, mi.inst.line));
     masm.addImmediate(callsLeft, callsLeft, -1);
     this.#moves(mi.before);
-    masm.call(this.#cx.entries[callee]!);
+    const returnOffset = masm.call(this.#cx.entries[callee]!);
     masm.addImmediate(callsLeft, callsLeft, 1);
-    masm.branchIfNonZero(failed, this.#exit);
+    const afterCall = this.#cx.level.machine.afterCall;
+    if (afterCall !== undefined) afterCall(this.#site(), returnOffset, mi.inst.line);
+    else masm.branchIfNonZero(failed, this.#exit);
     this.#moves(mi.after);
+  }
+
+  /** What the level's machine hooks see of this function. */
+  #site(): MachineSite {
+    const tables = (this.#tables ??= this.#cx.tables ?? new CodeTables());
+    return { masm: this.#masm, registers: this.#r, functionIndex: this.#cx.functionIndex, entry: this.#cx.entries[this.#cx.functionIndex]!, name: this.#fn.name, frame: this.#frame!, scratch: [this.#s0, this.#s1], exit: this.#exit, tables };
   }
 
   /** Calls the callback at `offset` in the context (chapter 07's emitRuntimeCall), through s1. */
@@ -420,6 +437,11 @@ export class FunctionEmitter {
     const { args } = masm.regs;
     masm.bind(stub.label);
     masm.comment(`${this.#cx.level.errors.get(stub.kind)?.(this.#fn.name) ?? `error ${stub.kind}`} at line ${stub.line}`);
+    const error = this.#cx.level.machine.error;
+    if (error !== undefined) {
+      error(this.#site(), stub.kind, stub.line);
+      return;
+    }
     masm.moveImmediate(args[0]!, BigInt(stub.kind));
     masm.moveImmediate(args[1]!, BigInt(this.#cx.functionIndex));
     masm.moveImmediate(args[2]!, BigInt(stub.line));
