@@ -81,12 +81,19 @@ export function extendEmitRules(base: EmitRules, added: Partial<EmitRules>): Emi
   });
 }
 
+/**
+ * A later chapter's last word on each compiled function: the function as it is, or a copy
+ * with more fields (chapter 10 adds the handler table its emit rules recorded).
+ */
+export type FinishRule = (compiler: FunctionCompiler, fn: CompiledFunction) => CompiledFunction;
+
 /** What the front end of one language level is made of; see language.ts for the whole level. */
 export interface FrontEnd {
   readonly grammar: Grammar;
   readonly types: TypeRules;
   readonly emit: EmitRules;
   readonly opcodes: OpcodeSet;
+  readonly finish?: FinishRule;
 }
 
 export const CORE_FRONT_END: FrontEnd = Object.freeze({ grammar: CORE_GRAMMAR, types: CORE_TYPE_RULES, emit: CORE_EMIT_RULES, opcodes: CORE_OPCODES });
@@ -171,7 +178,7 @@ export class FunctionCompiler {
       fail(decl.pos, `function '${decl.name}' is too large (more than ${MAX_CODE_SIZE} bytes of bytecode)`);
     }
     const signature = this.types.signature;
-    return {
+    const fn: CompiledFunction = {
       name: decl.name,
       index: signature.index,
       params: signature.params,
@@ -184,6 +191,7 @@ export class FunctionCompiler {
       line: decl.pos.line,
       stackMaps: this.#stackMaps(),
     };
+    return this.#level.finish === undefined ? fn : this.#level.finish(this, fn);
   }
 
   // ── emitting ───────────────────────────────────────────────────────────────────────

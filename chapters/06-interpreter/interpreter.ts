@@ -18,6 +18,11 @@
  * The loop is one `switch` over the core opcodes. An opcode a later chapter adds reaches
  * the `default` branch, which hands the machine's registers to that opcode's handler from
  * the `InterpreterLevel` the program runs with, and takes them back.
+ *
+ * A `RuntimeError` raised while the loop runs (by the loop itself or by such a handler) ends
+ * the run, unless the level has a `raise` hook: then the hook gets the machine's registers
+ * and the callers' saved state, and either points them at a handler, where the loop goes on,
+ * or throws the error that ends the run (chapter 10's exceptions).
  */
 import { CORE_OPCODES, OPCODES, Op, lineAt, type CompiledFunction, type CompiledProgram, type OpcodeSet } from './bytecode.ts';
 import { todo } from '#native/todo.ts';
@@ -57,18 +62,47 @@ export interface InterpreterState {
 /** Runs one instruction of a later chapter's opcode; throws `RuntimeError` for a runtime error. */
 export type OpcodeHandler = (state: InterpreterState) => void;
 
+/**
+ * The machine when a runtime error is raised, lent to the level's `raise` hook. At first
+ * `fn` is the running function and `pc` the offset of the instruction that failed. The hook
+ * moves to a caller only with `popFrame`, and sets `pc` and `sp` (and the values on the
+ * stack) to continue at a handler.
+ */
+export interface RaiseState {
+  stack: BigInt64Array;
+  /** The first free slot of the stack. */
+  sp: number;
+  /** The first local of `fn`'s frame. */
+  bp: number;
+  fn: CompiledFunction;
+  /** The offset of the failing instruction; in a caller, the offset of its `call`. */
+  pc: number;
+  /** Active calls, main included: 1 when `fn` is main's frame. */
+  depth: number;
+  /** Drops `fn`'s frame: its caller becomes `fn`, at its call. Main has no caller. */
+  popFrame(): void;
+}
+
+/**
+ * Where a runtime error goes: the hook either points `state` at a handler and returns (the
+ * loop goes on from there), or throws the error that ends the run.
+ */
+export type RaiseHook = (error: RuntimeError, state: RaiseState) => void;
+
 /** What a chapter adds to the interpreter. A value: extending returns a new level. */
 export interface InterpreterLevel {
   readonly opcodes: OpcodeSet;
   /** Handlers by opcode number, for the opcodes the core switch does not know. */
   readonly handlers: ReadonlyMap<number, OpcodeHandler>;
+  /** Where a runtime error goes; without a hook it ends the run. */
+  readonly raise?: RaiseHook;
 }
 
 export const CORE_INTERPRETER: InterpreterLevel = Object.freeze({ opcodes: CORE_OPCODES, handlers: new Map() });
 
-/** A new level with `opcodes` in place of base's and `handlers` added to base's. */
+/** A new level with `opcodes` in place of base's, `handlers` added to base's, and base's `raise`. */
 export function extendInterpreter(base: InterpreterLevel, opcodes: OpcodeSet, handlers: ReadonlyMap<number, OpcodeHandler>): InterpreterLevel {
-  return Object.freeze({ opcodes, handlers: new Map([...base.handlers, ...handlers]) });
+  return Object.freeze({ opcodes, handlers: new Map([...base.handlers, ...handlers]), raise: base.raise });
 }
 // @book:end level
 
@@ -90,6 +124,8 @@ class Interpreter {
   readonly #print: (text: string) => void;
   /** The level's handlers by opcode number. */
   readonly #handlers: readonly (OpcodeHandler | undefined)[];
+  /** The level's `raise` hook, if it has one. */
+  readonly #raise: RaiseHook | undefined;
 
   constructor(program: CompiledProgram, print: (text: string) => void, level: InterpreterLevel) {
     this.#functions = program.functions;
@@ -98,15 +134,18 @@ class Interpreter {
     const handlers: (OpcodeHandler | undefined)[] = new Array(256).fill(undefined);
     for (const [opcode, handler] of level.handlers) handlers[opcode] = handler;
     this.#handlers = handlers;
+    this.#raise = level.raise;
   }
 
   run(): bigint {
     const functions = this.#functions;
     const print = this.#print;
     const handlers = this.#handlers;
+    const raise = this.#raise;
     let stack: BigInt64Array = new BigInt64Array(4096);
 
-    // The saved state of each caller: which function, where to continue, its base pointer.
+    // The saved state of each caller, at the depth of the caller's own frame (main's is 1):
+    // which function, the pc after its call (where to continue), its base pointer.
     const savedFunction = new Int32Array(MAX_CALL_DEPTH);
     const savedPc = new Int32Array(MAX_CALL_DEPTH);
     const savedBp = new Int32Array(MAX_CALL_DEPTH);
@@ -121,51 +160,75 @@ class Interpreter {
     let sp = fn.locals; // main's locals are slots 0…locals-1, all zero
     if (bp + fn.locals + fn.maxStack > stack.length) stack = grow(stack, bp + fn.locals + fn.maxStack);
 
+    // The loop runs inside a try: a RuntimeError raised in it goes to the level's `raise`
+    // hook, and the loop goes on where the hook points the registers.
     for (;;) {
-      const opcode = code[pc]!;
-      switch (opcode) {
-        case Op.const:
-          stack[sp++] = constants[code[pc + 1]! | (code[pc + 2]! << 8)]!;
-          pc += 3;
-          break;
-        case Op.load:
-          stack[sp++] = stack[bp + code[pc + 1]!]!;
-          pc += 2;
-          break;
-        case Op.store:
-          stack[bp + code[pc + 1]!] = stack[--sp]!;
-          pc += 2;
-          break;
-        case Op.pop:
-          sp--;
-          pc += 1;
-          break;
-        // TODO: every other opcode. See bytecode.ts for what each does, and the comment at
-        // the top of this file for the frame layout of `call` and `ret`. Errors:
-        //   div, mod:  new RuntimeError('division by zero', lineAt(fn, pc))
-        //   call:      when depth is already MAX_CALL_DEPTH,
-        //              new RuntimeError(`stack overflow in ${fn.name}`, lineAt(fn, pc))
-        // When a frame needs more room than the stack has: stack = grow(stack, needed).
-        // A callee's locals beyond its arguments start at 0 (the slots may hold a value
-        // left by an earlier call: clear them).
-        // (The arrays savedFunction, savedPc and savedBp hold each caller's state.)
-        default: {
-          const handler = handlers[opcode];
-          if (handler === undefined) {
-            if (OPCODES[opcode] !== undefined) {
-              void [depth, savedFunction, savedPc, savedBp, functions];
-              todo(`interpreter: opcode ${OPCODES[opcode]!.name}`);
+      try {
+        for (;;) {
+          const opcode = code[pc]!;
+          switch (opcode) {
+            case Op.const:
+              stack[sp++] = constants[code[pc + 1]! | (code[pc + 2]! << 8)]!;
+              pc += 3;
+              break;
+            case Op.load:
+              stack[sp++] = stack[bp + code[pc + 1]!]!;
+              pc += 2;
+              break;
+            case Op.store:
+              stack[bp + code[pc + 1]!] = stack[--sp]!;
+              pc += 2;
+              break;
+            case Op.pop:
+              sp--;
+              pc += 1;
+              break;
+            // TODO: every other opcode. See bytecode.ts for what each does, and the comment at
+            // the top of this file for the frame layout of `call` and `ret`. Errors:
+            //   div, mod:  new RuntimeError('division by zero', lineAt(fn, pc))
+            //   call:      when depth is already MAX_CALL_DEPTH,
+            //              new RuntimeError(`stack overflow in ${fn.name}`, lineAt(fn, pc))
+            // When a frame needs more room than the stack has: stack = grow(stack, needed).
+            // A callee's locals beyond its arguments start at 0 (the slots may hold a value
+            // left by an earlier call: clear them).
+            // A call saves the caller's state at index `depth` before it counts the new frame
+            // (savedFunction[depth] = fn.index, savedPc[depth] = the pc after the call,
+            // savedBp[depth] = bp), and `ret` reads it back after `depth--`.
+            default: {
+              const handler = handlers[opcode];
+              if (handler === undefined) {
+                if (OPCODES[opcode] !== undefined) {
+                  void [depth, savedFunction, savedPc, savedBp, functions];
+                  todo(`interpreter: opcode ${OPCODES[opcode]!.name}`);
+                }
+                throw new Error(`bad opcode 0x${opcode.toString(16)} at offset ${pc} in ${fn.name} (a compiler bug)`);
+              }
+              // An opcode of a later chapter: its handler borrows the registers and gives them back.
+              const state: InterpreterState = { stack, sp, bp, fn, pc, print };
+              handler(state);
+              stack = state.stack;
+              sp = state.sp;
+              pc = state.pc;
+              break;
             }
-            throw new Error(`bad opcode 0x${opcode.toString(16)} at offset ${pc} in ${fn.name} (a compiler bug)`);
           }
-          // An opcode of a later chapter: its handler borrows the registers and gives them back.
-          const state: InterpreterState = { stack, sp, bp, fn, pc, print };
-          handler(state);
-          stack = state.stack;
-          sp = state.sp;
-          pc = state.pc;
-          break;
         }
+      } catch (error) {
+        if (raise === undefined || !(error instanceof RuntimeError)) throw error;
+        const state: RaiseState = {
+          stack, sp, bp, fn, pc, depth,
+          popFrame() {
+            if (state.depth === 1) throw new Error('popFrame: main has no caller');
+            state.depth--;
+            state.fn = functions[savedFunction[state.depth]!]!;
+            state.pc = savedPc[state.depth]! - CORE_OPCODES.size(Op.call); // the saved pc is the one after the call
+            state.bp = savedBp[state.depth]!;
+          },
+        };
+        raise(error, state); // returns only when a handler takes the error
+        ({ stack, sp, bp, fn, pc, depth } = state);
+        code = fn.code;
+        constants = fn.constants;
       }
     }
   }

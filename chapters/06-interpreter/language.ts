@@ -5,6 +5,8 @@
  *   types     type rules by node kind (checker.ts)
  *   emit      bytecode rules by node kind (compiler.ts)
  *   opcodes   the opcode set, and for each opcode a later chapter adds, its interpreter handler
+ *   finish    (optional) a later chapter's last word on each compiled function (compiler.ts)
+ *   raise     (optional) where a runtime error goes in the interpreter (interpreter.ts)
  *
  * `CORE_LANGUAGE` is this chapter's Jot. A later chapter builds its own level from its own
  * folder with `extendLanguage` and passes it to `compileSource` and `run`; the base level is
@@ -14,8 +16,8 @@
 import { CORE_GRAMMAR, extendGrammar, type Grammar, type GrammarExtension } from '#ch05/grammar.ts';
 import { CORE_OPCODES, extendOpcodes, type OpcodeInfo, type OpcodeSet } from './bytecode.ts';
 import { CORE_TYPE_RULES, extendTypeRules, type TypeRules } from './checker.ts';
-import { CORE_EMIT_RULES, extendEmitRules, type EmitRules } from './compiler.ts';
-import type { InterpreterLevel, OpcodeHandler } from './interpreter.ts';
+import { CORE_EMIT_RULES, extendEmitRules, type EmitRules, type FinishRule } from './compiler.ts';
+import type { InterpreterLevel, OpcodeHandler, RaiseHook } from './interpreter.ts';
 
 export interface Language extends InterpreterLevel {
   readonly grammar: Grammar;
@@ -23,6 +25,8 @@ export interface Language extends InterpreterLevel {
   readonly emit: EmitRules;
   readonly opcodes: OpcodeSet;
   readonly handlers: ReadonlyMap<number, OpcodeHandler>;
+  readonly finish?: FinishRule;
+  readonly raise?: RaiseHook;
 }
 
 /** A new opcode with what runs it in the interpreter. */
@@ -36,6 +40,10 @@ export interface LanguageExtension {
   readonly types?: Partial<TypeRules>;
   readonly emit?: Partial<EmitRules>;
   readonly opcodes?: readonly OpcodeDefinition[];
+  /** Runs after base's finish rule, on what it returned. */
+  readonly finish?: FinishRule;
+  /** Replaces base's raise hook. */
+  readonly raise?: RaiseHook;
 }
 
 export const CORE_LANGUAGE: Language = Object.freeze({
@@ -55,5 +63,14 @@ export function extendLanguage(base: Language, extension: LanguageExtension): La
     emit: extendEmitRules(base.emit, extension.emit ?? {}),
     opcodes: extendOpcodes(base.opcodes, added.map(({ interpret: _, ...info }) => info)),
     handlers: new Map([...base.handlers, ...added.map((op): [number, OpcodeHandler] => [op.code, op.interpret])]),
+    finish: chainFinish(base.finish, extension.finish),
+    raise: extension.raise ?? base.raise,
   });
+}
+
+/** `first`, then `then` on its result; either may be missing. */
+function chainFinish(first: FinishRule | undefined, then: FinishRule | undefined): FinishRule | undefined {
+  if (first === undefined) return then;
+  if (then === undefined) return first;
+  return (compiler, fn) => then(compiler, first(compiler, fn));
 }

@@ -384,7 +384,7 @@ export class FunctionEmitter {
   // ── calls and the runtime ─────────────────────────────────────────────────────────
   #call(mi: MachineInst): void {
     const masm = this.#masm;
-    const { callsLeft, failed } = this.#r;
+    const { ctx, callsLeft } = this.#r;
     const callee = this.#cx.indexOf.get(mi.inst.callee!);
     if (callee === undefined) throw new Error(`${this.#fn.name}: call of unknown function '${mi.inst.callee}'`);
     masm.branchIfZero(callsLeft, this.#error(ERROR_KIND.stackOverflow, mi.inst.line));
@@ -394,7 +394,10 @@ export class FunctionEmitter {
     masm.addImmediate(callsLeft, callsLeft, 1);
     const afterCall = this.#cx.level.machine.afterCall;
     if (afterCall !== undefined) afterCall(this.#site(), returnOffset, mi.inst.line);
-    else masm.branchIfNonZero(failed, this.#exit);
+    else {
+      masm.load(this.#s1, ctx, CONTEXT.failed);
+      masm.branchIfNonZero(this.#s1, this.#exit);
+    }
     this.#moves(mi.after);
   }
 

@@ -5,11 +5,11 @@
  */
 import * as assert from 'uvu/assert';
 import { check } from '#harness/check.ts';
-import { loadPrograms } from '#harness/programs.ts';
+import { programsUpTo } from '#harness/programs.ts';
 import { randomProgram } from '#harness/random-programs.ts';
 import { build, compiler, countOps, printer, runBytecode, runOracle, sameOutcome, text, verifyAll } from './support.ts';
 
-const programs = loadPrograms().filter((p) => p.expectedError?.kind !== 'compile');
+const programs = programsUpTo(8).filter((p) => p.expectedError?.kind !== 'compile');
 
 check('IR text prints and parses back to the same IR', () => {
   const source = `function f(a: int, b: bool): int {

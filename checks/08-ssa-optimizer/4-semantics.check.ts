@@ -6,11 +6,11 @@
  */
 import * as assert from 'uvu/assert';
 import { check } from '#harness/check.ts';
-import { loadPrograms } from '#harness/programs.ts';
+import { programsUpTo } from '#harness/programs.ts';
 import { randomProgram } from '#harness/random-programs.ts';
 import { build, compiler, optimizer, printer, runOracle, sameOutcome, text, verifyAll, type IrProgram } from './support.ts';
 
-const programs = loadPrograms().filter((p) => p.expectedError?.kind !== 'compile');
+const programs = programsUpTo(8).filter((p) => p.expectedError?.kind !== 'compile');
 const PASS_NAMES = ['sccp', 'copies', 'gvn', 'dce', 'cfg', 'licm', 'strength'];
 
 /** Runs `name` over every function of `program`. */

@@ -2,13 +2,22 @@
  * Random Jot programs for the checks: seeded, small and terminating (expressions over
  * variables and edge values, if/else, loops bounded by constants, calls to earlier
  * functions). Every tier is compared with the interpreter on them.
+ *
+ * At chapter 10's level they also throw (often behind a condition) and catch, with try
+ * blocks nested in loops, ifs and other try blocks; an exception may leave a function, and
+ * one that nothing catches ends the program with a trace. Below chapter 10 the generator
+ * draws exactly the numbers it always drew, so a seed gives the same program as before.
  */
 const EDGES = ['0', '1', '(-1)', '2', '7', '63', '64', '65', '(-9223372036854775808)', '9223372036854775807', '0x5555555555555555', '1000003'];
 const INT_OPS = ['+', '-', '*', '/', '%', '&', '|', '^', '<<', '>>', '>>>'];
 const COMPARISONS = ['<', '<=', '>', '>=', '==', '!='];
 
-/** One random program. Functions call only functions declared before them, so every call ends. */
-export function randomProgram(random: () => number): string {
+/**
+ * One random program in the language of `chapter` (`throw` and `try` from 10 on). Functions
+ * call only functions declared before them, so every call ends.
+ */
+export function randomProgram(random: () => number, chapter = 6): string {
+  const exceptions = chapter >= 10;
   const int = (n: number) => Math.floor(random() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
   const functions: { name: string; arity: number }[] = [];
@@ -40,11 +49,42 @@ export function randomProgram(random: () => number): string {
     return `(${boolExpr(vars, depth - 1)} ${pick(['&&', '||'])} ${boolExpr(vars, depth - 1)})`;
   }
 
+  /** Try blocks around the statement being generated, in its function. */
+  let tries = 0;
+
+  /**
+   * A `throw` (behind an `if`, unless a try block of the same function is around it), or a
+   * `try` whose catch block may read and write its name.
+   */
+  function exceptional(vars: string[], assignable: string[], indent: string, nesting: number): string[] {
+    if (nesting >= 2 || random() < (tries > 0 ? 0.5 : 0.2)) {
+      const value = intExpr(vars, 2);
+      if (tries > 0 && random() < 0.3) return [`${indent}throw ${value};`];
+      return [`${indent}if ${boolExpr(vars, 1)} {`, `${indent}  throw ${value};`, `${indent}}`];
+    }
+    tries++;
+    const lines = [`${indent}try {`, ...block(vars, assignable, `${indent}  `, nesting + 1, 1 + int(3))];
+    tries--;
+    const name = `e${fresh++}`;
+    lines.push(`${indent}} catch ${name} {`);
+    vars.push(name);
+    assignable.push(name);
+    lines.push(...block(vars, assignable, `${indent}  `, nesting + 1, 1 + int(3)));
+    vars.pop();
+    assignable.pop();
+    lines.push(`${indent}}`);
+    return lines;
+  }
+
   /** Statements; `vars` may be read, `assignable` may also be written (loop counters may not). */
   function block(vars: string[], assignable: string[], indent: string, nesting: number, count: number): string[] {
     const lines: string[] = [];
     const scope = { vars: vars.length, assignable: assignable.length };
     for (let i = 0; i < count; i++) {
+      if (exceptions && random() < 0.15) {
+        lines.push(...exceptional(vars, assignable, indent, nesting));
+        continue;
+      }
       const roll = random();
       if (roll < 0.25) {
         const name = `v${fresh++}`;

@@ -16,12 +16,15 @@
  * compile time: `add` at depth 5 with 2 locals reads slots 5 and 6 and writes slot 5. No
  * stack pointer is kept at run time.
  *
- * Three callee-saved registers hold the run's state (set by the entry stub, see jit.ts):
+ * The MacroAssembler's two pinned registers hold the run's state (set by the entry stub,
+ * see jit.ts), so no register allocator ever hands them out:
  *   ctx        the context: callback addresses and the run state (runtime.ts)
- *   callsLeft  how many more calls may start before the depth limit
- *   failed     0, or 1 once a runtime error has been reported: every frame returns at once
- * `callsLeft` and `failed` are a cache of the context's run-state words, written back and
- * read again around every call into TypeScript (`#callRuntime`).
+ *   callsLeft  how many more calls may start before the depth limit: a cache of the
+ *              context's word, written back and read again around every call into
+ *              TypeScript (`#callRuntime`)
+ * The third run-state word, `failed` (0, or 1 once a runtime error has been reported: every
+ * frame returns at once), stays in the context, where `jot_error` sets it: a caller reads it
+ * right after each call.
  *
  * Later chapters extend the compiler without editing this file, through a `JitLevel`: a
  * template for each opcode they add (or one that replaces a core template), and named
@@ -35,14 +38,17 @@ import { CONTEXT, CORE_CONTEXT, ERROR_KIND, type ContextLayout, type Runtime } f
 import type { JitProgram } from './jit.ts';
 
 // @book:start registers
-/** The registers compiled code gives a fixed meaning to. */
+/**
+ * The registers compiled code gives a fixed meaning to. The run state lives in the
+ * MacroAssembler's pinned registers (callee-saved, never handed out by an allocator), so
+ * every other callee-saved register is free for later tiers. Every tier takes its
+ * registers from here, and nowhere else.
+ */
 export interface JitRegisters {
-  /** Callee-saved: the address of the context (callback addresses, run state). */
+  /** Pinned: the address of the context (callback addresses, run state). */
   readonly ctx: Register;
-  /** Callee-saved: how many more calls may start (a cache of CONTEXT.callsLeft). */
+  /** Pinned: how many more calls may start (a cache of CONTEXT.callsLeft). */
   readonly callsLeft: Register;
-  /** Callee-saved: nonzero once a runtime error was reported (a cache of CONTEXT.failed). */
-  readonly failed: Register;
   /**
    * Two registers for the templates' own use: the result register and the first scratch
    * register. Nothing survives in them from one instruction to the next.
@@ -52,26 +58,24 @@ export interface JitRegisters {
 }
 
 export function jitRegisters(masm: MacroAssembler): JitRegisters {
-  const { calleeSaved, result, scratch } = masm.regs;
-  return { ctx: calleeSaved[0]!, callsLeft: calleeSaved[1]!, failed: calleeSaved[2]!, t0: result, t1: scratch[0]! };
+  const { pinned, result, scratch } = masm.regs;
+  return { ctx: pinned[0]!, callsLeft: pinned[1]!, t0: result, t1: scratch[0]! };
 }
 // @book:end registers
 
 // @book:start call-runtime
 /**
- * Calls the callback whose address is at `offset` in the context, through `scratch`. The run
- * state goes to the context before (TypeScript reads it there) and comes back after (the
- * callback may have changed it: `jot_error` sets `failed`). The arguments are in place
- * already. Every tier that calls into TypeScript calls through here.
+ * Calls the callback whose address is at `offset` in the context, through `scratch`. The
+ * cached run state goes to the context before (TypeScript reads it there) and comes back
+ * after (a callback may change it). The arguments are in place already. Every tier that
+ * calls into TypeScript calls through here.
  */
 export function emitRuntimeCall(masm: MacroAssembler, registers: JitRegisters, offset: number, scratch: Register): void {
-  const { ctx, callsLeft, failed } = registers;
+  const { ctx, callsLeft } = registers;
   masm.store(callsLeft, ctx, CONTEXT.callsLeft);
-  masm.store(failed, ctx, CONTEXT.failed);
   masm.load(scratch, ctx, offset);
   masm.callRegister(scratch);
   masm.load(callsLeft, ctx, CONTEXT.callsLeft);
-  masm.load(failed, ctx, CONTEXT.failed);
 }
 // @book:end call-runtime
 
@@ -259,9 +263,13 @@ function chain(first: RunHook | undefined, second: RunHook | undefined): RunHook
 }
 // @book:end level
 
-/** A runtime error below returned with `failed` set: leave this frame too, and so on up to the entry stub. */
+/**
+ * A runtime error below returned with the context's `failed` word set: leave this frame
+ * too, and so on up to the entry stub. Right after a call nothing lives in t1.
+ */
 function unwindIfFailed(t: TemplateContext): void {
-  t.masm.branchIfImmediate('ne', t.registers.failed, 0, t.exit);
+  t.masm.load(t.registers.t1, t.registers.ctx, CONTEXT.failed);
+  t.masm.branchIfNonZero(t.registers.t1, t.exit);
 }
 
 /** Chapter 07's level: the core opcodes, no prologue check, the `failed` test after each call. */

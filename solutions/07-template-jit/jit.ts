@@ -39,20 +39,18 @@ export interface FunctionOffset {
 // @book:start entry-stub
 /**
  * The entry stub, the one function TypeScript calls: `int64_t entry(void *context)`.
- * It saves the three callee-saved registers compiled code gives a meaning to, sets them up
- * (the run state from the context, where TypeScript put it), calls `main`, writes the run
- * state back to the context, and restores the registers.
+ * It saves the two registers compiled code gives a meaning to (callee-saved in the ABI),
+ * sets them up (the context, and the run state cached from it, where TypeScript put it),
+ * calls `main`, writes the cached run state back to the context, and restores the registers.
  */
 export function emitEntry(masm: MacroAssembler, main: ReturnType<MacroAssembler['newLabel']>): void {
   const r = jitRegisters(masm);
   masm.comment('entry: save the registers compiled code owns');
-  masm.prologue(0, [r.ctx, r.callsLeft, r.failed]);
+  masm.prologue(0, [r.ctx, r.callsLeft]);
   masm.move(r.ctx, masm.regs.args[0]!);
   masm.load(r.callsLeft, r.ctx, CONTEXT.callsLeft);
-  masm.load(r.failed, r.ctx, CONTEXT.failed);
   masm.call(main);
   masm.store(r.callsLeft, r.ctx, CONTEXT.callsLeft);
-  masm.store(r.failed, r.ctx, CONTEXT.failed);
   masm.epilogue();
 }
 // @book:end entry-stub

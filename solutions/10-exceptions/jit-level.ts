@@ -23,25 +23,27 @@ import { ERROR_KIND } from '#ch07/runtime.ts';
 import { EX, EXCEPTIONS_CONTEXT, emitExceptionEntry, emitThrow, unwindTable } from './stubs.ts';
 import { FunctionUnwind, type HandlerTarget, type UnwindSite, type UnwindTable } from './unwind-table.ts';
 import { closeRun, openRun } from './jit-runtime.ts';
+import { handlersOf, type HandlerEntry } from './handlers.ts';
+import { RUNTIME_ERROR_PAYLOADS } from './errors.ts';
 
-/** A handler of the bytecode: pc range [start, end) of the try body, the catch block, the depth there. */
-export interface Handler {
-  readonly start: number;
-  readonly end: number;
-  readonly target: number;
-  readonly depth: number;
-}
+type Handler = HandlerEntry;
 
 /** What the machine side needs of the language level. */
 export interface ExceptionsFrontEnd {
   /** The opcodes, `throw` among them. */
   readonly opcodes: OpcodeSet;
   readonly throwOpcode: number;
-  /** The function's handlers, innermost first. */
-  handlersOf(fn: CompiledFunction): readonly Handler[];
-  /** The payload of each runtime error, by chapter 07's error kind. */
-  readonly payloads: ReadonlyMap<number, bigint>;
+  /** The function's handlers, innermost first (default: the handler tables of handlers.ts). */
+  readonly handlersOf?: (fn: CompiledFunction) => readonly Handler[];
+  /** The payload of each runtime error, by chapter 07's error kind (default: RUNTIME_ERROR_PAYLOADS). */
+  readonly payloads?: ReadonlyMap<number, bigint>;
 }
+
+/** Chapter 07's runtime error kinds and their payloads. */
+export const PAYLOAD_OF_KIND: ReadonlyMap<number, bigint> = new Map([
+  [ERROR_KIND.divisionByZero, RUNTIME_ERROR_PAYLOADS.divisionByZero.payload],
+  [ERROR_KIND.stackOverflow, RUNTIME_ERROR_PAYLOADS.stackOverflow.payload],
+]);
 
 /** What a throw site or runtime error stub does out of line, emitted after the body. */
 interface ThrowStub {
@@ -72,7 +74,9 @@ export function handlerAt(handlers: readonly Handler[], pc: number): Handler | u
   return handlers.find((h) => h.start <= pc && pc < h.end);
 }
 
-export function exceptionsJit(front: ExceptionsFrontEnd, base: JitLevel = CORE_JIT): JitLevel {
+/** Chapter 10's JIT level over `base`: the templates, hooks and runtime of this file's top comment. */
+export function exceptionsJit(frontEnd: ExceptionsFrontEnd, base: JitLevel = CORE_JIT): JitLevel {
+  const front = { ...frontEnd, handlersOf: frontEnd.handlersOf ?? handlersOf, payloads: frontEnd.payloads ?? PAYLOAD_OF_KIND };
   const handlerFor = (t: TemplateContext, state: FunctionState): HandlerTarget | undefined => {
     const h = handlerAt(front.handlersOf(t.fn), t.pc);
     return h === undefined ? undefined : state.landings.get(h);
@@ -235,7 +239,7 @@ function emitThrowStubs(masm: TemplateContext['masm'], table: UnwindTable, unwin
 }
 
 /** Why the optimizing tier leaves function `index` to the template compiler, if it does. */
-export function declineReason(front: ExceptionsFrontEnd, program: CompiledProgram, index: number): string | undefined {
+export function declineReason(front: Required<ExceptionsFrontEnd>, program: CompiledProgram, index: number): string | undefined {
   const fn = program.functions[index]!;
   if (front.handlersOf(fn).length > 0) return 'it contains a try: the optimizing tier leaves exception handlers to the template compiler';
   for (let pc = 0; pc < fn.code.length; pc += front.opcodes.size(fn.code[pc]!)) {

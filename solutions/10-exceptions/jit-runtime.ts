@@ -14,16 +14,12 @@ import { createMacroAssembler } from '#ch04/masm.ts';
 import type { RunState } from '#ch07/compiler.ts';
 import type { JitProgram } from '#ch07/jit.ts';
 import { RuntimeError } from '#ch06/interpreter.ts';
+import { ThrownException, UncaughtException } from './errors.ts';
+import type { TraceFrame } from './trace.ts';
 import { EX, unwindTable } from './stubs.ts';
 import { readContext, readWord, unwind, writeResume, type UnwindResult } from './unwinder.ts';
 
 const throwType = koffi.pointer(koffi.proto('void jot_throw(int64_t payload, int64_t pc, int64_t kind)'));
-
-/** One frame of a stack trace, innermost first. */
-export interface TraceFrame {
-  readonly name: string;
-  readonly line: number;
-}
 
 /** An exception that reached the entry record: what the run ends with. */
 export interface Uncaught {
@@ -102,10 +98,10 @@ export function closeRun(_context: CodeRegion, run: RunState): void {
   const uncaught = record.uncaught;
   if (uncaught !== undefined && run.runtime.error === undefined) {
     const top = uncaught.trace[0] ?? { name: '?', line: 0 };
-    const detail = uncaught.kind === undefined
-      ? `uncaught exception ${uncaught.payload}`
-      : (run.program.level.errors.get(uncaught.kind)?.(top.name) ?? `runtime error ${uncaught.kind} in ${top.name}`);
-    run.runtime.error = new RuntimeError(detail, top.line);
+    const error = uncaught.kind === undefined
+      ? new ThrownException(uncaught.payload, top.line)
+      : new RuntimeError(run.program.level.errors.get(uncaught.kind)?.(top.name) ?? `runtime error ${uncaught.kind} in ${top.name}`, top.line);
+    run.runtime.error = new UncaughtException(error, uncaught.payload, uncaught.trace);
   }
 }
 

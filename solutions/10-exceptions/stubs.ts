@@ -11,8 +11,8 @@
  *   entry frame, from its fp:
  *     [fp + 8]   return address into TypeScript (koffi)
  *     [fp]       the caller's fp
- *     [fp - 8]   saved ctx        [fp - 16] saved callsLeft     [fp - 24] saved failed
- *     [fp - 32]  slot 0: the previous entry record (0 for the outermost entry)
+ *     [fp - 8]   saved ctx        [fp - 16] saved callsLeft
+ *     [fp - 24]  slot 0: the previous entry record (0 for the outermost entry)
  *
  * The outermost entry also sets the stack limit: its own sp minus STACK_BUDGET. Every
  * compiled function compares sp with it after its prologue.
@@ -88,7 +88,7 @@ export function emitExceptionEntry(masm: MacroAssembler, main: Label, tables: Co
   const done = masm.newLabel('entry.done');
   const pending = masm.newLabel('entry.pending');
   masm.comment('entry: save the registers compiled code owns; slot 0 keeps the previous entry record');
-  const frame = masm.prologue(1, [r.ctx, r.callsLeft, r.failed]);
+  const frame = masm.prologue(1, [r.ctx, r.callsLeft]);
   masm.move(r.ctx, masm.regs.args[0]!);
   masm.load(t, r.ctx, EX.entryRecord!);
   masm.storeSlot(t, 0);
@@ -101,10 +101,8 @@ export function emitExceptionEntry(masm: MacroAssembler, main: Label, tables: Co
   masm.comment('the entry record: this frame');
   masm.store(masm.regs.fp, r.ctx, EX.entryRecord!);
   masm.load(r.callsLeft, r.ctx, EX.callsLeft!);
-  masm.load(r.failed, r.ctx, EX.failed!);
   masm.call(main);
   masm.store(r.callsLeft, r.ctx, EX.callsLeft!);
-  masm.store(r.failed, r.ctx, EX.failed!);
   masm.bind(done);
   masm.comment('pop the entry record');
   masm.loadSlot(t, 0);
