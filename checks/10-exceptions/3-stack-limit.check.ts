@@ -1,0 +1,24 @@
+/**
+ * Chapter 10, third part: the machine stack. A function with a 12 KiB frame (the widest Jot
+ * allows) recursing without end runs out of machine stack long before the limit of 10000
+ * calls; the stack-limit check in each prologue must turn that into the catchable stack
+ * overflow (in both compiled tiers, twice in a row), and afterwards the same function
+ * recursing a little must still work.
+ */
+import * as assert from 'uvu/assert';
+import { check } from '#harness/check.ts';
+import { WIDE_DEPTH, wideFrames, wideResult } from './programs.ts';
+import { JIT_TIERS, errors, runIn, TIER_NAMES } from './support.ts';
+
+for (const tier of JIT_TIERS) {
+  check(`${TIER_NAMES[tier]}: 12 KiB frames recursing without end are caught as stack overflow, twice, then ${WIDE_DEPTH} deep works`, () => {
+    const got = runIn(tier, wideFrames());
+    const overflow = String(errors.RUNTIME_ERROR_PAYLOADS.stackOverflow.payload);
+    assert.equal(got.error, undefined, `the program should end normally, but it ended with ${got.error?.message}`);
+    assert.equal(got.output, [overflow, overflow, String(wideResult(WIDE_DEPTH))], 'printed lines');
+    assert.ok(!got.declined.includes('wide'), 'the optimizing tier declined wide, which has no try: the check needs its frame optimized');
+  }, { timeoutMs: 120000, hints: [
+    'The prologue compares the stack pointer, after the frame is reserved, with the limit kept in the context, and raises the stack overflow below it.',
+    'The limit is the stack pointer at entry minus the usable size of the stack, plus the headroom the callbacks need: it is computed at run time, on each entry from TypeScript.',
+  ] });
+}
