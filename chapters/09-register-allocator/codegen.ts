@@ -187,14 +187,18 @@ export class FunctionEmitter {
         else if (mi.fused !== undefined) this.#multiplyAddSub(inst.op, dst, a!, b!, operands[2]!);
         else this.#addSub(inst.op, dst, a!, b!);
         break;
+      case 'shl':
+      case 'sar':
+      case 'shr':
+        // A constant count (the usual case: strength reduction makes them) is part of the instruction.
+        if (b!.kind === 'imm') this.#shiftImmediate(inst.op, dst, this.#use(a!, this.#s0), Number(b!.value & 63n));
+        else this.#binary(inst.op, dst, this.#use(a!, this.#s0), this.#use(b!, this.#s1));
+        break;
       case 'mul':
       case 'mulhi':
       case 'and':
       case 'or':
       case 'xor':
-      case 'shl':
-      case 'sar':
-      case 'shr':
         this.#binary(inst.op, dst, this.#use(a!, this.#s0), this.#use(b!, this.#s1));
         break;
       case 'div':
@@ -275,10 +279,19 @@ export class FunctionEmitter {
     }
   }
 
+  /** A shift by a count known while compiling (Jot masks counts to 6 bits, so it is 0..63). */
+  #shiftImmediate(op: 'shl' | 'sar' | 'shr', dst: Register, a: Register, count: number): void {
+    const masm = this.#masm;
+    if (op === 'shl') masm.shlImmediate(dst, a, count);
+    else if (op === 'sar') masm.sarImmediate(dst, a, count);
+    else masm.shrImmediate(dst, a, count);
+  }
+
   /**
    * a / b and a % b with Jot's rules: b == 0 is the runtime error at the instruction's line,
    * b == -1 is -a (wrapping) and 0 without the divide instruction (x86-64 faults on
-   * INT64_MIN / -1). A constant divisor decides both tests while compiling.
+   * INT64_MIN / -1). A constant divisor decides both tests while compiling. The divide
+   * itself is the MacroAssembler's divFast or remFast: 32 bits wide where both operands fit.
    */
   #division(isDiv: boolean, dst: Register, a: Operand, b: Operand, line: number): void {
     const masm = this.#masm;
@@ -294,8 +307,8 @@ export class FunctionEmitter {
         return;
       }
       const rb = this.#use(b, this.#s1);
-      if (isDiv) masm.div(dst, ra, rb);
-      else masm.rem(dst, ra, rb);
+      if (isDiv) masm.divFast(dst, ra, rb);
+      else masm.remFast(dst, ra, rb);
       return;
     }
     const ra = this.#use(a, this.#s0);
@@ -308,8 +321,8 @@ export class FunctionEmitter {
     else masm.moveImmediate(dst, 0n);
     masm.jump(done);
     masm.bind(ordinary);
-    if (isDiv) masm.div(dst, ra, rb);
-    else masm.rem(dst, ra, rb);
+    if (isDiv) masm.divFast(dst, ra, rb);
+    else masm.remFast(dst, ra, rb);
     masm.bind(done);
   }
 

@@ -231,11 +231,17 @@ export function exceptionsJit(frontEnd: ExceptionsFrontEnd, base: JitLevel = COR
 function emitThrowStubs(masm: TemplateContext['masm'], table: UnwindTable, unwind: FunctionUnwind, stubs: readonly ThrowStub[]): void {
   for (const stub of stubs) {
     masm.bind(stub.label);
-    masm.comment(stub.siteKind === 'limit' ? 'the stack limit: stack overflow' : `runtime error ${stub.kind - 1}: throw ${stub.payload} at line ${stub.line}`);
+    masm.comment(stub.siteKind === 'limit' ? `the stack limit: throw ${stub.payload} (stack overflow)` : `${errorName(stub.kind - 1)} at line ${stub.line}: throw ${stub.payload}`);
     masm.moveImmediate(masm.regs.args[0]!, stub.payload);
     const at = emitThrow(masm, table, stub.kind);
     unwind.sites.push({ kind: stub.siteKind, at, line: stub.line, handler: stub.handler });
   }
+}
+
+/** A runtime error kind's name: `division by zero`. */
+function errorName(kind: number): string {
+  const key = Object.entries(ERROR_KIND).find(([, k]) => k === kind)?.[0] as keyof typeof RUNTIME_ERROR_PAYLOADS | undefined;
+  return key === undefined ? `runtime error ${kind}` : RUNTIME_ERROR_PAYLOADS[key].message;
 }
 
 /** Why the optimizing tier leaves function `index` to the template compiler, if it does. */
