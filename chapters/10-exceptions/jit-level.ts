@@ -25,6 +25,7 @@ import { FunctionUnwind, type HandlerTarget, type UnwindSite, type UnwindTable }
 import { closeRun, openRun } from './jit-runtime.ts';
 import { handlersOf, type HandlerEntry } from './handlers.ts';
 import { RUNTIME_ERROR_PAYLOADS } from './errors.ts';
+import { todo } from '#native/todo.ts';
 
 type Handler = HandlerEntry;
 
@@ -71,8 +72,9 @@ function stateOf(t: TemplateContext): FunctionState {
 
 /** The innermost handler whose try body covers bytecode offset `pc`. */
 export function handlerAt(handlers: readonly Handler[], pc: number): Handler | undefined {
-  return handlers.find((h) => h.start <= pc && pc < h.end);
-}
+    // TODO: the same rule as findHandler (handlers.ts), on the table itself.
+    return todo('handlerAt');
+  }
 
 /** Chapter 10's JIT level over `base`: the templates, hooks and runtime of this file's top comment. */
 export function exceptionsJit(frontEnd: ExceptionsFrontEnd, base: JitLevel = CORE_JIT): JitLevel {
@@ -231,11 +233,17 @@ export function exceptionsJit(frontEnd: ExceptionsFrontEnd, base: JitLevel = COR
 function emitThrowStubs(masm: TemplateContext['masm'], table: UnwindTable, unwind: FunctionUnwind, stubs: readonly ThrowStub[]): void {
   for (const stub of stubs) {
     masm.bind(stub.label);
-    masm.comment(stub.siteKind === 'limit' ? 'the stack limit: stack overflow' : `runtime error ${stub.kind - 1}: throw ${stub.payload} at line ${stub.line}`);
+    masm.comment(stub.siteKind === 'limit' ? `the stack limit: throw ${stub.payload} (stack overflow)` : `${errorName(stub.kind - 1)} at line ${stub.line}: throw ${stub.payload}`);
     masm.moveImmediate(masm.regs.args[0]!, stub.payload);
     const at = emitThrow(masm, table, stub.kind);
     unwind.sites.push({ kind: stub.siteKind, at, line: stub.line, handler: stub.handler });
   }
+}
+
+/** A runtime error kind's name: `division by zero`. */
+function errorName(kind: number): string {
+  const key = Object.entries(ERROR_KIND).find(([, k]) => k === kind)?.[0] as keyof typeof RUNTIME_ERROR_PAYLOADS | undefined;
+  return key === undefined ? `runtime error ${kind}` : RUNTIME_ERROR_PAYLOADS[key].message;
 }
 
 /** Why the optimizing tier leaves function `index` to the template compiler, if it does. */

@@ -18,6 +18,7 @@ import { ThrownException, UncaughtException } from './errors.ts';
 import type { TraceFrame } from './trace.ts';
 import { EX, unwindTable } from './stubs.ts';
 import { readContext, readWord, unwind, writeResume, type UnwindResult } from './unwinder.ts';
+import { todo } from '#native/todo.ts';
 
 const throwType = koffi.pointer(koffi.proto('void jot_throw(int64_t payload, int64_t pc, int64_t kind)'));
 
@@ -52,10 +53,12 @@ function writeWord(context: CodeRegion, offset: number, value: bigint): void {
 
 /** The trace of an uncaught exception from the frames the unwinder walked. */
 function traceOf(result: UnwindResult, program: JitProgram, limit: boolean): TraceFrame[] {
-  const frames = result.frames.map((f) => ({ name: program.program.functions[f.fn.index]?.name ?? f.fn.name, line: f.line }));
-  // The stack limit trips in a prologue: report it, like the call-depth limit, at the call.
-  return limit && frames.length > 1 ? frames.slice(1) : frames;
-}
+    // TODO: one frame per frame the unwinder walked, innermost first: the function's name (from
+    // the program's bytecode, by the unwind entry's index) and the site's line. An overflow
+    // of the stack limit trips in the prologue of a function that has not started: report it,
+    // as the call-depth limit is, at the call in its caller (leave out that first frame).
+    return todo('traceOf');
+  }
 
 // @book:start open-run
 export function openRun(context: CodeRegion, run: RunState): void {

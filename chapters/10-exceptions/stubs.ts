@@ -35,6 +35,7 @@ import type { Label, MacroAssembler } from '#ch04/macro-assembler.ts';
 import { CodeTables, jitRegisters } from '#ch07/compiler.ts';
 import { CORE_CONTEXT, extendContext } from '#ch07/runtime.ts';
 import { UNWIND_TABLE, UnwindTable } from './unwind-table.ts';
+import { todo } from '#native/todo.ts';
 
 /** Callee-saved registers the context has room for (AArch64 has ten). */
 export const SAVED_REGISTERS = 10;
@@ -120,31 +121,18 @@ export function emitExceptionEntry(masm: MacroAssembler, main: Label, tables: Co
 
 // @book:start throw-stub
 function emitThrowStub(masm: MacroAssembler): Label {
-  const r = jitRegisters(masm);
-  const { args, calleeSaved, sp, fp, result } = masm.regs;
-  const t = r.t1;
-  const stub = masm.newLabel('throw');
-  masm.bind(stub);
-  masm.comment('throw: where the unwinder starts, and the registers as the throwing frame has them');
-  masm.store(fp, r.ctx, EX.exitFp!);
-  masm.store(args[1]!, r.ctx, EX.exitPc!);
-  masm.store(r.callsLeft, r.ctx, EX.callsLeft!);
-  calleeSaved.forEach((reg, i) => masm.store(reg, r.ctx, savedField(i)));
-  masm.load(t, r.ctx, EX.throw!);
-  masm.callRegister(t);
-  masm.comment('resume: outside the callback, registers, then sp and fp, then the handler');
-  calleeSaved.forEach((reg, i) => {
-    if (reg !== r.ctx) masm.load(reg, r.ctx, savedField(i));
-  });
-  masm.load(r.callsLeft, r.ctx, EX.callsLeft!);
-  masm.load(result, r.ctx, EX.payload!);
-  masm.load(t, r.ctx, EX.resumeSp!);
-  masm.move(sp, t);
-  masm.load(fp, r.ctx, EX.resumeFp!);
-  masm.load(t, r.ctx, EX.resumePc!);
-  masm.jumpRegister(t);
-  return stub;
-}
+    // TODO: the throw stub, bound at a new label that you return. Arriving by a jump, with the
+    // payload in args[0], the throw's pc in args[1] and the kind in args[2] (still there for
+    // the callback), sp and fp still the throwing frame's:
+    //   1. store fp (exitFp) and args[1] (exitPc), callsLeft, and every callee-saved register
+    //      (savedField(i), in masm.regs.calleeSaved order) into the context
+    //   2. call the jot_throw callback, whose address is in the context (EX.throw)
+    //   3. resume, outside the callback: load every callee-saved register back from the
+    //      context except ctx (the unwinder replaced the values that removed frames saved),
+    //      callsLeft, the payload into the result register, sp, fp, and jump to resumePc
+    // Use jitRegisters(masm).t1 as the one scratch register.
+    return todo('the throw stub');
+  }
 // @book:end throw-stub
 
 /**

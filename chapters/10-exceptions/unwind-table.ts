@@ -113,20 +113,38 @@ export class UnwindTable {
     return found;
   }
 
-  /** The table as text, for listings: a block per function. */
+  /** The table as text, for listings: a block per function, in code order. */
   describe(): string {
-    const rows: string[] = [];
-    for (const fn of [...this.functions].sort((a, b) => offsetOf(a.start) - offsetOf(b.start))) {
-      const saved = fn.saved.map((s) => `r${s.register}@fp${s.offset}`).join(' ') || 'none';
-      rows.push(`== unwind ${fn.name} (${fn.tier}) frame ${fn.frameSize} bytes, saved: ${saved} ==`);
-      for (const site of [...fn.sites].sort((a, b) => offsetOf(a.at) - offsetOf(b.at))) {
-        const at = offsetOf(site.at).toString(16).padStart(4, '0');
-        const handler = site.handler === undefined ? 'no handler' : `handler ${offsetOf(site.handler.landing).toString(16).padStart(4, '0')} (catch at ${String(site.handler.target).padStart(4, '0')}, depth ${site.handler.depth})`;
-        rows.push(`  ${at}  ${site.kind.padEnd(5)}  line ${String(site.line).padEnd(4)}  ${handler}`);
-      }
-    }
-    return rows.join('\n');
+    return [...this.functions].sort((a, b) => offsetOf(a.start) - offsetOf(b.start)).map(describeFunction).join('\n');
   }
+
+  /** The block of the function named `name`, or undefined if it has none. */
+  describeFunction(name: string): string | undefined {
+    const fn = this.functions.find((f) => f.name === name);
+    return fn === undefined ? undefined : describeFunction(fn);
+  }
+}
+
+/**
+ * One function's rows:
+ *   -- unwind fib (baseline): frame 48 bytes, saves nothing --
+ *   0042  call   line 3  handler 00b0 (catch block 0014, stack depth 1)
+ * Offsets are the listing's (hex); a site's offset is a call's return offset or a throw's pc.
+ */
+function describeFunction(fn: FunctionUnwind): string {
+  const saved = fn.saved.length === 0 ? 'saves nothing' : `saves ${fn.saved.map((s) => `r${s.register} at fp${s.offset}`).join(', ')}`;
+  const rows = [`-- unwind ${fn.name} (${fn.tier}): frame ${fn.frameSize} bytes, ${saved} --`];
+  for (const site of [...fn.sites].sort((a, b) => offsetOf(a.at) - offsetOf(b.at))) {
+    const handler = site.handler === undefined
+      ? 'no handler'
+      : `handler ${hex4(offsetOf(site.handler.landing))} (catch block ${String(site.handler.target).padStart(4, '0')}, stack depth ${site.handler.depth})`;
+    rows.push(`${hex4(offsetOf(site.at))}  ${site.kind.padEnd(5)}  line ${String(site.line).padEnd(4)} ${handler}`);
+  }
+  return rows.join('\n');
+}
+
+function hex4(offset: number): string {
+  return offset.toString(16).padStart(4, '0');
 }
 
 /** The name under which the unwind table lives in a program's CodeTables. */

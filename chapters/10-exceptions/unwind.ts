@@ -19,6 +19,7 @@ import { RuntimeError, type InterpreterState, type RaiseState } from '#ch06/inte
 import { ThrownException, UncaughtException, payloadOfMessage } from './errors.ts';
 import { findHandler } from './handlers.ts';
 import type { TraceFrame } from './trace.ts';
+import { todo } from '#native/todo.ts';
 
 /** The handler of the `throw` opcode: raises the payload on top of the stack. */
 export function interpretThrow(state: InterpreterState): void {
@@ -33,19 +34,14 @@ export function payloadOf(error: RuntimeError): bigint | undefined {
 // @book:start unwind
 /** The `raise` hook: continues at the innermost handler, or ends the run with the trace. */
 export function unwind(error: RuntimeError, state: RaiseState): void {
-  const payload = payloadOf(error);
-  const trace: TraceFrame[] = [];
-  for (;;) {
-    const handler = payload === undefined ? undefined : findHandler(state.fn, state.pc);
-    if (handler !== undefined) {
-      state.sp = state.bp + state.fn.locals + handler.depth;
-      state.stack[state.sp++] = payload!;
-      state.pc = handler.target;
-      return;
-    }
-    trace.push({ name: state.fn.name, line: lineAt(state.fn, state.pc) });
-    if (state.depth === 1) throw new UncaughtException(error, payload, trace);
-    state.popFrame();
+    // TODO: the interpreter's unwind walk, from the running frame outwards.
+    //   payload: payloadOf(error) (undefined for an error that is no exception: none is caught)
+    //   in each frame, the handler of state.fn for state.pc (handlers.ts); if there is one:
+    //     cut the frame's operand stack to the handler's depth (it counts from the frame's
+    //     first operand slot, after the locals), push the payload, continue at the target
+    //   if not: this frame goes into the trace (its name, the line of state.pc), then
+    //     the outermost frame (state.depth === 1) ends the run: UncaughtException(error, payload, trace)
+    //     any other: state.popFrame() makes the caller the running frame, its pc at its call
+    return todo('unwind (the interpreter)');
   }
-}
 // @book:end unwind

@@ -21,6 +21,7 @@ import type { CodeRegion } from '#ch01/code-region.ts';
 import type { Register } from '#ch04/macro-assembler.ts';
 import { EX, savedField } from './stubs.ts';
 import { offsetOf, type FunctionUnwind, type UnwindTable } from './unwind-table.ts';
+import { todo } from '#native/todo.ts';
 
 /** Reads one 64-bit word of memory (the stack, which is always readable). */
 export function readWord(address: bigint): bigint {
@@ -63,31 +64,20 @@ export class UnwindError extends Error {
 // @book:start walk
 /** Walks from the throw at (pc, fp) to a handler or to the entry record. */
 export function unwind(table: UnwindTable, machine: Machine, pc: bigint, fp: bigint): UnwindResult {
-  const frames: WalkedFrame[] = [];
-  const restore = new Map<Register, bigint>();
-  let removed = 0;
-  for (;;) {
-    const offset = Number(pc - machine.base);
-    const fn = table.functionAt(offset);
-    const site = fn?.siteAt(offset);
-    if (fn === undefined || site === undefined) {
-      throw new UnwindError(`unwinding: pc ${hex(pc)} (code offset ${offset}) is ${fn === undefined ? 'in no compiled function' : `at no call or throw site of ${fn.name}`}; fp ${hex(fp)}`);
-    }
-    frames.push({ fn, line: site.line });
-    if (site.handler !== undefined) {
-      return { frames, caught: true, sp: fp - BigInt(fn.frameSize), fp, pc: machine.base + BigInt(offsetOf(site.handler.landing)), removed, restore };
-    }
-    for (const { register, offset: at } of fn.saved) restore.set(register, machine.read(fp + BigInt(at)));
-    const callerFp = machine.read(fp);
-    if (callerFp === machine.entryRecord) {
-      const entry = table.entry!;
-      return { frames, caught: false, sp: callerFp - BigInt(entry.frameSize), fp: callerFp, pc: machine.base + BigInt(offsetOf(entry.pending)), removed, restore };
-    }
-    pc = machine.read(fp + 8n);
-    fp = callerFp;
-    removed++;
+    // TODO: the walk over one machine segment, innermost frame first (the top comment of this
+    // file has it in brief). For each frame (pc, fp):
+    //   - its function and site: table.functionAt and siteAt of the code offset pc - machine.base
+    //     (none of either: the tables or the chain are wrong; throw an UnwindError saying which)
+    //   - record the frame (its function and the site's line) for the trace
+    //   - a site with a handler: caught. Resume at the handler's landing pad (base + its
+    //     offset), with this frame's fp and sp = fp - the frame's size
+    //   - else the frame is removed: the registers its prologue saved (fn.saved, at
+    //     [fp + offset]) get the values saved there; then if the caller's fp ([fp]) is the
+    //     entry record, the exception leaves the segment: resume at the entry stub's pending
+    //     path, in the entry stub's frame; otherwise the caller is next: pc = [fp + 8], fp = [fp],
+    //     and one more frame removed
+    return todo('unwind (compiled frames)');
   }
-}
 // @book:end walk
 
 /** Reads a context word. */

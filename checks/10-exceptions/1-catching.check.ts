@@ -63,7 +63,7 @@ for (const tier of JIT_TIERS) {
     checkExpectations(tier, [CALLEE_SAVED]);
     if (tier === 'opt') {
       // Mixed tiers: the frame skipped or the catching frame in the other tier.
-      for (const baseline of ['catcher', 'spin', 'main']) {
+      for (const baseline of ['catcher', 'spin', 'twist', 'main']) {
         const got = runIn('opt', CALLEE_SAVED.source, { tierOf: (fn) => (fn === baseline ? 'baseline' : 'opt') });
         const report = compareRuns(CALLEE_SAVED.name, 'opt', expectedRun(CALLEE_SAVED.source), got);
         assert.ok(report === null, `${report}\n(with ${baseline} in the baseline tier, the other functions optimized)`);

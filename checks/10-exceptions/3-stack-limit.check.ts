@@ -7,7 +7,7 @@
  */
 import * as assert from 'uvu/assert';
 import { check } from '#harness/check.ts';
-import { WIDE_DEPTH, wideFrames, wideResult } from './programs.ts';
+import { WIDE_DEPTH, wideCallLine, wideFrames, wideResult, wideUncaught } from './programs.ts';
 import { JIT_TIERS, errors, runIn, TIER_NAMES } from './support.ts';
 
 for (const tier of JIT_TIERS) {
@@ -17,6 +17,17 @@ for (const tier of JIT_TIERS) {
     assert.equal(got.error, undefined, `the program should end normally, but it ended with ${got.error?.message}`);
     assert.equal(got.output, [overflow, overflow, String(wideResult(WIDE_DEPTH))], 'printed lines');
     assert.ok(!got.declined.includes('wide'), 'the optimizing tier declined wide, which has no try: the check needs its frame optimized');
+
+    // Uncaught, the overflow of the stack limit reads like the call-depth limit's: in the
+    // calling function, at the line of the call, with the trace from there to main.
+    const source = wideUncaught();
+    const line = wideCallLine(source);
+    const uncaught = runIn(tier, source);
+    assert.equal(uncaught.output, ['1'], 'printed lines of the uncaught overflow');
+    assert.is(uncaught.error?.message, `stack overflow in wide at line ${line}`, 'the uncaught overflow\'s message');
+    const trace = uncaught.error?.trace ?? [];
+    assert.ok(trace.length > 100 && trace.length < 10000, `the trace should have hundreds of frames (the machine stack runs out first), found ${trace.length}`);
+    assert.equal([trace[0], trace[1], trace.at(-1)], [{ name: 'wide', line }, { name: 'wide', line }, { name: 'main', line: source.split('\n').indexOf('  return wide(1000000);') + 1 }], 'the innermost two frames and the outermost of the trace');
   }, { timeoutMs: 120000, hints: [
     'The prologue compares the stack pointer, after the frame is reserved, with the limit kept in the context, and raises the stack overflow below it.',
     'The limit is the stack pointer at entry minus the usable size of the stack, plus the headroom the callbacks need: it is computed at run time, on each entry from TypeScript.',

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { check } from '#harness/check.ts';
 import { compareOutcome, diffLines, programsUpTo } from '#harness/programs.ts';
 import { randomProgram } from '#harness/random-programs.ts';
-import { compareRuns, expectedRun, referenceTraceText, runIn, TIER_NAMES, TIERS } from './support.ts';
+import { compareRuns, expectedRun, runIn, TIER_NAMES, TIERS, traceText } from './support.ts';
 
 const programs = programsUpTo(10).filter((p) => p.expectedError?.kind !== 'compile');
 
@@ -27,8 +27,8 @@ for (const tier of TIERS) {
       }
       // The trace a program writes out in `// expect trace:` lines, in the one format.
       const written = [...program.source.matchAll(/\/\/\s*expect trace:\s?(.*)$/gm)].map((m) => m[1]!.trimEnd());
-      if (written.length > 0 && referenceTraceText(got.error?.trace ?? []) !== written.join('\n')) {
-        reports.push(`${program.name}.jot in ${name}: the trace differs from its expect trace lines:\n${diffLines(written, referenceTraceText(got.error?.trace ?? []).split('\n'))}`);
+      if (written.length > 0 && traceText(got.error?.trace ?? []) !== written.join('\n')) {
+        reports.push(`${program.name}.jot in ${name}: the trace differs from its expect trace lines:\n${diffLines(written, traceText(got.error?.trace ?? []).split('\n'))}`);
       }
     }
     assert.ok(reports.length === 0, `${reports.length} of ${programs.length} programs went wrong:\n\n${reports.join('\n\n')}`);

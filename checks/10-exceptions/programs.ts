@@ -219,9 +219,10 @@ fn main() {
 };
 
 /**
- * Values live across the call that throws: `spin` saves callee-saved registers and reuses
- * them, the throw skips its epilogue, and `catcher` and `main` must find their values
- * unchanged after the catch.
+ * Values live across the call that throws: `spin` and `twist` (optimized) both save
+ * callee-saved registers and reuse them, the throw skips both epilogues, and `catcher` and
+ * `main` must find their values unchanged after the catch: for a register both saved, the
+ * value `spin` saved (the outer save) is the one to put back.
  */
 export const CALLEE_SAVED: Expectation = {
   name: 'callee_saved_after_catch',
@@ -230,6 +231,14 @@ export const CALLEE_SAVED: Expectation = {
     throw n;
   }
   return n;
+}
+
+fn twist(n) {
+  let u = n * 5;
+  let v = n ^ 9;
+  let w = n + 17;
+  let r = leaf(n);
+  return u - v + w + r;
 }
 
 fn spin(n) {
@@ -241,7 +250,7 @@ fn spin(n) {
   let f = n << 2;
   let g = n | 64;
   let h = n & 12;
-  let r = leaf(n);
+  let r = twist(n);
   return a + b + c + d + e + f + g + h + r;
 }
 
@@ -282,8 +291,8 @@ fn main() {
   return total;
 }
 `,
-  output: ['102', '203', '243', '3163', '331', '375', '6254', '483', '559', '9351', '691', '759', '233887', '17', '36864'],
-  ends: 233887n,
+  output: ['102', '218', '261', '3163', '359', '410', '6254', '528', '623', '9351', '765', '840', '238483', '17', '36864'],
+  ends: 238483n,
 };
 
 /** Uncaught: a thrown payload three calls deep. */
@@ -492,6 +501,21 @@ fn main() {
   return 0;
 }
 `;
+}
+
+/** `wide` recursing without end and nothing to catch it: main's second line is the call. */
+export function wideUncaught(): string {
+  const source = wideFrames();
+  return source.slice(0, source.indexOf('fn main()')) + `fn main() {
+  print(1);
+  return wide(1000000);
+}
+`;
+}
+
+/** The line of `wide`'s recursive call in these sources (the line that starts with `return mix(`). */
+export function wideCallLine(source: string): number {
+  return source.split('\n').findIndex((line) => line.startsWith('  return mix(')) + 1;
 }
 
 /** How deep the last call of `wideFrames` recurses. */
