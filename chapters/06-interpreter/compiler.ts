@@ -157,6 +157,8 @@ export class FunctionCompiler {
   readonly pending: ValueType[] = [];
   /** At each call: the locals in scope and the operand stack under the arguments. */
   readonly #calls: StackMap[] = [];
+  /** Where instructions may continue besides where their opcodes go (see `addEdges`). */
+  readonly #edges: { readonly start: number; readonly end: number; readonly target: number }[] = [];
 
   constructor(decl: FunctionDecl, types: FunctionTypes, signatures: ReadonlyMap<string, Signature>, level: FrontEnd = CORE_FRONT_END) {
     this.decl = decl;
@@ -262,11 +264,22 @@ export class FunctionCompiler {
   /** The maps of the calls, each keeping only the locals that are live after its call. */
   #stackMaps(): Map<number, StackMap> {
     if (this.#calls.length === 0) return new Map();
-    const live = liveLocalsAtCalls(this.#code, this.#level.opcodes);
+    const edges = this.#edges;
+    const more = (pc: number) => edges.filter((e) => e.start <= pc && pc < e.end).map((e) => e.target);
+    const live = liveLocalsAtCalls(this.#code, this.#level.opcodes, edges.length === 0 ? undefined : more);
     return new Map(this.#calls.map((map) => {
       const after = live.get(map.offset)!;
       return [map.offset, { ...map, locals: map.locals.filter((local) => after.has(local.slot)) }];
     }));
+  }
+
+  /**
+   * Records that any instruction in [start, end) may continue at `target` besides where its
+   * opcode goes (a later chapter's exception handler), so that a stack map counts the locals
+   * read from `target` on as live at the calls in the range.
+   */
+  addEdges(start: number, end: number, target: number): void {
+    this.#edges.push({ start, end, target });
   }
 
   /** Records the types at the call `node` about to be emitted, which takes `argc` arguments. */
@@ -379,8 +392,15 @@ export class FunctionCompiler {
  * they are written. A backward dataflow over the instructions, repeated until nothing changes:
  *
  *   live-in(i) = reads(i) ∪ (live-out(i) − writes(i))      live-out(i) = ∪ live-in(successors of i)
+ *
+ * The successors of an instruction are the next one (unless it returns or jumps), its jump
+ * targets, and `moreTargets(pc)`: where a later chapter's exception handlers may take it.
  */
-export function liveLocalsAtCalls(code: readonly number[] | Uint8Array, opcodes: OpcodeSet = CORE_OPCODES): Map<number, Set<number>> {
+export function liveLocalsAtCalls(
+  code: readonly number[] | Uint8Array,
+  opcodes: OpcodeSet = CORE_OPCODES,
+  moreTargets?: (pc: number) => readonly number[],
+): Map<number, Set<number>> {
   const target = (pc: number) => code[pc + 1]! | (code[pc + 2]! << 8);
   const starts: number[] = [];
   for (let pc = 0; pc < code.length; pc += opcodes.size(code[pc]!)) starts.push(pc);
@@ -391,7 +411,7 @@ export function liveLocalsAtCalls(code: readonly number[] | Uint8Array, opcodes:
     if (op === Op.ret) return [];
     if (op === Op.jump) return [index.get(target(pc))!];
     if (op === Op.jump_if_false) return [...next, index.get(target(pc))!];
-    const more = opcodes.byCode[op]?.targets?.(code, pc) ?? [];
+    const more = [...(opcodes.byCode[op]?.targets?.(code, pc) ?? []), ...(moreTargets?.(pc) ?? [])];
     return [...next, ...more.map((offset) => index.get(offset)!)];
   });
   const liveIn = starts.map(() => new Set<number>());

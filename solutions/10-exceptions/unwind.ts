@@ -30,7 +30,6 @@ export function payloadOf(error: RuntimeError): bigint | undefined {
   return error instanceof ThrownException ? error.payload : payloadOfMessage(error.detail);
 }
 
-// @book:start unwind
 /** The `raise` hook: continues at the innermost handler, or ends the run with the trace. */
 export function unwind(error: RuntimeError, state: RaiseState): void {
   const payload = payloadOf(error);
@@ -48,4 +47,3 @@ export function unwind(error: RuntimeError, state: RaiseState): void {
     state.popFrame();
   }
 }
-// @book:end unwind
