@@ -17,7 +17,7 @@ import { RuntimeError } from '#ch06/interpreter.ts';
 import { ThrownException, UncaughtException } from './errors.ts';
 import type { TraceFrame } from './trace.ts';
 import { EX, unwindTable } from './stubs.ts';
-import { readContext, readWord, unwind, writeResume, type UnwindResult } from './unwinder.ts';
+import { ContextWords, pageReader, setResume, unwind, type UnwindResult } from './unwinder.ts';
 
 const throwType = koffi.pointer(koffi.proto('void jot_throw(int64_t payload, int64_t pc, int64_t kind)'));
 
@@ -67,9 +67,10 @@ export function openRun(context: CodeRegion, run: RunState): void {
     const payload = toBigInt(payloadIn);
     const kind = Number(kindIn);
     let result: UnwindResult;
+    const words = new ContextWords(context);
     try {
-      const machine = { base: run.code.address, entryRecord: readContext(context, EX.entryRecord!), read: readWord };
-      result = unwind(table, machine, toBigInt(pcIn), readContext(context, EX.exitFp!));
+      const machine = { base: run.code.address, entryRecord: words.get(EX.entryRecord!), read: pageReader() };
+      result = unwind(table, machine, toBigInt(pcIn), words.get(EX.exitFp!));
       record.throws++;
       record.frames += result.removed;
       if (!result.caught) {
@@ -79,10 +80,11 @@ export function openRun(context: CodeRegion, run: RunState): void {
     } catch (error) {
       // A broken table or frame chain: end the run at the entry record, and report it after.
       run.runtime.hostError ??= error;
-      const entryRecord = readContext(context, EX.entryRecord!);
+      const entryRecord = words.get(EX.entryRecord!);
       result = { frames: [], caught: false, sp: entryRecord - BigInt(table.entry!.frameSize), fp: entryRecord, pc: run.code.address + BigInt(table.entry!.pending.offset!), removed: 0, restore: new Map() };
     }
-    writeResume(context, calleeSaved, result, payload);
+    setResume(words, calleeSaved, result, payload);
+    words.flush();
   }, throwType);
   runs.set(run.program, record);
   writeWord(context, EX.throw!, record.handle);

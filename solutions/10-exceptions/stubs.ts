@@ -63,15 +63,16 @@ export function savedField(i: number): number {
 }
 
 /**
- * How far below the outermost entry's sp compiled code may grow the stack: 6 MiB. Below the
- * limit there must still be room for the callbacks, which run on the same stack at the
- * deepest point: the unwinder (a few JavaScript frames) and Node.js's own frames under koffi.
- * The main thread's stack is 8 MiB (the usual `ulimit -s`, and qemu-user's guest stack) and
- * Node.js enters compiled code well within its first megabyte, so at least about 1 MiB stays
- * free for them. 10,000 frames of 40 locals (3.6 MiB) fit in the budget, so the call-depth
- * limit, not the stack limit, stops ordinary recursion, as in the interpreter.
+ * How far below the outermost entry's sp compiled code may grow the stack: 8 MiB. Machine
+ * code called through koffi runs on koffi's own stack, 16 MiB (native/libc.ts sets it), and
+ * the entry stub is near its top; the half below the limit is the headroom for what runs
+ * deeper than the deepest compiled frame: a throw's callback (koffi's trampoline, the
+ * unwinder) and a prologue's stores into a frame that has just crossed the limit. 10,000
+ * frames of 40 locals (3.6 MiB) fit in the budget, so the call-depth limit, not the stack
+ * limit, stops ordinary recursion, as in the interpreter; frames of 2 KiB (256 locals) reach
+ * the stack limit first, after about 4,000 calls, and get the same catchable stack overflow.
  */
-export const STACK_BUDGET = 6 * 1024 * 1024;
+export const STACK_BUDGET = 8 * 1024 * 1024;
 
 /** The unwind table of the program `tables` belongs to. */
 export function unwindTable(tables: CodeTables): UnwindTable {
