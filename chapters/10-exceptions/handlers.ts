@@ -43,7 +43,6 @@ export function handlersOf(fn: CompiledFunction): readonly HandlerEntry[] {
   return (fn as Partial<FunctionWithHandlers>).handlers ?? [];
 }
 
-// @book:start find-handler
 /** The handler for an exception at `pc` in `fn`: the first entry whose range holds pc. */
 export function findHandler(fn: CompiledFunction, pc: number): HandlerEntry | undefined {
   // TODO: the handler for an exception at `pc`: the entry of handlersOf(fn) whose range
@@ -51,4 +50,9 @@ export function findHandler(fn: CompiledFunction, pc: number): HandlerEntry | un
   // several hold it? And is `end` itself inside the range?
   return todo('findHandler');
 }
-// @book:end find-handler
+
+/** The table as text, one row per entry: `try 0000-0008 catch 0011 depth 0` (offsets as in listings). */
+export function listHandlers(fn: CompiledFunction): string {
+  const offset = (n: number) => String(n).padStart(4, '0');
+  return handlersOf(fn).map((h) => `try ${offset(h.start)}-${offset(h.end)} catch ${offset(h.target)} depth ${h.depth}`).join('\n');
+}

@@ -72,9 +72,9 @@ function stateOf(t: TemplateContext): FunctionState {
 
 /** The innermost handler whose try body covers bytecode offset `pc`. */
 export function handlerAt(handlers: readonly Handler[], pc: number): Handler | undefined {
-    // TODO: the same rule as findHandler (handlers.ts), on the table itself.
-    return todo('handlerAt');
-  }
+  // TODO: the same rule as findHandler (handlers.ts), on the table itself.
+  return todo('handlerAt');
+}
 
 /** Chapter 10's JIT level over `base`: the templates, hooks and runtime of this file's top comment. */
 export function exceptionsJit(frontEnd: ExceptionsFrontEnd, base: JitLevel = CORE_JIT): JitLevel {

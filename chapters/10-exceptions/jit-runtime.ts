@@ -17,7 +17,7 @@ import { RuntimeError } from '#ch06/interpreter.ts';
 import { ThrownException, UncaughtException } from './errors.ts';
 import type { TraceFrame } from './trace.ts';
 import { EX, unwindTable } from './stubs.ts';
-import { readContext, readWord, unwind, writeResume, type UnwindResult } from './unwinder.ts';
+import { ContextWords, pageReader, setResume, unwind, type UnwindResult } from './unwinder.ts';
 import { todo } from '#native/todo.ts';
 
 const throwType = koffi.pointer(koffi.proto('void jot_throw(int64_t payload, int64_t pc, int64_t kind)'));
@@ -53,12 +53,12 @@ function writeWord(context: CodeRegion, offset: number, value: bigint): void {
 
 /** The trace of an uncaught exception from the frames the unwinder walked. */
 function traceOf(result: UnwindResult, program: JitProgram, limit: boolean): TraceFrame[] {
-    // TODO: one frame per frame the unwinder walked, innermost first: the function's name (from
-    // the program's bytecode, by the unwind entry's index) and the site's line. An overflow
-    // of the stack limit trips in the prologue of a function that has not started: report it,
-    // as the call-depth limit is, at the call in its caller (leave out that first frame).
-    return todo('traceOf');
-  }
+  // TODO: one frame per frame the unwinder walked, innermost first: the function's name (from
+  // the program's bytecode, by the unwind entry's index) and the site's line. An overflow
+  // of the stack limit trips in the prologue of a function that has not started: report it,
+  // as the call-depth limit is, at the call in its caller (leave out that first frame).
+  return todo('traceOf');
+}
 
 // @book:start open-run
 export function openRun(context: CodeRegion, run: RunState): void {
@@ -70,9 +70,10 @@ export function openRun(context: CodeRegion, run: RunState): void {
     const payload = toBigInt(payloadIn);
     const kind = Number(kindIn);
     let result: UnwindResult;
+    const words = new ContextWords(context);
     try {
-      const machine = { base: run.code.address, entryRecord: readContext(context, EX.entryRecord!), read: readWord };
-      result = unwind(table, machine, toBigInt(pcIn), readContext(context, EX.exitFp!));
+      const machine = { base: run.code.address, entryRecord: words.get(EX.entryRecord!), read: pageReader() };
+      result = unwind(table, machine, toBigInt(pcIn), words.get(EX.exitFp!));
       record.throws++;
       record.frames += result.removed;
       if (!result.caught) {
@@ -82,10 +83,11 @@ export function openRun(context: CodeRegion, run: RunState): void {
     } catch (error) {
       // A broken table or frame chain: end the run at the entry record, and report it after.
       run.runtime.hostError ??= error;
-      const entryRecord = readContext(context, EX.entryRecord!);
+      const entryRecord = words.get(EX.entryRecord!);
       result = { frames: [], caught: false, sp: entryRecord - BigInt(table.entry!.frameSize), fp: entryRecord, pc: run.code.address + BigInt(table.entry!.pending.offset!), removed: 0, restore: new Map() };
     }
-    writeResume(context, calleeSaved, result, payload);
+    setResume(words, calleeSaved, result, payload);
+    words.flush();
   }, throwType);
   runs.set(run.program, record);
   writeWord(context, EX.throw!, record.handle);

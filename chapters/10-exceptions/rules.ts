@@ -15,7 +15,9 @@
  *   done:
  *
  * An entry is recorded when its try statement is finished, so a try nested in another's
- * body comes first: the table is innermost first.
+ * body comes first: the table is innermost first. The compiler also learns the edge from the
+ * body to the catch block, so that the stack maps of the body's calls count the locals the
+ * catch block reads.
  */
 import type { Stmt } from '#ch05/ast.ts';
 import type { CompiledFunction } from '#ch06/bytecode.ts';
@@ -66,7 +68,6 @@ export function emitThrow(compiler: FunctionCompiler, stmt: Stmt): void {
   compiler.emit(node.pos, 'throw');
 }
 
-// @book:start emit-try
 /** `try { … } catch name { … }`: the body, a jump over the handler, the handler; one table entry. */
 export function emitTry(compiler: FunctionCompiler, stmt: Stmt): void {
   const node = stmt as TryStmt;
@@ -80,9 +81,10 @@ export function emitTry(compiler: FunctionCompiler, stmt: Stmt): void {
   compiler.emit(node.namePos, 'store', compiler.types.localOf(node).slot);
   compiler.block(node.handler);
   compiler.patch(toDone);
-  if (end > start) tableOf(compiler).push({ start, end, target, depth });
+  if (end === start) return; // nothing in an empty try block can throw
+  tableOf(compiler).push({ start, end, target, depth });
+  compiler.addEdges(start, end, target); // the catch block's reads are live at the body's calls
 }
-// @book:end emit-try
 
 export const EXCEPTIONS_EMIT_RULES: Partial<EmitRules> = {
   statements: new Map([['throw', emitThrow], ['try', emitTry]]),

@@ -64,15 +64,16 @@ export function savedField(i: number): number {
 }
 
 /**
- * How far below the outermost entry's sp compiled code may grow the stack: 6 MiB. Below the
- * limit there must still be room for the callbacks, which run on the same stack at the
- * deepest point: the unwinder (a few JavaScript frames) and Node.js's own frames under koffi.
- * The main thread's stack is 8 MiB (the usual `ulimit -s`, and qemu-user's guest stack) and
- * Node.js enters compiled code well within its first megabyte, so at least about 1 MiB stays
- * free for them. 10,000 frames of 40 locals (3.6 MiB) fit in the budget, so the call-depth
- * limit, not the stack limit, stops ordinary recursion, as in the interpreter.
+ * How far below the outermost entry's sp compiled code may grow the stack: 8 MiB. Machine
+ * code called through koffi runs on koffi's own stack, 16 MiB (native/libc.ts sets it), and
+ * the entry stub is near its top; the half below the limit is the headroom for what runs
+ * deeper than the deepest compiled frame: a throw's callback (koffi's trampoline, the
+ * unwinder) and a prologue's stores into a frame that has just crossed the limit. 10,000
+ * frames of 40 locals (3.6 MiB) fit in the budget, so the call-depth limit, not the stack
+ * limit, stops ordinary recursion, as in the interpreter; frames of 2 KiB (256 locals) reach
+ * the stack limit first, after about 4,000 calls, and get the same catchable stack overflow.
  */
-export const STACK_BUDGET = 6 * 1024 * 1024;
+export const STACK_BUDGET = 8 * 1024 * 1024;
 
 /** The unwind table of the program `tables` belongs to. */
 export function unwindTable(tables: CodeTables): UnwindTable {
@@ -121,18 +122,18 @@ export function emitExceptionEntry(masm: MacroAssembler, main: Label, tables: Co
 
 // @book:start throw-stub
 function emitThrowStub(masm: MacroAssembler): Label {
-    // TODO: the throw stub, bound at a new label that you return. Arriving by a jump, with the
-    // payload in args[0], the throw's pc in args[1] and the kind in args[2] (still there for
-    // the callback), sp and fp still the throwing frame's:
-    //   1. store fp (exitFp) and args[1] (exitPc), callsLeft, and every callee-saved register
-    //      (savedField(i), in masm.regs.calleeSaved order) into the context
-    //   2. call the jot_throw callback, whose address is in the context (EX.throw)
-    //   3. resume, outside the callback: load every callee-saved register back from the
-    //      context except ctx (the unwinder replaced the values that removed frames saved),
-    //      callsLeft, the payload into the result register, sp, fp, and jump to resumePc
-    // Use jitRegisters(masm).t1 as the one scratch register.
-    return todo('the throw stub');
-  }
+  // TODO: the throw stub, bound at a new label that you return. Arriving by a jump, with the
+  // payload in args[0], the throw's pc in args[1] and the kind in args[2] (still there for
+  // the callback), sp and fp still the throwing frame's:
+  //   1. store fp (exitFp) and args[1] (exitPc), callsLeft, and every callee-saved register
+  //      (savedField(i), in masm.regs.calleeSaved order) into the context
+  //   2. call the jot_throw callback, whose address is in the context (EX.throw)
+  //   3. resume, outside the callback: load every callee-saved register back from the
+  //      context except ctx (the unwinder replaced the values that removed frames saved),
+  //      callsLeft, the payload into the result register, sp, fp, and jump to resumePc
+  // Use jitRegisters(masm).t1 as the one scratch register.
+  return todo('the throw stub');
+}
 // @book:end throw-stub
 
 /**

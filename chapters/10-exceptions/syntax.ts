@@ -16,6 +16,7 @@ import type { GrammarExtension } from '#ch05/grammar.ts';
 import type { Token } from '#ch05/lexer.ts';
 import { posOf } from '#ch05/parselets.ts';
 import type { Parser } from '#ch05/parser.ts';
+import type { PrintExtension } from '#ch05/printer.ts';
 
 /** `throw value;`, at `throw`. */
 export interface ThrowStmt { readonly kind: 'throw'; readonly value: Expr; readonly pos: Pos }
@@ -60,4 +61,13 @@ export function parseTry(parser: Parser, keyword: Token): Stmt {
 export const EXCEPTIONS_GRAMMAR: GrammarExtension = {
   keywords: ['throw', 'try', 'catch'],
   statements: { throw: parseThrow, try: parseTry },
+};
+
+/** How chapter 05's printer writes the two statements: `new Printer(EXCEPTIONS_PRINTER)`. */
+export const EXCEPTIONS_PRINTER: PrintExtension = {
+  stmt: (stmt, indent, printer) => {
+    if (stmt.kind === 'throw') return `${indent}throw ${printer.expr(stmt.value)};`;
+    if (stmt.kind === 'try') return `${indent}try ${printer.block(stmt.body, indent)} catch ${stmt.name} ${printer.block(stmt.handler, indent)}`;
+    return undefined;
+  },
 };

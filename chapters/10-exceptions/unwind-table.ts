@@ -104,13 +104,16 @@ export class UnwindTable {
 
   /** The function whose code contains `offset` (functions are laid out one after another). */
   functionAt(offset: number): FunctionUnwind | undefined {
-    this.#sorted ??= [...this.functions].sort((a, b) => offsetOf(a.start) - offsetOf(b.start));
-    let found: FunctionUnwind | undefined;
-    for (const fn of this.#sorted) {
-      if (offsetOf(fn.start) > offset) break;
-      found = fn;
+    const sorted = (this.#sorted ??= [...this.functions].sort((a, b) => offsetOf(a.start) - offsetOf(b.start)));
+    // Binary search for the last function starting at or before offset.
+    let low = 0;
+    let high = sorted.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (offsetOf(sorted[mid]!.start) <= offset) low = mid + 1;
+      else high = mid;
     }
-    return found;
+    return sorted[low - 1];
   }
 
   /** The table as text, for listings: a block per function, in code order. */

@@ -31,17 +31,15 @@ export function payloadOf(error: RuntimeError): bigint | undefined {
   return error instanceof ThrownException ? error.payload : payloadOfMessage(error.detail);
 }
 
-// @book:start unwind
 /** The `raise` hook: continues at the innermost handler, or ends the run with the trace. */
 export function unwind(error: RuntimeError, state: RaiseState): void {
-    // TODO: the interpreter's unwind walk, from the running frame outwards.
-    //   payload: payloadOf(error) (undefined for an error that is no exception: none is caught)
-    //   in each frame, the handler of state.fn for state.pc (handlers.ts); if there is one:
-    //     cut the frame's operand stack to the handler's depth (it counts from the frame's
-    //     first operand slot, after the locals), push the payload, continue at the target
-    //   if not: this frame goes into the trace (its name, the line of state.pc), then
-    //     the outermost frame (state.depth === 1) ends the run: UncaughtException(error, payload, trace)
-    //     any other: state.popFrame() makes the caller the running frame, its pc at its call
-    return todo('unwind (the interpreter)');
-  }
-// @book:end unwind
+  // TODO: the interpreter's unwind walk, from the running frame outwards.
+  //   payload: payloadOf(error) (undefined for an error that is no exception: none is caught)
+  //   in each frame, the handler of state.fn for state.pc (handlers.ts); if there is one:
+  //     cut the frame's operand stack to the handler's depth (it counts from the frame's
+  //     first operand slot, after the locals), push the payload, continue at the target
+  //   if not: this frame goes into the trace (its name, the line of state.pc), then
+  //     the outermost frame (state.depth === 1) ends the run: UncaughtException(error, payload, trace)
+  //     any other: state.popFrame() makes the caller the running frame, its pc at its call
+  return todo('unwind (the interpreter)');
+}
