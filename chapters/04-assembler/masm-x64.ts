@@ -160,7 +160,8 @@ export class MacroAssemblerX64 implements MacroAssembler {
    * #divide with a narrow path: with a in rax and b in r11, rdx (saved, so free) tests
    * whether any of the upper 32 bits of a or b is set. If none is, both are unsigned 32-bit
    * numbers, where truncating signed division is unsigned division: clear edx and
-   * `div r11d` (the results are zero-extended into rax and rdx). Otherwise cqo; idiv.
+   * `div r11d` (the results are zero-extended into rax and rdx). Otherwise b == -1 gives
+   * -a and 0 without idiv (which faults on INT64_MIN / -1), and any other b cqo; idiv.
    */
   #divideFast(dst: Register, a: Register, b: Register, result: Reg): void {
     const wide = this.newLabel('divide.wide');
@@ -177,6 +178,13 @@ export class MacroAssemblerX64 implements MacroAssembler {
     this.#emit(x64.divl_r(TEMP));
     this.asm.jmp(done);
     this.bind(wide);
+    const divide = this.newLabel('divide.signed');
+    this.#emit(x64.cmpq_ri(TEMP, -1));
+    this.asm.jcc(x64.Cond.ne, divide);
+    this.#emit(x64.negq_r(Reg.rax));
+    this.#emit(x64.xorq_rr(Reg.rdx, Reg.rdx));
+    this.asm.jmp(done);
+    this.bind(divide);
     this.#emit(x64.cqo());
     this.#emit(x64.idivq_r(TEMP));
     this.bind(done);

@@ -156,8 +156,9 @@ export interface MacroAssembler {
   /**
    * div and rem with a test at run time, as optimizing compilers emit them: where a and b
    * both lie in 0 .. 2^32 - 1, x86-64 divides 32 bits wide (`div r32`, far quicker than the
-   * 64-bit `idiv` on most cores); other operands, and AArch64, take div and rem. The same
-   * preconditions as div.
+   * 64-bit `idiv` on most cores); other operands, and AArch64, take div and rem. Unlike div,
+   * any b but 0 is allowed: INT64_MIN / -1 is INT64_MIN and INT64_MIN % -1 is 0 (the
+   * wrapping answers, which AArch64's sdiv gives), and x86-64 tests for -1 off the fast path.
    */
   divFast(dst: Register, a: Register, b: Register): void;
   remFast(dst: Register, a: Register, b: Register): void;
