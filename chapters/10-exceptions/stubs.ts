@@ -113,9 +113,7 @@ export function emitExceptionEntry(masm: MacroAssembler, main: Label, tables: Co
   masm.bind(pending);
   masm.comment('an exception reached the entry record: the unwinder recorded it, return');
   masm.jump(done);
-  const end = masm.newLabel('entry.end');
-  masm.bind(end);
-  table.entry = { pending, frameSize: frame.size, end };
+  table.entry = { pending, frameSize: frame.size };
   table.throwStub = emitThrowStub(masm);
 }
 // @book:end entry-stub

@@ -90,7 +90,7 @@ export class UnwindTable {
   /** The function being compiled (the last one added). */
   current: FunctionUnwind | undefined;
   /** Where the entry stub resumes when an exception reaches it, and its frame size. */
-  entry: { readonly pending: Label; readonly frameSize: number; readonly end: Label } | undefined;
+  entry: { readonly pending: Label; readonly frameSize: number } | undefined;
   /** The shared throw stub. */
   throwStub: Label | undefined;
   #sorted: FunctionUnwind[] | undefined;

@@ -13,9 +13,9 @@ import { ACROSS_FRAMES, CALLEE_SAVED, caughtRuntimeErrors, LOOP, MID_EXPRESSION,
 import { checkExpectations, compareRuns, expectedRun, JIT_TIERS, errors, runIn, TIER_NAMES, TIERS } from './support.ts';
 
 const UNWIND_HINTS = [
-  'A throw finds the innermost handler whose try range holds the pc of the throw in the throwing frame, or, in each caller, the pc of its call: the return address minus one, never the return address itself (a call at the very end of a try returns just past it).',
-  'Walk the frame-pointer chain: each frame\'s saved frame pointer and return address sit at fixed offsets from its frame pointer; a frame without a handler is skipped whole.',
-  'At the handler: the frame pointer of the catching frame, the stack pointer at that frame\'s fixed depth (no slot more or less), the payload where the catch block reads it, and the call depth counted back for every frame skipped.',
+  'A throw finds the innermost handler whose try range holds the pc of the throw in the throwing frame, or, in each caller, the pc of its call. In compiled code each call\'s row of the unwind table is keyed by its return offset: the return address its callee saved at [fp + 8], minus the code\'s base.',
+  'Walk the frame-pointer chain: each frame\'s saved frame pointer is at [fp] and its return address at [fp + 8]; a frame without a handler is removed whole, and the segment ends where the saved fp is the entry record.',
+  'At the handler: the frame pointer of the catching frame, the stack pointer at that frame\'s fixed depth (fp - frame size, no slot more or less), the payload where the landing pad reads it, and one call given back to the depth counter for every frame removed.',
 ];
 
 for (const tier of TIERS) {

@@ -16,7 +16,7 @@ for (const tier of TIERS) {
     checkExpectations(tier, UNCAUGHT);
   }, { timeoutMs: 30000, hints: [
     'One line per active frame, innermost first: the function\'s name, and the line of the throw in the innermost frame, of the call in each caller.',
-    'A caller\'s line comes from its return address: look up the call that returned there, not the instruction after it (which may be on the next line).',
+    'A caller\'s line is its call\'s: the unwind table\'s row for the return address records the line of the call, made when the call was compiled.',
   ] });
 
   check(`${name}: traces 10000 frames deep (a throw and a stack overflow) are shortened by the one rule, the same in every tier`, () => {

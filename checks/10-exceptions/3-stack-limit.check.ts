@@ -30,6 +30,7 @@ for (const tier of JIT_TIERS) {
     assert.equal([trace[0], trace[1], trace.at(-1)], [{ name: 'wide', line }, { name: 'wide', line }, { name: 'main', line: source.split('\n').indexOf('  return wide(1000000);') + 1 }], 'the innermost two frames and the outermost of the trace');
   }, { timeoutMs: 120000, hints: [
     'The prologue compares the stack pointer, after the frame is reserved, with the limit kept in the context, and raises the stack overflow below it.',
-    'The limit is the stack pointer at entry minus the usable size of the stack, plus the headroom the callbacks need: it is computed at run time, on each entry from TypeScript.',
+    'The limit is the stack pointer at the outermost entry minus the stack budget, computed when TypeScript enters the code.',
+    'Uncaught, the overflow is reported at the call in the caller: the first frame of the walk is the function whose prologue tripped, which had not started.',
   ] });
 }

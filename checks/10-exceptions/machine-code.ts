@@ -31,15 +31,22 @@ export function functionCode(listing: string, name: string): Instruction[] {
   return code;
 }
 
+/** Comments the compilers put on out-of-line code: error and throw stubs, landing pads, the exit. */
+const OUT_OF_LINE = /^(stack overflow|division by zero|the stack limit|catch:|runtime error)|unwinding after/;
+
 /**
  * The body of a function: its code up to the first out-of-line piece (an error or throw
- * stub, a landing pad), which the compilers mark with a comment that is not a bytecode
- * instruction's (`0018 call 0 1 (f)`). The first instruction's comment (the prologue's) does
- * not count.
+ * stub, a landing pad, the exit after a runtime error), which the compilers mark with a
+ * comment saying what it is.
  */
 export function bodyOf(code: readonly Instruction[]): Instruction[] {
-  const end = code.findIndex((inst, i) => i > 0 && inst.comment !== undefined && !/^[0-9a-f]{4} /.test(inst.comment));
+  const end = code.findIndex((inst) => inst.comment !== undefined && OUT_OF_LINE.test(inst.comment));
   return end < 0 ? [...code] : code.slice(0, end);
+}
+
+/** True for the instruction that starts a frame (`push rbp`, `stp x29, x30, [sp, #-0x10]!`). */
+export function startsFrame(inst: Instruction): boolean {
+  return /^push rbp$|^stp x29, x30, \[sp, #-0x10\]!$/.test(inst.text);
 }
 
 /** Where a direct branch or call goes, or undefined. */
