@@ -1,18 +1,18 @@
 /**
  * Chapter 10, the bytecode side: where an exception goes. For every pc of functions with
- * nested tries, a rethrow in a catch block and a call at the very end of a try body, the
- * handler lookup must find the innermost try whose range holds the pc, and no handler at a
- * pc outside every range (a range's end is outside it).
+ * nested tries and a rethrow in a catch block, the handler lookup must find the innermost try
+ * whose range holds the pc, and no handler at a pc outside every range (a range's end is
+ * outside it); then the example runs, in the interpreter and as machine code.
  */
 import * as assert from 'uvu/assert';
 import { check, learnerCode } from '#harness/check.ts';
 import { handlersOf, type HandlerEntry } from '../../solutions/10-exceptions/handlers.ts';
 import { NESTED } from './programs.ts';
-import { compiler, level } from './support.ts';
+import { checkExpectations, compiler, level } from './support.ts';
 
 const handlers = await learnerCode(import('#ch10/handlers.ts'));
 
-/** The book's example: two nested tries, a rethrow, a call at the very end of the inner try. */
+/** The book's example, with one more call in the inner try: two nested tries, a rethrow from the inner catch block. */
 export const SAFE = `fn risky(x) {
   if x > 3 {
     throw x;
@@ -65,6 +65,8 @@ check('handler lookup: every pc finds the innermost try holding it, and none out
   }
   assert.ok(tried > 100, `only ${tried} pcs tried (a check bug)`);
   assert.ok(reports.length === 0, `${reports.length} pcs went to the wrong handler; the first:\n  ${reports.slice(0, 8).join('\n  ')}\n(the table lists the innermost try first; a range [start, end) holds start but not end)`);
+  // And the same lookups at work: the example run by the interpreter and as machine code.
+  for (const tier of ['interpreter', 'baseline'] as const) checkExpectations(tier, [{ name: 'safe', source: SAFE, output: ['3'], ends: 5n }]);
 }, { hints: [
   'The table is innermost first: the first entry whose range holds the pc is the answer.',
   'A range is [start, end): end is the first pc after the try body, outside it.',
