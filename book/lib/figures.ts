@@ -12,6 +12,7 @@ import { FIGURES_06 } from './figures/06-interpreter.ts';
 import { FIGURES_07 } from './figures/07-template-jit.ts';
 import { FIGURES_08 } from './figures/08-ssa-optimizer.ts';
 import { FIGURES_09 } from './figures/09-register-allocator.ts';
+import { FIGURES_10 } from './figures/10-exceptions.ts';
 
 /** Every figure a page may name; each returns the figure's HTML, on one line. */
 export const FIGURES: Readonly<Record<string, () => string>> = {
@@ -24,6 +25,7 @@ export const FIGURES: Readonly<Record<string, () => string>> = {
   ...FIGURES_07,
   ...FIGURES_08,
   ...FIGURES_09,
+  ...FIGURES_10,
 };
 
 export function expandFigures(markdown: string, pageName: string): { markdown: string; figures: string[]; problems: string[] } {

@@ -1,0 +1,34 @@
+/**
+ * Chapter 10, second part: uncaught exceptions. In every tier, a program that does not catch
+ * ends with the message (a runtime error's message exactly as in chapter 06, or
+ * `uncaught exception P`), its payload, and a stack trace of function names and source lines,
+ * innermost first, the same as the reference interpreter's; a trace 10000 frames deep is
+ * shortened by the one rule, to the same text in every tier.
+ */
+import * as assert from 'uvu/assert';
+import { check } from '#harness/check.ts';
+import { DEEP_OVERFLOW, DEEP_UNCAUGHT, UNCAUGHT } from './programs.ts';
+import { checkExpectations, referenceTraceText, runIn, TIER_NAMES, TIERS, trace, traceText } from './support.ts';
+
+for (const tier of TIERS) {
+  const name = TIER_NAMES[tier];
+  check(`${name}: uncaught exceptions and runtime errors end with their message, payload and a trace of names and lines`, () => {
+    checkExpectations(tier, UNCAUGHT);
+  }, { timeoutMs: 30000, hints: [
+    'One line per active frame, innermost first: the function\'s name, and the line of the throw in the innermost frame, of the call in each caller.',
+    'A caller\'s line is its call\'s: the unwind table\'s row for the return address records the line of the call, made when the call was compiled.',
+  ] });
+
+  check(`${name}: traces 10000 frames deep (a throw and a stack overflow) are shortened by the one rule, the same in every tier`, () => {
+    checkExpectations(tier, [DEEP_UNCAUGHT, DEEP_OVERFLOW]);
+    for (const program of [DEEP_UNCAUGHT, DEEP_OVERFLOW]) {
+      const got = runIn(tier, program.source);
+      const text = trace.formatTrace(got.error?.trace ?? []);
+      const expected = traceText(program.trace!);
+      assert.fixture(text, expected, `${program.name}: the formatted trace differs from the rule's`);
+      assert.fixture(referenceTraceText(program.trace!), expected, 'the reference formats the trace differently from the rule (a check bug)');
+    }
+  }, { timeoutMs: 60000, hints: [
+    'Collect every frame; shorten only when formatting, by the one rule.',
+  ] });
+}
