@@ -108,7 +108,18 @@ test('a sample chapter with a listing from solutions/ renders in Chromium', asyn
   try {
     mkdirSync(join(root, 'book'));
     mkdirSync(join(root, 'solutions', '01-executable-memory'), { recursive: true });
-    const source = readFileSync(join(ROOT, 'solutions/01-executable-memory/code-region.ts'), 'utf8');
+    // A listing of its own, so the sample does not depend on which markers the real solutions keep.
+    const source = [
+      'export class CodeRegion {',
+      '  // @book:start allocate',
+      '  static allocate(size: number): CodeRegion {',
+      '    return new CodeRegion();',
+      '  }',
+      '  // @book:end allocate',
+      '  readonly size = 0;',
+      '}',
+      '',
+    ].join('\n');
     writeFileSync(join(root, 'solutions/01-executable-memory/code-region.ts'), source);
     writeFileSync(join(root, 'book/index.md'), readFileSync(join(ROOT, 'book/index.md'), 'utf8'));
     writeFileSync(join(root, 'book/01-sample.md'), '# Sample chapter\n\nText.\n\n@include solutions/01-executable-memory/code-region.ts#allocate\n');

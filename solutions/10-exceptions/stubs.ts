@@ -117,7 +117,6 @@ export function emitExceptionEntry(masm: MacroAssembler, main: Label, tables: Co
 }
 // @book:end entry-stub
 
-// @book:start throw-stub
 function emitThrowStub(masm: MacroAssembler): Label {
   const r = jitRegisters(masm);
   const { args, calleeSaved, sp, fp, result } = masm.regs;
@@ -144,7 +143,6 @@ function emitThrowStub(masm: MacroAssembler): Label {
   masm.jumpRegister(t);
   return stub;
 }
-// @book:end throw-stub
 
 /**
  * A throw at this point of the function being compiled: the payload must be in args[0]

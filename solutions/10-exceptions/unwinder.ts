@@ -83,7 +83,6 @@ export interface MachineFrame {
   readonly fp: bigint;
 }
 
-// @book:start walk
 /**
  * The frames of one machine segment, innermost first, from the frame at (pc, fp) to the
  * first frame of the segment (the one whose caller's fp is the entry record). The one walker
@@ -123,7 +122,6 @@ export function unwind(table: UnwindTable, machine: Machine, pc: bigint, fp: big
   const sp = machine.entryRecord - BigInt(entry.frameSize);
   return { frames, caught: false, sp, fp: machine.entryRecord, pc: machine.base + BigInt(offsetOf(entry.pending)), removed: frames.length, restore };
 }
-// @book:end walk
 
 /**
  * The context's words, read in one copy and written back in one: the throw's callback
