@@ -21,6 +21,12 @@ export interface DisasmLine {
 
 const engines = new Map<Arch, Capstone>();
 
+/** At most this many bytes and instructions go to capstone in one call. */
+const PIECE_BYTES = 4096;
+const PIECE_INSTRUCTIONS = 512;
+/** The longest instruction of either ISA (x86-64: 15 bytes). */
+const MAX_INSTRUCTION_BYTES = 15;
+
 function engine(arch: Arch): Capstone {
   let cs = engines.get(arch);
   if (!cs) {
@@ -52,10 +58,13 @@ export function disassemble(bytes: Uint8Array | readonly number[], arch: Arch, a
   while (at < code.length) {
     let decoded: ReturnType<Capstone['disasm']> = [];
     try {
-      decoded = cs.disasm(code.subarray(at), { address: base + BigInt(at) });
+      // A bounded piece at a time: capstone's WebAssembly memory is small, and decoding a whole
+      // large region at once runs out of it (and breaks the engine for good).
+      decoded = cs.disasm(code.subarray(at, at + PIECE_BYTES), { address: base + BigInt(at), count: PIECE_INSTRUCTIONS });
     } catch {
       decoded = [];
     }
+    const before = at;
     for (const insn of decoded) {
       const offset = Number(BigInt(insn.address) - base);
       const operands = insn.opStr;
@@ -69,6 +78,10 @@ export function disassemble(bytes: Uint8Array | readonly number[], arch: Arch, a
       at = offset + insn.size;
     }
     if (at >= code.length) break;
+    // A full piece: go on with the next one. (A piece cut inside an instruction ends short of
+    // the cut, so the instruction is decoded whole at the start of the next piece.)
+    const pieceWasCut = before + PIECE_BYTES < code.length;
+    if (decoded.length === PIECE_INSTRUCTIONS || (pieceWasCut && at > before && at >= before + PIECE_BYTES - MAX_INSTRUCTION_BYTES)) continue;
     // Capstone stopped at something it cannot decode: show it as data and move past it.
     if (arch === 'arm64' && code.length - at >= 4) {
       const word = (code[at]! | (code[at + 1]! << 8) | (code[at + 2]! << 16) | (code[at + 3]! << 24)) >>> 0;
