@@ -142,6 +142,14 @@ export function parseArgs(argv: string[]): CliOptions {
   }
   if (options.chapters.length === 0) throw new UsageError('which chapter? for example: npm run check chapter-01');
   options.chapters = [...new Set(options.chapters)];
+  if (!options.solutions) {
+    const drafts = options.chapters.filter((c) => c.draft);
+    if (drafts.length === options.chapters.length) {
+      const names = drafts.map((c) => `${c.number} (${c.title})`).join(', ');
+      throw new UsageError(`chapter ${names} is in preparation: its scaffold and book page are not finished yet (--solutions runs its checks against the reference)`);
+    }
+    options.chapters = options.chapters.filter((c) => !c.draft);
+  }
   return options;
 }
 

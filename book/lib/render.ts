@@ -1,7 +1,13 @@
 /** Markdown to HTML pages: the markdown-it setup, the page template and the navigation. */
 import MarkdownIt from 'markdown-it';
 import type Token from 'markdown-it/lib/token.mjs';
+import { CHAPTERS } from '../../checks/manifest.ts';
 import { escapeHtml, highlight } from './highlight.ts';
+
+/** True when the page belongs to a chapter the manifest marks as still being written. */
+function isDraft(page: Page): boolean {
+  return CHAPTERS.some((chapter) => chapter.number === page.number && chapter.draft === true);
+}
 
 /** A page of the book, in reading order. */
 export interface Page {
@@ -102,7 +108,7 @@ export function chapterTable(pages: readonly Page[]): string {
   const rows = pages
     .filter((page) => page.file !== 'index.md')
     .map((page) => {
-      const check = page.number === undefined ? '' : `\`npm run check chapter-${page.number}\``;
+      const check = page.number === undefined ? '' : isDraft(page) ? 'in preparation' : `\`npm run check chapter-${page.number}\``;
       return `| ${page.number ?? ''} | [${cell(page.title)}](${page.file}) | ${check} |`;
     });
   if (rows.length === 0) return '*No chapter pages yet.*';
@@ -146,7 +152,7 @@ ${toc}
 </nav>
 <main>
 <article>
-${markdown.render(pageMarkdown)}
+${isDraft(page) ? '<p class="draft-note" role="note">This chapter is in preparation: its page, scaffold and checks are still being written.</p>\n' : ''}${markdown.render(pageMarkdown)}
 </article>
 <nav class="pager" aria-label="Previous and next page">
 ${pager}

@@ -300,7 +300,7 @@ async function main(): Promise<number> {
   const root = workbookRoot;
   let chapters: Chapter[];
   try {
-    chapters = parseChapterRanges(optionValue(argv, '--chapters') ?? 'all').filter((c) => hasChecks(root, c));
+    chapters = parseChapterRanges(optionValue(argv, '--chapters') ?? 'all').filter((c) => hasChecks(root, c) && !c.draft);
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }

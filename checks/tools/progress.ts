@@ -51,7 +51,7 @@ export function chapterProgress(root: string): ChapterProgress[] {
     }),
   );
   return CHAPTERS.map((chapter) => {
-    const runnable = hasChecks(root, chapter);
+    const runnable = hasChecks(root, chapter) && !chapter.draft;
     const arches: Partial<Record<Arch, ArchState>> = {};
     if (runnable) for (const arch of ARCHES) arches[arch] = archState(root, chapter, arch, available.get(arch)!);
     const states = Object.values(arches);
@@ -97,7 +97,9 @@ export function progressReport(root: string): string {
   const lines = [color.bold(pad('chapter', nameWidth) + header.map((h) => pad(h, width)).join('').trimEnd())];
   rows.forEach((row, i) => {
     const name = `${row.chapter.number} ${row.chapter.title}`;
-    const states = row.runnable ? cells[i]!.map((cell) => pad(cell, width)).join('').trimEnd() : color.dim('no checks yet: a later part of the workbook');
+    const states = row.runnable
+      ? cells[i]!.map((cell) => pad(cell, width)).join('').trimEnd()
+      : color.dim(row.chapter.draft ? 'in preparation: its checks and book page are being written' : 'no checks yet: a later part of the workbook');
     lines.push(`${pad(row.done ? color.green(name) : name, nameWidth)}${states}`);
   });
 

@@ -50,22 +50,18 @@ export class RegionStateError extends Error {
 /** A function in generated code: takes and returns 64-bit integers. */
 export type JitFunction = (...args: bigint[]) => bigint;
 
-// @book:start round-to-pages
 /** Rounds `size` up to a whole number of pages: mmap and mprotect work on pages only. */
 export function roundToPages(size: number): number {
   const page = pageSize();
   return Math.ceil(size / page) * page;
 }
-// @book:end round-to-pages
 
-// @book:start finalization
 // A region that becomes unreachable without dispose() is unmapped by the garbage collector.
 // The registry holds only what unmapping needs (address and size), never the region itself,
 // which would keep the region reachable forever.
 const unmapForgotten = new FinalizationRegistry<{ address: bigint; size: number }>(({ address, size }) => {
   munmap(address, size);
 });
-// @book:end finalization
 
 export class CodeRegion {
   readonly address: bigint;
@@ -77,7 +73,6 @@ export class CodeRegion {
     this.size = size;
   }
 
-  // @book:start allocate
   /**
    * Maps fresh, zeroed, writable pages for at least `size` bytes of code.
    * A size that is not a positive integer is a RangeError; a failed mmap is a SystemCallError.
@@ -95,13 +90,11 @@ export class CodeRegion {
     unmapForgotten.register(region, { address, size: rounded }, region);
     return region;
   }
-  // @book:end allocate
 
   get state(): RegionState {
     return this.#state;
   }
 
-  // @book:start write
   /**
    * Copies `bytes` to `offset` within the region. Only while writable (RegionStateError
    * otherwise); bytes that do not fit are a RangeError.
@@ -115,9 +108,7 @@ export class CodeRegion {
     }
     copyIn(this.address + BigInt(offset), bytes);
   }
-  // @book:end write
 
-  // @book:start seal
   /**
    * Makes the region executable and no longer writable, and the instruction cache coherent
    * (on AArch64 that matters: see flushInstructionCache). Only while writable. A failed
@@ -139,9 +130,7 @@ export class CodeRegion {
     this.#protect(PROT.READ | PROT.WRITE);
     this.#state = 'writable';
   }
-  // @book:end seal
 
-  // @book:start function
   /**
    * A callable for the code at `offset`, taking `arity` int64 arguments. Only while
    * executable (RegionStateError otherwise); an offset outside the region is a RangeError.
@@ -160,9 +149,7 @@ export class CodeRegion {
       return call(...args);
     };
   }
-  // @book:end function
 
-  // @book:start dispose
   /**
    * Unmaps the whole region, in any state. Later calls through its functions throw, and so
    * does every other operation; a second dispose does nothing (it must not unmap again: by
@@ -176,7 +163,6 @@ export class CodeRegion {
     }
     this.#state = 'disposed';
   }
-  // @book:end dispose
 
   #protect(prot: number): void {
     if (mprotect(this.address, this.size, prot) !== 0) {

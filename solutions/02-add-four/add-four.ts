@@ -15,7 +15,6 @@ import type { Arch } from '#native/arch.ts';
 import { hostArch } from '#native/arch.ts';
 import { CodeRegion, type JitFunction } from '#ch01/code-region.ts';
 
-// @book:start add-four
 /**
  * `return x + 4`, as bytes, written by hand. On x86-64: copy rdi to rax, add 4, return.
  * On AArch64 one instruction does the addition (x0 is both argument and result), then ret.
@@ -33,7 +32,6 @@ export function addFourCode(arch: Arch): Uint8Array {
     0xd65f03c0, // ret
   ]);
 }
-// @book:end add-four
 
 /** AArch64 instructions are 32-bit words, stored least significant byte first. */
 export function littleEndianWords(words: readonly number[]): Uint8Array {
@@ -52,7 +50,6 @@ function littleEndian(value: bigint, size: number): number[] {
 
 const fits = (value: bigint, bits: number) => value >= -(1n << BigInt(bits - 1)) && value < 1n << BigInt(bits - 1);
 
-// @book:start adder-x64
 /** `return x + k` on x86-64, with the shortest immediate that holds k. */
 function adderX64(k: bigint): Uint8Array {
   const code = [0x48, 0x89, 0xf8]; //                        mov rax, rdi
@@ -67,9 +64,7 @@ function adderX64(k: bigint): Uint8Array {
   code.push(0xc3); //                                         ret
   return Uint8Array.from(code);
 }
-// @book:end adder-x64
 
-// @book:start adder-arm64
 /** `return x + k` on AArch64: a 12-bit immediate if k fits, else k built in x9 16 bits at a time. */
 function adderArm64(k: bigint): Uint8Array {
   const words: number[] = [];
@@ -92,7 +87,6 @@ function adderArm64(k: bigint): Uint8Array {
   words.push(0xd65f03c0); //                                  ret
   return littleEndianWords(words);
 }
-// @book:end adder-arm64
 
 /**
  * `return x + k` for any signed 64-bit k (the addition wraps), as bytes for `arch`.
@@ -107,7 +101,6 @@ export function adderCode(k: bigint, arch: Arch): Uint8Array {
   return arch === 'x64' ? adderX64(k) : adderArm64(k);
 }
 
-// @book:start make-adder
 /**
  * Compiles `x + k` for this machine (hostArch()) into a CodeRegion and returns it as a
  * function: the addition happens in the machine code, not in TypeScript.
@@ -119,4 +112,3 @@ export function makeAdder(k: bigint): JitFunction {
   region.seal();
   return region.function(0, 1);
 }
-// @book:end make-adder
