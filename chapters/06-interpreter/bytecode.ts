@@ -75,6 +75,11 @@ export interface OpcodeInfo {
    * for an opcode of a later chapter that branches (the core jumps are known by name).
    */
   readonly targets?: (code: Uint8Array | readonly number[], pc: number) => readonly number[];
+  /**
+   * True for an opcode of a later chapter that may collect garbage (an allocation): like a
+   * call, an instruction of it gets a stack map, so that a collector knows the frame's roots.
+   */
+  readonly gcPoint?: boolean;
 }
 
 /** Operands and stack effect of each opcode, indexed by name. */

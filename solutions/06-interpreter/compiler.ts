@@ -468,8 +468,8 @@ export class FunctionCompiler {
 }
 
 /**
- * For each `call` in `code`, the local slots live right after it: read on some path before
- * they are written. A backward dataflow over the instructions, repeated until nothing changes:
+ * For each `call` in `code` (and each instruction of an opcode marked `gcPoint`), the local
+ * slots live right after it: read on some path before they are written. A backward dataflow over the instructions, repeated until nothing changes:
  *
  *   live-in(i) = reads(i) ∪ (live-out(i) − writes(i))      live-out(i) = ∪ live-in(successors of i)
  *
@@ -512,7 +512,7 @@ export function liveLocalsAtCalls(
   }
   const result = new Map<number, Set<number>>();
   starts.forEach((pc, i) => {
-    if (code[pc] === Op.call) result.set(pc, liveOut[i]!);
+    if (code[pc] === Op.call || opcodes.byCode[code[pc]!]?.gcPoint === true) result.set(pc, liveOut[i]!);
   });
   return result;
 }
