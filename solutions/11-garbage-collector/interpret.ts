@@ -1,16 +1,20 @@
 /**
- * Chapter 11: the array opcodes in the interpreter, and its frames as roots.
+ * Chapter 11: the array and record opcodes in the interpreter, and its frames as roots.
  *
  *   new_array   u8 shape   n → a        a new array of n zeros (n < 0: index out of bounds)
  *   load_element           a i → a[i]
  *   store_element          a i v →      a[i] = v
  *   array_length           a → len(a)
+ *   new_record  u16 k      → r          a new record of the program's record type k, zeroed
+ *   init_field  u8 f       r v → r      r.f = v, keeping r (r is never null here)
+ *   load_field  u8 f       r → r.f
+ *   store_field u8 f       r v →        r.f = v
  *
- * `a` null is the runtime error `null access`; `i` outside 0…len(a)-1 is `index out of
+ * `a` or `r` null is the runtime error `null access`; `i` outside 0…len(a)-1 is `index out of
  * bounds (index 5, length 3)`. Both are exceptions with chapter 10's fixed payloads, so a
  * program can catch them.
  *
- * `new_array` is a GC point: the heap may collect before it returns. The interpreter's frames
+ * `new_array` and `new_record` are GC points: the heap may collect before it returns. The interpreter's frames
  * are then roots, read by the stack maps the compiler made: for the running frame, the map
  * at the `new_array`; for each caller, the map at its `call`. A map lists the live locals and
  * the operand stack's values by type; the slots whose types are references are the roots,
@@ -22,6 +26,7 @@ import { RuntimeError, type InterpreterState, type OpcodeHandler } from '#ch06/i
 import type { OpcodeDefinition } from '#ch06/language.ts';
 import { RUNTIME_ERROR_PAYLOADS } from '../10-exceptions/errors.ts';
 import { OutOfMemory, type Heap, type RootWalker } from './heap.ts';
+import { recordsOf, referenceFields, type RecordLayout } from './records.ts';
 import { isReference } from './rules.ts';
 
 const CALL_SIZE = CORE_OPCODES.size(Op.call);
@@ -128,12 +133,66 @@ export function arrayHandlers(heap: Heap): Map<string, OpcodeHandler> {
   ]);
 }
 
+/** The handlers of the record opcodes, allocating on `heap` (each record type gets a shape there). */
+export function recordHandlers(heap: Heap): Map<string, OpcodeHandler> {
+  const shapes = new WeakMap<RecordLayout, number>();
+  const shapeOf = (layout: RecordLayout): number => {
+    let shape = shapes.get(layout);
+    if (shape === undefined) shapes.set(layout, (shape = heap.addShape({ name: layout.name, references: referenceFields(layout) })));
+    return shape;
+  };
+  return new Map<string, OpcodeHandler>([
+    ['new_record', (state) => {
+      const code = state.fn.code;
+      const layout = recordsOf(state.fn)[code[state.pc + 1]! | (code[state.pc + 2]! << 8)]!;
+      let record: bigint;
+      try {
+        record = heap.allocate(shapeOf(layout), layout.fields.length, interpreterRoots(state));
+      } catch (error) {
+        if (!(error instanceof OutOfMemory)) throw error;
+        throw new RuntimeError(`out of memory: a ${layout.name} does not fit in a semispace of ${heap.semispaceBytes} bytes`, lineAt(state.fn, state.pc));
+      }
+      state.stack[state.sp++] = record;
+      state.pc += 3;
+    }],
+    ['init_field', (state) => {
+      const { stack } = state;
+      heap.store(stack[state.sp - 2]!, state.fn.code[state.pc + 1]!, stack[state.sp - 1]!);
+      state.sp -= 1;
+      state.pc += 2;
+    }],
+    ['load_field', (state) => {
+      const { stack } = state;
+      const record = stack[state.sp - 1]!;
+      if (record === 0n) throw nullAccess(state);
+      stack[state.sp - 1] = heap.load(record, state.fn.code[state.pc + 1]!);
+      state.pc += 2;
+    }],
+    ['store_field', (state) => {
+      const { stack } = state;
+      const record = stack[state.sp - 2]!;
+      if (record === 0n) throw nullAccess(state);
+      heap.store(record, state.fn.code[state.pc + 1]!, stack[state.sp - 1]!);
+      state.sp -= 2;
+      state.pc += 2;
+    }],
+  ]);
+}
+
 /** The array opcodes; their interpreter handlers come from `arrayHandlers` for each run's heap. */
 export const ARRAY_OPCODES: readonly OpcodeDefinition[] = [
   { name: 'new_array', code: 0x60, operands: ['u8'], pops: 1, pushes: 1, gcPoint: true, interpret: noHeap },
   { name: 'load_element', code: 0x61, operands: [], pops: 2, pushes: 1, interpret: noHeap },
   { name: 'store_element', code: 0x62, operands: [], pops: 3, pushes: 0, interpret: noHeap },
   { name: 'array_length', code: 0x63, operands: [], pops: 1, pushes: 1, interpret: noHeap },
+];
+
+/** The record opcodes; their interpreter handlers come from `recordHandlers` for each run's heap. */
+export const RECORD_OPCODES: readonly OpcodeDefinition[] = [
+  { name: 'new_record', code: 0x64, operands: ['u16'], pops: 0, pushes: 1, gcPoint: true, interpret: noHeap },
+  { name: 'init_field', code: 0x65, operands: ['u8'], pops: 2, pushes: 1, interpret: noHeap },
+  { name: 'load_field', code: 0x66, operands: ['u8'], pops: 1, pushes: 1, interpret: noHeap },
+  { name: 'store_field', code: 0x67, operands: ['u8'], pops: 2, pushes: 0, interpret: noHeap },
 ];
 
 function noHeap(): never {

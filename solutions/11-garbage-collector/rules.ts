@@ -1,9 +1,9 @@
 /**
  * Chapter 11: the type and emit rules of arrays.
  *
- * Types are strings, as in chapter 06: an array of T is `[T]` (`[int]`, `[[bool]]`), and the
- * literal `null` has the type `null`, which converts to every array type. A reference is a
- * value of an array type (or `null`): `isReference` is what the collector asks of a stack map.
+ * Types are strings, as in chapter 06: an array of T is `[T]` (`[int]`, `[[bool]]`), a record
+ * type is its name (records.ts), and the literal `null` has the type `null`, which converts to
+ * every array and record type. A reference is a value of any of them: `isReference` is what the collector asks of a stack map.
  *
  * Compile errors (at the node's position):
  *   array length must be int, found bool             (at the length)
@@ -39,9 +39,9 @@ export function arrayOf(element: ValueType): ValueType {
   return `[${element}]` as ValueType;
 }
 
-/** Whether values of `type` are references (roots, when a stack map lists them). */
+/** Whether values of `type` are references (roots, when a stack map lists them): arrays, records, null. */
 export function isReference(type: ValueType): boolean {
-  return type === NULL_TYPE || type.startsWith('[');
+  return type !== 'int' && type !== 'bool';
 }
 
 /** The element type of an array type, or undefined for any other type. */
