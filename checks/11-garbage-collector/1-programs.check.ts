@@ -7,7 +7,14 @@
 import * as assert from 'uvu/assert';
 import { check } from '#harness/check.ts';
 import { programsUpTo } from '#harness/programs.ts';
-import { MODES, TIERS, compareWithProgram } from './support.ts';
+import { randomProgram } from '#harness/random-programs.ts';
+import { runInterpreter as referenceRun } from '../../solutions/11-garbage-collector/run.ts';
+import { MODES, TIERS, compareWithProgram, traceText, type HeapRun } from './support.ts';
+
+/** How a run ended, as text to compare: the printed lines, then the error and its trace. */
+function ending(run: HeapRun): string {
+  return [...run.output, run.error === undefined ? '(normal exit)' : `${run.error.message}\n${traceText(run.error.trace)}`].join('\n');
+}
 
 const all = programsUpTo(11);
 const heapPrograms = all.filter((p) => p.since === 11);
@@ -64,6 +71,19 @@ for (const tier of TIERS) {
     const reports = programs.map((p) => compareWithProgram(p, tier.run(p.source, {}))).filter((r) => r !== null);
     assert.ok(reports.length === 0, reports.join('\n\n'));
   }, { hints: ['A type error is a CompileError at the node the message names (book/language.md lists them).'] });
+
+  check(`${tier.name}: random programs with arrays and records, on a small heap collecting at every allocation, do what the reference does`, (t) => {
+    const reports: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const source = randomProgram(t.random, 11);
+      const expected = ending(referenceRun(source));
+      const got = ending(tier.run(source, { semispaceBytes: 64 * 1024, stress: true, verify: true }));
+      if (got !== expected) reports.push(`random program ${i + 1}:\n${source}\nexpected:\n${expected}\ngot:\n${got}`);
+    }
+    assert.ok(reports.length === 0, `${reports.length} of 40 random programs went wrong; the first:\n\n${reports[0]}`);
+  }, { timeoutMs: 120000, hints: [
+    'Random programs keep arrays and records in locals across calls, allocations and caught exceptions: each is a root wherever its stack map says it is live.',
+  ] });
 
   check(`${tier.name}: every program of chapters 06–10 runs unchanged at chapter 11's level`, () => {
     const programs = all.filter((p) => p.since < 11);
