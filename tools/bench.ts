@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- --quick] [-- --runs N] [-- --only fib,loop]`: the same programs through every tier that
- * exists, timed in one run and printed side by side.
+ * `npm run bench [-- --quick] [-- --runs N] [-- --only fib,loop] [-- --skip interpreter,node] [-- --arch x64|arm64]`:
+ * the same programs through every tier that exists, timed in one run and printed side by side.
  *
  *   interpreter    chapter 06, the bytecode interpreter in TypeScript
  *   template JIT   chapter 07, one machine-code template per bytecode instruction
@@ -19,14 +19,24 @@
  *
  * Node's programs use JavaScript numbers, which is what a JavaScript programmer would
  * write; none of the benchmarks leaves the range where they are exact.
+ *
+ * `--arch` names the architecture whose machine code runs: the other one than this
+ * machine's runs in that architecture's Node.js under qemu-user (as the checks do), so only
+ * ratios between the tiers mean anything there; the gcc columns are left out (gcc builds
+ * for this machine), and the Node.js column is the emulated Node.js. `--skip` leaves tiers
+ * out (interpreter, baseline, opt, node, gcc), for instance the slow interpreter under qemu.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hostArch, isArch } from '#native/arch.ts';
+import { availability } from '#native/platform.ts';
 
 const INNER = 'WORKBOOK_BENCH_INNER';
+/** Set for the inner process when it runs under emulation: its gcc would build for the host. */
+const EMULATED = 'WORKBOOK_BENCH_EMULATED';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 interface Benchmark {
@@ -253,6 +263,7 @@ function seconds(s: number): string {
 
 function ratio(slow: number, fast: number): string {
   const r = slow / fast;
+  if (Number.isNaN(r)) return '-';
   return `${r >= 10 ? r.toFixed(0) : r.toFixed(1)}x`;
 }
 
@@ -263,6 +274,11 @@ async function main(argv: readonly string[]): Promise<void> {
   const interpreterRuns = quick ? runs : Math.max(1, Math.min(runs, 3));
   const onlyAt = argv.indexOf('--only');
   const only = onlyAt >= 0 ? (argv[onlyAt + 1] ?? '').split(',') : undefined;
+  const skipAt = argv.indexOf('--skip');
+  const skip = new Set(skipAt >= 0 ? (argv[skipAt + 1] ?? '').split(',') : []);
+  const emulated = process.env[EMULATED] === '1';
+  if (emulated) skip.add('gcc');
+  const runsOf = (tier: string, count: number) => (skip.has(tier) ? 0 : count);
 
   const { compileSource } = await import('#ch06/compiler.ts');
   const { CORE_OPCODES } = await import('#ch06/bytecode.ts');
@@ -271,9 +287,9 @@ async function main(argv: readonly string[]): Promise<void> {
   const { compileOptimized } = await import('#ch09/jit.ts');
 
   const benchmarks = BENCHMARKS.filter((b) => only === undefined || only.includes(b.name));
-  const twins = compileTwins(benchmarks.map((b) => b.name));
-  console.log(`${process.arch}, Node ${process.version}; median (and fastest) of ${runs} interleaved runs (interpreter: ${interpreterRuns})${quick ? ', --quick sizes' : ''}`);
-  console.log(twins === undefined ? 'gcc not found: no C columns\n' : 'gcc columns: the C twins in tools/bench/, one process per run (its start-up included)\n');
+  const twins = skip.has('gcc') ? undefined : compileTwins(benchmarks.map((b) => b.name));
+  console.log(`${process.arch}${emulated ? ' (emulated by qemu-user: compare ratios only)' : ''}, Node ${process.version}; median (and fastest) of ${runs} interleaved runs (interpreter: ${interpreterRuns})${quick ? ', --quick sizes' : ''}`);
+  console.log(twins !== undefined ? 'gcc columns: the C twins in tools/bench/, one process per run (its start-up included)\n' : emulated ? 'no C columns: gcc builds for this machine, not the emulated one\n' : skip.has('gcc') ? 'no C columns (--skip gcc)\n' : 'gcc not found: no C columns\n');
   const header = ['benchmark', 'interpreter', 'template JIT', 'optimizing', 'node (JS)', 'gcc -O0', 'gcc -O2', 'interp ÷ opt', 'baseline ÷ opt', 'node ÷ opt', 'opt ÷ gcc -O2', 'compile µs/op (baseline, opt)'];
   const rows: string[][] = [];
   try {
@@ -306,10 +322,10 @@ async function main(argv: readonly string[]): Promise<void> {
           const out: string[] = [];
           interpreter.run(program, { print: (t) => out.push(t) });
           return out.join('\n');
-        }, interpreterRuns],
-        ['template JIT', runJit(jit), runs],
-        ['optimizing', runJit(optimized.jit), runs],
-        ['node', () => String(bench.js(n)), runs],
+        }, runsOf('interpreter', interpreterRuns)],
+        ['template JIT', runJit(jit), runsOf('baseline', runs)],
+        ['optimizing', runJit(optimized.jit), runsOf('opt', runs)],
+        ['node', () => String(bench.js(n)), runsOf('node', runs)],
         ['gcc -O0', runC('O0'), twins?.binaries.has(`${bench.name} O0`) ? runs : 0],
         ['gcc -O2', runC('O2'), twins?.binaries.has(`${bench.name} O2`) ? runs : 0],
       ];
@@ -325,9 +341,9 @@ async function main(argv: readonly string[]): Promise<void> {
       }
       jit.dispose();
       optimized.jit.dispose();
-      const expected = outputs.get('interpreter');
+      const [reference, expected] = [...outputs][0] ?? ['', ''];
       for (const [name, output] of outputs) {
-        if (output !== expected) throw new Error(`${bench.name}: ${name} printed ${output}, the interpreter ${expected}`);
+        if (output !== expected) throw new Error(`${bench.name}: ${name} printed ${output}, the ${reference} ${expected}`);
       }
       const med = (name: string) => (times.get(name)!.length > 0 ? median(times.get(name)!) : NaN);
       const cell = (name: string) => (times.get(name)!.length > 0 ? `${seconds(med(name))} (${seconds(Math.min(...times.get(name)!))})` : '-');
@@ -343,7 +359,7 @@ async function main(argv: readonly string[]): Promise<void> {
         ratio(med('interpreter'), med('optimizing')),
         ratio(med('template JIT'), med('optimizing')),
         ratio(med('node'), med('optimizing')),
-        Number.isNaN(med('gcc -O2')) ? '-' : ratio(med('optimizing'), med('gcc -O2')),
+        ratio(med('optimizing'), med('gcc -O2')),
         `${per(baselineCompile)}, ${per(optCompile)} (${ops} ops)`,
       ]);
     }
@@ -355,16 +371,36 @@ async function main(argv: readonly string[]): Promise<void> {
   console.log(format(header));
   for (const row of rows) console.log(format(row));
   console.log('\nA ratio a ÷ b above 1 means b is faster: "baseline ÷ opt" 3.0x means the optimizing tier takes a third of the template JIT\'s time.');
+  if (only === undefined || only.includes('exceptions')) (await import('./bench/exceptions.ts')).exceptionBenchmarks({ quick, runs, skip });
 }
 
 if (process.env[INNER] === '1') {
   await main(process.argv.slice(2));
 } else {
-  const conditions = ['01', '02', '03', '04', '05', '06', '07', '08', '09'].map((n) => `--conditions=solution-ch${n}`);
-  const result = spawnSync(process.execPath, ['--import', 'tsx', ...conditions, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+  const conditions = ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10'].map((n) => `--conditions=solution-ch${n}`);
+  const args = process.argv.slice(2);
+  const archAt = args.indexOf('--arch');
+  const arch = archAt >= 0 ? args[archAt + 1] ?? '' : hostArch();
+  if (!isArch(arch)) {
+    console.error(`bench: --arch takes x64 or arm64, not '${arch}'`);
+    process.exit(2);
+  }
+  // This machine's architecture: this Node.js with tsx. The other: its Node.js under qemu-user, as the checks run it.
+  let command = process.execPath;
+  let prefix = ['--import', 'tsx'];
+  if (arch !== hostArch()) {
+    const found = availability(arch, ROOT);
+    if (!found.available) {
+      console.error(`bench: cannot run ${arch} code here: ${found.reason}`);
+      process.exit(1);
+    }
+    command = found.launcher.command;
+    prefix = [...found.launcher.prefix, ...found.launcher.typescript];
+  }
+  const result = spawnSync(command, [...prefix, ...conditions, fileURLToPath(import.meta.url), ...args], {
     cwd: ROOT,
     stdio: 'inherit',
-    env: { ...process.env, NODE_OPTIONS: '', [INNER]: '1' },
+    env: { ...process.env, NODE_OPTIONS: '', [INNER]: '1', [EMULATED]: arch !== hostArch() ? '1' : '0' },
   });
   process.exit(result.status ?? 1);
 }

@@ -1,6 +1,7 @@
 /**
  * `npm run jit -- [options] program.jot`: runs a Jot program with the reference solutions
- * (chapter 05's parser, chapter 06's compiler, chapter 07's template JIT).
+ * (chapter 05's parser, chapter 06's compiler, chapter 07's template JIT), at the latest
+ * language level there is (chapter 10's: exceptions).
  *
  *   --tier interp|baseline|opt
  *                      which tier runs it: chapter 06's interpreter, chapter 07's template
@@ -8,7 +9,9 @@
  *                      function and prints to stderr how many it declined (never silently)
  *   --interp           the same as --tier interp
  *   --emit-ir          with --tier opt: print each function's IR after each optimizer pass
- *   --emit-asm         print the machine code (with the bytecode it came from) before running
+ *   --emit-asm         print the machine code (with the bytecode it came from) before running,
+ *                      each function followed by its unwind table (call and throw sites,
+ *                      their lines and handlers, the frame size and saved registers)
  *   --arch x64|arm64   run on that architecture (the other one runs under qemu-user)
  *   --mine             use your own chapters/ instead of the reference solutions
  *   --use-ref 1-4      with --mine: the reference for the chapters you skipped
@@ -155,10 +158,11 @@ async function main(argv: readonly string[]): Promise<void> {
   const { CompileError } = await import('#ch05/errors.ts');
   const { compileSource } = await import('#ch06/compiler.ts');
   const interpreter = await import('#ch06/interpreter.ts');
+  const language = await latestLanguage(options);
 
   let program;
   try {
-    program = compileSource(source);
+    program = compileSource(source, language);
   } catch (e) {
     if (e instanceof CompileError) fail(`${options.file}:${e.message}`);
     throw e;
@@ -171,9 +175,9 @@ async function main(argv: readonly string[]): Promise<void> {
       process.stdout.write(`${listProgram(program)}\n\n`);
     }
     try {
-      interpreter.run(program, { print });
+      interpreter.run(program, { print, level: language });
     } catch (e) {
-      if (e instanceof interpreter.RuntimeError) fail(`runtime error: ${e.message}`);
+      if (e instanceof interpreter.RuntimeError) fail(`runtime error: ${describeError(e)}`);
       throw e;
     }
     return;
@@ -183,22 +187,73 @@ async function main(argv: readonly string[]): Promise<void> {
     const { compileOptimized } = await import('#ch09/jit.ts');
     const { printFunction } = await import('#ch08/printer.ts');
     const compiled = compileOptimized(program, options.arch, {
+      level: language.jit,
       ...(options.emitIr ? { onPass: (fn: string, pass: string, ir: Parameters<typeof printFunction>[0]) => process.stdout.write(`;; ${fn} after ${pass}\n${printFunction(ir)}\n\n`) } : {}),
     });
     process.stderr.write(`optimizing tier: ${compiled.optimized.length} functions optimized, ${compiled.declined.length} declined${compiled.declined.map((d) => `\n  declined ${d.name}: ${d.reason}`).join('')}\n`);
-    if (options.emitAsm) process.stdout.write(`${compiled.jit.listing()}\n\n`);
+    if (options.emitAsm) process.stdout.write(`${listingWithTables(compiled.jit)}\n\n`);
     const outcome = compiled.jit.run({ print });
     compiled.jit.dispose();
-    if (outcome.error) fail(`runtime error: ${outcome.error.message}`);
+    if (outcome.error) fail(`runtime error: ${describeError(outcome.error)}`);
     return;
   }
 
   const { compileProgram } = await import('#ch07/jit.ts');
-  const jit = compileProgram(program, options.arch);
-  if (options.emitAsm) process.stdout.write(`${jit.listing()}\n\n`);
+  const jit = compileProgram(program, options.arch, language.jit);
+  if (options.emitAsm) process.stdout.write(`${listingWithTables(jit)}\n\n`);
   const outcome = jit.run({ print });
   jit.dispose();
-  if (outcome.error) fail(`runtime error: ${outcome.error.message}`);
+  if (outcome.error) fail(`runtime error: ${describeError(outcome.error)}`);
+}
+
+/**
+ * The latest language level: chapter 10's (exceptions), or chapter 07's core Jot when
+ * chapter 10 is not there, or (with --mine) not started: its compiler cannot yet compile a
+ * small try and throw. A learner at chapter 07 runs their own JIT on core Jot.
+ */
+async function latestLanguage(options: Options): Promise<import('#ch07/language.ts').JitLanguage> {
+  const core = (await import('#ch07/language.ts')).CORE_JIT_LANGUAGE;
+  // A specifier in a variable: the typecheck of chapters/ must not need chapter 10's files.
+  const chapter10 = '#ch10/jit-language.ts';
+  let language: import('#ch07/language.ts').JitLanguage;
+  try {
+    language = ((await import(chapter10)) as { EXCEPTIONS_JIT: import('#ch07/language.ts').JitLanguage }).EXCEPTIONS_JIT;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || (error as Error).name === 'NotImplemented') return core;
+    throw error;
+  }
+  if (!options.mine) return language;
+  try {
+    const { compileSource } = await import('#ch06/compiler.ts');
+    const { compileProgram } = await import('#ch07/jit.ts');
+    const probe = compileSource('fn main() {\n  try { throw 1; } catch e { return e; }\n  return 0;\n}\n', language);
+    compileProgram(probe, options.arch, language.jit);
+    return language;
+  } catch (error) {
+    if ((error as Error).name !== 'NotImplemented') throw error;
+    process.stderr.write('(chapter 10 is not finished: running core Jot without exceptions)\n');
+    return core;
+  }
+}
+
+/** A runtime error's message, and the stack trace below it when it has one (chapter 10). */
+function describeError(error: Error): string {
+  const report = (error as { report?: () => string }).report;
+  return typeof report === 'function' ? report.call(error) : error.message;
+}
+
+/** The listing, with each function's unwind table (if the level keeps one) after its code. */
+function listingWithTables(jit: import('#ch07/jit.ts').JitProgram): string {
+  const table = jit.tables.get<{ describeFunction(name: string): string | undefined } | undefined>('unwind', () => undefined);
+  if (table === undefined) return jit.listing();
+  const blocks = jit.listing().split('\n\n');
+  return blocks
+    .map((block) => {
+      const name = /^== (.+) ==$/m.exec(block)?.[1];
+      const unwind = name === undefined ? undefined : table.describeFunction(name);
+      return unwind === undefined ? block : `${block}\n${unwind}`;
+    })
+    .join('\n\n');
 }
 
 /** With --mine, an unfinished chapter is a sentence, not a stack trace. */

@@ -35,7 +35,7 @@ export interface AllocatorRegisters {
 export function allocatorRegisters(masm: MacroAssembler, limit?: number): AllocatorRegisters {
   const { regs } = masm;
   const jit = jitRegisters(masm);
-  const reserved = new Set<Register>([...regs.pinned, jit.ctx, jit.callsLeft, jit.failed]);
+  const reserved = new Set<Register>([...regs.pinned, jit.ctx, jit.callsLeft]);
   const usable = regs.allocatable.filter((r) => !reserved.has(r));
   const scratchCandidates = usable.filter((r) => !regs.args.includes(r) && !regs.calleeSaved.includes(r));
   if (scratchCandidates.length < 2) throw new Error(`${masm.arch}: fewer than two caller-saved registers outside the argument registers to keep as scratch`);

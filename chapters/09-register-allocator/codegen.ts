@@ -14,13 +14,17 @@
  * Runtime errors go through chapter 07's runtime (`jot_error`) from stubs after the
  * function's body, with the same kinds, messages and lines as every other tier.
  *
+ * A later chapter changes three places through its level's `machine` hooks, as it changes
+ * chapter 07's templates: after the prologue, after a call returns, and the body of an error
+ * stub (chapter 10: the stack-limit check, unwind tables, and throwing instead of `failed`).
+ *
  * Instruction selection happens here, one IR instruction at a time: an operand that is a
  * constant becomes an immediate where the instruction has a form for it (`add`, compares
  * and branches); a branch on a compare is one compare-and-branch; a spilled operand is
  * loaded into a scratch register first, a spilled result stored from one after.
  */
 import { negate, type Condition, type Frame, type Label, type MacroAssembler, type Register } from '#ch04/macro-assembler.ts';
-import { emitRuntimeCall, jitRegisters, type JitLevel, type JitRegisters } from '#ch07/compiler.ts';
+import { CodeTables, emitRuntimeCall, jitRegisters, type JitLevel, type JitRegisters, type MachineSite } from '#ch07/compiler.ts';
 import { CONTEXT, ERROR_KIND } from '#ch07/runtime.ts';
 import type { AllocatedFunction, Location, MachineBlock, MachineInst, Move, Operand } from './machine.ts';
 import { todo } from '#native/todo.ts';
@@ -35,6 +39,8 @@ export interface CodegenContext {
   /** This function's index (runtime errors name it). */
   readonly functionIndex: number;
   readonly level: JitLevel;
+  /** The program's side tables (default: a table of this function's own). */
+  readonly tables?: CodeTables;
 }
 
 interface ErrorStub {
@@ -54,6 +60,41 @@ export function swapCondition(cond: Condition): Condition {
   return swapped[cond];
 }
 
+/**
+ * Does `mb` emit nothing but its branch: constants (immediates where used) and the compare
+ * folded into the branch?
+ */
+function isTestOnly(mb: MachineBlock): boolean {
+  const last = mb.insts.at(-1);
+  if (last === undefined || last.inst.op !== 'branch') return false;
+  return mb.insts.slice(0, -1).every((mi) => mi.inst.op === 'const' || (mi.inst === last.fused && mi.result === undefined && mi.before.length === 0));
+}
+
+/**
+ * Is `mb` a few instructions that call nothing and cannot fail, ending in a branch? The
+ * phis of a block are moves on its incoming edges, so a jump to such a block may emit a
+ * copy of the block's code in its place, after the same edge moves.
+ */
+function isSmallTest(mb: MachineBlock): boolean {
+  const last = mb.insts.at(-1);
+  if (last === undefined || last.inst.op !== 'branch' || mb.insts.length > 6) return false;
+  return mb.insts.every((mi) => NEVER_CALLS.has(mi.inst.op) && mi.before.length === 0 && mi.after.length === 0);
+}
+
+/** IR operations whose code calls nothing and cannot fail. */
+const NEVER_CALLS = new Set(['const', 'copy', 'add', 'sub', 'mul', 'mulhi', 'and', 'or', 'xor', 'shl', 'sar', 'shr', 'neg', 'bitnot', 'not', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'jump', 'branch', 'return']);
+
+/**
+ * Does `fn` need no frame at all? A function that calls nothing (no call, no print, no error
+ * to report), spills nothing and saves no register never has its frame looked at: nothing
+ * walks the frame-pointer chain while it runs. So it skips prologue and epilogue, as
+ * optimizing compilers do for leaf functions; its return is a bare `ret`.
+ */
+function needsNoFrame(fn: AllocatedFunction): boolean {
+  if (fn.slots > 0 || fn.calleeSaved.length > 0) return false;
+  return fn.blocks.every((mb) => mb.insts.every((mi) => NEVER_CALLS.has(mi.inst.op)));
+}
+
 export class FunctionEmitter {
   readonly #masm: MacroAssembler;
   readonly #fn: AllocatedFunction;
@@ -61,8 +102,15 @@ export class FunctionEmitter {
   readonly #r: JitRegisters;
   readonly #labels = new Map<number, Label>();
   readonly #stubs: ErrorStub[] = [];
+  /** Small blocks that end in a conditional branch (see isSmallTest), by id. */
+  readonly #smallTests = new Map<number, MachineBlock>();
   readonly #exit: Label;
   #frame: Frame | undefined;
+  #tables: CodeTables | undefined;
+  /** A leaf emitted without prologue and epilogue (see needsNoFrame). */
+  #frameless = false;
+  /** Where the entry block's branch goes once #earlyReturn has taken the other way out. */
+  #entryGoesTo: number | undefined;
   /** The scratch registers: [0] for the first operand and results, [1] for the second operand. */
   readonly #s0: Register;
   readonly #s1: Register;
@@ -75,20 +123,80 @@ export class FunctionEmitter {
     this.#exit = cx.masm.newLabel(`${fn.name}.exit`);
     [this.#s0, this.#s1] = fn.scratch;
     for (const b of fn.blocks) this.#labels.set(b.block.id, cx.masm.newLabel(`${fn.name}.b${b.block.id}`));
+    for (const b of fn.blocks) if (isSmallTest(b)) this.#smallTests.set(b.block.id, b);
   }
 
   emit(): void {
     const masm = this.#masm;
     const fn = this.#fn;
     masm.bind(this.#cx.entries[this.#cx.functionIndex]!);
+    if (needsNoFrame(fn)) {
+      // A leaf that cannot fail: nothing can walk its frame, so it makes none.
+      masm.comment(`${fn.name}: optimized, a leaf without a frame`);
+      this.#frameless = true;
+      this.#moves(fn.entry);
+      fn.blocks.forEach((block, k) => this.#block(block, fn.blocks[k + 1]?.block.id));
+      return;
+    }
+    // The block an early return took out of the body, if any: nothing else reaches it.
+    const returned = this.#earlyReturn();
     masm.comment(`${fn.name}: optimized, ${fn.slots} spill slots, saves ${fn.calleeSaved.length} registers`);
     this.#frame = masm.prologue(fn.slots, fn.calleeSaved);
+    this.#cx.level.machine.prologue?.(this.#site());
     this.#moves(fn.entry);
-    fn.blocks.forEach((block, k) => this.#block(block, fn.blocks[k + 1]?.block.id));
+    const body = fn.blocks.filter((mb) => mb.block.id !== returned);
+    body.forEach((block, k) => this.#block(block, body[k + 1]?.block.id));
     for (const stub of this.#stubs) this.#errorStub(stub);
+    this.#cx.level.machine.afterBody?.(this.#site());
     masm.bind(this.#exit);
     masm.comment(`${fn.name}: unwinding after a runtime error`);
     masm.epilogue(this.#frame);
+  }
+
+  /**
+   * Shrink-wrapping's simplest case, a recursion's base case: when the entry block only
+   * tests parameters and constants, and one of its targets only returns a parameter or a
+   * constant, that test and return are emitted before the prologue, on the argument
+   * registers, so the base case runs without a frame and saves no register. The full
+   * function follows, where the entry's test then always goes the other way: it becomes a
+   * jump, and the returning block is left out. Returns that block's id.
+   */
+  #earlyReturn(): number | undefined {
+    const masm = this.#masm;
+    const fn = this.#fn;
+    const entry = fn.blocks[0]!;
+    if (!isTestOnly(entry)) return undefined;
+    const test = entry.insts.at(-1)!;
+    const defs = new Map(fn.blocks.flatMap((mb) => mb.block.insts.map((inst) => [inst.id, inst] as const)));
+    // A parameter is still in its argument register, a constant is an immediate: else give up.
+    const early = (value: number): Operand | undefined => {
+      const inst = defs.get(value);
+      if (inst?.op === 'const') return { kind: 'imm', value: inst.imm! };
+      const reg = inst?.op === 'param' ? masm.regs.args[Number(inst.imm)] : undefined;
+      return reg === undefined ? undefined : { kind: 'reg', reg };
+    };
+    const predecessors = (id: number) => fn.blocks.filter((mb) => mb.block.insts.at(-1)?.targets?.includes(id)).length;
+    const [onTrue, onFalse] = test.inst.targets as [number, number];
+    for (const [target, holds] of [[onTrue, true], [onFalse, false]] as const) {
+      const mb = fn.blocks.find((b) => b.block.id === target);
+      const ret = mb?.insts.at(-1);
+      if (mb === undefined || target === entry.block.id || ret?.inst.op !== 'return' || predecessors(target) !== 1) continue;
+      if (!mb.insts.slice(0, -1).every((mi) => mi.inst.op === 'const')) continue;
+      const operands = (test.fused?.args ?? test.inst.args).map(early);
+      const result = early(ret.inst.args[0]!);
+      if (result === undefined || operands.some((op) => op === undefined)) continue;
+      const full = masm.newLabel(`${fn.name}.full`);
+      masm.comment(`${fn.name}: the early return, before any frame`);
+      this.#conditionalJump({ ...test, operands: operands as Operand[] }, holds, full);
+      if (result.kind === 'reg') masm.move(masm.regs.result, result.reg);
+      else if (result.kind === 'imm') masm.moveImmediate(masm.regs.result, result.value);
+      masm.ret();
+      masm.bind(full);
+      // Past it, the entry block's test always goes the other way (the entry has no predecessors).
+      this.#entryGoesTo = holds ? onFalse : onTrue;
+      return this.#entryGoesTo === target ? undefined : target;
+    }
+    return undefined;
   }
 
   #block(mb: MachineBlock, next: number | undefined): void {
@@ -138,7 +246,17 @@ export class FunctionEmitter {
       case 'jump': {
         const target = inst.targets![0]!;
         this.#moves(mb.edges.get(target) ?? []);
-        if (target !== next) masm.jump(this.#labels.get(target)!);
+        if (target === next) return;
+        // A loop's back edge usually jumps to a small header that computes a test and
+        // branches: emit the header's code here instead (the loop is rotated: one branch per
+        // iteration). After the edge moves, running the header's code here is running it there.
+        const header = this.#smallTests.get(target);
+        if (header === undefined) {
+          masm.jump(this.#labels.get(target)!);
+          return;
+        }
+        for (const copied of header.insts.slice(0, -1)) this.#inst(copied, header, next);
+        this.#branch(header.insts.at(-1)!, header, next);
         return;
       }
       case 'branch':
@@ -146,7 +264,8 @@ export class FunctionEmitter {
         return;
       case 'return':
         this.#moves(mi.before);
-        masm.epilogue(this.#frame);
+        if (this.#frameless) masm.ret();
+        else masm.epilogue(this.#frame);
         return;
       case 'call':
         this.#call(mi);
@@ -178,14 +297,18 @@ export class FunctionEmitter {
         else if (mi.fused !== undefined) this.#multiplyAddSub(inst.op, dst, a!, b!, operands[2]!);
         else this.#addSub(inst.op, dst, a!, b!);
         break;
+      case 'shl':
+      case 'sar':
+      case 'shr':
+        // A constant count (the usual case: strength reduction makes them) is part of the instruction.
+        if (b!.kind === 'imm') this.#shiftImmediate(inst.op, dst, this.#use(a!, this.#s0), Number(b!.value & 63n));
+        else this.#binary(inst.op, dst, this.#use(a!, this.#s0), this.#use(b!, this.#s1));
+        break;
       case 'mul':
       case 'mulhi':
       case 'and':
       case 'or':
       case 'xor':
-      case 'shl':
-      case 'sar':
-      case 'shr':
         this.#binary(inst.op, dst, this.#use(a!, this.#s0), this.#use(b!, this.#s1));
         break;
       case 'div':
@@ -266,10 +389,20 @@ export class FunctionEmitter {
     }
   }
 
+  /** A shift by a count known while compiling (Jot masks counts to 6 bits, so it is 0..63). */
+  #shiftImmediate(op: 'shl' | 'sar' | 'shr', dst: Register, a: Register, count: number): void {
+    const masm = this.#masm;
+    if (op === 'shl') masm.shlImmediate(dst, a, count);
+    else if (op === 'sar') masm.sarImmediate(dst, a, count);
+    else masm.shrImmediate(dst, a, count);
+  }
+
   /**
    * a / b and a % b with Jot's rules: b == 0 is the runtime error at the instruction's line,
-   * b == -1 is -a (wrapping) and 0 without the divide instruction (x86-64 faults on
-   * INT64_MIN / -1). A constant divisor decides both tests while compiling.
+   * b == -1 is -a (wrapping) and 0 (x86-64's idiv faults on INT64_MIN / -1). A constant
+   * divisor decides both while compiling; a divisor in a register is tested against 0 here,
+   * and the MacroAssembler's divFast and remFast take care of -1 (off their fast path,
+   * which divides 32 bits wide where both operands fit).
    */
   #division(isDiv: boolean, dst: Register, a: Operand, b: Operand, line: number): void {
     const masm = this.#masm;
@@ -285,23 +418,16 @@ export class FunctionEmitter {
         return;
       }
       const rb = this.#use(b, this.#s1);
-      if (isDiv) masm.div(dst, ra, rb);
-      else masm.rem(dst, ra, rb);
+      if (isDiv) masm.divFast(dst, ra, rb);
+      else masm.remFast(dst, ra, rb);
       return;
     }
     const ra = this.#use(a, this.#s0);
     const rb = this.#use(b, this.#s1);
-    const ordinary = masm.newLabel();
-    const done = masm.newLabel();
     masm.branchIfZero(rb, this.#error(ERROR_KIND.divisionByZero, line));
-    masm.branchIfImmediate('ne', rb, -1, ordinary);
-    if (isDiv) masm.neg(dst, ra);
-    else masm.moveImmediate(dst, 0n);
-    masm.jump(done);
-    masm.bind(ordinary);
-    if (isDiv) masm.div(dst, ra, rb);
-    else masm.rem(dst, ra, rb);
-    masm.bind(done);
+    // divFast and remFast give INT64_MIN / -1 its wrapping answer themselves, off their fast path.
+    if (isDiv) masm.divFast(dst, ra, rb);
+    else masm.remFast(dst, ra, rb);
   }
 
   // @book:start select-branch
@@ -346,7 +472,8 @@ export class FunctionEmitter {
     const label = (b: number) => this.#labels.get(b)!;
     const movesT = mb.edges.get(onTrue) ?? [];
     const movesF = mb.edges.get(onFalse) ?? [];
-    const known = this.#constantCondition(mi);
+    const decided = mb === this.#fn.blocks[0] ? this.#entryGoesTo : undefined;
+    const known = decided !== undefined ? decided === onTrue : this.#constantCondition(mi);
     if (known !== undefined || onTrue === onFalse) {
       const target = known === false ? onFalse : onTrue;
       this.#moves(mb.edges.get(target) ?? []);
@@ -375,16 +502,27 @@ export class FunctionEmitter {
   // ── calls and the runtime ─────────────────────────────────────────────────────────
   #call(mi: MachineInst): void {
     const masm = this.#masm;
-    const { callsLeft, failed } = this.#r;
+    const { ctx, callsLeft } = this.#r;
     const callee = this.#cx.indexOf.get(mi.inst.callee!);
     if (callee === undefined) throw new Error(`${this.#fn.name}: call of unknown function '${mi.inst.callee}'`);
     masm.branchIfZero(callsLeft, this.#error(ERROR_KIND.stackOverflow, mi.inst.line));
     masm.addImmediate(callsLeft, callsLeft, -1);
     this.#moves(mi.before);
-    masm.call(this.#cx.entries[callee]!);
+    const returnOffset = masm.call(this.#cx.entries[callee]!);
     masm.addImmediate(callsLeft, callsLeft, 1);
-    masm.branchIfNonZero(failed, this.#exit);
+    const afterCall = this.#cx.level.machine.afterCall;
+    if (afterCall !== undefined) afterCall(this.#site(), returnOffset, mi.inst.line);
+    else {
+      masm.load(this.#s1, ctx, CONTEXT.failed);
+      masm.branchIfNonZero(this.#s1, this.#exit);
+    }
     this.#moves(mi.after);
+  }
+
+  /** What the level's machine hooks see of this function. */
+  #site(): MachineSite {
+    const tables = (this.#tables ??= this.#cx.tables ?? new CodeTables());
+    return { masm: this.#masm, registers: this.#r, functionIndex: this.#cx.functionIndex, entry: this.#cx.entries[this.#cx.functionIndex]!, name: this.#fn.name, frame: this.#frame!, scratch: [this.#s0, this.#s1], exit: this.#exit, tables };
   }
 
   /** Calls the callback at `offset` in the context (chapter 07's emitRuntimeCall), through s1. */
@@ -405,6 +543,11 @@ export class FunctionEmitter {
     const { args } = masm.regs;
     masm.bind(stub.label);
     masm.comment(`${this.#cx.level.errors.get(stub.kind)?.(this.#fn.name) ?? `error ${stub.kind}`} at line ${stub.line}`);
+    const error = this.#cx.level.machine.error;
+    if (error !== undefined) {
+      error(this.#site(), stub.kind, stub.line);
+      return;
+    }
     masm.moveImmediate(args[0]!, BigInt(stub.kind));
     masm.moveImmediate(args[1]!, BigInt(this.#cx.functionIndex));
     masm.moveImmediate(args[2]!, BigInt(stub.line));

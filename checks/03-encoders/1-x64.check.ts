@@ -39,10 +39,11 @@ family('x64 alu immediate', 'add/or/and/sub/xor/cmp/test with immediates', [
   'The /n goes in ModRM.reg: modrm(0b11, n, dst). Immediates are little-endian.',
 ]);
 
-family('x64 multiply and divide', 'imul, idiv, neg, not, cqo', [
+family('x64 multiply and divide', 'imul, idiv, neg, not, cqo, div r32', [
   'imul r64, r/m64 is REX.W 0F AF /r with the DESTINATION in ModRM.reg (the opposite of mov). idiv, neg and not are REX.W F7 with extensions /7, /3 and /2.',
   'cqo is REX.W 99: it sign-extends rax into rdx before idiv.',
   'idivq_r(src): [rex(true, 0, 0, src), 0xf7, modrm(0b11, 7, src)].',
+  'divl_r (given) is F7 /6 without REX.W: it goes through the same rr and rex helpers, so a wrong REX.B shows there too.',
 ]);
 
 family('x64 shifts', 'shl/shr/sar by immediate and by cl', [

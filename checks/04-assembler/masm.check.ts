@@ -130,6 +130,38 @@ check(
     runBinary(t, 'shl', (m, d, a, b) => m.shl(d, a, b), shift('shl'), counts);
     runBinary(t, 'sar', (m, d, a, b) => m.sar(d, a, b), shift('sar'), counts);
     runBinary(t, 'shr', (m, d, a, b) => m.shr(d, a, b), shift('shr'), counts);
+    // By a count known while compiling: the result, and a bystander register left alone (rcx on x86-64).
+    const pool = t.arch === 'x64' ? [0, 1, 2, ...freeRegisters(newMasm(t))] : freeRegisters(newMasm(t));
+    const immediateOps = [
+      ['shlImmediate', (m: MacroAssembler, d: Register, a: Register, n: number) => m.shlImmediate(d, a, n), shift('shl')],
+      ['sarImmediate', (m: MacroAssembler, d: Register, a: Register, n: number) => m.sarImmediate(d, a, n), shift('sar')],
+      ['shrImmediate', (m: MacroAssembler, d: Register, a: Register, n: number) => m.shrImmediate(d, a, n), shift('shr')],
+    ] as const;
+    for (const [name, op, ref] of immediateOps) {
+      for (const n of [0, 1, 2, 3, 31, 32, 63, Math.floor(t.random() * 64)]) {
+        const [ra, rb] = [...new Set(pool)].sort(() => t.random() - 0.5) as [Register, Register];
+        const rd = t.random() < 0.5 ? ra : rb === 1 || t.random() < 0.5 ? pick(t, pool.filter((r) => r !== rb)) : ra;
+        for (const returned of ['dst', 'bystander'] as const) {
+          const code = binaryFunction(t, ra, rb, returned === 'dst' ? rd : rb, (m) => op(m, rd, ra, n));
+          if (returned === 'bystander' && rd === rb) continue;
+          withCode(code, 2, (fn) => {
+            for (const a of [randomI64(t), MIN, -1n, 1n]) {
+              const b = randomI64(t);
+              const shown = `${name}(${regName(t.arch, rd)}, ${regName(t.arch, ra)}, ${n}) with ${regName(t.arch, ra)} = ${a}`;
+              if (returned === 'dst') same(fn(a, b), i64(ref(a, BigInt(n))), shown, code, t.arch);
+              else same(fn(a, b), b, `${shown}: ${regName(t.arch, rb)}, neither dst nor a, must keep its value`, code, t.arch);
+            }
+          });
+        }
+      }
+      let refused = false;
+      try {
+        op(newMasm(t), pool[0]!, pool[1]!, 64);
+      } catch {
+        refused = true;
+      }
+      assert.ok(refused, `${name} by 64 must be refused while compiling (counts are 0..63), not emitted`);
+    }
   },
   {
     points: 2,
@@ -137,6 +169,7 @@ check(
       'x86-64 shifts by a register only by cl. The masm must put b in rcx without losing a value the caller keeps in rcx: save it (push) and restore it, unless rcx is dst.',
       'Copy a somewhere safe (the internal r11) BEFORE moving b into rcx, in case a is rcx; shift the copy; move it to dst last.',
       'AArch64: lslv, asrv, lsrv take the count from a register and use its low 6 bits.',
+      'shlImmediate, sarImmediate and shrImmediate are given: they use chapter 03\'s shift-by-immediate encoders (shl/sar/shr r64, imm8; lsl/asr/lsr as ubfm/sbfm).',
     ],
   },
 );
@@ -163,6 +196,25 @@ check(
         });
       }
     }
+    // divFast and remFast: both sides of their run-time test (operands in 0 .. 2^32 - 1, or not), and b == -1 (INT64_MIN / -1 wraps).
+    const narrow = (): bigint => (t.random() < 0.3 ? pick(t, [0n, 1n, 2n, 7n, 0x7fffffffn, 0x80000000n, 0xffffffffn]) : BigInt(Math.floor(t.random() * 2 ** 32)));
+    const fastOperands = (): [bigint, bigint] => {
+      const r = t.random();
+      const [a, b] = r < 0.5 ? [narrow(), narrow()] : r < 0.6 ? [pick(t, [MIN, MAX, 5n, -5n, 0n]), -1n] : r < 0.75 ? [pick(t, [0x100000000n, -1n, -0xffffffffn, MAX, MIN]), narrow()] : r < 0.9 ? [narrow(), pick(t, [0x100000000n, -1n, -7n, MAX, MIN])] : operands();
+      return b === 0n ? [a, 3n] : [a, b];
+    };
+    for (const { name: pattern, ra, rb, rd } of registerChoices(t, probe)) {
+      if (ra === rb) continue;
+      for (const [name, ref] of [['divFast', (a: bigint, b: bigint) => a / b], ['remFast', (a: bigint, b: bigint) => a % b]] as const) {
+        const code = binaryFunction(t, ra, rb, rd, (m) => (name === 'divFast' ? m.divFast(rd, ra, rb) : m.remFast(rd, ra, rb)));
+        withCode(code, 2, (fn) => {
+          for (let k = 0; k < 8; k++) {
+            const [a, b] = fastOperands();
+            same(fn(a, b), i64(ref(a, b)), `${name}(${regName(t.arch, rd)}, ${regName(t.arch, ra)}, ${regName(t.arch, rb)}) [${pattern}]: ${a} ${name === 'divFast' ? '/' : '%'} ${b}`, code, t.arch);
+          }
+        });
+      }
+    }
     const pool = freeRegisters(probe);
     const r = pick(t, pool);
     const same1 = binaryFunction(t, r, r, r, (m) => m.div(r, r, r));
@@ -176,6 +228,7 @@ check(
       'x86-64: idiv divides rdx:rax by its operand; quotient in rax, remainder in rdx. Sign-extend rax into rdx with cqo first, or the dividend is wrong (and idiv may fault).',
       'Copy b to a temporary before writing rax and rdx (b may be one of them); save rax/rdx if they are not dst, and restore them after.',
       'AArch64: sdiv for the quotient; the remainder is a - (a / b) * b: sdiv tmp, a, b; msub dst, tmp, b, a.',
+      'divFast and remFast are given, and lean on the rest: on x86-64 chapter 03\'s divl_r, and the same saves and moves as div.',
     ],
   },
 );

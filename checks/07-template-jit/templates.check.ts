@@ -276,7 +276,7 @@ fn main() {
     compiled.dispose();
   }
 }, { hints: [
-  'The entry stub gives ctx, callsLeft and failed their values: those are callee-saved registers of its caller, so it saves them in its prologue and restores them in its epilogue.',
+  'The entry stub gives ctx and callsLeft their values: those are callee-saved registers of its caller, so it saves them in its prologue and restores them in its epilogue.',
   'masm.prologue(slots, saved) saves the registers in `saved`; masm.epilogue() restores exactly those.',
 ] });
 

@@ -4,7 +4,8 @@
  * the reference interpreter of chapter 06 does, with every register and with the allocator
  * held to 2, 3 and 4 registers (spills and move cycles forced); the independent allocation
  * checker must accept every allocation; optimized and template-compiled functions call
- * each other; and a simple loop keeps its values in registers.
+ * each other; a simple loop keeps its values in registers; and a leaf, and a recursion's
+ * base case, run without building a frame.
  */
 import * as assert from 'uvu/assert';
 import { check } from '#harness/check.ts';
@@ -134,3 +135,33 @@ check('a loop keeps its induction variable and sum in registers: no load or stor
   const memory = body.filter((l) => /\bptr\b|\b(ldr|str|ldp|stp|ldur|stur)\b/.test(l));
   assert.ok(memory.length === 0, `the loop's body loads or stores:\n${body.join('\n')}`);
 }, { hints: ['Nothing in this loop is live across a call, so nothing needs a stack slot: check that no interval of the loop is spilled.'] });
+
+const SHRINK_WRAPPED = `
+fn sq(x) { return x * x; }
+fn fib(n) {
+  if n < 2 { return n; }
+  return fib(n - 1) + fib(n - 2);
+}
+fn main() {
+  print(fib(20) + sq(3));
+}`;
+
+check('a leaf makes no frame, and a recursion\'s base case returns before the prologue', () => {
+  const compiled = opt.compileOptimized(compiler.compileSource(SHRINK_WRAPPED));
+  const output: string[] = [];
+  compiled.jit.run({ print: (t) => output.push(t) });
+  assert.equal(output, ['6774'], 'fib(20) + sq(3) prints the wrong number');
+  const listing = compiled.jit.listing();
+  const codeOf = (name: string) => {
+    const from = listing.indexOf(`== ${name} ==`);
+    const to = listing.indexOf('\n== ', from + 1);
+    return listing.slice(from, to < 0 ? undefined : to).split('\n').filter((l) => /^[0-9a-f]{4}  /.test(l));
+  };
+  const frame = /\bpush\s+rbp\b|\bstp\s+x29,\s*x30/;
+  const sq = codeOf('sq');
+  assert.ok(sq.some((l) => /\bret\b/.test(l)) && !sq.some((l) => frame.test(l)), `sq calls nothing and cannot fail, so it needs no frame:\n${sq.join('\n')}`);
+  const fib = codeOf('fib');
+  const firstRet = fib.findIndex((l) => /\bret\b/.test(l));
+  const firstFrame = fib.findIndex((l) => frame.test(l));
+  assert.ok(firstRet >= 0 && firstFrame > firstRet, `fib's base case (n < 2: return n) should return before the prologue builds the frame:\n${fib.join('\n')}`);
+}, { hints: ['Code generation emits both (FunctionEmitter.emit: needsNoFrame and #earlyReturn), on the allocation your linear scan made: sq must keep x in a caller-saved register and spill nothing.'] });

@@ -388,6 +388,15 @@ export function idivq_r(src: Reg): number[] {
   return rr(true, [0xf7], 7, src);
 }
 
+/**
+ * div src32: eax = edx:eax / src32, edx = remainder (unsigned, 32 bits wide; both results
+ * zero-extended into rax and rdx)   (F7 /6, no REX.W; REX.B for r8d..r15d)
+ */
+export function divl_r(src: Reg): number[] {
+  regs('div', src);
+  return rr(false, [0xf7], 6, src);
+}
+
 /** neg dst: dst = -dst   (REX.W F7 /3) */
 export function negq_r(dst: Reg): number[] {
   regs('neg', dst);

@@ -153,6 +153,15 @@ export interface MacroAssembler {
    */
   div(dst: Register, a: Register, b: Register): void;
   rem(dst: Register, a: Register, b: Register): void;
+  /**
+   * div and rem with a test at run time, as optimizing compilers emit them: where a and b
+   * both lie in 0 .. 2^32 - 1, x86-64 divides 32 bits wide (`div r32`, far quicker than the
+   * 64-bit `idiv` on most cores); other operands, and AArch64, take div and rem. Unlike div,
+   * any b but 0 is allowed: INT64_MIN / -1 is INT64_MIN and INT64_MIN % -1 is 0 (the
+   * wrapping answers, which AArch64's sdiv gives), and x86-64 tests for -1 off the fast path.
+   */
+  divFast(dst: Register, a: Register, b: Register): void;
+  remFast(dst: Register, a: Register, b: Register): void;
   and(dst: Register, a: Register, b: Register): void;
   or(dst: Register, a: Register, b: Register): void;
   xor(dst: Register, a: Register, b: Register): void;
@@ -160,6 +169,13 @@ export interface MacroAssembler {
   shl(dst: Register, a: Register, b: Register): void;
   sar(dst: Register, a: Register, b: Register): void;
   shr(dst: Register, a: Register, b: Register): void;
+  /**
+   * Shifts by a count known while compiling, 0..63: one instruction with the count in it
+   * (x86-64 needs neither rcx nor a save; AArch64's lsl, asr and lsr by immediate).
+   */
+  shlImmediate(dst: Register, a: Register, count: number): void;
+  sarImmediate(dst: Register, a: Register, count: number): void;
+  shrImmediate(dst: Register, a: Register, count: number): void;
   neg(dst: Register, a: Register): void;
   not(dst: Register, a: Register): void;
   /** dst = a + b * scale + offset, in one instruction where the ISA has one (lea). b is never sp. */

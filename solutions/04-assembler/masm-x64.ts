@@ -186,6 +186,50 @@ export class MacroAssemblerX64 implements MacroAssembler {
     for (const r of saved.reverse()) this.#emit(x64.pop_r(r));
   }
 
+  divFast(dst: Register, a: Register, b: Register): void {
+    this.#divideFast(dst, a, b, Reg.rax);
+  }
+
+  remFast(dst: Register, a: Register, b: Register): void {
+    this.#divideFast(dst, a, b, Reg.rdx);
+  }
+
+  /**
+   * #divide with a narrow path: with a in rax and b in r11, rdx (saved, so free) tests
+   * whether any of the upper 32 bits of a or b is set. If none is, both are unsigned 32-bit
+   * numbers, where truncating signed division is unsigned division: clear edx and
+   * `div r11d` (the results are zero-extended into rax and rdx). Otherwise b == -1 gives
+   * -a and 0 without idiv (which faults on INT64_MIN / -1), and any other b cqo; idiv.
+   */
+  #divideFast(dst: Register, a: Register, b: Register, result: Reg): void {
+    const wide = this.newLabel('divide.wide');
+    const done = this.newLabel('divide.done');
+    const saved = [Reg.rdx, Reg.rax].filter((r) => r !== dst);
+    for (const r of saved) this.#emit(x64.push_r(r));
+    this.#emit(x64.movq_rr(TEMP, reg(b)));
+    this.move(Reg.rax, a);
+    this.#emit(x64.movq_rr(Reg.rdx, Reg.rax));
+    this.#emit(x64.orq_rr(Reg.rdx, TEMP));
+    this.#emit(x64.shrq_ri(Reg.rdx, 32));
+    this.asm.jcc(x64.Cond.ne, wide);
+    this.#emit(x64.xorq_rr(Reg.rdx, Reg.rdx));
+    this.#emit(x64.divl_r(TEMP));
+    this.asm.jmp(done);
+    this.bind(wide);
+    const divide = this.newLabel('divide.signed');
+    this.#emit(x64.cmpq_ri(TEMP, -1));
+    this.asm.jcc(x64.Cond.ne, divide);
+    this.#emit(x64.negq_r(Reg.rax));
+    this.#emit(x64.xorq_rr(Reg.rdx, Reg.rdx));
+    this.asm.jmp(done);
+    this.bind(divide);
+    this.#emit(x64.cqo());
+    this.#emit(x64.idivq_r(TEMP));
+    this.bind(done);
+    this.move(dst, result);
+    for (const r of saved.reverse()) this.#emit(x64.pop_r(r));
+  }
+
   and(dst: Register, a: Register, b: Register): void {
     this.#commutative(x64.andq_rr, dst, a, b);
   }
@@ -208,6 +252,18 @@ export class MacroAssemblerX64 implements MacroAssembler {
 
   shr(dst: Register, a: Register, b: Register): void {
     this.#shift(x64.shrq_rcl, dst, a, b);
+  }
+
+  shlImmediate(dst: Register, a: Register, count: number): void {
+    this.#shiftImmediate(x64.shlq_ri, dst, a, count);
+  }
+
+  sarImmediate(dst: Register, a: Register, count: number): void {
+    this.#shiftImmediate(x64.sarq_ri, dst, a, count);
+  }
+
+  shrImmediate(dst: Register, a: Register, count: number): void {
+    this.#shiftImmediate(x64.shrq_ri, dst, a, count);
   }
 
   neg(dst: Register, a: Register): void {
@@ -275,6 +331,13 @@ export class MacroAssemblerX64 implements MacroAssembler {
     this.#emit(op(TEMP));
     if (borrow) this.#emit(x64.pop_r(Reg.rcx));
     this.#emit(x64.movq_rr(reg(dst), TEMP));
+  }
+
+  /** The count is in the instruction (imm8): copy a to dst and shift it there; a count of 0 is a move. */
+  #shiftImmediate(op: (d: Reg, count: number) => number[], dst: Register, a: Register, count: number): void {
+    if (!Number.isInteger(count) || count < 0 || count > 63) throw new RangeError(`shift by immediate: the count must be 0..63, not ${count}`);
+    this.move(dst, a);
+    if (count !== 0) this.#emit(op(reg(dst), count));
   }
 
   // ── compare and branch ─────────────────────────────────────────────────────────

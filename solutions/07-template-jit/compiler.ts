@@ -16,31 +16,39 @@
  * compile time: `add` at depth 5 with 2 locals reads slots 5 and 6 and writes slot 5. No
  * stack pointer is kept at run time.
  *
- * Three callee-saved registers hold the run's state (set by the entry stub, see jit.ts):
+ * The MacroAssembler's two pinned registers hold the run's state (set by the entry stub,
+ * see jit.ts), so no register allocator ever hands them out:
  *   ctx        the context: callback addresses and the run state (runtime.ts)
- *   callsLeft  how many more calls may start before the depth limit
- *   failed     0, or 1 once a runtime error has been reported: every frame returns at once
- * `callsLeft` and `failed` are a cache of the context's run-state words, written back and
- * read again around every call into TypeScript (`#callRuntime`).
+ *   callsLeft  how many more calls may start before the depth limit: a cache of the
+ *              context's word, written back and read again around every call into
+ *              TypeScript (`#callRuntime`)
+ * The third run-state word, `failed` (0, or 1 once a runtime error has been reported: every
+ * frame returns at once), stays in the context, where `jot_error` sets it: a caller reads it
+ * right after each call.
  *
  * Later chapters extend the compiler without editing this file, through a `JitLevel`: a
  * template for each opcode they add (or one that replaces a core template), and named
- * hooks where existing behaviour changes (`prologue`, `afterCall`).
+ * hooks where existing behaviour changes (`prologue`, `afterCall`, `afterBody`, `entry`, and
+ * `machine` for tiers without templates).
  */
 import type { CodeRegion } from '#ch01/code-region.ts';
-import type { Label, MacroAssembler, Register } from '#ch04/macro-assembler.ts';
+import type { Frame, Label, MacroAssembler, Register } from '#ch04/macro-assembler.ts';
 import { CORE_OPCODES, Op, lineAt, readU16, type CompiledFunction, type CompiledProgram, type OpcodeSet } from '#ch06/bytecode.ts';
-import { CONTEXT, CORE_CONTEXT, ERROR_KIND, type ContextLayout } from './runtime.ts';
+import { CONTEXT, CORE_CONTEXT, ERROR_KIND, type ContextLayout, type Runtime } from './runtime.ts';
+import type { JitProgram } from './jit.ts';
 
 // @book:start registers
-/** The registers compiled code gives a fixed meaning to. */
+/**
+ * The registers compiled code gives a fixed meaning to. The run state lives in the
+ * MacroAssembler's pinned registers (callee-saved, never handed out by an allocator), so
+ * every other callee-saved register is free for later tiers. Every tier takes its
+ * registers from here, and nowhere else.
+ */
 export interface JitRegisters {
-  /** Callee-saved: the address of the context (callback addresses, run state). */
+  /** Pinned: the address of the context (callback addresses, run state). */
   readonly ctx: Register;
-  /** Callee-saved: how many more calls may start (a cache of CONTEXT.callsLeft). */
+  /** Pinned: how many more calls may start (a cache of CONTEXT.callsLeft). */
   readonly callsLeft: Register;
-  /** Callee-saved: nonzero once a runtime error was reported (a cache of CONTEXT.failed). */
-  readonly failed: Register;
   /**
    * Two registers for the templates' own use: the result register and the first scratch
    * register. Nothing survives in them from one instruction to the next.
@@ -50,26 +58,24 @@ export interface JitRegisters {
 }
 
 export function jitRegisters(masm: MacroAssembler): JitRegisters {
-  const { calleeSaved, result, scratch } = masm.regs;
-  return { ctx: calleeSaved[0]!, callsLeft: calleeSaved[1]!, failed: calleeSaved[2]!, t0: result, t1: scratch[0]! };
+  const { pinned, result, scratch } = masm.regs;
+  return { ctx: pinned[0]!, callsLeft: pinned[1]!, t0: result, t1: scratch[0]! };
 }
 // @book:end registers
 
 // @book:start call-runtime
 /**
- * Calls the callback whose address is at `offset` in the context, through `scratch`. The run
- * state goes to the context before (TypeScript reads it there) and comes back after (the
- * callback may have changed it: `jot_error` sets `failed`). The arguments are in place
- * already. Every tier that calls into TypeScript calls through here.
+ * Calls the callback whose address is at `offset` in the context, through `scratch`. The
+ * cached run state goes to the context before (TypeScript reads it there) and comes back
+ * after (a callback may change it). The arguments are in place already. Every tier that
+ * calls into TypeScript calls through here.
  */
 export function emitRuntimeCall(masm: MacroAssembler, registers: JitRegisters, offset: number, scratch: Register): void {
-  const { ctx, callsLeft, failed } = registers;
+  const { ctx, callsLeft } = registers;
   masm.store(callsLeft, ctx, CONTEXT.callsLeft);
-  masm.store(failed, ctx, CONTEXT.failed);
   masm.load(scratch, ctx, offset);
   masm.callRegister(scratch);
   masm.load(callsLeft, ctx, CONTEXT.callsLeft);
-  masm.load(failed, ctx, CONTEXT.failed);
 }
 // @book:end call-runtime
 
@@ -95,6 +101,21 @@ interface ErrorStub {
 }
 
 // @book:start level
+/**
+ * Facts a later chapter keeps beside the machine code of one compiled program (chapter 10:
+ * unwind tables keyed by return offsets). One per program: every tier compiling into the
+ * same buffer sees the same object, and so does the program when it runs.
+ */
+export class CodeTables {
+  readonly #tables = new Map<string, unknown>();
+
+  /** The table named `name`, made by `make` on first use. */
+  get<T>(name: string, make: () => T): T {
+    if (!this.#tables.has(name)) this.#tables.set(name, make());
+    return this.#tables.get(name) as T;
+  }
+}
+
 /** What a template of a later chapter sees of the compiler, at the instruction it compiles. */
 export interface TemplateContext {
   readonly masm: MacroAssembler;
@@ -116,9 +137,57 @@ export interface TemplateContext {
   jumpTarget(target: number, depth: number): Label;
   /** Calls the TypeScript callback whose address is at `offset` in the context, keeping the run state in sync. */
   callRuntime(offset: number): void;
+  /** The function's frame, as the prologue made it. */
+  readonly frame: Frame;
+  /** The program's side tables. */
+  readonly tables: CodeTables;
+  /** The label of function `index`'s code (for a template of its own for `call`). */
+  functionLabel(index: number): Label;
 }
 
 export type Template = (t: TemplateContext) => void;
+
+/** Emits the entry stub (chapter 07: `emitEntry` in jit.ts), the code TypeScript calls to run `main`. */
+export type EntryStub = (masm: MacroAssembler, main: Label, tables: CodeTables) => void;
+
+/** What the hooks around a run see: the program, its code in memory, and the run's runtime. */
+export interface RunState {
+  readonly program: JitProgram;
+  readonly code: CodeRegion;
+  readonly runtime: Runtime;
+}
+
+/** What a tier that emits code without templates (chapter 09) tells a function's hooks. */
+export interface MachineSite {
+  readonly masm: MacroAssembler;
+  readonly registers: JitRegisters;
+  /** The function's index in the program. */
+  readonly functionIndex: number;
+  /** The function's frame, as its prologue made it. */
+  readonly frame: Frame;
+  /** The function's entry label and name. */
+  readonly entry: Label;
+  readonly name: string;
+  /** Two registers the hook may clobber (the tier keeps nothing in them there). */
+  readonly scratch: readonly [Register, Register];
+  /** Where a frame goes to leave after a runtime error. */
+  readonly exit: Label;
+  readonly tables: CodeTables;
+}
+
+/** The hooks of a tier without templates; each replaces the behaviour named beside it. */
+export interface MachineHooks {
+  /** After the prologue saved registers and made the frame (chapter 07: nothing). */
+  readonly prologue?: (site: MachineSite) => void;
+  /** Right after a call returns, at `returnOffset`, for a call at `line` (chapter 07: the `failed` test). */
+  readonly afterCall?: (site: MachineSite, returnOffset: number, line: number) => void;
+  /** The body of a runtime error's stub (chapter 07: report through `jot_error`, then leave by `exit`). */
+  readonly error?: (site: MachineSite, kind: number, line: number) => void;
+  /** After the body and the error stubs, out of line (chapter 07: nothing). */
+  readonly afterBody?: (site: MachineSite) => void;
+  /** Why the tier must not compile function `index` of the program, or undefined if it may. */
+  readonly declines?: (program: CompiledProgram, index: number) => string | undefined;
+}
 
 /**
  * Everything a chapter adds to the template compiler. Levels are values: `extendJit` returns
@@ -137,7 +206,15 @@ export interface JitLevel {
   /** Runtime error kinds: the message of each, given the name of the function it happened in. */
   readonly errors: ReadonlyMap<number, (functionName: string) => string>;
   /** Before each run, once the core fields are written: a later chapter writes its own fields. */
-  readonly beforeRun: ((context: CodeRegion) => void) | undefined;
+  readonly beforeRun: ((context: CodeRegion, run: RunState) => void) | undefined;
+  /** After each run, before the runtime closes, also when the run threw. */
+  readonly afterRun: ((context: CodeRegion, run: RunState) => void) | undefined;
+  /** After the body and the error stubs, out of line (chapter 10: the landing pads of handlers). */
+  readonly afterBody: Template | undefined;
+  /** The entry stub; undefined: chapter 07's. */
+  readonly entry: EntryStub | undefined;
+  /** The hooks of the optimizing tier (chapter 09), which emits code without templates. */
+  readonly machine: MachineHooks;
 }
 
 /** The part of a level a later chapter changes; anything it leaves out stays as it was. */
@@ -149,7 +226,13 @@ export interface JitExtension {
   readonly layout?: ContextLayout;
   readonly errors?: ReadonlyMap<number, (functionName: string) => string>;
   /** Runs after the base level's own `beforeRun`. */
-  readonly beforeRun?: (context: CodeRegion) => void;
+  readonly beforeRun?: (context: CodeRegion, run: RunState) => void;
+  /** Runs before the base level's own `afterRun`. */
+  readonly afterRun?: (context: CodeRegion, run: RunState) => void;
+  readonly afterBody?: Template;
+  readonly entry?: EntryStub;
+  /** Hooks named here replace the base level's; the others stay. */
+  readonly machine?: MachineHooks;
 }
 
 /** A new level: `base` with `extension`'s templates and errors added and its hooks in place. */
@@ -162,21 +245,31 @@ export function extendJit(base: JitLevel, extension: JitExtension): JitLevel {
     layout: extension.layout ?? base.layout,
     errors: new Map([...base.errors, ...(extension.errors ?? [])]),
     beforeRun: chain(base.beforeRun, extension.beforeRun),
+    afterRun: chain(extension.afterRun, base.afterRun),
+    afterBody: extension.afterBody ?? base.afterBody,
+    entry: extension.entry ?? base.entry,
+    machine: Object.freeze({ ...base.machine, ...extension.machine }),
   });
 }
 
-function chain(first: ((context: CodeRegion) => void) | undefined, second: ((context: CodeRegion) => void) | undefined): ((context: CodeRegion) => void) | undefined {
+type RunHook = (context: CodeRegion, run: RunState) => void;
+
+function chain(first: RunHook | undefined, second: RunHook | undefined): RunHook | undefined {
   if (first === undefined || second === undefined) return first ?? second;
-  return (context) => {
-    first(context);
-    second(context);
+  return (context, run) => {
+    first(context, run);
+    second(context, run);
   };
 }
 // @book:end level
 
-/** A runtime error below returned with `failed` set: leave this frame too, and so on up to the entry stub. */
+/**
+ * A runtime error below returned with the context's `failed` word set: leave this frame
+ * too, and so on up to the entry stub. Right after a call nothing lives in t1.
+ */
 function unwindIfFailed(t: TemplateContext): void {
-  t.masm.branchIfImmediate('ne', t.registers.failed, 0, t.exit);
+  t.masm.load(t.registers.t1, t.registers.ctx, CONTEXT.failed);
+  t.masm.branchIfNonZero(t.registers.t1, t.exit);
 }
 
 /** Chapter 07's level: the core opcodes, no prologue check, the `failed` test after each call. */
@@ -191,6 +284,10 @@ export const CORE_JIT: JitLevel = Object.freeze({
     [ERROR_KIND.stackOverflow, (name) => `stack overflow in ${name}`],
   ]),
   beforeRun: undefined,
+  afterRun: undefined,
+  afterBody: undefined,
+  entry: undefined,
+  machine: Object.freeze({}),
 });
 
 /**
@@ -215,10 +312,13 @@ export class BaselineCompiler {
   /** False after `jump` and `ret`, until a label some jump aims at. */
   #reachable = true;
   readonly #level: JitLevel;
+  readonly #tables: CodeTables;
+  /** The frame the prologue made. */
+  #frame: Frame | undefined;
   /** The level's templates by opcode number, for a quick test in the loop. */
   readonly #templates: readonly (Template | undefined)[];
 
-  constructor(masm: MacroAssembler, fn: CompiledFunction, program: CompiledProgram, entries: readonly Label[], registers: JitRegisters, level: JitLevel = CORE_JIT) {
+  constructor(masm: MacroAssembler, fn: CompiledFunction, program: CompiledProgram, entries: readonly Label[], registers: JitRegisters, level: JitLevel = CORE_JIT, tables: CodeTables = new CodeTables()) {
     this.#masm = masm;
     this.#fn = fn;
     this.#program = program;
@@ -226,6 +326,7 @@ export class BaselineCompiler {
     this.#r = registers;
     this.#exit = masm.newLabel(`${fn.name}.exit`);
     this.#level = level;
+    this.#tables = tables;
     const templates: (Template | undefined)[] = new Array(256).fill(undefined);
     for (const [opcode, template] of level.templates) templates[opcode] = template;
     this.#templates = templates;
@@ -252,6 +353,9 @@ export class BaselineCompiler {
       exit: this.#exit,
       jumpTarget: (target, depth) => this.#jumpTarget(target, depth),
       callRuntime: (offset) => this.#callRuntime(offset),
+      frame: this.#frame!,
+      tables: this.#tables,
+      functionLabel: (index) => this.#entries[index]!,
     };
   }
 
@@ -266,7 +370,7 @@ export class BaselineCompiler {
     const fn = this.#fn;
     masm.bind(this.#entries[fn.index]!);
     masm.comment(`${fn.name}: prologue, ${fn.locals} locals + ${fn.maxStack} stack slots`);
-    masm.prologue(fn.locals + fn.maxStack);
+    this.#frame = masm.prologue(fn.locals + fn.maxStack);
     // The arguments arrive in registers; they become locals 0…n-1.
     fn.params.forEach((_, i) => masm.storeSlot(masm.regs.args[i]!, i));
     this.#level.prologue?.(this.#context(0));
@@ -287,6 +391,7 @@ export class BaselineCompiler {
 
     // Out of line, after the body: the error paths, which ordinary runs never enter.
     for (const stub of this.#stubs) this.#errorStub(stub);
+    this.#level.afterBody?.(this.#context(fn.code.length));
     masm.bind(this.#exit);
     masm.comment(`${fn.name}: unwinding after a runtime error`);
     masm.epilogue();

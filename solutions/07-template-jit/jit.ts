@@ -15,7 +15,7 @@ import type { ListingLine, MacroAssembler } from '#ch04/macro-assembler.ts';
 import { createMacroAssembler } from '#ch04/masm.ts';
 import type { CompiledProgram } from '#ch06/bytecode.ts';
 import type { RuntimeError } from '#ch06/interpreter.ts';
-import { BaselineCompiler, CORE_JIT, jitRegisters, type JitLevel } from './compiler.ts';
+import { BaselineCompiler, CodeTables, CORE_JIT, jitRegisters, type JitLevel, type RunState } from './compiler.ts';
 import { CONTEXT, Runtime } from './runtime.ts';
 
 export interface JitRunOptions {
@@ -39,20 +39,18 @@ export interface FunctionOffset {
 // @book:start entry-stub
 /**
  * The entry stub, the one function TypeScript calls: `int64_t entry(void *context)`.
- * It saves the three callee-saved registers compiled code gives a meaning to, sets them up
- * (the run state from the context, where TypeScript put it), calls `main`, writes the run
- * state back to the context, and restores the registers.
+ * It saves the two registers compiled code gives a meaning to (callee-saved in the ABI),
+ * sets them up (the context, and the run state cached from it, where TypeScript put it),
+ * calls `main`, writes the cached run state back to the context, and restores the registers.
  */
 export function emitEntry(masm: MacroAssembler, main: ReturnType<MacroAssembler['newLabel']>): void {
   const r = jitRegisters(masm);
   masm.comment('entry: save the registers compiled code owns');
-  masm.prologue(0, [r.ctx, r.callsLeft, r.failed]);
+  masm.prologue(0, [r.ctx, r.callsLeft]);
   masm.move(r.ctx, masm.regs.args[0]!);
   masm.load(r.callsLeft, r.ctx, CONTEXT.callsLeft);
-  masm.load(r.failed, r.ctx, CONTEXT.failed);
   masm.call(main);
   masm.store(r.callsLeft, r.ctx, CONTEXT.callsLeft);
-  masm.store(r.failed, r.ctx, CONTEXT.failed);
   masm.epilogue();
 }
 // @book:end entry-stub
@@ -66,13 +64,14 @@ export function compileProgram(program: CompiledProgram, arch: Arch = hostArch()
   const masm = createMacroAssembler(arch);
   const registers = jitRegisters(masm);
   const entries = program.functions.map((fn) => masm.newLabel(fn.name));
-  emitEntry(masm, entries[program.main]!);
+  const tables = new CodeTables();
+  (level.entry ?? emitEntry)(masm, entries[program.main]!, tables);
   for (const fn of program.functions) {
-    new BaselineCompiler(masm, fn, program, entries, registers, level).compile();
+    new BaselineCompiler(masm, fn, program, entries, registers, level, tables).compile();
   }
   const code = masm.finish();
   const offsets = program.functions.map((fn, i) => ({ name: fn.name, offset: entries[i]!.offset! }));
-  return new JitProgram(program, arch, code, offsets, () => masm.listing(), level);
+  return new JitProgram(program, arch, code, offsets, () => masm.listing(), level, tables);
 }
 // @book:end compile-program
 
@@ -85,17 +84,20 @@ export class JitProgram {
   /** How many times TypeScript called into the code, and the code back into TypeScript. */
   readonly stats = { entries: 0, callbacks: 0 };
   readonly level: JitLevel;
+  /** What the level kept beside the code while compiling (chapter 10: unwind tables). */
+  readonly tables: CodeTables;
   readonly #listing: () => ListingLine[];
   #region: CodeRegion | undefined;
   #context: CodeRegion | undefined;
 
-  constructor(program: CompiledProgram, arch: Arch, code: Uint8Array, functions: readonly FunctionOffset[], listing: () => ListingLine[], level: JitLevel = CORE_JIT) {
+  constructor(program: CompiledProgram, arch: Arch, code: Uint8Array, functions: readonly FunctionOffset[], listing: () => ListingLine[], level: JitLevel = CORE_JIT, tables: CodeTables = new CodeTables()) {
     this.program = program;
     this.arch = arch;
     this.code = code;
     this.functions = functions;
     this.#listing = listing;
     this.level = level;
+    this.tables = tables;
   }
 
   // @book:start run
@@ -112,13 +114,15 @@ export class JitProgram {
     }
     const runtime = new Runtime(this.program, this.#context!, { print: options.print ?? ((text) => console.log(text)), errors: this.level.errors });
     const entry = this.#region.function(0, 1);
+    const run: RunState = { program: this, code: this.#region, runtime };
     let result: bigint;
     runtime.open();
     try {
-      this.level.beforeRun?.(this.#context!);
+      this.level.beforeRun?.(this.#context!, run);
       this.stats.entries++;
       result = entry(this.#context!.address);
     } finally {
+      this.level.afterRun?.(this.#context!, run);
       runtime.close();
       this.stats.callbacks += runtime.callbacks;
     }

@@ -17,10 +17,10 @@
  *   context + 24   calls left: how many more calls may start before the depth limit
  *   context + 32   failed: 0, or 1 once a runtime error has been reported
  *
- * Compiled code caches the two run-state words in callee-saved registers. The cache and the
- * context agree at every transition: the entry stub loads the registers from the context
- * and stores them back before it returns, and every call into TypeScript stores them before
- * and loads them after (a callback may change them: `jot_error` sets `failed`).
+ * Compiled code caches `callsLeft` in a pinned register. The cache and the context agree at
+ * every transition: the entry stub loads the register from the context and stores it back
+ * before it returns, and every call into TypeScript stores it before and loads it after.
+ * `failed` is not cached: `jot_error` sets it here, and a caller reads it after each call.
  *
  * Later chapters append fields with `extendContext` (the layout is append-only, so every
  * offset above stays where it is) and never edit this file.

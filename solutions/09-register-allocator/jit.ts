@@ -9,13 +9,14 @@
  *
  * The optimizing tier declines a function only when it cannot compile it (an IR operation
  * it has no code for); the function then goes to the template compiler, and `declined`
- * names it: never silently.
+ * names it: never silently. A later chapter's level may also decline a function
+ * (`level.machine.declines`: chapter 10 sends functions with a `try` to the template compiler).
  */
 import { hostArch, type Arch } from '#native/arch.ts';
 import type { Label } from '#ch04/macro-assembler.ts';
 import { createMacroAssembler } from '#ch04/masm.ts';
 import type { CompiledProgram } from '#ch06/bytecode.ts';
-import { BaselineCompiler, CORE_JIT, jitRegisters } from '#ch07/compiler.ts';
+import { BaselineCompiler, CodeTables, CORE_JIT, jitRegisters, type JitLevel } from '#ch07/compiler.ts';
 import { emitEntry, JitProgram } from '#ch07/jit.ts';
 import { buildFunction } from '#ch08/build.ts';
 import type { Func, IrProgram } from '#ch08/ir.ts';
@@ -34,6 +35,8 @@ export interface OptimizingOptions {
   readonly onPass?: (fn: string, pass: string, ir: Func) => void;
   /** Sees each allocation (the checks run the allocation checker on it). */
   readonly onAllocated?: (ir: Func, details: AllocationDetails) => void;
+  /** The language level's JIT hooks (default: chapter 07's). */
+  readonly level?: JitLevel;
 }
 
 export interface OptimizedProgram {
@@ -51,21 +54,32 @@ export function compileOptimized(program: CompiledProgram, arch: Arch = hostArch
   const entries: Label[] = program.functions.map((fn) => masm.newLabel(fn.name));
   const indexOf = new Map(program.functions.map((fn, i) => [fn.name, i]));
   const registers = allocatorRegisters(masm, options.registers);
-  emitEntry(masm, entries[program.main]!);
+  const level = options.level ?? CORE_JIT;
+  const tables = new CodeTables();
+  (level.entry ?? emitEntry)(masm, entries[program.main]!, tables);
 
   // SSA for every function first: the verifier and the passes see the whole program's signatures.
-  const ir = new Map<string, Func>(program.functions.map((fn) => [fn.name, buildFunction(fn, program)]));
-  const irProgram: IrProgram = { functions: ir, main: program.functions[program.main]!.name };
+  // A function the level declines is not built: its signature alone stands for it.
   const declined: { name: string; reason: string }[] = [];
+  const ir = new Map<string, Func>();
+  for (const fn of program.functions) {
+    const reason = level.machine.declines?.(program, fn.index);
+    if (reason === undefined) ir.set(fn.name, buildFunction(fn, program));
+    else {
+      ir.set(fn.name, { name: fn.name, params: fn.params.map((type, i) => ({ name: `p${i}`, type })), returnType: fn.returnType, blocks: [], nextValue: 0, nextBlock: 0 });
+      if ((options.tierOf?.(fn.name) ?? 'opt') === 'opt') declined.push({ name: fn.name, reason });
+    }
+  }
+  const irProgram: IrProgram = { functions: ir, main: program.functions[program.main]!.name };
   const optimized: string[] = [];
   for (const fn of program.functions) {
-    if ((options.tierOf?.(fn.name) ?? 'opt') === 'opt') {
+    if ((options.tierOf?.(fn.name) ?? 'opt') === 'opt' && !declined.some((d) => d.name === fn.name)) {
       const start = masm.size;
       try {
         const optimizedIr = optimizeFunction(ir.get(fn.name)!, { program: irProgram, onPass: (pass, f) => options.onPass?.(fn.name, pass, f) });
         const details = allocateFunction(optimizedIr, registers);
         options.onAllocated?.(optimizedIr, details);
-        new FunctionEmitter(details.allocated, { masm, entries, indexOf, functionIndex: fn.index, level: CORE_JIT }).emit();
+        new FunctionEmitter(details.allocated, { masm, entries, indexOf, functionIndex: fn.index, level, tables }).emit();
         optimized.push(fn.name);
         continue;
       } catch (error) {
@@ -74,10 +88,10 @@ export function compileOptimized(program: CompiledProgram, arch: Arch = hostArch
         declined.push({ name: fn.name, reason: (error as Error).message });
       }
     }
-    new BaselineCompiler(masm, fn, program, entries, jitRegisters(masm), CORE_JIT).compile();
+    new BaselineCompiler(masm, fn, program, entries, jitRegisters(masm), level, tables).compile();
   }
   const code = masm.finish();
   const offsets = program.functions.map((fn, i) => ({ name: fn.name, offset: entries[i]!.offset! }));
-  return { jit: new JitProgram(program, arch, code, offsets, () => masm.listing(), CORE_JIT), declined, optimized };
+  return { jit: new JitProgram(program, arch, code, offsets, () => masm.listing(), level, tables), declined, optimized };
 }
 // @book:end compile-optimized

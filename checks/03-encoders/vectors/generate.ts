@@ -109,6 +109,9 @@ function x64Specs(): Spec[] {
     add('x64 multiply and divide', 'notq_r', [r], `not ${R[r]}`);
   }
   add('x64 multiply and divide', 'cqo', [], 'cqo');
+  // The 32-bit unsigned divide (no REX.W; REX.B alone for r8d..r15d).
+  const R32 = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi', 'r8d', 'r9d', 'r10d', 'r11d', 'r12d', 'r13d', 'r14d', 'r15d'];
+  for (const r of ALL) add('x64 multiply and divide', 'divl_r', [r], `div ${R32[r]}`);
 
   // Shifts: by 1 uses the short D1 form.
   for (const op of ['shl', 'shr', 'sar']) {
