@@ -12,6 +12,7 @@
  *   cannot assign bool to an element of [int]        (at the value)
  *   argument 1 of 'len' must be an array, found int  (at the argument)
  *   cannot print [int]: print takes an int or a bool (at the value)
+ *   cannot tell the type of 'x' from null: write its type, as in 'let x: [int] = null;'   (at the null)
  *   '<' needs int operands, found [int] and [int]    (the core rule; == and != compare references)
  *
  * Bytecode (opcodes.ts):
@@ -100,6 +101,14 @@ function checkAssign(checker: FunctionChecker, stmt: Stmt): void {
   if (!checker.accepts(element, value)) checker.fail(stmt.value.pos, `cannot assign ${value} to an element of [${element}]`);
 }
 
+/** `let x = null;` says nothing of x's type: the declaration must name it. */
+function checkLet(checker: FunctionChecker, stmt: Stmt): void {
+  if (stmt.kind === 'let' && stmt.type === null && stmt.init.kind === 'null') {
+    checker.fail(stmt.init.pos, `cannot tell the type of '${stmt.name}' from null: write its type, as in 'let ${stmt.name}: [int] = null;'`);
+  }
+  checker.coreStatement(stmt);
+}
+
 function checkPrint(checker: FunctionChecker, stmt: Stmt): void {
   if (stmt.kind !== 'print') return checker.coreStatement(stmt);
   const type = checker.expr(stmt.value);
@@ -116,7 +125,7 @@ export function heapTypeRules(rules: () => TypeRules): Partial<TypeRules> {
       ['null', () => NULL_TYPE],
       ['call', checkCall],
     ]),
-    statements: new Map([['assign', checkAssign], ['print', checkPrint]]),
+    statements: new Map([['assign', checkAssign], ['print', checkPrint], ['let', checkLet]]),
     convertible: (found, wanted) => found === NULL_TYPE && isReference(wanted),
   };
 }
