@@ -5,6 +5,7 @@
  * without recursion, new objects are zero, out of memory is a clean error, and
  * `--verify-heap` finds a reference that points nowhere.
  */
+import { readFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import { check, learnerCode } from '#harness/check.ts';
 import { chapterModule } from './support.ts';
@@ -191,3 +192,20 @@ check('--verify-heap finds a root or a field that does not point at an object', 
     assert.throws(() => collector.verifyHeap(heap, rootsIn(roots)), (e: unknown) => e instanceof collector.HeapCorruption, 'a root that points outside the heap was not found');
   }, { verify: true });
 }, { hints: ['Walk the space object by object to learn where objects start; then every reference must be null or one of those starts.'] });
+
+check('the semispaces and the context block are data: mapped readable and writable, never executable', () => {
+  withHeap(64 * 1024, ({ heap }) => {
+    const maps = readFileSync('/proc/self/maps', 'utf8').split('\n');
+    const mappings = [heap.current.mapping, heap.other.mapping, heap.contextMapping];
+    for (const mapping of mappings) {
+      const line = maps.find((row) => {
+        const [range] = row.split(' ');
+        const [low, high] = (range ?? '').split('-').map((hex) => BigInt(`0x${hex || '0'}`));
+        return low !== undefined && high !== undefined && low <= mapping.address && mapping.address < high;
+      });
+      assert.ok(line !== undefined, `no mapping at 0x${mapping.address.toString(16)} in /proc/self/maps`);
+      const perms = line.split(' ')[1]!;
+      assert.ok(perms.startsWith('rw') && !perms.includes('x'), `the heap's memory at 0x${mapping.address.toString(16)} is mapped ${perms}: it must be rw-, never executable`);
+    }
+  });
+}, { hints: ['Map the semispaces with PROT_READ | PROT_WRITE only: no object on the heap is ever code.'] });
