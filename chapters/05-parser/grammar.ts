@@ -19,7 +19,7 @@
  * Grammars are values: extending one returns a new grammar and leaves the old one as it was,
  * so chapters never see each other's syntax unless they ask for it.
  */
-import type { Expr, Stmt, TypeNode } from './ast.ts';
+import type { Declaration, Expr, Stmt, TypeNode } from './ast.ts';
 import { KEYWORDS, PUNCTUATION, RESERVED, type Token } from './lexer.ts';
 import {
   BINARY_OPERATORS, binaryParselet, parseBoolLiteral, parseTypeName, parseGroup, parseIf, parseIntLiteral, parseLet,
@@ -32,6 +32,9 @@ import type { Parser } from './parser.ts';
  * the statement's node is usually at it. A statement that ends in `;` consumes it.
  */
 export type StatementParselet = (parser: Parser, keyword: Token) => Stmt;
+
+/** Parses a top-level declaration that starts with a keyword (consumed and passed in). */
+export type DeclarationParselet = (parser: Parser, keyword: Token) => Declaration;
 
 /** Parses an expression that starts with `token` (consumed): a literal, a name, `(`, `-`, … */
 export type PrefixParselet = (parser: Parser, token: Token) => Expr;
@@ -74,6 +77,8 @@ export interface Grammar {
   readonly assignable: (target: Expr) => boolean;
   /** Type parselets by token kind: what a written type may start with. */
   readonly types: ReadonlyMap<string, TypeParselet>;
+  /** Top-level declarations besides `fn`, by leading keyword (none in the core language). */
+  readonly declarations?: ReadonlyMap<string, DeclarationParselet>;
 }
 
 /** What `extendGrammar` adds to a grammar. Every part is optional. */
@@ -92,6 +97,8 @@ export interface GrammarExtension {
   readonly assignable?: (target: Expr) => boolean;
   /** Type parselets by token kind; an entry replaces the base grammar's. */
   readonly types?: Readonly<Record<string, TypeParselet>>;
+  /** Top-level declaration parselets by keyword; an entry replaces the base grammar's. */
+  readonly declarations?: Readonly<Record<string, DeclarationParselet>>;
 }
 
 /**
@@ -112,6 +119,7 @@ export function extendGrammar(base: Grammar, extension: GrammarExtension): Gramm
     infix: new Map([...base.infix, ...Object.entries(extension.infix ?? {})]),
     assignable: widen === undefined ? baseAssignable : (target) => baseAssignable(target) || widen(target),
     types: new Map([...base.types, ...Object.entries(extension.types ?? {})]),
+    declarations: new Map([...(base.declarations ?? []), ...Object.entries(extension.declarations ?? {})]),
   };
 }
 

@@ -39,7 +39,7 @@
  *
  * where X is `'text'` of the token found, or `end of input`.
  */
-import type { AssignTarget, Block, Expr, FunctionDecl, Param, Program, Stmt, TypeNode } from './ast.ts';
+import type { AssignTarget, Block, Declaration, Expr, FunctionDecl, Param, Program, Stmt, TypeNode } from './ast.ts';
 import { CompileError } from './errors.ts';
 import { CORE_GRAMMAR, type Grammar, type InfixParselet } from './grammar.ts';
 import { describe, tokenize, type Token, type TokenKind } from './lexer.ts';
@@ -167,14 +167,20 @@ export class Parser {
 
   // ── declarations ───────────────────────────────────────────────────────────────────
 
-  /** `function*` up to the end of input. */
+  /** `function*` up to the end of input, and the grammar's other declarations among them. */
   parseProgram(): Program {
     const functions: FunctionDecl[] = [];
+    const declarations: Declaration[] = [];
     while (!this.check('eof')) {
+      const rule = this.grammar.declarations?.get(this.peek().kind);
+      if (rule !== undefined) {
+        declarations.push(rule(this, this.advance()));
+        continue;
+      }
       if (!this.check('fn')) throw this.errorAtNext(`expected 'fn'`);
       functions.push(this.parseFunction());
     }
-    return { kind: 'program', functions };
+    return declarations.length === 0 ? { kind: 'program', functions } : { kind: 'program', functions, declarations };
   }
 
   /** `fn name(param[: type], …)[: type] { … }`. */

@@ -75,6 +75,11 @@ export interface OpcodeInfo {
    * for an opcode of a later chapter that branches (the core jumps are known by name).
    */
   readonly targets?: (code: Uint8Array | readonly number[], pc: number) => readonly number[];
+  /**
+   * True for an opcode of a later chapter that may collect garbage (an allocation): like a
+   * call, an instruction of it gets a stack map, so that a collector knows the frame's roots.
+   */
+  readonly gcPoint?: boolean;
 }
 
 /** Operands and stack effect of each opcode, indexed by name. */
@@ -179,7 +184,7 @@ export type ValueType = keyof ValueTypes;
  * look like a live one (to a collector it would be a root).
  */
 export interface StackMap {
-  /** The bytecode offset of the `call`. */
+  /** The bytecode offset of the `call` (or of a later chapter's GC point, such as an allocation). */
   readonly offset: number;
   /** The live locals in increasing slot order. */
   readonly locals: readonly { readonly slot: number; readonly type: ValueType }[];
@@ -209,7 +214,7 @@ export interface CompiledFunction {
   readonly lines: readonly LineEntry[];
   /** The line of the function's name in its declaration. */
   readonly line: number;
-  /** A stack map for each call, by the call's bytecode offset. */
+  /** A stack map for each call (and each GC point of a later chapter), by its bytecode offset. */
   readonly stackMaps: ReadonlyMap<number, StackMap>;
 }
 

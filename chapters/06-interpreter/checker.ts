@@ -66,16 +66,23 @@ export interface TypeRules {
   readonly statements: ReadonlyMap<string, StatementRule>;
   readonly expressions: ReadonlyMap<string, ExprRule>;
   readonly types: ReadonlyMap<string, TypeRule>;
+  /**
+   * Whether a value of type `found` may stand where `wanted` is expected although the types
+   * differ (a later chapter's `null` where an array is wanted). Without it, types must match.
+   */
+  readonly convertible?: (found: ValueType, wanted: ValueType) => boolean;
 }
 
 export const CORE_TYPE_RULES: TypeRules = Object.freeze({ statements: new Map(), expressions: new Map(), types: new Map() });
 
 /** New rules: `base`'s with `added`'s, an entry of `added` winning. `base` is not changed. */
 export function extendTypeRules(base: TypeRules, added: Partial<TypeRules>): TypeRules {
+  const convertible = added.convertible ?? base.convertible;
   return Object.freeze({
     statements: new Map([...base.statements, ...(added.statements ?? [])]),
     expressions: new Map([...base.expressions, ...(added.expressions ?? [])]),
     types: new Map([...base.types, ...(added.types ?? [])]),
+    ...(convertible === undefined ? {} : { convertible }),
   });
 }
 
@@ -158,6 +165,11 @@ export class FunctionChecker {
     return resolveType(type, this.rules);
   }
 
+  /** Whether a value of type `found` may stand where `wanted` is expected: the same type, or a conversion the rules allow. */
+  accepts(wanted: ValueType, found: ValueType): boolean {
+    return found === wanted || (this.rules.convertible?.(found, wanted) ?? false);
+  }
+
   // ── scopes ─────────────────────────────────────────────────────────────────────────
 
   /** Runs `body` in a new scope: the variables it declares are gone, and their slots free, after it. */
@@ -225,8 +237,8 @@ export class FunctionChecker {
     // TODO: the type rules by stmt.kind (the errors are listed at the top of compiler.ts):
     //   block   this.block(stmt)
     //   let     the value's type (this.expr); against the declared type (this.resolveType)
-    //           if there is one; then this.bind(stmt, this.declare(stmt.name, type, stmt.pos))
-    //   assign  the value's type; this.bind(stmt, this.lookup(name, target's pos)); same type?
+    //           if there is one (this.accepts(declared, found)); then this.bind(stmt, this.declare(stmt.name, type, stmt.pos))
+    //   assign  the value's type; this.bind(stmt, this.lookup(name, target's pos)); this.accepts(its type, the value's)?
     //   if      this.#condition(cond, 'if'); this.block(then); the else block if there is one
     //   while   this.#condition(cond, 'while'); this.block(body)
     //   return  the value's type against this.signature.returnType
@@ -281,7 +293,7 @@ export class FunctionChecker {
       return 'bool';
     }
     if (EQUALITY[op] !== undefined) {
-      if (a !== b) fail(pos, `'${op}' needs operands of the same type, found ${a} and ${b}`);
+      if (!this.accepts(a, b) && !this.accepts(b, a)) fail(pos, `'${op}' needs operands of the same type, found ${a} and ${b}`);
       return 'bool';
     }
     if (a !== 'int' || b !== 'int') fail(pos, `'${op}' needs int operands, found ${a} and ${b}`);
@@ -297,7 +309,7 @@ export class FunctionChecker {
     args.forEach((arg, i) => {
       const type = this.expr(arg);
       const wanted = callee.params[i]!;
-      if (type !== wanted) fail(arg.pos, `argument ${i + 1} of '${name}' must be ${wanted}, found ${type}`);
+      if (!this.accepts(wanted, type)) fail(arg.pos, `argument ${i + 1} of '${name}' must be ${wanted}, found ${type}`);
     });
     this.mark(node);
     return callee.returnType;

@@ -57,6 +57,22 @@ export interface InterpreterState {
   /** The offset of the instruction; the handler sets it to where to continue. */
   pc: number;
   readonly print: (text: string) => void;
+  /** Active calls, main included: 1 when `fn` is main's frame. */
+  readonly depth: number;
+  /** The callers' saved state, for a handler that walks every frame (a garbage collector). */
+  readonly callers: SavedFrames;
+}
+
+/**
+ * The saved state of each caller, indexed by the depth of the caller's own frame (main's is
+ * 1, the running function's caller is `depth - 1`): its function's index in `functions`, the
+ * pc after its call, and its base pointer. Only entries below the running depth are valid.
+ */
+export interface SavedFrames {
+  readonly functions: readonly CompiledFunction[];
+  readonly function: Int32Array;
+  readonly pc: Int32Array;
+  readonly bp: Int32Array;
 }
 
 /** Runs one instruction of a later chapter's opcode; throws `RuntimeError` for a runtime error. */
@@ -150,6 +166,7 @@ class Interpreter {
     const savedPc = new Int32Array(MAX_CALL_DEPTH);
     const savedBp = new Int32Array(MAX_CALL_DEPTH);
     let depth = 1; // active calls, main included
+    const callers: SavedFrames = { functions, function: savedFunction, pc: savedPc, bp: savedBp };
 
     // The registers of the machine: the running function and its code, pc, bp and sp.
     let fn = functions[this.#main]!;
@@ -204,7 +221,7 @@ class Interpreter {
                 throw new Error(`bad opcode 0x${opcode.toString(16)} at offset ${pc} in ${fn.name} (a compiler bug)`);
               }
               // An opcode of a later chapter: its handler borrows the registers and gives them back.
-              const state: InterpreterState = { stack, sp, bp, fn, pc, print };
+              const state: InterpreterState = { stack, sp, bp, fn, pc, print, depth, callers };
               handler(state);
               stack = state.stack;
               sp = state.sp;

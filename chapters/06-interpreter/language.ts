@@ -16,7 +16,7 @@
 import { CORE_GRAMMAR, extendGrammar, type Grammar, type GrammarExtension } from '#ch05/grammar.ts';
 import { CORE_OPCODES, extendOpcodes, type OpcodeInfo, type OpcodeSet } from './bytecode.ts';
 import { CORE_TYPE_RULES, extendTypeRules, type TypeRules } from './checker.ts';
-import { CORE_EMIT_RULES, extendEmitRules, type EmitRules, type FinishRule } from './compiler.ts';
+import { CORE_EMIT_RULES, extendEmitRules, type EmitRules, type FinishRule, type PrepareRule } from './compiler.ts';
 import type { InterpreterLevel, OpcodeHandler, RaiseHook } from './interpreter.ts';
 
 export interface Language extends InterpreterLevel {
@@ -27,6 +27,7 @@ export interface Language extends InterpreterLevel {
   readonly handlers: ReadonlyMap<number, OpcodeHandler>;
   readonly finish?: FinishRule;
   readonly raise?: RaiseHook;
+  readonly prepare?: PrepareRule;
 }
 
 /** A new opcode with what runs it in the interpreter. */
@@ -44,6 +45,8 @@ export interface LanguageExtension {
   readonly finish?: FinishRule;
   /** Replaces base's raise hook. */
   readonly raise?: RaiseHook;
+  /** Runs after base's prepare rule, on the level it returned. */
+  readonly prepare?: PrepareRule;
 }
 
 export const CORE_LANGUAGE: Language = Object.freeze({
@@ -65,7 +68,15 @@ export function extendLanguage(base: Language, extension: LanguageExtension): La
     handlers: new Map([...base.handlers, ...added.map((op): [number, OpcodeHandler] => [op.code, op.interpret])]),
     finish: chainFinish(base.finish, extension.finish),
     raise: extension.raise ?? base.raise,
+    prepare: chainPrepare(base.prepare, extension.prepare),
   });
+}
+
+/** `first`, then `then` on the level it returned; either may be missing. */
+function chainPrepare(first: PrepareRule | undefined, then: PrepareRule | undefined): PrepareRule | undefined {
+  if (first === undefined) return then;
+  if (then === undefined) return first;
+  return (program, level) => then(program, first(program, level));
 }
 
 /** `first`, then `then` on its result; either may be missing. */

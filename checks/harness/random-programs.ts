@@ -7,6 +7,10 @@
  * blocks nested in loops, ifs and other try blocks; an exception may leave a function, and
  * one that nothing catches ends the program with a trace. Below chapter 10 the generator
  * draws exactly the numbers it always drew, so a seed gives the same program as before.
+ *
+ * At chapter 11's level they also make arrays (of 8 ints) and records of one type `R`, read
+ * and write their elements and fields (mostly within bounds and non-null, sometimes not),
+ * link records into chains, and make garbage. Below chapter 11 nothing of this draws a number.
  */
 const EDGES = ['0', '1', '(-1)', '2', '7', '63', '64', '65', '(-9223372036854775808)', '9223372036854775807', '0x5555555555555555', '1000003'];
 const INT_OPS = ['+', '-', '*', '/', '%', '&', '|', '^', '<<', '>>', '>>>'];
@@ -18,12 +22,17 @@ const COMPARISONS = ['<', '<=', '>', '>=', '==', '!='];
  */
 export function randomProgram(random: () => number, chapter = 6): string {
   const exceptions = chapter >= 10;
+  const heap = chapter >= 11;
+  /** The `[int]` variables in scope (each of 8 elements) and the `R` variables in scope. */
+  const arrays: string[] = [];
+  const records: string[] = [];
   const int = (n: number) => Math.floor(random() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
   const functions: { name: string; arity: number }[] = [];
   let fresh = 0;
 
   function intExpr(vars: readonly string[], depth: number): string {
+    if (heap && (arrays.length > 0 || records.length > 0) && random() < 0.1) return heapRead(vars, depth);
     const roll = random();
     if (depth <= 0 || roll < 0.25) {
       return vars.length > 0 && random() < 0.6 ? pick(vars) : random() < 0.5 ? pick(EDGES) : String(int(100));
@@ -47,6 +56,41 @@ export function randomProgram(random: () => number, chapter = 6): string {
     if (roll < 0.6) return pick(['true', 'false']);
     if (roll < 0.7) return `(!${boolExpr(vars, depth - 1)})`;
     return `(${boolExpr(vars, depth - 1)} ${pick(['&&', '||'])} ${boolExpr(vars, depth - 1)})`;
+  }
+
+  /** An element or a field: out of bounds or through null now and then. */
+  function heapRead(vars: readonly string[], depth: number): string {
+    if (records.length === 0 || (arrays.length > 0 && random() < 0.5)) {
+      const index = intExpr(vars, depth - 1);
+      return `${pick(arrays)}[${random() < 0.9 ? `${index} & 7` : index}]`;
+    }
+    const record = pick(records);
+    const roll = random();
+    if (roll < 0.9) return `${record}.x`;
+    if (roll < 0.95) return `${record}.next.x`;
+    return `len(${record}.items)`;
+  }
+
+  /** A statement on the heap: a new array or record, a store, a link, or garbage. */
+  function heapStatement(vars: readonly string[], indent: string): string {
+    const roll = random();
+    if (roll < 0.25) {
+      const name = `a${fresh++}`;
+      arrays.push(name);
+      return `${indent}let ${name} = new [int](8);`;
+    }
+    if (roll < 0.45 && arrays.length > 0) return `${indent}${pick(arrays)}[${intExpr(vars, 2)} & 7] = ${intExpr(vars, 2)};`;
+    if (roll < 0.65) {
+      const next = records.length > 0 && random() < 0.6 ? pick(records) : 'null';
+      const items = arrays.length > 0 && random() < 0.6 ? pick(arrays) : 'null';
+      const name = `r${fresh++}`;
+      const line = `${indent}let ${name} = new R { x: ${intExpr(vars, 2)}, next: ${next}, items: ${items} };`;
+      records.push(name);
+      return line;
+    }
+    if (roll < 0.75 && records.length > 0) return `${indent}${pick(records)}.x = ${intExpr(vars, 2)};`;
+    if (roll < 0.85 && records.length > 0) return `${indent}${pick(records)}.next = ${random() < 0.8 ? pick(records) : 'null'};`;
+    return `${indent}print(len(new [int](${int(40)})) + len(new [[int]](${int(5)})));`;
   }
 
   /** Try blocks around the statement being generated, in its function. */
@@ -79,8 +123,12 @@ export function randomProgram(random: () => number, chapter = 6): string {
   /** Statements; `vars` may be read, `assignable` may also be written (loop counters may not). */
   function block(vars: string[], assignable: string[], indent: string, nesting: number, count: number): string[] {
     const lines: string[] = [];
-    const scope = { vars: vars.length, assignable: assignable.length };
+    const scope = { vars: vars.length, assignable: assignable.length, arrays: arrays.length, records: records.length };
     for (let i = 0; i < count; i++) {
+      if (heap && random() < 0.2) {
+        lines.push(heapStatement(vars, indent));
+        continue;
+      }
       if (exceptions && random() < 0.15) {
         lines.push(...exceptional(vars, assignable, indent, nesting));
         continue;
@@ -117,10 +165,12 @@ export function randomProgram(random: () => number, chapter = 6): string {
     }
     vars.length = scope.vars;
     assignable.length = scope.assignable;
+    arrays.length = scope.arrays;
+    records.length = scope.records;
     return lines;
   }
 
-  const parts: string[] = [];
+  const parts: string[] = heap ? ['struct R { x: int, next: R, items: [int] }'] : [];
   const count = 1 + int(3);
   for (let f = 0; f < count; f++) {
     const arity = int(4);

@@ -154,7 +154,16 @@ export interface FunctionDecl {
   readonly pos: Pos;
 }
 
+/**
+ * A top-level declaration other than a function, by its `kind`: none in this chapter; open
+ * like `ExprKinds` (a later chapter's record types are declared at the top level).
+ */
+export interface DeclarationKinds {}
+export type Declaration = DeclarationKinds[keyof DeclarationKinds];
+
 export interface Program {
   readonly kind: 'program';
   readonly functions: readonly FunctionDecl[];
+  /** The other top-level declarations, in source order; absent when there are none. */
+  readonly declarations?: readonly Declaration[];
 }

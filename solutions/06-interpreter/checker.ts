@@ -68,16 +68,23 @@ export interface TypeRules {
   readonly statements: ReadonlyMap<string, StatementRule>;
   readonly expressions: ReadonlyMap<string, ExprRule>;
   readonly types: ReadonlyMap<string, TypeRule>;
+  /**
+   * Whether a value of type `found` may stand where `wanted` is expected although the types
+   * differ (a later chapter's `null` where an array is wanted). Without it, types must match.
+   */
+  readonly convertible?: (found: ValueType, wanted: ValueType) => boolean;
 }
 
 export const CORE_TYPE_RULES: TypeRules = Object.freeze({ statements: new Map(), expressions: new Map(), types: new Map() });
 
 /** New rules: `base`'s with `added`'s, an entry of `added` winning. `base` is not changed. */
 export function extendTypeRules(base: TypeRules, added: Partial<TypeRules>): TypeRules {
+  const convertible = added.convertible ?? base.convertible;
   return Object.freeze({
     statements: new Map([...base.statements, ...(added.statements ?? [])]),
     expressions: new Map([...base.expressions, ...(added.expressions ?? [])]),
     types: new Map([...base.types, ...(added.types ?? [])]),
+    ...(convertible === undefined ? {} : { convertible }),
   });
 }
 // @book:end type-rules
@@ -161,6 +168,11 @@ export class FunctionChecker {
     return resolveType(type, this.rules);
   }
 
+  /** Whether a value of type `found` may stand where `wanted` is expected: the same type, or a conversion the rules allow. */
+  accepts(wanted: ValueType, found: ValueType): boolean {
+    return found === wanted || (this.rules.convertible?.(found, wanted) ?? false);
+  }
+
   // ── scopes ─────────────────────────────────────────────────────────────────────────
 
   /** Runs `body` in a new scope: the variables it declares are gone, and their slots free, after it. */
@@ -231,14 +243,16 @@ export class FunctionChecker {
       case 'let': {
         const type = this.expr(stmt.init);
         const declared = stmt.type === null ? type : this.resolveType(stmt.type);
-        if (type !== declared) fail(stmt.init.pos, `cannot assign ${type} to '${stmt.name}' of type ${declared}`);
+        if (!this.accepts(declared, type)) fail(stmt.init.pos, `cannot assign ${type} to '${stmt.name}' of type ${declared}`);
         this.bind(stmt, this.declare(stmt.name, declared, stmt.pos));
         return;
       }
       case 'assign': {
+        const { target } = stmt;
+        if (target.kind !== 'name') return fail(stmt.pos, `no type rule for assigning to the kind '${target.kind}'`);
         const type = this.expr(stmt.value);
-        const local = this.bind(stmt, this.lookup(stmt.target.name, stmt.target.pos));
-        if (type !== local.type) fail(stmt.value.pos, `cannot assign ${type} to '${stmt.target.name}' of type ${local.type}`);
+        const local = this.bind(stmt, this.lookup(target.name, target.pos));
+        if (!this.accepts(local.type, type)) fail(stmt.value.pos, `cannot assign ${type} to '${target.name}' of type ${local.type}`);
         return;
       }
       case 'if':
@@ -253,7 +267,7 @@ export class FunctionChecker {
       case 'return': {
         const type = this.expr(stmt.value);
         const expected = this.signature.returnType;
-        if (type !== expected) fail(stmt.value.pos, `return value of '${this.decl.name}' must be ${expected}, found ${type}`);
+        if (!this.accepts(expected, type)) fail(stmt.value.pos, `return value of '${this.decl.name}' must be ${expected}, found ${type}`);
         return;
       }
       case 'print':
@@ -339,7 +353,7 @@ export class FunctionChecker {
       return 'bool';
     }
     if (EQUALITY[op] !== undefined) {
-      if (a !== b) fail(pos, `'${op}' needs operands of the same type, found ${a} and ${b}`);
+      if (!this.accepts(a, b) && !this.accepts(b, a)) fail(pos, `'${op}' needs operands of the same type, found ${a} and ${b}`);
       return 'bool';
     }
     if (a !== 'int' || b !== 'int') fail(pos, `'${op}' needs int operands, found ${a} and ${b}`);
@@ -355,7 +369,7 @@ export class FunctionChecker {
     args.forEach((arg, i) => {
       const type = this.expr(arg);
       const wanted = callee.params[i]!;
-      if (type !== wanted) fail(arg.pos, `argument ${i + 1} of '${name}' must be ${wanted}, found ${type}`);
+      if (!this.accepts(wanted, type)) fail(arg.pos, `argument ${i + 1} of '${name}' must be ${wanted}, found ${type}`);
     });
     this.mark(node);
     return callee.returnType;

@@ -87,6 +87,12 @@ export function extendEmitRules(base: EmitRules, added: Partial<EmitRules>): Emi
  */
 export type FinishRule = (compiler: FunctionCompiler, fn: CompiledFunction) => CompiledFunction;
 
+/**
+ * A later chapter's first word on a program, before anything is checked: the level to
+ * compile this program with (chapter 11 adds the rules of the record types it declares).
+ */
+export type PrepareRule = (program: Program, level: FrontEnd) => FrontEnd;
+
 /** What the front end of one language level is made of; see language.ts for the whole level. */
 export interface FrontEnd {
   readonly grammar: Grammar;
@@ -94,6 +100,7 @@ export interface FrontEnd {
   readonly emit: EmitRules;
   readonly opcodes: OpcodeSet;
   readonly finish?: FinishRule;
+  readonly prepare?: PrepareRule;
 }
 
 export const CORE_FRONT_END: FrontEnd = Object.freeze({ grammar: CORE_GRAMMAR, types: CORE_TYPE_RULES, emit: CORE_EMIT_RULES, opcodes: CORE_OPCODES });
@@ -105,7 +112,8 @@ export function compileSource(source: string, level: FrontEnd = CORE_FRONT_END):
 }
 
 // @book:start compile
-export function compile(program: Program, level: FrontEnd = CORE_FRONT_END): CompiledProgram {
+export function compile(program: Program, base: FrontEnd = CORE_FRONT_END): CompiledProgram {
+  const level = base.prepare === undefined ? base : base.prepare(program, base);
   const signatures = new Map<string, Signature>();
   for (const decl of program.functions) {
     if (signatures.has(decl.name)) fail(decl.pos, `function '${decl.name}' is already defined`);
@@ -468,8 +476,8 @@ export class FunctionCompiler {
 }
 
 /**
- * For each `call` in `code`, the local slots live right after it: read on some path before
- * they are written. A backward dataflow over the instructions, repeated until nothing changes:
+ * For each `call` in `code` (and each instruction of an opcode marked `gcPoint`), the local
+ * slots live right after it: read on some path before they are written. A backward dataflow over the instructions, repeated until nothing changes:
  *
  *   live-in(i) = reads(i) ∪ (live-out(i) − writes(i))      live-out(i) = ∪ live-in(successors of i)
  *
@@ -512,7 +520,7 @@ export function liveLocalsAtCalls(
   }
   const result = new Map<number, Set<number>>();
   starts.forEach((pc, i) => {
-    if (code[pc] === Op.call) result.set(pc, liveOut[i]!);
+    if (code[pc] === Op.call || opcodes.byCode[code[pc]!]?.gcPoint === true) result.set(pc, liveOut[i]!);
   });
   return result;
 }

@@ -1,0 +1,98 @@
+/**
+ * Chapter 11, first part: whole programs on the heap. Every heap program prints and ends as
+ * it expects in every tier, on the default heap and with a collection at every allocation
+ * (checked after each), and on a small heap that collects over and over; the programs of
+ * chapters 06–10 run unchanged at chapter 11's level.
+ */
+import * as assert from 'uvu/assert';
+import { check } from '#harness/check.ts';
+import { programsUpTo } from '#harness/programs.ts';
+import { randomProgram } from '#harness/random-programs.ts';
+import { runInterpreter as referenceRun } from '../../solutions/11-garbage-collector/run.ts';
+import { MODES, TIERS, compareWithProgram, traceText, type HeapRun } from './support.ts';
+
+/** How a run ended, as text to compare: the printed lines, then the error and its trace. */
+function ending(run: HeapRun): string {
+  return [...run.output, run.error === undefined ? '(normal exit)' : `${run.error.message}\n${traceText(run.error.trace)}`].join('\n');
+}
+
+const all = programsUpTo(11);
+const heapPrograms = all.filter((p) => p.since === 11);
+const running = (p: { expectedError?: { kind: string } }) => p.expectedError?.kind !== 'compile';
+
+for (const tier of TIERS) {
+  for (const mode of MODES) {
+    check(`${tier.name}, ${mode.name}: every heap program prints and ends as it expects`, () => {
+      const programs = heapPrograms.filter(running);
+      assert.ok(programs.length >= 10, `only ${programs.length} heap programs found`);
+      const reports: string[] = [];
+      let collections = 0;
+      let allocations = 0;
+      for (const program of programs) {
+        process.stderr.write(`running ${program.name}.jot (${mode.name})\n`);
+        const got = tier.run(program.source, mode.options);
+        const report = compareWithProgram(program, got);
+        if (report !== null) reports.push(report);
+        collections += got.heap?.collections ?? 0;
+        allocations += got.heap?.objectsAllocated ?? 0;
+      }
+      assert.ok(reports.length === 0, `${reports.length} of ${programs.length} programs went wrong:\n\n${reports.join('\n\n')}`);
+      assert.ok(allocations > 10_000, `the programs allocated ${allocations} objects in all: the heap's counts are not kept`);
+      if (mode.options.stress) {
+        assert.ok(collections >= allocations, `--gc-stress collects at every allocation, but ${allocations} allocations made ${collections} collections`);
+      }
+    }, { timeoutMs: mode.options.stress ? 240000 : 60000, hints: [
+      'Each heap program in checks/programs (those with `// since: 11`) carries its expected output; run it by hand with the same options.',
+      'Under --gc-stress every allocation moves every object: a reference anywhere that the collector does not know (a frame slot missing from a stack map, a field not scanned) goes stale.',
+      'The roots of a frame are the slots its stack map at the GC point lists with a reference type: live locals and the operand stack under the instruction.',
+    ] });
+  }
+
+  check(`${tier.name}: on a 128 KiB heap the programs collect again and again and still print what they expect`, () => {
+    const programs = heapPrograms.filter((p) => running(p) && !p.name.includes('out_of_memory'));
+    const reports: string[] = [];
+    let collections = 0;
+    for (const program of programs) {
+      process.stderr.write(`running ${program.name}.jot (--heap 128k)\n`);
+      const got = tier.run(program.source, { semispaceBytes: 128 * 1024, verify: true });
+      const report = compareWithProgram(program, got);
+      if (report !== null) reports.push(report);
+      collections += got.heap?.collections ?? 0;
+    }
+    assert.ok(reports.length === 0, `${reports.length} of ${programs.length} programs went wrong:\n\n${reports.join('\n\n')}`);
+    assert.ok(collections >= 20, `the programs collected ${collections} times on a 128 KiB heap: expected many more`);
+  }, { timeoutMs: 60000, hints: [
+    'When the bump pointer would pass the limit, collect, then try once more; only if it still does not fit is it out of memory.',
+  ] });
+
+  check(`${tier.name}: compile errors of arrays and records are reported at their line and column`, () => {
+    const programs = heapPrograms.filter((p) => !running(p));
+    assert.ok(programs.length >= 3, 'no compile-error programs found');
+    const reports = programs.map((p) => compareWithProgram(p, tier.run(p.source, {}))).filter((r) => r !== null);
+    assert.ok(reports.length === 0, reports.join('\n\n'));
+  }, { hints: ['A type error is a CompileError at the node the message names (book/language.md lists them).'] });
+
+  check(`${tier.name}: random programs with arrays and records, on a small heap collecting at every allocation, do what the reference does`, (t) => {
+    const reports: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const source = randomProgram(t.random, 11);
+      const expected = ending(referenceRun(source));
+      const got = ending(tier.run(source, { semispaceBytes: 64 * 1024, stress: true, verify: true }));
+      if (got !== expected) reports.push(`random program ${i + 1}:\n${source}\nexpected:\n${expected}\ngot:\n${got}`);
+    }
+    assert.ok(reports.length === 0, `${reports.length} of 40 random programs went wrong; the first:\n\n${reports[0]}`);
+  }, { timeoutMs: 120000, hints: [
+    'Random programs keep arrays and records in locals across calls, allocations and caught exceptions: each is a root wherever its stack map says it is live.',
+  ] });
+
+  check(`${tier.name}: every program of chapters 06–10 runs unchanged at chapter 11's level`, () => {
+    const programs = all.filter((p) => p.since < 11);
+    const reports: string[] = [];
+    for (const program of programs) {
+      process.stderr.write(`running ${program.name}.jot\n`);
+      const report = compareWithProgram(program, tier.run(program.source, {}));
+      if (report !== null) reports.push(report);
+    }
+    assert.ok(reports.length === 0, `${reports.length} of ${programs.length} programs went wrong:\n\n${reports.join('\n\n')}`);
+  }, { timeoutMs: 120000, hints: ['Adding arrays and records must not change what the earlier language means.'] });
+}

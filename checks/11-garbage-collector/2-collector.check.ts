@@ -1,0 +1,211 @@
+/**
+ * Chapter 11, second part: the heap and the collector on their own, through the heap's API
+ * with handles and root walkers as the roots: objects move and every root follows, cycles
+ * and sharing survive, garbage is reclaimed, a list of a million elements is collected
+ * without recursion, new objects are zero, out of memory is a clean error, and
+ * `--verify-heap` finds a reference that points nowhere.
+ */
+import { readFileSync } from 'node:fs';
+import * as assert from 'uvu/assert';
+import { check, learnerCode } from '#harness/check.ts';
+import { chapterModule } from './support.ts';
+
+type HeapModule = typeof import('../../solutions/11-garbage-collector/heap.ts');
+type CollectorModule = typeof import('../../solutions/11-garbage-collector/collector.ts');
+
+const heaps = await learnerCode(chapterModule<HeapModule>('heap.ts'));
+const collector = await learnerCode(chapterModule<CollectorModule>('collector.ts'));
+
+/** A heap of two `bytes`-byte semispaces with the collector installed, and its shapes. */
+function newHeap(bytes: number, options: { verify?: boolean } = {}) {
+  const heap = new heaps.Heap({ semispaceBytes: bytes, ...options });
+  heap.collector = collector.collect;
+  return {
+    heap,
+    /** A record of two references. */
+    pair: heap.addShape({ name: 'pair', references: [0, 1] }),
+    /** A list cell: slot 0 an int, slot 1 the next cell. */
+    cell: heap.addShape({ name: 'cell', references: [1] }),
+  };
+}
+
+/** A root walker over a JavaScript array of references, which the collector updates. */
+function rootsIn(references: bigint[]) {
+  return (visit: (reference: bigint) => bigint) => {
+    for (let i = 0; i < references.length; i++) references[i] = visit(references[i]!);
+  };
+}
+const NO_ROOTS = () => {};
+
+/** Runs `body` with a heap and disposes of it after. */
+function withHeap<T>(bytes: number, body: (h: ReturnType<typeof newHeap>) => T, options: { verify?: boolean } = {}): T {
+  const h = newHeap(bytes, options);
+  try {
+    return body(h);
+  } finally {
+    h.heap.dispose();
+  }
+}
+
+check('a collection moves every object it keeps, and every root and handle follows it', () => {
+  withHeap(64 * 1024, ({ heap }) => {
+    const array = heap.allocate(heaps.SHAPE.arrayOfValues, 3, NO_ROOTS);
+    [7n, -8n, 1n << 40n].forEach((v, i) => heap.store(array, i, v));
+    const handle = heap.handle(array);
+    const roots = [array, 0n];
+    heap.collect(rootsIn(roots));
+    assert.is.not(handle.value, array, 'the object did not move: a copying collector copies every live object to the other space');
+    assert.is(roots[0], handle.value, 'the root and the handle point at different copies');
+    assert.is(roots[1], 0n, 'a null root must stay null');
+    assert.is(heap.count(handle.value), 3);
+    assert.equal([0, 1, 2].map((i) => heap.load(handle.value, i)), [7n, -8n, 1n << 40n], 'the copy has other values than the original');
+    const first = handle.value;
+    heap.collect(rootsIn(roots));
+    assert.is.not(handle.value, first, 'the second collection did not move the object back to the first space');
+    assert.is(heap.load(handle.value, 2), 1n << 40n);
+  });
+}, { hints: ['Copy the object to to-space, leave a forwarding address in the old one, and write the new address back into the root.'] });
+
+check('a cycle survives a collection and is still a cycle, copied once', () => {
+  withHeap(64 * 1024, ({ heap, pair }) => {
+    const a = heap.allocate(pair, 2, NO_ROOTS);
+    const handle = heap.handle(a);
+    const b = heap.allocate(pair, 2, NO_ROOTS);
+    heap.store(handle.value, 0, b);
+    heap.store(b, 0, handle.value);
+    heap.store(handle.value, 1, handle.value); // a points at itself too
+    for (let i = 0; i < 100; i++) heap.allocate(pair, 2, NO_ROOTS); // garbage
+    heap.collect(NO_ROOTS);
+    const a2 = handle.value;
+    const b2 = heap.load(a2, 0);
+    assert.is.not(a2, a, 'the object did not move');
+    assert.is(heap.load(b2, 0), a2, 'b no longer points at a: a forwarded reference reached through b was copied again or not updated');
+    assert.is(heap.load(a2, 1), a2, 'a no longer points at itself');
+    assert.is(heap.used, 2 * heaps.objectBytes(2), 'the heap should hold exactly the two objects of the cycle after the collection');
+  });
+}, { hints: ['An object reached a second time is already forwarded: return the forwarding address instead of copying it again.'] });
+
+check('garbage is reclaimed: a heap of 64 KiB allocates megabytes while little stays alive', () => {
+  withHeap(64 * 1024, ({ heap, cell }) => {
+    const live = heap.handle(heap.allocate(cell, 2, NO_ROOTS));
+    heap.store(live.value, 0, 42n);
+    for (let i = 0; i < 100_000; i++) {
+      const junk = heap.allocate(cell, 2, NO_ROOTS);
+      heap.store(junk, 0, BigInt(i));
+    }
+    assert.ok(heap.stats.collections >= 30, `only ${heap.stats.collections} collections for 2.4 MB of garbage in a 64 KiB space`);
+    heap.collect(NO_ROOTS);
+    assert.is(heap.used, heaps.objectBytes(2), 'after a collection only the live cell should remain');
+    assert.is(heap.load(live.value, 0), 42n);
+  });
+}, { timeoutMs: 20000, hints: ['Nothing unreachable is copied: after the flip, allocation continues right after the last copy.'] });
+
+check('a list of a million elements is collected without recursion, its order and values kept', () => {
+  withHeap(64 * 1024 * 1024, ({ heap, cell }) => {
+    const head = heap.handle(0n);
+    const count = 1_000_000;
+    for (let i = 0; i < count; i++) {
+      const node = heap.allocate(cell, 2, NO_ROOTS);
+      heap.store(node, 0, BigInt(i));
+      heap.store(node, 1, head.value);
+      head.value = node;
+    }
+    heap.collect(NO_ROOTS);
+    let n = 0;
+    let expected = count - 1;
+    for (let node = head.value; node !== 0n; node = heap.load(node, 1)) {
+      if (heap.load(node, 0) !== BigInt(expected)) assert.unreachable(`element ${n} holds ${heap.load(node, 0)}, expected ${expected}`);
+      n++;
+      expected--;
+    }
+    assert.is(n, count, 'the list lost elements in the collection');
+    assert.is(heap.used, count * heaps.objectBytes(2));
+  });
+}, { timeoutMs: 60000, hints: ['Scan to-space with a pointer that chases the free pointer (breadth first): no recursion, no stack that grows with the list.'] });
+
+check('forwarding keeps sharing: references to one object all end at one copy', () => {
+  withHeap(64 * 1024, ({ heap, pair }) => {
+    const shared = heap.allocate(heaps.SHAPE.arrayOfValues, 1, NO_ROOTS);
+    heap.store(shared, 0, 5n);
+    const holder = heap.allocate(pair, 2, NO_ROOTS);
+    heap.store(holder, 0, shared);
+    heap.store(holder, 1, shared);
+    const array = heap.allocate(heaps.SHAPE.arrayOfReferences, 4, NO_ROOTS);
+    for (let i = 0; i < 4; i++) heap.store(array, i, i === 2 ? holder : shared);
+    const roots = [array, shared];
+    heap.collect(rootsIn(roots));
+    const copy = roots[1]!;
+    const holder2 = heap.load(roots[0]!, 2);
+    assert.ok([0, 1, 3].every((i) => heap.load(roots[0]!, i) === copy), 'the array\'s references to the shared object differ from the root');
+    assert.is(heap.load(holder2, 0), copy);
+    assert.is(heap.load(holder2, 1), copy);
+    assert.is(heap.used, heaps.objectBytes(1) + heaps.objectBytes(2) + heaps.objectBytes(4), 'the shared object was copied more than once');
+    heap.store(copy, 0, 6n);
+    assert.is(heap.load(heap.load(holder2, 1), 0), 6n);
+  });
+}, { hints: ['The forwarding address lives in the old object: every later reference to it finds the copy there.'] });
+
+check('new objects are zero, also in a space that held objects before', () => {
+  withHeap(16 * 1024, ({ heap }) => {
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 100; i++) {
+        const junk = heap.allocate(heaps.SHAPE.arrayOfValues, 10, NO_ROOTS);
+        for (let k = 0; k < 10; k++) heap.store(junk, k, -1n);
+      }
+      heap.collect(NO_ROOTS);
+    }
+    const fresh = heap.allocate(heaps.SHAPE.arrayOfValues, 500, NO_ROOTS);
+    for (let k = 0; k < 500; k++) assert.is(heap.load(fresh, k), 0n, `slot ${k} of a new array is not zero`);
+  });
+}, { hints: ['Clear the space a collection leaves behind before it is used again: the bump allocator does not clear.'] });
+
+check('out of memory is a clean error, and the heap stays usable after it', () => {
+  withHeap(64 * 1024, ({ heap }) => {
+    assert.throws(() => heap.allocate(heaps.SHAPE.arrayOfValues, 10_000, NO_ROOTS), (e: unknown) => e instanceof heaps.OutOfMemory, 'an array larger than a semispace must be OutOfMemory');
+    const kept: bigint[] = [];
+    const roots = rootsIn(kept);
+    let failed: unknown;
+    try {
+      for (let i = 0; i < 10_000; i++) kept.push(heap.allocate(heaps.SHAPE.arrayOfValues, 14, roots));
+    } catch (error) {
+      failed = error;
+    }
+    assert.ok(failed instanceof heaps.OutOfMemory, `filling the heap with live objects must end in OutOfMemory, got ${String(failed)}`);
+    const fit = Math.floor(heap.semispaceBytes / heaps.objectBytes(14));
+    assert.is(kept.length, fit, `${fit} objects of ${heaps.objectBytes(14)} bytes fit in a semispace, ${kept.length} were made`);
+    collector.verifyHeap(heap, roots);
+    heap.collect(roots);
+    assert.is(heap.count(kept[0]!), 14);
+  });
+}, { hints: ['After a collection the allocation is tried once more; if it still does not fit, throw OutOfMemory instead of writing past the limit.'] });
+
+check('--verify-heap finds a root or a field that does not point at an object', () => {
+  withHeap(64 * 1024, ({ heap, pair }) => {
+    const a = heap.allocate(pair, 2, NO_ROOTS);
+    const b = heap.allocate(pair, 2, NO_ROOTS);
+    const roots = [a, b];
+    collector.verifyHeap(heap, rootsIn(roots)); // a sound heap passes
+    heap.store(roots[0]!, 1, roots[1]! + 8n); // into the middle of b
+    assert.throws(() => collector.verifyHeap(heap, rootsIn(roots)), (e: unknown) => e instanceof collector.HeapCorruption, 'a field pointing into the middle of an object was not found');
+    heap.store(roots[0]!, 1, 0n);
+    roots.push(12345n * 8n);
+    assert.throws(() => collector.verifyHeap(heap, rootsIn(roots)), (e: unknown) => e instanceof collector.HeapCorruption, 'a root that points outside the heap was not found');
+  }, { verify: true });
+}, { hints: ['Walk the space object by object to learn where objects start; then every reference must be null or one of those starts.'] });
+
+check('the semispaces and the context block are data: mapped readable and writable, never executable', () => {
+  withHeap(64 * 1024, ({ heap }) => {
+    const maps = readFileSync('/proc/self/maps', 'utf8').split('\n');
+    const mappings = [heap.current.mapping, heap.other.mapping, heap.contextMapping];
+    for (const mapping of mappings) {
+      const line = maps.find((row) => {
+        const [range] = row.split(' ');
+        const [low, high] = (range ?? '').split('-').map((hex) => BigInt(`0x${hex || '0'}`));
+        return low !== undefined && high !== undefined && low <= mapping.address && mapping.address < high;
+      });
+      assert.ok(line !== undefined, `no mapping at 0x${mapping.address.toString(16)} in /proc/self/maps`);
+      const perms = line.split(' ')[1]!;
+      assert.ok(perms.startsWith('rw') && !perms.includes('x'), `the heap's memory at 0x${mapping.address.toString(16)} is mapped ${perms}: it must be rw-, never executable`);
+    }
+  });
+}, { hints: ['Map the semispaces with PROT_READ | PROT_WRITE only: no object on the heap is ever code.'] });

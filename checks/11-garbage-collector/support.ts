@@ -1,0 +1,88 @@
+/**
+ * Chapter 11's checks: the tiers a heap program runs in, the heap's run options, and how a
+ * run is compared with what a program expects.
+ *
+ * Only the interpreter tier exists in this chapter so far. A compiled tier joins by adding a
+ * `Tier` to `TIERS`: every check of the programs then runs in it too, under every mode.
+ */
+import { learnerCode } from '#harness/check.ts';
+import { compareOutcome, diffLines, type Program } from '#harness/programs.ts';
+
+/**
+ * Imports a module of this chapter with the reference's types: the scaffold's folder does not
+ * exist yet, so `#ch11/…` resolves only under the solutions' condition.
+ */
+export function chapterModule<T>(path: string): Promise<T> {
+  return import(`#ch11/${path}`) as Promise<T>;
+}
+
+const run = await learnerCode(chapterModule<typeof import('../../solutions/11-garbage-collector/run.ts')>('run.ts'));
+const errors = await learnerCode(import('#ch05/errors.ts'));
+
+/** The heap's run options: `--heap`, `--gc-stress`, `--verify-heap`. */
+export interface HeapRunOptions {
+  readonly semispaceBytes?: number;
+  readonly stress?: boolean;
+  readonly verify?: boolean;
+}
+
+/** What the heap counted during a run. */
+export interface RunStats {
+  readonly collections: number;
+  readonly objectsAllocated: number;
+}
+
+/** How a run ended, in chapter 10's shape, with the heap's counts. */
+export interface HeapRun {
+  readonly output: readonly string[];
+  readonly compileError?: string;
+  readonly error?: { readonly message: string; readonly payload?: bigint; readonly trace: readonly { readonly name: string; readonly line: number }[] };
+  readonly heap?: RunStats;
+}
+
+export interface Tier {
+  readonly name: string;
+  run(source: string, options: HeapRunOptions): HeapRun;
+}
+
+export const TIERS: readonly Tier[] = [
+  {
+    name: 'interpreter',
+    run(source, options) {
+      try {
+        return run.runInterpreter(source, options);
+      } catch (error) {
+        if (error instanceof errors.CompileError) return { output: [], compileError: error.message };
+        throw error;
+      }
+    },
+  },
+];
+
+/** The ways every heap program runs: the default heap, and a collection at every allocation with the heap checked after each. */
+export const MODES: readonly { readonly name: string; readonly options: HeapRunOptions }[] = [
+  { name: 'the default heap', options: {} },
+  { name: '--gc-stress --verify-heap', options: { stress: true, verify: true } },
+];
+
+/** The text of a trace: one `at name (line N)` per frame, innermost first; past 20 frames, 10 at each end around a count. */
+export function traceText(frames: readonly { readonly name: string; readonly line: number }[]): string {
+  const line = (f: { name: string; line: number }) => `at ${f.name} (line ${f.line})`;
+  if (frames.length <= 20) return frames.map(line).join('\n');
+  return [...frames.slice(0, 10).map(line), `... ${frames.length - 20} more frames ...`, ...frames.slice(-10).map(line)].join('\n');
+}
+
+/** A report of how `got` differs from what `program` expects (output, end, trace), or null. */
+export function compareWithProgram(program: Program, got: HeapRun): string | null {
+  const end = got.compileError !== undefined
+    ? { error: { kind: 'compile' as const, message: got.compileError } }
+    : got.error !== undefined ? { error: { kind: 'runtime' as const, message: got.error.message } } : {};
+  const report = compareOutcome(program, { output: got.output, ...end });
+  if (report !== null) return report;
+  const written = [...program.source.matchAll(/\/\/\s*expect trace:\s?(.*)$/gm)].map((m) => m[1]!.trimEnd());
+  const trace = traceText(got.error?.trace ?? []);
+  if (written.length > 0 && trace !== written.join('\n')) {
+    return `${program.name}.jot: the trace differs from its expect trace lines:\n${diffLines(written, trace.split('\n'))}`;
+  }
+  return null;
+}
