@@ -24,7 +24,7 @@
 import { CORE_OPCODES, Op, lineAt, type CompiledFunction, type StackMap } from '#ch06/bytecode.ts';
 import { RuntimeError, type InterpreterState, type OpcodeHandler } from '#ch06/interpreter.ts';
 import type { OpcodeDefinition } from '#ch06/language.ts';
-import { RUNTIME_ERROR_PAYLOADS } from '../10-exceptions/errors.ts';
+import { RUNTIME_ERROR_PAYLOADS } from '#ch10/errors.ts';
 import { OutOfMemory, type Heap, type RootWalker } from './heap.ts';
 import { recordsOf, referenceFields, type RecordLayout } from './records.ts';
 import { isReference } from './rules.ts';

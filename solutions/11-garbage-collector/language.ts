@@ -7,7 +7,7 @@
  */
 import { extendInterpreter, type InterpreterLevel, type OpcodeHandler } from '#ch06/interpreter.ts';
 import { extendLanguage, type Language } from '#ch06/language.ts';
-import { EXCEPTIONS_LANGUAGE } from '../10-exceptions/language.ts';
+import { EXCEPTIONS_LANGUAGE } from '#ch10/language.ts';
 import { collect } from './collector.ts';
 import type { Heap } from './heap.ts';
 import { ARRAY_OPCODES, RECORD_OPCODES, arrayHandlers, recordHandlers } from './interpret.ts';

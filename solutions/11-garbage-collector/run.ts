@@ -11,8 +11,8 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { compileSource } from '#ch06/compiler.ts';
 import { run } from '#ch06/interpreter.ts';
-import { UncaughtException } from '../10-exceptions/errors.ts';
-import type { TraceFrame } from '../10-exceptions/trace.ts';
+import { UncaughtException } from '#ch10/errors.ts';
+import type { TraceFrame } from '#ch10/trace.ts';
 import { Heap, type HeapOptions, type HeapStats } from './heap.ts';
 import { HEAP_LANGUAGE, heapInterpreter } from './language.ts';
 
