@@ -69,7 +69,11 @@ export function classifyError(error: SerializedError | undefined, chapter: Chapt
         (inEarlier.location.startsWith('chapters')
           ? `\n(Sure the call is right? Compare with the reference chapter ${inEarlier.chapter}: add --use-ref ${Number(inEarlier.chapter)}, and the same refusal means the call is wrong.)`
           : ''),
-      hint: REFUSAL_HINT[error.name] ?? `Read the call at ${caller.location} against what chapter ${inEarlier.chapter}'s code expects of it.`,
+      // The refusal hints speak of chapter 01's regions; another chapter's refusal (an encoder
+      // refusing an immediate) is better explained by the check's own ladder.
+      ...(REFUSALS.has(error.name) && inEarlier.chapter !== '01'
+        ? {}
+        : { hint: REFUSAL_HINT[error.name] ?? `Read the call at ${caller.location} against what chapter ${inEarlier.chapter}'s code expects of it.` }),
     };
   }
   const earlier = inEarlier?.chapter;
@@ -317,6 +321,32 @@ export function failureHint(result: Pick<CheckResult, 'status' | 'message' | 'de
     return 'The code was called while its pages were still read+write: sealing must mprotect the region to read+execute (and check that mprotect returned 0) before anything jumps into it.';
   }
   return undefined;
+}
+
+const ARCH_WORDS: Record<Arch, RegExp> = { x64: /\b(?:x86-64|x64)\b/, arm64: /\b(?:AArch64|arm64)\b/ };
+
+/**
+ * The rung of a check's ladder to show first under a failure: the ladder's first rung, unless
+ * the ladder covers several things and another rung is about the one that failed:
+ *   - the rung that names the function the failure's message starts with (`cmovcc_rr(0, 0, 1)
+ *     → …`: the rung about cmovcc, in a ladder about imul and cmovcc);
+ *   - on one architecture, a first rung written for the other one (it starts with its name)
+ *     gives way to the first rung that names this one.
+ */
+export function fittingRung(hints: readonly string[], message: string, arch: Arch): string | undefined {
+  const first = hints[0];
+  if (first === undefined) return undefined;
+  const called = /^([A-Za-z][A-Za-z0-9]*?)(?:_[a-z0-9]+)*\(/.exec(message)?.[1];
+  if (called && called.length >= 3) {
+    const names = new RegExp(`\\b${called}`);
+    if (!names.test(first)) {
+      const about = hints.find((h) => names.test(h));
+      if (about) return about;
+    }
+  }
+  const other: Arch = arch === 'x64' ? 'arm64' : 'x64';
+  if (new RegExp(`^(?:On )?${ARCH_WORDS[other].source}`).test(first)) return hints.find((h) => ARCH_WORDS[arch].test(h)) ?? first;
+  return first;
 }
 
 /** What explains a failure, when one cause may explain many: a key and the sentence that says it. */

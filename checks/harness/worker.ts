@@ -134,8 +134,13 @@ async function main(): Promise<void> {
     })),
   });
 
+  let running = -1;
+  registry.onOutcome = (outcome) => {
+    if (running >= 0) send({ t: 'outcome', index: running, ...outcome });
+  };
   for (let index = from; index < runnable.length; index++) {
     const current = runnable[index]!;
+    running = index;
     const context: CheckContext = { arch, mode, random: seededRandom(current.name) };
     trace.clear();
     send({ t: 'start', index });
