@@ -50,23 +50,42 @@ export interface SandboxLimits {
 const MiB = 1024 * 1024;
 export const DEFAULT_LIMITS: SandboxLimits = { cpuSeconds: 600, memoryBytes: 3072 * MiB, processes: 512, openFiles: 1024, fileBytes: 64 * MiB, tmpBytes: 256 * MiB };
 
-export type SandboxProbe = { ok: true; tool: string } | { ok: false; reason: string; fix: string };
+/** `ownUsers`: each student's worker runs as a user of its own (grading as root), which the process limit needs. */
+export type SandboxProbe = { ok: true; tool: string; ownUsers: boolean } | { ok: false; reason: string; fix: string };
 
 /** Whether bubblewrap is installed and can create its namespaces here (it starts `true` in an empty sandbox). */
 export function probeSandbox(): SandboxProbe {
   const version = spawnSync('bwrap', ['--version'], { encoding: 'utf8' });
   if (version.error) return { ok: false, reason: 'bubblewrap (bwrap) is not installed', fix: SANDBOX_INSTALL };
   const tool = version.stdout.trim();
-  const tried = spawnSync('bwrap', [...systemBinds(), '--unshare-all', '--die-with-parent', '--proc', '/proc', '--dev', '/dev', '--', 'true'], { encoding: 'utf8', timeout: 10_000 });
+  // As root, the way the workers will run: no user namespace, then down to a user of their own under a process limit.
+  const user = process.getuid?.() === 0 ? { uid: SANDBOX_UID_BASE, gid: SANDBOX_UID_BASE } : undefined;
+  const { namespaces, dropRoot } = isolation(user);
+  const tried = spawnSync('bwrap', [...systemBinds(), ...namespaces, '--die-with-parent', '--proc', '/proc', '--dev', '/dev', '--', ...dropRoot, 'prlimit', '--nproc=64', '--', 'true'], { encoding: 'utf8', timeout: 10_000 });
   if (tried.status !== 0) {
     const said = `${tried.stderr ?? ''}`.trim().split('\n')[0] || (tried.error?.message ?? `exit ${tried.status}`);
-    return {
-      ok: false,
-      reason: `${tool} cannot create its namespaces here: ${said}`,
-      fix: 'allow unprivileged user namespaces (sudo sysctl -w kernel.unprivileged_userns_clone=1) or grade as root',
-    };
+    return user
+      ? { ok: false, reason: `${tool} cannot start a worker as a user of its own here: ${said}`, fix: 'install util-linux (setpriv, prlimit): sudo apt-get install -y util-linux' }
+      : {
+          ok: false,
+          reason: `${tool} cannot create its namespaces here: ${said}`,
+          fix: 'allow unprivileged user namespaces (sudo sysctl -w kernel.unprivileged_userns_clone=1) or grade as root',
+        };
   }
-  return { ok: true, tool };
+  return { ok: true, tool, ownUsers: user !== undefined };
+}
+
+/**
+ * The namespaces a sandbox gets, and what drops root inside it: with a user (grading as root),
+ * every namespace but the user namespace, then setpriv to that user, without capabilities or a
+ * way back; without one, every namespace, the worker running as the grader.
+ */
+function isolation(user: SandboxUser | undefined): { namespaces: string[]; dropRoot: string[] } {
+  if (!user) return { namespaces: ['--unshare-all'], dropRoot: [] };
+  return {
+    namespaces: ['--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try'],
+    dropRoot: ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all', '--'],
+  };
 }
 
 /** Read-only binds of the system: programs, libraries (both architectures' under /usr), the loader's cache. */
@@ -170,11 +189,7 @@ export function sandboxedLauncher(launcher: Launcher, staged: string, root: stri
     '--setenv', 'WORKBOOK_MODE', launcher.mode,
     '--setenv', 'FORCE_COLOR', '0',
   ];
-  // Without a user namespace (root grading), every namespace but that one; the worker is not root anyway.
-  const namespaces = user ? ['--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try'] : ['--unshare-all'];
-  const dropRoot = user
-    ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all', '--']
-    : [];
+  const { namespaces, dropRoot } = isolation(user);
   const prlimit = [
     'prlimit',
     `--cpu=${limits.cpuSeconds}`,
