@@ -328,16 +328,18 @@ const ARCH_WORDS: Record<Arch, RegExp> = { x64: /\b(?:x86-64|x64)\b/, arm64: /\b
 /**
  * The rung of a check's ladder to show first under a failure: the ladder's first rung, unless
  * the ladder covers several things and another rung is about the one that failed:
- *   - the rung that names the function the failure's message starts with (`cmovcc_rr(0, 0, 1)
- *     → …`: the rung about cmovcc, in a ladder about imul and cmovcc);
+ *   - in a check named for several instructions, the rung that names the one the failure's
+ *     message starts with (`cmovcc_rr(0, 0, 1) → …` under "… imul … and cmovcc …": the rung
+ *     about cmovcc, not the first, about imul);
  *   - on one architecture, a first rung written for the other one (it starts with its name)
  *     gives way to the first rung that names this one.
  */
-export function fittingRung(hints: readonly string[], message: string, arch: Arch): string | undefined {
+export function fittingRung(hints: readonly string[], message: string, arch: Arch, checkName = ''): string | undefined {
   const first = hints[0];
   if (first === undefined) return undefined;
-  const called = /^([A-Za-z][A-Za-z0-9]*?)(?:_[a-z0-9]+)*\(/.exec(message)?.[1];
-  if (called && called.length >= 3) {
+  // The instruction an encoder is named for: movabsq_ri → movabs, cmovcc_rr → cmovcc.
+  const called = /^([A-Za-z][A-Za-z0-9]*?)q?(?:_[a-z0-9]+)*\(/.exec(message)?.[1];
+  if (called && called.length >= 3 && new RegExp(`\\b${called}`).test(checkName)) {
     const names = new RegExp(`\\b${called}`);
     if (!names.test(first)) {
       const about = hints.find((h) => names.test(h));

@@ -369,7 +369,7 @@ export async function runChapter(run: ChapterRun): Promise<CheckResult[]> {
         // A failure from an earlier chapter's code makes this chapter's hint beside the point.
         if (classified.fromChapter) delete common.hint;
         else if (classified.status === 'fail') {
-          const rung = fittingRung(info.hints, classified.message, launcher.arch);
+          const rung = fittingRung(info.hints, classified.message, launcher.arch, info.name);
           if (rung) common.hint = rung;
         }
         const reported = outcome.outcomes.get(index) ?? [];
