@@ -76,7 +76,10 @@ export function classifyError(error: SerializedError | undefined, chapter: Chapt
         : { hint: REFUSAL_HINT[error.name] ?? `Read the call at ${caller.location} against what chapter ${inEarlier.chapter}'s code expects of it.` }),
     };
   }
-  const earlier = inEarlier?.chapter;
+  // The reference of an earlier chapter is not at fault: what this chapter built or set up is
+  // (a function made with the wrong arity, a region used in the wrong state).
+  const fromReference = inEarlier?.location.startsWith('solutions') ? inEarlier : undefined;
+  const earlier = fromReference ? undefined : inEarlier?.chapter;
   if (error.name === 'NotImplemented' && !earlier) {
     return { status: 'todo', message: `${error.what ?? error.message} is not written yet${error.note ? ` (${error.note})` : ''}` };
   }
@@ -86,6 +89,11 @@ export function classifyError(error: SerializedError | undefined, chapter: Chapt
     detailParts.push(
       `This failure comes from your chapter ${earlier} code (${titleOf(earlier)}), at ${shortFrame(origin!)}.\n` +
         `Fix it there, or lean on the reference for that chapter: add --use-ref ${Number(earlier)} to the command.`,
+    );
+  } else if (fromReference) {
+    detailParts.push(
+      `Chapter ${fromReference.chapter}'s reference code (${titleOf(fromReference.chapter)}) raised this, at ${shortFrame(fromReference)}: it is not at fault.\n` +
+        `Your chapter ${chapter.number} code built or set up what it was given: look at what it passes on (a function's arity, a region's state, a size).`,
     );
   } else if (!error.details && error.name !== 'Assertion') {
     detailParts.push(stackExcerpt(error.stack));
@@ -306,7 +314,8 @@ export function isLoadFailure(result: Pick<CheckResult, 'status' | 'message' | '
 /**
  * The hint that fits this failure better than the first rung of its check's ladder, if any:
  * a file that does not parse, code stored byte-reversed, a jump into memory never made
- * executable. The check report shows it instead of the first rung.
+ * executable, a function called with another number of arguments than it was made for. The
+ * check report shows it instead of the first rung.
  */
 export function failureHint(result: Pick<CheckResult, 'status' | 'message' | 'details' | 'check'>): string | undefined {
   if (result.status !== 'fail') return undefined;
@@ -319,6 +328,10 @@ export function failureHint(result: Pick<CheckResult, 'status' | 'message' | 'de
   }
   if (text.includes(NOTHING_EXECUTABLE)) {
     return 'The code was called while its pages were still read+write: sealing must mprotect the region to read+execute (and check that mprotect returned 0) before anything jumps into it.';
+  }
+  const arity = /expected (\d+) argument\(s\), got (\d+)/.exec(text);
+  if (arity) {
+    return `A function made for ${arity[1]} argument(s) was called with ${arity[2]}: the arity given to region.function(offset, arity) is the number of arguments the generated code takes, which is what its callers pass.`;
   }
   return undefined;
 }
