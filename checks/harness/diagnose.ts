@@ -352,7 +352,8 @@ export function fittingRung(hints: readonly string[], message: string, arch: Arc
   if (first === undefined) return undefined;
   // The instruction an encoder is named for: movabsq_ri → movabs, cmovcc_rr → cmovcc.
   const called = /^([A-Za-z][A-Za-z0-9]*?)q?(?:_[a-z0-9]+)*\(/.exec(message)?.[1];
-  if (called && called.length >= 3 && new RegExp(`\\b${called}`).test(checkName)) {
+  const namedForSeveral = /\band\b|\//.test(checkName);
+  if (called && called.length >= 3 && namedForSeveral && new RegExp(`\\b${called}`).test(checkName)) {
     const names = new RegExp(`\\b${called}`);
     if (!names.test(first)) {
       const about = hints.find((h) => names.test(h));
