@@ -18,6 +18,7 @@
  * still registers and fails with that error, instead of the whole chapter vanishing.
  */
 import type { Arch } from '#native/arch.ts';
+import type { ReportedOutcome } from './protocol.ts';
 
 export interface CheckContext {
   /** The architecture this worker runs (and generates code for). */
@@ -55,7 +56,21 @@ export interface RegisteredCheck {
 export const registry = {
   file: '',
   checks: [] as RegisteredCheck[],
+  /** Set by the worker: sends a program's outcome to the runner (see reportOutcome). */
+  onOutcome: undefined as ((outcome: ReportedOutcome) => void) | undefined,
 };
+
+/**
+ * Reports what a program did in the running check, so that the runner, outside the process
+ * that runs the code under test, can judge it too: when work is graded, the runner compares
+ * each reported outcome with the expectations it computed itself (the program's file, or
+ * the reference's run of the same check), and a check whose reports are missing or wrong
+ * fails whatever this process says of it. Call it once per program, with what the learner's
+ * code printed and how it ended, whether or not the check itself finds it right.
+ */
+export function reportOutcome(program: string, outcome: { readonly output: readonly string[]; readonly error?: { readonly kind: 'compile' | 'runtime'; readonly message: string } | undefined }): void {
+  registry.onOutcome?.({ program, output: [...outcome.output], ...(outcome.error ? { error: { kind: outcome.error.kind, message: outcome.error.message } } : {}) });
+}
 
 export function check(name: string, body: CheckBody, options: CheckOptions = {}): void {
   if (registry.checks.some((c) => c.name === name)) {

@@ -69,10 +69,17 @@ export function classifyError(error: SerializedError | undefined, chapter: Chapt
         (inEarlier.location.startsWith('chapters')
           ? `\n(Sure the call is right? Compare with the reference chapter ${inEarlier.chapter}: add --use-ref ${Number(inEarlier.chapter)}, and the same refusal means the call is wrong.)`
           : ''),
-      hint: REFUSAL_HINT[error.name] ?? `Read the call at ${caller.location} against what chapter ${inEarlier.chapter}'s code expects of it.`,
+      // The refusal hints speak of chapter 01's regions; another chapter's refusal (an encoder
+      // refusing an immediate) is better explained by the check's own ladder.
+      ...(REFUSALS.has(error.name) && inEarlier.chapter !== '01'
+        ? {}
+        : { hint: REFUSAL_HINT[error.name] ?? `Read the call at ${caller.location} against what chapter ${inEarlier.chapter}'s code expects of it.` }),
     };
   }
-  const earlier = inEarlier?.chapter;
+  // The reference of an earlier chapter is not at fault: what this chapter built or set up is
+  // (a function made with the wrong arity, a region used in the wrong state).
+  const fromReference = inEarlier?.location.startsWith('solutions') ? inEarlier : undefined;
+  const earlier = fromReference ? undefined : inEarlier?.chapter;
   if (error.name === 'NotImplemented' && !earlier) {
     return { status: 'todo', message: `${error.what ?? error.message} is not written yet${error.note ? ` (${error.note})` : ''}` };
   }
@@ -82,6 +89,11 @@ export function classifyError(error: SerializedError | undefined, chapter: Chapt
     detailParts.push(
       `This failure comes from your chapter ${earlier} code (${titleOf(earlier)}), at ${shortFrame(origin!)}.\n` +
         `Fix it there, or lean on the reference for that chapter: add --use-ref ${Number(earlier)} to the command.`,
+    );
+  } else if (fromReference) {
+    detailParts.push(
+      `Chapter ${fromReference.chapter}'s reference code (${titleOf(fromReference.chapter)}) raised this, at ${shortFrame(fromReference)}: it is not at fault.\n` +
+        `Your chapter ${chapter.number} code built or set up what it was given: look at what it passes on (a function's arity, a region's state, a size).`,
     );
   } else if (!error.details && error.name !== 'Assertion') {
     detailParts.push(stackExcerpt(error.stack));
@@ -302,7 +314,8 @@ export function isLoadFailure(result: Pick<CheckResult, 'status' | 'message' | '
 /**
  * The hint that fits this failure better than the first rung of its check's ladder, if any:
  * a file that does not parse, code stored byte-reversed, a jump into memory never made
- * executable. The check report shows it instead of the first rung.
+ * executable, a function called with another number of arguments than it was made for. The
+ * check report shows it instead of the first rung.
  */
 export function failureHint(result: Pick<CheckResult, 'status' | 'message' | 'details' | 'check'>): string | undefined {
   if (result.status !== 'fail') return undefined;
@@ -316,7 +329,40 @@ export function failureHint(result: Pick<CheckResult, 'status' | 'message' | 'de
   if (text.includes(NOTHING_EXECUTABLE)) {
     return 'The code was called while its pages were still read+write: sealing must mprotect the region to read+execute (and check that mprotect returned 0) before anything jumps into it.';
   }
+  const arity = /expected (\d+) argument\(s\), got (\d+)/.exec(text);
+  if (arity) {
+    return `A function made for ${arity[1]} argument(s) was called with ${arity[2]}: the arity given to region.function(offset, arity) is the number of arguments the generated code takes, which is what its callers pass.`;
+  }
   return undefined;
+}
+
+const ARCH_WORDS: Record<Arch, RegExp> = { x64: /\b(?:x86-64|x64)\b/, arm64: /\b(?:AArch64|arm64)\b/ };
+
+/**
+ * The rung of a check's ladder to show first under a failure: the ladder's first rung, unless
+ * the ladder covers several things and another rung is about the one that failed:
+ *   - in a check named for several instructions, the rung that names the one the failure's
+ *     message starts with (`cmovcc_rr(0, 0, 1) → …` under "… imul … and cmovcc …": the rung
+ *     about cmovcc, not the first, about imul);
+ *   - on one architecture, a first rung written for the other one (it starts with its name)
+ *     gives way to the first rung that names this one.
+ */
+export function fittingRung(hints: readonly string[], message: string, arch: Arch, checkName = ''): string | undefined {
+  const first = hints[0];
+  if (first === undefined) return undefined;
+  // The instruction an encoder is named for: movabsq_ri → movabs, cmovcc_rr → cmovcc.
+  const called = /^([A-Za-z][A-Za-z0-9]*?)q?(?:_[a-z0-9]+)*\(/.exec(message)?.[1];
+  const namedForSeveral = /\band\b|\//.test(checkName);
+  if (called && called.length >= 3 && namedForSeveral && new RegExp(`\\b${called}`).test(checkName)) {
+    const names = new RegExp(`\\b${called}`);
+    if (!names.test(first)) {
+      const about = hints.find((h) => names.test(h));
+      if (about) return about;
+    }
+  }
+  const other: Arch = arch === 'x64' ? 'arm64' : 'x64';
+  if (new RegExp(`^(?:On )?${ARCH_WORDS[other].source}`).test(first)) return hints.find((h) => ARCH_WORDS[arch].test(h)) ?? first;
+  return first;
 }
 
 /** What explains a failure, when one cause may explain many: a key and the sentence that says it. */

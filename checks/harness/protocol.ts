@@ -20,6 +20,14 @@ export interface ListedCheck {
   timeoutMs: number;
 }
 
+/** What a program printed and how it ended, as a check reports it for the runner to judge. */
+export interface ReportedOutcome {
+  /** The program's name: a file of checks/programs without `.jot`, or a name the check gave it. */
+  program: string;
+  output: string[];
+  error?: { kind: 'compile' | 'runtime'; message: string } | undefined;
+}
+
 /** Addresses travel as decimal strings (JSON has no bigint). */
 type Address = bigint | string;
 
@@ -30,6 +38,7 @@ export type WorkerEvent =
   | { t: 'list'; checks: ListedCheck[] }
   | { t: 'start'; index: number }
   | { t: 'end'; index: number; ms: number; error?: SerializedError }
+  | ({ t: 'outcome'; index: number } & ReportedOutcome)
   | { t: 'done' }
   | { t: 'fatal'; error: SerializedError };
 

@@ -18,8 +18,9 @@ import { join } from 'node:path';
 import type { Arch } from '#native/arch.ts';
 import type { Launcher } from '#native/platform.ts';
 import { chapterDir, type Chapter } from '../manifest.ts';
-import type { CheckResult, ListedCheck, SerializedError, WorkerEvent } from './protocol.ts';
-import { classifyError, describeCrash, describeHang, type CodeSnapshot } from './diagnose.ts';
+import type { CheckResult, ListedCheck, ReportedOutcome, SerializedError, WorkerEvent } from './protocol.ts';
+import type { Judge } from './verdicts.ts';
+import { classifyError, describeCrash, describeHang, fittingRung, type CodeSnapshot } from './diagnose.ts';
 import { decodeCrashDump } from './crash-handler.ts';
 
 export interface ChapterRun {
@@ -41,6 +42,15 @@ export interface ChapterRun {
   wallCeilingMs?: number;
   /** The process that runs the checks, where the one started is a wrapper (a sandbox): it gets SIGUSR2 on a hang. */
   workerPid?: (pid: number | undefined) => number | undefined;
+  /**
+   * Judges the program outcomes a check reported (verdicts.ts), outside the worker: a check
+   * the worker passes fails if its judgement does not agree.
+   */
+  judge?: Judge;
+  /** Called with every program outcome a check reported (to collect the reference's). */
+  onOutcome?: (check: string, outcome: ReportedOutcome) => void;
+  /** Where the one started is a wrapper: the signal that killed the worker, told by the wrapper's exit code. */
+  exitSignal?: (exitCode: number | null) => NodeJS.Signals | null;
 }
 
 /** Emulated code runs this many times slower, and the worker takes this long to start. */
@@ -77,6 +87,8 @@ export function cpuTimeMs(pid: number | undefined): number | null {
 interface WorkerOutcome {
   listed: ListedCheck[] | null;
   ended: Map<number, { ms: number; error?: SerializedError }>;
+  /** The program outcomes each check reported (check.ts reportOutcome). */
+  outcomes: Map<number, ReportedOutcome[]>;
   fileErrors: { file: string; error: SerializedError }[];
   /** The check that was running when the worker stopped without `done`. */
   interrupted: number | null;
@@ -176,6 +188,7 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
   const outcome: WorkerOutcome = {
     listed: null,
     ended: new Map(),
+    outcomes: new Map(),
     fileErrors: [],
     interrupted: null,
     done: false,
@@ -228,6 +241,9 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
     if (event.t === 'start' && (event.index !== expected || outcome.interrupted !== null || !outcome.listed)) return refuse(`a start of check ${event.index} out of order`);
     if (event.t === 'end' && event.index !== outcome.interrupted) return refuse(`an end of check ${event.index}, which was not running`);
     if (event.t === 'done' && (outcome.interrupted !== null || !outcome.listed || expected < outcome.listed.length)) return refuse('done before every check had ended');
+    if (event.t === 'outcome' && (event.index !== outcome.interrupted || !Array.isArray(event.output) || !event.output.every((l) => typeof l === 'string'))) {
+      return refuse(`an outcome of check ${event.index}, which was not running, or not an outcome`);
+    }
     if (event.t === 'end') expected++;
     switch (event.t) {
       case 'code':
@@ -258,6 +274,12 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
         outcome.done = true;
         clearInterval(timer);
         break;
+      case 'outcome': {
+        const list = outcome.outcomes.get(event.index) ?? [];
+        list.push({ program: String(event.program), output: event.output, ...(event.error ? { error: { kind: event.error.kind, message: String(event.error.message) } } : {}) });
+        outcome.outcomes.set(event.index, list);
+        break;
+      }
       case 'fatal':
         outcome.fatal = event.error;
         break;
@@ -278,8 +300,9 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
       clearInterval(timer);
-      outcome.exitCode = code;
-      outcome.signal = signal;
+      const passedOn = signal === null ? (run.exitSignal?.(code) ?? null) : null;
+      outcome.exitCode = passedOn ? null : code;
+      outcome.signal = signal ?? passedOn;
       outcome.crashBytes = new Uint8Array(Buffer.concat(crashChunks));
       resolve(outcome);
     });
@@ -345,7 +368,16 @@ export async function runChapter(run: ChapterRun): Promise<CheckResult[]> {
         const classified = classifyError(ended.error, chapter);
         // A failure from an earlier chapter's code makes this chapter's hint beside the point.
         if (classified.fromChapter) delete common.hint;
-        emit({ ...common, ms: Math.round(ended.ms), ...classified });
+        else if (classified.status === 'fail') {
+          const rung = fittingRung(info.hints, classified.message, launcher.arch, info.name);
+          if (rung) common.hint = rung;
+        }
+        const reported = outcome.outcomes.get(index) ?? [];
+        for (const r of reported) run.onOutcome?.(info.name, r);
+        // What the worker passed, the runner's own judgement of the reported outcomes may fail.
+        const judged = classified.status === 'pass' && run.judge ? run.judge(info, reported) : null;
+        if (judged !== null) emit({ ...common, ms: Math.round(ended.ms), status: 'fail', message: judged });
+        else emit({ ...common, ms: Math.round(ended.ms), ...classified });
       } else if (index === outcome.interrupted) {
         const dump = decodeCrashDump(outcome.crashBytes, launcher.arch);
         const diagnosis = outcome.timedOut

@@ -9,15 +9,21 @@
  *     pinned Node.js of each architecture, read-only; the instructor's home, the workbook's
  *     solutions/, other students' copies and the grade files do not exist in it;
  *   - a private /tmp of bounded size; no environment variable of the instructor's;
- *   - limits (prlimit): CPU seconds, data memory, open files, the size of any one file written
- *     (output and disk), no core dumps;
+ *   - limits (prlimit): CPU seconds, data memory, processes, open files, the size of any one
+ *     file written (output and disk), no core dumps;
+ *   - a user that is not root: Linux does not hold root to its process limit, even root mapped
+ *     into a user namespace, so a grader running as root starts the sandbox without a user
+ *     namespace and the worker drops to a user id of its own (setpriv: no capabilities, no new
+ *     privileges), one per staged copy, so one student's processes never count against
+ *     another's limit; a grader that is not root runs it as itself in a user namespace;
  *   - Node.js with frozen intrinsics: the student's code cannot redefine the built-ins
  *     (Object.is, Array.prototype, …) the checks and their assertions rely on.
  * The runner's own CPU-time and wall-clock budgets still apply to each check, counted over the
  * whole process tree of the sandbox (treeCpuTimeMs).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Launcher } from '#native/platform.ts';
 
@@ -29,6 +35,11 @@ export interface SandboxLimits {
   cpuSeconds: number;
   /** Data memory (heap and private mappings) of each process. */
   memoryBytes: number;
+  /**
+   * Processes and threads of the sandbox's user (Linux counts threads: a Node.js worker has
+   * about a dozen, and under qemu-user as many again).
+   */
+  processes: number;
   openFiles: number;
   /** The largest file a process may write: bounds output kept on disk and a disk filled one file at a time. */
   fileBytes: number;
@@ -37,31 +48,52 @@ export interface SandboxLimits {
 }
 
 const MiB = 1024 * 1024;
-export const DEFAULT_LIMITS: SandboxLimits = { cpuSeconds: 600, memoryBytes: 3072 * MiB, openFiles: 1024, fileBytes: 64 * MiB, tmpBytes: 256 * MiB };
+export const DEFAULT_LIMITS: SandboxLimits = { cpuSeconds: 600, memoryBytes: 3072 * MiB, processes: 512, openFiles: 1024, fileBytes: 64 * MiB, tmpBytes: 256 * MiB };
 
-export type SandboxProbe = { ok: true; tool: string } | { ok: false; reason: string; fix: string };
+/** `ownUsers`: each student's worker runs as a user of its own (grading as root), which the process limit needs. */
+export type SandboxProbe = { ok: true; tool: string; ownUsers: boolean } | { ok: false; reason: string; fix: string };
 
 /** Whether bubblewrap is installed and can create its namespaces here (it starts `true` in an empty sandbox). */
 export function probeSandbox(): SandboxProbe {
   const version = spawnSync('bwrap', ['--version'], { encoding: 'utf8' });
   if (version.error) return { ok: false, reason: 'bubblewrap (bwrap) is not installed', fix: SANDBOX_INSTALL };
   const tool = version.stdout.trim();
-  const tried = spawnSync('bwrap', [...systemBinds(), '--unshare-all', '--die-with-parent', '--proc', '/proc', '--dev', '/dev', '--', 'true'], { encoding: 'utf8', timeout: 10_000 });
+  // As root, the way the workers will run: no user namespace, then down to a user of their own under a process limit.
+  const user = process.getuid?.() === 0 ? { uid: SANDBOX_UID_BASE, gid: SANDBOX_UID_BASE } : undefined;
+  const { namespaces, dropRoot } = isolation(user);
+  const tried = spawnSync('bwrap', [...systemBinds(), ...namespaces, '--die-with-parent', '--proc', '/proc', '--dev', '/dev', '--', ...dropRoot, 'prlimit', '--nproc=64', '--', 'true'], { encoding: 'utf8', timeout: 10_000 });
   if (tried.status !== 0) {
     const said = `${tried.stderr ?? ''}`.trim().split('\n')[0] || (tried.error?.message ?? `exit ${tried.status}`);
-    return {
-      ok: false,
-      reason: `${tool} cannot create its namespaces here: ${said}`,
-      fix: 'allow unprivileged user namespaces (sudo sysctl -w kernel.unprivileged_userns_clone=1) or grade as root',
-    };
+    return user
+      ? { ok: false, reason: `${tool} cannot start a worker as a user of its own here: ${said}`, fix: 'install util-linux (setpriv, prlimit): sudo apt-get install -y util-linux' }
+      : {
+          ok: false,
+          reason: `${tool} cannot create its namespaces here: ${said}`,
+          fix: 'allow unprivileged user namespaces (sudo sysctl -w kernel.unprivileged_userns_clone=1) or grade as root',
+        };
   }
-  return { ok: true, tool };
+  return { ok: true, tool, ownUsers: user !== undefined };
+}
+
+/**
+ * The namespaces a sandbox gets, and what drops root inside it: with a user (grading as root),
+ * every namespace but the user namespace, then setpriv to that user, without capabilities or a
+ * way back; without one, every namespace, the worker running as the grader.
+ */
+function isolation(user: SandboxUser | undefined): { namespaces: string[]; dropRoot: string[] } {
+  if (!user) return { namespaces: ['--unshare-all'], dropRoot: [] };
+  return {
+    namespaces: ['--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try'],
+    dropRoot: ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all', '--'],
+  };
 }
 
 /** Read-only binds of the system: programs, libraries (both architectures' under /usr), the loader's cache. */
 function systemBinds(): string[] {
   const args = ['--ro-bind', '/usr', '/usr'];
   for (const dir of ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']) if (existsSync(dir)) args.push('--ro-bind', dir, dir);
+  // Folders bwrap makes for a mount point are root's alone: these must be passable by a worker that is not root.
+  args.push('--perms', '0755', '--dir', '/etc', '--perms', '0755', '--dir', '/var');
   for (const file of ['/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/localtime']) if (existsSync(file)) args.push('--ro-bind', file, file);
   return args;
 }
@@ -73,23 +105,77 @@ function readOnlyAt(path: string): string[] {
   return real === path ? ['--ro-bind', real, path] : ['--ro-bind', real, real, '--ro-bind', real, path];
 }
 
+/** Who the code under test runs as: a user id of its own when grading as root, else the grader's. */
+export interface SandboxUser {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * User ids far above any a system gives its users (and above the usual subordinate ranges of
+ * /etc/subuid), one per staged copy graded by this process.
+ */
+const SANDBOX_UID_BASE = 1_900_000_000;
+let usersGiven = 0;
+
+/**
+ * The user a staged copy's sandbox runs as (undefined when the grader is not root: the
+ * sandbox then runs as the grader), with the staged copy made usable by it: the copy readable,
+ * its chapters/ (the one writable place) owned by it.
+ */
+export function sandboxUserFor(staged: string): SandboxUser | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = SANDBOX_UID_BASE + ((process.pid % 100_000) * 1000 + (usersGiven++ % 1000));
+  chmodSync(staged, 0o755);
+  const own = (path: string) => {
+    chownSync(path, id, id);
+    if (lstatSync(path).isDirectory()) for (const entry of readdirSync(path)) own(join(path, entry));
+  };
+  own(join(staged, 'chapters'));
+  return { uid: id, gid: id };
+}
+
+/**
+ * The folders above the mount points of `mounts` (`--ro-bind FROM TO` …), made beforehand and
+ * readable by all: bwrap would make them for root alone, which a worker that is not root
+ * could not pass through. (/tmp, /etc and the system folders exist already.)
+ */
+function folderPaths(mounts: readonly string[]): string[] {
+  const folders = new Set<string>();
+  for (let i = 0; i + 2 < mounts.length; i += 3) {
+    for (let dir = dirname(mounts[i + 2]!); dir !== '/' && dir !== '.'; dir = dirname(dir)) folders.add(dir);
+  }
+  // The tmpfs folders may hold new folders; the bound system folders are read-only.
+  const made = ['/tmp', '/var/tmp', '/var', '/etc'];
+  const bound = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/dev'];
+  return [...folders]
+    .filter((dir) => !made.includes(dir) && !bound.some((r) => dir === r || dir.startsWith(`${r}/`)))
+    .sort((a, b) => a.split('/').length - b.split('/').length)
+    .flatMap((dir) => ['--perms', '0755', '--dir', dir]);
+}
+
 /**
  * `launcher`, run in a sandbox around the staged copy `staged` of a student's work. `root` is
- * the workbook whose node_modules and toolchain the staged copy links to.
+ * the workbook whose node_modules and toolchain the staged copy links to; `user` (see
+ * sandboxUserFor) the user the worker drops to when the grader is root.
  */
-export function sandboxedLauncher(launcher: Launcher, staged: string, root: string, limits: SandboxLimits = DEFAULT_LIMITS): Launcher {
+export function sandboxedLauncher(launcher: Launcher, staged: string, root: string, limits: SandboxLimits = DEFAULT_LIMITS, user?: SandboxUser): Launcher {
   const toolchain = join(process.env.WORKBOOK_TOOLCHAIN_ROOT ?? root, '.toolchain');
   // The programs the launcher names (the pinned Node.js of each architecture, qemu) with the folder they were unpacked in.
   const programs = [launcher.command, ...launcher.prefix].filter((p) => isAbsolute(p) && existsSync(p) && !p.startsWith('/usr/'));
-  const binds = [
-    ...systemBinds(),
-    '--size', String(limits.tmpBytes), '--tmpfs', '/tmp',
-    '--tmpfs', '/var/tmp',
-    '--ro-bind', staged, staged,
-    '--bind', join(staged, 'chapters'), join(staged, 'chapters'),
+  const mounts = [
     ...readOnlyAt(join(root, 'node_modules')),
     ...readOnlyAt(toolchain),
     ...programs.flatMap((p) => readOnlyAt(dirname(dirname(p)))),
+  ];
+  const binds = [
+    ...systemBinds(),
+    '--size', String(limits.tmpBytes), '--perms', '01777', '--tmpfs', '/tmp',
+    '--perms', '01777', '--tmpfs', '/var/tmp',
+    '--ro-bind', staged, staged,
+    '--bind', join(staged, 'chapters'), join(staged, 'chapters'),
+    ...folderPaths(mounts),
+    ...mounts,
     '--proc', '/proc',
     '--dev', '/dev',
   ];
@@ -103,10 +189,12 @@ export function sandboxedLauncher(launcher: Launcher, staged: string, root: stri
     '--setenv', 'WORKBOOK_MODE', launcher.mode,
     '--setenv', 'FORCE_COLOR', '0',
   ];
+  const { namespaces, dropRoot } = isolation(user);
   const prlimit = [
     'prlimit',
     `--cpu=${limits.cpuSeconds}`,
     `--data=${limits.memoryBytes}`,
+    `--nproc=${limits.processes}`,
     `--nofile=${limits.openFiles}`,
     `--fsize=${limits.fileBytes}`,
     '--core=0',
@@ -115,7 +203,10 @@ export function sandboxedLauncher(launcher: Launcher, staged: string, root: stri
   return {
     ...launcher,
     command: 'bwrap',
-    prefix: ['--unshare-all', '--die-with-parent', '--new-session', '--as-pid-1', '--chdir', staged, ...binds, ...environment, '--', ...prlimit, launcher.command, ...launcher.prefix, '--frozen-intrinsics'],
+    // bwrap's own process 1 in the sandbox (not the worker: --as-pid-1) keeps --die-with-parent
+    // working after the worker drops root, which clears a parent-death signal: when bwrap dies,
+    // its process 1 dies, and with it every process of the sandbox.
+    prefix: [...namespaces, '--die-with-parent', '--new-session', '--chdir', staged, ...binds, ...environment, '--', ...dropRoot, ...prlimit, launcher.command, ...launcher.prefix, '--frozen-intrinsics'],
   };
 }
 
@@ -157,19 +248,33 @@ export function treeCpuTimeMs(pid: number | undefined): number | null {
 }
 
 /**
- * The worker inside a sandbox started as `pid` (bwrap, whose one child is the worker: it runs
- * as process 1 of the sandbox), so that the runner's SIGUSR2 (report where you are) reaches
- * it rather than bwrap, which would just die of it.
+ * The worker inside a sandbox started as `pid` (bwrap, then bwrap's process 1 of the sandbox,
+ * then the worker), so that the runner's SIGUSR2 (report where you are) reaches it rather than
+ * bwrap, which would just die of it.
  */
 export function sandboxedWorkerPid(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) return Number(entry);
-    } catch {
-      // gone meanwhile
+  const childOf = (parent: number): { pid: number; name: string } | undefined => {
+    for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) return { pid: Number(entry), name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) };
+      } catch {
+        // gone meanwhile
+      }
     }
-  }
-  return undefined;
+    return undefined;
+  };
+  let found = pid === undefined ? undefined : childOf(pid);
+  for (let depth = 0; found?.name === 'bwrap' && depth < 3; depth++) found = childOf(found.pid);
+  return found?.pid;
+}
+
+/**
+ * The signal that ended a sandboxed worker: bwrap exits with 128 + the signal's number when
+ * its child is killed by one, where a process started directly reports the signal itself.
+ */
+export function signalFromExitCode(exitCode: number | null): NodeJS.Signals | null {
+  if (exitCode === null || exitCode <= 128 || exitCode >= 128 + 65) return null;
+  const found = Object.entries(osConstants.signals).find(([, number]) => number === exitCode - 128);
+  return found ? (found[0] as NodeJS.Signals) : null;
 }

@@ -8,10 +8,11 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ARCHES, type Arch } from '#native/arch.ts';
 import { availability, type Launcher } from '#native/platform.ts';
 import { CHAPTERS, chapterDir, solutionCondition, type Chapter } from '../manifest.ts';
-import type { CheckResult } from './protocol.ts';
+import type { CheckResult, ReportedOutcome } from './protocol.ts';
+import type { Judge } from './verdicts.ts';
 import { runChapter } from './runner.ts';
 import { explainLoadErrors } from './load-error.ts';
-import { sandboxedLauncher, sandboxedWorkerPid, treeCpuTimeMs, type SandboxLimits } from './sandbox.ts';
+import { sandboxedLauncher, sandboxedWorkerPid, sandboxUserFor, signalFromExitCode, treeCpuTimeMs, type SandboxLimits } from './sandbox.ts';
 
 export interface SessionOptions {
   chapters: Chapter[];
@@ -42,6 +43,10 @@ export interface SessionOptions {
   onResult?: (result: CheckResult) => void;
   /** With `workspace`: what staging it refused or found suspicious (see stageWorkspace). */
   onWorkspaceFlags?: (flags: WorkspaceFlag[]) => void;
+  /** The judge of each chapter's reported program outcomes, outside the workers (verdicts.ts). */
+  judge?: (chapter: Chapter, arch: Arch) => Judge | undefined;
+  /** Called with every program outcome a check reports (to collect the reference's). */
+  onOutcome?: (chapter: Chapter, arch: Arch, check: string, outcome: ReportedOutcome) => void;
   /** With `workspace`: run every worker in a sandbox around the staged copy (sandbox.ts). */
   sandbox?: SandboxSettings;
 }
@@ -242,9 +247,10 @@ export async function runSession(options: SessionOptions): Promise<CheckResult[]
   const root = staged?.root ?? options.root;
   try {
     const launchers = new Map<Arch, Launcher | string>();
+    const user = staged && options.sandbox ? sandboxUserFor(staged.root) : undefined;
     for (const arch of options.arches) {
       const found = availability(arch, options.root);
-      const sandboxed = found.available && staged && options.sandbox ? sandboxedLauncher(found.launcher, staged.root, options.root, options.sandbox.limits) : null;
+      const sandboxed = found.available && staged && options.sandbox ? sandboxedLauncher(found.launcher, staged.root, options.root, options.sandbox.limits, user) : null;
       launchers.set(arch, sandboxed ?? (found.available ? found.launcher : found.reason));
     }
     const jobs: { chapter: Chapter; arch: Arch; results?: CheckResult[] }[] = [];
@@ -265,8 +271,10 @@ export async function runSession(options: SessionOptions): Promise<CheckResult[]
             launcher,
             root,
             conditions,
-            ...(staged && options.sandbox ? { cpuTime: treeCpuTimeMs, workerPid: sandboxedWorkerPid, ...(options.sandbox.wallCeilingMs ? { wallCeilingMs: options.sandbox.wallCeilingMs } : {}) } : {}),
+            ...(staged && options.sandbox ? { cpuTime: treeCpuTimeMs, workerPid: sandboxedWorkerPid, exitSignal: signalFromExitCode, ...(options.sandbox.wallCeilingMs ? { wallCeilingMs: options.sandbox.wallCeilingMs } : {}) } : {}),
             ...(options.only ? { only: options.only } : {}),
+            ...(options.judge?.(job.chapter, job.arch) ? { judge: options.judge(job.chapter, job.arch)! } : {}),
+            ...(options.onOutcome ? { onOutcome: (check: string, outcome: ReportedOutcome) => options.onOutcome!(job.chapter, job.arch, check, outcome) } : {}),
             ...(options.onResult ? { onResult: options.onResult } : {}),
             ...(options.stopAt ? { stopAt: options.stopAt } : options.failfast ? { stopAt: 'fail-or-todo' as const } : {}),
           });

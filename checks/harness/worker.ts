@@ -8,7 +8,7 @@
  * may name checks of several chapters), but if it has none of them the worker stops with a
  * fatal error that lists the names it does have.
  * It talks to the runner over two inherited pipes:
- *   fd 3  events, one JSON object per line: list, start, code, end, done
+ *   fd 3  events, one JSON object per line: list, start, code, outcome (check.ts reportOutcome), end, done
  *   fd 4  raw crash dumps, written by the machine-code signal handler
  * Every event is written synchronously, so the runner knows which check was running when
  * the process died. After a crash the runner starts a new worker at the next check.
@@ -134,8 +134,13 @@ async function main(): Promise<void> {
     })),
   });
 
+  let running = -1;
+  registry.onOutcome = (outcome) => {
+    if (running >= 0) send({ t: 'outcome', index: running, ...outcome });
+  };
   for (let index = from; index < runnable.length; index++) {
     const current = runnable[index]!;
+    running = index;
     const context: CheckContext = { arch, mode, random: seededRandom(current.name) };
     trace.clear();
     send({ t: 'start', index });

@@ -5,6 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -141,6 +142,22 @@ test('a student who leans on the reference earns nothing and is flagged; an hone
     const json = JSON.parse(gradesJson(root, students, [chapter], [hostArch()])) as { students: { student: string; flags: unknown[] }[] };
     assert.ok(json.students.find((s) => s.student === 'symlink')!.flags.length > 0, 'grades.json lists the flags');
     assert.equal(json.students.find((s) => s.student === 'honest')!.flags, []);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('--wall-limit takes seconds above 0, and only with the sandbox', () => {
+  const base = mkdtempSync(join(tmpdir(), 'workbook-wall-'));
+  try {
+    writeFileSync(join(base, 'roster.csv'), 'student,path\n');
+    const run = (...extra: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(root, 'checks', 'tools', 'grade.ts'), '--roster', join(base, 'roster.csv'), ...extra], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const zero = run('--wall-limit', '0');
+    assert.is.not(zero.status, 0);
+    assert.match(`${zero.stdout}${zero.stderr}`, /--wall-limit takes a number of seconds above 0, not '0'/);
+    const trusted = run('--wall-limit', '30', '--no-sandbox');
+    assert.is.not(trusted.status, 0);
+    assert.match(`${trusted.stdout}${trusted.stderr}`, /--wall-limit applies to the sandbox/);
   } finally {
     rmSync(base, { recursive: true, force: true });
   }

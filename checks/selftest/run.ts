@@ -7,19 +7,22 @@
  *   4. pristine         every chapter's checks fail (or are todo) on the untouched chapters/,
  *                       with the reference standing in for the chapters before it
  *   5. planted bugs     each known bug planted into a solution is caught by the check it
- *                       names, on each architecture it names (only that check runs)
+ *                       names, on each architecture it names (only that check runs),
+ *                       and the hint its report shows first is the one the bug records
  *   6. crash isolation  planted crashes become failed checks with signal and offset,
  *                       and the other checks still pass
  *
  * Options: --quick skips 5; --only <step> runs one step (typecheck, unit, solutions,
- * pristine, planted, crash); --chapters 1-3 limits steps 3–5 to those chapters.
+ * pristine, planted, crash); --chapters 1-3 limits steps 3–5 to those chapters;
+ * --bugs TEXT runs only the planted bugs whose "why" holds TEXT; --record-hints (with step 5) writes the hint each bug's report shows first into its
+ * `firstHint` where it has none, for a person to review (see PlantedBug).
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHAPTERS, chapterDir, parseChapterRanges, type Chapter } from '../manifest.ts';
-import { closingLine, color, formatGroup } from '../harness/report.ts';
+import { closingLine, color, formatGroup, shownHint } from '../harness/report.ts';
 import { ALL_ARCHES, hasChecks, runSession, stageWorkspace } from '../harness/session.ts';
 import { ARCH_NAMES, isArch, type Arch } from '#native/arch.ts';
 
@@ -27,6 +30,9 @@ const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const quick = args.includes('--quick');
+const recordHints = args.includes('--record-hints');
+/** --bugs TEXT: only the planted bugs whose "why" contains TEXT. */
+const bugFilter = args.includes('--bugs') ? (args[args.indexOf('--bugs') + 1] ?? '') : undefined;
 
 let passed = 0;
 let failed = 0;
@@ -121,6 +127,11 @@ if (step('pristine')) {
 /**
  * A bug planted into a copy of a solution file. `check` names the check that must catch
  * it, on each of `arches` (default: both; one only where the code is ISA-specific).
+ * `firstHint` is the hint a learner who made this mistake should see first: the report of
+ * the failure must show a hint that begins with this text (compared with runs of white space
+ * made one space), on every architecture, or one text per architecture where they differ;
+ * null where the check shows no hint. It is chosen for the bug, not copied from whatever
+ * the report shows (--record-hints fills it in from a run, for a person to review).
  */
 interface PlantedBug {
   file: string;
@@ -129,6 +140,33 @@ interface PlantedBug {
   why: string;
   check?: string;
   arches?: Arch[];
+  firstHint?: FirstHint;
+}
+
+type FirstHint = string | null | Partial<Record<Arch, string | null>>;
+
+const squeeze = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+/** The hint recorded for `arch`, or undefined when the bug records none. */
+function recordedHint(bug: PlantedBug, arch: Arch): string | null | undefined {
+  const recorded = bug.firstHint;
+  if (recorded === undefined || recorded === null || typeof recorded === 'string') return recorded;
+  return recorded[arch];
+}
+
+/** What a bug records of a hint: its beginning, up to 80 characters, cut at a word. */
+function hintBeginning(hint: string | undefined): string | null {
+  if (hint === undefined) return null;
+  const text = squeeze(hint);
+  if (text.length <= 80) return text;
+  const cut = text.slice(0, 81);
+  return cut.slice(0, cut.lastIndexOf(' ')).replace(/[\s,;:]+$/, '');
+}
+
+/** Whether the hint shown is the one recorded: it begins with the recorded text. */
+function hintMatches(recorded: string | null, shown: string | undefined): boolean {
+  if (recorded === null) return shown === undefined;
+  return shown !== undefined && squeeze(shown).startsWith(squeeze(recorded));
 }
 
 /**
@@ -136,7 +174,7 @@ interface PlantedBug {
  * runs, on the bug's architectures, and it must fail (not todo) on each; without one the
  * whole chapter runs until its first failure, as a weaker fallback.
  */
-async function runPlantedBug(staged: { root: string }, chapter: Chapter, bug: PlantedBug): Promise<{ ok: boolean; detail: string }> {
+async function runPlantedBug(staged: { root: string }, chapter: Chapter, bug: PlantedBug): Promise<{ ok: boolean; detail: string; shown?: Partial<Record<Arch, string | undefined>> }> {
   const target = join(staged.root, bug.file);
   const source = existsSync(target) ? readFileSync(target, 'utf8') : '';
   if (!source.includes(bug.find)) return { ok: false, detail: `the text to replace is not in ${bug.file} any more` };
@@ -152,21 +190,36 @@ async function runPlantedBug(staged: { root: string }, chapter: Chapter, bug: Pl
     const bad = arches.filter((a) => !isArch(a));
     if (bad.length) return { ok: false, detail: `unknown architecture ${bad.join(', ')} in "arches"` };
     const results = await runSession({ root: staged.root, chapters: [chapter], arches, solutions: true, only: [bug.check] });
+    if (process.env.SHOW_FAILURES) console.log(formatGroup(results.filter((r) => r.status !== 'pass')));
     const verdicts = arches.map((arch) => {
       const mine = results.filter((r) => r.arch === arch);
       const named = mine.find((r) => r.check === bug.check);
       const skipped = mine.length > 0 && mine.every((r) => r.status === 'skip');
       const status = named?.status ?? (mine[0] ? `${mine[0].status} (${mine[0].check}: ${mine[0].message.split('\n')[0]})` : 'not run');
-      return { arch, caught: named?.status === 'fail', skipped, status };
+      return { arch, caught: named?.status === 'fail', skipped, status, hint: named ? shownHint(named) : undefined };
     });
     // An architecture this machine cannot run is reported, not held against the bug.
     const ran = verdicts.filter((v) => !v.skipped);
-    const ok = ran.length > 0 && ran.every((v) => v.caught);
+    const caught = ran.length > 0 && ran.every((v) => v.caught);
+    const shown = Object.fromEntries(ran.map((v) => [v.arch, v.hint]));
+    // The hint the failure's report shows first must be the one recorded for the bug.
+    const wrongHints = ran.filter((v) => {
+      const recorded = recordedHint(bug, v.arch);
+      return recorded === undefined || !hintMatches(recorded, v.hint);
+    });
+    const ok = caught && (recordHints || wrongHints.length === 0);
     const skippedNote = verdicts.some((v) => v.skipped) ? ` (skipped on ${verdicts.filter((v) => v.skipped).map((v) => ARCH_NAMES[v.arch]).join(', ')})` : '';
-    const detail = ok
-      ? `by '${bug.check}' on ${ran.map((v) => ARCH_NAMES[v.arch]).join(' and ')}${skippedNote}`
+    const hintNote = wrongHints
+      .map((v) => {
+        const recorded = recordedHint(bug, v.arch);
+        const said = v.hint === undefined ? 'no hint' : JSON.stringify(hintBeginning(v.hint));
+        return recorded === undefined ? `; it records no "firstHint" (on ${ARCH_NAMES[v.arch]} the report shows ${said})` : `; on ${ARCH_NAMES[v.arch]} the report shows ${said} first, not the recorded ${JSON.stringify(recorded)}`;
+      })
+      .join('');
+    const detail = caught
+      ? `by '${bug.check}' on ${ran.map((v) => ARCH_NAMES[v.arch]).join(' and ')}${skippedNote}${recordHints ? '' : hintNote}`
       : `'${bug.check}' ${verdicts.map((v) => `on ${ARCH_NAMES[v.arch]}: ${v.caught ? 'fail' : v.status}`).join('; ')}`;
-    return { ok, detail };
+    return { ok, detail, shown };
   } finally {
     writeFileSync(target, source);
   }
@@ -181,7 +234,7 @@ if (step('planted') && !quick) {
     if (chapter.draft) return [];
     const manifest = join(root, 'checks', chapterDir(chapter), 'planted-bugs.json');
     if (!existsSync(manifest)) return [];
-    return (JSON.parse(readFileSync(manifest, 'utf8')) as PlantedBug[]).map((bug) => ({ chapter, bug }));
+    return (JSON.parse(readFileSync(manifest, 'utf8')) as PlantedBug[]).filter((bug) => bugFilter === undefined || bug.why.includes(bugFilter)).map((bug) => ({ chapter, bug }));
   });
   for (const chapter of chapters) {
     const mine = plan.filter((p) => p.chapter === chapter).map((p) => p.bug);
@@ -210,15 +263,48 @@ if (step('planted') && !quick) {
       while (next < plan.length) {
         const { chapter, bug } = plan[next++]!;
         const started = performance.now();
-        const { ok, detail } = await runPlantedBug(staged, chapter, bug);
+        const { ok, detail, shown } = await runPlantedBug(staged, chapter, bug);
+        if (recordHints && ok && shown && bug.firstHint === undefined) recorded.push({ chapter, bug, shown });
         outcome(`[${++done}/${plan.length}] chapter ${chapter.number}: planted bug '${bug.why}' is caught`, ok, `${detail}, ${seconds(started)}`);
       }
     } finally {
       staged.remove();
     }
   };
+  const recorded: { chapter: Chapter; bug: PlantedBug; shown: Partial<Record<Arch, string | undefined>> }[] = [];
   await Promise.all(Array.from({ length: PLANTED_AT_ONCE }, runner));
+  if (recordHints) writeRecordedHints(recorded);
   console.log(color.dim(`  (${seconds(start)})`));
+}
+
+/**
+ * Adds `"firstHint"` to each bug in `recorded`, in its manifest, right after its `"why"`, so
+ * the file keeps its layout; one text where every architecture showed the same hint.
+ */
+function writeRecordedHints(recorded: { chapter: Chapter; bug: PlantedBug; shown: Partial<Record<Arch, string | undefined>> }[]): void {
+  for (const chapter of new Set(recorded.map((r) => r.chapter))) {
+    const manifest = join(root, 'checks', chapterDir(chapter), 'planted-bugs.json');
+    let text = readFileSync(manifest, 'utf8');
+    for (const { bug, shown } of recorded.filter((r) => r.chapter === chapter)) {
+      const beginnings = Object.entries(shown).map(([arch, hint]) => [arch, hintBeginning(hint)] as const);
+      const same = beginnings.every(([, b]) => b === beginnings[0]![1]);
+      const value = same ? (beginnings[0]?.[1] ?? null) : Object.fromEntries(beginnings);
+      const why = `"why": ${JSON.stringify(bug.why)},`;
+      const at = text.indexOf(why);
+      if (at < 0 || text.indexOf(why, at + 1) >= 0) {
+        console.log(color.yellow(`  could not record the hint of '${bug.why}' in ${manifest}: its "why" is not found exactly once`));
+        continue;
+      }
+      const lineStart = text.lastIndexOf('\n', at) + 1;
+      const oneLine = text.slice(lineStart, at).trim() !== '';
+      const field = `"firstHint": ${JSON.stringify(value)},`;
+      const insert = oneLine ? ` ${field}` : `\n${text.slice(lineStart, at)}${field}`;
+      text = text.slice(0, at + why.length) + insert + text.slice(at + why.length);
+    }
+    JSON.parse(text); // still JSON
+    writeFileSync(manifest, text);
+    console.log(color.dim(`  recorded hints in ${manifest}`));
+  }
 }
 
 if (step('crash')) {

@@ -8,7 +8,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,6 +18,7 @@ import { availability } from '#native/platform.ts';
 import { CHAPTERS } from '../manifest.ts';
 import { grade, gradesCsv, readRoster, type StudentGrade } from '../tools/grade.ts';
 import { DEFAULT_LIMITS, probeSandbox } from '../harness/sandbox.ts';
+import { stageWorkspace } from '../harness/session.ts';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const chapter = CHAPTERS[0]!;
@@ -27,17 +28,18 @@ const MiB = 1024 * 1024;
 
 /** What each attack's note must say: the attack was stopped. */
 const STOPPED: Record<string, RegExp> = {
+  abort: /stopped before listing its checks \(SIGABRT\)/,
   secrets: /hostile secrets: ~\/\.ssh ENOENT, \/etc\/shadow ENOENT/,
   'write-outside': /hostile write-outside: escaped-\S+ (?:ENOENT|EROFS), planted-\S+ EROFS/,
   network: /hostile network: (?:ECONNREFUSED|ENETUNREACH)/,
-  'fork-bomb': /hostile fork-bomb|exited|stopped/,
+  'fork-bomb': /hostile fork-bomb: started \d+, then EAGAIN/,
   memory: /hostile memory: stopped after \d+ MiB/,
   'disk-fill': /SIGXFSZ|EFBIG|stopped at \d+ MiB/,
   sleeper: /did not start in time/,
-  'kill-parent': /hostile kill-parent: parent pid 0 not reachable, grader ESRCH/,
+  'kill-parent': /hostile kill-parent: parent pid [01] not reachable, grader ESRCH/,
   forge: /result channel carried/,
-  'patch-library': /hostile patch-library: check\.ts EROFS, uvu\/assert EROFS, registry REFUSED, Object\.is TypeError/,
-  'edit-checks': /hostile edit-checks: (?:\S+\.check\.ts EROFS(?:, )?)+$/,
+  'patch-library': /hostile patch-library: check\.ts (?:EROFS|EACCES), uvu\/assert (?:EROFS|EACCES), registry REFUSED, Object\.is TypeError/,
+  'edit-checks': /hostile edit-checks: (?:\S+\.check\.ts (?:EROFS|EACCES)(?:, )?)+$/,
 };
 
 /** Processes whose command line holds `mark` (what a fork bomb would leave running). */
@@ -86,7 +88,7 @@ test('hostile submissions earn nothing and change nothing; the honest student be
     writeFileSync(join(base, 'roster.csv'), ['student,path', 'honest,honest', ...attacks.map((a) => `${a},${a}`)].join('\n') + '\n');
     const roster = readRoster(join(base, 'roster.csv'));
     // A wall-clock ceiling far below the default, so the sleeper costs seconds, yet far above a native start-up on a busy machine.
-    const limits = { ...DEFAULT_LIMITS, memoryBytes: 2048 * MiB, fileBytes: 32 * MiB };
+    const limits = { ...DEFAULT_LIMITS, memoryBytes: 2048 * MiB, fileBytes: 32 * MiB, processes: 64 };
     const sandbox = { limits, wallCeilingMs: 25_000 };
 
     const host: Arch = 'x64';
@@ -126,6 +128,43 @@ test('hostile submissions earn nothing and change nothing; the honest student be
     }
   } finally {
     server.close();
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('a worker that forges a passing run earns nothing on a check whose program outcomes the runner judges; the honest student is unchanged', async () => {
+  if (!usable.ok) {
+    assert.unreachable(`the sandbox does not work here: ${usable.reason}; fix: ${usable.fix}`);
+    return;
+  }
+  const chapter06 = CHAPTERS.find((c) => c.number === '06')!;
+  const fixtures = join(root, 'checks', 'selftest', 'fixtures', 'verdicts');
+  // A grader's copy of the workbook whose chapter 06 has one more check, one that reports its programs' outcomes.
+  const grader = stageWorkspace(root, root);
+  const base = mkdtempSync(join(tmpdir(), 'workbook-verdicts-'));
+  try {
+    copyFileSync(join(fixtures, 'reported-programs.check.ts'), join(grader.root, 'checks', '06-interpreter', 'zz-reported-programs.check.ts'));
+    for (const student of ['honest', 'forger']) {
+      for (const dir of ['05-parser', '06-interpreter']) cpSync(join(root, 'solutions', dir), join(base, student, 'chapters', dir), { recursive: true });
+    }
+    const interpreter = join(base, 'forger', 'chapters', '06-interpreter', 'interpreter.ts');
+    const source = readFileSync(interpreter, 'utf8');
+    const afterImports = source.indexOf('\n', source.lastIndexOf('\nimport ')) + 1;
+    writeFileSync(interpreter, source.slice(0, afterImports) + readFileSync(join(fixtures, 'forge-pass.attack'), 'utf8') + source.slice(afterImports));
+    const roster = ['honest', 'forger'].map((student) => ({ student, path: join(base, student) }));
+    const { students } = await grade({ root: grader.root, roster, chapters: [chapter06], arches: ['x64'], parallel: 2, sandbox: { limits: DEFAULT_LIMITS } });
+    const [honest, forger] = students as [StudentGrade, StudentGrade];
+    const judgedCheck = 'reported programs: each outcome judged by the runner';
+    assert.is(honest.rows[0]!.points, honest.rows[0]!.possible, `the honest student earns every point: ${honest.rows[0]!.note}`);
+    assert.is(honest.results.find((r) => r.check === judgedCheck)?.status, 'pass');
+    // The forged run got through the result channel: the checks that report no outcomes took its word.
+    assert.ok(forger.results.some((r) => r.status === 'pass'), `the forged run was accepted on the channel: ${forger.results.map((r) => `${r.check}: ${r.message}`).join('; ').slice(0, 400)}`);
+    const judged = forger.results.find((r) => r.check === judgedCheck);
+    assert.is(judged?.status, 'fail', 'the check the runner judges fails');
+    assert.match(judged!.message, /judged outside the process that ran the code: \d+ of \d+ programs went wrong/);
+    assert.match(judged!.message, /no outcome was reported/);
+  } finally {
+    grader.remove();
     rmSync(base, { recursive: true, force: true });
   }
 });

@@ -160,7 +160,7 @@ export async function diagnose(root: string, host: Arch): Promise<Finding[]> {
     ...(all ? {} : { fix: unsnapshotted.length ? `node --import tsx checks/tools/pristine.ts (only while those chapters are untouched: it copies chapters/ as it is now)` : 'npm install (takes the snapshot again from the update you merged; in a copy whose chapters/ nobody has edited: rm -rf .workbook/pristine && npm install)' }),
   });
   const sandbox = probeSandbox();
-  findings.push(sandbox.ok ? { ok: true, topic: 'sandbox', said: `${sandbox.tool} works here: npm run grade runs each student in it` } : { ok: false, warning: true, topic: 'sandbox', said: `${sandbox.reason}: npm run grade needs it (or --no-sandbox for a class you trust)`, fix: sandbox.fix });
+  findings.push(sandbox.ok ? { ok: true, topic: 'sandbox', said: `${sandbox.tool} works here: npm run grade runs each student in it${sandbox.ownUsers ? ', as a user of its own under a process limit' : ''}` } : { ok: false, warning: true, topic: 'sandbox', said: `${sandbox.reason}: npm run grade needs it (or --no-sandbox for a class you trust)`, fix: sandbox.fix });
   return findings;
 }
 

@@ -1,5 +1,5 @@
 /**
- * npm run grade -- --roster roster.csv [--chapters 1-2] [--arch x64|arm64|all] [--out DIR] [--parallel N]
+ * npm run grade -- --roster roster.csv [--chapters 1-2] [--arch x64|arm64|all] [--out DIR] [--parallel N] [--wall-limit S]
  *
  * Runs THIS copy's checks (never a student's own) against each student's chapters/, each in
  * a private staged copy (session.ts stageWorkspace), and writes:
@@ -16,6 +16,9 @@
  * and every event a worker reports must carry a seal code under test cannot know
  * (runner.ts startWorker). `--no-sandbox` grades a trusted class without the sandbox, and
  * says so in the sandbox column of grades.csv and in grades.json.
+ * Checks that run programs report each program's outcome, and the runner judges those
+ * reports itself against expectations computed here, outside every student's worker
+ * (checks/harness/verdicts.ts): a worker that forges a pass does not pass such a check.
  * The roster is CSV with the header `student,path`; a relative path resolves against the
  * roster's folder. A workspace that is missing, unreadable, full of garbage, crashes or
  * hangs costs only its own student's rows.
@@ -30,6 +33,7 @@ import type { CheckResult, ListedCheck } from '../harness/protocol.ts';
 import { resultRecord, suiteVersion } from '../harness/report.ts';
 import { ALL_ARCHES, hasChecks, runSession, type SandboxSettings, type WorkspaceFlag } from '../harness/session.ts';
 import { probeSandbox } from '../harness/sandbox.ts';
+import { expectationKey, judgeFor, reportsOutcomes, type ExpectedOutcomes } from '../harness/verdicts.ts';
 import { listChecks } from './listing.ts';
 import { color, optionValue, runMain, UsageError, UserError, workbookRoot } from './main.ts';
 import { attachHints, readHints } from './state.ts';
@@ -166,6 +170,24 @@ export async function grade(options: GradeOptions): Promise<{ students: StudentG
     ),
   );
 
+  // The program outcomes each check must report, from the reference run here, outside every
+  // student's worker; the runner judges each student's reports against them (verdicts.ts).
+  const expected: ExpectedOutcomes = new Map();
+  const judged = chapters.filter((c) => reportsOutcomes(root, c));
+  const runnable = options.arches.filter((a) => !skipped.has(a));
+  if (judged.length > 0 && runnable.length > 0) {
+    await runSession({
+      root,
+      chapters: judged,
+      arches: runnable,
+      solutions: true,
+      onOutcome: (chapter, arch, check, outcome) => {
+        const key = expectationKey(chapter, arch, check);
+        expected.set(key, [...(expected.get(key) ?? []), outcome]);
+      },
+    });
+  }
+
   const gradeOne = async (entry: RosterEntry): Promise<StudentGrade> => {
     let results: CheckResult[] = [];
     let flags: WorkspaceFlag[] = [];
@@ -178,6 +200,7 @@ export async function grade(options: GradeOptions): Promise<{ students: StudentG
           chapters,
           arches: options.arches.filter((a) => !skipped.has(a)),
           onWorkspaceFlags: (found) => (flags = found),
+          judge: (chapter, arch) => judgeFor(root, expected, chapter, arch),
           ...(options.sandbox === false ? {} : { sandbox: options.sandbox ?? {} }),
         });
         attachHints(results, entry.path);
@@ -277,13 +300,16 @@ const USAGE = `usage: npm run grade -- --roster roster.csv [options]
   --parallel N         students graded at once (default 1; each runs 2 workers)
   --no-sandbox         run the checks without the sandbox (a class you trust; it says so
                        in grades.csv and grades.json)
+  --wall-limit SECONDS the most wall-clock time a worker's start-up or one check may take
+                       in the sandbox, however little CPU it uses (default: 20 times the
+                       check's CPU budget)
 
 The checks are this copy's, never the student's own; every student runs in a private copy.`;
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   if (argv.includes('--help') || argv.includes('-h')) throw new UsageError('');
-  const known = new Set(['--roster', '--chapters', '--arch', '--out', '--parallel']);
+  const known = new Set(['--roster', '--chapters', '--arch', '--out', '--parallel', '--wall-limit']);
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--no-sandbox') continue;
     if (!known.has(argv[i]!)) throw new UsageError(`unknown argument ${argv[i]}`);
@@ -310,6 +336,10 @@ async function main(): Promise<number> {
   const arches: Arch[] = archText === 'all' ? ALL_ARCHES : [archText as Arch];
   const parallel = Number(optionValue(argv, '--parallel') ?? 1);
   if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError('--parallel takes a whole number of at least 1');
+  const wallText = optionValue(argv, '--wall-limit');
+  const wallLimit = wallText === undefined ? undefined : Number(wallText);
+  if (wallLimit !== undefined && !(Number.isFinite(wallLimit) && wallLimit > 0)) throw new UsageError(`--wall-limit takes a number of seconds above 0, not '${wallText}'`);
+  if (wallLimit !== undefined && trusted) throw new UsageError('--wall-limit applies to the sandbox; without it (--no-sandbox) each check keeps its own limits');
   const out = resolve(optionValue(argv, '--out') ?? dirname(resolve(rosterFile)));
   const roster = readRoster(rosterFile);
 
@@ -321,7 +351,7 @@ async function main(): Promise<number> {
     chapters,
     arches,
     parallel,
-    sandbox: trusted ? false : {},
+    sandbox: trusted ? false : wallLimit === undefined ? {} : { wallCeilingMs: wallLimit * 1000 },
     onStudent: (s) => {
       const points = s.rows.reduce((sum, r) => sum + r.points, 0);
       const possible = s.rows.reduce((sum, r) => sum + r.possible, 0);

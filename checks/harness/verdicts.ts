@@ -1,0 +1,66 @@
+/**
+ * Verdicts decided outside the process that runs the code under test. A check that runs
+ * programs reports each program's outcome (check.ts reportOutcome); when work is graded, the
+ * runner judges those reports itself against expectations it computed without the student's
+ * worker: a program of checks/programs is held to the `// expect` lines of the grader's own
+ * copy of its file, any other program (a random one, one written inline) to what the
+ * reference printed for it in a run of the same check on the grader's side. A worker that
+ * forges "pass" for such a check, or reports outcomes other than its code's, gains nothing:
+ * the check passes only if the worker says so and the runner's own judgement agrees.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Arch } from '#native/arch.ts';
+import { chapterDir, type Chapter } from '../manifest.ts';
+import { compareOutcome, loadPrograms, type Program } from './programs.ts';
+import type { ListedCheck, ReportedOutcome } from './protocol.ts';
+
+/** Judges one check's reported outcomes: null when they are right, else the failure's message. */
+export type Judge = (check: ListedCheck, reported: readonly ReportedOutcome[]) => string | null;
+
+/** What the reference reported, per `chapter/arch/check`. */
+export type ExpectedOutcomes = Map<string, ReportedOutcome[]>;
+
+export const expectationKey = (chapter: Chapter, arch: Arch, check: string) => `${chapter.number}/${arch}/${check}`;
+
+/** Whether a chapter's checks run programs and may report their outcomes (they use the programs or reportOutcome). */
+export function reportsOutcomes(root: string, chapter: Chapter): boolean {
+  const dir = join(root, 'checks', chapterDir(chapter));
+  if (!existsSync(dir)) return false;
+  return readdirSync(dir).some((f) => f.endsWith('.ts') && /#harness\/programs\.ts|reportOutcome/.test(readFileSync(join(dir, f), 'utf8')));
+}
+
+/**
+ * The judge of `chapter` on `arch`: each program the reference reported for a check must be
+ * reported by the student's run too, and end as expected. `root` is the grader's own workbook,
+ * whose checks/programs give the expectations; the staged copy the student's code saw is not read.
+ */
+export function judgeFor(root: string, expected: ExpectedOutcomes, chapter: Chapter, arch: Arch): Judge {
+  const files = new Map<string, Program>(loadPrograms(join(root, 'checks', 'programs')).map((p) => [p.name, p]));
+  return (check, reported) => {
+    const wanted = expected.get(expectationKey(chapter, arch, check.name)) ?? [];
+    if (wanted.length === 0) return null;
+    const remaining = [...reported];
+    const problems: string[] = [];
+    for (const want of wanted) {
+      const at = remaining.findIndex((r) => r.program === want.program);
+      if (at < 0) {
+        problems.push(`${want.program}: no outcome was reported for it`);
+        continue;
+      }
+      const [got] = remaining.splice(at, 1);
+      const expectation: Program = files.get(want.program) ?? {
+        name: want.program,
+        path: '',
+        source: '',
+        expectedOutput: want.output,
+        ...(want.error ? { expectedError: want.error } : {}),
+        features: [],
+      };
+      const report = compareOutcome(expectation, { output: got!.output, ...(got!.error ? { error: got!.error } : {}) });
+      if (report !== null) problems.push(report);
+    }
+    if (problems.length === 0) return null;
+    return `judged outside the process that ran the code: ${problems.length} of ${wanted.length} programs went wrong:\n\n${problems.slice(0, 3).join('\n\n')}`;
+  };
+}
