@@ -24,6 +24,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { reportOutcome } from './check.ts';
 
 export const PROGRAMS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'programs');
 
@@ -133,6 +134,8 @@ export function programsUpTo(chapter: number, dir: string = PROGRAMS_DIR): Progr
  * report for a person: the first differing line and a line-by-line diff.
  */
 export function compareOutcome(program: Program, actual: Outcome): string | null {
+  // When work is graded, the runner judges this outcome itself (verdicts.ts).
+  reportOutcome(program.name, actual);
   const problems: string[] = [];
   const expectedEnd = program.expectedError ? `${program.expectedError.kind} error: ${program.expectedError.message}` : 'normal exit';
   const actualEnd = actual.error ? `${actual.error.kind} error: ${actual.error.message}` : 'normal exit';
