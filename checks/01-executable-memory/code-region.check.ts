@@ -209,7 +209,8 @@ check(
     assert.ok(mappingsOf(address, size).length > 0, 'the region should be mapped before dispose');
     region.dispose();
     assert.is(region.state, 'disposed', 'region.state after dispose()');
-    assert.equal(mappingsOf(address, size), [], `after dispose, /proc/self/maps still shows memory at 0x${address.toString(16)}`);
+    const left = mappingsOf(address, size).map((m) => `0x${m.start.toString(16)}-0x${m.end.toString(16)} ${m.perms}`);
+    assert.equal(left, [], `after dispose, /proc/self/maps still shows memory at 0x${address.toString(16)}`);
     region.dispose();
   },
   {
