@@ -28,6 +28,19 @@ import { ARCH_NAMES, isArch, type Arch } from '#native/arch.ts';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const args = process.argv.slice(2);
+
+// Anything this runner does not know stops it before a step starts: a mistyped option must
+// not set off the whole self-test.
+const KNOWN = new Set(['--quick', '--only', '--chapters', '--bugs', '--record-hints']);
+const VALUED = new Set(['--only', '--chapters', '--bugs']);
+const STEPS = ['typecheck', 'unit', 'solutions', 'pristine', 'planted', 'crash'];
+const unknown = args.filter((arg, i) => !KNOWN.has(arg) && !VALUED.has(args[i - 1] ?? ''));
+if (unknown.length > 0 || (args.includes('--only') && !STEPS.includes(args[args.indexOf('--only') + 1] ?? ''))) {
+  const usage = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]!.replace(/^\/\*\*\n?|^ \* ?/gm, '');
+  if (!args.includes('--help') && !args.includes('-h')) console.error(`unknown option ${unknown[0] ?? `--only ${args[args.indexOf('--only') + 1] ?? ''}`}\n`);
+  console.error(usage.trimEnd());
+  process.exit(args.includes('--help') || args.includes('-h') ? 0 : 2);
+}
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const quick = args.includes('--quick');
 const recordHints = args.includes('--record-hints');
