@@ -30,7 +30,7 @@
  * `eq` one type on both sides, a phi one type for all of its operands) by unifying values
  * into classes; a class nothing constrains is `int`.
  */
-import { OPCODE_INFO, Op, lineAt, readU16, type CompiledFunction, type CompiledProgram, type OpName } from '#ch06/bytecode.ts';
+import { OPCODE_INFO, Op, lineAt, readU16, type CompiledFunction, type CompiledProgram, type OpcodeSet, type OpName } from '#ch06/bytecode.ts';
 import { VOID, makeInst, newBlock, replaceAllUses, type Block, type Func, type Inst, type IrProgram } from './ir.ts';
 import { todo } from '#native/todo.ts';
 
@@ -50,6 +50,18 @@ function sizeOf(opcode: number): number {
   return 1 + OPCODE_INFO[name].operands.reduce((n, kind) => n + (kind === 'u8' ? 1 : 2), 0);
 }
 
+/**
+ * Bytecode a later chapter adds that ends its block, as `ret` does (chapter 10: `throw`).
+ * Each such instruction is a region of its own, built here rather than by `#fill`: it pops
+ * one operand of the stated type and becomes one IR terminator with no successors.
+ */
+export interface BuildExtension {
+  /** The level's opcodes (their sizes). */
+  readonly opcodes: OpcodeSet;
+  /** By opcode: the IR terminator it becomes and its operand's type. */
+  readonly terminators: ReadonlyMap<number, { readonly op: string; readonly operand: string }>;
+}
+
 /** The whole program as SSA, one function per bytecode function. */
 export function buildProgram(program: CompiledProgram): IrProgram {
   const functions = new Map<string, Func>();
@@ -65,8 +77,8 @@ interface Region {
   depth: number;
 }
 
-export function buildFunction(code: CompiledFunction, program: CompiledProgram): Func {
-  return new SsaBuilder(code, program).build();
+export function buildFunction(code: CompiledFunction, program: CompiledProgram, extension?: BuildExtension): Func {
+  return new SsaBuilder(code, program, extension).build();
 }
 
 class SsaBuilder {
@@ -89,9 +101,12 @@ class SsaBuilder {
   readonly #typeHints = new Map<number, string>();
   #entry!: Block;
 
-  constructor(code: CompiledFunction, program: CompiledProgram) {
+  readonly #extension: BuildExtension | undefined;
+
+  constructor(code: CompiledFunction, program: CompiledProgram, extension?: BuildExtension) {
     this.#code = code;
     this.#program = program;
+    this.#extension = extension;
     this.#fn = {
       name: code.name,
       params: code.params.map((type, i) => ({ name: `p${i}`, type })),
@@ -110,10 +125,12 @@ class SsaBuilder {
 
     // Leaders: offset 0, every jump target, every instruction after a jump or a return.
     const leaders = new Set<number>([0]);
-    for (let pc = 0; pc < bytes.length; pc += sizeOf(bytes[pc]!)) {
+    for (let pc = 0; pc < bytes.length; pc += this.#size(bytes[pc]!)) {
       const op = bytes[pc]!;
       if (op === Op.jump || op === Op.jump_if_false) leaders.add(readU16(bytes, pc + 1));
       if (op === Op.jump || op === Op.jump_if_false || op === Op.ret) leaders.add(pc + sizeOf(op));
+      // An added terminator is a region of its own.
+      if (this.#extension?.terminators.has(op)) leaders.add(pc).add(pc + this.#size(op));
     }
     const starts = [...leaders].filter((s) => s < bytes.length).sort((a, b) => a - b);
     const regions = new Map<number, Region>();
@@ -166,7 +183,8 @@ class SsaBuilder {
     };
     trySeal();
     for (const region of reachable) {
-      this.#fill(region, regions);
+      if (this.#addedTerminator(region) !== undefined) this.#fillTerminator(region);
+      else this.#fill(region, regions);
       filled.add(region.block.id);
       trySeal();
     }
@@ -183,6 +201,7 @@ class SsaBuilder {
   #scan(region: Region, regions: ReadonlyMap<number, Region>): { successors: Region[]; depth: number } {
     const bytes = this.#code.code;
     let depth = region.depth;
+    if (this.#addedTerminator(region) !== undefined) return { successors: [], depth: depth - 1 };
     for (let pc = region.start; pc < region.end; pc += sizeOf(bytes[pc]!)) {
       const op = bytes[pc]!;
       const name = NAMES.get(op)!;
@@ -210,6 +229,24 @@ class SsaBuilder {
     //               fall-through block, target block` and stop
     // If the region ends without one of those, it falls into the next region: emit a jump.
     return todo('SsaBuilder: bytecode to SSA instructions');
+  }
+
+  /** Bytes of the instruction `opcode` starts, the level's added opcodes included. */
+  #size(opcode: number): number {
+    return this.#extension?.terminators.has(opcode) ? this.#extension.opcodes.size(opcode) : sizeOf(opcode);
+  }
+
+  /** The added terminator this region consists of, if it is one. */
+  #addedTerminator(region: Region): { readonly op: string; readonly operand: string } | undefined {
+    return this.#extension?.terminators.get(this.#code.code[region.start]!);
+  }
+
+  /** A region that is one added terminator: its operand off the stack, then the IR terminator. */
+  #fillTerminator(region: Region): void {
+    const { op, operand } = this.#addedTerminator(region)!;
+    const value = this.#read(this.#code.locals + region.depth - 1, region.block.id);
+    this.#typeHints.set(value, operand);
+    this.#emit(region.block, { op, type: VOID, args: [value], line: lineAt(this.#code, region.start) });
   }
 
   #emit(block: Block, spec: Parameters<typeof makeInst>[1]): Inst {

@@ -12,14 +12,18 @@
  *   - `throw` and the runtime errors (division by zero, the call-depth limit, the stack
  *     limit) put the payload in args[0] and jump to the throw stub (stubs.ts);
  *   - every prologue compares sp with the stack limit (3 instructions);
- *   - the optimizing tier declines functions with a handler or a `throw` (the template
- *     compiler compiles them), but its frames are unwound like any other: its prologues'
- *     saved registers are in the unwind table, and its calls' return offsets too.
+ *   - the optimizing tier compiles `throw` (an IR terminator, below) and declines functions
+ *     with a handler (the template compiler compiles them), but its frames are unwound like
+ *     any other: its prologues' saved registers are in the unwind table, its calls' return
+ *     offsets too, and so are its throws.
  */
 import type { Label } from '#ch04/macro-assembler.ts';
 import { Op, lineAt, readU16, type CompiledFunction, type CompiledProgram, type OpcodeSet } from '#ch06/bytecode.ts';
 import { CORE_JIT, extendJit, type JitLevel, type Template, type TemplateContext } from '#ch07/compiler.ts';
 import { ERROR_KIND } from '#ch07/runtime.ts';
+import { VOID } from '#ch08/ir.ts';
+import { CORE_OPS, extendOps, type OpTable } from '#ch08/ops.ts';
+import type { OptimizingMachineHooks } from '#ch09/codegen.ts';
 import { EX, EXCEPTIONS_CONTEXT, emitExceptionEntry, emitThrow, unwindTable } from './stubs.ts';
 import { FunctionUnwind, type HandlerTarget, type UnwindSite, type UnwindTable } from './unwind-table.ts';
 import { closeRun, openRun } from './jit-runtime.ts';
@@ -44,6 +48,21 @@ export interface ExceptionsFrontEnd {
 export const PAYLOAD_OF_KIND: ReadonlyMap<number, bigint> = new Map([
   [ERROR_KIND.divisionByZero, RUNTIME_ERROR_PAYLOADS.divisionByZero.payload],
   [ERROR_KIND.stackOverflow, RUNTIME_ERROR_PAYLOADS.stackOverflow.payload],
+]);
+
+/**
+ * The IR operation `throw payload`: a terminator (control never goes on after it, so its
+ * block has no successors and nothing is live past it, as after `return`) that may throw
+ * and is a side effect, so no pass removes it or moves it across another side effect.
+ */
+export const EXCEPTIONS_OPS: OpTable = extendOps(CORE_OPS, [
+  {
+    name: 'throw',
+    arity: 1,
+    terminator: true,
+    effects: { mayThrow: true, sideEffect: true },
+    typeRule: (t) => (t[0] === 'int' ? VOID : { error: `throw needs an int payload, found ${t[0]}` }),
+  },
 ]);
 
 /** What a throw site or runtime error stub does out of line, emitted after the body. */
@@ -183,6 +202,48 @@ export function exceptionsJit(frontEnd: ExceptionsFrontEnd, base: JitLevel = COR
 
   // The optimizing tier: no handlers (it declines functions with one), only rows for its frames.
   const limits = new WeakMap<FunctionUnwind, Label>();
+  const machine: OptimizingMachineHooks = {
+    prologue: (site) => {
+      const table = unwindTable(site.tables);
+      const unwind = table.begin(new FunctionUnwind(site.functionIndex, site.name, 'optimized', site.entry, site.frame));
+      const [s0, s1] = site.scratch;
+      const limit = site.masm.newLabel(`${site.name}.limit`);
+      limits.set(unwind, limit);
+      site.masm.move(s0, site.masm.regs.sp);
+      site.masm.load(s1, site.registers.ctx, EX.stackLimit!);
+      site.masm.branchIf('ult', s0, s1, limit);
+    },
+    afterCall: (site, returnOffset, line) => {
+      unwindTable(site.tables).current!.sites.push({ kind: 'call', at: returnOffset, line, handler: undefined });
+    },
+    error: (site, kind, line) => {
+      const table = unwindTable(site.tables);
+      site.masm.moveImmediate(site.masm.regs.args[0]!, front.payloads.get(kind) ?? 0n);
+      const at = emitThrow(site.masm, table, kind + 1);
+      table.current!.sites.push({ kind: 'throw', at, line, handler: undefined });
+    },
+    afterBody: (site) => {
+      const table = unwindTable(site.tables);
+      const unwind = table.current!;
+      const stub: ThrowStub = { label: limits.get(unwind)!, payload: front.payloads.get(ERROR_KIND.stackOverflow) ?? 0n, kind: ERROR_KIND.stackOverflow + 1, line: 0, handler: undefined, siteKind: 'limit' };
+      emitThrowStubs(site.masm, table, unwind, [stub]);
+    },
+    declines: (program, index) => declineReason(front, program, index),
+    optimizing: {
+      build: { opcodes: front.opcodes, terminators: new Map([[front.throwOpcode, { op: 'throw', operand: 'int' }]]) },
+      ops: EXCEPTIONS_OPS,
+      emit: new Map([
+        // The payload into args[0], then the throw stub, as the runtime errors' stubs do.
+        ['throw', (site, inst, [payload]) => {
+          const table = unwindTable(site.tables);
+          site.masm.comment(`throw at line ${inst.line}: the payload, then the throw stub`);
+          site.masm.move(site.masm.regs.args[0]!, payload!);
+          const at = emitThrow(site.masm, table, 0);
+          table.current!.sites.push({ kind: 'throw', at, line: inst.line, handler: undefined });
+        }],
+      ]),
+    },
+  };
   return extendJit(base, {
     opcodes: front.opcodes,
     templates: new Map<number, Template>([
@@ -198,34 +259,7 @@ export function exceptionsJit(frontEnd: ExceptionsFrontEnd, base: JitLevel = COR
     layout: EXCEPTIONS_CONTEXT,
     beforeRun: openRun,
     afterRun: closeRun,
-    machine: {
-      prologue: (site) => {
-        const table = unwindTable(site.tables);
-        const unwind = table.begin(new FunctionUnwind(site.functionIndex, site.name, 'optimized', site.entry, site.frame));
-        const [s0, s1] = site.scratch;
-        const limit = site.masm.newLabel(`${site.name}.limit`);
-        limits.set(unwind, limit);
-        site.masm.move(s0, site.masm.regs.sp);
-        site.masm.load(s1, site.registers.ctx, EX.stackLimit!);
-        site.masm.branchIf('ult', s0, s1, limit);
-      },
-      afterCall: (site, returnOffset, line) => {
-        unwindTable(site.tables).current!.sites.push({ kind: 'call', at: returnOffset, line, handler: undefined });
-      },
-      error: (site, kind, line) => {
-        const table = unwindTable(site.tables);
-        site.masm.moveImmediate(site.masm.regs.args[0]!, front.payloads.get(kind) ?? 0n);
-        const at = emitThrow(site.masm, table, kind + 1);
-        table.current!.sites.push({ kind: 'throw', at, line, handler: undefined });
-      },
-      afterBody: (site) => {
-        const table = unwindTable(site.tables);
-        const unwind = table.current!;
-        const stub: ThrowStub = { label: limits.get(unwind)!, payload: front.payloads.get(ERROR_KIND.stackOverflow) ?? 0n, kind: ERROR_KIND.stackOverflow + 1, line: 0, handler: undefined, siteKind: 'limit' };
-        emitThrowStubs(site.masm, table, unwind, [stub]);
-      },
-      declines: (program, index) => declineReason(front, program, index),
-    },
+    machine,
   });
 }
 
@@ -250,8 +284,5 @@ function errorName(kind: number): string {
 export function declineReason(front: Required<ExceptionsFrontEnd>, program: CompiledProgram, index: number): string | undefined {
   const fn = program.functions[index]!;
   if (front.handlersOf(fn).length > 0) return 'it contains a try: the optimizing tier leaves exception handlers to the template compiler';
-  for (let pc = 0; pc < fn.code.length; pc += front.opcodes.size(fn.code[pc]!)) {
-    if (fn.code[pc] === front.throwOpcode) return 'it contains a throw, which the SSA builder does not know';
-  }
   return undefined;
 }

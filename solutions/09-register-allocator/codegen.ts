@@ -24,8 +24,11 @@
  * loaded into a scratch register first, a spilled result stored from one after.
  */
 import { negate, type Condition, type Frame, type Label, type MacroAssembler, type Register } from '#ch04/macro-assembler.ts';
-import { CodeTables, emitRuntimeCall, jitRegisters, type JitLevel, type JitRegisters, type MachineSite } from '#ch07/compiler.ts';
+import { CodeTables, emitRuntimeCall, jitRegisters, type JitLevel, type JitRegisters, type MachineHooks, type MachineSite } from '#ch07/compiler.ts';
 import { CONTEXT, ERROR_KIND } from '#ch07/runtime.ts';
+import type { BuildExtension } from '#ch08/build.ts';
+import type { Inst } from '#ch08/ir.ts';
+import type { OpTable } from '#ch08/ops.ts';
 import type { AllocatedFunction, Location, MachineBlock, MachineInst, Move, Operand } from './machine.ts';
 
 /** What code generation needs to know about the rest of the program. */
@@ -40,6 +43,28 @@ export interface CodegenContext {
   readonly level: JitLevel;
   /** The program's side tables (default: a table of this function's own). */
   readonly tables?: CodeTables;
+}
+
+/**
+ * What a later chapter adds to the optimizing tier beside its level's other machine hooks
+ * (chapter 10: `throw`): how its bytecode becomes IR, the table of IR operations with its
+ * own in it, and the code of each operation it added.
+ */
+export interface OptimizingExtension {
+  readonly build: BuildExtension;
+  readonly ops: OpTable;
+  /** By IR operation: its code, given the registers its operands are in. */
+  readonly emit: ReadonlyMap<string, (site: MachineSite, inst: Inst, operands: readonly Register[]) => void>;
+}
+
+/** A level's machine hooks with the optimizing tier's extension among them. */
+export interface OptimizingMachineHooks extends MachineHooks {
+  readonly optimizing?: OptimizingExtension;
+}
+
+/** The optimizing tier's extension in `level`, if its chapter adds one. */
+export function optimizingExtension(level: JitLevel): OptimizingExtension | undefined {
+  return (level.machine as OptimizingMachineHooks).optimizing;
 }
 
 interface ErrorStub {
@@ -274,6 +299,12 @@ export class FunctionEmitter {
         this.#callRuntime(mi.printType === 'bool' ? CONTEXT.printBool : CONTEXT.print);
         return;
       }
+    }
+    // An operation a later chapter added: its code, on its operands in registers.
+    const added = optimizingExtension(this.#cx.level)?.emit.get(inst.op);
+    if (added !== undefined) {
+      added(this.#site(), inst, mi.operands.map((op, i) => this.#use(op, i === 0 ? this.#s0 : this.#s1)));
+      return;
     }
     // Constants are immediates where they are used; a compare folded into its branch is emitted there.
     if (inst.op === 'const' || result === undefined) return;

@@ -11,6 +11,7 @@
  * it has no code for); the function then goes to the template compiler, and `declined`
  * names it: never silently. A later chapter's level may also decline a function
  * (`level.machine.declines`: chapter 10 sends functions with a `try` to the template compiler).
+ * A later chapter's operations reach this tier through `optimizingExtension` (codegen.ts).
  */
 import { hostArch, type Arch } from '#native/arch.ts';
 import type { Label } from '#ch04/macro-assembler.ts';
@@ -22,7 +23,7 @@ import { buildFunction } from '#ch08/build.ts';
 import type { Func, IrProgram } from '#ch08/ir.ts';
 import { optimizeFunction } from '#ch08/optimize.ts';
 import { allocateFunction, allocatorRegisters, type AllocationDetails } from './allocate.ts';
-import { FunctionEmitter } from './codegen.ts';
+import { FunctionEmitter, optimizingExtension } from './codegen.ts';
 
 export type Tier = 'baseline' | 'opt';
 
@@ -56,6 +57,7 @@ export function compileOptimized(program: CompiledProgram, arch: Arch = hostArch
   const registers = allocatorRegisters(masm, options.registers);
   const level = options.level ?? CORE_JIT;
   const tables = new CodeTables();
+  const extension = optimizingExtension(level);
   (level.entry ?? emitEntry)(masm, entries[program.main]!, tables);
 
   // SSA for every function first: the verifier and the passes see the whole program's signatures.
@@ -64,7 +66,7 @@ export function compileOptimized(program: CompiledProgram, arch: Arch = hostArch
   const ir = new Map<string, Func>();
   for (const fn of program.functions) {
     const reason = level.machine.declines?.(program, fn.index);
-    if (reason === undefined) ir.set(fn.name, buildFunction(fn, program));
+    if (reason === undefined) ir.set(fn.name, buildFunction(fn, program, extension?.build));
     else {
       ir.set(fn.name, { name: fn.name, params: fn.params.map((type, i) => ({ name: `p${i}`, type })), returnType: fn.returnType, blocks: [], nextValue: 0, nextBlock: 0 });
       if ((options.tierOf?.(fn.name) ?? 'opt') === 'opt') declined.push({ name: fn.name, reason });
@@ -76,7 +78,7 @@ export function compileOptimized(program: CompiledProgram, arch: Arch = hostArch
     if ((options.tierOf?.(fn.name) ?? 'opt') === 'opt' && !declined.some((d) => d.name === fn.name)) {
       const start = masm.size;
       try {
-        const optimizedIr = optimizeFunction(ir.get(fn.name)!, { program: irProgram, onPass: (pass, f) => options.onPass?.(fn.name, pass, f) });
+        const optimizedIr = optimizeFunction(ir.get(fn.name)!, { program: irProgram, ...(extension ? { ops: extension.ops } : {}), onPass: (pass, f) => options.onPass?.(fn.name, pass, f) });
         const details = allocateFunction(optimizedIr, registers);
         options.onAllocated?.(optimizedIr, details);
         new FunctionEmitter(details.allocated, { masm, entries, indexOf, functionIndex: fn.index, level, tables }).emit();

@@ -28,7 +28,7 @@ export function runBaseline(source: string): ExceptionOutcome {
   return runCompiled(source, 'baseline');
 }
 
-/** `runCompiled` in the optimizing tier (chapter 09's), which leaves functions with a `try` or a `throw` to the template compiler. */
+/** `runCompiled` in the optimizing tier (chapter 09's), which leaves functions with a `try` to the template compiler. */
 export function runOptimized(source: string): ExceptionOutcome {
   return runCompiled(source, 'optimized');
 }
