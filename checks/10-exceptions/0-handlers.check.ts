@@ -8,9 +8,12 @@ import * as assert from 'uvu/assert';
 import { check, learnerCode } from '#harness/check.ts';
 import { handlersOf, type HandlerEntry } from '../../solutions/10-exceptions/handlers.ts';
 import { NESTED } from './programs.ts';
-import { checkExpectations, compiler, level } from './support.ts';
+import { checkExpectations, compiler, errors, level } from './support.ts';
+import type { RaiseState } from '#ch06/interpreter.ts';
 
 const handlers = await learnerCode(import('#ch10/handlers.ts'));
+const jitLevel = await learnerCode(import('#ch10/jit-level.ts'));
+const interpreterUnwind = await learnerCode(import('#ch10/unwind.ts'));
 
 /** The book's example, with one more call in the inner try: two nested tries, a rethrow from the inner catch block. */
 export const SAFE = `fn risky(x) {
@@ -54,11 +57,13 @@ check('handler lookup: every pc finds the innermost try holding it, and none out
       const table = handlersOf(fn);
       for (let pc = 0; pc <= fn.code.length; pc++) {
         const expected = innermost(table, pc);
-        const got = handlers.findHandler(fn, pc);
-        tried++;
-        if (got !== expected && !(got && expected && got.start === expected.start && got.end === expected.end && got.target === expected.target)) {
-          const show = (h: HandlerEntry | undefined) => (h === undefined ? 'no handler' : `the try [${h.start}, ${h.end}) with its catch at ${h.target}`);
-          reports.push(`${fn.name}, pc ${pc}: expected ${show(expected)}, found ${show(got)}`);
+        // findHandler for the interpreter, handlerAt for the compiled tiers: the same rule.
+        for (const [what, got] of [['findHandler', handlers.findHandler(fn, pc)], ['handlerAt', jitLevel.handlerAt(table, pc)]] as const) {
+          tried++;
+          if (got !== expected && !(got && expected && got.start === expected.start && got.end === expected.end && got.target === expected.target)) {
+            const show = (h: HandlerEntry | undefined) => (h === undefined ? 'no handler' : `the try [${h.start}, ${h.end}) with its catch at ${h.target}`);
+            reports.push(`${what}: ${fn.name}, pc ${pc}: expected ${show(expected)}, found ${show(got)}`);
+          }
         }
       }
     }
@@ -69,5 +74,52 @@ check('handler lookup: every pc finds the innermost try holding it, and none out
   for (const tier of ['interpreter', 'baseline'] as const) checkExpectations(tier, [{ name: 'safe', source: SAFE, output: ['3'], ends: 5n }]);
 }, { hints: [
   'The table is innermost first: the first entry whose range holds the pc is the answer.',
-  'A range is [start, end): end is the first pc after the try body, outside it.',
+  'A range is [start, end): end is the first pc after the try body, outside it. handlerAt (jit-level.ts) follows the same rule as findHandler.',
+] });
+
+/** A made-up interpreter state in `safe` of SAFE (called from main), for the interpreter's unwind on its own. */
+function raiseState(inRisky: boolean) {
+  const program = compiler.compileSource(SAFE, level.EXCEPTIONS_LANGUAGE);
+  const safe = program.functions.find((f) => f.name === 'safe')!;
+  const risky = program.functions.find((f) => f.name === 'risky')!;
+  const inner = handlersOf(safe)[0]!;
+  const bp = 7;
+  const stack = new BigInt64Array(128).fill(0x55n);
+  let pops = 0;
+  const state: RaiseState = {
+    stack,
+    // Three operands of the abandoned expression above the handler's depth (in risky: two, then risky's frame).
+    sp: inRisky ? bp + safe.locals + inner.depth + 2 + risky.locals + 1 : bp + safe.locals + inner.depth + 3,
+    bp: inRisky ? bp + safe.locals + inner.depth + 2 : bp,
+    fn: inRisky ? risky : safe,
+    pc: inRisky ? 0 : inner.start,
+    depth: inRisky ? 3 : 2,
+    popFrame() {
+      pops++;
+      if (state.fn !== risky) throw new Error('popFrame was called with safe running, whose try holds the pc: the handler is in this frame');
+      state.fn = safe;
+      state.pc = inner.start;
+      state.bp = bp;
+      state.depth = 2;
+    },
+  };
+  return { state, safe, inner, bp, pops: () => pops };
+}
+
+check('the interpreter\'s unwind on its own: at the handler the operand stack is cut to the handler\'s depth over the locals, the payload on top', () => {
+  for (const inRisky of [false, true]) {
+    const { state, safe, inner, bp, pops } = raiseState(inRisky);
+    const where = inRisky ? 'a throw in risky, called from inside safe\'s inner try' : 'a throw inside safe\'s inner try';
+    const before = state.sp;
+    interpreterUnwind.unwind(new errors.ThrownException(42n, 3), state);
+    const want = bp + safe.locals + inner.depth + 1;
+    assert.is(state.fn, safe, `${where}: the handler is in safe, but the running function is ${state.fn.name}`);
+    assert.is(pops(), inRisky ? 1 : 0, `${where}: popFrame should be called ${inRisky ? 'once (risky has no handler)' : 'never'}, it was called ${pops()} times`);
+    assert.is(state.pc, inner.target, `${where}: the loop should go on at the catch block, pc ${inner.target}; pc is ${state.pc}`);
+    assert.is(state.sp, want, `${where}: sp should be ${want} (bp ${bp} + ${safe.locals} locals + the handler's depth ${inner.depth} + the payload), found ${state.sp} (it was ${before} at the throw)`);
+    assert.is(state.stack[state.sp - 1], 42n, `${where}: the payload 42 should be on top of the operand stack (slot ${state.sp - 1}), found ${state.stack[state.sp - 1]}`);
+  }
+}, { hints: [
+  'The handler\'s depth counts operand slots from the first one after the locals: sp = bp + locals + depth, then push the payload.',
+  'Values of the abandoned expression above that depth are dropped: after a catch in a loop, nothing of the try body may stay on the operand stack.',
 ] });

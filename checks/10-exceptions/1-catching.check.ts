@@ -68,6 +68,12 @@ for (const tier of JIT_TIERS) {
         const report = compareRuns(CALLEE_SAVED.name, 'opt', expectedRun(CALLEE_SAVED.source), got);
         assert.ok(report === null, `${report}\n(with ${baseline} in the baseline tier, the other functions optimized)`);
       }
+      // Only main optimized: no frame between the throw and the catch saved main's
+      // callee-saved registers, so the values main keeps in them reach the catch as the
+      // throw stub found them, and must come back from it untouched.
+      const got = runIn('opt', CALLEE_SAVED.source, { tierOf: (fn) => (fn === 'main' ? 'opt' : 'baseline') });
+      const report = compareRuns(CALLEE_SAVED.name, 'opt', expectedRun(CALLEE_SAVED.source), got);
+      assert.ok(report === null, `${report}\n(with only main optimized: no skipped frame saved the registers main keeps its values in, so the throw stub must hand them back as it found them)`);
       for (const registers of [3, 4]) {
         const report = compareRuns(CALLEE_SAVED.name, 'opt', expectedRun(CALLEE_SAVED.source), runIn('opt', CALLEE_SAVED.source, { registers }));
         assert.ok(report === null, `${report}\n(with only ${registers} registers)`);
@@ -77,5 +83,6 @@ for (const tier of JIT_TIERS) {
     'A frame that the unwinder skips never runs its epilogue: the callee-saved registers it saved in its prologue still hold its own values.',
     'For each skipped frame, read the registers it saved from its frame (the unwind table says where) and put them back, innermost frame first, so the outermost save wins.',
     'The stub that resumes at the handler loads the restored registers as its last act before the jump.',
+    'The throw stub stores every callee-saved register before it uses any register but its one scratch register (jitRegisters(masm).t1): a register it overwrites first is lost to the frames that kept values in it.',
   ] });
 }

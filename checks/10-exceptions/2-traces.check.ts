@@ -8,7 +8,19 @@
 import * as assert from 'uvu/assert';
 import { check } from '#harness/check.ts';
 import { DEEP_OVERFLOW, DEEP_UNCAUGHT, UNCAUGHT } from './programs.ts';
-import { checkExpectations, referenceTraceText, runIn, TIER_NAMES, TIERS, trace, traceText } from './support.ts';
+import { checkExpectations, referenceTraceText, runIn, TIER_NAMES, TIERS, trace, traceText, type Frame } from './support.ts';
+
+check('formatTrace: traces of 0 to 25 frames and of 10000 follow the one rule, line for line', () => {
+  for (const length of [...Array.from({ length: 26 }, (_, i) => i), 10000]) {
+    const frames: Frame[] = Array.from({ length }, (_, i) => ({ name: i === length - 1 ? 'main' : `f${i}`, line: 100 + i }));
+    const expected = traceText(frames);
+    assert.fixture(referenceTraceText(frames), expected, `${length} frames: the reference formats the trace differently from the rule (a check bug)`);
+    assert.fixture(trace.formatTrace(frames), expected, `a trace of ${length} frames (innermost f0 at line 100 ... main last): the text differs from the rule's`);
+  }
+}, { hints: [
+  'Up to 20 frames: every frame, innermost first, one `at NAME (line N)` per line, joined by newlines, none at the end (no frames: the empty string).',
+  'Past 20: the 10 innermost, `... K more frames ...` where K counts the frames not shown, then the 10 outermost.',
+] });
 
 for (const tier of TIERS) {
   const name = TIER_NAMES[tier];
