@@ -527,7 +527,8 @@ export function heapJit(base: JitLevel): JitLevel {
     beforeRun,
     afterRun,
     machine: {
-      declines: (program, index) => baseDeclines?.(program, index) ?? heapDeclineReason(program, index),
+      // The heap's reasons first: an earlier level's scan does not know the heap opcodes.
+      declines: (program, index) => heapDeclineReason(program, index) ?? baseDeclines?.(program, index),
     },
   });
 }
