@@ -2,8 +2,8 @@
  * Chapter 11's checks: the tiers a heap program runs in, the heap's run options, and how a
  * run is compared with what a program expects.
  *
- * The interpreter and the baseline tier (chapter 07's templates with this chapter's inline
- * allocation and stack maps). A compiled tier joins by adding a `Tier` to `TIERS`: every
+ * The interpreter, the baseline tier (chapter 07's templates with this chapter's inline
+ * allocation and stack maps) and the optimizing tier. A compiled tier joins by adding a `Tier` to `TIERS`: every
  * check of the programs then runs in it too, under every mode.
  */
 import { learnerCode } from '#harness/check.ts';
@@ -65,6 +65,9 @@ function tier(name: string, runSource: (source: string, options: HeapRunOptions)
 export const TIERS: readonly Tier[] = [
   tier('interpreter', (source, options) => run.runInterpreter(source, options)),
   tier('baseline', (source, options) => jitRun.runBaseline(source, options)),
+  // For now it declines the functions that touch the heap or hold references: its own frames,
+  // between the template compiler's, must still be walked through at every collection.
+  tier('optimizing', (source, options) => jitRun.runOptimized(source, options)),
 ];
 
 /** The ways every heap program runs: the default heap, and a collection at every allocation with the heap checked after each. */

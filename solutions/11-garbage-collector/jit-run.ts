@@ -14,13 +14,20 @@ import type { HeapOutcome, HeapRunOptions } from './run.ts';
 /** Jot with exceptions, arrays and records, for every tier. */
 export const HEAP_JIT: JitLanguage = Object.freeze({ ...HEAP_LANGUAGE, jit: heapJit(EXCEPTIONS_JIT.jit) });
 
+/** A compiled run's outcome: the functions the optimizing tier declined, and the calls from machine code into TypeScript. */
+export interface CompiledHeapOutcome extends HeapOutcome {
+  readonly declined: number;
+  readonly callbacks: number;
+}
+
 /** Compiles `source` at chapter 11's level and runs it in `tier` on a new heap. A compile error is thrown. */
-export function runCompiledOnHeap(source: string, tier: CompiledTier, options: HeapRunOptions = {}): HeapOutcome & { readonly declined: number } {
+export function runCompiledOnHeap(source: string, tier: CompiledTier, options: HeapRunOptions = {}): CompiledHeapOutcome {
   const { jit, declined } = compileInTier(compileSource(source, HEAP_JIT), tier, HEAP_JIT.jit);
   const heap = new Heap(options);
   try {
     useHeap(jit, heap);
-    return { ...outcomeOf(jit), heap: { ...heap.stats }, declined: declined.length };
+    const outcome = outcomeOf(jit);
+    return { ...outcome, heap: { ...heap.stats }, declined: declined.length, callbacks: jit.stats.callbacks };
   } finally {
     jit.dispose();
     heap.dispose();
@@ -28,6 +35,11 @@ export function runCompiledOnHeap(source: string, tier: CompiledTier, options: H
 }
 
 /** `runCompiledOnHeap` in the template compiler (chapter 07's tier). */
-export function runBaseline(source: string, options: HeapRunOptions = {}): HeapOutcome {
+export function runBaseline(source: string, options: HeapRunOptions = {}): CompiledHeapOutcome {
   return runCompiledOnHeap(source, 'baseline', options);
+}
+
+/** `runCompiledOnHeap` in the optimizing tier, which for now declines every function that touches the heap or holds a reference. */
+export function runOptimized(source: string, options: HeapRunOptions = {}): CompiledHeapOutcome {
+  return runCompiledOnHeap(source, 'optimized', options);
 }
