@@ -8,6 +8,7 @@
  */
 import * as assert from 'uvu/assert';
 import { check, learnerCode } from '#harness/check.ts';
+import { runInterpreter as referenceRun } from '../../solutions/11-garbage-collector/run.ts';
 import { chapterModule } from './support.ts';
 
 const jitRun = await learnerCode(chapterModule<typeof import('../../solutions/11-garbage-collector/jit-run.ts')>('jit-run.ts'));
@@ -125,3 +126,44 @@ check('an uncaught bounds error in compiled code ends the run with its message a
   assert.equal(got.error?.message, 'index out of bounds (index -1, length 3) at line 2');
   assert.equal(got.error?.trace, [{ name: 'get', line: 2 }, { name: 'main', line: 7 }]);
 });
+
+const OUT_OF_MEMORY = `fn big(n: int): int {
+  let a = new [int](n);
+  return len(a);
+}
+
+fn mid(n: int): int {
+  let s = 0;
+  let i = 0;
+  while i < 3 {
+    s = s + big(n * i + 1) + i;
+    i = i + 1;
+  }
+  return s;
+}
+
+fn main() {
+  try {
+    print(mid(100000000));
+  } catch e {
+    print(e);
+  }
+  print(7);
+  return 0;
+}
+`;
+
+check('out of memory in compiled code ends the run as in the interpreter: no handler catches it, across frames of both tiers', () => {
+  const expected = referenceRun(OUT_OF_MEMORY);
+  assert.ok(expected.error?.message.startsWith('out of memory'), `the reference ended with ${expected.error?.message}`);
+  for (const [name, run] of [['baseline', jitRun.runBaseline], ['optimizing', jitRun.runOptimized]] as const) {
+    for (let i = 0; i < 2; i++) {
+      const got = run(OUT_OF_MEMORY, {});
+      assert.equal(got.output, expected.output, `${name}: the output differs`);
+      assert.equal(got.error?.message, expected.error?.message, `${name}: the error differs`);
+      assert.equal(got.error?.trace, expected.error?.trace, `${name}: the trace differs`);
+    }
+  }
+}, { hints: [
+  'Out of memory is not an exception a program can catch: the run ends, every frame removed, each callee-saved register a removed frame saved put back.',
+] });

@@ -21,13 +21,17 @@
  * Element and field accesses check for null (`null access`) and element indexes against the
  * count in the header (`index out of bounds`, one unsigned compare); both throw chapter 10's
  * exceptions at the instruction's line, caught by the handler covering it. An allocation
- * that cannot fit even after a collection throws `out of memory`.
+ * that cannot fit even after a collection ends the run with `out of memory`, as in the
+ * interpreter: no handler catches it. The runtime removes every frame of the segment (their
+ * saved registers restored, as the unwinder does) and the machine code resumes at the entry
+ * stub's `pending` path through the out-of-memory stub, emitted once after the entry stub.
  *
  * The optimizing tier declines every function that touches the heap or holds a reference,
  * so its frames never hold one and the collector skips them.
  */
 import koffi from 'koffi';
 import { copyIn, copyOut } from '#native/libc.ts';
+import { RuntimeError } from '#ch06/interpreter.ts';
 import type { CodeRegion } from '#ch01/code-region.ts';
 import type { Frame, Label, Register } from '#ch04/macro-assembler.ts';
 import { Op, lineAt, readU16, type CompiledFunction, type CompiledProgram, type StackMap } from '#ch06/bytecode.ts';
@@ -37,9 +41,14 @@ import type { JitProgram } from '#ch07/jit.ts';
 import { RUNTIME_ERROR_PAYLOADS } from '#ch10/errors.ts';
 import { handlersOf, type HandlerEntry } from '#ch10/handlers.ts';
 import { handlerAt } from '#ch10/jit-level.ts';
-import { EX, EXCEPTIONS_CONTEXT, emitThrow, unwindTable } from '#ch10/stubs.ts';
-import type { HandlerTarget } from '#ch10/unwind-table.ts';
-import { pageReader, segmentFrames } from '#ch10/unwinder.ts';
+import { EX, EXCEPTIONS_CONTEXT, emitThrow, savedField, unwindTable } from '#ch10/stubs.ts';
+import { offsetOf, type HandlerTarget } from '#ch10/unwind-table.ts';
+import { ContextWords, pageReader, segmentFrames, setResume } from '#ch10/unwinder.ts';
+import { UncaughtException } from '#ch10/errors.ts';
+import type { TraceFrame } from '#ch10/trace.ts';
+import { createMacroAssembler } from '#ch04/masm.ts';
+import type { MacroAssembler } from '#ch04/macro-assembler.ts';
+import { jitRegisters, type CodeTables } from '#ch07/compiler.ts';
 import { collect } from './collector.ts';
 import { CONTEXT_LIMIT, CONTEXT_TOP, HEADER_BYTES, OutOfMemory, objectBytes, type Heap, type RootWalker } from './heap.ts';
 import { HEAP_LANGUAGE } from './language.ts';
@@ -58,7 +67,7 @@ export const HEAP_CONTEXT = extendContext(EXCEPTIONS_CONTEXT, [
 const HX = HEAP_CONTEXT.offsets as Readonly<Record<string, number>>;
 
 /** Runtime error kinds after chapter 07's (which are 0 and 1). */
-export const HEAP_ERROR_KIND = { indexOutOfBounds: 2, nullAccess: 3, outOfMemory: 4, arrayLength: 5 } as const;
+export const HEAP_ERROR_KIND = { indexOutOfBounds: 2, nullAccess: 3, arrayLength: 4 } as const;
 
 /** Record type k has shape id FIRST_RECORD_SHAPE + k on every heap a compiled program runs on. */
 export const FIRST_RECORD_SHAPE = 3;
@@ -76,7 +85,8 @@ interface GcPoint {
 class GcTable {
   readonly points = new Map<number | Label, GcPoint>();
   #byOffset: Map<number, GcPoint> | undefined;
-  readonly frames = new Map<number, Frame>();
+  /** The out-of-memory stub: the resume sequence to the entry stub's `pending` path. */
+  outOfMemory: Label | undefined;
 
   at(offset: number): GcPoint | undefined {
     if (this.#byOffset === undefined) {
@@ -87,7 +97,7 @@ class GcTable {
   }
 }
 
-function gcTable(t: { readonly tables: TemplateContext['tables'] }): GcTable {
+function gcTable(t: { readonly tables: CodeTables }): GcTable {
   return t.tables.get('gc-stack-maps', () => new GcTable());
 }
 
@@ -311,15 +321,16 @@ function emitOutOfLine(t: TemplateContext): void {
     masm.loadLabelAddress(t1, site);
     masm.store(t1, ctx, EX.exitPc!);
     masm.store(masm.regs.fp, ctx, EX.exitFp!);
+    masm.comment('the callee-saved registers, for the out-of-memory path (the runtime replaces those frames saved)');
+    masm.regs.calleeSaved.forEach((reg, i) => masm.store(reg, ctx, savedField(i)));
     masm.bind(site);
     emitRuntimeCall(masm, registers, HX.allocate!, t1);
     gc.points.set(site, { fn: t.fn, pc: slow.pc, frame: t.frame });
     unwind.sites.push({ kind: 'call', at: site, line: slow.line, handler: undefined });
     masm.move(t0, masm.regs.result);
     masm.branchIfNonZero(t0, slow.back);
-    masm.moveImmediate(masm.regs.args[0]!, 0n);
-    const at = emitThrow(masm, table, HEAP_ERROR_KIND.outOfMemory + 1);
-    unwind.sites.push({ kind: 'throw', at, line: slow.line, handler: undefined });
+    masm.comment('out of memory: the runtime removed every frame; resume at the entry stub');
+    masm.jump(gc.outOfMemory!);
   }
   for (const stub of state.errors) {
     masm.bind(stub.label);
@@ -344,6 +355,28 @@ function emitOutOfLine(t: TemplateContext): void {
   states.delete(t.fn);
 }
 
+/** chapter 10's entry stub, then the out-of-memory stub: callee-saved registers, sp, fp and pc from the context. */
+function emitHeapEntry(base: NonNullable<JitLevel['entry']>): NonNullable<JitLevel['entry']> {
+  return (masm: MacroAssembler, main: Label, tables: CodeTables) => {
+    base(masm, main, tables);
+    const r = jitRegisters(masm);
+    const { calleeSaved, sp, fp } = masm.regs;
+    const stub = masm.newLabel('out-of-memory');
+    masm.bind(stub);
+    masm.comment('out of memory: the runtime wrote where the entry stub resumes, and the registers to restore');
+    calleeSaved.forEach((reg, i) => {
+      if (reg !== r.ctx) masm.load(reg, r.ctx, savedField(i));
+    });
+    masm.load(r.callsLeft, r.ctx, EX.callsLeft!);
+    masm.load(r.t1, r.ctx, EX.resumeSp!);
+    masm.move(sp, r.t1);
+    masm.load(fp, r.ctx, EX.resumeFp!);
+    masm.load(r.t1, r.ctx, EX.resumePc!);
+    masm.jumpRegister(r.t1);
+    gcTable({ tables }).outOfMemory = stub;
+  };
+}
+
 // ── the run: the heap each program runs on, and jot_allocate ─────────────────────────
 
 const allocateType = koffi.pointer(koffi.proto('int64_t jot_allocate(int64_t shape, int64_t count)'));
@@ -351,19 +384,19 @@ const allocateType = koffi.pointer(koffi.proto('int64_t jot_allocate(int64_t sha
 interface HeapRun {
   readonly heap: Heap;
   handle: bigint;
-  /** The detail of the message of the last out-of-memory error. */
-  outOfMemory: string;
+  /** The out-of-memory error that ended the run, if one did. */
+  outOfMemory: { readonly message: string; readonly trace: readonly TraceFrame[] } | undefined;
   /** Bytes of the heap in use when the runtime last looked: what the fast path made since is counted then. */
   used: number;
 }
 
 const heaps = new WeakMap<JitProgram, HeapRun>();
 /** The detail of the last heap error's message (the run in progress; runs do not overlap). */
-let lastDetail = { index: 0n, length: 0n, outOfMemory: '' };
+let lastDetail = { index: 0n, length: 0n };
 
 /** Runs of `program` allocate on `heap` (until another heap is given). */
 export function useHeap(program: JitProgram, heap: Heap): void {
-  heaps.set(program, { heap, handle: 0n, outOfMemory: '', used: 0 });
+  heaps.set(program, { heap, handle: 0n, outOfMemory: undefined, used: 0 });
 }
 
 function writeWord(context: CodeRegion, offset: number, value: bigint): void {
@@ -431,7 +464,27 @@ function beforeRun(context: CodeRegion, run: RunState): void {
     if (heap.shapes.length === FIRST_RECORD_SHAPE + k) heap.addShape({ name: layout.name, references: referenceFields(layout) });
   });
   record.used = heap.used;
-  lastDetail = { index: 0n, length: 0n, outOfMemory: '' };
+  lastDetail = { index: 0n, length: 0n };
+  record.outOfMemory = undefined;
+  const table = unwindTable(run.program.tables);
+  const calleeSaved = createMacroAssembler(run.program.arch).regs.calleeSaved;
+  /** Out of memory ends the run: every frame of the segment goes, as an uncaught exception's do. */
+  const endRun = (message: string) => {
+    const words = new ContextWords(context);
+    const entryRecord = words.get(EX.entryRecord!);
+    const machine = { base: run.code.address, entryRecord, read: pageReader() };
+    const frames: { fn: { index: number; name: string }; line: number }[] = [];
+    const restore = new Map<Register, bigint>();
+    for (const frame of segmentFrames(table, machine, words.get(EX.exitPc!), words.get(EX.exitFp!))) {
+      frames.push({ fn: frame.fn, line: frame.site.line });
+      for (const { register, offset } of frame.fn.saved) restore.set(register, machine.read(frame.fp + BigInt(offset)));
+    }
+    const entry = table.entry!;
+    setResume(words, calleeSaved, { frames: [], caught: false, sp: entryRecord - BigInt(entry.frameSize), fp: entryRecord, pc: run.code.address + BigInt(offsetOf(entry.pending)), removed: frames.length, restore }, 0n);
+    words.flush();
+    const trace = frames.map((f) => ({ name: run.program.program.functions[f.fn.index]?.name ?? f.fn.name, line: f.line }));
+    record.outOfMemory = { message, trace };
+  };
   record.handle = koffi.register((shapeIn: number | bigint, countIn: number | bigint): bigint => {
     run.runtime.callbacks++;
     const shape = Number(shapeIn);
@@ -447,7 +500,11 @@ function beforeRun(context: CodeRegion, run: RunState): void {
       record.used = heap.used;
       if (error instanceof OutOfMemory) {
         const what = shape < FIRST_RECORD_SHAPE ? `an array of ${count} elements` : `a ${heap.shapes[shape]?.name ?? 'record'}`;
-        lastDetail.outOfMemory = `out of memory: ${what} does not fit in a semispace of ${heap.semispaceBytes} bytes`;
+        try {
+          endRun(`out of memory: ${what} does not fit in a semispace of ${heap.semispaceBytes} bytes`);
+        } catch (walkError) {
+          run.runtime.hostError ??= walkError;
+        }
       } else {
         run.runtime.hostError ??= error;
       }
@@ -470,6 +527,10 @@ function afterRun(context: CodeRegion, run: RunState): void {
   heap.stats.objectsAllocated += Number(readWord(context, HX.fastAllocations!));
   lastDetail.index = BigInt.asIntN(64, readWord(context, HX.errorIndex!));
   lastDetail.length = readWord(context, HX.errorLength!);
+  const oom = record.outOfMemory;
+  if (oom !== undefined && run.runtime.error === undefined) {
+    run.runtime.error = new UncaughtException(new RuntimeError(oom.message, oom.trace[0]?.line ?? 0), undefined, oom.trace);
+  }
 }
 
 // ── the level ─────────────────────────────────────────────────────────────────────────
@@ -501,7 +562,6 @@ export function heapJit(base: JitLevel): JitLevel {
   const baseDeclines = base.machine.declines;
   const detail = (kind: number) => () => {
     if (kind === HEAP_ERROR_KIND.nullAccess) return RUNTIME_ERROR_PAYLOADS.nullAccess.message;
-    if (kind === HEAP_ERROR_KIND.outOfMemory) return lastDetail.outOfMemory;
     if (kind === HEAP_ERROR_KIND.arrayLength) return `${RUNTIME_ERROR_PAYLOADS.indexOutOfBounds.message} (array length ${lastDetail.index})`;
     return `${RUNTIME_ERROR_PAYLOADS.indexOutOfBounds.message} (index ${lastDetail.index}, length ${lastDetail.length})`;
   };
@@ -523,6 +583,7 @@ export function heapJit(base: JitLevel): JitLevel {
       emitOutOfLine(t);
     },
     layout: HEAP_CONTEXT,
+    entry: emitHeapEntry(base.entry!),
     errors: new Map(Object.values(HEAP_ERROR_KIND).map((kind) => [kind, detail(kind)])),
     beforeRun,
     afterRun,
