@@ -372,12 +372,13 @@ async function main(argv: readonly string[]): Promise<void> {
   for (const row of rows) console.log(format(row));
   console.log('\nA ratio a ÷ b above 1 means b is faster: "baseline ÷ opt" 3.0x means the optimizing tier takes a third of the template JIT\'s time.');
   if (only === undefined || only.includes('exceptions')) (await import('./bench/exceptions.ts')).exceptionBenchmarks({ quick, runs, skip });
+  if (only === undefined || only.includes('heap')) (await import('./bench/heap.ts')).heapBenchmarks({ quick, runs, skip });
 }
 
 if (process.env[INNER] === '1') {
   await main(process.argv.slice(2));
 } else {
-  const conditions = ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10'].map((n) => `--conditions=solution-ch${n}`);
+  const conditions = ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11'].map((n) => `--conditions=solution-ch${n}`);
   const args = process.argv.slice(2);
   const archAt = args.indexOf('--arch');
   const arch = archAt >= 0 ? args[archAt + 1] ?? '' : hostArch();

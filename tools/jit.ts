@@ -1,7 +1,8 @@
 /**
  * `npm run jit -- [options] program.jot`: runs a Jot program with the reference solutions
  * (chapter 05's parser, chapter 06's compiler, chapter 07's template JIT), at the latest
- * language level there is (chapter 10's: exceptions).
+ * language level there is (chapter 11's: arrays and records on a garbage-collected heap, or
+ * chapter 10's: exceptions).
  *
  *   --tier interp|baseline|opt
  *                      which tier runs it: chapter 06's interpreter, chapter 07's template
@@ -14,6 +15,10 @@
  *                      their lines and handlers, the frame size and saved registers)
  *   --arch x64|arm64   run on that architecture (the other one runs under qemu-user)
  *   --mine             use your own chapters/ instead of the reference solutions
+ *   --heap <size>      the size of one semispace of the heap (512k, 16m; chapter 11)
+ *   --gc-stress        collect at every allocation
+ *   --verify-heap      check every reference after each collection
+ *   --gc-stats         print the collector's counts to stderr after the run
  *   --use-ref 1-4      with --mine: the reference for the chapters you skipped
  *
  * What the program prints goes to stdout. A compile error (`L:C: message`) or a runtime
@@ -36,7 +41,8 @@ import { firstChapterFrame } from '../checks/harness/frames.ts';
 
 const INNER = 'WORKBOOK_JIT_INNER';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const USAGE = 'usage: npm run jit -- [--tier interp|baseline|opt] [--interp] [--emit-ir] [--emit-asm] [--arch x64|arm64] [--mine [--use-ref 1-4]] program.jot\n' +
+const USAGE = 'usage: npm run jit -- [--tier interp|baseline|opt] [--interp] [--emit-ir] [--emit-asm] [--arch x64|arm64] [--mine [--use-ref 1-4]]\n' +
+  '                    [--heap 8m] [--gc-stress] [--verify-heap] [--gc-stats] program.jot\n' +
   '  --emit-asm with --interp prints the bytecode listing instead of the machine code\n' +
   '  --emit-ir (with --tier opt) prints the IR of each function after each pass';
 
@@ -51,13 +57,15 @@ interface Options {
   /** Which tier runs the program (`--interp` is `--tier interp`). */
   tier: Tier;
   emitIr: boolean;
+  /** The heap's options as written (`--heap 512k`, `--gc-stress` …), read by chapter 11's parseHeapOptions. */
+  heapArgs: string[];
 }
 
 const TIERS = ['interp', 'baseline', 'opt'] as const;
 type Tier = (typeof TIERS)[number];
 
 function parseOptions(argv: readonly string[]): Options {
-  const options: Options = { file: '', interp: false, emitAsm: false, arch: hostArch(), mine: false, useRef: [], tier: 'baseline', emitIr: false };
+  const options: Options = { file: '', interp: false, emitAsm: false, arch: hostArch(), mine: false, useRef: [], tier: 'baseline', emitIr: false, heapArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--interp') {
@@ -70,6 +78,12 @@ function parseOptions(argv: readonly string[]): Options {
       options.interp = options.tier === 'interp';
     } else if (arg === '--emit-ir') options.emitIr = true;
     else if (arg === '--emit-asm') options.emitAsm = true;
+    else if (arg === '--gc-stress' || arg === '--verify-heap' || arg === '--gc-stats') options.heapArgs.push(arg);
+    else if (arg === '--heap') {
+      const value = argv[++i];
+      if (value === undefined || !/^\d+[km]?$/i.test(value)) fail(`--heap takes a size in bytes (512k, 16m), not ${value ?? 'nothing'}\n${USAGE}`);
+      options.heapArgs.push(arg, value);
+    }
     else if (arg === '--mine') options.mine = true;
     else if (arg === '--use-ref') {
       const value = argv[++i];
@@ -159,6 +173,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const { compileSource } = await import('#ch06/compiler.ts');
   const interpreter = await import('#ch06/interpreter.ts');
   const language = await latestLanguage(options);
+  const heap = await heapOf(options, language);
 
   let program;
   try {
@@ -175,10 +190,12 @@ async function main(argv: readonly string[]): Promise<void> {
       process.stdout.write(`${listProgram(program)}\n\n`);
     }
     try {
-      interpreter.run(program, { print, level: language });
+      interpreter.run(program, { print, level: heap === undefined ? language : await heap.interpreterLevel() });
     } catch (e) {
       if (e instanceof interpreter.RuntimeError) fail(`runtime error: ${describeError(e)}`);
       throw e;
+    } finally {
+      heap?.finish();
     }
     return;
   }
@@ -192,8 +209,10 @@ async function main(argv: readonly string[]): Promise<void> {
     });
     process.stderr.write(`optimizing tier: ${compiled.optimized.length} functions optimized, ${compiled.declined.length} declined${compiled.declined.map((d) => `\n  declined ${d.name}: ${d.reason}`).join('')}\n`);
     if (options.emitAsm) process.stdout.write(`${listingWithTables(compiled.jit)}\n\n`);
+    await heap?.attach(compiled.jit);
     const outcome = compiled.jit.run({ print });
     compiled.jit.dispose();
+    heap?.finish();
     if (outcome.error) fail(`runtime error: ${describeError(outcome.error)}`);
     return;
   }
@@ -201,13 +220,61 @@ async function main(argv: readonly string[]): Promise<void> {
   const { compileProgram } = await import('#ch07/jit.ts');
   const jit = compileProgram(program, options.arch, language.jit);
   if (options.emitAsm) process.stdout.write(`${listingWithTables(jit)}\n\n`);
+  await heap?.attach(jit);
   const outcome = jit.run({ print });
   jit.dispose();
+  heap?.finish();
   if (outcome.error) fail(`runtime error: ${describeError(outcome.error)}`);
 }
 
+/** Chapter 11's modules, named in variables: the typecheck of chapters/ must not need its files. */
+const CHAPTER_11 = '#ch11/';
+const CHAPTER_11_JIT = `${CHAPTER_11}jit-run.ts`;
+
+/** The heap a chapter 11 program runs on, made from the heap's options, and what each tier needs of it. */
+interface RunHeap {
+  /** The interpreter's level, allocating on this heap. */
+  interpreterLevel(): Promise<import('#ch06/interpreter.ts').InterpreterLevel>;
+  /** Compiled code allocates on this heap. */
+  attach(jit: import('#ch07/jit.ts').JitProgram): Promise<void>;
+  /** Prints the counts (with --gc-stats) and unmaps the heap. */
+  finish(): void;
+}
+
+/** A heap for chapter 11's language (whatever the options), or undefined at an earlier level, where heap options are an error. */
+async function heapOf(options: Options, language: import('#ch07/language.ts').JitLanguage): Promise<RunHeap | undefined> {
+  const chapter11 = `${CHAPTER_11}run.ts`;
+  const heapJit = (await importIfThere<typeof import('../solutions/11-garbage-collector/jit-run.ts')>(CHAPTER_11_JIT))?.HEAP_JIT;
+  if (heapJit === undefined || language !== heapJit) {
+    if (options.heapArgs.length > 0) fail(`${options.heapArgs[0]} needs chapter 11's heap, which this run does not have\n${USAGE}`);
+    return undefined;
+  }
+  const run = (await import(chapter11)) as typeof import('../solutions/11-garbage-collector/run.ts');
+  const { Heap } = (await import(`${CHAPTER_11}heap.ts`)) as typeof import('../solutions/11-garbage-collector/heap.ts');
+  const { options: heapOptions } = run.parseHeapOptions(options.heapArgs);
+  const heap = new Heap(heapOptions);
+  return {
+    interpreterLevel: async () => ((await import(`${CHAPTER_11}language.ts`)) as typeof import('../solutions/11-garbage-collector/language.ts')).heapInterpreter(heap),
+    attach: async (jit) => ((await import(`${CHAPTER_11}jit-level.ts`)) as typeof import('../solutions/11-garbage-collector/jit-level.ts')).useHeap(jit, heap),
+    finish: () => {
+      if (heapOptions.stats) process.stderr.write(`${run.formatStats(heap.stats)}\n`);
+      heap.dispose();
+    },
+  };
+}
+
+/** A module of a later chapter, or undefined when that chapter is not there (or not started, with --mine). */
+async function importIfThere<T>(specifier: string): Promise<T | undefined> {
+  try {
+    return (await import(specifier)) as T;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || (error as Error).name === 'NotImplemented') return undefined;
+    throw error;
+  }
+}
+
 /**
- * The latest language level: chapter 10's (exceptions), or chapter 07's core Jot when
+ * The latest language level: chapter 11's (arrays and records) when it is there, else chapter 10's (exceptions), or chapter 07's core Jot when
  * chapter 10 is not there, or (with --mine) not started: its compiler cannot yet compile a
  * small try and throw. A learner at chapter 07 runs their own JIT on core Jot.
  */
@@ -222,7 +289,10 @@ async function latestLanguage(options: Options): Promise<import('#ch07/language.
     if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || (error as Error).name === 'NotImplemented') return core;
     throw error;
   }
-  if (!options.mine) return language;
+  if (!options.mine) {
+    const chapter11 = (await importIfThere<{ HEAP_JIT: import('#ch07/language.ts').JitLanguage }>(CHAPTER_11_JIT))?.HEAP_JIT;
+    return chapter11 ?? language;
+  }
   try {
     const { compileSource } = await import('#ch06/compiler.ts');
     const { compileProgram } = await import('#ch07/jit.ts');

@@ -2,8 +2,9 @@
  * Chapter 11's checks: the tiers a heap program runs in, the heap's run options, and how a
  * run is compared with what a program expects.
  *
- * Only the interpreter tier exists in this chapter so far. A compiled tier joins by adding a
- * `Tier` to `TIERS`: every check of the programs then runs in it too, under every mode.
+ * The interpreter, the baseline tier (chapter 07's templates with this chapter's inline
+ * allocation and stack maps) and the optimizing tier. A compiled tier joins by adding a `Tier` to `TIERS`: every
+ * check of the programs then runs in it too, under every mode.
  */
 import { learnerCode } from '#harness/check.ts';
 import { compareOutcome, diffLines, type Program } from '#harness/programs.ts';
@@ -17,6 +18,7 @@ export function chapterModule<T>(path: string): Promise<T> {
 }
 
 const run = await learnerCode(chapterModule<typeof import('../../solutions/11-garbage-collector/run.ts')>('run.ts'));
+const jitRun = await learnerCode(chapterModule<typeof import('../../solutions/11-garbage-collector/jit-run.ts')>('jit-run.ts'));
 const errors = await learnerCode(import('#ch05/errors.ts'));
 
 /** The heap's run options: `--heap`, `--gc-stress`, `--verify-heap`. */
@@ -45,18 +47,27 @@ export interface Tier {
   run(source: string, options: HeapRunOptions): HeapRun;
 }
 
-export const TIERS: readonly Tier[] = [
-  {
-    name: 'interpreter',
+/** A tier that reports a compile error as the run's end, as the programs expect it. */
+function tier(name: string, runSource: (source: string, options: HeapRunOptions) => HeapRun): Tier {
+  return {
+    name,
     run(source, options) {
       try {
-        return run.runInterpreter(source, options);
+        return runSource(source, options);
       } catch (error) {
         if (error instanceof errors.CompileError) return { output: [], compileError: error.message };
         throw error;
       }
     },
-  },
+  };
+}
+
+export const TIERS: readonly Tier[] = [
+  tier('interpreter', (source, options) => run.runInterpreter(source, options)),
+  tier('baseline', (source, options) => jitRun.runBaseline(source, options)),
+  // For now it declines the functions that touch the heap or hold references: its own frames,
+  // between the template compiler's, must still be walked through at every collection.
+  tier('optimizing', (source, options) => jitRun.runOptimized(source, options)),
 ];
 
 /** The ways every heap program runs: the default heap, and a collection at every allocation with the heap checked after each. */

@@ -3,7 +3,8 @@
  *
  * The front end is one value, `HEAP_LANGUAGE` (chapter 10's exceptions plus arrays and records). The
  * interpreter needs a heap for each run: `heapInterpreter(heap)` is the level to run with,
- * whose array opcodes allocate on that heap and whose frames are its roots.
+ * whose array opcodes allocate on that heap and whose frames are its roots. The compiled
+ * tiers' level is `HEAP_JIT` (jit-run.ts, with the templates of jit-level.ts).
  */
 import { extendInterpreter, type InterpreterLevel, type OpcodeHandler } from '#ch06/interpreter.ts';
 import { extendLanguage, type Language } from '#ch06/language.ts';
