@@ -25,6 +25,12 @@ for (const tier of TIERS) {
         reports.push(report);
         continue;
       }
+      // The optimizing tier may leave a function with a try to the template compiler, no other.
+      const withoutTry = got.declined.filter((fn) => !/\btry\b/.test(functionText(program.source, fn)));
+      if (withoutTry.length > 0) {
+        reports.push(`${program.name}.jot in ${name}: the optimizing tier declined ${withoutTry.join(', ')}, which has no try (a throw, a call or a runtime error compiles in optimized code)`);
+        continue;
+      }
       // The trace a program writes out in `// expect trace:` lines, in the one format.
       const written = [...program.source.matchAll(/\/\/\s*expect trace:\s?(.*)$/gm)].map((m) => m[1]!.trimEnd());
       if (written.length > 0 && traceText(got.error?.trace ?? []) !== written.join('\n')) {
@@ -47,4 +53,12 @@ for (const tier of TIERS) {
   }, { timeoutMs: 180000, hints: [
     'Random programs throw from any depth and catch at any depth: a wrong handler, a wrong operand-stack depth or a register not restored shows as a wrong printed line.',
   ] });
+}
+
+/** The text of top-level function `name` in `source`: from its `fn name(` line to the next top-level `fn`. */
+function functionText(source: string, name: string): string {
+  const start = source.search(new RegExp(`^fn ${name}\\(`, 'm'));
+  if (start < 0) return '';
+  const next = source.slice(start + 1).search(/^fn /m);
+  return next < 0 ? source.slice(start) : source.slice(start, start + 1 + next);
 }

@@ -60,7 +60,7 @@ interface UnwindJson {
   readonly frames: FrameJson[];
 }
 
-/** Run in the child: compile UNWIND_SOURCE with the optimizing tier (which leaves try and throw to the template compiler), run it, and read the unwind table. */
+/** Run in the child: compile UNWIND_SOURCE with the optimizing tier (which leaves a function with a try to the template compiler), run it, and read the unwind table. */
 export async function unwindRun(): Promise<UnwindJson> {
   const { compileSource } = await import('../../../solutions/06-interpreter/compiler.ts');
   const { compileOptimized } = await import('../../../solutions/09-register-allocator/jit.ts');
