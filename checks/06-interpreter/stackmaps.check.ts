@@ -166,7 +166,11 @@ check('stack maps: every call of every test program agrees with a liveness compu
     calls += checkMaps(compiler.compileSource(program.source), `${program.name}.jot`);
   }
   assert.ok(calls > 50, `only ${calls} calls in the programs (a check bug)`);
-});
+}, { hints: [
+  'A map lists only the locals that are live after the call: a slot some path from the call reads before it writes it. A local in scope that is never read again is dead, and a map that names it keeps a stale value alive (chapter 11\'s collector would treat it as a root).',
+  'Compute liveness backwards over the function\'s instructions until nothing changes: live-in of an instruction = (live-out minus the slot it writes) plus the slots it reads; live-out = the union of its successors\' live-in (a jump has its target as successor, a conditional jump both).',
+  'Then filter each map\'s locals by the live set right after its call, and keep them in slot order.',
+] });
 
 check('limits of the format are compile errors at the offending line, never wrap-around', () => {
   const expectError = (source: string, message: string, why: string) => {
