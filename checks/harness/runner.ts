@@ -62,6 +62,8 @@ const HANG_GRACE_MS = 3_000;
  * time: far enough that a machine loaded ten times over does not reach it with working code.
  */
 const WALL_CLOCK_FACTOR = 20;
+/** How long a worker that reported `done` may take to exit before it is killed. */
+const EXIT_GRACE_MS = { native: 10_000, emulated: 60_000 };
 const BUDGET_POLL_MS = 200;
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on every Linux this runs on). */
 const CLOCK_TICKS = 100;
@@ -273,6 +275,9 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
       case 'done':
         outcome.done = true;
         clearInterval(timer);
+        // Every result is in. A worker that then fails to exit (Node.js can deadlock on its
+        // way out) must not hold the session: it gets a grace period, then SIGKILL.
+        setTimeout(() => child.kill('SIGKILL'), EXIT_GRACE_MS[launcher.mode]).unref();
         break;
       case 'outcome': {
         const list = outcome.outcomes.get(event.index) ?? [];
