@@ -8,11 +8,11 @@
  * forges "pass" for such a check, or reports outcomes other than its code's, gains nothing:
  * the check passes only if the worker says so and the runner's own judgement agrees.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Arch } from '#native/arch.ts';
 import { chapterDir, type Chapter } from '../manifest.ts';
-import { compareOutcome, loadPrograms, type Program } from './programs.ts';
+import { compareOutcome, EXPECTATIONS_HIDDEN, loadPrograms, type Program } from './programs.ts';
 import type { ListedCheck, ReportedOutcome } from './protocol.ts';
 
 /** Judges one check's reported outcomes: null when they are right, else the failure's message. */
@@ -63,4 +63,35 @@ export function judgeFor(root: string, expected: ExpectedOutcomes, chapter: Chap
     if (problems.length === 0) return null;
     return `judged outside the process that ran the code: ${problems.length} of ${wanted.length} programs went wrong:\n\n${problems.slice(0, 3).join('\n\n')}`;
   };
+}
+
+/**
+ * One line of a program with its expectation blanked: an `// expect:` or `// expect trace:`
+ * comment goes (the code before it stays, so every line keeps its number); an `// expect …
+ * error:` line keeps its kind and, for a runtime error, the class of error (`division by
+ * zero`, `stack overflow`: which programs a check runs depends on them), never the line,
+ * the function or the value the message names.
+ */
+export function blankExpectation(line: string): string {
+  const error = /(\/\/\s*expect (compile|runtime) error:)\s*(.*)$/.exec(line);
+  if (error) {
+    const errorClass = error[2] === 'runtime' ? error[3]!.split(/ (?:at|in) |\s*[(:\d]/)[0]!.trim() : '';
+    return `${line.slice(0, error.index)}${error[1]}${errorClass ? ` ${errorClass}` : ''}`;
+  }
+  return line.replace(/\s*\/\/\s*expect(?: trace)?:.*$/, '');
+}
+
+/**
+ * Blanks the expectations of every program in `dir` (a staged copy's checks/programs), line
+ * numbers kept, and marks the folder so that the checks there defer to the runner's judgement
+ * (programs.ts EXPECTATIONS_HIDDEN): code under test that reads the files finds no outcome to
+ * copy. The grader's own copy, which judgeFor reads, keeps them.
+ */
+export function hideExpectations(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.jot'))) {
+    const path = join(dir, file);
+    writeFileSync(path, readFileSync(path, 'utf8').split('\n').map(blankExpectation).join('\n'));
+  }
+  writeFileSync(join(dir, EXPECTATIONS_HIDDEN), 'The expectations of these programs were blanked: the grader judges their outcomes with its own copy.\n');
 }
