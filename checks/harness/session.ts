@@ -9,7 +9,7 @@ import { ARCHES, type Arch } from '#native/arch.ts';
 import { availability, type Launcher } from '#native/platform.ts';
 import { CHAPTERS, chapterDir, solutionCondition, type Chapter } from '../manifest.ts';
 import type { CheckResult, ReportedOutcome } from './protocol.ts';
-import { hideExpectations, type Judge } from './verdicts.ts';
+import { hideExpectations, hideVectorBytes, type Judge } from './verdicts.ts';
 import { runChapter } from './runner.ts';
 import { explainLoadErrors } from './load-error.ts';
 import { sandboxedLauncher, sandboxedWorkerPid, sandboxUserFor, signalFromExitCode, treeCpuTimeMs, type SandboxLimits } from './sandbox.ts';
@@ -93,8 +93,9 @@ export interface StageOptions {
    */
   reference?: readonly Chapter[];
   /**
-   * With `isolate`: blank the `// expect …` comments of checks/programs in the staged copy
-   * (verdicts.ts hideExpectations), for code whose outcomes the runner judges itself.
+   * With `isolate`: blank the `// expect …` comments of checks/programs and the bytes of the
+   * encoder vectors in the staged copy (verdicts.ts hideExpectations, hideVectorBytes), for
+   * code whose outcomes the runner judges itself.
    */
   hideExpectations?: boolean;
 }
@@ -125,7 +126,10 @@ export function stageWorkspace(root: string, workspace: string, options: StageOp
       } else copyStudentTree(chapters, join(staged, 'chapters'), 'chapters', flags);
       flags.push(...referencesToReferenceCode(join(staged, 'chapters'), 'chapters', [root, resolve(workspace)]));
       writeFileSync(join(staged, IMPORT_GUARD_MARK), JSON.stringify({ allowed }) + '\n');
-      if (options.hideExpectations) hideExpectations(join(staged, 'checks', 'programs'));
+      if (options.hideExpectations) {
+        hideExpectations(join(staged, 'checks', 'programs'));
+        hideVectorBytes(join(staged, 'checks', '03-encoders', 'vectors'));
+      }
     } else {
       for (const part of ['package.json', 'solutions']) cpSync(join(root, part), join(staged, part), { recursive: true });
       cpSync(chapters, join(staged, 'chapters'), { recursive: true, dereference: true });

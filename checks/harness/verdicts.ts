@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { Arch } from '#native/arch.ts';
 import { chapterDir, type Chapter } from '../manifest.ts';
 import { compareOutcome, EXPECTATIONS_HIDDEN, loadPrograms, type Program } from './programs.ts';
+import { bytesText, vectorName, vectorsIn } from '../03-encoders/vectors.ts';
 import type { ListedCheck, ReportedOutcome } from './protocol.ts';
 
 /** Judges one check's reported outcomes: null when they are right, else the failure's message. */
@@ -37,6 +38,13 @@ export function reportsOutcomes(root: string, chapter: Chapter): boolean {
  */
 export function judgeFor(root: string, expected: ExpectedOutcomes, chapter: Chapter, arch: Arch): Judge {
   const files = new Map<string, Program>(loadPrograms(join(root, 'checks', 'programs')).map((p) => [p.name, p]));
+  // The encoder vectors of the grader's copy: the bytes GNU as gave for each call.
+  const vectors = new Set<string>();
+  for (const v of vectorsIn(root, arch)) {
+    const name = vectorName(arch, v);
+    vectors.add(name);
+    files.set(name, { name, path: '', source: '', expectedOutput: [bytesText(v.bytes) ?? v.bytes], features: [] });
+  }
   return (check, reported) => {
     const wanted = expected.get(expectationKey(chapter, arch, check.name)) ?? [];
     if (wanted.length === 0) return null;
@@ -58,7 +66,8 @@ export function judgeFor(root: string, expected: ExpectedOutcomes, chapter: Chap
         features: [],
       };
       const report = compareOutcome(expectation, { output: got!.output, ...(got!.error ? { error: got!.error } : {}) });
-      if (report !== null) problems.push(report);
+      // compareOutcome names a program by its file; a vector has none.
+      if (report !== null) problems.push(vectors.has(want.program) ? report.replace(`${want.program}.jot:`, `${want.program}:`) : report);
     }
     if (problems.length === 0) return null;
     return `judged outside the process that ran the code: ${problems.length} of ${wanted.length} programs went wrong:\n\n${problems.slice(0, 3).join('\n\n')}`;
@@ -94,4 +103,19 @@ export function hideExpectations(dir: string): void {
     writeFileSync(path, readFileSync(path, 'utf8').split('\n').map(blankExpectation).join('\n'));
   }
   writeFileSync(join(dir, EXPECTATIONS_HIDDEN), 'The expectations of these programs were blanked: the grader judges their outcomes with its own copy.\n');
+}
+
+/**
+ * Blanks the bytes of every encoder vector in `dir` (a staged copy's
+ * checks/03-encoders/vectors): the calls and GNU as's text stay, what it encoded them as goes.
+ * The checks there then report the bytes the encoders produced, and the runner compares them
+ * with its own copy (judgeFor).
+ */
+export function hideVectorBytes(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+    const path = join(dir, file);
+    const vectors = JSON.parse(readFileSync(path, 'utf8')) as { bytes: string }[];
+    writeFileSync(path, `[\n${vectors.map((v) => JSON.stringify({ ...v, bytes: '' })).join(',\n')}\n]\n`);
+  }
 }
