@@ -4,8 +4,9 @@
  *
  * Each vector's bytes are reported to the runner (check.ts reportOutcome, under vectorName),
  * which, when work is graded, compares them with its own copy of the vectors
- * (checks/harness/verdicts.ts). In the copy staged beside graded code the vectors' bytes are
- * blanked (`bytes: ""`): replay then only reports, and the runner judges.
+ * (checks/harness/verdicts.ts). In the copy staged beside graded code the vectors' bytes and
+ * GNU as's text are blanked (`bytes: ""`, `asm: ""`): replay then only reports, and the
+ * runner judges.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,9 +36,12 @@ export function vectorsIn(root: string, arch: Arch): Vector[] {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Vector[]) : [];
 }
 
-/** The name a vector's bytes are reported under: the architecture, the call and GNU as's text. */
+/**
+ * The name a vector's bytes are reported under: the architecture and the call (not GNU as's
+ * text, which the staged copy blanks too: code under test could hand it to an assembler).
+ */
 export function vectorName(arch: Arch, v: Vector): string {
-  return `${arch} vector ${v.call}(${v.args.map(argText).join(', ')})  →  ${v.asm}`;
+  return `${arch} vector ${v.call}(${v.args.map(argText).join(', ')})`;
 }
 
 /** Bytes as lower-case hex without separators (the vectors' form), or undefined if `code` is not bytes. */
@@ -97,7 +101,7 @@ export function replay(module: object, file: string, arch: Arch, vectors: readon
   let matched = 0;
   for (const v of vectors) {
     const encode = encoderOf(module, v.call, file);
-    const what = `${v.call}(${v.args.map(argText).join(', ')})  →  ${v.asm}`;
+    const what = `${v.call}(${v.args.map(argText).join(', ')})${v.asm ? `  →  ${v.asm}` : ''}`;
     let actual: unknown;
     try {
       actual = encode(...v.args.map(decode));

@@ -39,10 +39,10 @@ export function reportsOutcomes(root: string, chapter: Chapter): boolean {
 export function judgeFor(root: string, expected: ExpectedOutcomes, chapter: Chapter, arch: Arch): Judge {
   const files = new Map<string, Program>(loadPrograms(join(root, 'checks', 'programs')).map((p) => [p.name, p]));
   // The encoder vectors of the grader's copy: the bytes GNU as gave for each call.
-  const vectors = new Set<string>();
+  const vectors = new Map<string, string>();
   for (const v of vectorsIn(root, arch)) {
     const name = vectorName(arch, v);
-    vectors.add(name);
+    vectors.set(name, v.asm);
     files.set(name, { name, path: '', source: '', expectedOutput: [bytesText(v.bytes) ?? v.bytes], features: [] });
   }
   return (check, reported) => {
@@ -66,8 +66,9 @@ export function judgeFor(root: string, expected: ExpectedOutcomes, chapter: Chap
         features: [],
       };
       const report = compareOutcome(expectation, { output: got!.output, ...(got!.error ? { error: got!.error } : {}) });
-      // compareOutcome names a program by its file; a vector has none.
-      if (report !== null) problems.push(vectors.has(want.program) ? report.replace(`${want.program}.jot:`, `${want.program}:`) : report);
+      // compareOutcome names a program by its file; a vector has none, but GNU as's text.
+      const asm = vectors.get(want.program);
+      if (report !== null) problems.push(asm !== undefined ? report.replace(`${want.program}.jot:`, `${want.program}  →  ${asm}:`) : report);
     }
     if (problems.length === 0) return null;
     return `judged outside the process that ran the code: ${problems.length} of ${wanted.length} programs went wrong:\n\n${problems.slice(0, 3).join('\n\n')}`;
@@ -106,8 +107,9 @@ export function hideExpectations(dir: string): void {
 }
 
 /**
- * Blanks the bytes of every encoder vector in `dir` (a staged copy's
- * checks/03-encoders/vectors): the calls and GNU as's text stay, what it encoded them as goes.
+ * Blanks the bytes and GNU as's text of every encoder vector in `dir` (a staged copy's
+ * checks/03-encoders/vectors): the calls stay (the checks make them), what GNU as was given
+ * and what it encoded go (code under test could hand the text to an assembler).
  * The checks there then report the bytes the encoders produced, and the runner compares them
  * with its own copy (judgeFor).
  */
@@ -115,7 +117,7 @@ export function hideVectorBytes(dir: string): void {
   if (!existsSync(dir)) return;
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
     const path = join(dir, file);
-    const vectors = JSON.parse(readFileSync(path, 'utf8')) as { bytes: string }[];
-    writeFileSync(path, `[\n${vectors.map((v) => JSON.stringify({ ...v, bytes: '' })).join(',\n')}\n]\n`);
+    const vectors = JSON.parse(readFileSync(path, 'utf8')) as { asm: string; bytes: string }[];
+    writeFileSync(path, `[\n${vectors.map((v) => JSON.stringify({ ...v, asm: '', bytes: '' })).join(',\n')}\n]\n`);
   }
 }
