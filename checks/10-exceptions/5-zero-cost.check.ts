@@ -13,7 +13,7 @@
  */
 import * as assert from 'uvu/assert';
 import { check, learnerCode } from '#harness/check.ts';
-import { programsUpTo } from '#harness/programs.ts';
+import { compareOutcome, programsUpTo } from '#harness/programs.ts';
 import { bodyOf, branchTarget, diffCode, functionCode, isDirectCall, isJump, runsOf, showDiff, startsFrame, type Instruction, type Step } from './machine-code.ts';
 import { JIT_TIERS, STACK_LIMIT_OFFSET, TIER_NAMES, level, type Tier } from './support.ts';
 
@@ -83,8 +83,9 @@ for (const tier of JIT_TIERS) {
       try {
         const output: string[] = [];
         const run = after.jit.run({ print: (text) => output.push(text) });
-        if (run.error !== undefined || output.join('\n') !== program.expectedOutput.join('\n')) {
-          problems.push(`${program.name}.jot compiled at chapter 10's level does not run as it should: ${run.error?.message ?? `printed ${JSON.stringify(output.slice(0, 5))}…`}`);
+        const wrong = run.error !== undefined ? run.error.message : compareOutcome(program, { output });
+        if (wrong !== null) {
+          problems.push(`${program.name}.jot compiled at chapter 10's level does not run as it should: ${wrong}`);
           continue;
         }
         for (const fn of after.program.functions) {

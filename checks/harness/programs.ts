@@ -21,7 +21,7 @@
  * exceptions, 11 for arrays and records. A chapter runs `programsUpTo(its own number)`. The
  * tag goes at the end of the file, so that adding it moves no line an expectation names.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { reportOutcome } from './check.ts';
@@ -44,7 +44,19 @@ export interface Program {
   readonly expectedOutput: readonly string[];
   readonly expectedError?: ExpectedError;
   readonly features: readonly string[];
+  /**
+   * The program's expectations were blanked in this copy (a copy staged for grading: see
+   * EXPECTATIONS_HIDDEN): compareOutcome only reports its outcome, and the runner judges it.
+   */
+  readonly expectationsHidden?: true;
 }
+
+/**
+ * A file in a folder of programs whose presence says that their `// expect …` comments were
+ * blanked, as in the copy of the checks a student's graded code runs beside (the runner judges
+ * the outcomes against its own copy, checks/harness/verdicts.ts).
+ */
+export const EXPECTATIONS_HIDDEN = 'EXPECTATIONS-HIDDEN';
 
 /** A program read from a file of checks/programs: a `Program` with its `since` chapter. */
 export interface ProgramFile extends Program {
@@ -112,12 +124,14 @@ function sinceChapter(text: string, where: string): number {
 
 /** Every program in `dir` (default: checks/programs), sorted by name. */
 export function loadPrograms(dir: string = PROGRAMS_DIR): ProgramFile[] {
+  const hidden = existsSync(join(dir, EXPECTATIONS_HIDDEN));
   return readdirSync(dir)
     .filter((file) => file.endsWith('.jot'))
     .sort()
     .map((file) => {
       const path = join(dir, file);
-      return parseProgram(path, readFileSync(path, 'utf8'));
+      const program = parseProgram(path, readFileSync(path, 'utf8'));
+      return hidden ? { ...program, expectationsHidden: true as const } : program;
     });
 }
 
@@ -136,6 +150,7 @@ export function programsUpTo(chapter: number, dir: string = PROGRAMS_DIR): Progr
 export function compareOutcome(program: Program, actual: Outcome): string | null {
   // When work is graded, the runner judges this outcome itself (verdicts.ts).
   reportOutcome(program.name, actual);
+  if (program.expectationsHidden) return null;
   const problems: string[] = [];
   const expectedEnd = program.expectedError ? `${program.expectedError.kind} error: ${program.expectedError.message}` : 'normal exit';
   const actualEnd = actual.error ? `${actual.error.kind} error: ${actual.error.message}` : 'normal exit';

@@ -9,7 +9,7 @@ import { ARCHES, type Arch } from '#native/arch.ts';
 import { availability, type Launcher } from '#native/platform.ts';
 import { CHAPTERS, chapterDir, solutionCondition, type Chapter } from '../manifest.ts';
 import type { CheckResult, ReportedOutcome } from './protocol.ts';
-import type { Judge } from './verdicts.ts';
+import { hideExpectations, hideVectorBytes, type Judge } from './verdicts.ts';
 import { runChapter } from './runner.ts';
 import { explainLoadErrors } from './load-error.ts';
 import { sandboxedLauncher, sandboxedWorkerPid, sandboxUserFor, signalFromExitCode, treeCpuTimeMs, type SandboxLimits } from './sandbox.ts';
@@ -92,6 +92,12 @@ export interface StageOptions {
    * the student's code may import them (through `#chNN`), as it would at home.
    */
   reference?: readonly Chapter[];
+  /**
+   * With `isolate`: blank the `// expect …` comments of checks/programs and the bytes of the
+   * encoder vectors in the staged copy (verdicts.ts hideExpectations, hideVectorBytes), for
+   * code whose outcomes the runner judges itself.
+   */
+  hideExpectations?: boolean;
 }
 
 /**
@@ -120,6 +126,10 @@ export function stageWorkspace(root: string, workspace: string, options: StageOp
       } else copyStudentTree(chapters, join(staged, 'chapters'), 'chapters', flags);
       flags.push(...referencesToReferenceCode(join(staged, 'chapters'), 'chapters', [root, resolve(workspace)]));
       writeFileSync(join(staged, IMPORT_GUARD_MARK), JSON.stringify({ allowed }) + '\n');
+      if (options.hideExpectations) {
+        hideExpectations(join(staged, 'checks', 'programs'));
+        hideVectorBytes(join(staged, 'checks', '03-encoders', 'vectors'));
+      }
     } else {
       for (const part of ['package.json', 'solutions']) cpSync(join(root, part), join(staged, part), { recursive: true });
       cpSync(chapters, join(staged, 'chapters'), { recursive: true, dereference: true });
@@ -242,7 +252,7 @@ export function conditionsFor(options: Pick<SessionOptions, 'solutions' | 'useRe
 /** Runs the session; results come back in chapter order, then architecture order. */
 export async function runSession(options: SessionOptions): Promise<CheckResult[]> {
   const reference = options.solutions ? CHAPTERS : (options.useRef ?? []);
-  const staged = options.workspace ? stageWorkspace(options.root, options.workspace, { isolate: true, reference }) : null;
+  const staged = options.workspace ? stageWorkspace(options.root, options.workspace, { isolate: true, reference, hideExpectations: options.sandbox !== undefined }) : null;
   if (staged) options.onWorkspaceFlags?.(staged.flags);
   const root = staged?.root ?? options.root;
   try {

@@ -8,11 +8,12 @@
  * forges "pass" for such a check, or reports outcomes other than its code's, gains nothing:
  * the check passes only if the worker says so and the runner's own judgement agrees.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Arch } from '#native/arch.ts';
 import { chapterDir, type Chapter } from '../manifest.ts';
-import { compareOutcome, loadPrograms, type Program } from './programs.ts';
+import { compareOutcome, EXPECTATIONS_HIDDEN, loadPrograms, type Program } from './programs.ts';
+import { bytesText, vectorName, vectorsIn } from '../03-encoders/vectors.ts';
 import type { ListedCheck, ReportedOutcome } from './protocol.ts';
 
 /** Judges one check's reported outcomes: null when they are right, else the failure's message. */
@@ -37,6 +38,13 @@ export function reportsOutcomes(root: string, chapter: Chapter): boolean {
  */
 export function judgeFor(root: string, expected: ExpectedOutcomes, chapter: Chapter, arch: Arch): Judge {
   const files = new Map<string, Program>(loadPrograms(join(root, 'checks', 'programs')).map((p) => [p.name, p]));
+  // The encoder vectors of the grader's copy: the bytes GNU as gave for each call.
+  const vectors = new Map<string, string>();
+  for (const v of vectorsIn(root, arch)) {
+    const name = vectorName(arch, v);
+    vectors.set(name, v.asm);
+    files.set(name, { name, path: '', source: '', expectedOutput: [bytesText(v.bytes) ?? v.bytes], features: [] });
+  }
   return (check, reported) => {
     const wanted = expected.get(expectationKey(chapter, arch, check.name)) ?? [];
     if (wanted.length === 0) return null;
@@ -58,9 +66,58 @@ export function judgeFor(root: string, expected: ExpectedOutcomes, chapter: Chap
         features: [],
       };
       const report = compareOutcome(expectation, { output: got!.output, ...(got!.error ? { error: got!.error } : {}) });
-      if (report !== null) problems.push(report);
+      // compareOutcome names a program by its file; a vector has none, but GNU as's text.
+      const asm = vectors.get(want.program);
+      if (report !== null) problems.push(asm !== undefined ? report.replace(`${want.program}.jot:`, `${want.program}  →  ${asm}:`) : report);
     }
     if (problems.length === 0) return null;
     return `judged outside the process that ran the code: ${problems.length} of ${wanted.length} programs went wrong:\n\n${problems.slice(0, 3).join('\n\n')}`;
   };
+}
+
+/**
+ * One line of a program with its expectation blanked: an `// expect:` or `// expect trace:`
+ * comment goes (the code before it stays, so every line keeps its number); an `// expect …
+ * error:` line keeps its kind and, for a runtime error, the class of error (`division by
+ * zero`, `stack overflow`: which programs a check runs depends on them), never the line,
+ * the function or the value the message names.
+ */
+export function blankExpectation(line: string): string {
+  const error = /(\/\/\s*expect (compile|runtime) error:)\s*(.*)$/.exec(line);
+  if (error) {
+    const errorClass = error[2] === 'runtime' ? error[3]!.split(/ (?:at|in) |\s*[(:\d]/)[0]!.trim() : '';
+    return `${line.slice(0, error.index)}${error[1]}${errorClass ? ` ${errorClass}` : ''}`;
+  }
+  return line.replace(/\s*\/\/\s*expect(?: trace)?:.*$/, '');
+}
+
+/**
+ * Blanks the expectations of every program in `dir` (a staged copy's checks/programs), line
+ * numbers kept, and marks the folder so that the checks there defer to the runner's judgement
+ * (programs.ts EXPECTATIONS_HIDDEN): code under test that reads the files finds no outcome to
+ * copy. The grader's own copy, which judgeFor reads, keeps them.
+ */
+export function hideExpectations(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.jot'))) {
+    const path = join(dir, file);
+    writeFileSync(path, readFileSync(path, 'utf8').split('\n').map(blankExpectation).join('\n'));
+  }
+  writeFileSync(join(dir, EXPECTATIONS_HIDDEN), 'The expectations of these programs were blanked: the grader judges their outcomes with its own copy.\n');
+}
+
+/**
+ * Blanks the bytes and GNU as's text of every encoder vector in `dir` (a staged copy's
+ * checks/03-encoders/vectors): the calls stay (the checks make them), what GNU as was given
+ * and what it encoded go (code under test could hand the text to an assembler).
+ * The checks there then report the bytes the encoders produced, and the runner compares them
+ * with its own copy (judgeFor).
+ */
+export function hideVectorBytes(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+    const path = join(dir, file);
+    const vectors = JSON.parse(readFileSync(path, 'utf8')) as { asm: string; bytes: string }[];
+    writeFileSync(path, `[\n${vectors.map((v) => JSON.stringify({ ...v, asm: '', bytes: '' })).join(',\n')}\n]\n`);
+  }
 }

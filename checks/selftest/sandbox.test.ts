@@ -132,7 +132,7 @@ test('hostile submissions earn nothing and change nothing; the honest student be
   }
 });
 
-test('a worker that forges a passing run earns nothing on a check whose program outcomes the runner judges; the honest student is unchanged', async () => {
+test('a worker that forges a passing run earns nothing on a check whose program outcomes the runner judges, and one that reads the staged programs finds no expectations; the honest student is unchanged', async () => {
   if (!usable.ok) {
     assert.unreachable(`the sandbox does not work here: ${usable.reason}; fix: ${usable.fix}`);
     return;
@@ -144,16 +144,18 @@ test('a worker that forges a passing run earns nothing on a check whose program 
   const base = mkdtempSync(join(tmpdir(), 'workbook-verdicts-'));
   try {
     copyFileSync(join(fixtures, 'reported-programs.check.ts'), join(grader.root, 'checks', '06-interpreter', 'zz-reported-programs.check.ts'));
-    for (const student of ['honest', 'forger']) {
+    for (const student of ['honest', 'forger', 'reader']) {
       for (const dir of ['05-parser', '06-interpreter']) cpSync(join(root, 'solutions', dir), join(base, student, 'chapters', dir), { recursive: true });
     }
     const interpreter = join(base, 'forger', 'chapters', '06-interpreter', 'interpreter.ts');
     const source = readFileSync(interpreter, 'utf8');
     const afterImports = source.indexOf('\n', source.lastIndexOf('\nimport ')) + 1;
     writeFileSync(interpreter, source.slice(0, afterImports) + readFileSync(join(fixtures, 'forge-pass.attack'), 'utf8') + source.slice(afterImports));
-    const roster = ['honest', 'forger'].map((student) => ({ student, path: join(base, student) }));
-    const { students } = await grade({ root: grader.root, roster, chapters: [chapter06], arches: ['x64'], parallel: 2, sandbox: { limits: DEFAULT_LIMITS } });
-    const [honest, forger] = students as [StudentGrade, StudentGrade];
+    const reader = join(base, 'reader', 'chapters', '06-interpreter', 'interpreter.ts');
+    writeFileSync(reader, source.slice(0, afterImports) + readFileSync(join(fixtures, 'read-expectations.attack'), 'utf8') + source.slice(afterImports));
+    const roster = ['honest', 'forger', 'reader'].map((student) => ({ student, path: join(base, student) }));
+    const { students } = await grade({ root: grader.root, roster, chapters: [chapter06], arches: ['x64'], parallel: 3, sandbox: { limits: DEFAULT_LIMITS } });
+    const [honest, forger, readerGrade] = students as [StudentGrade, StudentGrade, StudentGrade];
     const judgedCheck = 'reported programs: each outcome judged by the runner';
     assert.is(honest.rows[0]!.points, honest.rows[0]!.possible, `the honest student earns every point: ${honest.rows[0]!.note}`);
     assert.is(honest.results.find((r) => r.check === judgedCheck)?.status, 'pass');
@@ -163,8 +165,42 @@ test('a worker that forges a passing run earns nothing on a check whose program 
     assert.is(judged?.status, 'fail', 'the check the runner judges fails');
     assert.match(judged!.message, /judged outside the process that ran the code: \d+ of \d+ programs went wrong/);
     assert.match(judged!.message, /no outcome was reported/);
+    // The programs staged beside a student's code have their expectations blanked; the grader's own copy keeps them.
+    const said = `${readerGrade.rows[0]!.note}\n${readerGrade.results.map((r) => r.message).join('\n')}`;
+    assert.match(said, /hostile read-expectations: [1-9]\d* programs, 0 expected lines, 0 error messages, 0 vectors with bytes or assembly/, `the staged programs hold no expectations: ${said.slice(0, 400)}`);
+    assert.ok(readFileSync(join(grader.root, 'checks', 'programs', 'fib.jot'), 'utf8').includes('// expect: '), "the grader's copy keeps its expectations");
   } finally {
     grader.remove();
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test("chapter 03's encoder bytes are judged by the runner against its own vectors: a wrong encoding fails there, the honest student keeps every point", async () => {
+  if (!usable.ok) {
+    assert.unreachable(`the sandbox does not work here: ${usable.reason}; fix: ${usable.fix}`);
+    return;
+  }
+  const chapter03 = CHAPTERS.find((c) => c.number === '03')!;
+  const base = mkdtempSync(join(tmpdir(), 'workbook-vectors-'));
+  try {
+    for (const student of ['honest', 'wrong']) {
+      for (const dir of ['01-executable-memory', '02-add-four', '03-encoders']) cpSync(join(root, 'solutions', dir), join(base, student, 'chapters', dir), { recursive: true });
+    }
+    // mov rbx, rbp encoded one ModRM off (48 89 ec, which is mov rsp, rbp): in its worker, with the bytes blanked, nothing notices.
+    const x64 = join(base, 'wrong', 'chapters', '03-encoders', 'x64.ts');
+    const source = readFileSync(x64, 'utf8');
+    const body = "  regs('mov', dst, src);\n";
+    assert.ok(source.includes(body), 'the reference movq_rr checks its registers first');
+    writeFileSync(x64, source.replace(body, `${body}  if (dst === 3 && src === 5) return [0x48, 0x89, 0xec];\n`));
+    const roster = ['honest', 'wrong'].map((student) => ({ student, path: join(base, student) }));
+    const { students } = await grade({ root, roster, chapters: [chapter03], arches: ['x64'], parallel: 2, sandbox: { limits: DEFAULT_LIMITS } });
+    const [honest, wrong] = students as [StudentGrade, StudentGrade];
+    assert.is(honest.rows[0]!.points, honest.rows[0]!.possible, `the honest student earns every point: ${honest.rows[0]!.note}`);
+    const failed = wrong.results.filter((r) => r.status !== 'pass');
+    assert.is(failed.length, 1, `one check fails: ${failed.map((r) => r.check).join('; ')}`);
+    assert.match(failed[0]!.message, /^judged outside the process that ran the code: 1 of \d+ programs went wrong/);
+    assert.match(failed[0]!.message, /x64 vector movq_rr\(3, 5\)  →  mov rbx, rbp: printed output differs/);
+  } finally {
     rmSync(base, { recursive: true, force: true });
   }
 });

@@ -19,6 +19,8 @@
  * Checks that run programs report each program's outcome, and the runner judges those
  * reports itself against expectations computed here, outside every student's worker
  * (checks/harness/verdicts.ts): a worker that forges a pass does not pass such a check.
+ * In the sandbox, the programs staged beside the student's code have their `// expect …`
+ * comments blanked (their kind of error kept), so there is no outcome there to copy.
  * The roster is CSV with the header `student,path`; a relative path resolves against the
  * roster's folder. A workspace that is missing, unreadable, full of garbage, crashes or
  * hangs costs only its own student's rows.
