@@ -33,6 +33,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostArch, isArch } from '#native/arch.ts';
 import { availability } from '#native/platform.ts';
+import { CHAPTERS, solutionCondition } from '../checks/manifest.ts';
 
 const INNER = 'WORKBOOK_BENCH_INNER';
 /** Set for the inner process when it runs under emulation: its gcc would build for the host. */
@@ -378,7 +379,8 @@ async function main(argv: readonly string[]): Promise<void> {
 if (process.env[INNER] === '1') {
   await main(process.argv.slice(2));
 } else {
-  const conditions = ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11'].map((n) => `--conditions=solution-ch${n}`);
+  // Every chapter's reference, named by the manifest, as tools/jit.ts and the checks do.
+  const conditions = CHAPTERS.map((c) => `--conditions=${solutionCondition(c)}`);
   const args = process.argv.slice(2);
   const archAt = args.indexOf('--arch');
   const arch = archAt >= 0 ? args[archAt + 1] ?? '' : hostArch();
