@@ -27,12 +27,15 @@ const chapter11 = '#ch11/';
 const { runInterpreter } = (await import(`${chapter11}run.ts`)) as typeof import('../../solutions/11-garbage-collector/run.ts');
 const { runCompiledOnHeap } = (await import(`${chapter11}jit-run.ts`)) as typeof import('../../solutions/11-garbage-collector/jit-run.ts');
 const { DEFAULT_SEMISPACE_BYTES } = (await import(`${chapter11}heap.ts`)) as typeof import('../../solutions/11-garbage-collector/heap.ts');
+const { parseSize } = (await import(`${chapter11}run.ts`)) as typeof import('../../solutions/11-garbage-collector/run.ts');
 
 export interface HeapBenchOptions {
   readonly quick: boolean;
   readonly runs: number;
   /** Tiers left out: interpreter, baseline, opt, node, gcc. */
   readonly skip: ReadonlySet<string>;
+  /** The semispace size as `--heap` takes it (32m, 512k); the default heap's without it. */
+  readonly heap?: string;
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -103,9 +106,9 @@ interface RunResult {
 
 type Run = () => RunResult;
 
-function tierRun(run: (source: string, options: HeapRunOptions) => HeapOutcome & { declined?: number }, source: string): Run {
+function tierRun(run: (source: string, options: HeapRunOptions) => HeapOutcome & { declined?: number }, source: string, options: HeapRunOptions): Run {
   return () => {
-    const outcome = run(source, {});
+    const outcome = run(source, options);
     if (outcome.error !== undefined) throw new Error(outcome.error.message);
     return { output: outcome.output.join('\n'), heap: outcome.heap, ...(outcome.declined === undefined ? {} : { declined: outcome.declined }) };
   };
@@ -154,8 +157,11 @@ export function heapBenchmarks(options: HeapBenchOptions): void {
     { name: `binary-trees (depth ${depth})`, twin: 'binary_trees', size: depth, source: binaryTrees(depth), js: () => jsBinaryTrees(depth) },
     { name: `sieve (${n})`, twin: 'sieve', size: n, source: sieve(n), js: () => jsSieve(n) },
   ];
+  const semispaceBytes = options.heap === undefined ? undefined : parseSize(options.heap);
+  const heap: HeapRunOptions = semispaceBytes === undefined ? {} : { semispaceBytes };
   const twins = options.skip.has('gcc') ? undefined : buildTwins(cases.map((c) => c.twin));
-  console.log(`\nheap: the default heap (two semispaces of ${mib(DEFAULT_SEMISPACE_BYTES)}), median of ${options.runs} interleaved runs (interpreter: at most 2)`);
+  const which = semispaceBytes === undefined ? `the default heap (two semispaces of ${mib(DEFAULT_SEMISPACE_BYTES)})` : `--heap ${options.heap} (two semispaces of ${mib(semispaceBytes)})`;
+  console.log(`\nheap: ${which}, median of ${options.runs} interleaved runs (interpreter: at most 2)`);
   console.log('collections, pauses (all, longest), bytes copied and allocation throughput are those of the median run;');
   console.log(twins === undefined ? 'no C rows (--skip gcc, emulated, or no gcc)' : 'the C twins (tools/bench/*.c: malloc and free, one process per run) allocate with malloc: their bytes are what they asked for');
   const header = ['benchmark', 'tier', 'time', 'collections', 'pauses', 'copied', 'allocated', '÷ node', '÷ gcc -O2'];
@@ -164,9 +170,9 @@ export function heapBenchmarks(options: HeapBenchOptions): void {
   try {
     for (const c of cases) {
       const tiers: [key: string, label: string, run: Run, runs: number][] = [
-        ['interpreter', 'interpreter', tierRun(runInterpreter, c.source), Math.min(options.runs, 2)],
-        ['baseline', 'template JIT', tierRun((s, o) => runCompiledOnHeap(s, 'baseline', o), c.source), options.runs],
-        ['opt', 'optimizing', tierRun((s, o) => runCompiledOnHeap(s, 'optimized', o), c.source), options.runs],
+        ['interpreter', 'interpreter', tierRun(runInterpreter, c.source, heap), Math.min(options.runs, 2)],
+        ['baseline', 'template JIT', tierRun((s, o) => runCompiledOnHeap(s, 'baseline', o), c.source, heap), options.runs],
+        ['opt', 'optimizing', tierRun((s, o) => runCompiledOnHeap(s, 'optimized', o), c.source, heap), options.runs],
         ['node', 'node', () => ({ output: c.js() }), options.runs],
         ...(['O0', 'O2'] as const).flatMap((level): [string, string, Run, number][] => {
           const binary = twins?.binaries.get(`${c.twin} ${level}`);
