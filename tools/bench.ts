@@ -376,7 +376,7 @@ async function main(argv: readonly string[]): Promise<void> {
   if (only === undefined || only.includes('exceptions')) (await import('./bench/exceptions.ts')).exceptionBenchmarks({ quick, runs, skip });
   const heapAt = argv.indexOf('--heap');
   const heap = heapAt >= 0 ? argv[heapAt + 1] ?? '' : undefined;
-  if (only === undefined || only.includes('heap')) (await import('./bench/heap.ts')).heapBenchmarks({ quick, runs, skip, ...(heap === undefined ? {} : { heap }) });
+  if (only === undefined || only.includes('heap')) (await import('./bench/heap.ts')).heapBenchmarks({ quick, runs, skip, emulated, ...(heap === undefined ? {} : { heap }) });
 }
 
 if (process.env[INNER] === '1') {
