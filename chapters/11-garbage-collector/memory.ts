@@ -1,0 +1,44 @@
+/**
+ * Chapter 11: data memory from the OS, the heap's semispaces and its context block.
+ *
+ * Chapter 01's `CodeRegion` maps memory for code; the heap needs memory that is only ever
+ * read and written, never executed. A `DataMapping` is that: whole pages, mapped readable and
+ * writable (no PROT_EXEC, ever), zeroed by the OS, and unmapped by `dispose`.
+ *
+ * TypeScript reads and writes it through typed-array views (koffi's `view`), not one call
+ * per word. A view is only as good as the mapping under it: `dispose` unmaps the pages and
+ * drops the views, and every later use of the mapping is an error.
+ */
+import koffi from 'koffi';
+import { MAP, MAP_FAILED, PROT, errno, mmap, munmap } from '#native/libc.ts';
+import { SystemCallError, roundToPages } from '#ch01/code-region.ts';
+
+export class DataMapping {
+  /** The first byte, page aligned. */
+  readonly address: bigint;
+  /** Bytes mapped, a whole number of pages. */
+  readonly size: number;
+  #buffer: ArrayBuffer | null;
+
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size <= 0) throw new RangeError(`a data mapping needs a positive whole number of bytes, got ${size}`);
+    this.size = roundToPages(size);
+    const address = mmap(null, this.size, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0);
+    if (address === MAP_FAILED) throw new SystemCallError('mmap', errno(), `(${this.size} bytes of data)`);
+    this.address = address;
+    this.#buffer = koffi.view(address as unknown as number, this.size) as ArrayBuffer;
+  }
+
+  /** The mapped bytes as an ArrayBuffer, for typed-array views. Fails after `dispose`. */
+  get buffer(): ArrayBuffer {
+    if (this.#buffer === null) throw new Error('this data mapping was disposed: its memory is gone');
+    return this.#buffer;
+  }
+
+  /** Unmaps the pages. Views made from `buffer` must not be used after this. */
+  dispose(): void {
+    if (this.#buffer === null) return;
+    this.#buffer = null;
+    if (munmap(this.address, this.size) !== 0) throw new SystemCallError('munmap', errno(), `(${this.size} bytes at 0x${this.address.toString(16)})`);
+  }
+}
