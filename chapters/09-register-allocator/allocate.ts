@@ -5,11 +5,11 @@
  * calling convention's moves around calls, each sequenced.
  */
 import type { MacroAssembler, Register } from '#ch04/macro-assembler.ts';
-import type { Func, Inst } from '#ch08/ir.ts';
+import type { Block, Func, Inst } from '#ch08/ir.ts';
 import { jitRegisters } from '#ch07/compiler.ts';
-import { linearScan } from './linear-scan.ts';
-import { blockOrder, buildIntervals, factsOf, liveness, machineOperands, needsLocation, numberInstructions, phiOperands, type Facts, type Interval } from './liveness.ts';
-import { immediate, inReg, type AllocatedFunction, type Location, type MachineBlock, type MachineInst, type Move, type Operand } from './machine.ts';
+import { crossesAnyCall, linearScan } from './linear-scan.ts';
+import { CALLING_OPS, blockOrder, buildIntervals, factsOf, liveness, machineOperands, needsLocation, numberInstructions, operandValues, phiOperands, type Facts, type Interval, type Liveness } from './liveness.ts';
+import { immediate, inReg, inSlot, type AllocatedFunction, type Location, type MachineBlock, type MachineInst, type Move, type Operand } from './machine.ts';
 import { sequenceMoves, type MoveScratch } from './parallel-move.ts';
 
 /** The registers of an ISA as the allocator sees them. */
@@ -58,20 +58,43 @@ export function allocatorRegisters(masm: MacroAssembler, limit?: number): Alloca
 }
 // @book:end allocator-registers
 
+/**
+ * What a later chapter changes in the allocation (chapter 11: allocations call out on their
+ * slow path, and references stay in memory across every call, where the collector finds them).
+ */
+export interface AllocationOptions {
+  /** Operations that call out (default: CALLING_OPS): every caller-saved register is lost across them. */
+  readonly callingOps?: ReadonlySet<string>;
+  /**
+   * Values that must be in a stack slot wherever a calling operation may look at the frame.
+   * Such a value whose interval crosses a calling operation gets a stack slot for its whole
+   * life, never a register (not even a callee-saved one: the callee's save slot is not the
+   * caller's to name).
+   */
+  readonly inMemory?: (value: Inst) => boolean;
+}
+
 export interface AllocationDetails {
   readonly allocated: AllocatedFunction;
   readonly intervals: ReadonlyMap<number, Interval>;
 }
 
 /** Allocates registers for `fn` (optimized SSA) with the registers `registers`. */
-export function allocateFunction(fn: Func, registers: AllocatorRegisters): AllocationDetails {
+export function allocateFunction(fn: Func, registers: AllocatorRegisters, options: AllocationOptions = {}): AllocationDetails {
   const facts = factsOf(fn);
   const order = blockOrder(fn);
-  const numbering = numberInstructions(order);
+  const callingOps = options.callingOps ?? CALLING_OPS;
+  const numbering = numberInstructions(order, callingOps);
   const live = liveness(fn, order, facts);
   const intervals = buildIntervals(numbering, live, facts);
-  const scan = linearScan(intervals.values(), { registers: registers.pool, calleeSaved: registers.calleeSaved, calls: numbering.calls });
+  // Values that must stay in memory across calls are not the linear scan's: each gets a slot of its own, after the scan's.
+  const inMemory = options.inMemory;
+  const kept = inMemory === undefined ? [] : [...intervals.values()].filter((i) => inMemory(facts.defs.get(i.value)!) && crossesAnyCall(i, numbering.calls));
+  const scanned = [...intervals.values()].filter((i) => !kept.includes(i));
+  const scan = linearScan(scanned, { registers: registers.pool, calleeSaved: registers.calleeSaved, calls: numbering.calls });
   const locations = scan.locations;
+  kept.forEach((interval, k) => locations.set(interval.value, inSlot(scan.slots + k)));
+  const across = liveAcrossCalls(order, live, facts, callingOps);
   const moveScratch: MoveScratch = { cycle: registers.scratch[0], memory: registers.scratch[1] };
 
   const operand = (value: number): Operand => {
@@ -86,7 +109,9 @@ export function allocateFunction(fn: Func, registers: AllocatorRegisters): Alloc
     const insts: MachineInst[] = [];
     for (const inst of block.insts) {
       if (inst.op === 'phi' || inst.op === 'param') continue;
-      insts.push(machineInst(inst, facts, operand, locations, registers, moveScratch));
+      const mi = machineInst(inst, facts, operand, locations, registers, moveScratch, callingOps);
+      const survivors = across.get(inst.id);
+      insts.push(survivors === undefined ? mi : { ...mi, liveAcross: survivors });
     }
     const edges = new Map<number, readonly Move[]>();
     for (const target of new Set(block.insts.at(-1)?.targets ?? [])) {
@@ -112,15 +137,34 @@ export function allocateFunction(fn: Func, registers: AllocatorRegisters): Alloc
       blocks,
       entry: sequenceMoves(entryMoves, moveScratch),
       locations,
-      slots: scan.slots,
+      slots: scan.slots + kept.length,
       calleeSaved: [...registers.calleeSaved].filter((r) => used.has(r)),
       scratch: registers.scratch,
     },
   };
 }
 
+/**
+ * The values live across each calling instruction (live right after it, its result aside),
+ * by the instruction's value number: a walk back through each block from what is live out.
+ */
+function liveAcrossCalls(order: readonly Block[], live: Liveness, facts: Facts, callingOps: ReadonlySet<string>): Map<number, number[]> {
+  const across = new Map<number, number[]>();
+  for (const block of order) {
+    const now = new Set(live.liveOut.get(block.id));
+    for (let i = block.insts.length - 1; i >= 0; i--) {
+      const inst = block.insts[i]!;
+      if (inst.op === 'phi') break;
+      now.delete(inst.id);
+      if (callingOps.has(inst.op)) across.set(inst.id, [...now].sort((a, b) => a - b));
+      for (const v of operandValues(inst, facts)) now.add(v);
+    }
+  }
+  return across;
+}
+
 /** One instruction with its operands' and result's locations and the moves a call or return needs. */
-function machineInst(inst: Inst, facts: Facts, operand: (v: number) => Operand, locations: ReadonlyMap<number, Location>, registers: AllocatorRegisters, scratch: MoveScratch): MachineInst {
+function machineInst(inst: Inst, facts: Facts, operand: (v: number) => Operand, locations: ReadonlyMap<number, Location>, registers: AllocatorRegisters, scratch: MoveScratch, callingOps: ReadonlySet<string> = CALLING_OPS): MachineInst {
   const result = needsLocation(inst.id, facts) ? locations.get(inst.id) : undefined;
   if (inst.op === 'call' || inst.op === 'print') {
     const before = sequenceMoves(inst.args.map((a, i) => ({ from: operand(a), to: inReg(registers.args[i]!) })), scratch);
@@ -146,7 +190,8 @@ function machineInst(inst: Inst, facts: Facts, operand: (v: number) => Operand, 
     before: [],
     operands: machineOperands(inst, facts).map(operand),
     ...(result !== undefined ? { result } : {}),
-    clobbers: [],
+    // A later chapter's calling operation (chapter 11: an allocation) destroys what a call does.
+    clobbers: callingOps.has(inst.op) ? registers.callerSaved : [],
     after: [],
   };
 }

@@ -41,7 +41,7 @@ export interface Numbering {
   readonly blockStart: ReadonlyMap<number, number>;
   /** The end position 2t + 1 of every block, by block id. */
   readonly blockEnd: ReadonlyMap<number, number>;
-  /** The indices j of the instructions in CALLING_OPS, ascending. */
+  /** The indices j of the calling instructions (CALLING_OPS, or the ones given), ascending. */
   readonly calls: readonly number[];
 }
 
@@ -51,8 +51,12 @@ export function definedAtStart(inst: Inst): boolean {
 }
 
 // @book:start numbering
-/** Numbers the blocks of `order` and their instructions as described at the top of this file. */
-export function numberInstructions(order: readonly Block[]): Numbering {
+/**
+ * Numbers the blocks of `order` and their instructions as described at the top of this file.
+ * `callingOps` are the operations that call out (a later chapter adds its own: chapter 11's
+ * allocations, whose slow path calls the runtime).
+ */
+export function numberInstructions(order: readonly Block[], callingOps: ReadonlySet<string> = CALLING_OPS): Numbering {
   const index = new Map<number, number>();
   const blockStart = new Map<number, number>();
   const blockEnd = new Map<number, number>();
@@ -62,7 +66,7 @@ export function numberInstructions(order: readonly Block[]): Numbering {
     blockStart.set(block.id, 2 * next++);
     for (const inst of block.insts) {
       if (definedAtStart(inst)) continue;
-      if (CALLING_OPS.has(inst.op)) calls.push(next);
+      if (callingOps.has(inst.op)) calls.push(next);
       index.set(inst.id, next++);
     }
     blockEnd.set(block.id, 2 * (next - 1) + 1);

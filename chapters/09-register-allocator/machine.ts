@@ -77,6 +77,12 @@ export interface MachineInst {
   readonly after: readonly Move[];
   /** `print`: the type of the value printed (`bool` prints as true or false). */
   readonly printType?: string;
+  /**
+   * A calling instruction: the values live across it (live after it, its own result aside),
+   * by value number. A later chapter's stack maps are made of these (chapter 11: the
+   * references among them, each in its stack slot).
+   */
+  readonly liveAcross?: readonly number[];
 }
 
 export interface MachineBlock {

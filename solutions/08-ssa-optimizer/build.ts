@@ -31,7 +31,7 @@
  * into classes; a class nothing constrains is `int`.
  */
 import { OPCODE_INFO, Op, lineAt, readU16, type CompiledFunction, type CompiledProgram, type OpcodeSet, type OpName } from '#ch06/bytecode.ts';
-import { VOID, makeInst, newBlock, replaceAllUses, type Block, type Func, type Inst, type IrProgram } from './ir.ts';
+import { VOID, makeInst, newBlock, replaceAllUses, type Block, type Func, type Inst, type IrProgram, type NewInst, type Type } from './ir.ts';
 
 /** Bytecode operations that become one IR operation of the same shape. */
 const SIMPLE: Partial<Record<OpName, string>> = {
@@ -53,13 +53,43 @@ function sizeOf(opcode: number): number {
  * Bytecode a later chapter adds that ends its block, as `ret` does (chapter 10: `throw`).
  * Each such instruction is a region of its own, built here rather than by `#fill`: it pops
  * one operand of the stated type and becomes one IR terminator with no successors.
+ *
+ * A later chapter's ordinary instructions (chapter 11: the heap's) are regions of their own
+ * too, built by `instructions`: each pops its operands (the opcode table says how many), makes
+ * its IR and may push one value; control then falls into the next region. The blocks this
+ * makes are merged again by CFG simplification.
  */
 export interface BuildExtension {
   /** The level's opcodes (their sizes). */
   readonly opcodes: OpcodeSet;
   /** By opcode: the IR terminator it becomes and its operand's type. */
   readonly terminators: ReadonlyMap<number, { readonly op: string; readonly operand: string }>;
+  /** By opcode: how an added ordinary instruction becomes IR. */
+  readonly instructions?: ReadonlyMap<number, AddedInstruction>;
+  /** The IR type of a front-end type (default: the same name). Chapter 11: every reference type is `ref`. */
+  readonly irType?: (type: string) => Type;
+  /**
+   * Front-end types of variables at bytecode offset `pc` that the bytecode states beside
+   * itself (chapter 11: a GC point's stack map), by variable (a local's slot, or `locals + d`
+   * for operand-stack entry d); undefined where it states none. They become type hints.
+   */
+  readonly typesAt?: (code: CompiledFunction, pc: number) => ReadonlyMap<number, string> | undefined;
 }
+
+/** What an added instruction's builder is given: its operands (the first popped last) and a way to emit. */
+export interface AddedInstructionSite {
+  readonly code: CompiledFunction;
+  readonly pc: number;
+  readonly line: number;
+  readonly args: readonly number[];
+  /** Appends an instruction to the region's block; returns its value number. */
+  emit(spec: NewInst): number;
+  /** The value must have this IR type (as print says of its operand). */
+  hint(value: number, type: Type): void;
+}
+
+/** Builds an added instruction's IR; returns the value it pushes, if its opcode pushes one. */
+export type AddedInstruction = (site: AddedInstructionSite) => number | undefined;
 
 /** The whole program as SSA, one function per bytecode function. */
 export function buildProgram(program: CompiledProgram): IrProgram {
@@ -106,10 +136,11 @@ class SsaBuilder {
     this.#code = code;
     this.#program = program;
     this.#extension = extension;
+    const irType = extension?.irType ?? ((type: string) => type);
     this.#fn = {
       name: code.name,
-      params: code.params.map((type, i) => ({ name: `p${i}`, type })),
-      returnType: code.returnType,
+      params: code.params.map((type, i) => ({ name: `p${i}`, type: irType(type) })),
+      returnType: irType(code.returnType),
       blocks: [],
       nextValue: 0,
       nextBlock: 0,
@@ -128,8 +159,10 @@ class SsaBuilder {
       const op = bytes[pc]!;
       if (op === Op.jump || op === Op.jump_if_false) leaders.add(readU16(bytes, pc + 1));
       if (op === Op.jump || op === Op.jump_if_false || op === Op.ret) leaders.add(pc + sizeOf(op));
-      // An added terminator is a region of its own.
-      if (this.#extension?.terminators.has(op)) leaders.add(pc).add(pc + this.#size(op));
+      // An added terminator or instruction is a region of its own.
+      if (this.#added(op)) leaders.add(pc).add(pc + this.#size(op));
+      // So is each offset with stated types: they hold where the region starts.
+      if (this.#extension?.typesAt?.(this.#code, pc) !== undefined) leaders.add(pc);
     }
     const starts = [...leaders].filter((s) => s < bytes.length).sort((a, b) => a - b);
     const regions = new Map<number, Region>();
@@ -182,7 +215,9 @@ class SsaBuilder {
     };
     trySeal();
     for (const region of reachable) {
+      this.#statedTypes(region);
       if (this.#addedTerminator(region) !== undefined) this.#fillTerminator(region);
+      else if (this.#addedInstruction(region) !== undefined) this.#fillInstruction(region, regions);
       else this.#fill(region, regions);
       filled.add(region.block.id);
       trySeal();
@@ -192,7 +227,12 @@ class SsaBuilder {
     for (const block of fn.blocks) block.insts = block.insts.filter((i) => !this.#replaced.has(i.id));
     removeDeadPhis(fn);
     const hints = new Map([...this.#typeHints].map(([value, type]) => [this.#resolve(value), type]));
-    recoverTypes(fn, this.#program, hints);
+    const irType = this.#extension?.irType;
+    if (irType !== undefined) {
+      // Types written on instructions (a call's result) are front-end types: make them IR types.
+      for (const block of fn.blocks) for (const inst of block.insts) if (inst.type !== '?' && inst.type !== VOID) inst.type = irType(inst.type);
+    }
+    recoverTypes(fn, this.#program, hints, irType);
     return fn;
   }
 
@@ -201,6 +241,10 @@ class SsaBuilder {
     const bytes = this.#code.code;
     let depth = region.depth;
     if (this.#addedTerminator(region) !== undefined) return { successors: [], depth: depth - 1 };
+    if (this.#addedInstruction(region) !== undefined) {
+      const info = this.#extension!.opcodes.byCode[bytes[region.start]!]!;
+      return { successors: [regions.get(region.end)!], depth: depth - info.pops + info.pushes };
+    }
     for (let pc = region.start; pc < region.end; pc += sizeOf(bytes[pc]!)) {
       const op = bytes[pc]!;
       const name = NAMES.get(op)!;
@@ -285,7 +329,48 @@ class SsaBuilder {
 
   /** Bytes of the instruction `opcode` starts, the level's added opcodes included. */
   #size(opcode: number): number {
-    return this.#extension?.terminators.has(opcode) ? this.#extension.opcodes.size(opcode) : sizeOf(opcode);
+    return this.#added(opcode) ? this.#extension!.opcodes.size(opcode) : sizeOf(opcode);
+  }
+
+  /** Is `opcode` a later chapter's terminator or instruction? */
+  #added(opcode: number): boolean {
+    return this.#extension?.terminators.has(opcode) === true || this.#extension?.instructions?.has(opcode) === true;
+  }
+
+  /** The added instruction this region consists of, if it is one. */
+  #addedInstruction(region: Region): AddedInstruction | undefined {
+    return this.#extension?.instructions?.get(this.#code.code[region.start]!);
+  }
+
+  /** A region that is one added instruction: its operands off the stack, its IR, its result pushed. */
+  #fillInstruction(region: Region, regions: ReadonlyMap<number, Region>): void {
+    const build = this.#addedInstruction(region)!;
+    const info = this.#extension!.opcodes.byCode[this.#code.code[region.start]!]!;
+    const base = this.#code.locals + region.depth - info.pops;
+    const block = region.block;
+    const args: number[] = [];
+    for (let i = 0; i < info.pops; i++) args.push(this.#read(base + i, block.id));
+    const pushed = build({
+      code: this.#code,
+      pc: region.start,
+      line: lineAt(this.#code, region.start),
+      args,
+      emit: (spec) => this.#emit(block, spec).id,
+      hint: (value, type) => void this.#typeHints.set(value, type),
+    });
+    if (info.pushes > 0) {
+      if (pushed === undefined) throw new Error(`${this.#code.name}: the builder of opcode ${info.name} pushed nothing`);
+      this.#write(base, block.id, pushed);
+    }
+    this.#emit(block, { op: 'jump', type: VOID, targets: [regions.get(region.end)!.block.id] });
+  }
+
+  /** Type hints for the variables whose types are stated where `region` starts. */
+  #statedTypes(region: Region): void {
+    const types = this.#extension?.typesAt?.(this.#code, region.start);
+    if (types === undefined) return;
+    const irType = this.#extension!.irType ?? ((type: string) => type);
+    for (const [variable, type] of types) this.#typeHints.set(this.#read(variable, region.block.id), irType(type));
   }
 
   /** The added terminator this region consists of, if it is one. */
@@ -443,7 +528,7 @@ export function removeDeadPhis(fn: Func): void {
  * Gives every value whose type is `?` a type, by unifying values that must share one.
  * Constants nothing constrains (a dead `const`) become `int`.
  */
-export function recoverTypes(fn: Func, program: CompiledProgram, hints: ReadonlyMap<number, string> = new Map()): void {
+export function recoverTypes(fn: Func, program: CompiledProgram, hints: ReadonlyMap<number, string> = new Map(), irType: (type: string) => Type = (type) => type): void {
   const parent = new Map<number, number>();
   const fixed = new Map<number, string>();
   const find = (v: number): number => {
@@ -485,9 +570,9 @@ export function recoverTypes(fn: Func, program: CompiledProgram, hints: Readonly
       if (inst.op === 'not') fix(inst.args[0]!, 'bool', inst);
       if (inst.op === 'eq' || inst.op === 'ne') unify(inst.args[0]!, inst.args[1]!, inst);
       if (inst.op === 'branch') fix(inst.args[0]!, 'bool', inst);
-      if (inst.op === 'return') fix(inst.args[0]!, fn.returnType, inst);
+      if (inst.op === 'return') fix(inst.args[0]!, irType(fn.returnType), inst);
       if (inst.op === 'phi') inst.args.forEach((a) => unify(a, inst.id, inst));
-      if (inst.op === 'call') signatures.get(inst.callee!)!.params.forEach((t, i) => fix(inst.args[i]!, t, inst));
+      if (inst.op === 'call') signatures.get(inst.callee!)!.params.forEach((t, i) => fix(inst.args[i]!, irType(t), inst));
     }
   }
   for (const [value, type] of hints) {

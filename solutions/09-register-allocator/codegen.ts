@@ -27,8 +27,9 @@ import { negate, type Condition, type Frame, type Label, type MacroAssembler, ty
 import { CodeTables, emitRuntimeCall, jitRegisters, type JitLevel, type JitRegisters, type MachineHooks, type MachineSite } from '#ch07/compiler.ts';
 import { CONTEXT, ERROR_KIND } from '#ch07/runtime.ts';
 import type { BuildExtension } from '#ch08/build.ts';
-import type { Inst } from '#ch08/ir.ts';
+import type { Func, Inst } from '#ch08/ir.ts';
 import type { OpTable } from '#ch08/ops.ts';
+import type { AllocationDetails, AllocationOptions } from './allocate.ts';
 import type { AllocatedFunction, Location, MachineBlock, MachineInst, Move, Operand } from './machine.ts';
 
 /** What code generation needs to know about the rest of the program. */
@@ -55,6 +56,28 @@ export interface OptimizingExtension {
   readonly ops: OpTable;
   /** By IR operation: its code, given the registers its operands are in. */
   readonly emit: ReadonlyMap<string, (site: MachineSite, inst: Inst, operands: readonly Register[]) => void>;
+  /**
+   * By IR operation: its code, for operations that load their operands themselves (more than
+   * two, or in an order of their own) and may write a result (chapter 11: the heap's).
+   */
+  readonly emitWith?: ReadonlyMap<string, (site: MachineSite, mi: MachineInst, code: AddedCode) => void>;
+  /** What register allocation must respect (chapter 11: allocations call out; references stay in memory across calls). */
+  readonly allocation?: AllocationOptions;
+  /** Sees each function after allocation, before its code is emitted; throwing declines the function (chapter 11: the GC-point verifier). */
+  readonly allocated?: (ir: Func, details: AllocationDetails) => void;
+  /** After every call of the optimizing tier, at its return offset (chapter 11: the call's stack map). */
+  readonly gcPoint?: (site: MachineSite, returnOffset: number, mi: MachineInst, fn: AllocatedFunction) => void;
+}
+
+/** What the code of an operation in `emitWith` is given besides its instruction. */
+export interface AddedCode {
+  readonly fn: AllocatedFunction;
+  /** The register holding `operand`: its own, or `into` after loading it there. */
+  use(operand: Operand, into: Register): Register;
+  /** Where to compute the result (its register, or a scratch register stored to its slot afterwards). */
+  readonly result: Register;
+  /** The label of an out-of-line stub raising runtime error `kind` at `line` (through the level's `error` hook). */
+  error(kind: number, line: number): Label;
 }
 
 /** A level's machine hooks with the optimizing tier's extension among them. */
@@ -301,6 +324,13 @@ export class FunctionEmitter {
       }
     }
     // An operation a later chapter added: its code, on its operands in registers.
+    const addedWith = optimizingExtension(this.#cx.level)?.emitWith?.get(inst.op);
+    if (addedWith !== undefined) {
+      const dst = this.#target(result);
+      addedWith(this.#site(), mi, { fn: this.#fn, use: (op, into) => this.#use(op, into), result: dst, error: (kind, line) => this.#error(kind, line) });
+      this.#finish(result, dst);
+      return;
+    }
     const added = optimizingExtension(this.#cx.level)?.emit.get(inst.op);
     if (added !== undefined) {
       added(this.#site(), inst, mi.operands.map((op, i) => this.#use(op, i === 0 ? this.#s0 : this.#s1)));
@@ -562,6 +592,7 @@ export class FunctionEmitter {
       masm.load(this.#s1, ctx, CONTEXT.failed);
       masm.branchIfNonZero(this.#s1, this.#exit);
     }
+    optimizingExtension(this.#cx.level)?.gcPoint?.(this.#site(), returnOffset, mi, this.#fn);
     this.#moves(mi.after);
   }
 

@@ -68,7 +68,8 @@ export function compileOptimized(program: CompiledProgram, arch: Arch = hostArch
     const reason = level.machine.declines?.(program, fn.index);
     if (reason === undefined) ir.set(fn.name, buildFunction(fn, program, extension?.build));
     else {
-      ir.set(fn.name, { name: fn.name, params: fn.params.map((type, i) => ({ name: `p${i}`, type })), returnType: fn.returnType, blocks: [], nextValue: 0, nextBlock: 0 });
+      const irType = extension?.build.irType ?? ((type: string) => type);
+      ir.set(fn.name, { name: fn.name, params: fn.params.map((type, i) => ({ name: `p${i}`, type: irType(type) })), returnType: irType(fn.returnType), blocks: [], nextValue: 0, nextBlock: 0 });
       if ((options.tierOf?.(fn.name) ?? 'opt') === 'opt') declined.push({ name: fn.name, reason });
     }
   }
@@ -79,7 +80,8 @@ export function compileOptimized(program: CompiledProgram, arch: Arch = hostArch
       const start = masm.size;
       try {
         const optimizedIr = optimizeFunction(ir.get(fn.name)!, { program: irProgram, ...(extension ? { ops: extension.ops } : {}), onPass: (pass, f) => options.onPass?.(fn.name, pass, f) });
-        const details = allocateFunction(optimizedIr, registers);
+        const details = allocateFunction(optimizedIr, registers, extension?.allocation);
+        extension?.allocated?.(optimizedIr, details);
         options.onAllocated?.(optimizedIr, details);
         new FunctionEmitter(details.allocated, { masm, entries, indexOf, functionIndex: fn.index, level, tables }).emit();
         optimized.push(fn.name);
