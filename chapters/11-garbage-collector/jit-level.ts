@@ -26,15 +26,16 @@
  * saved registers restored, as the unwinder does) and the machine code resumes at the entry
  * stub's `pending` path through the out-of-memory stub, emitted once after the entry stub.
  *
- * The optimizing tier declines every function that touches the heap or holds a reference,
- * so its frames never hold one and the collector skips them.
+ * The optimizing tier compiles the heap too (opt-heap.ts): its frames keep every reference
+ * live across a GC point in a stack slot, and each of its GC points has a map of those slots,
+ * which the collector reads as it reads a baseline frame's.
  */
 import koffi from 'koffi';
 import { copyIn, copyOut } from '#native/libc.ts';
 import { RuntimeError } from '#ch06/interpreter.ts';
 import type { CodeRegion } from '#ch01/code-region.ts';
 import type { Frame, Label, Register } from '#ch04/macro-assembler.ts';
-import { Op, lineAt, readU16, type CompiledFunction, type CompiledProgram, type StackMap } from '#ch06/bytecode.ts';
+import { Op, lineAt, readU16, type CompiledFunction, type StackMap } from '#ch06/bytecode.ts';
 import { emitRuntimeCall, extendJit, type JitLevel, type RunState, type Template, type TemplateContext } from '#ch07/compiler.ts';
 import { extendContext } from '#ch07/runtime.ts';
 import type { JitProgram } from '#ch07/jit.ts';
@@ -54,6 +55,8 @@ import { CONTEXT_LIMIT, CONTEXT_TOP, HEADER_BYTES, OutOfMemory, objectBytes, typ
 import { HEAP_LANGUAGE } from './language.ts';
 import { recordsOf, referenceFields } from './records.ts';
 import { isReference } from './rules.ts';
+import { emitHeapError, emitHeapOutOfLine, heapOptimizing } from './opt-heap.ts';
+import type { OptimizingMachineHooks } from '#ch09/codegen.ts';
 import { todo } from '#native/todo.ts';
 
 /** Chapter 11's context fields, after chapter 10's. */
@@ -76,14 +79,22 @@ export const FIRST_RECORD_SHAPE = 3;
 const opcode = (name: string): number => HEAP_LANGUAGE.opcodes.byName.get(name)!.code;
 
 /** A GC point of a baseline frame: the function and the bytecode offset whose stack map applies. */
-interface GcPoint {
+interface BaselineGcPoint {
   readonly fn: CompiledFunction;
   readonly pc: number;
   readonly frame: Frame;
 }
 
+/** A GC point of an optimized frame: the stack slots that hold references there. */
+interface OptimizedGcPoint {
+  readonly frame: Frame;
+  readonly slots: readonly number[];
+}
+
+type GcPoint = BaselineGcPoint | OptimizedGcPoint;
+
 /** Per program: machine offset of each GC point (a call's return offset, an allocation's site) → its map. */
-class GcTable {
+export class GcTable {
   readonly points = new Map<number | Label, GcPoint>();
   #byOffset: Map<number, GcPoint> | undefined;
   /** The out-of-memory stub: the resume sequence to the entry stub's `pending` path. */
@@ -98,7 +109,7 @@ class GcTable {
   }
 }
 
-function gcTable(t: { readonly tables: CodeTables }): GcTable {
+export function gcTable(t: { readonly tables: CodeTables }): GcTable {
   return t.tables.get('gc-stack-maps', () => new GcTable());
 }
 
@@ -427,12 +438,16 @@ export function machineRoots(program: JitProgram, code: bigint, entryRecord: big
   return (visit) => {
     const machine = { base: code, entryRecord, read: pageReader() };
     for (const frame of segmentFrames(table, machine, pc, fp)) {
-      if (frame.fn.tier !== 'baseline') continue; // the optimizing tier keeps no references (it declines them)
       const point = gc.at(Number(frame.pc - code));
       if (point === undefined) throw new Error(`no GC point at code offset ${Number(frame.pc - code)} of '${frame.fn.name}'`);
-      const map = point.fn.stackMaps.get(point.pc);
-      if (map === undefined) throw new Error(`no stack map at offset ${point.pc} of '${point.fn.name}'`);
-      for (const slot of rootSlots(point.fn, map)) {
+      let slots: readonly number[];
+      if ('slots' in point) slots = point.slots;
+      else {
+        const map = point.fn.stackMaps.get(point.pc);
+        if (map === undefined) throw new Error(`no stack map at offset ${point.pc} of '${point.fn.name}'`);
+        slots = rootSlots(point.fn, map);
+      }
+      for (const slot of slots) {
         const address = frame.fp + BigInt(point.frame.slotOffset(slot));
         const old = machine.read(address);
         const moved = visit(old);
@@ -531,20 +546,6 @@ function afterRun(context: CodeRegion, run: RunState): void {
 
 // ── the level ─────────────────────────────────────────────────────────────────────────
 
-const HEAP_OPCODE_NAMES = ['new_array', 'load_element', 'store_element', 'array_length', 'new_record', 'init_field', 'load_field', 'store_field'];
-
-/** Why the optimizing tier leaves function `index` to the template compiler: it touches the heap or holds a reference. */
-export function heapDeclineReason(program: CompiledProgram, index: number): string | undefined {
-  const fn = program.functions[index]!;
-  const heapOps = new Set(HEAP_OPCODE_NAMES.map(opcode));
-  for (let pc = 0; pc < fn.code.length; pc += HEAP_LANGUAGE.opcodes.size(fn.code[pc]!)) {
-    if (heapOps.has(fn.code[pc]!)) return 'it uses the heap: the optimizing tier has no stack maps for references yet';
-  }
-  const holdsReference = fn.params.some(isReference) || isReference(fn.returnType)
-    || [...fn.stackMaps.values()].some((map) => map.locals.some((l) => isReference(l.type)) || map.stack.some(isReference));
-  return holdsReference ? 'it holds references: the optimizing tier has no stack maps for references yet' : undefined;
-}
-
 /** Chapter 11's JIT level over chapter 10's. */
 export function heapJit(base: JitLevel): JitLevel {
   const call = base.templates.get(Op.call)!;
@@ -555,7 +556,6 @@ export function heapJit(base: JitLevel): JitLevel {
     gcTable(t).points.set(site.at, { fn: t.fn, pc: t.pc, frame: t.frame });
   };
   const baseAfterBody = base.afterBody;
-  const baseDeclines = base.machine.declines;
   const detail = (kind: number) => () => {
     if (kind === HEAP_ERROR_KIND.nullAccess) return RUNTIME_ERROR_PAYLOADS.nullAccess.message;
     if (kind === HEAP_ERROR_KIND.arrayLength) return `${RUNTIME_ERROR_PAYLOADS.indexOutOfBounds.message} (array length ${lastDetail.index})`;
@@ -583,9 +583,23 @@ export function heapJit(base: JitLevel): JitLevel {
     errors: new Map(Object.values(HEAP_ERROR_KIND).map((kind) => [kind, detail(kind)])),
     beforeRun,
     afterRun,
-    machine: {
-      // The heap's reasons first: an earlier level's scan does not know the heap opcodes.
-      declines: (program, index) => heapDeclineReason(program, index) ?? baseDeclines?.(program, index),
-    },
+    machine: heapMachine(base.machine as OptimizingMachineHooks),
   });
+}
+
+/** The optimizing tier's hooks at chapter 11's level: the heap's operations, their out-of-line code and their errors. */
+function heapMachine(base: OptimizingMachineHooks): OptimizingMachineHooks {
+  const { error, afterBody, optimizing } = base;
+  if (optimizing === undefined) throw new Error('the heap needs an optimizing extension from the level below (chapter 10\'s)');
+  return {
+    ...base,
+    optimizing: heapOptimizing(optimizing),
+    error: (site, kind, line) => {
+      if (!emitHeapError(site, kind, line)) error?.(site, kind, line);
+    },
+    afterBody: (site) => {
+      emitHeapOutOfLine(site);
+      afterBody?.(site);
+    },
+  };
 }
