@@ -6,12 +6,15 @@
  * writable (no PROT_EXEC, ever), zeroed by the OS, and unmapped by `dispose`.
  *
  * TypeScript reads and writes it through typed-array views (koffi's `view`), not one call
- * per word. A view is only as good as the mapping under it: `dispose` unmaps the pages and
- * drops the views, and every later use of the mapping is an error.
+ * per word. A view is only as good as the mapping under it: `dispose` detaches the buffer
+ * (where the runtime can: every view of it then has length 0, and reads give undefined
+ * instead of touching unmapped pages), then unmaps the pages; every later `buffer` is an error.
  */
 import koffi from 'koffi';
 import { MAP, MAP_FAILED, PROT, errno, mmap, munmap } from '#native/libc.ts';
 import { SystemCallError, roundToPages } from '#ch01/code-region.ts';
+
+export { roundToPages };
 
 export class DataMapping {
   /** The first byte, page aligned. */
@@ -35,10 +38,17 @@ export class DataMapping {
     return this.#buffer;
   }
 
-  /** Unmaps the pages. Views made from `buffer` must not be used after this. */
+  /** Detaches the buffer and unmaps the pages: views made from `buffer` must be dropped first. */
   dispose(): void {
     if (this.#buffer === null) return;
+    detach(this.#buffer);
     this.#buffer = null;
     if (munmap(this.address, this.size) !== 0) throw new SystemCallError('munmap', errno(), `(${this.size} bytes at 0x${this.address.toString(16)})`);
   }
+}
+
+/** Detaches `buffer` (ArrayBuffer.prototype.transfer, where the runtime has it): its views become empty. */
+function detach(buffer: ArrayBuffer): void {
+  const transfer = (buffer as { transfer?: (length: number) => ArrayBuffer }).transfer;
+  if (typeof transfer === 'function') transfer.call(buffer, 0);
 }
