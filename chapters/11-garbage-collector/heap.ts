@@ -1,9 +1,11 @@
 /**
  * Chapter 11: the heap, where arrays (and the objects of later chapters) live.
  *
- * Two semispaces of one size, each a data mapping (memory.ts). Objects are made in the
- * current space by bumping a pointer; a collection (collector.ts) copies the live objects
- * into the other space, and the two swap roles.
+ * Two semispaces of one size, one after the other in one data mapping (memory.ts). Objects
+ * are made in the current space by bumping a pointer; a collection (collector.ts) copies the
+ * live objects into the other space, and the two swap roles. TypeScript reads and writes
+ * both through two typed-array views of the whole mapping (`Heap.words`, `Heap.halves`),
+ * made once and dropped when the heap is disposed: no call into native code per word.
  *
  * A reference is the address of an object's header: a multiple of 8, never 0. `null` is 0.
  *
@@ -32,7 +34,8 @@
  * collection the space left behind is cleared before it is used again. So a new object
  * needs no clearing, and `new [int](n)` is n zeros.
  */
-import { DataMapping } from './memory.ts';
+import { DataMapping, roundToPages } from './memory.ts';
+import { todo } from '#native/todo.ts';
 
 /** The default size of one semispace: 8 MiB (the heap maps two). */
 export const DEFAULT_SEMISPACE_BYTES = 8 * 1024 * 1024;
@@ -62,23 +65,28 @@ export function objectBytes(count: number): number {
   return Math.max(MIN_OBJECT_BYTES, HEADER_BYTES + 8 * count);
 }
 
-/** One semispace and its views: whole words (values) and 32-bit halves (headers, addresses). */
+/**
+ * One semispace: a window of the heap's mapping. Both spaces lie in one mapping, one after
+ * the other, so one typed-array view reaches both, and a collection copies an object from
+ * one space to the other with one `copyWithin` on that view. Word `first` of the heap's
+ * views is the space's first word.
+ */
 export class Space {
+  /** The mapping the space lies in (the heap's: both spaces share it). */
   readonly mapping: DataMapping;
   /** The address of the first byte, as a number (addresses fit in 53 bits) and a bigint. */
   readonly base: number;
   readonly baseBig: bigint;
   readonly size: number;
-  readonly words: BigInt64Array;
-  readonly halves: Int32Array;
+  /** The index of the space's first word in the heap's views (`Heap.words`, `Heap.halves` at 2 × it). */
+  readonly first: number;
 
-  constructor(size: number) {
-    this.mapping = new DataMapping(size);
-    this.size = this.mapping.size;
-    this.baseBig = this.mapping.address;
+  constructor(mapping: DataMapping, offset: number, size: number) {
+    this.mapping = mapping;
+    this.size = size;
+    this.baseBig = mapping.address + BigInt(offset);
     this.base = Number(this.baseBig);
-    this.words = new BigInt64Array(this.mapping.buffer);
-    this.halves = new Int32Array(this.mapping.buffer);
+    this.first = offset / 8;
   }
 
   /** Whether `address` is the address of a word in this space. */
@@ -135,14 +143,25 @@ export interface HeapOptions {
   readonly verify?: boolean;
 }
 
-/** The heap: its two spaces, the context block, the shapes, the handles and the counts. */
+/**
+ * The heap: its two spaces, the views over them, the context block, the shapes, the handles
+ * and the counts.
+ *
+ * The views (`words`, `halves`) cover the one mapping that holds both spaces, and they live
+ * exactly as long as it: a flip only swaps which space is current (the mapping stays, and
+ * the space left behind is reused at the next collection), and `dispose` drops the views
+ * and detaches their buffer before it unmaps the memory, so no view outlives its pages.
+ */
 export class Heap {
   /** The space objects are made in, and the other one (empty between collections). */
   current: Space;
   other: Space;
-  /** The context block: top and limit, as addresses (see CONTEXT_TOP). */
+  /** Both semispaces, one after the other. */
+  readonly mapping: DataMapping;
+  /** The address of word 0 of the views (the first byte of the mapping), as a number. */
+  readonly base: number;
+  /** The context block, where machine code finds top and limit (see CONTEXT_TOP). */
   readonly contextMapping: DataMapping;
-  readonly context: BigInt64Array;
   readonly shapes: Shape[] = [
     { name: 'no shape', references: 'none' },
     { name: 'array of values', references: 'none' },
@@ -154,17 +173,51 @@ export class Heap {
   readonly verify: boolean;
   /** Runs a collection (collector.ts installs it; a heap without one cannot collect). */
   collector: ((heap: Heap, roots: RootWalker) => void) | undefined;
+  #words: BigInt64Array | null;
+  #halves: Int32Array | null;
+  #context: BigInt64Array | null;
+  /** The context block's top and limit as 32-bit halves: [top low, top high, limit low, limit high]. */
+  #contextHalves: Int32Array;
 
   constructor(options: HeapOptions = {}) {
-    const size = options.semispaceBytes ?? DEFAULT_SEMISPACE_BYTES;
-    this.current = new Space(size);
-    this.other = new Space(size);
+    const size = roundToPages(options.semispaceBytes ?? DEFAULT_SEMISPACE_BYTES);
+    this.mapping = new DataMapping(2 * size);
+    this.base = Number(this.mapping.address);
+    this.current = new Space(this.mapping, 0, size);
+    this.other = new Space(this.mapping, size, size);
+    this.#words = new BigInt64Array(this.mapping.buffer);
+    this.#halves = new Int32Array(this.mapping.buffer);
     this.contextMapping = new DataMapping(16);
-    this.context = new BigInt64Array(this.contextMapping.buffer, 0, 2);
-    this.context[CONTEXT_TOP / 8] = this.current.baseBig;
-    this.context[CONTEXT_LIMIT / 8] = this.current.baseBig + BigInt(this.current.size);
+    this.#context = new BigInt64Array(this.contextMapping.buffer, 0, 2);
+    this.#contextHalves = new Int32Array(this.contextMapping.buffer, 0, 4);
+    this.setTopAndLimit(this.current.base, this.current.base + this.current.size);
     this.stress = options.stress ?? false;
     this.verify = options.verify ?? false;
+  }
+
+  /**
+   * Both spaces as 64-bit words: word `space.first + k` is word k of `space`. For values
+   * (`load`, `store`); the collector uses `halves`, which holds no BigInt.
+   */
+  get words(): BigInt64Array {
+    if (this.#words === null) throw new Error('this heap was disposed: its memory is unmapped');
+    return this.#words;
+  }
+
+  /**
+   * Both spaces as 32-bit halves of words, low half first (little-endian): word w is
+   * halves 2w (its low 32 bits) and 2w + 1 (its high 32 bits). A header is then its shape id
+   * × 2 at 2w and its count at 2w + 1, and an address is two numbers.
+   */
+  get halves(): Int32Array {
+    if (this.#halves === null) throw new Error('this heap was disposed: its memory is unmapped');
+    return this.#halves;
+  }
+
+  /** The context block's two words, top and limit, as bigints (see CONTEXT_TOP). */
+  get context(): BigInt64Array {
+    if (this.#context === null) throw new Error('this heap was disposed: its context block is unmapped');
+    return this.#context;
   }
 
   /** Bytes of one semispace. */
@@ -172,9 +225,20 @@ export class Heap {
     return this.current.size;
   }
 
+  /** The allocation pointer, as a number. */
+  get top(): number {
+    return readAddress(this.#contextHalves, CONTEXT_TOP / 8);
+  }
+
   /** Bytes in use in the current space. */
   get used(): number {
-    return Number(this.context[CONTEXT_TOP / 8]! - this.current.baseBig);
+    return this.top - this.current.base;
+  }
+
+  /** Sets the allocation pointer and the end of the space allocation may reach (after a flip). */
+  setTopAndLimit(top: number, limit: number): void {
+    writeAddress(this.#contextHalves, CONTEXT_TOP / 8, top);
+    writeAddress(this.#contextHalves, CONTEXT_LIMIT / 8, limit);
   }
 
   /** Registers a shape; returns its id. */
@@ -189,31 +253,28 @@ export class Heap {
    * Every reference the caller holds is stale after this returns, except through `roots`.
    */
   allocate(shape: number, count: number, roots: RootWalker): bigint {
-    const bytes = objectBytes(count);
-    if (count > MAX_COUNT || bytes > this.current.size) throw new OutOfMemory(bytes, this.current.size);
-    if (this.stress) this.collect(roots);
-    let object = this.#bump(bytes);
-    if (object === undefined) {
-      this.collect(roots);
-      object = this.#bump(bytes);
-      if (object === undefined) throw new OutOfMemory(bytes, this.current.size);
-    }
-    const index = Number(object - this.current.baseBig) >> 2;
-    this.current.halves[index] = shape * 2;
-    this.current.halves[index + 1] = count;
-    this.stats.objectsAllocated++;
-    this.stats.bytesAllocated += bytes;
-    return object;
+    // TODO: a new object of `count` slots (objectBytes(count) bytes), its header written:
+    //   - an object that could never fit (count above MAX_COUNT, or more bytes than a
+    //     semispace) is OutOfMemory at once
+    //   - under --gc-stress (this.stress) collect first, every time
+    //   - bump; if it does not fit, collect (with `roots`) and bump once more; if it still
+    //     does not fit, throw OutOfMemory(bytes, this.current.size)
+    //   - the header: shape × 2 in the low half of the object's first word, count in the high
+    //     half (this.halves; word w of the heap is halves 2w and 2w + 1, and the object's
+    //     word is (address - this.base) / 8). The slots are zero already.
+    //   - count it: stats.objectsAllocated and stats.bytesAllocated
+    //   - return the object's address as a bigint
+    return todo('Heap.allocate');
   }
 
-  /** The fast path: the object's address, or undefined if it does not fit before `limit`. */
-  #bump(bytes: number): bigint | undefined {
-    const context = this.context;
-    const object = context[CONTEXT_TOP / 8]!;
-    const end = object + BigInt(bytes);
-    if (end > context[CONTEXT_LIMIT / 8]!) return undefined;
-    context[CONTEXT_TOP / 8] = end;
-    return object;
+  /** The fast path: the object's address, or -1 if it does not fit before `limit`. */
+  #bump(bytes: number): number {
+    // TODO: the fast path. top and limit are the two words of the context block (this.#contextHalves,
+    // read and written with readAddress and writeAddress at CONTEXT_TOP / 8 and
+    // CONTEXT_LIMIT / 8): the object starts at top and ends `bytes` later. If that is past
+    // the limit, return -1 and change nothing; otherwise move top to the end and return the
+    // object's address.
+    return todo('Heap.#bump (the fast path)');
   }
 
   /** Collects now: `roots` and the handles are the roots. */
@@ -232,33 +293,52 @@ export class Heap {
 
   // ── reading and writing objects (references must be valid, non-null) ───────────
 
-  /** The word index in the current space of the object at `reference`. */
+  /** The index in the heap's views (`words`) of the header of the object at `reference`. */
   wordOf(reference: bigint): number {
-    return Number(reference - this.current.baseBig) >> 3;
+    return this.current.first + (Number(reference - this.current.baseBig) >> 3);
   }
 
   /** An object's slot count (an array's length). */
   count(reference: bigint): number {
-    return this.current.halves[(this.wordOf(reference) << 1) + 1]!;
+    return this.halves[(this.wordOf(reference) << 1) + 1]!;
   }
 
   /** An object's shape id. */
   shapeOf(reference: bigint): number {
-    return this.current.halves[this.wordOf(reference) << 1]! >> 1;
+    return this.halves[this.wordOf(reference) << 1]! >> 1;
   }
 
   load(reference: bigint, slot: number): bigint {
-    return this.current.words[this.wordOf(reference) + 1 + slot]!;
+    return this.words[this.wordOf(reference) + 1 + slot]!;
   }
 
   store(reference: bigint, slot: number, value: bigint): void {
-    this.current.words[this.wordOf(reference) + 1 + slot] = value;
+    this.words[this.wordOf(reference) + 1 + slot] = value;
   }
 
-  /** Unmaps both spaces and the context block. */
+  /** Drops the views and unmaps both spaces and the context block. */
   dispose(): void {
-    this.current.mapping.dispose();
-    this.other.mapping.dispose();
+    this.#words = null;
+    this.#halves = null;
+    this.#context = null;
+    this.#contextHalves = new Int32Array(4);
+    this.mapping.dispose();
     this.contextMapping.dispose();
   }
+}
+
+const TWO_32 = 2 ** 32;
+
+/**
+ * The 64-bit word at word index `word` of `halves`, as a number: an address (below 2^53, so
+ * exact). No BigInt is made.
+ */
+export function readAddress(halves: Int32Array, word: number): number {
+  return halves[2 * word + 1]! * TWO_32 + (halves[2 * word]! >>> 0);
+}
+
+/** Writes `address` (a whole number from 0 to 2^53) as the word at word index `word` of `halves`. */
+export function writeAddress(halves: Int32Array, word: number, address: number): void {
+  halves[2 * word] = address % TWO_32; // stored modulo 2^32: the low half's bits
+  halves[2 * word + 1] = (address / TWO_32) | 0;
 }

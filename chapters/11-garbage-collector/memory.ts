@@ -6,12 +6,16 @@
  * writable (no PROT_EXEC, ever), zeroed by the OS, and unmapped by `dispose`.
  *
  * TypeScript reads and writes it through typed-array views (koffi's `view`), not one call
- * per word. A view is only as good as the mapping under it: `dispose` unmaps the pages and
- * drops the views, and every later use of the mapping is an error.
+ * per word. A view is only as good as the mapping under it: `dispose` detaches the buffer
+ * (where the runtime can: every view of it then has length 0, and reads give undefined
+ * instead of touching unmapped pages), then unmaps the pages; every later `buffer` is an error.
  */
 import koffi from 'koffi';
 import { MAP, MAP_FAILED, PROT, errno, mmap, munmap } from '#native/libc.ts';
 import { SystemCallError, roundToPages } from '#ch01/code-region.ts';
+import { todo } from '#native/todo.ts';
+
+export { roundToPages };
 
 export class DataMapping {
   /** The first byte, page aligned. */
@@ -21,12 +25,17 @@ export class DataMapping {
   #buffer: ArrayBuffer | null;
 
   constructor(size: number) {
-    if (!Number.isInteger(size) || size <= 0) throw new RangeError(`a data mapping needs a positive whole number of bytes, got ${size}`);
-    this.size = roundToPages(size);
-    const address = mmap(null, this.size, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0);
-    if (address === MAP_FAILED) throw new SystemCallError('mmap', errno(), `(${this.size} bytes of data)`);
-    this.address = address;
-    this.#buffer = koffi.view(address as unknown as number, this.size) as ArrayBuffer;
+    // TODO: map `size` bytes of data, rounded up to whole pages (roundToPages, chapter 01):
+    //   - a size that is not a positive whole number is a RangeError that says what it got
+    //   - mmap(null, size, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0):
+    //     readable and writable, never executable; the OS hands the pages over zeroed
+    //   - MAP_FAILED is a SystemCallError('mmap', errno(), …) that says how many bytes
+    //   - keep the address and the rounded size, and a view of the pages as an ArrayBuffer
+    //     (koffi.view(address as unknown as number, size)) for `buffer`
+    this.address = 0n;
+    this.size = 0;
+    this.#buffer = null;
+    todo('DataMapping (the constructor)');
   }
 
   /** The mapped bytes as an ArrayBuffer, for typed-array views. Fails after `dispose`. */
@@ -35,10 +44,17 @@ export class DataMapping {
     return this.#buffer;
   }
 
-  /** Unmaps the pages. Views made from `buffer` must not be used after this. */
+  /** Detaches the buffer and unmaps the pages: views made from `buffer` must be dropped first. */
   dispose(): void {
     if (this.#buffer === null) return;
+    detach(this.#buffer);
     this.#buffer = null;
     if (munmap(this.address, this.size) !== 0) throw new SystemCallError('munmap', errno(), `(${this.size} bytes at 0x${this.address.toString(16)})`);
   }
+}
+
+/** Detaches `buffer` (ArrayBuffer.prototype.transfer, where the runtime has it): its views become empty. */
+function detach(buffer: ArrayBuffer): void {
+  const transfer = (buffer as { transfer?: (length: number) => ArrayBuffer }).transfer;
+  if (typeof transfer === 'function') transfer.call(buffer, 0);
 }

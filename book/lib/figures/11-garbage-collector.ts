@@ -97,7 +97,7 @@ export async function semispaceRun(): Promise<SemispaceJson> {
     const s2 = heap.load(p2, 1);
     if (heap.load(q2, 1) !== s2) throw new Error('the figure\'s collection lost the sharing of s');
     const after = [['p', p2], ['q', q2], ['s', s2]].map(([name, ref]) => ({ name: name as string, offset: Number((ref as bigint) - toBase) }));
-    const leftBehind = new BigInt64Array(from.mapping.buffer, 0, usedBefore / 8);
+    const leftBehind = heap.words.subarray(from.first, from.first + usedBefore / 8);
     return { semispace: heap.semispaceBytes, before, usedBefore, usedAfter: heap.used, after, leftBehindZero: leftBehind.every((w) => w === 0n) };
   } finally {
     heap.dispose();
