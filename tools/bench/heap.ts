@@ -7,13 +7,17 @@
  *   sieve          the sieve of Eratosthenes on an array of a million bools: one allocation,
  *                  then element loads and stores with their bounds checks
  *
- * Each runs in the interpreter, the template JIT and the optimizing tier (which declines the
- * functions that touch the heap, so its column is the template JIT's code), and in Node.js,
- * with the run's collections, pause times and allocation throughput from the heap's counts.
+ * Each runs in the interpreter, the template JIT and the optimizing tier (the functions it
+ * declines run as the template JIT's code; the table's note counts them), in Node.js, and
+ * where gcc exists as its C twin (binary_trees.c, sieve.c: malloc and free) at -O0 and -O2,
+ * with the run's collections, pause times, bytes copied and allocation throughput from the
+ * heap's counts (for a C twin: the bytes it asked malloc for, which it reports on stderr).
  *
  * Runs in bench.ts's inner process (the reference solutions of every chapter).
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HeapOutcome, HeapRunOptions } from '../../solutions/11-garbage-collector/run.ts';
@@ -22,11 +26,12 @@ import type { HeapOutcome, HeapRunOptions } from '../../solutions/11-garbage-col
 const chapter11 = '#ch11/';
 const { runInterpreter } = (await import(`${chapter11}run.ts`)) as typeof import('../../solutions/11-garbage-collector/run.ts');
 const { runCompiledOnHeap } = (await import(`${chapter11}jit-run.ts`)) as typeof import('../../solutions/11-garbage-collector/jit-run.ts');
+const { DEFAULT_SEMISPACE_BYTES } = (await import(`${chapter11}heap.ts`)) as typeof import('../../solutions/11-garbage-collector/heap.ts');
 
 export interface HeapBenchOptions {
   readonly quick: boolean;
   readonly runs: number;
-  /** Tiers left out: interpreter, baseline, opt, node. */
+  /** Tiers left out: interpreter, baseline, opt, node, gcc. */
   readonly skip: ReadonlySet<string>;
 }
 
@@ -87,13 +92,48 @@ function jsSieve(n: number): string {
   return String(count);
 }
 
-type Run = () => { output: string; heap?: HeapOutcome['heap'] };
+/** What one run printed, and the heap's counts (a tier of ours) or malloc's (a C twin). */
+interface RunResult {
+  readonly output: string;
+  readonly heap?: HeapOutcome['heap'];
+  readonly malloc?: { readonly allocations: number; readonly bytes: number };
+  /** Functions the optimizing tier left to the template compiler. */
+  readonly declined?: number;
+}
 
-function tierRun(run: (source: string, options: HeapRunOptions) => HeapOutcome, source: string): Run {
+type Run = () => RunResult;
+
+function tierRun(run: (source: string, options: HeapRunOptions) => HeapOutcome & { declined?: number }, source: string): Run {
   return () => {
     const outcome = run(source, {});
     if (outcome.error !== undefined) throw new Error(outcome.error.message);
-    return { output: outcome.output.join('\n'), heap: outcome.heap };
+    return { output: outcome.output.join('\n'), heap: outcome.heap, ...(outcome.declined === undefined ? {} : { declined: outcome.declined }) };
+  };
+}
+
+/** The C twins (tools/bench/<name>.c) built with gcc at -O0 and -O2 in a new directory, or undefined without gcc. */
+function buildTwins(names: readonly string[]): { dir: string; binaries: Map<string, string> } | undefined {
+  if (spawnSync('gcc', ['--version']).status !== 0) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'jot-heap-bench-'));
+  const binaries = new Map<string, string>();
+  for (const name of names) {
+    for (const level of ['O0', 'O2']) {
+      const out = join(dir, `${name}-${level}`);
+      const built = spawnSync('gcc', [`-${level}`, '-o', out, join(HERE, `${name}.c`)], { encoding: 'utf8' });
+      if (built.status !== 0) throw new Error(`gcc -${level} ${name}.c failed:\n${built.stderr}`);
+      binaries.set(`${name} ${level}`, out);
+    }
+  }
+  return { dir, binaries };
+}
+
+/** A C twin's run: its stdout, and the `allocations N bytes B` line it writes on stderr. */
+function twinRun(binary: string, size: number): Run {
+  return () => {
+    const ran = spawnSync(binary, [String(size)], { encoding: 'utf8' });
+    if (ran.status !== 0) throw new Error(`${binary} ${size} exited with ${ran.status ?? ran.signal}: ${ran.stderr}`);
+    const counts = /allocations (\d+) bytes (\d+)/.exec(ran.stderr);
+    return { output: ran.stdout.trimEnd(), ...(counts === null ? {} : { malloc: { allocations: Number(counts[1]), bytes: Number(counts[2]) } }) };
   };
 }
 
@@ -101,48 +141,80 @@ function seconds(s: number): string {
   return `${s.toFixed(3)} s`;
 }
 
+function mib(bytes: number): string {
+  const mebibytes = bytes / 2 ** 20;
+  return `${mebibytes.toFixed(mebibytes < 10 ? 1 : 0)} MiB`;
+}
+
 // @book:start heap-bench
 export function heapBenchmarks(options: HeapBenchOptions): void {
   const depth = options.quick ? 12 : 16;
   const n = options.quick ? 100_000 : 1_000_000; // 8 bytes an element: a million fit in the default semispace
   const cases = [
-    { name: `binary-trees (depth ${depth})`, source: binaryTrees(depth), js: () => jsBinaryTrees(depth) },
-    { name: `sieve (${n})`, source: sieve(n), js: () => jsSieve(n) },
+    { name: `binary-trees (depth ${depth})`, twin: 'binary_trees', size: depth, source: binaryTrees(depth), js: () => jsBinaryTrees(depth) },
+    { name: `sieve (${n})`, twin: 'sieve', size: n, source: sieve(n), js: () => jsSieve(n) },
   ];
-  console.log(`\nheap: the default heap, median of ${options.runs} runs; collections, pauses (all, longest) and allocation throughput of the median run`);
-  const header = ['benchmark', 'tier', 'time', 'collections', 'pauses', 'allocated'];
+  const twins = options.skip.has('gcc') ? undefined : buildTwins(cases.map((c) => c.twin));
+  console.log(`\nheap: the default heap (two semispaces of ${mib(DEFAULT_SEMISPACE_BYTES)}), median of ${options.runs} interleaved runs (interpreter: at most 2)`);
+  console.log('collections, pauses (all, longest), bytes copied and allocation throughput are those of the median run;');
+  console.log(twins === undefined ? 'no C rows (--skip gcc, emulated, or no gcc)' : 'the C twins (tools/bench/*.c: malloc and free, one process per run) allocate with malloc: their bytes are what they asked for');
+  const header = ['benchmark', 'tier', 'time', 'collections', 'pauses', 'copied', 'allocated', '÷ node', '÷ gcc -O2'];
   const rows: string[][] = [];
-  for (const c of cases) {
-    const tiers: [string, string, Run][] = [
-      ['interpreter', 'interpreter', tierRun(runInterpreter, c.source)],
-      ['baseline', 'template JIT', tierRun((s, o) => runCompiledOnHeap(s, 'baseline', o), c.source)],
-      ['opt', 'optimizing', tierRun((s, o) => runCompiledOnHeap(s, 'optimized', o), c.source)],
-      ['node', 'node', () => ({ output: c.js() })],
-    ];
-    let expected: string | undefined;
-    for (const [key, label, run] of tiers) {
-      if (options.skip.has(key)) continue;
-      const times: { seconds: number; heap?: HeapOutcome['heap'] }[] = [];
-      for (let i = 0; i < (key === 'interpreter' ? Math.min(options.runs, 2) : options.runs); i++) {
-        const start = process.hrtime.bigint();
-        const { output, heap } = run();
-        const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
-        expected ??= output;
-        if (output !== expected) throw new Error(`${c.name} in ${label} printed\n${output}\nbut another tier printed\n${expected}`);
-        times.push({ seconds: elapsed, ...(heap === undefined ? {} : { heap }) });
+  const declines: string[] = [];
+  try {
+    for (const c of cases) {
+      const tiers: [key: string, label: string, run: Run, runs: number][] = [
+        ['interpreter', 'interpreter', tierRun(runInterpreter, c.source), Math.min(options.runs, 2)],
+        ['baseline', 'template JIT', tierRun((s, o) => runCompiledOnHeap(s, 'baseline', o), c.source), options.runs],
+        ['opt', 'optimizing', tierRun((s, o) => runCompiledOnHeap(s, 'optimized', o), c.source), options.runs],
+        ['node', 'node', () => ({ output: c.js() }), options.runs],
+        ...(['O0', 'O2'] as const).flatMap((level): [string, string, Run, number][] => {
+          const binary = twins?.binaries.get(`${c.twin} ${level}`);
+          return binary === undefined ? [] : [['gcc', `gcc -${level}`, twinRun(binary, c.size), options.runs]];
+        }),
+      ];
+      const chosen = tiers.filter(([key]) => !options.skip.has(key));
+      const results = new Map<string, { seconds: number; result: RunResult }[]>(chosen.map(([, label]) => [label, []]));
+      let expected: { label: string; output: string } | undefined;
+      // Interleaved: one run of each tier, then the next round, so the machine's load hits them alike.
+      for (let round = 0; round < options.runs; round++) {
+        for (const [, label, run, runs] of chosen) {
+          if (round >= runs) continue;
+          const start = process.hrtime.bigint();
+          const result = run();
+          const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+          expected ??= { label, output: result.output };
+          if (result.output !== expected.output) throw new Error(`${c.name} in ${label} printed\n${result.output}\nbut ${expected.label} printed\n${expected.output}`);
+          results.get(label)!.push({ seconds: elapsed, result });
+        }
       }
-      times.sort((a, b) => a.seconds - b.seconds);
-      const median = times[Math.floor(times.length / 2)]!;
-      const heap = median.heap;
-      rows.push([c.name, label, seconds(median.seconds),
-        heap === undefined ? '-' : String(heap.collections),
-        heap === undefined ? '-' : `${heap.pauseMs.toFixed(0)} ms, ${heap.maxPauseMs.toFixed(1)} ms`,
-        heap === undefined ? '-' : `${(heap.bytesAllocated / 2 ** 20).toFixed(0)} MiB, ${(heap.bytesAllocated / 2 ** 20 / median.seconds).toFixed(0)} MiB/s`]);
+      const medianOf = (label: string) => {
+        const times = [...(results.get(label) ?? [])].sort((a, b) => a.seconds - b.seconds);
+        return times[Math.floor(times.length / 2)];
+      };
+      const ratio = (a: number, b: number | undefined) => (b === undefined ? '-' : `${(a / b).toFixed(2)}x`);
+      const declined = medianOf('optimizing')?.result.declined;
+      if (declined !== undefined && declined > 0) declines.push(`${c.name}: ${declined}`);
+      for (const [, label] of chosen) {
+        const median = medianOf(label)!;
+        const { heap, malloc } = median.result;
+        const allocated = heap?.bytesAllocated ?? malloc?.bytes;
+        rows.push([c.name, label, seconds(median.seconds),
+          heap === undefined ? '-' : String(heap.collections),
+          heap === undefined ? '-' : `${heap.pauseMs.toFixed(0)} ms, ${heap.maxPauseMs.toFixed(1)} ms`,
+          heap === undefined ? '-' : mib(heap.bytesCopied),
+          allocated === undefined ? '-' : `${mib(allocated)}, ${(allocated / 2 ** 20 / median.seconds).toFixed(0)} MiB/s`,
+          label === 'node' ? '-' : ratio(median.seconds, medianOf('node')?.seconds),
+          label === 'gcc -O2' ? '-' : ratio(median.seconds, medianOf('gcc -O2')?.seconds)]);
+      }
     }
+  } finally {
+    if (twins !== undefined) rmSync(twins.dir, { recursive: true, force: true });
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const format = (cells: readonly string[]) => cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   ');
   console.log([format(header), ...rows.map(format)].join('\n'));
-  console.log('(the optimizing tier declines the functions that touch the heap: its rows run the template JIT\'s code for them)');
+  console.log('(÷ node and ÷ gcc -O2: the row\'s time over theirs; below 1.00x is faster)');
+  if (declines.length > 0) console.log(`(functions the optimizing tier declined, which ran as the template JIT's code: ${declines.join(', ')})`);
 }
 // @book:end heap-bench
