@@ -20,8 +20,9 @@
  * Both spaces lie in one mapping, and the collector works on one view of it, `heap.halves`:
  * the 32-bit halves of every word, so a header is two numbers (shape id × 2, count) and an
  * address is two numbers (low and high half). Positions are word indices into that view
- * (word w is halves 2w and 2w + 1). Copying an object is one `copyWithin` on the view;
- * nothing in the copy and scan loops makes a BigInt or any other JavaScript object.
+ * (word w is halves 2w and 2w + 1). Copying an object moves its halves within the view (a
+ * short loop for a small object, one `copyWithin` for a large one); nothing in the copy and
+ * scan loops makes a BigInt or any other JavaScript object.
  */
 import { FORWARDED, readAddress, type Heap, type RootWalker, type Shape } from './heap.ts';
 import { todo } from '#native/todo.ts';
@@ -49,6 +50,12 @@ export interface Collection {
 }
 
 const TWO_32 = 2 ** 32;
+
+/**
+ * Objects of at most this many words are copied half by half in a loop; larger ones with one
+ * `copyWithin`, whose fixed cost (a call into the runtime) is then small beside the copy.
+ */
+const SMALL_OBJECT_WORDS = 8;
 
 /** Words an object with this many slots takes (at least two: room for a forwarding address). */
 function wordsOf(count: number): number {
@@ -78,8 +85,8 @@ function storeAddressOf(collection: Collection, slot: number, word: number): voi
 /**
  * Forwards the object at word `word` of the view (in from-space): copies it to to-space's
  * free pointer, unless it was copied already, and returns the word where its copy starts.
- * The copy is one `copyWithin`; the old object keeps a forwarding mark in its header and the
- * copy's address in its word 1.
+ * The copy moves the object's halves within the view; the old object keeps a forwarding
+ * mark in its header and the copy's address in its word 1.
  */
 export function forward(collection: Collection, word: number): number {
   // TODO: the word where the copy of the object at from-space word `word` starts.

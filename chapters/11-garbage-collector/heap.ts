@@ -68,8 +68,8 @@ export function objectBytes(count: number): number {
 /**
  * One semispace: a window of the heap's mapping. Both spaces lie in one mapping, one after
  * the other, so one typed-array view reaches both, and a collection copies an object from
- * one space to the other with one `copyWithin` on that view. Word `first` of the heap's
- * views is the space's first word.
+ * one space to the other within that view (a large one with one `copyWithin`). Word `first`
+ * of the heap's views is the space's first word.
  */
 export class Space {
   /** The mapping the space lies in (the heap's: both spaces share it). */
