@@ -189,3 +189,36 @@ check('the rule at GC points can fail: without the heap\'s allocation options a 
   const run = jitRun.runOptimized(ALLOCATING_LOOP, STRESS);
   assert.equal(run.output, ['12497500'], run.error?.message);
 }, { timeoutMs: 60000 });
+
+type JitLevelModule = typeof import('../../solutions/11-garbage-collector/jit-level.ts');
+type HeapModule = typeof import('../../solutions/11-garbage-collector/heap.ts');
+const jitLevel = await learnerCode(chapterModule<JitLevelModule>('jit-level.ts'));
+const heapModule = await learnerCode(chapterModule<HeapModule>('heap.ts'));
+const chapter10 = await learnerCode(import('#ch10/jit-run.ts'));
+
+check('with only 2 or 3 registers (operands and references spilled everywhere) the heap programs still agree with the interpreter under --gc-stress --verify-heap', () => {
+  const reports: string[] = [];
+  const programs = heapPrograms.filter((p) => !p.name.includes('out_of_memory'));
+  for (const registers of [2, 3]) {
+    for (const program of programs) {
+      process.stderr.write(`running ${program.name}.jot (optimizing, ${registers} registers)\n`);
+      const compiled = optimizing.compileOptimized(compiler.compileSource(program.source, jitRun.HEAP_JIT), undefined, { level: jitRun.HEAP_JIT.jit, registers });
+      const heap = new heapModule.Heap({ semispaceBytes: 256 * 1024, ...STRESS });
+      try {
+        jitLevel.useHeap(compiled.jit, heap);
+        const got = chapter10.outcomeOf(compiled.jit);
+        const expected = ending(referenceRun(program.source));
+        const text = ending({ output: got.output, ...(got.error === undefined ? {} : { error: got.error }) });
+        if (text !== expected) reports.push(`${program.name}.jot with ${registers} registers: expected\n${expected}\ngot\n${text}`);
+        const declined = compiled.declined.length - functionsWithTry(program.source);
+        if (declined !== 0) reports.push(`${program.name}.jot with ${registers} registers: declined ${compiled.declined.map((d) => `${d.name} (${d.reason})`).join(', ')}`);
+      } finally {
+        compiled.jit.dispose();
+        heap.dispose();
+      }
+    }
+  }
+  assert.ok(reports.length === 0, `${reports.length} runs went wrong:\n\n${reports.join('\n\n')}`);
+}, { timeoutMs: 240000, hints: [
+  'With few registers every operand of a heap operation may come from a stack slot: the lowering has only the two scratch registers (and, inside an allocation, the argument registers) to work with.',
+] });

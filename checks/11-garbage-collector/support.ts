@@ -65,8 +65,8 @@ function tier(name: string, runSource: (source: string, options: HeapRunOptions)
 export const TIERS: readonly Tier[] = [
   tier('interpreter', (source, options) => run.runInterpreter(source, options)),
   tier('baseline', (source, options) => jitRun.runBaseline(source, options)),
-  // For now it declines the functions that touch the heap or hold references: its own frames,
-  // between the template compiler's, must still be walked through at every collection.
+  // It compiles the heap's operations itself; a function with a try goes to the template
+  // compiler, so frames of both compiled tiers mix on the stack at every collection.
   tier('optimizing', (source, options) => jitRun.runOptimized(source, options)),
 ];
 
