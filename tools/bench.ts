@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --runs N] [-- --only fib,loop] [-- --skip interpreter,node] [-- --arch x64|arm64]`:
+ * `npm run bench [-- --quick] [-- --runs N] [-- --only fib,loop] [-- --skip interpreter,node] [-- --arch x64|arm64] [-- --heap 32m]`:
  * the same programs through every tier that exists, timed in one run and printed side by side.
  *
  *   interpreter    chapter 06, the bytecode interpreter in TypeScript
@@ -25,6 +25,7 @@
  * ratios between the tiers mean anything there; the gcc columns are left out (gcc builds
  * for this machine), and the Node.js column is the emulated Node.js. `--skip` leaves tiers
  * out (interpreter, baseline, opt, node, gcc), for instance the slow interpreter under qemu.
+ * `--heap` sets the heap benchmarks' semispace size instead of the default (as `npm run jit`'s).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -373,7 +374,9 @@ async function main(argv: readonly string[]): Promise<void> {
   for (const row of rows) console.log(format(row));
   console.log('\nA ratio a ÷ b above 1 means b is faster: "baseline ÷ opt" 3.0x means the optimizing tier takes a third of the template JIT\'s time.');
   if (only === undefined || only.includes('exceptions')) (await import('./bench/exceptions.ts')).exceptionBenchmarks({ quick, runs, skip });
-  if (only === undefined || only.includes('heap')) (await import('./bench/heap.ts')).heapBenchmarks({ quick, runs, skip });
+  const heapAt = argv.indexOf('--heap');
+  const heap = heapAt >= 0 ? argv[heapAt + 1] ?? '' : undefined;
+  if (only === undefined || only.includes('heap')) (await import('./bench/heap.ts')).heapBenchmarks({ quick, runs, skip, emulated, ...(heap === undefined ? {} : { heap }) });
 }
 
 if (process.env[INNER] === '1') {

@@ -21,18 +21,24 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HeapOutcome, HeapRunOptions } from '../../solutions/11-garbage-collector/run.ts';
+import { jsBinaryTrees, jsSieve } from './node-twins.ts';
 
 // Specifiers in variables: the typecheck of chapters/ must not need chapter 11's files.
 const chapter11 = '#ch11/';
 const { runInterpreter } = (await import(`${chapter11}run.ts`)) as typeof import('../../solutions/11-garbage-collector/run.ts');
 const { runCompiledOnHeap } = (await import(`${chapter11}jit-run.ts`)) as typeof import('../../solutions/11-garbage-collector/jit-run.ts');
 const { DEFAULT_SEMISPACE_BYTES } = (await import(`${chapter11}heap.ts`)) as typeof import('../../solutions/11-garbage-collector/heap.ts');
+const { parseSize } = (await import(`${chapter11}run.ts`)) as typeof import('../../solutions/11-garbage-collector/run.ts');
 
 export interface HeapBenchOptions {
   readonly quick: boolean;
   readonly runs: number;
   /** Tiers left out: interpreter, baseline, opt, node, gcc. */
   readonly skip: ReadonlySet<string>;
+  /** The semispace size as `--heap` takes it (32m, 512k); the default heap's without it. */
+  readonly heap?: string;
+  /** This process runs under qemu-user: Node.js's rows run in it (a new process of this architecture cannot be started directly). */
+  readonly emulated?: boolean;
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -63,38 +69,12 @@ function sieve(n: number): string {
     }`;
 }
 
-interface JsTree { left: JsTree | null; right: JsTree | null }
-
-function jsBinaryTrees(maxDepth: number): string {
-  const bottomUp = (d: number): JsTree => (d <= 0 ? { left: null, right: null } : { left: bottomUp(d - 1), right: bottomUp(d - 1) });
-  const check = (t: JsTree): number => (t.left === null ? 1 : 1 + check(t.left) + check(t.right!));
-  const out = [String(check(bottomUp(maxDepth + 1)))];
-  const longLived = bottomUp(maxDepth);
-  for (let depth = 4; depth <= maxDepth; depth += 2) {
-    const iterations = 1 << (maxDepth - depth + 4);
-    let total = 0;
-    for (let i = 0; i < iterations; i++) total += check(bottomUp(depth));
-    out.push(String(iterations), String(total));
-  }
-  out.push(String(check(longLived)));
-  return out.join('\n');
-}
-
-function jsSieve(n: number): string {
-  const composite = new Uint8Array(n);
-  let count = 0;
-  for (let i = 2; i < n; i++) {
-    if (composite[i] === 0) {
-      count++;
-      for (let j = i * i; j < n; j += i) composite[j] = 1;
-    }
-  }
-  return String(count);
-}
-
 /** What one run printed, and the heap's counts (a tier of ours) or malloc's (a C twin). */
 interface RunResult {
   readonly output: string;
+  /** Seconds and CPU seconds of the run as the process that ran it measured them (Node.js's and the C twins' rows). */
+  readonly seconds?: number;
+  readonly cpu?: number;
   readonly heap?: HeapOutcome['heap'];
   readonly malloc?: { readonly allocations: number; readonly bytes: number };
   /** Functions the optimizing tier left to the template compiler. */
@@ -103,9 +83,9 @@ interface RunResult {
 
 type Run = () => RunResult;
 
-function tierRun(run: (source: string, options: HeapRunOptions) => HeapOutcome & { declined?: number }, source: string): Run {
+function tierRun(run: (source: string, options: HeapRunOptions) => HeapOutcome & { declined?: number }, source: string, options: HeapRunOptions): Run {
   return () => {
-    const outcome = run(source, {});
+    const outcome = run(source, options);
     if (outcome.error !== undefined) throw new Error(outcome.error.message);
     return { output: outcome.output.join('\n'), heap: outcome.heap, ...(outcome.declined === undefined ? {} : { declined: outcome.declined }) };
   };
@@ -127,13 +107,27 @@ function buildTwins(names: readonly string[]): { dir: string; binaries: Map<stri
   return { dir, binaries };
 }
 
-/** A C twin's run: its stdout, and the `allocations N bytes B` line it writes on stderr. */
+/** A C twin's run: its stdout, and the `allocations N bytes B cpu S` line it writes on stderr. */
 function twinRun(binary: string, size: number): Run {
   return () => {
     const ran = spawnSync(binary, [String(size)], { encoding: 'utf8' });
     if (ran.status !== 0) throw new Error(`${binary} ${size} exited with ${ran.status ?? ran.signal}: ${ran.stderr}`);
-    const counts = /allocations (\d+) bytes (\d+)/.exec(ran.stderr);
-    return { output: ran.stdout.trimEnd(), ...(counts === null ? {} : { malloc: { allocations: Number(counts[1]), bytes: Number(counts[2]) } }) };
+    const counts = /allocations (\d+) bytes (\d+) cpu ([\d.]+)/.exec(ran.stderr);
+    if (counts === null) throw new Error(`${binary} ${size} wrote no 'allocations N bytes B cpu S' line on stderr, but: ${ran.stderr}`);
+    return { output: ran.stdout.trimEnd(), cpu: Number(counts[3]), malloc: { allocations: Number(counts[1]), bytes: Number(counts[2]) } };
+  };
+}
+
+const NODE_TWINS = join(HERE, 'node-twins.ts');
+
+/** Node.js's run of a twin in a new process (node-twins.ts), timed by that process: its start-up is left out. */
+function nodeRun(name: string, size: number): Run {
+  return () => {
+    const ran = spawnSync(process.execPath, ['--import', 'tsx', NODE_TWINS, name, String(size)], { encoding: 'utf8', cwd: join(HERE, '..', '..'), env: { ...process.env, NODE_OPTIONS: '' } });
+    if (ran.status !== 0) throw new Error(`node-twins.ts ${name} ${size} exited with ${ran.status ?? ran.signal}: ${ran.stderr}`);
+    const times = /seconds ([\d.e-]+) cpu ([\d.e-]+)/.exec(ran.stderr);
+    if (times === null) throw new Error(`node-twins.ts ${name} ${size} wrote no 'seconds S cpu C' line on stderr, but: ${ran.stderr}`);
+    return { output: ran.stdout.trimEnd(), seconds: Number(times[1]), cpu: Number(times[2]) };
   };
 }
 
@@ -151,41 +145,49 @@ export function heapBenchmarks(options: HeapBenchOptions): void {
   const depth = options.quick ? 12 : 16;
   const n = options.quick ? 100_000 : 1_000_000; // 8 bytes an element: a million fit in the default semispace
   const cases = [
-    { name: `binary-trees (depth ${depth})`, twin: 'binary_trees', size: depth, source: binaryTrees(depth), js: () => jsBinaryTrees(depth) },
-    { name: `sieve (${n})`, twin: 'sieve', size: n, source: sieve(n), js: () => jsSieve(n) },
+    { name: `binary-trees (depth ${depth})`, twin: 'binary_trees', js: 'binary-trees', size: depth, source: binaryTrees(depth), inProcess: () => jsBinaryTrees(depth) },
+    { name: `sieve (${n})`, twin: 'sieve', js: 'sieve', size: n, source: sieve(n), inProcess: () => jsSieve(n) },
   ];
+  const semispaceBytes = options.heap === undefined ? undefined : parseSize(options.heap);
+  const heap: HeapRunOptions = semispaceBytes === undefined ? {} : { semispaceBytes };
   const twins = options.skip.has('gcc') ? undefined : buildTwins(cases.map((c) => c.twin));
-  console.log(`\nheap: the default heap (two semispaces of ${mib(DEFAULT_SEMISPACE_BYTES)}), median of ${options.runs} interleaved runs (interpreter: at most 2)`);
-  console.log('collections, pauses (all, longest), bytes copied and allocation throughput are those of the median run;');
-  console.log(twins === undefined ? 'no C rows (--skip gcc, emulated, or no gcc)' : 'the C twins (tools/bench/*.c: malloc and free, one process per run) allocate with malloc: their bytes are what they asked for');
-  const header = ['benchmark', 'tier', 'time', 'collections', 'pauses', 'copied', 'allocated', '÷ node', '÷ gcc -O2'];
+  const which = semispaceBytes === undefined ? `the default heap (two semispaces of ${mib(DEFAULT_SEMISPACE_BYTES)})` : `--heap ${options.heap} (two semispaces of ${mib(semispaceBytes)})`;
+  console.log(`\nheap: ${which}, median of ${options.runs} interleaved runs (interpreter: at most 2)`);
+  console.log('time: wall-clock seconds, cpu: CPU seconds (all threads; on a busy machine the steadier figure); collections, pauses (all,');
+  console.log('longest), bytes copied and allocation throughput (over the wall-clock time) are those of the median run');
+  console.log(options.emulated === true ? 'node: in this process (emulated), where what ran before can change how its collector places objects' : 'node: tools/bench/node-twins.ts in a process of its own per run, timed without its start-up');
+  console.log(twins === undefined ? 'no C rows (--skip gcc, emulated, or no gcc)' : 'gcc: the C twins (tools/bench/*.c: malloc and free, one process per run, its start-up included); their bytes are what they asked malloc for');
+  const header = ['benchmark', 'tier', 'time', 'cpu', 'collections', 'pauses', 'copied', 'allocated', '÷ node', '÷ gcc -O2'];
   const rows: string[][] = [];
   const declines: string[] = [];
   try {
     for (const c of cases) {
       const tiers: [key: string, label: string, run: Run, runs: number][] = [
-        ['interpreter', 'interpreter', tierRun(runInterpreter, c.source), Math.min(options.runs, 2)],
-        ['baseline', 'template JIT', tierRun((s, o) => runCompiledOnHeap(s, 'baseline', o), c.source), options.runs],
-        ['opt', 'optimizing', tierRun((s, o) => runCompiledOnHeap(s, 'optimized', o), c.source), options.runs],
-        ['node', 'node', () => ({ output: c.js() }), options.runs],
+        ['interpreter', 'interpreter', tierRun(runInterpreter, c.source, heap), Math.min(options.runs, 2)],
+        ['baseline', 'template JIT', tierRun((s, o) => runCompiledOnHeap(s, 'baseline', o), c.source, heap), options.runs],
+        ['opt', 'optimizing', tierRun((s, o) => runCompiledOnHeap(s, 'optimized', o), c.source, heap), options.runs],
+        ['node', 'node', options.emulated === true ? () => ({ output: c.inProcess() }) : nodeRun(c.js, c.size), options.runs],
         ...(['O0', 'O2'] as const).flatMap((level): [string, string, Run, number][] => {
           const binary = twins?.binaries.get(`${c.twin} ${level}`);
           return binary === undefined ? [] : [['gcc', `gcc -${level}`, twinRun(binary, c.size), options.runs]];
         }),
       ];
       const chosen = tiers.filter(([key]) => !options.skip.has(key));
-      const results = new Map<string, { seconds: number; result: RunResult }[]>(chosen.map(([, label]) => [label, []]));
+      const results = new Map<string, { seconds: number; cpu: number; result: RunResult }[]>(chosen.map(([, label]) => [label, []]));
       let expected: { label: string; output: string } | undefined;
       // Interleaved: one run of each tier, then the next round, so the machine's load hits them alike.
       for (let round = 0; round < options.runs; round++) {
         for (const [, label, run, runs] of chosen) {
           if (round >= runs) continue;
+          const cpu = process.cpuUsage();
           const start = process.hrtime.bigint();
           const result = run();
-          const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+          const elapsed = result.seconds ?? Number(process.hrtime.bigint() - start) / 1e9;
+          const used = process.cpuUsage(cpu);
+          const cpuSeconds = result.cpu ?? (used.user + used.system) / 1e6;
           expected ??= { label, output: result.output };
           if (result.output !== expected.output) throw new Error(`${c.name} in ${label} printed\n${result.output}\nbut ${expected.label} printed\n${expected.output}`);
-          results.get(label)!.push({ seconds: elapsed, result });
+          results.get(label)!.push({ seconds: elapsed, cpu: cpuSeconds, result });
         }
       }
       const medianOf = (label: string) => {
@@ -199,7 +201,8 @@ export function heapBenchmarks(options: HeapBenchOptions): void {
         const median = medianOf(label)!;
         const { heap, malloc } = median.result;
         const allocated = heap?.bytesAllocated ?? malloc?.bytes;
-        rows.push([c.name, label, seconds(median.seconds),
+        const cpus = results.get(label)!.map((r) => r.cpu).sort((x, y) => x - y);
+        rows.push([c.name, label, seconds(median.seconds), seconds(cpus[Math.floor(cpus.length / 2)]!),
           heap === undefined ? '-' : String(heap.collections),
           heap === undefined ? '-' : `${heap.pauseMs.toFixed(0)} ms, ${heap.maxPauseMs.toFixed(1)} ms`,
           heap === undefined ? '-' : mib(heap.bytesCopied),
@@ -214,7 +217,7 @@ export function heapBenchmarks(options: HeapBenchOptions): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const format = (cells: readonly string[]) => cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   ');
   console.log([format(header), ...rows.map(format)].join('\n'));
-  console.log('(÷ node and ÷ gcc -O2: the row\'s time over theirs; below 1.00x is faster)');
+  console.log('(÷ node and ÷ gcc -O2: the row\'s wall-clock time over theirs; below 1.00x is faster)');
   if (declines.length > 0) console.log(`(functions the optimizing tier declined, which ran as the template JIT's code: ${declines.join(', ')})`);
 }
 // @book:end heap-bench
