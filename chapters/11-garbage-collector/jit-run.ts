@@ -39,7 +39,7 @@ export function runBaseline(source: string, options: HeapRunOptions = {}): Compi
   return runCompiledOnHeap(source, 'baseline', options);
 }
 
-/** `runCompiledOnHeap` in the optimizing tier, which for now declines every function that touches the heap or holds a reference. */
+/** `runCompiledOnHeap` in the optimizing tier, which compiles every function but those with a `try` (chapter 10 leaves them to the template compiler). */
 export function runOptimized(source: string, options: HeapRunOptions = {}): CompiledHeapOutcome {
   return runCompiledOnHeap(source, 'optimized', options);
 }

@@ -17,6 +17,13 @@ import { todo } from '#native/todo.ts';
 
 export { roundToPages };
 
+// A collection walks a space from end to end and the program allocates through all of it, so
+// the heap asks for 2 MiB pages (Linux's transparent huge pages): one page fault and one TLB
+// entry where 4 KiB pages take 512. It is only advice, the same number on x86-64 and AArch64:
+// a kernel without huge pages (or one that refuses) keeps small pages, and nothing changes.
+const madvise = koffi.load('libc.so.6').func('int madvise(void *addr, size_t length, int advice)');
+const MADV_HUGEPAGE = 14;
+
 export class DataMapping {
   /** The first byte, page aligned. */
   readonly address: bigint;
@@ -30,6 +37,7 @@ export class DataMapping {
     //   - mmap(null, size, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0):
     //     readable and writable, never executable; the OS hands the pages over zeroed
     //   - MAP_FAILED is a SystemCallError('mmap', errno(), …) that says how many bytes
+    //   - optionally, madvise(address, size, MADV_HUGEPAGE): advice, whose result does not matter
     //   - keep the address and the rounded size, and a view of the pages as an ArrayBuffer
     //     (koffi.view(address as unknown as number, size)) for `buffer`
     this.address = 0n;
