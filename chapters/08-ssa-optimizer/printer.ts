@@ -50,7 +50,9 @@ export function printInst(inst: Inst): string {
     default: {
       const operands = inst.args.map(v).join(', ');
       const extra = TYPED_OPS.has(inst.op) ? ` ${inst.type}` : '';
-      body = `${inst.op}${extra}${operands ? ` ${operands}` : ''}`;
+      // A later chapter's operation may carry a constant of its own (chapter 11: a field's number).
+      const imm = inst.imm !== undefined ? ` #${inst.imm}` : '';
+      body = `${inst.op}${extra}${operands ? ` ${operands}` : ''}${imm}`;
     }
   }
   return inst.type === 'void' ? `${body}${line}` : `${v(inst.id)} = ${body}${line}`;
