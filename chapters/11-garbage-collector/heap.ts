@@ -150,8 +150,8 @@ export interface HeapOptions {
  * The views (`words`, `halves`) cover the one mapping that holds both spaces, and they live
  * exactly as long as it: a flip only swaps which space is current (the mapping stays, and
  * the space left behind is reused at the next collection), and `dispose` drops the views
- * and detaches their buffer (where the runtime can, Node.js 22 and later) before it unmaps
- * the memory: no view the heap hands out is usable after its pages are gone.
+ * before it unmaps the memory, so `words` and `halves` throw from then on; on Node.js 22 and
+ * later their buffer is detached too, and a view someone kept becomes empty.
  */
 export class Heap {
   /** The space objects are made in, and the other one (empty between collections). */
