@@ -62,6 +62,11 @@ import { TIER_CONTEXT, TX, emitTierStubs, type TierStubs } from './stubs.ts';
 export const TIER_OPCODES = { call: 0x70, loop: 0x71 } as const;
 
 const CALL_SIZE = CORE_OPCODES.size(Op.call);
+/**
+ * Interpreter runs nested between machine segments (each with a callback and an entry below
+ * it) before a function that machine code calls is compiled regardless of its counters.
+ */
+export const MAX_NESTED_RUNS = 64;
 /** Bytes of machine code a run may compile. */
 const CODE_BYTES = 4 * 1024 * 1024;
 
@@ -198,6 +203,7 @@ export class TieredVM {
       raise: this.#raise(heapLevel.raise!),
     };
     this.#functions = program.functions.map((fn) => quicken(fn, base.opcodes));
+    for (const fn of program.functions) if (options.tierOf?.(fn.name) === 'baseline') this.#promote(fn.index);
     heap.onOutOfMemory = (shape, count) => {
       if (this.#innermost.at(-1) === 'machine') this.#machineOutOfMemory(shape, count);
     };
@@ -289,9 +295,13 @@ export class TieredVM {
     this.#entryTable.write(8 * index, word);
   }
 
+  #mayPromote(index: number): boolean {
+    return this.#options.tierOf?.(this.program.functions[index]!.name) !== 'interpreter';
+  }
+
   #countCall(index: number): void {
     this.calls[index]!++;
-    if (this.tiers[index] === 'interpreter' && this.calls[index]! >= this.#tierUpCalls) this.#promote(index);
+    if (this.tiers[index] === 'interpreter' && this.calls[index]! >= this.#tierUpCalls && this.#mayPromote(index)) this.#promote(index);
   }
 
   // ── the interpreter's side ──────────────────────────────────────────────────────────
@@ -357,7 +367,7 @@ export class TieredVM {
     const target = readU16(state.fn.code, state.pc + 1);
     const index = state.fn.index;
     this.loops[index]!++;
-    if (this.loops[index]! >= this.#tierUpLoops) {
+    if (this.loops[index]! >= this.#tierUpLoops && (this.tiers[index] !== 'interpreter' || this.#mayPromote(index))) {
       if (this.tiers[index] === 'interpreter') this.#promote(index, target);
       const entry = this.#osr.get(index)?.get(target);
       const depth = state.sp - state.bp - state.fn.locals;
@@ -474,6 +484,12 @@ export class TieredVM {
       const fn = this.program.functions[index]!;
       const args = readWords(this.#transfer.address, fn.params.length);
       this.#countCall(index);
+      if (this.tiers[index] === 'interpreter' && this.#outside.length >= MAX_NESTED_RUNS) {
+        // Interpreter runs nested this deep between machine segments fill TypeScript's own
+        // stack: the function is compiled whatever its counters say, and from its next call
+        // on, the machine code calls machine code.
+        this.#promote(index);
+      }
       const roots = machineRoots(this.#jit, this.#code.address, entryRecord, exitPc, exitFp);
       this.#suspended.push({ roots });
       let outcome: Outcome;
