@@ -74,3 +74,13 @@ check('a hot loop moves to compiled code at its header while its function runs i
   assert.equal(lines.length, 1);
   assert.ok(/main/.test(lines[0]!) && /1000 back edges/.test(lines[0]!), `the trace line names the function and its back edges: ${lines[0]}`);
 });
+
+check('a baseline function\'s calls count down to the optimizing tier, which its next call takes', () => {
+  const lines: string[] = [];
+  const got = tiered.runTiered(CALLS, { tierUpCalls: 2, tierUpOptimizedCalls: 3, tierUpLoops: 1_000_000, traceTiers: (line) => lines.push(line) });
+  assert.equal(got.output, ['285']);
+  assert.equal(got.promotions.map((p) => [p.function, p.from, p.to, p.calls]), [['square', 'interpreter', 'baseline', 2], ['square', 'baseline', 'optimized', 4]]);
+  assert.equal(got.tiers.square, 'optimized');
+  assert.equal(lines.length, 2, `--trace-tiers printed:\n${lines.join('\n')}`);
+  assert.ok(/square/.test(lines[1]!) && /optimized/.test(lines[1]!), `the second trace line names the optimizing tier: ${lines[1]}`);
+});

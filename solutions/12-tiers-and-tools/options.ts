@@ -4,6 +4,8 @@
  *   --tier-up-calls N   calls of a function before it leaves the interpreter
  *   --tier-up-loops N   loop back edges taken in a function before it leaves the interpreter
  *                       (in the middle of a loop, by on-stack replacement)
+ *   --tier-up-opt-calls N   calls of a function in the baseline tier before the optimizing
+ *                       tier compiles it (counted by its compiled prologue)
  *   --trace-tiers       print each promotion, with the function and its counters, to stderr
  *
  * With the defaults a short program (hello.jot) compiles nothing: it is over before any
@@ -15,14 +17,19 @@ export interface TierOptions {
   readonly tierUpCalls?: number;
   /** Back edges taken in a function before it is compiled in the baseline tier. */
   readonly tierUpLoops?: number;
+  /** Calls of a function in the baseline tier before it is compiled in the optimizing tier. */
+  readonly tierUpOptimizedCalls?: number;
   /** Receives one line per promotion. */
   readonly traceTiers?: (line: string) => void;
   /**
-   * Fixes the tier of some functions, by name: `interpreter` never leaves the interpreter,
-   * `baseline` is compiled before the program starts. Undefined leaves it to the counters.
+   * Fixes the tier of some functions, by name: `interpreter` never leaves the interpreter
+   * (unless machine code calls it from too deep a nest of interpreter runs), `baseline` and
+   * `optimized` are compiled in that tier before the program starts and stay there.
+   * Undefined leaves it to the counters.
    */
-  readonly tierOf?: (name: string) => 'interpreter' | 'baseline' | undefined;
+  readonly tierOf?: (name: string) => 'interpreter' | 'baseline' | 'optimized' | undefined;
 }
 
 export const DEFAULT_TIER_UP_CALLS = 1000;
 export const DEFAULT_TIER_UP_LOOPS = 5000;
+export const DEFAULT_TIER_UP_OPTIMIZED_CALLS = 10_000;
