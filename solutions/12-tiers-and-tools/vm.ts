@@ -305,6 +305,7 @@ export class TieredVM {
     const entries = this.#stubs.dispatch.map((label, i) => (i === index ? code : label));
     new BaselineCompiler(masm, fn, this.program, entries, jitRegisters(masm), this.#level, this.#tables).compile();
     this.#flush(true);
+    this.#compiled(fn.name, 'baseline', code);
     this.#setEntry(index, code);
     this.tiers[index] = 'baseline';
     const promotion: Promotion = { function: fn.name, from: 'interpreter', to: 'baseline', calls: this.calls[index]!, loops: this.loops[index]!, ...(osrAt === undefined ? {} : { osrAt }) };
@@ -343,6 +344,7 @@ export class TieredVM {
       return;
     }
     this.#flush(true);
+    this.#compiled(fn.name, 'optimized', code);
     this.#setEntry(index, code);
     this.tiers[index] = 'optimized';
     const promotion: Promotion = { function: fn.name, from, to: 'optimized', calls: this.calls[index]!, loops: this.loops[index]! };
@@ -373,6 +375,12 @@ export class TieredVM {
     this.#code.write(this.#written, bytes.subarray(this.#written));
     this.#code.seal();
     this.#written = bytes.length;
+  }
+
+  /** Tells `onCompiled` of the code from `start` to the end of what was just written. */
+  #compiled(name: string, tier: 'baseline' | 'optimized', start: Label): void {
+    const offset = offsetOf(start);
+    this.#options.onCompiled?.({ name, tier, address: this.#code.address + BigInt(offset), length: this.#written - offset });
   }
 
   #setEntry(index: number, label: Label): void {
