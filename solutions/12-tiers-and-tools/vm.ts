@@ -194,10 +194,14 @@ export class TieredVM {
     this.calls = new Array<number>(n).fill(0);
     this.loops = new Array<number>(n).fill(0);
     const base = HEAP_JIT.jit;
+    const baseCall = base.templates.get(Op.call)!;
     this.#level = extendJit(base, {
       layout: TIER_CONTEXT,
       prologue: countdownPrologue(base.prologue),
       afterBody: osrAfterBody(base.afterBody, base.opcodes, this.#osr),
+      // Every call, a recursive one too, through the callee's dispatch stub: a promotion of
+      // the function itself takes effect at its next call, even inside its old code.
+      templates: new Map<number, Template>([[Op.call, (t) => baseCall(Object.create(t, { functionLabel: { value: (index: number) => this.#stubs.dispatch[index]! } }) as typeof t)]]),
     });
 
     this.#masm = createMacroAssembler(hostArch());
