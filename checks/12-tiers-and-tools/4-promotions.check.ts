@@ -129,3 +129,26 @@ check('code compiled while the program runs is never writable and executable at 
 }, { hints: [
   'Append a promotion\'s code with the region writable and not executable (unseal), then seal it again: mprotect to read+execute and flush the instruction cache over what was written.',
 ] });
+
+const RECURSION = `fn fib(n) {
+  if n < 2 {
+    return n;
+  }
+  return fib(n - 1) + fib(n - 2);
+}
+
+fn main() {
+  print(fib(22));
+  return 0;
+}
+`;
+
+check('a recursive function promoted to the optimizing tier takes the new code at its next call, even from inside its old code', () => {
+  const got = tiered.runTiered(RECURSION, { tierUpCalls: 1, tierUpOptimizedCalls: 5, tierUpLoops: 1_000_000 });
+  assert.equal(got.output, ['17711']);
+  assert.equal(got.tiers.fib, 'optimized');
+  assert.equal(got.counters.fib!.calls, 1, 'main calls fib once; the rest are calls of compiled code');
+  assert.equal(got.counters.fib!.baselineCalls, 5, `fib's baseline code ran ${got.counters.fib!.baselineCalls} times: from the 6th call on, every call (the recursive ones inside the baseline code too) goes through the entry table to the optimized code`);
+}, { hints: [
+  'A call from compiled code to any function, itself included, goes through the callee\'s entry in the table (its dispatch stub), never straight to the code it had when the caller was compiled.',
+] });

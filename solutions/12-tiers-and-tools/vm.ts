@@ -294,6 +294,13 @@ export class TieredVM {
     }
   }
 
+  /** Calls of each function that ran its baseline code's prologue (counted down towards the optimizing tier). */
+  baselineCalls(): number[] {
+    const n = this.program.functions.length;
+    const view = new DataView(copyOut(this.#countdown.address, 8 * Math.max(1, n)).buffer);
+    return this.program.functions.map((_, i) => Number(BigInt(this.#tierUpOptimizedCalls) - view.getBigInt64(8 * i, true)));
+  }
+
   /** The machine code so far, as a listing. */
   listing(): string {
     return this.#jit.listing();
@@ -614,7 +621,7 @@ export class TieredVM {
       const callsLeft = BigInt.asIntN(64, this.#readWord(EX.callsLeft!));
       const fn = this.program.functions[index]!;
       const args = readWords(this.#transfer.address, fn.params.length);
-      this.#countCall(index);
+      // The call is counted by the trampoline's tier_call, which also takes a promotion it causes.
       if (this.tiers[index] === 'interpreter' && this.#runs.length >= MAX_NESTED_RUNS) {
         // Interpreter runs nested this deep between machine segments fill TypeScript's own
         // stack: the function is compiled whatever its counters say, and from its next call
