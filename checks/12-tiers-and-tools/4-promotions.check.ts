@@ -67,7 +67,7 @@ const LOOP = `fn main() {
 
 check('a hot loop moves to compiled code at its header while its function runs its first call (on-stack replacement)', () => {
   const lines: string[] = [];
-  const got = tiered.runTiered(LOOP, { tierUpCalls: 1_000_000, tierUpLoops: 1000, traceTiers: (line) => lines.push(line) });
+  const got = tiered.runTiered(LOOP, { tierUpCalls: 1_000_000, tierUpLoops: 1000, tierUpOptimizedCalls: 1_000_000, traceTiers: (line) => lines.push(line) });
   assert.equal(got.output, ['299995']);
   assert.equal(got.counters.main!.calls, 1);
   assert.equal(got.tiers.main, 'baseline', 'main should have been compiled after 1000 back edges');
@@ -152,3 +152,28 @@ check('a recursive function promoted to the optimizing tier takes the new code a
 }, { hints: [
   'A call from compiled code to any function, itself included, goes through the callee\'s entry in the table (its dispatch stub), never straight to the code it had when the caller was compiled.',
 ] });
+
+const LOOPS = `fn work(n) {
+  let i = 0;
+  let s = 0;
+  while i < n {
+    s = s + i;
+    i = i + 1;
+  }
+  return s;
+}
+
+fn main() {
+  print(work(1000));
+  print(work(1000));
+  print(work(1000));
+  return 0;
+}
+`;
+
+check('the back edges of a loop in baseline code count down to the optimizing tier too, which the next call takes', () => {
+  const got = tiered.runTiered(LOOPS, { tierUpCalls: 1, tierUpOptimizedCalls: 100, tierUpLoops: 1_000_000 });
+  assert.equal(got.output, ['499500', '499500', '499500']);
+  assert.equal(got.promotions.filter((p) => p.function === 'work').map((p) => p.to), ['baseline', 'optimized']);
+  assert.equal(got.counters.work!.baselineCalls, 1001, `work's baseline code counted ${got.counters.work!.baselineCalls} calls and back edges: its first call (1 + 1000 back edges) runs there to its end, and the next two calls run the optimized code`);
+});

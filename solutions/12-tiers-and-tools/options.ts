@@ -4,8 +4,8 @@
  *   --tier-up-calls N   calls of a function before it leaves the interpreter
  *   --tier-up-loops N   loop back edges taken in a function before it leaves the interpreter
  *                       (in the middle of a loop, by on-stack replacement)
- *   --tier-up-opt-calls N   calls of a function in the baseline tier before the optimizing
- *                       tier compiles it (counted by its compiled prologue)
+ *   --tier-up-opt-calls N   calls of a function and back edges of its loops in the baseline
+ *                       tier before the optimizing tier compiles it (counted by its code)
  *   --trace-tiers       print each promotion, with the function and its counters, to stderr
  *
  * With the defaults a short program (hello.jot) compiles nothing: it is over before any
@@ -17,7 +17,7 @@ export interface TierOptions {
   readonly tierUpCalls?: number;
   /** Back edges taken in a function before it is compiled in the baseline tier. */
   readonly tierUpLoops?: number;
-  /** Calls of a function in the baseline tier before it is compiled in the optimizing tier. */
+  /** Calls of a function and back edges of its loops in the baseline tier before it is compiled in the optimizing tier. */
   readonly tierUpOptimizedCalls?: number;
   /** Receives one line per promotion. */
   readonly traceTiers?: (line: string) => void;

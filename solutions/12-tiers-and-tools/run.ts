@@ -16,8 +16,8 @@ export interface TieredOutcome extends HeapOutcome {
   readonly tiers: Readonly<Record<string, TierName>>;
   /**
    * Each function's calls and loop back edges as the interpreter and the stubs counted them
-   * (a call from compiled code to compiled code is not counted), and the calls that ran its
-   * baseline code, by name.
+   * (a call from compiled code to compiled code is not counted), and the calls and back edges
+   * that ran in its baseline code, by name.
    */
   readonly counters: Readonly<Record<string, { readonly calls: number; readonly loops: number; readonly baselineCalls: number }>>;
   /** Entries from TypeScript into machine code, interpreter runs started, OSR entries taken. */

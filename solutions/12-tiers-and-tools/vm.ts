@@ -3,7 +3,7 @@
  * the baseline tier while the program runs, and the hotter ones on to the optimizing tier.
  *
  *   interpreter ──(tierUpCalls calls, or tierUpLoops back edges: OSR at the loop header)──▶
- *   baseline ──(tierUpOptimizedCalls more calls, counted down by its prologue)──▶ optimizing
+ *   baseline ──(tierUpOptimizedCalls more calls and back edges, counted down by its code)──▶ optimizing
  *
  * A promotion compiles the function at the end of the run's one code region (made writable
  * for the write, executable again after it, W^X throughout) and writes its address into the
@@ -46,7 +46,7 @@ import type { Label, MacroAssembler, Register } from '#ch04/macro-assembler.ts';
 import { createMacroAssembler } from '#ch04/masm.ts';
 import { CORE_OPCODES, Op, extendOpcodes, lineAt, readU16, type CompiledFunction, type CompiledProgram, type StackMap } from '#ch06/bytecode.ts';
 import { MAX_CALL_DEPTH, RuntimeError, grow, run, type InterpreterLevel, type InterpreterState, type OpcodeHandler, type RaiseHook } from '#ch06/interpreter.ts';
-import { BaselineCompiler, CodeTables, emitRuntimeCall, extendJit, jitRegisters, type JitLevel, type RunState, type Template } from '#ch07/compiler.ts';
+import { BaselineCompiler, CodeTables, emitRuntimeCall, extendJit, jitRegisters, type JitLevel, type RunState, type Template, type TemplateContext } from '#ch07/compiler.ts';
 import { JitProgram } from '#ch07/jit.ts';
 import { buildFunction } from '#ch08/build.ts';
 import type { Func, IrProgram } from '#ch08/ir.ts';
@@ -150,7 +150,7 @@ export class TieredVM {
   readonly #context: CodeRegion;
   readonly #transfer: CodeRegion;
   readonly #entryTable: CodeRegion;
-  /** Per function: calls left in the baseline tier before the optimizing tier (its prologue counts down). */
+  /** Per function: calls and back edges left in the baseline tier before the optimizing tier (its code counts down). */
   readonly #countdown: CodeRegion;
   readonly #tierUpOptimizedCalls: number;
   /** Functions the optimizing tier declined, with why (they stay in the baseline tier). */
@@ -201,7 +201,10 @@ export class TieredVM {
       afterBody: osrAfterBody(base.afterBody, base.opcodes, this.#osr),
       // Every call, a recursive one too, through the callee's dispatch stub: a promotion of
       // the function itself takes effect at its next call, even inside its old code.
-      templates: new Map<number, Template>([[Op.call, (t) => baseCall(Object.create(t, { functionLabel: { value: (index: number) => this.#stubs.dispatch[index]! } }) as typeof t)]]),
+      templates: new Map<number, Template>([
+        [Op.call, (t) => baseCall(Object.create(t, { functionLabel: { value: (index: number) => this.#stubs.dispatch[index]! } }) as typeof t)],
+        [Op.jump, countdownJump],
+      ]),
     });
 
     this.#masm = createMacroAssembler(hostArch());
@@ -294,7 +297,7 @@ export class TieredVM {
     }
   }
 
-  /** Calls of each function that ran its baseline code's prologue (counted down towards the optimizing tier). */
+  /** Calls and back edges that ran in each function's baseline code (counted down towards the optimizing tier). */
   baselineCalls(): number[] {
     const n = this.program.functions.length;
     const view = new DataView(copyOut(this.#countdown.address, 8 * Math.max(1, n)).buffer);
@@ -708,31 +711,49 @@ const EXTRA = {
 };
 
 /**
- * The baseline prologue (`base`), then the countdown to the optimizing tier: one word per
- * function, decremented at each call; at zero, jot_tier_up(f) compiles the function again,
- * and its next call takes the optimized code. Nothing is live in a register here but the
- * pinned ones and the callee-saved ones (the arguments are in their slots already).
+ * The countdown to the optimizing tier, in baseline code: one word per function, decremented
+ * at each call (in the prologue) and at each loop back edge; at zero, jot_tier_up(f)
+ * compiles the function again, and its next call takes the optimized code. Nothing is live
+ * in a register at either place but the pinned and callee-saved ones (the arguments are in
+ * their slots, the operand stack in its own).
  *
  *   t1 = [ctx + countdown]; t0 = [t1 + 8f] - 1; [t1 + 8f] = t0
  *   if t0 == 0: jot_tier_up(f)
  */
+function emitCountdown(t: TemplateContext, what: string): void {
+  const { masm, fn } = t;
+  const { ctx, t0, t1 } = t.registers;
+  const done = masm.newLabel();
+  masm.comment(`${fn.name}: ${what}: one less before the optimizing tier`);
+  masm.load(t1, ctx, TX.countdown!);
+  masm.load(t0, t1, 8 * fn.index);
+  masm.addImmediate(t0, t0, -1);
+  masm.store(t0, t1, 8 * fn.index);
+  masm.branchIfNonZero(t0, done);
+  masm.moveImmediate(masm.regs.args[0]!, BigInt(fn.index));
+  emitRuntimeCall(masm, t.registers, TX.tierUp!, t1);
+  masm.bind(done);
+}
+
+/** The baseline prologue (`base`), then the countdown. */
 function countdownPrologue(base: Template | undefined): Template {
   return (t) => {
     base?.(t);
-    const { masm, fn } = t;
-    const { ctx, t0, t1 } = t.registers;
-    const done = masm.newLabel();
-    masm.comment(`${fn.name}: one call less before the optimizing tier`);
-    masm.load(t1, ctx, TX.countdown!);
-    masm.load(t0, t1, 8 * fn.index);
-    masm.addImmediate(t0, t0, -1);
-    masm.store(t0, t1, 8 * fn.index);
-    masm.branchIfNonZero(t0, done);
-    masm.moveImmediate(masm.regs.args[0]!, BigInt(fn.index));
-    emitRuntimeCall(masm, t.registers, TX.tierUp!, t1);
-    masm.bind(done);
+    emitCountdown(t, 'a call');
   };
 }
+
+/**
+ * Chapter 07's `jump`, with the countdown before a back edge (a jump to an offset at or
+ * before its own: the end of a loop body). A loop's end is followed by the loop's exit,
+ * which a branch aims at, so the compiler knows the stack depth there without being told
+ * that this jump does not fall through.
+ */
+const countdownJump: Template = (t) => {
+  const target = readU16(t.fn.code, t.pc + 1);
+  if (target <= t.pc) emitCountdown(t, 'a back edge');
+  t.masm.jump(t.jumpTarget(target, t.depth));
+};
 
 /** The error to raise in the interpreter for `crossing`, carrying its trace so far. */
 function raising(crossing: Crossing): RuntimeError {
