@@ -44,9 +44,9 @@ import { hostArch } from '#native/arch.ts';
 import { CodeRegion } from '#ch01/code-region.ts';
 import type { Label, MacroAssembler, Register } from '#ch04/macro-assembler.ts';
 import { createMacroAssembler } from '#ch04/masm.ts';
-import { CORE_OPCODES, Op, extendOpcodes, lineAt, readU16, type CompiledFunction, type CompiledProgram, type StackMap } from '#ch06/bytecode.ts';
+import { Op, extendOpcodes, lineAt, readU16, type CompiledFunction, type CompiledProgram } from '#ch06/bytecode.ts';
 import { MAX_CALL_DEPTH, RuntimeError, grow, run, type InterpreterLevel, type InterpreterState, type OpcodeHandler, type RaiseHook } from '#ch06/interpreter.ts';
-import { BaselineCompiler, CodeTables, emitRuntimeCall, extendJit, jitRegisters, type JitLevel, type RunState, type Template, type TemplateContext } from '#ch07/compiler.ts';
+import { BaselineCompiler, CodeTables, extendJit, jitRegisters, type JitLevel, type RunState, type Template } from '#ch07/compiler.ts';
 import { JitProgram } from '#ch07/jit.ts';
 import { buildFunction } from '#ch08/build.ts';
 import type { Func, IrProgram } from '#ch08/ir.ts';
@@ -69,12 +69,12 @@ import { HEAP_JIT } from '../11-garbage-collector/jit-run.ts';
 import { heapInterpreter } from '../11-garbage-collector/language.ts';
 import { DEFAULT_TIER_UP_CALLS, DEFAULT_TIER_UP_LOOPS, DEFAULT_TIER_UP_OPTIMIZED_CALLS, type TierOptions } from './options.ts';
 import { osrAfterBody } from './osr.ts';
+import { CALL_SIZE, TIER_OPCODES, callerView, makeTrampoline, quicken, returnOffset } from './copies.ts';
+import { countdownJump, countdownPrologue } from './countdown.ts';
+
+export { TIER_OPCODES, quicken } from './copies.ts';
 import { TIER_CONTEXT, TX, emitTierStubs, type TierStubs } from './stubs.ts';
 
-/** Chapter 12's opcodes, in the interpreter's copy of the bytecode only. */
-export const TIER_OPCODES = { call: 0x70, loop: 0x71 } as const;
-
-const CALL_SIZE = CORE_OPCODES.size(Op.call);
 /**
  * Interpreter runs nested between machine segments (each with a callback and an entry below
  * it) before a function that machine code calls is compiled regardless of its counters.
@@ -710,115 +710,16 @@ const EXTRA = {
   errorLength: TX.errorLength!,
 };
 
-/**
- * The countdown to the optimizing tier, in baseline code: one word per function, decremented
- * at each call (in the prologue) and at each loop back edge; at zero, jot_tier_up(f)
- * compiles the function again, and its next call takes the optimized code. Nothing is live
- * in a register at either place but the pinned and callee-saved ones (the arguments are in
- * their slots, the operand stack in its own).
- *
- *   t1 = [ctx + countdown]; t0 = [t1 + 8f] - 1; [t1 + 8f] = t0
- *   if t0 == 0: jot_tier_up(f)
- */
-function emitCountdown(t: TemplateContext, what: string): void {
-  const { masm, fn } = t;
-  const { ctx, t0, t1 } = t.registers;
-  const done = masm.newLabel();
-  masm.comment(`${fn.name}: ${what}: one less before the optimizing tier`);
-  masm.load(t1, ctx, TX.countdown!);
-  masm.load(t0, t1, 8 * fn.index);
-  masm.addImmediate(t0, t0, -1);
-  masm.store(t0, t1, 8 * fn.index);
-  masm.branchIfNonZero(t0, done);
-  masm.moveImmediate(masm.regs.args[0]!, BigInt(fn.index));
-  emitRuntimeCall(masm, t.registers, TX.tierUp!, t1);
-  masm.bind(done);
-}
-
-/** The baseline prologue (`base`), then the countdown. */
-function countdownPrologue(base: Template | undefined): Template {
-  return (t) => {
-    base?.(t);
-    emitCountdown(t, 'a call');
-  };
-}
-
-/**
- * Chapter 07's `jump`, with the countdown before a back edge (a jump to an offset at or
- * before its own: the end of a loop body). A loop's end is followed by the loop's exit,
- * which a branch aims at, so the compiler knows the stack depth there without being told
- * that this jump does not fall through.
- */
-const countdownJump: Template = (t) => {
-  const target = readU16(t.fn.code, t.pc + 1);
-  if (target <= t.pc) emitCountdown(t, 'a back edge');
-  t.masm.jump(t.jumpTarget(target, t.depth));
-};
-
 /** The error to raise in the interpreter for `crossing`, carrying its trace so far. */
 function raising(crossing: Crossing): RuntimeError {
   innerTraces.set(crossing.error, crossing.trace);
   return crossing.error;
 }
 
-/** The offset of one of `fn`'s `ret` instructions (every function ends with one). */
-function returnOffset(fn: CompiledFunction): number {
-  const at = fn.code.lastIndexOf(Op.ret);
-  if (at < 0 || at !== fn.code.length - 1) throw new Error(`${fn.name} does not end with ret: the bytecode compiler always ends a function with one`);
-  return at;
-}
-
-/** The running frame's caller, as the state of a suspended run (for its roots). */
-function callerView(state: InterpreterState): InterpreterState {
-  const { callers } = state;
-  const depth = state.depth - 1;
-  return {
-    ...state,
-    depth,
-    fn: callers.functions[callers.function[depth]!]!,
-    pc: callers.pc[depth]! - CALL_SIZE,
-    bp: callers.bp[depth]!,
-  };
-}
-
 function readWords(address: bigint, count: number): bigint[] {
   if (count === 0) return [];
   const view = new DataView(copyOut(address, 8 * count).buffer);
   return Array.from({ length: count }, (_, i) => view.getBigInt64(8 * i, true));
-}
-
-/** The interpreter's copy of `fn`: calls and back edges replaced by chapter 12's opcodes. */
-export function quicken(fn: CompiledFunction, opcodes: CompiledProgramOpcodes): CompiledFunction {
-  const code = Uint8Array.from(fn.code);
-  for (let pc = 0; pc < code.length; pc += opcodes.size(fn.code[pc]!)) {
-    if (code[pc] === Op.call) code[pc] = TIER_OPCODES.call;
-    else if (code[pc] === Op.jump && readU16(code, pc + 1) <= pc) code[pc] = TIER_OPCODES.loop;
-  }
-  return { ...fn, code };
-}
-
-type CompiledProgramOpcodes = { size(opcode: number): number };
-
-/** `const a0 … const an-1; tier_call f n; ret`: a machine caller, for a nested interpreter run. */
-function makeTrampoline(index: number, callee: CompiledFunction, args: readonly bigint[]): CompiledFunction {
-  const code: number[] = [];
-  args.forEach((_, i) => code.push(Op.const, i & 0xff, i >> 8));
-  const call = code.length;
-  code.push(TIER_OPCODES.call, callee.index & 0xff, callee.index >> 8, args.length, Op.ret);
-  const map: StackMap = { offset: call, locals: [], stack: [] };
-  return {
-    name: `(enter ${callee.name})`,
-    index,
-    params: [],
-    returnType: callee.returnType,
-    locals: 0,
-    maxStack: Math.max(1, args.length),
-    code: Uint8Array.from(code),
-    constants: args,
-    lines: [{ offset: 0, line: callee.line }],
-    line: callee.line,
-    stackMaps: new Map([[call, map]]),
-  };
 }
 
 /** `f: interpreter → baseline after 3 calls and 0 back edges` */
