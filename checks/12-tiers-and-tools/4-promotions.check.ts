@@ -1,0 +1,179 @@
+/**
+ * Chapter 12, fourth part: when promotions happen, and what --trace-tiers says of them. The
+ * thresholds are options with defaults fixed in code; with the defaults a short program
+ * compiles nothing; a promotion takes effect at the function's next call (the counters say
+ * how many calls it took); a hot loop moves to compiled code without waiting for a call.
+ */
+import * as assert from 'uvu/assert';
+import { check } from '#harness/check.ts';
+import { programsUpTo } from '#harness/programs.ts';
+import * as calls from '#native/libc-calls.ts';
+import type { LibcCall } from '#native/libc-calls.ts';
+import { chapterModule, tiered } from './support.ts';
+
+const options = await chapterModule<typeof import('../../solutions/12-tiers-and-tools/options.ts')>('options.ts');
+const hello = programsUpTo(11).find((p) => p.name === 'hello')!;
+
+check('with the default thresholds, hello.jot compiles nothing, and the defaults are fixed numbers', () => {
+  assert.ok(Number.isInteger(options.DEFAULT_TIER_UP_CALLS) && options.DEFAULT_TIER_UP_CALLS > 1, `DEFAULT_TIER_UP_CALLS is ${options.DEFAULT_TIER_UP_CALLS}`);
+  assert.ok(Number.isInteger(options.DEFAULT_TIER_UP_LOOPS) && options.DEFAULT_TIER_UP_LOOPS > 1, `DEFAULT_TIER_UP_LOOPS is ${options.DEFAULT_TIER_UP_LOOPS}`);
+  const lines: string[] = [];
+  const got = tiered.runTiered(hello.source, { traceTiers: (line) => lines.push(line) });
+  assert.equal(got.output, hello.expectedOutput);
+  assert.equal(got.promotions.length, 0, `hello.jot promoted ${got.promotions.map((p) => p.function).join(', ')}`);
+  assert.equal(lines, [], '--trace-tiers printed lines for a run that promoted nothing');
+  assert.equal(got.stats.machineEntries, 0, 'hello.jot entered machine code');
+});
+
+const CALLS = `fn square(x) {
+  return x * x;
+}
+
+fn main() {
+  let i = 0;
+  let sum = 0;
+  while i < 10 {
+    sum = sum + square(i);
+    i = i + 1;
+  }
+  print(sum);
+  return 0;
+}
+`;
+
+check('a function is promoted at its Nth call, and --trace-tiers prints the promotion once with its counters', () => {
+  const lines: string[] = [];
+  const got = tiered.runTiered(CALLS, { tierUpCalls: 4, tierUpLoops: 1_000_000, traceTiers: (line) => lines.push(line) });
+  assert.equal(got.output, ['285']);
+  assert.equal(got.promotions.map((p) => [p.function, p.from, p.to, p.calls]), [['square', 'interpreter', 'baseline', 4]]);
+  assert.equal(got.tiers, { square: 'baseline', main: 'interpreter' });
+  assert.equal(lines.length, 1, `--trace-tiers printed ${lines.length} lines:\n${lines.join('\n')}`);
+  assert.ok(/square/.test(lines[0]!) && /baseline/.test(lines[0]!) && /\b4 calls\b/.test(lines[0]!), `the trace line names the function, its new tier and its calls: ${lines[0]}`);
+  assert.equal(got.counters.square!.calls, 10, 'every call of square counts, from the interpreter');
+  assert.equal(got.stats.machineEntries, 7, 'calls 4…10 of square run its compiled code: 7 entries into machine code');
+});
+
+const LOOP = `fn main() {
+  let i = 0;
+  let sum = 0;
+  while i < 100000 {
+    sum = sum + i % 7;
+    i = i + 1;
+  }
+  print(sum);
+  return 0;
+}
+`;
+
+check('a hot loop moves to compiled code at its header while its function runs its first call (on-stack replacement)', () => {
+  const lines: string[] = [];
+  const got = tiered.runTiered(LOOP, { tierUpCalls: 1_000_000, tierUpLoops: 1000, tierUpOptimizedCalls: 1_000_000, traceTiers: (line) => lines.push(line) });
+  assert.equal(got.output, ['299995']);
+  assert.equal(got.counters.main!.calls, 1);
+  assert.equal(got.tiers.main, 'baseline', 'main should have been compiled after 1000 back edges');
+  assert.equal(got.stats.osrEntries, 1, 'main\'s loop should be entered once in compiled code, at its header');
+  assert.equal(got.counters.main!.loops, 1000, 'after on-stack replacement the loop runs in machine code: the interpreter counts no more back edges');
+  assert.equal(lines.length, 1);
+  assert.ok(/main/.test(lines[0]!) && /1000 back edges/.test(lines[0]!), `the trace line names the function and its back edges: ${lines[0]}`);
+});
+
+check('a baseline function\'s calls count down to the optimizing tier, which its next call takes', () => {
+  const lines: string[] = [];
+  const compiled: { name: string; tier: string; address: bigint; length: number }[] = [];
+  const got = tiered.runTiered(CALLS, { tierUpCalls: 2, tierUpOptimizedCalls: 3, tierUpLoops: 1_000_000, traceTiers: (line) => lines.push(line), onCompiled: (code) => compiled.push(code) });
+  assert.equal(got.output, ['285']);
+  assert.equal(got.promotions.map((p) => [p.function, p.from, p.to, p.calls]), [['square', 'interpreter', 'baseline', 2], ['square', 'baseline', 'optimized', 4]]);
+  assert.equal(got.tiers.square, 'optimized');
+  assert.equal(lines.length, 2, `--trace-tiers printed:\n${lines.join('\n')}`);
+  assert.ok(/square/.test(lines[1]!) && /optimized/.test(lines[1]!), `the second trace line names the optimizing tier: ${lines[1]}`);
+  assert.equal(compiled.map((c) => [c.name, c.tier]), [['square', 'baseline'], ['square', 'optimized']], 'onCompiled sees each compiled function once per tier');
+  assert.ok(compiled.every((c) => c.length > 0) && compiled[1]!.address >= compiled[0]!.address + BigInt(compiled[0]!.length), `the code of each tier has its own bytes: ${compiled.map((c) => `${c.name} ${c.tier} at 0x${c.address.toString(16)}, ${c.length} bytes`).join('; ')}`);
+});
+
+check('the thresholds and --trace-tiers come from the command line', () => {
+  const { options: parsed, rest } = options.parseTierOptions(['hello.jot', '--tier-up-calls', '7', '--tier-up-loops', '9', '--tier-up-opt-calls', '11', '--trace-tiers', '--gc-stress']);
+  assert.equal(rest, ['hello.jot', '--gc-stress']);
+  assert.equal([parsed.tierUpCalls, parsed.tierUpLoops, parsed.tierUpOptimizedCalls], [7, 9, 11]);
+  assert.type(parsed.traceTiers, 'function');
+  assert.throws(() => options.parseTierOptions(['--tier-up-calls', 'many']), /--tier-up-calls/);
+});
+
+check('code compiled while the program runs is never writable and executable at once, and the instruction cache is flushed over it before it runs', () => {
+  const events: LibcCall[] = [];
+  const stop = calls.observeCalls((call) => events.push(call));
+  let got: ReturnType<typeof tiered.runTiered>;
+  try {
+    got = tiered.runTiered(CALLS, { tierUpCalls: 2, tierUpOptimizedCalls: 3, tierUpLoops: 1_000_000 });
+  } finally {
+    stop();
+  }
+  assert.equal(got.output, ['285']);
+  const both = events.filter((e) => e.call === 'mprotect' && (e.prot & 2) !== 0 && (e.prot & 4) !== 0);
+  assert.equal(both.length, 0, 'an mprotect asked for writable and executable memory at once');
+  // The code region: the memory made executable. Every write into it must be followed, before
+  // the next write into it, by an mprotect making it executable again and a flush over the bytes.
+  const executable = events.filter((e): e is Extract<LibcCall, { call: 'mprotect' }> => e.call === 'mprotect' && (e.prot & 4) !== 0);
+  assert.ok(executable.length >= 3, `the code was made executable ${executable.length} times: once for the stubs and once per promotion (2)`);
+  const region = executable[0]!;
+  const inRegion = (e: { address: bigint; length: number }) => e.address >= region.address && e.address + BigInt(e.length) <= region.address + BigInt(region.length);
+  const writes = events.map((e, i) => [e, i] as const).filter(([e]) => e.call === 'write' && inRegion(e));
+  assert.ok(writes.length >= 3, `${writes.length} writes into the code region for the stubs and 2 promotions`);
+  for (let k = 0; k < writes.length; k++) {
+    const [write, at] = writes[k]!;
+    const until = writes[k + 1]?.[1] ?? events.length;
+    const after = events.slice(at + 1, until);
+    const sealed = after.some((e) => e.call === 'mprotect' && (e.prot & 4) !== 0 && e.address <= write.address && e.address + BigInt(e.length) >= write.address + BigInt(write.length));
+    const flushed = after.some((e) => e.call === 'flush' && e.address <= write.address && e.address + BigInt(e.length) >= write.address + BigInt(write.length));
+    assert.ok(sealed && flushed, `code written at 0x${write.address.toString(16)} (+${write.length}) was ${sealed ? '' : 'not made executable'}${!sealed && !flushed ? ' and ' : ''}${flushed ? '' : 'not flushed from the instruction cache'} before the next write`);
+  }
+}, { hints: [
+  'Append a promotion\'s code with the region writable and not executable (unseal), then seal it again: mprotect to read+execute and flush the instruction cache over what was written.',
+] });
+
+const RECURSION = `fn fib(n) {
+  if n < 2 {
+    return n;
+  }
+  return fib(n - 1) + fib(n - 2);
+}
+
+fn main() {
+  print(fib(22));
+  return 0;
+}
+`;
+
+check('a recursive function promoted to the optimizing tier takes the new code at its next call, even from inside its old code', () => {
+  const got = tiered.runTiered(RECURSION, { tierUpCalls: 1, tierUpOptimizedCalls: 5, tierUpLoops: 1_000_000 });
+  assert.equal(got.output, ['17711']);
+  assert.equal(got.tiers.fib, 'optimized');
+  assert.equal(got.counters.fib!.calls, 1, 'main calls fib once; the rest are calls of compiled code');
+  assert.equal(got.counters.fib!.baselineCalls, 5, `fib's baseline code ran ${got.counters.fib!.baselineCalls} times: from the 6th call on, every call (the recursive ones inside the baseline code too) goes through the entry table to the optimized code`);
+}, { hints: [
+  'A call from compiled code to any function, itself included, goes through the callee\'s entry in the table (its dispatch stub), never straight to the code it had when the caller was compiled.',
+] });
+
+const LOOPS = `fn work(n) {
+  let i = 0;
+  let s = 0;
+  while i < n {
+    s = s + i;
+    i = i + 1;
+  }
+  return s;
+}
+
+fn main() {
+  print(work(1000));
+  print(work(1000));
+  print(work(1000));
+  return 0;
+}
+`;
+
+check('the back edges of a loop in baseline code count down to the optimizing tier too, which the next call takes', () => {
+  const got = tiered.runTiered(LOOPS, { tierUpCalls: 1, tierUpOptimizedCalls: 100, tierUpLoops: 1_000_000 });
+  assert.equal(got.output, ['499500', '499500', '499500']);
+  assert.equal(got.promotions.filter((p) => p.function === 'work').map((p) => p.to), ['baseline', 'optimized']);
+  assert.equal(got.counters.work!.baselineCalls, 1001, `work's baseline code counted ${got.counters.work!.baselineCalls} calls and back edges: its first call (1 + 1000 back edges) runs there to its end, and the next two calls run the optimized code`);
+});
