@@ -1,0 +1,233 @@
+/**
+ * The VM behind `jot` and `npm run jit`: the modules of the chapters it runs with, and
+ * running one program in one tier with them.
+ *
+ * The modules come one of two ways. `loadModules` imports them by their `#chNN/` names, so
+ * that the package.json conditions of the process pick the reference or the learner's own
+ * code (`--mine`); the fast direct entry (`direct.ts`, built into one file by build.mjs)
+ * gets them from reference-vm.ts, which names the reference files themselves, so that the
+ * bundler can take them in and no loader is needed at start-up.
+ */
+import type { Arch } from '#native/arch.ts';
+import { bufferSymbols, PerfMap } from '../solutions/12-tiers-and-tools/perf-map.ts';
+
+import type { HeapModules, JitLanguage, JitProgram, CompiledProgram, InterpreterLevel, VmModules } from '../solutions/12-tiers-and-tools/vm-modules.ts';
+export type { HeapModules, JitLanguage, JitProgram, CompiledProgram, InterpreterLevel, VmModules };
+
+/** A module of a later chapter, or undefined when that chapter is not there (or not started, with --mine). */
+export async function importIfThere<T>(specifier: string): Promise<T | undefined> {
+  try {
+    return (await import(specifier)) as T;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || (error as Error).name === 'NotImplemented') return undefined;
+    throw error;
+  }
+}
+
+/** Chapter 11's modules, named in variables: the typecheck of chapters/ must not need its files. */
+const CHAPTER_10 = '#ch10/';
+const CHAPTER_11 = '#ch11/';
+
+/**
+ * The modules by their `#chNN/` names, as the process's conditions resolve them. With
+ * `mine`, the latest level is the latest one the learner's code can compile: chapter 10's
+ * when a small try and throw compiles, else core Jot (a learner at chapter 07 runs their
+ * own JIT on core Jot).
+ */
+export async function loadModules(mine: boolean, arch: Arch, note: (text: string) => void): Promise<VmModules> {
+  const base = {
+    parse: (await import('#ch05/parser.ts')).parse,
+    CompileError: (await import('#ch05/errors.ts')).CompileError,
+    compileSource: (await import('#ch06/compiler.ts')).compileSource,
+    interpret: (await import('#ch06/interpreter.ts')).run,
+    RuntimeError: (await import('#ch06/interpreter.ts')).RuntimeError,
+    listProgram: (await import('#ch06/listing.ts')).listProgram,
+    listFunction: (await import('#ch06/listing.ts')).listFunction,
+    compileProgram: (await import('#ch07/jit.ts')).compileProgram,
+    compileOptimized: (await import('#ch09/jit.ts')).compileOptimized,
+    printFunction: (await import('#ch08/printer.ts')).printFunction,
+  } as unknown as Omit<VmModules, 'language' | 'heap'>;
+  const core = (await import('#ch07/language.ts')).CORE_JIT_LANGUAGE as unknown as JitLanguage;
+  const exceptions = (await importIfThere<{ EXCEPTIONS_JIT: JitLanguage }>(`${CHAPTER_10}jit-language.ts`))?.EXCEPTIONS_JIT;
+  if (exceptions === undefined) return { ...base, language: core };
+  if (mine) {
+    try {
+      const probe = base.compileSource('fn main() {\n  try { throw 1; } catch e { return e; }\n  return 0;\n}\n', exceptions);
+      base.compileProgram(probe, arch, exceptions.jit);
+    } catch (error) {
+      if ((error as Error).name !== 'NotImplemented') throw error;
+      note('(chapter 10 is not finished: running core Jot without exceptions)');
+      return { ...base, language: core };
+    }
+    return { ...base, language: exceptions };
+  }
+  const heapJit = (await importIfThere<{ HEAP_JIT: JitLanguage }>(`${CHAPTER_11}jit-run.ts`))?.HEAP_JIT;
+  if (heapJit === undefined) return { ...base, language: exceptions };
+  const heap: HeapModules = {
+    Heap: ((await import(`${CHAPTER_11}heap.ts`)) as typeof import('../solutions/11-garbage-collector/heap.ts')).Heap,
+    heapInterpreter: ((await import(`${CHAPTER_11}language.ts`)) as typeof import('../solutions/11-garbage-collector/language.ts')).heapInterpreter,
+    useHeap: ((await import(`${CHAPTER_11}jit-level.ts`)) as typeof import('../solutions/11-garbage-collector/jit-level.ts')).useHeap,
+    parseHeapOptions: ((await import(`${CHAPTER_11}run.ts`)) as typeof import('../solutions/11-garbage-collector/run.ts')).parseHeapOptions,
+    formatStats: ((await import(`${CHAPTER_11}run.ts`)) as typeof import('../solutions/11-garbage-collector/run.ts')).formatStats,
+  };
+  return { ...base, language: heapJit, heap };
+}
+
+export const TIERS = ['interp', 'baseline', 'opt'] as const;
+export type Tier = (typeof TIERS)[number];
+
+/** How to run one program. */
+export interface RunRequest {
+  readonly file: string;
+  readonly source: string;
+  readonly tier: Tier;
+  readonly arch: Arch;
+  /** Print the code of every tier that runs (the bytecode for the interpreter). */
+  readonly emitAsm: boolean;
+  /** With the optimizing tier: print the IR after each pass. */
+  readonly emitIr: boolean;
+  /** Write /tmp/perf-<pid>.map for every compiled function. */
+  readonly perfMap: boolean;
+  /** The heap's options as written (`--heap 512k`, `--gc-stress` …). */
+  readonly heapArgs: readonly string[];
+}
+
+/** Where a run writes: the program's output, listings, and notes (stderr). */
+export interface RunIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+/** How a run ended: 0, or 1 after a compile or runtime error (already written to `err`). */
+export type RunStatus = 0 | 1;
+
+/** A problem with the request itself, said before anything runs. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** The heap a chapter 11 program runs on, and what each tier needs of it. */
+interface RunHeap {
+  readonly interpreterLevel: InterpreterLevel;
+  attach(jit: JitProgram): void;
+  /** Prints the counts (with --gc-stats) and unmaps the heap. */
+  finish(): void;
+}
+
+function heapOf(request: RunRequest, vm: VmModules, io: RunIo): RunHeap | undefined {
+  if (vm.heap === undefined) {
+    if (request.heapArgs.length > 0) throw new UsageError(`${request.heapArgs[0]} needs chapter 11's heap, which this run does not have`);
+    return undefined;
+  }
+  const modules = vm.heap;
+  const { options } = modules.parseHeapOptions(request.heapArgs);
+  const heap = new modules.Heap(options);
+  return {
+    interpreterLevel: modules.heapInterpreter(heap),
+    attach: (jit) => modules.useHeap(jit, heap),
+    finish: () => {
+      if (options.stats) io.err(`${modules.formatStats(heap.stats)}\n`);
+      heap.dispose();
+    },
+  };
+}
+
+/** A runtime error's message, and the stack trace below it when it has one (chapter 10). */
+export function describeError(error: Error): string {
+  const report = (error as { report?: () => string }).report;
+  return typeof report === 'function' ? report.call(error) : error.message;
+}
+
+/** The listing, with each function's unwind table (if the level keeps one) after its code. */
+export function listingWithTables(jit: JitProgram): string {
+  const table = jit.tables.get<{ describeFunction(name: string): string | undefined } | undefined>('unwind', () => undefined);
+  if (table === undefined) return jit.listing();
+  const blocks = jit.listing().split('\n\n');
+  return blocks
+    .map((block) => {
+      const name = /^== (.+) ==$/m.exec(block)?.[1];
+      const unwind = name === undefined ? undefined : table.describeFunction(name);
+      return unwind === undefined ? block : `${block}\n${unwind}`;
+    })
+    .join('\n\n');
+}
+
+/**
+ * `level` with a `beforeRun` that tells `onLoaded` where the code of a program was loaded
+ * (chapter 07 maps it at the first run), so that its symbols can be written.
+ */
+export function reportingLoad(level: JitLanguage['jit'], onLoaded: (address: bigint, jit: JitProgram) => void): JitLanguage['jit'] {
+  const seen = new WeakSet<JitProgram>();
+  return Object.freeze({
+    ...level,
+    beforeRun: (context: Parameters<NonNullable<JitLanguage['jit']['beforeRun']>>[0], run: Parameters<NonNullable<JitLanguage['jit']['beforeRun']>>[1]) => {
+      level.beforeRun?.(context, run);
+      if (!seen.has(run.program)) {
+        seen.add(run.program);
+        onLoaded(run.code.address, run.program);
+      }
+    },
+  });
+}
+
+/** Compiles and runs one program in one tier. Errors of the program go to `io.err`; the status says whether there was one. */
+export function runProgram(request: RunRequest, vm: VmModules, io: RunIo): RunStatus {
+  if (request.emitIr && request.tier !== 'opt') throw new UsageError('--emit-ir shows the optimizing tier\'s IR: add --tier opt');
+  const language = vm.language;
+  let program: CompiledProgram;
+  try {
+    program = vm.compileSource(request.source, language);
+  } catch (e) {
+    if (e instanceof vm.CompileError) {
+      io.err(`${request.file}:${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const heap = heapOf(request, vm, io);
+  const print = (text: string) => io.out(`${text}\n`);
+  try {
+    if (request.tier === 'interp') {
+      if (request.emitAsm) io.out(`${vm.listProgram(program, language.opcodes)}\n\n`);
+      if (request.perfMap) new PerfMap(); // the interpreter makes no machine code: the map stays empty
+      try {
+        vm.interpret(program, { print, level: heap?.interpreterLevel ?? language });
+      } catch (e) {
+        if (e instanceof vm.RuntimeError) {
+          io.err(`runtime error: ${describeError(e)}\n`);
+          return 1;
+        }
+        throw e;
+      }
+      return 0;
+    }
+    const perfMap = request.perfMap ? new PerfMap() : undefined;
+    let optimized: ReadonlySet<string> = new Set();
+    const level = perfMap === undefined
+      ? language.jit
+      : reportingLoad(language.jit, (address, jit) => perfMap.add(bufferSymbols(address, jit.code.length, jit.functions, (name) => (optimized.has(name) ? 'opt' : 'baseline'))));
+    let jit: JitProgram;
+    if (request.tier === 'opt') {
+      const compiled = vm.compileOptimized(program, request.arch, {
+        level,
+        ...(request.emitIr ? { onPass: (fn: string, pass: string, ir: Parameters<VmModules['printFunction']>[0]) => io.out(`;; ${fn} after ${pass}\n${vm.printFunction(ir)}\n\n`) } : {}),
+      });
+      optimized = new Set(compiled.optimized);
+      io.err(`optimizing tier: ${compiled.optimized.length} functions optimized, ${compiled.declined.length} declined${compiled.declined.map((d) => `\n  declined ${d.name}: ${d.reason}`).join('')}\n`);
+      jit = compiled.jit;
+    } else {
+      jit = vm.compileProgram(program, request.arch, level);
+    }
+    if (request.emitAsm) io.out(`${listingWithTables(jit)}\n\n`);
+    heap?.attach(jit);
+    const outcome = jit.run({ print });
+    jit.dispose();
+    if (outcome.error) {
+      io.err(`runtime error: ${describeError(outcome.error)}\n`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    heap?.finish();
+  }
+}
