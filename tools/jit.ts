@@ -190,7 +190,7 @@ async function runHere(options: Options, vm: VmModules): Promise<void> {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? Number(process.exitCode ?? 0) : 1));
   if (options.repl) {
     const { startRepl } = await import('../solutions/12-tiers-and-tools/repl.ts');
-    await startRepl(vm, { arch: options.arch });
+    await startRepl(vm, { arch: options.arch, historyFile: join(workbookRoot(), '.workbook', 'repl-history'), describeHost: () => `${process.arch}, Node.js ${process.version}${options.arch === hostArch() ? '' : ' under qemu-user'}` });
     return;
   }
   let source: string;

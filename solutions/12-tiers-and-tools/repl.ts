@@ -1,6 +1,75 @@
+/**
+ * Chapter 12: the REPL at a terminal (`jot`, `npm run repl`): reads lines with node:readline,
+ * gathers them until a block is closed, hands each whole input to a `ReplSession`
+ * (repl-session.ts) and prints what it says. History is kept in a file between sessions.
+ *
+ * On a terminal it prompts (`jot> `, and `...> ` inside an open block); on a pipe (a scripted
+ * session: `jot < session.txt`) it prints only what the inputs produce, so that a script's
+ * output can be compared line for line.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import type { Arch } from '#native/arch.ts';
+import { inputIsComplete, ReplSession } from './repl-session.ts';
 import type { VmModules } from './vm-modules.ts';
 
-export async function startRepl(_vm: VmModules, _options: { readonly arch: Arch }): Promise<void> {
-  process.stdout.write('repl: not yet\n');
+export interface StartReplOptions {
+  readonly arch: Arch;
+  /** Where the history is kept between sessions (none: not kept). */
+  readonly historyFile?: string;
+  readonly input?: NodeJS.ReadableStream & { isTTY?: boolean };
+  readonly output?: NodeJS.WritableStream;
+  /** Says where this process runs, for `:arch`. */
+  readonly describeHost?: () => string;
+}
+
+const HISTORY_SIZE = 500;
+
+function readHistory(file: string | undefined): string[] {
+  if (file === undefined) return [];
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter((line) => line !== '').reverse().slice(0, HISTORY_SIZE);
+  } catch {
+    return [];
+  }
+}
+
+/** Runs the REPL until the input ends or `:quit`. */
+export async function startRepl(vm: VmModules, options: StartReplOptions): Promise<void> {
+  const input = options.input ?? process.stdin;
+  const output = options.output ?? process.stdout;
+  const terminal = input.isTTY === true;
+  const session = new ReplSession(vm, { arch: options.arch, ...(options.describeHost ? { describeHost: options.describeHost } : {}) });
+  const history = terminal ? readHistory(options.historyFile) : [];
+  const rl = createInterface({ input, output, terminal, history, historySize: HISTORY_SIZE, removeHistoryDuplicates: true });
+  const write = (text: string) => void output.write(text);
+  if (terminal) write(`Jot REPL on ${options.arch}; :help lists the commands, :quit (or Ctrl-D) leaves.\n`);
+  let pending: string[] = [];
+  const prompt = () => {
+    if (!terminal) return;
+    rl.setPrompt(pending.length === 0 ? 'jot> ' : '...> ');
+    rl.prompt();
+  };
+  prompt();
+  for await (const line of rl) {
+    pending.push(line);
+    const text = pending.join('\n');
+    if (!inputIsComplete(text)) {
+      prompt();
+      continue;
+    }
+    pending = [];
+    if (/^\s*:(quit|q|exit)\s*$/.test(text)) break;
+    for (const shown of session.evaluate(text)) write(`${shown}\n`);
+    prompt();
+  }
+  if (pending.length > 0) for (const shown of session.evaluate(pending.join('\n'))) write(`${shown}\n`);
+  rl.close();
+  if (terminal && options.historyFile !== undefined) {
+    try {
+      writeFileSync(options.historyFile, `${[...(rl as unknown as { history: string[] }).history].reverse().join('\n')}\n`);
+    } catch {
+      // No history file (a read-only folder): the session still worked.
+    }
+  }
 }
