@@ -9,7 +9,7 @@
  * bundler can take them in and no loader is needed at start-up.
  */
 import type { Arch } from '#native/arch.ts';
-import { bufferSymbols, PerfMap } from '../solutions/12-tiers-and-tools/perf-map.ts';
+import { bufferSymbols, PerfMap, reportingLoads } from '../solutions/12-tiers-and-tools/perf-map.ts';
 
 import type { HeapModules, JitLanguage, JitProgram, CompiledProgram, InterpreterLevel, VmModules } from '../solutions/12-tiers-and-tools/vm-modules.ts';
 export type { HeapModules, JitLanguage, JitProgram, CompiledProgram, InterpreterLevel, VmModules };
@@ -152,24 +152,6 @@ export function listingWithTables(jit: JitProgram): string {
     .join('\n\n');
 }
 
-/**
- * `level` with a `beforeRun` that tells `onLoaded` where the code of a program was loaded
- * (chapter 07 maps it at the first run), so that its symbols can be written.
- */
-export function reportingLoad(level: JitLanguage['jit'], onLoaded: (address: bigint, jit: JitProgram) => void): JitLanguage['jit'] {
-  const seen = new WeakSet<JitProgram>();
-  return Object.freeze({
-    ...level,
-    beforeRun: (context: Parameters<NonNullable<JitLanguage['jit']['beforeRun']>>[0], run: Parameters<NonNullable<JitLanguage['jit']['beforeRun']>>[1]) => {
-      level.beforeRun?.(context, run);
-      if (!seen.has(run.program)) {
-        seen.add(run.program);
-        onLoaded(run.code.address, run.program);
-      }
-    },
-  });
-}
-
 /** Compiles and runs one program in one tier. Errors of the program go to `io.err`; the status says whether there was one. */
 export function runProgram(request: RunRequest, vm: VmModules, io: RunIo): RunStatus {
   if (request.emitIr && request.tier !== 'opt') throw new UsageError('--emit-ir shows the optimizing tier\'s IR: add --tier opt');
@@ -205,7 +187,7 @@ export function runProgram(request: RunRequest, vm: VmModules, io: RunIo): RunSt
     let optimized: ReadonlySet<string> = new Set();
     const level = perfMap === undefined
       ? language.jit
-      : reportingLoad(language.jit, (address, jit) => perfMap.add(bufferSymbols(address, jit.code.length, jit.functions, (name) => (optimized.has(name) ? 'opt' : 'baseline'))));
+      : reportingLoads(language.jit, (address, jit) => perfMap.add(bufferSymbols(address, jit.code.length, jit.functions, (name) => (optimized.has(name) ? 'opt' : 'baseline'))));
     let jit: JitProgram;
     if (request.tier === 'opt') {
       const compiled = vm.compileOptimized(program, request.arch, {

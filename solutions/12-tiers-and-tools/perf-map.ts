@@ -12,6 +12,8 @@
  * latest line that covers a sample's address.
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
+import type { JitLevel } from '#ch07/compiler.ts';
+import type { JitProgram } from '#ch07/jit.ts';
 
 /** One piece of machine code: where it is, how long, and what it is. */
 export interface CodeSymbol {
@@ -87,4 +89,22 @@ export class PerfMap {
   get written(): number {
     return this.#written;
   }
+}
+
+/**
+ * `level` with a `beforeRun` that tells `onLoaded` where a program's code was loaded, once
+ * per program: chapter 07 maps the code at its first run, and only then is its address known.
+ */
+export function reportingLoads(level: JitLevel, onLoaded: (address: bigint, jit: JitProgram) => void): JitLevel {
+  const seen = new WeakSet<JitProgram>();
+  return Object.freeze({
+    ...level,
+    beforeRun: (context: Parameters<NonNullable<JitLevel['beforeRun']>>[0], run: Parameters<NonNullable<JitLevel['beforeRun']>>[1]) => {
+      level.beforeRun?.(context, run);
+      if (!seen.has(run.program)) {
+        seen.add(run.program);
+        onLoaded(run.code.address, run.program);
+      }
+    },
+  });
 }
