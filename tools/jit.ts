@@ -38,6 +38,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostArch, isArch, type Arch } from '#native/arch.ts';
@@ -169,7 +170,8 @@ function launch(argv: readonly string[], options: Options, bundled: boolean): vo
   const child = spawn(launcher.command, args, {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, NODE_OPTIONS: '', [INNER]: '1' },
+    // The check workers' cache of compiled modules (TypeScript stripped, and V8's code): a second start costs a third of the first.
+    env: { NODE_COMPILE_CACHE: join(tmpdir(), `workbook-compile-cache-${userInfo().uid}`), ...process.env, NODE_OPTIONS: '', [INNER]: '1' },
   });
   child.on('close', (code, signal) => {
     if (signal !== null) process.stderr.write(`the program was killed by ${signal}\n`);

@@ -11,7 +11,7 @@
  * redefinition in the REPL) gets a line of its own at its new address; perf takes the
  * latest line that covers a sample's address.
  */
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, statSync, writeFileSync } from 'node:fs';
 import type { JitLevel } from '#ch07/compiler.ts';
 import type { JitProgram } from '#ch07/jit.ts';
 
@@ -68,14 +68,25 @@ export function bufferSymbols(address: bigint, codeSize: number, functions: read
   return symbols;
 }
 
-/** The map file of this process, started empty, with lines appended as code is made. */
+/**
+ * The map file of this process, with lines appended as code is made. A file left by an
+ * earlier process of the same pid is emptied first; one this process began is kept (Node.js
+ * run with --perf-basic-prof writes its own functions to the same file).
+ */
 export class PerfMap {
   readonly path: string;
   #written = 0;
 
   constructor(path: string = perfMapPath()) {
     this.path = path;
-    writeFileSync(this.path, '');
+    const processStarted = Date.now() - process.uptime() * 1000;
+    let left: number | undefined;
+    try {
+      left = statSync(this.path).mtimeMs;
+    } catch {
+      left = undefined;
+    }
+    if (left === undefined || left < processStarted) writeFileSync(this.path, '');
   }
 
   /** Appends the symbols (synchronously: a sample may come at any time after the code runs). */
