@@ -52,14 +52,18 @@ export interface InterpreterState {
   stack: BigInt64Array;
   /** The first free slot of the stack. */
   sp: number;
-  /** The first local of the running function. */
-  readonly bp: number;
-  readonly fn: CompiledFunction;
+  /**
+   * The first local of the running function. A handler that moves to another frame (a call
+   * or a return of chapter 12's) sets `bp`, `fn` and `depth` too, and keeps `callers` as
+   * chapter 06's `call` and `ret` do.
+   */
+  bp: number;
+  fn: CompiledFunction;
   /** The offset of the instruction; the handler sets it to where to continue. */
   pc: number;
   readonly print: (text: string) => void;
   /** Active calls, main included: 1 when `fn` is main's frame. */
-  readonly depth: number;
+  depth: number;
   /** The callers' saved state, for a handler that walks every frame (a garbage collector). */
   readonly callers: SavedFrames;
 }
@@ -349,12 +353,16 @@ class Interpreter {
             default: {
               const handler = handlers[opcode];
               if (handler === undefined) throw new Error(`bad opcode 0x${opcode.toString(16)} at offset ${pc} in ${fn.name} (a compiler bug)`);
-              // An opcode of a later chapter: its handler borrows the registers and gives them back.
+              // An opcode of a later chapter: its handler borrows the registers and gives them
+              // back, also when it throws (a runtime error is then raised where it left them).
               const state: InterpreterState = { stack, sp, bp, fn, pc, print, depth, callers };
-              handler(state);
-              stack = state.stack;
-              sp = state.sp;
-              pc = state.pc;
+              try {
+                handler(state);
+              } finally {
+                ({ stack, sp, bp, fn, pc, depth } = state);
+                code = fn.code;
+                constants = fn.constants;
+              }
               break;
             }
           }

@@ -1,0 +1,35 @@
+/**
+ * Chapter 12: running a program tiered, with the outcome every tier reports in the same shape
+ * (chapter 10's, with chapter 11's heap counts), and the promotions that happened.
+ */
+import { compileSource } from '#ch06/compiler.ts';
+import { HEAP_JIT } from '../11-garbage-collector/jit-run.ts';
+import type { HeapOutcome, HeapRunOptions } from '../11-garbage-collector/run.ts';
+import type { TierOptions } from './options.ts';
+import { TieredHeap, TieredVM, type Promotion, type TierName } from './vm.ts';
+
+export interface TieredRunOptions extends HeapRunOptions, TierOptions {}
+
+export interface TieredOutcome extends HeapOutcome {
+  readonly promotions: readonly Promotion[];
+  /** Each function's tier when the program ended, by name. */
+  readonly tiers: Readonly<Record<string, TierName>>;
+  /** Entries from TypeScript into machine code, interpreter runs started, OSR entries taken. */
+  readonly stats: { readonly machineEntries: number; readonly interpreterEntries: number; readonly osrEntries: number };
+}
+
+/** Compiles `source` at chapter 11's level and runs it tiered on a new heap. A compile error is thrown. */
+export function runTiered(source: string, options: TieredRunOptions = {}): TieredOutcome {
+  const program = compileSource(source, HEAP_JIT);
+  const heap = new TieredHeap(options);
+  const output: string[] = [];
+  const vm = new TieredVM(program, heap, options, (text) => output.push(text));
+  try {
+    const ending = vm.run();
+    const tiers = Object.fromEntries(program.functions.map((fn, i) => [fn.name, vm.tiers[i]!]));
+    return { output, ...ending, heap: { ...heap.stats }, promotions: [...vm.promotions], tiers, stats: { ...vm.stats } };
+  } finally {
+    vm.dispose();
+    heap.dispose();
+  }
+}

@@ -1,0 +1,620 @@
+/**
+ * Chapter 12: the tiered VM. Every function starts in the interpreter; the hot ones move to
+ * the baseline tier while the program runs.
+ *
+ * The interpreter runs a copy of each function's bytecode in which two instructions are
+ * replaced by chapter 12's own opcodes of the same size (the compilers still read the
+ * original):
+ *
+ *   call f n   →  tier_call f n   counts the call; calls compiled code through the tiered
+ *                                 entry stub, or pushes an interpreter frame as `call` does
+ *   jump t     →  tier_loop t     (t at or before the jump: a loop's back edge) counts it;
+ *                                 once the function is hot, on-stack replacement at t
+ *
+ * A run is a stack of *segments*: interpreter runs (chapter 06's loop) and machine segments
+ * (chapter 10's, each begun by an entry record). TypeScript calls machine code from a
+ * `tier_call` or `tier_loop` handler; machine code calls an interpreted function through its
+ * interpreter stub (stubs.ts), whose callback starts a nested interpreter run at a
+ * *trampoline*: a function of one call (`const a0 … tier_call f n; ret`) that stands in for
+ * the machine caller and is left out of traces.
+ *
+ * The depth limit counts every active call of every segment: an interpreter run knows how
+ * many calls are active outside it, machine code keeps `callsLeft`, and each crossing
+ * converts one into the other. So a program overflows at the same call in every mix of tiers.
+ *
+ * Exceptions cross segments as values. An exception that leaves a machine segment (it
+ * reached the entry record) is raised in the interpreter at the call that entered it, with
+ * the frames it left behind as the start of its trace; one that leaves an interpreter run
+ * goes back to the machine code as `pending`, and the interpreter stub rethrows it at the
+ * machine caller's call. A collection walks every segment: the running one's roots come from
+ * whoever allocates, the suspended ones' from this file (interpreter frames by their stack
+ * maps, machine frames by chapter 11's `machineRoots`).
+ */
+import koffi from 'koffi';
+import { copyOut } from '#native/libc.ts';
+import { hostArch } from '#native/arch.ts';
+import { CodeRegion } from '#ch01/code-region.ts';
+import type { Label, MacroAssembler, Register } from '#ch04/macro-assembler.ts';
+import { createMacroAssembler } from '#ch04/masm.ts';
+import { CORE_OPCODES, Op, extendOpcodes, lineAt, readU16, type CompiledFunction, type CompiledProgram, type StackMap } from '#ch06/bytecode.ts';
+import { MAX_CALL_DEPTH, RuntimeError, grow, run, type InterpreterLevel, type InterpreterState, type OpcodeHandler, type RaiseHook } from '#ch06/interpreter.ts';
+import { BaselineCompiler, CodeTables, extendJit, jitRegisters, type JitLevel, type RunState } from '#ch07/compiler.ts';
+import { JitProgram } from '#ch07/jit.ts';
+import { Runtime } from '#ch07/runtime.ts';
+import { ERROR_KIND } from '#ch07/runtime.ts';
+import { RUNTIME_ERROR_PAYLOADS, ThrownException, UncaughtException } from '#ch10/errors.ts';
+import { throwStats, uncaughtOf, type Uncaught } from '#ch10/jit-runtime.ts';
+import { EX, savedField, unwindTable } from '#ch10/stubs.ts';
+import type { TraceFrame } from '#ch10/trace.ts';
+import { offsetOf } from '#ch10/unwind-table.ts';
+import { pageReader, segmentFrames } from '#ch10/unwinder.ts';
+import { collect } from '../11-garbage-collector/collector.ts';
+import { Heap, OutOfMemory, type RootWalker } from '../11-garbage-collector/heap.ts';
+import { interpreterRoots } from '../11-garbage-collector/interpret.ts';
+import { FIRST_RECORD_SHAPE, HEAP_ERROR_KIND, machineRoots, useHeap } from '../11-garbage-collector/jit-level.ts';
+import { HEAP_JIT } from '../11-garbage-collector/jit-run.ts';
+import { heapInterpreter } from '../11-garbage-collector/language.ts';
+import { DEFAULT_TIER_UP_CALLS, DEFAULT_TIER_UP_LOOPS, type TierOptions } from './options.ts';
+import { osrAfterBody } from './osr.ts';
+import { TIER_CONTEXT, TX, emitTierStubs, type TierStubs } from './stubs.ts';
+
+/** Chapter 12's opcodes, in the interpreter's copy of the bytecode only. */
+export const TIER_OPCODES = { call: 0x70, loop: 0x71 } as const;
+
+const CALL_SIZE = CORE_OPCODES.size(Op.call);
+/** Bytes of machine code a run may compile. */
+const CODE_BYTES = 4 * 1024 * 1024;
+
+export type TierName = 'interpreter' | 'baseline';
+
+/** One promotion, as `--trace-tiers` prints it. */
+export interface Promotion {
+  readonly function: string;
+  readonly from: TierName;
+  readonly to: TierName;
+  readonly calls: number;
+  readonly loops: number;
+  /** Set when the promotion entered the compiled code at a loop header. */
+  readonly osrAt?: number;
+}
+
+/** An exception on its way between segments: what to raise, and the frames it has left so far. */
+interface Crossing {
+  readonly error: RuntimeError;
+  readonly payload: bigint | undefined;
+  readonly trace: readonly TraceFrame[];
+}
+
+type Outcome = { readonly result: bigint; readonly exception?: undefined } | { readonly exception: Crossing };
+
+/** A segment suspended below the running one: its roots. */
+interface Suspended {
+  readonly roots: RootWalker;
+}
+
+/** The trace so far of an error raised in the interpreter where it crossed from machine code. */
+const innerTraces = new WeakMap<RuntimeError, readonly TraceFrame[]>();
+/** The error an UncaughtException of a nested run ended with. */
+const originals = new WeakMap<UncaughtException, RuntimeError>();
+
+const interpretType = koffi.pointer(koffi.proto('int64_t jot_interpret(int64_t fn)'));
+
+/**
+ * A heap that says when an allocation does not fit: in machine code, chapter 11's runtime
+ * then ends the segment at once, and the VM must know why the segment returned.
+ */
+export class TieredHeap extends Heap {
+  onOutOfMemory: ((shape: number, count: number) => void) | undefined;
+
+  override allocate(shape: number, count: number, roots: RootWalker): bigint {
+    try {
+      return super.allocate(shape, count, roots);
+    } catch (error) {
+      if (error instanceof OutOfMemory) this.onOutOfMemory?.(shape, count);
+      throw error;
+    }
+  }
+}
+
+/** The tiered VM for one run of one program on one heap. */
+export class TieredVM {
+  readonly program: CompiledProgram;
+  readonly heap: TieredHeap;
+  readonly #options: TierOptions;
+  readonly #tierUpCalls: number;
+  readonly #tierUpLoops: number;
+  readonly #masm: MacroAssembler;
+  readonly #tables = new CodeTables();
+  readonly #level: JitLevel;
+  readonly #osr = new Map<number, Map<number, { readonly label: Label; readonly depth: number }>>();
+  readonly #code: CodeRegion;
+  readonly #context: CodeRegion;
+  readonly #transfer: CodeRegion;
+  readonly #entryTable: CodeRegion;
+  readonly #stubs: TierStubs;
+  readonly #jit: JitProgram;
+  /** Bytes of code written to the region so far. */
+  #written = 0;
+  readonly tiers: TierName[];
+  readonly calls: number[];
+  readonly loops: number[];
+  readonly promotions: Promotion[] = [];
+  /** The interpreter's copies of the functions (then each run's trampoline). */
+  readonly #functions: CompiledFunction[];
+  readonly #interpreterLevel: InterpreterLevel;
+  readonly #print: (text: string) => void;
+  /** Active calls outside each running interpreter run, innermost last. */
+  readonly #outside: number[] = [];
+  readonly #suspended: Suspended[] = [];
+  /** The kind of each running segment, innermost last. */
+  readonly #innermost: ('machine' | 'interpreter')[] = [];
+  /** The last uncaught exception of a machine segment already turned into a crossing. */
+  #lastUncaught: Uncaught | undefined;
+  /** An exception the interpreter stub rethrows, and the throw count before it. */
+  #rethrown: { readonly crossing: Crossing; readonly throwsBefore: number } | undefined;
+  /** An exception that ended the running machine segment without the unwinder (out of memory). */
+  #ended: Crossing | undefined;
+  /** Function entries into machine code (counts for the checks). */
+  readonly stats = { machineEntries: 0, interpreterEntries: 0, osrEntries: 0 };
+
+  constructor(program: CompiledProgram, heap: TieredHeap, options: TierOptions, print: (text: string) => void) {
+    this.program = program;
+    this.heap = heap;
+    this.#options = options;
+    this.#tierUpCalls = options.tierUpCalls ?? DEFAULT_TIER_UP_CALLS;
+    this.#tierUpLoops = options.tierUpLoops ?? DEFAULT_TIER_UP_LOOPS;
+    this.#print = print;
+    const n = program.functions.length;
+    this.tiers = new Array<TierName>(n).fill('interpreter');
+    this.calls = new Array<number>(n).fill(0);
+    this.loops = new Array<number>(n).fill(0);
+    const base = HEAP_JIT.jit;
+    this.#level = extendJit(base, { layout: TIER_CONTEXT, afterBody: osrAfterBody(base.afterBody, base.opcodes, this.#osr) });
+
+    this.#masm = createMacroAssembler(hostArch());
+    this.#stubs = emitTierStubs(this.#masm, program.functions, this.#level, this.#tables);
+    this.#code = CodeRegion.allocate(CODE_BYTES);
+    this.#context = CodeRegion.allocate(TIER_CONTEXT.size);
+    const slots = Math.max(8, ...program.functions.map((fn) => fn.locals + fn.maxStack));
+    this.#transfer = CodeRegion.allocate(8 * slots);
+    this.#entryTable = CodeRegion.allocate(8 * Math.max(1, n));
+    this.#flush(false);
+    for (const fn of program.functions) this.#setEntry(fn.index, this.#stubs.interpreter[fn.index]!);
+    this.#jit = new JitProgram(program, hostArch(), new Uint8Array(0), [], () => this.#masm.listing(), this.#level, this.#tables);
+    useHeap(this.#jit, heap);
+
+    const opcodes = extendOpcodes(base.opcodes, [
+      { name: 'tier_call', code: TIER_OPCODES.call, operands: ['u16', 'u8'], pops: -1, pushes: 1 },
+      { name: 'tier_loop', code: TIER_OPCODES.loop, operands: ['u16'], pops: 0, pushes: 0 },
+    ]);
+    const heapLevel = heapInterpreter(heap);
+    this.#interpreterLevel = {
+      opcodes,
+      handlers: new Map<number, OpcodeHandler>([
+        ...heapLevel.handlers,
+        [TIER_OPCODES.call, (state) => this.#call(state)],
+        [TIER_OPCODES.loop, (state) => this.#loop(state)],
+      ]),
+      raise: this.#raise(heapLevel.raise!),
+    };
+    this.#functions = program.functions.map((fn) => quicken(fn, base.opcodes));
+    heap.onOutOfMemory = (shape, count) => {
+      if (this.#innermost.at(-1) === 'machine') this.#machineOutOfMemory(shape, count);
+    };
+  }
+
+  /** Out of memory in machine code: chapter 11's runtime ends the segment; this is how it ended. */
+  #machineOutOfMemory(shape: number, count: number): void {
+    const what = shape < FIRST_RECORD_SHAPE ? `an array of ${count} elements` : `a ${this.heap.shapes[shape]?.name ?? 'record'}`;
+    const machine = { base: this.#code.address, entryRecord: this.#readWord(EX.entryRecord!), read: pageReader() };
+    const trace: TraceFrame[] = [];
+    for (const frame of segmentFrames(unwindTable(this.#tables), machine, this.#readWord(EX.exitPc!), this.#readWord(EX.exitFp!))) {
+      trace.push({ name: this.program.functions[frame.fn.index]?.name ?? frame.fn.name, line: frame.site.line });
+    }
+    const error = new RuntimeError(`out of memory: ${what} does not fit in a semispace of ${this.heap.semispaceBytes} bytes`, trace[0]?.line ?? 0);
+    this.#ended = { error, payload: undefined, trace };
+  }
+
+  /** Runs `main` (interpreted at first) and describes how the program ended. */
+  run(): { readonly result?: bigint; readonly error?: { readonly message: string; readonly payload?: bigint; readonly trace: readonly TraceFrame[] } } {
+    const runtime = new Runtime(this.program, this.#context, { print: this.#print, errors: this.#level.errors });
+    const state: RunState = { program: this.#jit, code: this.#code, runtime };
+    const handle = koffi.register((fnIn: number | bigint) => this.#interpretCallback(Number(fnIn)), interpretType);
+    runtime.open();
+    try {
+      this.#level.beforeRun?.(this.#context, state);
+      this.heap.collector = (heap, roots) => collect(heap, (visit) => {
+        roots(visit);
+        for (const segment of this.#suspended) segment.roots(visit);
+      });
+      this.#writeWord(TX.interpret!, handle);
+      this.#writeWord(TX.transfer!, this.#transfer.address);
+      this.#writeWord(TX.entryTable!, this.#entryTable.address);
+      const outcome = this.#interpret(this.program.main, [], 0);
+      if (outcome.exception === undefined) return { result: outcome.result };
+      const { error, payload, trace } = outcome.exception;
+      const message = error instanceof ThrownException ? `uncaught exception ${error.payload}` : error.message;
+      return { error: payload === undefined ? { message, trace } : { message, payload, trace } };
+    } finally {
+      this.#level.afterRun?.(this.#context, state);
+      runtime.close();
+      koffi.unregister(handle);
+      if (runtime.hostError !== undefined) throw runtime.hostError;
+      if (this.#hostError !== undefined) throw this.#hostError;
+    }
+  }
+
+  /** The machine code so far, as a listing. */
+  listing(): string {
+    return this.#jit.listing();
+  }
+
+  dispose(): void {
+    this.#code.dispose();
+    this.#context.dispose();
+    this.#transfer.dispose();
+    this.#entryTable.dispose();
+  }
+
+  // ── promotion ─────────────────────────────────────────────────────────────────────
+
+  /** Compiles function `index` in the baseline tier and points its entry at the code. */
+  #promote(index: number, osrAt?: number): void {
+    const fn = this.program.functions[index]!;
+    const masm = this.#masm;
+    const code = masm.newLabel(fn.name);
+    const entries = this.#stubs.dispatch.map((label, i) => (i === index ? code : label));
+    new BaselineCompiler(masm, fn, this.program, entries, jitRegisters(masm), this.#level, this.#tables).compile();
+    this.#flush(true);
+    this.#setEntry(index, code);
+    this.tiers[index] = 'baseline';
+    const promotion: Promotion = { function: fn.name, from: 'interpreter', to: 'baseline', calls: this.calls[index]!, loops: this.loops[index]!, ...(osrAt === undefined ? {} : { osrAt }) };
+    this.promotions.push(promotion);
+    this.#options.traceTiers?.(describePromotion(promotion));
+  }
+
+  /** Writes the code emitted since the last flush into the region, keeping it W^X. */
+  #flush(sealed: boolean): void {
+    const bytes = this.#masm.finish();
+    if (bytes.length > this.#code.size) throw new Error(`the tiered VM compiled more than ${this.#code.size} bytes of machine code`);
+    if (sealed) this.#code.unseal();
+    this.#code.write(this.#written, bytes.subarray(this.#written));
+    this.#code.seal();
+    this.#written = bytes.length;
+  }
+
+  #setEntry(index: number, label: Label): void {
+    const word = new Uint8Array(8);
+    new DataView(word.buffer).setBigUint64(0, this.#code.address + BigInt(offsetOf(label)), true);
+    this.#entryTable.write(8 * index, word);
+  }
+
+  #countCall(index: number): void {
+    this.calls[index]!++;
+    if (this.tiers[index] === 'interpreter' && this.calls[index]! >= this.#tierUpCalls) this.#promote(index);
+  }
+
+  // ── the interpreter's side ──────────────────────────────────────────────────────────
+
+  /** Runs function `index` with `args` in a new interpreter run, `outside` calls being active outside it. */
+  #interpret(index: number, args: readonly bigint[], outside: number): Outcome {
+    const callee = this.#functions[index]!;
+    const trampoline = makeTrampoline(this.#functions.length, callee, args);
+    const functions = [...this.#functions, trampoline];
+    this.#outside.push(outside);
+    this.#innermost.push('interpreter');
+    this.stats.interpreterEntries++;
+    try {
+      return { result: run({ functions, main: trampoline.index }, { print: this.#print, level: this.#interpreterLevel }) };
+    } catch (error) {
+      if (!(error instanceof UncaughtException)) throw error;
+      return { exception: { error: originals.get(error) ?? error, payload: error.payload, trace: error.trace } };
+    } finally {
+      this.#outside.pop();
+      this.#innermost.pop();
+    }
+  }
+
+  /** Active calls, the running function's included. */
+  #active(state: InterpreterState): number {
+    return this.#outside.at(-1)! + state.depth - 1;
+  }
+
+  /** `tier_call f n` */
+  #call(state: InterpreterState): void {
+    const code = state.fn.code;
+    const index = readU16(code, state.pc + 1);
+    const argc = code[state.pc + 3]!;
+    this.#countCall(index);
+    const active = this.#active(state);
+    if (active >= MAX_CALL_DEPTH) throw new RuntimeError(`stack overflow in ${state.fn.name}`, lineAt(state.fn, state.pc));
+    if (this.tiers[index] !== 'interpreter') {
+      const args = Array.from(state.stack.subarray(state.sp - argc, state.sp));
+      const outcome = this.#enter(this.#stubs.dispatch[index]!, args, active + 1, interpreterRoots(state));
+      if (outcome.exception !== undefined) throw raising(outcome.exception);
+      state.sp -= argc;
+      state.stack[state.sp++] = outcome.result;
+      state.pc += CALL_SIZE;
+      return;
+    }
+    // An interpreted callee: a frame of this run, exactly as chapter 06's `call` makes it.
+    const { callers } = state;
+    const callee = callers.functions[index]!;
+    callers.function[state.depth] = state.fn.index;
+    callers.pc[state.depth] = state.pc + CALL_SIZE;
+    callers.bp[state.depth] = state.bp;
+    state.depth++;
+    state.fn = callee;
+    state.pc = 0;
+    state.bp = state.sp - argc;
+    state.sp = state.bp + callee.locals;
+    if (state.sp + callee.maxStack > state.stack.length) state.stack = grow(state.stack, state.sp + callee.maxStack);
+    state.stack.fill(0n, state.bp + argc, state.sp);
+  }
+
+  /** `tier_loop t`: a back edge. */
+  #loop(state: InterpreterState): void {
+    const target = readU16(state.fn.code, state.pc + 1);
+    const index = state.fn.index;
+    this.loops[index]!++;
+    if (this.loops[index]! >= this.#tierUpLoops) {
+      if (this.tiers[index] === 'interpreter') this.#promote(index, target);
+      const entry = this.#osr.get(index)?.get(target);
+      const depth = state.sp - state.bp - state.fn.locals;
+      if (entry !== undefined && entry.depth === depth) {
+        this.#onStackReplacement(state, entry.label);
+        return;
+      }
+    }
+    state.pc = target;
+  }
+
+  /** Moves the running frame to its compiled code at a loop header, then returns from it. */
+  #onStackReplacement(state: InterpreterState, entry: Label): void {
+    const { callers } = state;
+    const values = Array.from(state.stack.subarray(state.bp, state.sp));
+    const active = this.#active(state);
+    // While the machine code runs, this run's frames are the caller's and below: the
+    // running frame lives on in the machine frame.
+    const caller = callerView(state);
+    this.stats.osrEntries++;
+    const outcome = this.#enter(entry, values, active, interpreterRoots(caller));
+    // Return from the frame, as chapter 06's `ret` does, or raise at the caller's call.
+    state.depth--;
+    state.sp = state.bp;
+    state.fn = callers.functions[callers.function[state.depth]!]!;
+    state.bp = callers.bp[state.depth]!;
+    state.pc = callers.pc[state.depth]!;
+    if (outcome.exception !== undefined) {
+      state.pc -= CALL_SIZE;
+      throw raising(outcome.exception);
+    }
+    state.stack[state.sp++] = outcome.result;
+  }
+
+  /** Chapter 10's raise hook, with the frames an exception crossed before it came here. */
+  #raise(base: RaiseHook): RaiseHook {
+    return (error, state) => {
+      const inner = innerTraces.get(error) ?? [];
+      try {
+        base(error, state);
+      } catch (uncaught) {
+        if (!(uncaught instanceof UncaughtException)) throw uncaught;
+        // The last frame is the run's trampoline.
+        const ended = new UncaughtException(error, uncaught.payload, [...inner, ...uncaught.trace.slice(0, -1)]);
+        originals.set(ended, error);
+        throw ended;
+      }
+    };
+  }
+
+  // ── the machine's side ─────────────────────────────────────────────────────────────
+
+  /**
+   * Calls `target` through the tiered entry stub with `args` in the transfer buffer, with
+   * `active` calls active (the callee's included). The running interpreter run is suspended
+   * meanwhile: `roots` are its frames.
+   */
+  #enter(target: Label, args: readonly bigint[], active: number, roots: RootWalker): Outcome {
+    const bytes = new Uint8Array(8 * Math.max(args.length, 1));
+    const view = new DataView(bytes.buffer);
+    args.forEach((value, i) => view.setBigUint64(8 * i, BigInt.asUintN(64, value), true));
+    this.#transfer.write(0, bytes);
+    this.#writeWord(EX.callsLeft!, BigInt(MAX_CALL_DEPTH - active));
+    const throwsBefore = throwStats(this.#jit).throws;
+    this.#suspended.push({ roots });
+    this.#innermost.push('machine');
+    this.#ended = undefined;
+    this.stats.machineEntries++;
+    let result: bigint;
+    try {
+      const enter = this.#code.function(offsetOf(this.#stubs.enter), 2);
+      result = BigInt.asIntN(64, enter(this.#context.address, this.#code.address + BigInt(offsetOf(target))));
+    } finally {
+      this.#suspended.pop();
+      this.#innermost.pop();
+    }
+    if (this.#ended !== undefined) {
+      const ended = this.#ended;
+      this.#ended = undefined;
+      return { exception: ended };
+    }
+    const uncaught = uncaughtOf(this.#jit);
+    if (uncaught === undefined || uncaught === this.#lastUncaught || throwStats(this.#jit).throws === throwsBefore) return { result };
+    this.#lastUncaught = uncaught;
+    const rethrown = this.#rethrown;
+    this.#rethrown = undefined;
+    if (rethrown !== undefined && throwStats(this.#jit).throws === rethrown.throwsBefore + 1) {
+      const { crossing } = rethrown;
+      return { exception: { ...crossing, trace: [...crossing.trace, ...uncaught.trace] } };
+    }
+    return { exception: this.#machineException(uncaught) };
+  }
+
+  /** An exception thrown in machine code, as the interpreter would have raised it. */
+  #machineException(uncaught: Uncaught): Crossing {
+    const top = uncaught.trace[0] ?? { name: '?', line: 0 };
+    if (uncaught.kind === undefined) return { error: new ThrownException(uncaught.payload, top.line), payload: uncaught.payload, trace: uncaught.trace };
+    let detail: string;
+    if (uncaught.kind === ERROR_KIND.stackOverflow) detail = `${RUNTIME_ERROR_PAYLOADS.stackOverflow.message} in ${top.name}`;
+    else if (uncaught.kind === HEAP_ERROR_KIND.indexOutOfBounds) detail = `${RUNTIME_ERROR_PAYLOADS.indexOutOfBounds.message} (index ${BigInt.asIntN(64, this.#readWord(EXTRA.errorIndex))}, length ${this.#readWord(EXTRA.errorLength)})`;
+    else if (uncaught.kind === HEAP_ERROR_KIND.arrayLength) detail = `${RUNTIME_ERROR_PAYLOADS.indexOutOfBounds.message} (array length ${BigInt.asIntN(64, this.#readWord(EXTRA.errorIndex))})`;
+    else detail = this.#level.errors.get(uncaught.kind)?.(top.name) ?? `runtime error ${uncaught.kind}`;
+    return { error: new RuntimeError(detail, top.line), payload: uncaught.payload, trace: uncaught.trace };
+  }
+
+  /** jot_interpret(f): machine code calls an interpreted function. */
+  #interpretCallback(index: number): bigint {
+    try {
+      const entryRecord = this.#readWord(EX.entryRecord!);
+      const exitPc = this.#readWord(EX.exitPc!);
+      const exitFp = this.#readWord(EX.exitFp!);
+      const saved = this.#jitMasmRegs().calleeSaved.map((_, i) => this.#readWord(savedField(i)));
+      const callsLeft = BigInt.asIntN(64, this.#readWord(EX.callsLeft!));
+      const fn = this.program.functions[index]!;
+      const args = readWords(this.#transfer.address, fn.params.length);
+      this.#countCall(index);
+      const roots = machineRoots(this.#jit, this.#code.address, entryRecord, exitPc, exitFp);
+      this.#suspended.push({ roots });
+      let outcome: Outcome;
+      try {
+        outcome = this.#interpret(index, args, MAX_CALL_DEPTH - Number(callsLeft) - 1);
+      } finally {
+        this.#suspended.pop();
+      }
+      // The nested runs changed the context's words for their own segments: back to this one's.
+      this.#writeWord(EX.entryRecord!, entryRecord);
+      this.#writeWord(EX.callsLeft!, BigInt.asUintN(64, callsLeft));
+      if (outcome.exception === undefined) {
+        this.#writeWord(TX.pending!, 0n);
+        return outcome.result;
+      }
+      const crossing = outcome.exception;
+      if (crossing.payload !== undefined) {
+        this.#writeWord(TX.pending!, 1n);
+        this.#writeWord(TX.pendingPayload!, crossing.payload);
+        this.#rethrown = { crossing, throwsBefore: throwStats(this.#jit).throws };
+        return 0n;
+      }
+      // No handler may catch it: every frame of this segment goes, as in chapter 11's out of memory.
+      this.#endSegment(entryRecord, exitPc, exitFp, saved, crossing);
+      this.#writeWord(TX.pending!, 2n);
+      return 0n;
+    } catch (error) {
+      // No JavaScript exception may cross machine frames: end the segment and report it after.
+      this.#hostError ??= error;
+      this.#writeWord(TX.pending!, 0n);
+      return 0n;
+    }
+  }
+
+  #hostError: unknown;
+
+  /** The resume state that removes every frame of the segment stopped at (exitPc, exitFp). */
+  #endSegment(entryRecord: bigint, exitPc: bigint, exitFp: bigint, saved: readonly bigint[], crossing: Crossing): void {
+    const table = unwindTable(this.#tables);
+    const calleeSaved = this.#jitMasmRegs().calleeSaved;
+    const values = new Map<Register, bigint>(calleeSaved.map((reg, i) => [reg, saved[i]!]));
+    const machine = { base: this.#code.address, entryRecord, read: pageReader() };
+    const trace: TraceFrame[] = [];
+    let frames = 0;
+    for (const frame of segmentFrames(table, machine, exitPc, exitFp)) {
+      trace.push({ name: this.program.functions[frame.fn.index]?.name ?? frame.fn.name, line: frame.site.line });
+      for (const { register, offset } of frame.fn.saved) values.set(register, machine.read(frame.fp + BigInt(offset)));
+      frames++;
+    }
+    calleeSaved.forEach((reg, i) => this.#writeWord(savedField(i), values.get(reg)!));
+    const entry = table.entry!;
+    this.#writeWord(EX.resumeSp!, entryRecord - BigInt(entry.frameSize));
+    this.#writeWord(EX.resumeFp!, entryRecord);
+    this.#writeWord(EX.resumePc!, this.#code.address + BigInt(offsetOf(entry.pending)));
+    const callsLeft = BigInt.asIntN(64, this.#readWord(EX.callsLeft!));
+    this.#writeWord(EX.callsLeft!, BigInt.asUintN(64, callsLeft + BigInt(frames)));
+    this.#ended = { ...crossing, trace: [...crossing.trace, ...trace] };
+  }
+
+  #jitMasmRegs(): MacroAssembler['regs'] {
+    return this.#masm.regs;
+  }
+
+  #writeWord(offset: number, value: bigint): void {
+    const word = new Uint8Array(8);
+    new DataView(word.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
+    this.#context.write(offset, word);
+  }
+
+  #readWord(offset: number): bigint {
+    return new DataView(copyOut(this.#context.address + BigInt(offset), 8).buffer).getBigUint64(0, true);
+  }
+}
+
+const EXTRA = {
+  errorIndex: TX.errorIndex!,
+  errorLength: TX.errorLength!,
+};
+
+/** The error to raise in the interpreter for `crossing`, carrying its trace so far. */
+function raising(crossing: Crossing): RuntimeError {
+  innerTraces.set(crossing.error, crossing.trace);
+  return crossing.error;
+}
+
+/** The running frame's caller, as the state of a suspended run (for its roots). */
+function callerView(state: InterpreterState): InterpreterState {
+  const { callers } = state;
+  const depth = state.depth - 1;
+  return {
+    ...state,
+    depth,
+    fn: callers.functions[callers.function[depth]!]!,
+    pc: callers.pc[depth]! - CALL_SIZE,
+    bp: callers.bp[depth]!,
+  };
+}
+
+function readWords(address: bigint, count: number): bigint[] {
+  if (count === 0) return [];
+  const view = new DataView(copyOut(address, 8 * count).buffer);
+  return Array.from({ length: count }, (_, i) => view.getBigInt64(8 * i, true));
+}
+
+/** The interpreter's copy of `fn`: calls and back edges replaced by chapter 12's opcodes. */
+export function quicken(fn: CompiledFunction, opcodes: CompiledProgramOpcodes): CompiledFunction {
+  const code = Uint8Array.from(fn.code);
+  for (let pc = 0; pc < code.length; pc += opcodes.size(fn.code[pc]!)) {
+    if (code[pc] === Op.call) code[pc] = TIER_OPCODES.call;
+    else if (code[pc] === Op.jump && readU16(code, pc + 1) <= pc) code[pc] = TIER_OPCODES.loop;
+  }
+  return { ...fn, code };
+}
+
+type CompiledProgramOpcodes = { size(opcode: number): number };
+
+/** `const a0 … const an-1; tier_call f n; ret`: a machine caller, for a nested interpreter run. */
+function makeTrampoline(index: number, callee: CompiledFunction, args: readonly bigint[]): CompiledFunction {
+  const code: number[] = [];
+  args.forEach((_, i) => code.push(Op.const, i & 0xff, i >> 8));
+  const call = code.length;
+  code.push(TIER_OPCODES.call, callee.index & 0xff, callee.index >> 8, args.length, Op.ret);
+  const map: StackMap = { offset: call, locals: [], stack: [] };
+  return {
+    name: `(enter ${callee.name})`,
+    index,
+    params: [],
+    returnType: callee.returnType,
+    locals: 0,
+    maxStack: Math.max(1, args.length),
+    code: Uint8Array.from(code),
+    constants: args,
+    lines: [{ offset: 0, line: callee.line }],
+    line: callee.line,
+    stackMaps: new Map([[call, map]]),
+  };
+}
+
+/** `f: interpreter → baseline after 3 calls and 0 back edges` */
+export function describePromotion(p: Promotion): string {
+  const at = p.osrAt === undefined ? '' : `, entering at the loop header ${String(p.osrAt).padStart(4, '0')}`;
+  return `[tiers] ${p.function}: ${p.from} → ${p.to} after ${p.calls} calls and ${p.loops} back edges${at}`;
+}
+
