@@ -4,15 +4,21 @@
  * latest language level there is (chapter 11's: arrays and records on a garbage-collected
  * heap, or chapter 10's: exceptions). Without a program (or with --repl) it starts the REPL.
  *
- *   --tier interp|baseline|opt
- *                      which tier runs it: chapter 06's interpreter, chapter 07's template
- *                      JIT (the default), or chapter 09's optimizing tier, which compiles every
- *                      function and prints to stderr how many it declined (never silently)
+ *   --tier auto|interp|baseline|opt
+ *                      which tier runs it: chapter 12's tiered VM (the default where chapter
+ *                      12 is there: every function starts in the interpreter, the hot ones are
+ *                      compiled), chapter 06's interpreter, chapter 07's template JIT (the
+ *                      default before chapter 12), or chapter 09's optimizing tier, which
+ *                      compiles every function and prints to stderr how many it declined
  *   --interp           the same as --tier interp
+ *   --tier-up-calls N  (auto) calls of a function before it is compiled
+ *   --tier-up-loops N  (auto) loop back edges in a function before it is compiled
+ *   --trace-tiers      (auto) print each promotion to stderr, with its function and counters
  *   --emit-ir          with --tier opt: print each function's IR after each optimizer pass
  *   --emit-asm         print the code of the tier that runs it before running: the machine
  *                      code with the bytecode it came from, each function followed by its
- *                      unwind table (or, with --interp, the bytecode listing)
+ *                      unwind table (or, with --interp, the bytecode listing; with the
+ *                      tiered VM, after the run, the code it compiled while running)
  *   --perf-map         write /tmp/perf-<pid>.map (start, size, name [tier]) for every compiled
  *                      function, for `perf report`
  *   --arch x64|arm64   run on that architecture (the other one runs under qemu-user)
@@ -48,8 +54,8 @@ import { firstChapterFrame } from '../checks/harness/frames.ts';
 import { loadModules, runProgram, TIERS, UsageError, type RunIo, type Tier, type VmModules } from './vm.ts';
 
 const INNER = 'WORKBOOK_JIT_INNER';
-const USAGE = 'usage: jot [--tier interp|baseline|opt] [--interp] [--emit-ir] [--emit-asm] [--perf-map] [--arch x64|arm64] [--mine [--use-ref 1-4]]\n' +
-  '           [--heap 8m] [--gc-stress] [--verify-heap] [--gc-stats] program.jot\n' +
+const USAGE = 'usage: jot [--tier auto|interp|baseline|opt] [--interp] [--emit-ir] [--emit-asm] [--perf-map] [--arch x64|arm64] [--mine [--use-ref 1-4]]\n' +
+  '           [--tier-up-calls N] [--tier-up-loops N] [--trace-tiers] [--heap 8m] [--gc-stress] [--verify-heap] [--gc-stats] program.jot\n' +
   '       jot [--repl] [--arch x64|arm64]       the REPL (:help lists its commands)\n' +
   '  (or npm run jit -- …)  --emit-asm with --interp prints the bytecode listing instead of the machine code;\n' +
   '  --emit-ir (with --tier opt) prints the IR of each function after each pass';
@@ -71,15 +77,18 @@ interface Options {
   mine: boolean;
   /** Chapters whose reference stands in for the learner's, with --mine. */
   useRef: Chapter[];
-  /** Which tier runs the program (`--interp` is `--tier interp`). */
-  tier: Tier;
+  /** Which tier runs the program (`--interp` is `--tier interp`); undefined: the default. */
+  tier: Tier | undefined;
+  tierUpCalls?: number;
+  tierUpLoops?: number;
+  traceTiers: boolean;
   emitIr: boolean;
   /** The heap's options as written (`--heap 512k`, `--gc-stress` …), read by chapter 11's parseHeapOptions. */
   heapArgs: string[];
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const options: Options = { file: '', repl: false, emitAsm: false, perfMap: false, arch: hostArch(), mine: false, useRef: [], tier: 'baseline', emitIr: false, heapArgs: [] };
+  const options: Options = { file: '', repl: false, emitAsm: false, perfMap: false, arch: hostArch(), mine: false, useRef: [], tier: undefined, traceTiers: false, emitIr: false, heapArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--interp') options.tier = 'interp';
@@ -87,7 +96,13 @@ function parseOptions(argv: readonly string[]): Options {
       const value = arg === '--tier' ? argv[++i] : arg.slice('--tier='.length);
       if (!TIERS.includes(value as Tier)) fail(`--tier takes ${TIERS.join(', ')}, not ${value ?? 'nothing'}\n${USAGE}`);
       options.tier = value as Tier;
-    } else if (arg === '--emit-ir') options.emitIr = true;
+    } else if (arg === '--tier-up-calls' || arg === '--tier-up-loops') {
+      const value = argv[++i];
+      if (value === undefined || !/^[1-9]\d*$/.test(value)) fail(`${arg} takes a count of 1 or more, not ${value ?? 'nothing'}\n${USAGE}`);
+      if (arg === '--tier-up-calls') options.tierUpCalls = Number(value);
+      else options.tierUpLoops = Number(value);
+    } else if (arg === '--trace-tiers') options.traceTiers = true;
+    else if (arg === '--emit-ir') options.emitIr = true;
     else if (arg === '--emit-asm') options.emitAsm = true;
     else if (arg === '--perf-map') options.perfMap = true;
     else if (arg === '--repl') options.repl = true;

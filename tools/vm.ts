@@ -11,8 +11,8 @@
 import type { Arch } from '#native/arch.ts';
 import { bufferSymbols, PerfMap, reportingLoads } from '../solutions/12-tiers-and-tools/perf-map.ts';
 
-import type { HeapModules, JitLanguage, JitProgram, CompiledProgram, InterpreterLevel, VmModules } from '../solutions/12-tiers-and-tools/vm-modules.ts';
-export type { HeapModules, JitLanguage, JitProgram, CompiledProgram, InterpreterLevel, VmModules };
+import type { HeapModules, JitLanguage, JitProgram, CompiledProgram, InterpreterLevel, TieredModules, VmModules } from '../solutions/12-tiers-and-tools/vm-modules.ts';
+export type { HeapModules, JitLanguage, JitProgram, CompiledProgram, InterpreterLevel, TieredModules, VmModules };
 
 /** A module of a later chapter, or undefined when that chapter is not there (or not started, with --mine). */
 export async function importIfThere<T>(specifier: string): Promise<T | undefined> {
@@ -24,9 +24,10 @@ export async function importIfThere<T>(specifier: string): Promise<T | undefined
   }
 }
 
-/** Chapter 11's modules, named in variables: the typecheck of chapters/ must not need its files. */
+/** Chapters 10 to 12, named in variables: the typecheck of chapters/ must not need their files. */
 const CHAPTER_10 = '#ch10/';
 const CHAPTER_11 = '#ch11/';
+const CHAPTER_12 = '#ch12/';
 
 /**
  * The modules by their `#chNN/` names, as the process's conditions resolve them. With
@@ -70,18 +71,26 @@ export async function loadModules(mine: boolean, arch: Arch, note: (text: string
     parseHeapOptions: ((await import(`${CHAPTER_11}run.ts`)) as typeof import('../solutions/11-garbage-collector/run.ts')).parseHeapOptions,
     formatStats: ((await import(`${CHAPTER_11}run.ts`)) as typeof import('../solutions/11-garbage-collector/run.ts')).formatStats,
   };
-  return { ...base, language: heapJit, heap };
+  const tieredVm = await importIfThere<typeof import('../solutions/12-tiers-and-tools/vm.ts')>(`${CHAPTER_12}vm.ts`);
+  if (tieredVm === undefined) return { ...base, language: heapJit, heap };
+  const { formatTrace } = (await import(`${CHAPTER_10}trace.ts`)) as typeof import('../solutions/10-exceptions/trace.ts');
+  return { ...base, language: heapJit, heap, tiered: { TieredVM: tieredVm.TieredVM, TieredHeap: tieredVm.TieredHeap, formatTrace } };
 }
 
-export const TIERS = ['interp', 'baseline', 'opt'] as const;
+export const TIERS = ['auto', 'interp', 'baseline', 'opt'] as const;
 export type Tier = (typeof TIERS)[number];
 
 /** How to run one program. */
 export interface RunRequest {
   readonly file: string;
   readonly source: string;
-  readonly tier: Tier;
+  /** Which tier runs it; by default the tiered VM (`auto`) where chapter 12 is there, else the baseline tier. */
+  readonly tier: Tier | undefined;
   readonly arch: Arch;
+  /** The tiered VM's options (`--tier-up-calls`, `--tier-up-loops`, `--trace-tiers`): only with `auto`. */
+  readonly tierUpCalls?: number;
+  readonly tierUpLoops?: number;
+  readonly traceTiers?: boolean;
   /** Print the code of every tier that runs (the bytecode for the interpreter). */
   readonly emitAsm: boolean;
   /** With the optimizing tier: print the IR after each pass. */
@@ -154,7 +163,11 @@ export function listingWithTables(jit: JitProgram): string {
 
 /** Compiles and runs one program in one tier. Errors of the program go to `io.err`; the status says whether there was one. */
 export function runProgram(request: RunRequest, vm: VmModules, io: RunIo): RunStatus {
-  if (request.emitIr && request.tier !== 'opt') throw new UsageError('--emit-ir shows the optimizing tier\'s IR: add --tier opt');
+  const tier = request.tier ?? (vm.tiered === undefined ? 'baseline' : 'auto');
+  if (request.emitIr && tier !== 'opt') throw new UsageError('--emit-ir shows the optimizing tier\'s IR: add --tier opt');
+  const tierOptions = request.tierUpCalls !== undefined ? '--tier-up-calls' : request.tierUpLoops !== undefined ? '--tier-up-loops' : request.traceTiers ? '--trace-tiers' : undefined;
+  if (tierOptions !== undefined && tier !== 'auto') throw new UsageError(`${tierOptions} is an option of the tiered VM (--tier auto), not of --tier ${tier}`);
+  if (tier === 'auto' && vm.tiered === undefined) throw new UsageError('--tier auto needs chapter 12\'s tiered VM, which this run does not have');
   const language = vm.language;
   let program: CompiledProgram;
   try {
@@ -166,10 +179,11 @@ export function runProgram(request: RunRequest, vm: VmModules, io: RunIo): RunSt
     }
     throw e;
   }
-  const heap = heapOf(request, vm, io);
   const print = (text: string) => io.out(`${text}\n`);
+  if (tier === 'auto') return runTiered(request, program, vm.tiered!, vm.heap!, print, io);
+  const heap = heapOf(request, vm, io);
   try {
-    if (request.tier === 'interp') {
+    if (tier === 'interp') {
       if (request.emitAsm) io.out(`${vm.listProgram(program, language.opcodes)}\n\n`);
       if (request.perfMap) new PerfMap(); // the interpreter makes no machine code: the map stays empty
       try {
@@ -189,7 +203,7 @@ export function runProgram(request: RunRequest, vm: VmModules, io: RunIo): RunSt
       ? language.jit
       : reportingLoads(language.jit, (address, jit) => perfMap.add(bufferSymbols(address, jit.code.length, jit.functions, (name) => (optimized.has(name) ? 'opt' : 'baseline'))));
     let jit: JitProgram;
-    if (request.tier === 'opt') {
+    if (tier === 'opt') {
       const compiled = vm.compileOptimized(program, request.arch, {
         level,
         ...(request.emitIr ? { onPass: (fn: string, pass: string, ir: Parameters<VmModules['printFunction']>[0]) => io.out(`;; ${fn} after ${pass}\n${vm.printFunction(ir)}\n\n`) } : {}),
@@ -212,4 +226,47 @@ export function runProgram(request: RunRequest, vm: VmModules, io: RunIo): RunSt
   } finally {
     heap?.finish();
   }
+}
+
+/**
+ * Runs `program` in chapter 12's tiered VM: every function starts in the interpreter and
+ * moves to compiled code when it is hot. With --emit-asm the machine code is printed after the
+ * run, since it is made while the program runs; with --perf-map each function is added to
+ * the map as the VM compiles it (the VM says where through `onCompiled`).
+ */
+function runTiered(request: RunRequest, program: CompiledProgram, tiered: TieredModules, heapModules: HeapModules, print: (text: string) => void, io: RunIo): RunStatus {
+  const { options: heapOptions } = heapModules.parseHeapOptions(request.heapArgs);
+  const heap = new tiered.TieredHeap(heapOptions);
+  const perfMap = request.perfMap ? new PerfMap() : undefined;
+  const options = {
+    ...(request.tierUpCalls === undefined ? {} : { tierUpCalls: request.tierUpCalls }),
+    ...(request.tierUpLoops === undefined ? {} : { tierUpLoops: request.tierUpLoops }),
+    ...(request.traceTiers ? { traceTiers: (line: string) => io.err(`${line}\n`) } : {}),
+    ...(perfMap === undefined ? {} : { onCompiled: (code: CompiledCode) => perfMap.add([{ start: code.start, size: code.size, name: code.name, tier: code.tier }]) }),
+  };
+  const vm = new tiered.TieredVM(program, heap, options, print);
+  try {
+    const ending = vm.run();
+    if (request.emitAsm) io.out(`;; the machine code the tiered VM compiled during the run\n${vm.listing()}\n\n`);
+    if (perfMap !== undefined && perfMap.written === 0 && vm.promotions.length > 0) {
+      io.err(`--perf-map: this tiered VM does not say where it puts its code, so ${perfMap.path} stays empty; --tier baseline or --tier opt write the map\n`);
+    }
+    if (ending.error !== undefined) {
+      io.err(`runtime error: ${ending.error.message}\n${tiered.formatTrace(ending.error.trace)}\n`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    vm.dispose();
+    if (heapOptions.stats) io.err(`${heapModules.formatStats(heap.stats)}\n`);
+    heap.dispose();
+  }
+}
+
+/** What the tiered VM tells `onCompiled` of each piece of code it makes. */
+interface CompiledCode {
+  readonly name: string;
+  readonly tier: string;
+  readonly start: bigint;
+  readonly size: number;
 }

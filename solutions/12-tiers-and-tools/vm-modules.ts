@@ -26,6 +26,13 @@ export interface HeapModules {
   readonly formatStats: typeof import('../11-garbage-collector/run.ts').formatStats;
 }
 
+/** Chapter 12's tiered VM: every function starts in the interpreter, the hot ones are compiled. */
+export interface TieredModules {
+  readonly TieredVM: typeof import('./vm.ts').TieredVM;
+  readonly TieredHeap: typeof import('./vm.ts').TieredHeap;
+  readonly formatTrace: typeof import('#ch10/trace.ts').formatTrace;
+}
+
 /** Every module the VM uses, and the language level it runs. */
 export interface VmModules {
   readonly CompileError: Errors['CompileError'];
@@ -42,5 +49,7 @@ export interface VmModules {
   readonly language: JitLanguage;
   /** Chapter 11's heap, when the language has arrays and records. */
   readonly heap?: HeapModules;
+  /** Chapter 12's tiered VM, when it is there (it runs chapter 11's language). */
+  readonly tiered?: TieredModules;
 }
 
