@@ -115,14 +115,28 @@ check(':bytecode and :ir show the function\'s code in chapter 06\'s and chapter 
   assert.match(ir, /= add v\d+, v\d+/, ir);
 });
 
-check(':time runs an expression in the three tiers and shows each time; they agree', () => {
+check(':time runs an expression in the interpreter, both compiled tiers and tiered, and shows each time; they agree', () => {
   const s = session([['fn square(n) { return n * n; }', ['defined fn square(n)']], [SUM_OF_SQUARES, ['defined fn sum_of_squares(n)']]]);
   const shown = s.evaluate(':time sum_of_squares(20000)');
-  assert.is(shown.length, 5, shown.join('\n'));
+  assert.is(shown.length, 6, shown.join('\n'));
   assert.match(shown[0]!, /tier\s+compile\s+run\s+total/);
-  for (const [i, tier] of ['interp', 'baseline', 'opt'].entries()) assert.match(shown[i + 1]!, new RegExp(`^${tier}\\s+\\d+\\.\\d\\d ms\\s+\\d+\\.\\d\\d ms\\s+\\d+\\.\\d\\d ms$`));
-  assert.is(shown[4], '2666866670000');
+  for (const [i, tier] of ['interp', 'baseline', 'opt', 'tiered'].entries()) assert.match(shown[i + 1]!, new RegExp(`^${tier}\\s+\\d+\\.\\d\\d ms\\s+\\d+\\.\\d\\d ms\\s+\\d+\\.\\d\\d ms$`), shown.join('\n'));
+  assert.is(shown[5], '2666866670000', shown.join('\n'));
 });
+
+check('inputs run tiered: a function called often enough moves to compiled code within the run, and the result agrees', () => {
+  session([
+    ['fn square(n) { return n * n; }', ['defined fn square(n)']],
+    [SUM_OF_SQUARES, ['defined fn sum_of_squares(n)']],
+    [':trace on', [`the tiered VM's promotions are shown`]],
+    ['sum_of_squares(10)', ['385']],
+    ['sum_of_squares(1500)', /^\[tiers\] square: interpreter → baseline after \d+ calls and 0 back edges\n1126125250$/],
+    ['fn square(n) { return n * n * 3; }', ['redefined fn square(n)']],
+    ['sum_of_squares(1500)', /^\[tiers\] square: interpreter → baseline after \d+ calls and 0 back edges\n3378375750$/],
+  ]);
+}, { hints: [
+  'Without :jit, each input runs in chapter 12\'s tiered VM; with :trace on its promotions come before the output.',
+] });
 
 check('multi-line input: an open block or parenthesis continues on the next line', () => {
   assert.is(repl.inputIsComplete('fn f(n) {'), false);

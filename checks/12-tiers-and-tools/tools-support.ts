@@ -15,11 +15,12 @@ function chapter<T>(specifier: string): Promise<T> {
   return import(specifier) as Promise<T>;
 }
 
-/** The modules of a VM at the latest level (chapter 11's, with its heap). */
+/** The modules of a VM at the latest level (chapter 11's, with its heap) with chapter 12's tiered VM. */
 export async function vmModules(): Promise<VmModules> {
   const listing = await import('#ch06/listing.ts');
   const interpreter = await import('#ch06/interpreter.ts');
   const heapRun = await chapter<typeof import('../../solutions/11-garbage-collector/run.ts')>('#ch11/run.ts');
+  const tiered = await chapterModule<typeof import('../../solutions/12-tiers-and-tools/vm.ts')>('vm.ts');
   return {
     parse: (await import('#ch05/parser.ts')).parse,
     CompileError: (await import('#ch05/errors.ts')).CompileError,
@@ -39,6 +40,7 @@ export async function vmModules(): Promise<VmModules> {
       parseHeapOptions: heapRun.parseHeapOptions,
       formatStats: heapRun.formatStats,
     },
+    tiered: { TieredVM: tiered.TieredVM, TieredHeap: tiered.TieredHeap, formatTrace: (await import('#ch10/trace.ts')).formatTrace },
   };
 }
 

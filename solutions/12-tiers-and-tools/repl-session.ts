@@ -30,9 +30,9 @@
 import { hostArch, type Arch } from '#native/arch.ts';
 import type { CompiledProgram, JitProgram, VmModules } from './vm-modules.ts';
 
-/** Where a function runs: the interpreter, or one of the compiled tiers. */
-export type ReplTier = 'interp' | 'baseline' | 'opt';
-export const REPL_TIERS: readonly ReplTier[] = ['interp', 'baseline', 'opt'];
+/** Where a function runs: tiered (it starts in the interpreter and moves on when hot), or held in one tier. */
+export type ReplTier = 'auto' | 'interp' | 'baseline' | 'opt';
+export const REPL_TIERS: readonly ReplTier[] = ['auto', 'interp', 'baseline', 'opt'];
 
 /** What main returns when the input ran to its end (an unlikely value of no meaning). */
 const COMPLETED = -7046029254386353131n;
@@ -120,13 +120,15 @@ class ReplError extends Error {
 }
 
 export const REPL_HELP = `Type Jot: a function or record declaration (fn, struct) defines or redefines it; statements
-run at once, and the variables they declare (int and bool) are kept; an expression prints its
-value. An open {, ( or [ continues on the next line.
+run at once (tiered: each function starts in the interpreter and is compiled when hot), and
+the variables they declare (int and bool) are kept; an expression prints its value. An open
+{, ( or [ continues on the next line.
   :bytecode [f]        chapter 06's bytecode of f (or of every function)
   :ir f                chapter 08's SSA IR of f after the optimizer
   :disasm f [tier]     f's machine code (baseline or opt), the compiler's comments beside capstone's disassembly
-  :jit f [tier]        run f in that tier from now on (baseline, opt, or interp; default opt)
-  :time expr           expr in the interpreter, the baseline and the optimizing tier: compile and run times side by side
+  :jit f [tier]        hold f in a tier from now on: opt (the default), baseline, interp; auto: tiered again
+  :trace on|off        show the tiered VM's promotions as functions get hot
+  :time expr           expr in the interpreter, the baseline and optimizing tiers and tiered: times side by side
   :list                the declarations, their tiers, and the variables
   :forget name         drop a declaration or a variable
   :arch                the architecture the code is made for and runs on
@@ -143,6 +145,8 @@ export class ReplSession {
   readonly #variables = new Map<string, Variable>();
   /** The tier each function was sent to with `:jit`. */
   readonly #tiers = new Map<string, ReplTier>();
+  /** Show the tiered VM's promotions (`:trace on`). */
+  #traceTiers = false;
 
   constructor(vm: VmModules, options: ReplOptions = {}) {
     this.#vm = vm;
@@ -164,9 +168,9 @@ export class ReplSession {
     }
   }
 
-  /** The tier `name` runs in (the interpreter unless `:jit` said otherwise). */
+  /** The tier `name` runs in (tiered unless `:jit` said otherwise). */
   tierOf(name: string): ReplTier {
-    return this.#tiers.get(name) ?? 'interp';
+    return this.#tiers.get(name) ?? 'auto';
   }
 
   // ---- declarations
@@ -367,13 +371,33 @@ export class ReplSession {
   // ---- running, in the tiers
 
   /**
-   * Runs `program` with each function in its tier. In this chapter's first step a program
-   * runs either in the interpreter (no function sent to a compiled tier) or compiled, the
-   * functions still in the interpreter in the baseline tier.
+   * Runs `program` with each function in its tier. Without a function sent anywhere by
+   * `:jit`, the run is tiered (chapter 12's VM: each function starts in the interpreter and
+   * moves to compiled code when hot, within this one run); without the tiered VM, it is
+   * interpreted. Once `:jit` sent a function to a tier, the run is compiled, each function in
+   * its tier and the others in the baseline tier.
    */
   #run(program: CompiledProgram, tierOf: (name: string) => ReplTier): RunResult {
-    const compiled = program.functions.some((f) => tierOf(f.name) !== 'interp');
-    return compiled ? this.#runCompiled(program, (name) => (tierOf(name) === 'opt' ? 'opt' : 'baseline')) : this.#runInterpreted(program);
+    const forced = program.functions.filter((f) => tierOf(f.name) !== 'auto');
+    if (forced.length === 0) return this.#vm.tiered === undefined ? this.#runInterpreted(program) : this.#runTiered(program);
+    if (forced.every((f) => tierOf(f.name) === 'interp')) return this.#runInterpreted(program);
+    return this.#runCompiled(program, (name) => (tierOf(name) === 'opt' ? 'opt' : 'baseline'));
+  }
+
+  #runTiered(program: CompiledProgram): RunResult {
+    const tiered = this.#vm.tiered!;
+    const output: string[] = [];
+    const heap = new tiered.TieredHeap({});
+    const trace = this.#traceTiers;
+    const vm = new tiered.TieredVM(program, heap, trace ? { traceTiers: (line) => output.push(line) } : {}, (text) => output.push(text));
+    try {
+      const ending = vm.run();
+      if (ending.error !== undefined) return { output, error: `runtime error: ${ending.error.message}\n${tiered.formatTrace(ending.error.trace)}` };
+      return { output, result: ending.result! };
+    } finally {
+      vm.dispose();
+      heap.dispose();
+    }
   }
 
   #runInterpreted(program: CompiledProgram): RunResult {
@@ -440,7 +464,9 @@ export class ReplSession {
       case ':disasm':
         return this.#disasm(this.#needFunction(words[0], ':disasm f [baseline|opt]'), words[1]);
       case ':jit':
-        return this.#jit(this.#needFunction(words[0], ':jit f [baseline|opt|interp]'), words[1] ?? 'opt');
+        return this.#jit(this.#needFunction(words[0], ':jit f [opt|baseline|interp|auto]'), words[1] ?? 'opt');
+      case ':trace':
+        return this.#trace(words[0]);
       case ':time':
         return this.#time(text.slice(':time'.length).trim());
       case ':list':
@@ -511,8 +537,12 @@ export class ReplSession {
   #jit(name: string, tierWord: string): string[] {
     if (!REPL_TIERS.includes(tierWord as ReplTier)) throw new ReplError(`:jit takes a tier: ${REPL_TIERS.join(', ')}, not ${tierWord}`);
     const tier = tierWord as ReplTier;
+    if (tier === 'auto') {
+      this.#tiers.delete(name);
+      return [`${name}: tiered again (it starts in the interpreter and is compiled when hot)`];
+    }
     this.#tiers.set(name, tier);
-    if (tier === 'interp') return [`${name}: back to the interpreter`];
+    if (tier === 'interp') return [`${name}: held in the interpreter`];
     // Compiled now, to say what became of it; each run compiles it again with the session's latest declarations.
     const { jit, declined } = this.#compile(this.#declarationsProgram(), (n) => (n === name ? tier : 'baseline'));
     const size = functionSize(jit, name);
@@ -529,7 +559,7 @@ export class ReplSession {
     // The interpreter's compile is the front end's (source to bytecode), which the other tiers start from too.
     const frontMs = performance.now() - frontStarted;
     const rows: { tier: string; compileMs: number; runMs: number; run: RunResult }[] = [];
-    for (const tier of REPL_TIERS) {
+    for (const tier of ['interp', 'baseline', 'opt'] as const) {
       const started = performance.now();
       if (tier === 'interp') {
         const run = this.#runInterpreted(program);
@@ -551,6 +581,15 @@ export class ReplSession {
       }
       rows.push({ tier, compileMs: compiled - started, runMs: performance.now() - compiled, run });
     }
+    if (this.#vm.tiered !== undefined) {
+      // The tiered VM compiles while it runs: its compile time is inside its run.
+      const started = performance.now();
+      const trace = this.#traceTiers;
+      this.#traceTiers = false;
+      const run = this.#runTiered(program);
+      this.#traceTiers = trace;
+      rows.push({ tier: 'tiered', compileMs: frontMs, runMs: performance.now() - started, run });
+    }
     const ms = (n: number) => `${n.toFixed(2)} ms`.padStart(11);
     const lines = [`${'tier'.padEnd(10)}${'compile'.padStart(11)}${'run'.padStart(11)}${'total'.padStart(11)}`];
     for (const row of rows) lines.push(`${row.tier.padEnd(10)}${ms(row.compileMs)}${ms(row.runMs)}${ms(row.compileMs + row.runMs)}`);
@@ -560,6 +599,12 @@ export class ReplSession {
     lines.push(...first.split('\n'));
     if (disagree.length > 0) lines.push(`the tiers disagree: ${rows.map((r) => `${r.tier} printed ${JSON.stringify(shown(r.run))}`).join('; ')}`);
     return lines;
+  }
+
+  #trace(word: string | undefined): string[] {
+    if (word !== 'on' && word !== 'off') throw new ReplError('usage: :trace on|off');
+    this.#traceTiers = word === 'on';
+    return [`the tiered VM's promotions are ${this.#traceTiers ? 'shown' : 'not shown'}`];
   }
 
   #list(): string[] {
