@@ -65,6 +65,14 @@ function enableCompileCache() {
   }
 }
 
+/** esbuild's first error as `file:line:column: text`, or the error's first line. */
+function buildProblem(error) {
+  const first = error.errors?.[0];
+  if (first === undefined) return error.message.split('\n')[0];
+  const at = first.location ? `${first.location.file}:${first.location.line}:${first.location.column + 1}: ` : '';
+  return `${at}${first.text}`;
+}
+
 const args = process.argv.slice(2);
 const stale = staleness();
 let usable = stale === undefined;
@@ -75,7 +83,7 @@ if (!usable) {
     await build(root);
     usable = true;
   } catch (error) {
-    process.stderr.write(`jot: cannot build the direct entry (${error.message.split('\n')[0]}); running from the TypeScript sources, which starts slower\n`);
+    process.stderr.write(`jot: cannot build the direct entry (${buildProblem(error)}); running from the TypeScript sources, which starts slower\n`);
   }
 }
 if (usable) {
