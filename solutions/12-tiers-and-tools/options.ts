@@ -17,6 +17,11 @@ export interface TierOptions {
   readonly tierUpLoops?: number;
   /** Receives one line per promotion. */
   readonly traceTiers?: (line: string) => void;
+  /**
+   * Fixes the tier of some functions, by name: `interpreter` never leaves the interpreter,
+   * `baseline` is compiled before the program starts. Undefined leaves it to the counters.
+   */
+  readonly tierOf?: (name: string) => 'interpreter' | 'baseline' | undefined;
 }
 
 export const DEFAULT_TIER_UP_CALLS = 1000;

@@ -14,6 +14,8 @@ export interface TieredOutcome extends HeapOutcome {
   readonly promotions: readonly Promotion[];
   /** Each function's tier when the program ended, by name. */
   readonly tiers: Readonly<Record<string, TierName>>;
+  /** Each function's calls and loop back edges as the interpreter and the stubs counted them (a call from compiled code to compiled code is not counted), by name. */
+  readonly counters: Readonly<Record<string, { readonly calls: number; readonly loops: number }>>;
   /** Entries from TypeScript into machine code, interpreter runs started, OSR entries taken. */
   readonly stats: { readonly machineEntries: number; readonly interpreterEntries: number; readonly osrEntries: number };
 }
@@ -27,7 +29,8 @@ export function runTiered(source: string, options: TieredRunOptions = {}): Tiere
   try {
     const ending = vm.run();
     const tiers = Object.fromEntries(program.functions.map((fn, i) => [fn.name, vm.tiers[i]!]));
-    return { output, ...ending, heap: { ...heap.stats }, promotions: [...vm.promotions], tiers, stats: { ...vm.stats } };
+    const counters = Object.fromEntries(program.functions.map((fn, i) => [fn.name, { calls: vm.calls[i]!, loops: vm.loops[i]! }]));
+    return { output, ...ending, heap: { ...heap.stats }, promotions: [...vm.promotions], tiers, counters, stats: { ...vm.stats } };
   } finally {
     vm.dispose();
     heap.dispose();

@@ -62,6 +62,11 @@ import { TIER_CONTEXT, TX, emitTierStubs, type TierStubs } from './stubs.ts';
 export const TIER_OPCODES = { call: 0x70, loop: 0x71 } as const;
 
 const CALL_SIZE = CORE_OPCODES.size(Op.call);
+/**
+ * Interpreter runs nested between machine segments (each with a callback and an entry below
+ * it) before a function that machine code calls is compiled regardless of its counters.
+ */
+export const MAX_NESTED_RUNS = 64;
 /** Bytes of machine code a run may compile. */
 const CODE_BYTES = 4 * 1024 * 1024;
 
@@ -143,8 +148,8 @@ export class TieredVM {
   readonly #functions: CompiledFunction[];
   readonly #interpreterLevel: InterpreterLevel;
   readonly #print: (text: string) => void;
-  /** Active calls outside each running interpreter run, innermost last. */
-  readonly #outside: number[] = [];
+  /** The running interpreter runs, innermost last: the active calls below their first frame, and whether that frame is a trampoline. */
+  readonly #runs: { readonly base: number; readonly trampoline: boolean }[] = [];
   readonly #suspended: Suspended[] = [];
   /** The kind of each running segment, innermost last. */
   readonly #innermost: ('machine' | 'interpreter')[] = [];
@@ -198,6 +203,7 @@ export class TieredVM {
       raise: this.#raise(heapLevel.raise!),
     };
     this.#functions = program.functions.map((fn) => quicken(fn, base.opcodes));
+    for (const fn of program.functions) if (options.tierOf?.(fn.name) === 'baseline') this.#promote(fn.index);
     heap.onOutOfMemory = (shape, count) => {
       if (this.#innermost.at(-1) === 'machine') this.#machineOutOfMemory(shape, count);
     };
@@ -230,7 +236,7 @@ export class TieredVM {
       this.#writeWord(TX.interpret!, handle);
       this.#writeWord(TX.transfer!, this.#transfer.address);
       this.#writeWord(TX.entryTable!, this.#entryTable.address);
-      const outcome = this.#interpret(this.program.main, [], 0);
+      const outcome = this.#main();
       if (outcome.exception === undefined) return { result: outcome.result };
       const { error, payload, trace } = outcome.exception;
       const message = error instanceof ThrownException ? `uncaught exception ${error.payload}` : error.message;
@@ -289,35 +295,54 @@ export class TieredVM {
     this.#entryTable.write(8 * index, word);
   }
 
+  #mayPromote(index: number): boolean {
+    return this.#options.tierOf?.(this.program.functions[index]!.name) !== 'interpreter';
+  }
+
   #countCall(index: number): void {
     this.calls[index]!++;
-    if (this.tiers[index] === 'interpreter' && this.calls[index]! >= this.#tierUpCalls) this.#promote(index);
+    if (this.tiers[index] === 'interpreter' && this.calls[index]! >= this.#tierUpCalls && this.#mayPromote(index)) this.#promote(index);
   }
 
   // ── the interpreter's side ──────────────────────────────────────────────────────────
 
-  /** Runs function `index` with `args` in a new interpreter run, `outside` calls being active outside it. */
+  /** Runs `main` (whose call is the first active one), in the interpreter or compiled as its tier is. */
+  #main(): Outcome {
+    const index = this.program.main;
+    this.#countCall(index);
+    if (this.tiers[index] !== 'interpreter') return this.#enter(this.#stubs.dispatch[index]!, [], 1, () => {});
+    return this.#runInterpreter({ functions: this.#functions, main: index }, 0, false);
+  }
+
+  /**
+   * Runs function `index` with `args` in a new interpreter run, for machine code with
+   * `outside` calls active (the callee's not included): a trampoline stands in for the caller.
+   */
   #interpret(index: number, args: readonly bigint[], outside: number): Outcome {
     const callee = this.#functions[index]!;
     const trampoline = makeTrampoline(this.#functions.length, callee, args);
-    const functions = [...this.#functions, trampoline];
-    this.#outside.push(outside);
+    return this.#runInterpreter({ functions: [...this.#functions, trampoline], main: trampoline.index }, outside - 1, true);
+  }
+
+  /** One interpreter run; `base` + the depth of a frame is the number of active calls there. */
+  #runInterpreter(program: CompiledProgram, base: number, trampoline: boolean): Outcome {
+    this.#runs.push({ base, trampoline });
     this.#innermost.push('interpreter');
     this.stats.interpreterEntries++;
     try {
-      return { result: run({ functions, main: trampoline.index }, { print: this.#print, level: this.#interpreterLevel }) };
+      return { result: run(program, { print: this.#print, level: this.#interpreterLevel }) };
     } catch (error) {
       if (!(error instanceof UncaughtException)) throw error;
       return { exception: { error: originals.get(error) ?? error, payload: error.payload, trace: error.trace } };
     } finally {
-      this.#outside.pop();
+      this.#runs.pop();
       this.#innermost.pop();
     }
   }
 
   /** Active calls, the running function's included. */
   #active(state: InterpreterState): number {
-    return this.#outside.at(-1)! + state.depth - 1;
+    return this.#runs.at(-1)!.base + state.depth;
   }
 
   /** `tier_call f n` */
@@ -357,7 +382,7 @@ export class TieredVM {
     const target = readU16(state.fn.code, state.pc + 1);
     const index = state.fn.index;
     this.loops[index]!++;
-    if (this.loops[index]! >= this.#tierUpLoops) {
+    if (this.loops[index]! >= this.#tierUpLoops && (this.tiers[index] !== 'interpreter' || this.#mayPromote(index))) {
       if (this.tiers[index] === 'interpreter') this.#promote(index, target);
       const entry = this.#osr.get(index)?.get(target);
       const depth = state.sp - state.bp - state.fn.locals;
@@ -371,37 +396,47 @@ export class TieredVM {
 
   /** Moves the running frame to its compiled code at a loop header, then returns from it. */
   #onStackReplacement(state: InterpreterState, entry: Label): void {
-    const { callers } = state;
     const values = Array.from(state.stack.subarray(state.bp, state.sp));
     const active = this.#active(state);
     // While the machine code runs, this run's frames are the caller's and below: the
-    // running frame lives on in the machine frame.
-    const caller = callerView(state);
+    // running frame lives on in the machine frame (main's has no caller in this run).
+    const roots: RootWalker = state.depth > 1 ? interpreterRoots(callerView(state)) : () => {};
     this.stats.osrEntries++;
-    const outcome = this.#enter(entry, values, active, interpreterRoots(caller));
-    // Return from the frame, as chapter 06's `ret` does, or raise at the caller's call.
+    const outcome = this.#enter(entry, values, active, roots);
+    if (outcome.exception === undefined) {
+      // The function has returned: its result on the operand stack, then its own `ret`.
+      state.sp = state.bp + state.fn.locals;
+      state.stack[state.sp++] = outcome.result;
+      state.pc = returnOffset(state.fn);
+      return;
+    }
+    // Its handlers were searched in the machine frame: raise at the caller's call.
+    if (state.depth === 1) {
+      const ended = new UncaughtException(outcome.exception.error, outcome.exception.payload, outcome.exception.trace);
+      originals.set(ended, outcome.exception.error);
+      throw ended;
+    }
+    const { callers } = state;
     state.depth--;
     state.sp = state.bp;
     state.fn = callers.functions[callers.function[state.depth]!]!;
     state.bp = callers.bp[state.depth]!;
-    state.pc = callers.pc[state.depth]!;
-    if (outcome.exception !== undefined) {
-      state.pc -= CALL_SIZE;
-      throw raising(outcome.exception);
-    }
-    state.stack[state.sp++] = outcome.result;
+    state.pc = callers.pc[state.depth]! - CALL_SIZE;
+    throw raising(outcome.exception);
   }
 
   /** Chapter 10's raise hook, with the frames an exception crossed before it came here. */
   #raise(base: RaiseHook): RaiseHook {
     return (error, state) => {
+      if (error instanceof UncaughtException) throw error; // it has ended the run already
       const inner = innerTraces.get(error) ?? [];
       try {
         base(error, state);
       } catch (uncaught) {
         if (!(uncaught instanceof UncaughtException)) throw uncaught;
-        // The last frame is the run's trampoline.
-        const ended = new UncaughtException(error, uncaught.payload, [...inner, ...uncaught.trace.slice(0, -1)]);
+        // A nested run's last frame is its trampoline.
+        const outer = this.#runs.at(-1)!.trampoline ? uncaught.trace.slice(0, -1) : uncaught.trace;
+        const ended = new UncaughtException(error, uncaught.payload, [...inner, ...outer]);
         originals.set(ended, error);
         throw ended;
       }
@@ -474,6 +509,12 @@ export class TieredVM {
       const fn = this.program.functions[index]!;
       const args = readWords(this.#transfer.address, fn.params.length);
       this.#countCall(index);
+      if (this.tiers[index] === 'interpreter' && this.#runs.length >= MAX_NESTED_RUNS) {
+        // Interpreter runs nested this deep between machine segments fill TypeScript's own
+        // stack: the function is compiled whatever its counters say, and from its next call
+        // on, the machine code calls machine code.
+        this.#promote(index);
+      }
       const roots = machineRoots(this.#jit, this.#code.address, entryRecord, exitPc, exitFp);
       this.#suspended.push({ roots });
       let outcome: Outcome;
@@ -557,6 +598,13 @@ const EXTRA = {
 function raising(crossing: Crossing): RuntimeError {
   innerTraces.set(crossing.error, crossing.trace);
   return crossing.error;
+}
+
+/** The offset of one of `fn`'s `ret` instructions (every function ends with one). */
+function returnOffset(fn: CompiledFunction): number {
+  const at = fn.code.lastIndexOf(Op.ret);
+  if (at < 0 || at !== fn.code.length - 1) throw new Error(`${fn.name} does not end with ret: the bytecode compiler always ends a function with one`);
+  return at;
 }
 
 /** The running frame's caller, as the state of a suspended run (for its roots). */

@@ -1,0 +1,97 @@
+/**
+ * Chapter 12, first part: whole programs, tiered. With thresholds of one or two calls and back
+ * edges, every function starts in the interpreter and changes tier while the program runs,
+ * loops move to compiled code in their middle (on-stack replacement), and calls cross between
+ * interpreted and compiled functions in both directions; every program of chapters 06–11 must
+ * still print and end exactly as the interpreter makes it: output, result, error, payload and
+ * the whole stack trace.
+ */
+import * as assert from 'uvu/assert';
+import { check, reportOutcome } from '#harness/check.ts';
+import { compareOutcome, programsUpTo } from '#harness/programs.ts';
+import { compareWithReference, errors, tiered, type TieredOutcome, type TieredRunOptions } from './support.ts';
+
+const programs = programsUpTo(11).filter((p) => p.expectedError?.kind !== 'compile');
+
+/** Runs every program tiered with `options`; the reports of those that went wrong, and the runs. */
+function runAll(options: TieredRunOptions): { reports: string[]; runs: Map<string, TieredOutcome> } {
+  const reports: string[] = [];
+  const runs = new Map<string, TieredOutcome>();
+  for (const program of programs) {
+    process.stderr.write(`running ${program.name}.jot\n`);
+    let got: TieredOutcome;
+    try {
+      got = tiered.runTiered(program.source, options);
+    } catch (error) {
+      if (error instanceof errors.CompileError) {
+        reports.push(`${program.name}: compile error ${error.message}`);
+        continue;
+      }
+      throw error;
+    }
+    runs.set(program.name, got);
+    reportOutcome(program.name, { output: got.output, error: got.error === undefined ? undefined : { kind: 'runtime', message: got.error.message } });
+    const report = compareOutcome(program, { output: got.output, ...(got.error === undefined ? {} : { error: { kind: 'runtime' as const, message: got.error.message } }) })
+      ?? compareWithReference(program.name, program.source, got, options);
+    if (report !== null) reports.push(report);
+  }
+  return { reports, runs };
+}
+
+const THRESHOLDS = [
+  { calls: 1, loops: 1 },
+  { calls: 2, loops: 2 },
+  { calls: 3, loops: 40 },
+];
+
+for (const { calls, loops } of THRESHOLDS) {
+  check(`promotion after ${calls} call${calls === 1 ? '' : 's'} or ${loops} back edge${loops === 1 ? '' : 's'}: every program ends exactly as the interpreter ends it`, () => {
+    const { reports, runs } = runAll({ tierUpCalls: calls, tierUpLoops: loops });
+    assert.ok(reports.length === 0, `${reports.length} of ${programs.length} programs went wrong:\n\n${reports.slice(0, 3).join('\n\n')}`);
+    // The runs must have mixed the tiers: promotions mid-run, loops entered in their middle,
+    // and machine code calling functions still interpreted.
+    let promoted = 0;
+    let osr = 0;
+    let fromMachine = 0;
+    const stayed: string[] = [];
+    for (const [name, run] of runs) {
+      promoted += run.promotions.length;
+      osr += run.stats.osrEntries;
+      fromMachine += run.stats.interpreterEntries - 1;
+      for (const [fn, counter] of Object.entries(run.counters)) {
+        if ((counter.calls >= calls || counter.loops >= loops) && run.tiers[fn] !== 'baseline') stayed.push(`${name}: ${fn} (${counter.calls} calls, ${counter.loops} back edges)`);
+      }
+    }
+    assert.ok(stayed.length === 0, `functions past a threshold stayed in the interpreter: ${stayed.slice(0, 5).join('; ')}`);
+    assert.ok(promoted >= 60, `only ${promoted} promotions in ${runs.size} programs`);
+    // After one call, every function is compiled before it starts: no loop begins interpreted.
+    if (calls > 1) assert.ok(osr >= 15, `on-stack replacement was taken ${osr} times in ${runs.size} programs: a hot loop in a function that was entered interpreted must move to compiled code at its header`);
+    if (calls > 1) assert.ok(fromMachine >= 5, `machine code called an interpreted function ${fromMachine} times in all: calls from compiled code to functions not yet compiled go through the entry table to the interpreter`);
+  }, { timeoutMs: 240000, hints: [
+    'Run the program that went wrong with `--tier auto --tier-up-calls 1 --tier-up-loops 1 --trace-tiers` and see which promotion comes just before the output goes astray.',
+    'A call from the interpreter to compiled code and a call from compiled code to the interpreter must both count every active call: the depth limit and the traces span the tiers.',
+    'An exception leaving a machine segment is raised in the interpreter at the call that entered it, with the frames it left as the start of its trace; one leaving an interpreter run is rethrown at the machine caller\'s call.',
+  ] });
+}
+
+check('under --gc-stress --verify-heap, with promotion after 2 calls or back edges, every heap program ends as the interpreter ends it', () => {
+  const heapPrograms = programs.filter((p) => p.since === 11 && !p.name.includes('out_of_memory'));
+  const reports: string[] = [];
+  let collections = 0;
+  let osr = 0;
+  for (const program of heapPrograms) {
+    process.stderr.write(`running ${program.name}.jot (--gc-stress --verify-heap)\n`);
+    const options = { tierUpCalls: 2, tierUpLoops: 2, stress: true, verify: true };
+    const got = tiered.runTiered(program.source, options);
+    collections += got.heap.collections;
+    osr += got.stats.osrEntries;
+    const report = compareWithReference(program.name, program.source, got, { stress: true, verify: true });
+    if (report !== null) reports.push(report);
+  }
+  assert.ok(reports.length === 0, `${reports.length} of ${heapPrograms.length} programs went wrong:\n\n${reports.slice(0, 3).join('\n\n')}`);
+  assert.ok(collections >= 2000, `only ${collections} collections under --gc-stress`);
+  assert.ok(osr >= 5, `on-stack replacement was taken ${osr} times in the heap programs`);
+}, { timeoutMs: 240000, hints: [
+  'A collection walks every segment: the running one, and each suspended interpreter run (by its stack maps) and machine segment (from where it stopped to its entry record).',
+  'On-stack replacement copies the interpreter\'s slots into the compiled frame: from then on the frame\'s references are found by the compiled code\'s stack maps, and the interpreter\'s own frame is gone from its roots.',
+] });

@@ -1,0 +1,76 @@
+/**
+ * Chapter 12, fourth part: when promotions happen, and what --trace-tiers says of them. The
+ * thresholds are options with defaults fixed in code; with the defaults a short program
+ * compiles nothing; a promotion takes effect at the function's next call (the counters say
+ * how many calls it took); a hot loop moves to compiled code without waiting for a call.
+ */
+import * as assert from 'uvu/assert';
+import { check } from '#harness/check.ts';
+import { programsUpTo } from '#harness/programs.ts';
+import { chapterModule, tiered } from './support.ts';
+
+const options = await chapterModule<typeof import('../../solutions/12-tiers-and-tools/options.ts')>('options.ts');
+const hello = programsUpTo(11).find((p) => p.name === 'hello')!;
+
+check('with the default thresholds, hello.jot compiles nothing, and the defaults are fixed numbers', () => {
+  assert.ok(Number.isInteger(options.DEFAULT_TIER_UP_CALLS) && options.DEFAULT_TIER_UP_CALLS > 1, `DEFAULT_TIER_UP_CALLS is ${options.DEFAULT_TIER_UP_CALLS}`);
+  assert.ok(Number.isInteger(options.DEFAULT_TIER_UP_LOOPS) && options.DEFAULT_TIER_UP_LOOPS > 1, `DEFAULT_TIER_UP_LOOPS is ${options.DEFAULT_TIER_UP_LOOPS}`);
+  const lines: string[] = [];
+  const got = tiered.runTiered(hello.source, { traceTiers: (line) => lines.push(line) });
+  assert.equal(got.output, hello.expectedOutput);
+  assert.equal(got.promotions.length, 0, `hello.jot promoted ${got.promotions.map((p) => p.function).join(', ')}`);
+  assert.equal(lines, [], '--trace-tiers printed lines for a run that promoted nothing');
+  assert.equal(got.stats.machineEntries, 0, 'hello.jot entered machine code');
+});
+
+const CALLS = `fn square(x) {
+  return x * x;
+}
+
+fn main() {
+  let i = 0;
+  let sum = 0;
+  while i < 10 {
+    sum = sum + square(i);
+    i = i + 1;
+  }
+  print(sum);
+  return 0;
+}
+`;
+
+check('a function is promoted at its Nth call, and --trace-tiers prints the promotion once with its counters', () => {
+  const lines: string[] = [];
+  const got = tiered.runTiered(CALLS, { tierUpCalls: 4, tierUpLoops: 1_000_000, traceTiers: (line) => lines.push(line) });
+  assert.equal(got.output, ['285']);
+  assert.equal(got.promotions.map((p) => [p.function, p.from, p.to, p.calls]), [['square', 'interpreter', 'baseline', 4]]);
+  assert.equal(got.tiers, { square: 'baseline', main: 'interpreter' });
+  assert.equal(lines.length, 1, `--trace-tiers printed ${lines.length} lines:\n${lines.join('\n')}`);
+  assert.ok(/square/.test(lines[0]!) && /baseline/.test(lines[0]!) && /\b4 calls\b/.test(lines[0]!), `the trace line names the function, its new tier and its calls: ${lines[0]}`);
+  assert.equal(got.counters.square!.calls, 10, 'every call of square counts, from the interpreter');
+  assert.equal(got.stats.machineEntries, 7, 'calls 4…10 of square run its compiled code: 7 entries into machine code');
+});
+
+const LOOP = `fn main() {
+  let i = 0;
+  let sum = 0;
+  while i < 100000 {
+    sum = sum + i % 7;
+    i = i + 1;
+  }
+  print(sum);
+  return 0;
+}
+`;
+
+check('a hot loop moves to compiled code at its header while its function runs its first call (on-stack replacement)', () => {
+  const lines: string[] = [];
+  const got = tiered.runTiered(LOOP, { tierUpCalls: 1_000_000, tierUpLoops: 1000, traceTiers: (line) => lines.push(line) });
+  assert.equal(got.output, ['299995']);
+  assert.equal(got.counters.main!.calls, 1);
+  assert.equal(got.tiers.main, 'baseline', 'main should have been compiled after 1000 back edges');
+  assert.equal(got.stats.osrEntries, 1, 'main\'s loop should be entered once in compiled code, at its header');
+  assert.equal(got.counters.main!.loops, 1000, 'after on-stack replacement the loop runs in machine code: the interpreter counts no more back edges');
+  assert.equal(lines.length, 1);
+  assert.ok(/main/.test(lines[0]!) && /1000 back edges/.test(lines[0]!), `the trace line names the function and its back edges: ${lines[0]}`);
+});

@@ -1,0 +1,58 @@
+/**
+ * Chapter 12's checks: a program run tiered (every function starts in the interpreter) and
+ * the reference interpreter of chapter 11, the oracle, in one outcome shape; and how two
+ * runs are compared: printed lines, main's result, the error's message, payload and trace.
+ */
+import { learnerCode } from '#harness/check.ts';
+import { diffLines } from '#harness/programs.ts';
+import { runInterpreter as referenceRun } from '../../solutions/11-garbage-collector/run.ts';
+
+/**
+ * Imports a module of this chapter with the reference's types: the scaffold's folder does not
+ * exist yet, so `#ch12/…` resolves only under the solutions' condition.
+ */
+export function chapterModule<T>(path: string): Promise<T> {
+  return import(`#ch12/${path}`) as Promise<T>;
+}
+
+export const tiered = await learnerCode(chapterModule<typeof import('../../solutions/12-tiers-and-tools/run.ts')>('run.ts'));
+export const errors = await learnerCode(import('#ch05/errors.ts'));
+
+export type TieredRunOptions = Parameters<typeof tiered.runTiered>[1];
+export type TieredOutcome = ReturnType<typeof tiered.runTiered>;
+
+interface Ending {
+  readonly output: readonly string[];
+  readonly result?: bigint;
+  readonly error?: { readonly message: string; readonly payload?: bigint; readonly trace: readonly { readonly name: string; readonly line: number }[] };
+}
+
+/** How a run ended, as lines: what it printed, then its result or its error, payload and whole trace. */
+export function endingLines(run: Ending): string[] {
+  if (run.error === undefined) return [...run.output, `(main returned ${run.result})`];
+  const { message, payload, trace } = run.error;
+  return [...run.output, `${message}${payload === undefined ? '' : ` (payload ${payload})`}`, ...trace.map((f) => `  at ${f.name} (line ${f.line})`)];
+}
+
+const endings = new Map<string, string[]>();
+
+/** The reference interpreter's ending of `source`, with the heap's run options (kept: the checks ask again). */
+export function expectedEnding(source: string, options: { readonly stress?: boolean; readonly verify?: boolean; readonly semispaceBytes?: number } = {}): string[] {
+  const key = `${options.stress ? 'stress ' : ''}${options.semispaceBytes ?? ''}\n${source}`;
+  let ending = endings.get(key);
+  if (ending === undefined) endings.set(key, (ending = endingLines(referenceRun(source, { ...options, verify: false }))));
+  return ending;
+}
+
+/** A report of how `got` ends differently from the reference interpreter, or null. */
+export function compareWithReference(name: string, source: string, got: Ending, options: { readonly stress?: boolean; readonly verify?: boolean; readonly semispaceBytes?: number } = {}): string | null {
+  const expected = expectedEnding(source, options);
+  const actual = endingLines(got);
+  if (expected.join('\n') === actual.join('\n')) return null;
+  return `${name}: the tiered run ends differently from the interpreter (- interpreter, + tiered):\n${diffLines(expected, actual)}`;
+}
+
+/** Each function's calls and whether it changed tier, for messages. */
+export function describeTiers(run: TieredOutcome): string {
+  return Object.entries(run.tiers).map(([name, tier]) => `${name}: ${tier}`).join(', ');
+}
