@@ -50,6 +50,12 @@ export async function startRepl(vm: VmModules, options: StartReplOptions): Promi
     rl.setPrompt(pending.length === 0 ? 'jot> ' : '...> ');
     rl.prompt();
   };
+  // Ctrl-C drops a half-typed input, as shells do; on an empty line it says how to leave.
+  rl.on('SIGINT', () => {
+    write(pending.length > 0 ? '\n(input dropped)\n' : '\n(:quit or Ctrl-D leaves)\n');
+    pending = [];
+    prompt();
+  });
   prompt();
   for await (const line of rl) {
     pending.push(line);
