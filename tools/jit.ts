@@ -54,6 +54,8 @@ import { firstChapterFrame } from '../checks/harness/frames.ts';
 import { loadModules, runProgram, TIERS, UsageError, type RunIo, type Tier, type VmModules } from './vm.ts';
 
 const INNER = 'WORKBOOK_JIT_INNER';
+/** Set for a second process that runs under qemu-user (it cannot tell by itself). */
+const EMULATED = 'WORKBOOK_JIT_EMULATED';
 const USAGE = 'usage: jot [--tier auto|interp|baseline|opt] [--interp] [--emit-ir] [--emit-asm] [--perf-map] [--arch x64|arm64] [--mine [--use-ref 1-4]]\n' +
   '           [--tier-up-calls N] [--tier-up-loops N] [--trace-tiers] [--heap 8m] [--gc-stress] [--verify-heap] [--gc-stats] program.jot\n' +
   '       jot [--repl] [--arch x64|arm64]       the REPL (:help lists its commands)\n' +
@@ -186,7 +188,7 @@ function launch(argv: readonly string[], options: Options, bundled: boolean): vo
     cwd: root,
     stdio: 'inherit',
     // The check workers' cache of compiled modules (TypeScript stripped, and V8's code): a second start costs a third of the first.
-    env: { NODE_COMPILE_CACHE: join(tmpdir(), `workbook-compile-cache-${userInfo().uid}`), ...process.env, NODE_OPTIONS: '', [INNER]: '1' },
+    env: { NODE_COMPILE_CACHE: join(tmpdir(), `workbook-compile-cache-${userInfo().uid}`), ...process.env, NODE_OPTIONS: '', [INNER]: '1', [EMULATED]: launcher.mode === 'emulated' ? '1' : '' },
   });
   child.on('close', (code, signal) => {
     if (signal !== null) process.stderr.write(`the program was killed by ${signal}\n`);
@@ -207,7 +209,7 @@ async function runHere(options: Options, vm: VmModules): Promise<void> {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? Number(process.exitCode ?? 0) : 1));
   if (options.repl) {
     const { startRepl } = await import('../solutions/12-tiers-and-tools/repl.ts');
-    await startRepl(vm, { arch: options.arch, historyFile: join(workbookRoot(), '.workbook', 'repl-history'), describeHost: () => `${process.arch}, Node.js ${process.version}${options.arch === hostArch() ? '' : ' under qemu-user'}` });
+    await startRepl(vm, { arch: options.arch, historyFile: join(workbookRoot(), '.workbook', 'repl-history'), describeHost: () => `${process.arch}, Node.js ${process.version}${process.env[EMULATED] === '1' ? ', under qemu-user' : ', natively'}` });
     return;
   }
   let source: string;
