@@ -92,6 +92,7 @@ check(':jit sends a function to a compiled tier; it runs as machine code and agr
   ]);
   assert.is(s.tierOf('sum_of_squares'), 'opt');
   assert.is(s.tierOf('square'), 'baseline');
+  assert.equal(s.lastRun, { how: 'compiled', tiers: { square: 'baseline', sum_of_squares: 'opt', main: 'baseline' } }, 'the last input ran compiled, each function in the tier :jit gave it');
 });
 
 check(':disasm shows the machine code with the compiler\'s comments beside capstone\'s disassembly', (t) => {
@@ -125,7 +126,7 @@ check(':time runs an expression in the interpreter, both compiled tiers and tier
 });
 
 check('inputs run tiered: a function called often enough moves to compiled code within the run, and the result agrees', () => {
-  session([
+  const s = session([
     ['fn square(n) { return n * n; }', ['defined fn square(n)']],
     [SUM_OF_SQUARES, ['defined fn sum_of_squares(n)']],
     [':trace on', [`the tiered VM's promotions are shown`]],
@@ -134,6 +135,7 @@ check('inputs run tiered: a function called often enough moves to compiled code 
     ['fn square(n) { return n * n * 3; }', ['redefined fn square(n)']],
     ['sum_of_squares(1500)', /^\[tiers\] square: interpreter → baseline after \d+ calls and 0 back edges\n3378375750$/],
   ]);
+  assert.equal(s.lastRun, { how: 'tiered', tiers: { square: 'baseline', sum_of_squares: 'interpreter', main: 'interpreter' } }, 'the last input ran tiered, square promoted');
 }, { hints: [
   'Without :jit, each input runs in chapter 12\'s tiered VM; with :trace on its promotions come before the output.',
 ] });

@@ -147,6 +147,8 @@ export class ReplSession {
   readonly #tiers = new Map<string, ReplTier>();
   /** Show the tiered VM's promotions (`:trace on`). */
   #traceTiers = false;
+  /** How the last input ran: interpreted, compiled (each function in its tier) or tiered (each function's tier at the end). */
+  lastRun: { readonly how: 'interpreted' | 'compiled' | 'tiered'; readonly tiers: Readonly<Record<string, string>> } | undefined;
 
   constructor(vm: VmModules, options: ReplOptions = {}) {
     this.#vm = vm;
@@ -392,6 +394,7 @@ export class ReplSession {
     const vm = new tiered.TieredVM(program, heap, trace ? { traceTiers: (line) => output.push(line) } : {}, (text) => output.push(text));
     try {
       const ending = vm.run();
+      this.lastRun = { how: 'tiered', tiers: Object.fromEntries(program.functions.map((f, i) => [f.name, vm.tiers[i]!])) };
       if (ending.error !== undefined) return { output, error: `runtime error: ${ending.error.message}\n${tiered.formatTrace(ending.error.trace)}` };
       return { output, result: ending.result! };
     } finally {
@@ -405,6 +408,7 @@ export class ReplSession {
     const heap = this.#newHeap();
     try {
       const level = heap === undefined ? this.#vm.language : this.#vm.heap!.heapInterpreter(heap);
+      this.lastRun = { how: 'interpreted', tiers: Object.fromEntries(program.functions.map((f) => [f.name, 'interp'])) };
       const result = this.#vm.interpret(program, { print: (text) => output.push(text), level });
       return { output, result };
     } catch (error) {
@@ -417,10 +421,12 @@ export class ReplSession {
 
   #runCompiled(program: CompiledProgram, tierOf: (name: string) => 'baseline' | 'opt'): RunResult {
     const output: string[] = [];
-    const jit = this.#compile(program, tierOf).jit;
+    const { jit, declined } = this.#compile(program, tierOf);
     const heap = this.#newHeap();
     try {
       if (heap !== undefined) this.#vm.heap!.useHeap(jit, heap);
+      const tiers = program.functions.map((f) => [f.name, tierOf(f.name) === 'opt' && !declined.some((d) => d.name === f.name) ? 'opt' : 'baseline']);
+      this.lastRun = { how: 'compiled', tiers: Object.fromEntries(tiers) };
       const outcome = jit.run({ print: (text) => output.push(text) });
       if (outcome.error !== undefined) return { output, error: `runtime error: ${this.#describe(outcome.error)}` };
       return { output, result: outcome.result! };
