@@ -8,7 +8,7 @@
  *   jot> k + 1
  *   145
  *   jot> :jit sq
- *   sq: optimizing tier, 0x2c bytes of x64 code
+ *   sq: optimizing tier, 0x8 bytes of x64 code
  *
  * How an input runs. Jot has no top level but declarations, so every run is a whole program:
  * the session's declarations (functions, records), then a `main` written for this input:
@@ -21,6 +21,11 @@
  *     }
  *     return -7046029254386353131;   a mark: the input did not return early
  *   }
+ *
+ * The program runs in chapter 12's tiered VM (every function starts in the interpreter and
+ * is compiled when hot), or, once `:jit` holds a function in a tier, compiled with each
+ * function in its tier. It is compiled afresh for every input, so no input meets code
+ * compiled for an earlier definition.
  *
  * Variables of type int and bool live between inputs as their values; arrays and records
  * live only in the input that makes them (each run has a heap of its own). A redefinition

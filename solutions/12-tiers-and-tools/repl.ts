@@ -43,6 +43,20 @@ export async function startRepl(vm: VmModules, options: StartReplOptions): Promi
   const history = terminal ? readHistory(options.historyFile) : [];
   const rl = createInterface({ input, output, terminal, history, historySize: HISTORY_SIZE, removeHistoryDuplicates: true });
   const write = (text: string) => void output.write(text);
+  // While an input runs, the terminal leaves raw mode, so that Ctrl-C is a signal again and
+  // ends the process: machine code in an endless loop cannot be stopped any other way.
+  const raw = (on: boolean) => {
+    const tty = input as { setRawMode?: (on: boolean) => void };
+    if (terminal && typeof tty.setRawMode === 'function') tty.setRawMode(on);
+  };
+  const evaluating = (evaluate: () => string[]): string[] => {
+    raw(false);
+    try {
+      return evaluate();
+    } finally {
+      raw(true);
+    }
+  };
   if (terminal) write(`Jot REPL on ${options.arch}; :help lists the commands, :quit (or Ctrl-D) leaves.\n`);
   let pending: string[] = [];
   const prompt = () => {
@@ -66,7 +80,7 @@ export async function startRepl(vm: VmModules, options: StartReplOptions): Promi
     }
     pending = [];
     if (/^\s*:(quit|q|exit)\s*$/.test(text)) break;
-    for (const shown of session.evaluate(text)) write(`${shown}\n`);
+    for (const shown of evaluating(() => session.evaluate(text))) write(`${shown}\n`);
     prompt();
   }
   if (pending.length > 0) for (const shown of session.evaluate(pending.join('\n'))) write(`${shown}\n`);
