@@ -38,32 +38,36 @@ function runAll(options: TieredRunOptions): { reports: string[]; runs: Map<strin
   return { reports, runs };
 }
 
+/** Calls or back edges in the interpreter before the baseline tier, then calls in the baseline tier before the optimizing tier. */
 const THRESHOLDS = [
-  { calls: 1, loops: 1 },
-  { calls: 2, loops: 2 },
-  { calls: 3, loops: 40 },
+  { calls: 1, loops: 1, optimized: 1 },
+  { calls: 2, loops: 2, optimized: 3 },
+  { calls: 3, loops: 40, optimized: 50 },
 ];
 
-for (const { calls, loops } of THRESHOLDS) {
-  check(`promotion after ${calls} call${calls === 1 ? '' : 's'} or ${loops} back edge${loops === 1 ? '' : 's'}: every program ends exactly as the interpreter ends it`, () => {
-    const { reports, runs } = runAll({ tierUpCalls: calls, tierUpLoops: loops });
+for (const { calls, loops, optimized } of THRESHOLDS) {
+  check(`promotion after ${calls} call${calls === 1 ? '' : 's'} or ${loops} back edge${loops === 1 ? '' : 's'}, and ${optimized} more call${optimized === 1 ? '' : 's'} to the optimizing tier: every program ends exactly as the interpreter ends it`, () => {
+    const { reports, runs } = runAll({ tierUpCalls: calls, tierUpLoops: loops, tierUpOptimizedCalls: optimized });
     assert.ok(reports.length === 0, `${reports.length} of ${programs.length} programs went wrong:\n\n${reports.slice(0, 3).join('\n\n')}`);
     // The runs must have mixed the tiers: promotions mid-run, loops entered in their middle,
     // and machine code calling functions still interpreted.
     let promoted = 0;
+    let toOptimized = 0;
     let osr = 0;
     let fromMachine = 0;
     const stayed: string[] = [];
     for (const [name, run] of runs) {
       promoted += run.promotions.length;
+      toOptimized += run.promotions.filter((p) => p.to === 'optimized').length;
       osr += run.stats.osrEntries;
       fromMachine += run.stats.interpreterEntries - 1;
       for (const [fn, counter] of Object.entries(run.counters)) {
-        if ((counter.calls >= calls || counter.loops >= loops) && run.tiers[fn] !== 'baseline') stayed.push(`${name}: ${fn} (${counter.calls} calls, ${counter.loops} back edges)`);
+        if ((counter.calls >= calls || counter.loops >= loops) && run.tiers[fn] === 'interpreter') stayed.push(`${name}: ${fn} (${counter.calls} calls, ${counter.loops} back edges)`);
       }
     }
     assert.ok(stayed.length === 0, `functions past a threshold stayed in the interpreter: ${stayed.slice(0, 5).join('; ')}`);
     assert.ok(promoted >= 60, `only ${promoted} promotions in ${runs.size} programs`);
+    assert.ok(toOptimized >= 15, `only ${toOptimized} promotions to the optimizing tier in ${runs.size} programs: a baseline function's prologue counts its calls down to the optimizing tier`);
     // After one call, every function is compiled before it starts: no loop begins interpreted.
     if (calls > 1) assert.ok(osr >= 15, `on-stack replacement was taken ${osr} times in ${runs.size} programs: a hot loop in a function that was entered interpreted must move to compiled code at its header`);
     if (calls > 1) assert.ok(fromMachine >= 5, `machine code called an interpreted function ${fromMachine} times in all: calls from compiled code to functions not yet compiled go through the entry table to the interpreter`);
@@ -81,7 +85,7 @@ check('under --gc-stress --verify-heap, with promotion after 2 calls or back edg
   let osr = 0;
   for (const program of heapPrograms) {
     process.stderr.write(`running ${program.name}.jot (--gc-stress --verify-heap)\n`);
-    const options = { tierUpCalls: 2, tierUpLoops: 2, stress: true, verify: true };
+    const options = { tierUpCalls: 2, tierUpLoops: 2, tierUpOptimizedCalls: 2, stress: true, verify: true };
     const got = tiered.runTiered(program.source, options);
     collections += got.heap.collections;
     osr += got.stats.osrEntries;

@@ -2,14 +2,16 @@
  * Chapter 12, third part: the collector across tiers. Under --gc-stress every allocation
  * collects, and objects move while frames of every tier hold them: interpreted frames (roots by
  * the interpreter's stack maps, in each suspended interpreter run), baseline frames (roots by
- * the compiled code's stack maps, in each suspended machine segment) and a frame entered by
- * on-stack replacement. --verify-heap checks every reference after each collection.
+ * the compiled code's stack maps, in each suspended machine segment), a frame entered by
+ * on-stack replacement, and between them frames of the optimizing tier (a function that holds
+ * no reference), which the walk must pass through. --verify-heap checks every reference after
+ * each collection.
  */
 import * as assert from 'uvu/assert';
 import { check } from '#harness/check.ts';
 import { compareWithReference, tiered } from './support.ts';
 
-type Tier = 'interpreter' | 'baseline';
+type Tier = 'interpreter' | 'baseline' | 'optimized';
 
 const CHAIN = `struct Node { value: int, next: Node }
 
@@ -20,10 +22,21 @@ fn leaf(n: int): Node {
   return new Node { value: a[1] + keep.value, next: keep };
 }
 
+fn count(n: int): int {
+  let a = new [Node](n % 3 + 1);
+  a[0] = new Node { value: n, next: null };
+  return a[0].value + len(a);
+}
+
+fn relay(n: int): int {
+  return count(n) + count(n + 1);
+}
+
 fn level3(n: int, list: Node): Node {
   let mine = new Node { value: n, next: list };
   let got = leaf(n);
-  return new Node { value: got.value + got.next.value, next: mine };
+  let extra = relay(n);
+  return new Node { value: got.value + got.next.value + extra, next: mine };
 }
 
 fn level2(n: int, list: Node): Node {
@@ -64,13 +77,17 @@ fn main() {
 
 const NAMES = ['main', 'level1', 'level2', 'level3', 'leaf'];
 
-check('under --gc-stress --verify-heap, objects held by interpreted and compiled frames on one stack survive every collection, in every combination of tiers', () => {
+check('under --gc-stress --verify-heap, objects held by interpreted, baseline and optimized frames on one stack survive every collection, in every combination of tiers', () => {
   const reports: string[] = [];
   let collections = 0;
   for (let bits = 0; bits < 1 << NAMES.length; bits++) {
     const tiers: Record<string, Tier> = Object.fromEntries(NAMES.map((name, i) => [name, (bits >> i) & 1 ? 'baseline' : 'interpreter']));
+    // relay holds no reference: the optimizing tier compiles it; count, which allocates, takes leaf's tier.
+    tiers.relay = 'optimized';
+    tiers.count = tiers.leaf!;
     const got = tiered.runTiered(CHAIN, { stress: true, verify: true, tierUpCalls: 1_000_000_000, tierUpLoops: 1_000_000_000, tierOf: (name) => tiers[name] });
     collections += got.heap.collections;
+    assert.equal(got.tiers.relay, 'optimized', 'relay touches no heap and holds no reference: the optimizing tier must compile it');
     const report = compareWithReference(NAMES.map((n) => `${n} ${tiers[n]}`).join(', '), CHAIN, got, { stress: true });
     if (report !== null) reports.push(report);
   }

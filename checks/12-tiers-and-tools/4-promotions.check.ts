@@ -74,3 +74,24 @@ check('a hot loop moves to compiled code at its header while its function runs i
   assert.equal(lines.length, 1);
   assert.ok(/main/.test(lines[0]!) && /1000 back edges/.test(lines[0]!), `the trace line names the function and its back edges: ${lines[0]}`);
 });
+
+check('a baseline function\'s calls count down to the optimizing tier, which its next call takes', () => {
+  const lines: string[] = [];
+  const compiled: { name: string; tier: string; address: bigint; length: number }[] = [];
+  const got = tiered.runTiered(CALLS, { tierUpCalls: 2, tierUpOptimizedCalls: 3, tierUpLoops: 1_000_000, traceTiers: (line) => lines.push(line), onCompiled: (code) => compiled.push(code) });
+  assert.equal(got.output, ['285']);
+  assert.equal(got.promotions.map((p) => [p.function, p.from, p.to, p.calls]), [['square', 'interpreter', 'baseline', 2], ['square', 'baseline', 'optimized', 4]]);
+  assert.equal(got.tiers.square, 'optimized');
+  assert.equal(lines.length, 2, `--trace-tiers printed:\n${lines.join('\n')}`);
+  assert.ok(/square/.test(lines[1]!) && /optimized/.test(lines[1]!), `the second trace line names the optimizing tier: ${lines[1]}`);
+  assert.equal(compiled.map((c) => [c.name, c.tier]), [['square', 'baseline'], ['square', 'optimized']], 'onCompiled sees each compiled function once per tier');
+  assert.ok(compiled.every((c) => c.length > 0) && compiled[1]!.address >= compiled[0]!.address + BigInt(compiled[0]!.length), `the code of each tier has its own bytes: ${compiled.map((c) => `${c.name} ${c.tier} at 0x${c.address.toString(16)}, ${c.length} bytes`).join('; ')}`);
+});
+
+check('the thresholds and --trace-tiers come from the command line', () => {
+  const { options: parsed, rest } = options.parseTierOptions(['hello.jot', '--tier-up-calls', '7', '--tier-up-loops', '9', '--tier-up-opt-calls', '11', '--trace-tiers', '--gc-stress']);
+  assert.equal(rest, ['hello.jot', '--gc-stress']);
+  assert.equal([parsed.tierUpCalls, parsed.tierUpLoops, parsed.tierUpOptimizedCalls], [7, 9, 11]);
+  assert.type(parsed.traceTiers, 'function');
+  assert.throws(() => options.parseTierOptions(['--tier-up-calls', 'many']), /--tier-up-calls/);
+});

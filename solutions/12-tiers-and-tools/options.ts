@@ -4,6 +4,8 @@
  *   --tier-up-calls N   calls of a function before it leaves the interpreter
  *   --tier-up-loops N   loop back edges taken in a function before it leaves the interpreter
  *                       (in the middle of a loop, by on-stack replacement)
+ *   --tier-up-opt-calls N   calls of a function in the baseline tier before the optimizing
+ *                       tier compiles it (counted by its compiled prologue)
  *   --trace-tiers       print each promotion, with the function and its counters, to stderr
  *
  * With the defaults a short program (hello.jot) compiles nothing: it is over before any
@@ -15,14 +17,53 @@ export interface TierOptions {
   readonly tierUpCalls?: number;
   /** Back edges taken in a function before it is compiled in the baseline tier. */
   readonly tierUpLoops?: number;
+  /** Calls of a function in the baseline tier before it is compiled in the optimizing tier. */
+  readonly tierUpOptimizedCalls?: number;
   /** Receives one line per promotion. */
   readonly traceTiers?: (line: string) => void;
   /**
-   * Fixes the tier of some functions, by name: `interpreter` never leaves the interpreter,
-   * `baseline` is compiled before the program starts. Undefined leaves it to the counters.
+   * Fixes the tier of some functions, by name: `interpreter` never leaves the interpreter
+   * (unless machine code calls it from too deep a nest of interpreter runs), `baseline` and
+   * `optimized` are compiled in that tier before the program starts and stay there.
+   * Undefined leaves it to the counters.
    */
-  readonly tierOf?: (name: string) => 'interpreter' | 'baseline' | undefined;
+  readonly tierOf?: (name: string) => 'interpreter' | 'baseline' | 'optimized' | undefined;
+  /** Sees each function as it is compiled: where its code is (for a perf map) and in which tier. */
+  readonly onCompiled?: (code: CompiledCode) => void;
+}
+
+/** A function's machine code, just compiled. */
+export interface CompiledCode {
+  readonly name: string;
+  readonly tier: 'baseline' | 'optimized';
+  /** The address of its first instruction, and the bytes up to the end of its out-of-line code. */
+  readonly address: bigint;
+  readonly length: number;
 }
 
 export const DEFAULT_TIER_UP_CALLS = 1000;
 export const DEFAULT_TIER_UP_LOOPS = 5000;
+export const DEFAULT_TIER_UP_OPTIMIZED_CALLS = 10_000;
+
+/**
+ * The tiered run's options from command-line words (`--tier-up-calls 10`, `--trace-tiers`);
+ * the other words are returned as they are. `--trace-tiers` prints to standard error.
+ */
+export function parseTierOptions(argv: readonly string[]): { options: TierOptions; rest: string[] } {
+  const rest: string[] = [];
+  let options: TierOptions = {};
+  const count = (flag: string, text: string | undefined): number => {
+    const value = Number(text);
+    if (text === undefined || !Number.isSafeInteger(value) || value < 1) throw new Error(`${flag} wants a count of at least 1, found '${text ?? ''}'`);
+    return value;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === '--tier-up-calls') options = { ...options, tierUpCalls: count(word, argv[++i]) };
+    else if (word === '--tier-up-loops') options = { ...options, tierUpLoops: count(word, argv[++i]) };
+    else if (word === '--tier-up-opt-calls') options = { ...options, tierUpOptimizedCalls: count(word, argv[++i]) };
+    else if (word === '--trace-tiers') options = { ...options, traceTiers: (line) => process.stderr.write(`${line}\n`) };
+    else rest.push(word);
+  }
+  return { options, rest };
+}

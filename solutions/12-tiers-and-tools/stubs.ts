@@ -46,6 +46,8 @@ export const TIER_CONTEXT = extendContext(HEAP_CONTEXT, [
   'entryTable', //     address of the entry table: one code address per function
   'pending', //        after jot_interpret: 0 a result, 1 an exception to rethrow, 2 end the segment
   'pendingPayload', // the payload to rethrow
+  'countdown', //      address of the countdowns: calls left per function before the optimizing tier
+  'tierUp', //         address of jot_tier_up(function)
 ]);
 export const TX = TIER_CONTEXT.offsets as Readonly<Record<string, number>>;
 

@@ -38,8 +38,13 @@ import type { Label, MacroAssembler, Register } from '#ch04/macro-assembler.ts';
 import { createMacroAssembler } from '#ch04/masm.ts';
 import { CORE_OPCODES, Op, extendOpcodes, lineAt, readU16, type CompiledFunction, type CompiledProgram, type StackMap } from '#ch06/bytecode.ts';
 import { MAX_CALL_DEPTH, RuntimeError, grow, run, type InterpreterLevel, type InterpreterState, type OpcodeHandler, type RaiseHook } from '#ch06/interpreter.ts';
-import { BaselineCompiler, CodeTables, extendJit, jitRegisters, type JitLevel, type RunState } from '#ch07/compiler.ts';
+import { BaselineCompiler, CodeTables, emitRuntimeCall, extendJit, jitRegisters, type JitLevel, type RunState, type Template } from '#ch07/compiler.ts';
 import { JitProgram } from '#ch07/jit.ts';
+import { buildFunction } from '#ch08/build.ts';
+import type { Func, IrProgram } from '#ch08/ir.ts';
+import { optimizeFunction } from '#ch08/optimize.ts';
+import { allocateFunction, allocatorRegisters } from '#ch09/allocate.ts';
+import { FunctionEmitter, optimizingExtension } from '#ch09/codegen.ts';
 import { Runtime } from '#ch07/runtime.ts';
 import { ERROR_KIND } from '#ch07/runtime.ts';
 import { RUNTIME_ERROR_PAYLOADS, ThrownException, UncaughtException } from '#ch10/errors.ts';
@@ -54,7 +59,7 @@ import { interpreterRoots } from '../11-garbage-collector/interpret.ts';
 import { FIRST_RECORD_SHAPE, HEAP_ERROR_KIND, machineRoots, useHeap } from '../11-garbage-collector/jit-level.ts';
 import { HEAP_JIT } from '../11-garbage-collector/jit-run.ts';
 import { heapInterpreter } from '../11-garbage-collector/language.ts';
-import { DEFAULT_TIER_UP_CALLS, DEFAULT_TIER_UP_LOOPS, type TierOptions } from './options.ts';
+import { DEFAULT_TIER_UP_CALLS, DEFAULT_TIER_UP_LOOPS, DEFAULT_TIER_UP_OPTIMIZED_CALLS, type TierOptions } from './options.ts';
 import { osrAfterBody } from './osr.ts';
 import { TIER_CONTEXT, TX, emitTierStubs, type TierStubs } from './stubs.ts';
 
@@ -70,7 +75,7 @@ export const MAX_NESTED_RUNS = 64;
 /** Bytes of machine code a run may compile. */
 const CODE_BYTES = 4 * 1024 * 1024;
 
-export type TierName = 'interpreter' | 'baseline';
+export type TierName = 'interpreter' | 'baseline' | 'optimized';
 
 /** One promotion, as `--trace-tiers` prints it. */
 export interface Promotion {
@@ -103,6 +108,7 @@ const innerTraces = new WeakMap<RuntimeError, readonly TraceFrame[]>();
 const originals = new WeakMap<UncaughtException, RuntimeError>();
 
 const interpretType = koffi.pointer(koffi.proto('int64_t jot_interpret(int64_t fn)'));
+const tierUpType = koffi.pointer(koffi.proto('void jot_tier_up(int64_t fn)'));
 
 /**
  * A heap that says when an allocation does not fit: in machine code, chapter 11's runtime
@@ -136,6 +142,11 @@ export class TieredVM {
   readonly #context: CodeRegion;
   readonly #transfer: CodeRegion;
   readonly #entryTable: CodeRegion;
+  /** Per function: calls left in the baseline tier before the optimizing tier (its prologue counts down). */
+  readonly #countdown: CodeRegion;
+  readonly #tierUpOptimizedCalls: number;
+  /** Functions the optimizing tier declined, with why (they stay in the baseline tier). */
+  readonly declined: { readonly function: string; readonly reason: string }[] = [];
   readonly #stubs: TierStubs;
   readonly #jit: JitProgram;
   /** Bytes of code written to the region so far. */
@@ -168,13 +179,18 @@ export class TieredVM {
     this.#options = options;
     this.#tierUpCalls = options.tierUpCalls ?? DEFAULT_TIER_UP_CALLS;
     this.#tierUpLoops = options.tierUpLoops ?? DEFAULT_TIER_UP_LOOPS;
+    this.#tierUpOptimizedCalls = options.tierUpOptimizedCalls ?? DEFAULT_TIER_UP_OPTIMIZED_CALLS;
     this.#print = print;
     const n = program.functions.length;
     this.tiers = new Array<TierName>(n).fill('interpreter');
     this.calls = new Array<number>(n).fill(0);
     this.loops = new Array<number>(n).fill(0);
     const base = HEAP_JIT.jit;
-    this.#level = extendJit(base, { layout: TIER_CONTEXT, afterBody: osrAfterBody(base.afterBody, base.opcodes, this.#osr) });
+    this.#level = extendJit(base, {
+      layout: TIER_CONTEXT,
+      prologue: countdownPrologue(base.prologue),
+      afterBody: osrAfterBody(base.afterBody, base.opcodes, this.#osr),
+    });
 
     this.#masm = createMacroAssembler(hostArch());
     this.#stubs = emitTierStubs(this.#masm, program.functions, this.#level, this.#tables);
@@ -183,6 +199,10 @@ export class TieredVM {
     const slots = Math.max(8, ...program.functions.map((fn) => fn.locals + fn.maxStack));
     this.#transfer = CodeRegion.allocate(8 * slots);
     this.#entryTable = CodeRegion.allocate(8 * Math.max(1, n));
+    this.#countdown = CodeRegion.allocate(8 * Math.max(1, n));
+    const countdowns = new DataView(new ArrayBuffer(8 * n));
+    for (let i = 0; i < n; i++) countdowns.setBigInt64(8 * i, BigInt(this.#tierUpOptimizedCalls), true);
+    this.#countdown.write(0, new Uint8Array(countdowns.buffer));
     this.#flush(false);
     for (const fn of program.functions) this.#setEntry(fn.index, this.#stubs.interpreter[fn.index]!);
     this.#jit = new JitProgram(program, hostArch(), new Uint8Array(0), [], () => this.#masm.listing(), this.#level, this.#tables);
@@ -203,7 +223,15 @@ export class TieredVM {
       raise: this.#raise(heapLevel.raise!),
     };
     this.#functions = program.functions.map((fn) => quicken(fn, base.opcodes));
-    for (const fn of program.functions) if (options.tierOf?.(fn.name) === 'baseline') this.#promote(fn.index);
+    for (const fn of program.functions) {
+      const tier = options.tierOf?.(fn.name);
+      if (tier === 'baseline') this.#promote(fn.index);
+      if (tier === 'optimized') {
+        // Through the baseline tier, which keeps any function the optimizing tier declines.
+        this.#promote(fn.index);
+        this.#promoteOptimized(fn.index);
+      }
+    }
     heap.onOutOfMemory = (shape, count) => {
       if (this.#innermost.at(-1) === 'machine') this.#machineOutOfMemory(shape, count);
     };
@@ -226,6 +254,7 @@ export class TieredVM {
     const runtime = new Runtime(this.program, this.#context, { print: this.#print, errors: this.#level.errors });
     const state: RunState = { program: this.#jit, code: this.#code, runtime };
     const handle = koffi.register((fnIn: number | bigint) => this.#interpretCallback(Number(fnIn)), interpretType);
+    const tierUp = koffi.register((fnIn: number | bigint) => this.#tierUpCallback(Number(fnIn)), tierUpType);
     runtime.open();
     try {
       this.#level.beforeRun?.(this.#context, state);
@@ -236,6 +265,8 @@ export class TieredVM {
       this.#writeWord(TX.interpret!, handle);
       this.#writeWord(TX.transfer!, this.#transfer.address);
       this.#writeWord(TX.entryTable!, this.#entryTable.address);
+      this.#writeWord(TX.countdown!, this.#countdown.address);
+      this.#writeWord(TX.tierUp!, tierUp);
       const outcome = this.#main();
       if (outcome.exception === undefined) return { result: outcome.result };
       const { error, payload, trace } = outcome.exception;
@@ -245,6 +276,7 @@ export class TieredVM {
       this.#level.afterRun?.(this.#context, state);
       runtime.close();
       koffi.unregister(handle);
+      koffi.unregister(tierUp);
       if (runtime.hostError !== undefined) throw runtime.hostError;
       if (this.#hostError !== undefined) throw this.#hostError;
     }
@@ -260,6 +292,7 @@ export class TieredVM {
     this.#context.dispose();
     this.#transfer.dispose();
     this.#entryTable.dispose();
+    this.#countdown.dispose();
   }
 
   // ── promotion ─────────────────────────────────────────────────────────────────────
@@ -272,11 +305,66 @@ export class TieredVM {
     const entries = this.#stubs.dispatch.map((label, i) => (i === index ? code : label));
     new BaselineCompiler(masm, fn, this.program, entries, jitRegisters(masm), this.#level, this.#tables).compile();
     this.#flush(true);
+    this.#compiled(fn.name, 'baseline', code);
     this.#setEntry(index, code);
     this.tiers[index] = 'baseline';
     const promotion: Promotion = { function: fn.name, from: 'interpreter', to: 'baseline', calls: this.calls[index]!, loops: this.loops[index]!, ...(osrAt === undefined ? {} : { osrAt }) };
     this.promotions.push(promotion);
     this.#options.traceTiers?.(describePromotion(promotion));
+  }
+
+  /**
+   * Compiles function `index` in the optimizing tier (chapters 08–09) and points its entry at
+   * the code; a function the tier declines stays where it is, and the decline is kept.
+   */
+  #promoteOptimized(index: number): void {
+    const fn = this.program.functions[index]!;
+    const from = this.tiers[index]!;
+    const reason = this.#level.machine.declines?.(this.program, index);
+    if (reason !== undefined) {
+      this.declined.push({ function: fn.name, reason });
+      this.#options.traceTiers?.(`[tiers] ${fn.name}: stays ${from}: the optimizing tier declines it (${reason})`);
+      return;
+    }
+    const masm = this.#masm;
+    const extension = optimizingExtension(this.#level);
+    const start = masm.size;
+    const code = masm.newLabel(`${fn.name} (optimized)`);
+    try {
+      const ir = optimizeFunction(buildFunction(fn, this.program, extension?.build), { program: this.#signatures(), ...(extension ? { ops: extension.ops } : {}) });
+      const details = allocateFunction(ir, allocatorRegisters(masm));
+      const entries = this.#stubs.dispatch.map((label, i) => (i === index ? code : label));
+      const indexOf = new Map(this.program.functions.map((f, i) => [f.name, i]));
+      new FunctionEmitter(details.allocated, { masm, entries, indexOf, functionIndex: index, level: this.#level, tables: this.#tables }).emit();
+    } catch (error) {
+      // Half-emitted code cannot be taken back: only an error before the first byte declines.
+      if (masm.size !== start) throw error;
+      this.declined.push({ function: fn.name, reason: (error as Error).message });
+      this.#options.traceTiers?.(`[tiers] ${fn.name}: stays ${from}: the optimizing tier declines it (${(error as Error).message})`);
+      return;
+    }
+    this.#flush(true);
+    this.#compiled(fn.name, 'optimized', code);
+    this.#setEntry(index, code);
+    this.tiers[index] = 'optimized';
+    const promotion: Promotion = { function: fn.name, from, to: 'optimized', calls: this.calls[index]!, loops: this.loops[index]! };
+    this.promotions.push(promotion);
+    this.#options.traceTiers?.(describePromotion(promotion));
+  }
+
+  /** The program's functions as IR signatures, for the optimizer's verifier. */
+  #signatures(): IrProgram {
+    const functions = new Map<string, Func>(this.program.functions.map((f) => [f.name, { name: f.name, params: f.params.map((type, i) => ({ name: `p${i}`, type })), returnType: f.returnType, blocks: [], nextValue: 0, nextBlock: 0 }]));
+    return { functions, main: this.program.functions[this.program.main]!.name };
+  }
+
+  /** jot_tier_up(f): a baseline function's countdown reached zero. */
+  #tierUpCallback(index: number): void {
+    try {
+      if (this.tiers[index] === 'baseline' && this.#options.tierOf?.(this.program.functions[index]!.name) === undefined) this.#promoteOptimized(index);
+    } catch (error) {
+      this.#hostError ??= error;
+    }
   }
 
   /** Writes the code emitted since the last flush into the region, keeping it W^X. */
@@ -287,6 +375,12 @@ export class TieredVM {
     this.#code.write(this.#written, bytes.subarray(this.#written));
     this.#code.seal();
     this.#written = bytes.length;
+  }
+
+  /** Tells `onCompiled` of the code from `start` to the end of what was just written. */
+  #compiled(name: string, tier: 'baseline' | 'optimized', start: Label): void {
+    const offset = offsetOf(start);
+    this.#options.onCompiled?.({ name, tier, address: this.#code.address + BigInt(offset), length: this.#written - offset });
   }
 
   #setEntry(index: number, label: Label): void {
@@ -593,6 +687,33 @@ const EXTRA = {
   errorIndex: TX.errorIndex!,
   errorLength: TX.errorLength!,
 };
+
+/**
+ * The baseline prologue (`base`), then the countdown to the optimizing tier: one word per
+ * function, decremented at each call; at zero, jot_tier_up(f) compiles the function again,
+ * and its next call takes the optimized code. Nothing is live in a register here but the
+ * pinned ones and the callee-saved ones (the arguments are in their slots already).
+ *
+ *   t1 = [ctx + countdown]; t0 = [t1 + 8f] - 1; [t1 + 8f] = t0
+ *   if t0 == 0: jot_tier_up(f)
+ */
+function countdownPrologue(base: Template | undefined): Template {
+  return (t) => {
+    base?.(t);
+    const { masm, fn } = t;
+    const { ctx, t0, t1 } = t.registers;
+    const done = masm.newLabel();
+    masm.comment(`${fn.name}: one call less before the optimizing tier`);
+    masm.load(t1, ctx, TX.countdown!);
+    masm.load(t0, t1, 8 * fn.index);
+    masm.addImmediate(t0, t0, -1);
+    masm.store(t0, t1, 8 * fn.index);
+    masm.branchIfNonZero(t0, done);
+    masm.moveImmediate(masm.regs.args[0]!, BigInt(fn.index));
+    emitRuntimeCall(masm, t.registers, TX.tierUp!, t1);
+    masm.bind(done);
+  };
+}
 
 /** The error to raise in the interpreter for `crossing`, carrying its trace so far. */
 function raising(crossing: Crossing): RuntimeError {
