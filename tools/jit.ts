@@ -13,6 +13,8 @@
  *   --interp           the same as --tier interp
  *   --tier-up-calls N  (auto) calls of a function before it is compiled
  *   --tier-up-loops N  (auto) loop back edges in a function before it is compiled
+ *   --tier-up-opt-calls N
+ *                      (auto) calls of a compiled function before the optimizing tier compiles it
  *   --trace-tiers      (auto) print each promotion to stderr, with its function and counters
  *   --emit-ir          with --tier opt: print each function's IR after each optimizer pass
  *   --emit-asm         print the code of the tier that runs it before running: the machine
@@ -57,7 +59,7 @@ const INNER = 'WORKBOOK_JIT_INNER';
 /** Set for a second process that runs under qemu-user (it cannot tell by itself). */
 const EMULATED = 'WORKBOOK_JIT_EMULATED';
 const USAGE = 'usage: jot [--tier auto|interp|baseline|opt] [--interp] [--emit-ir] [--emit-asm] [--perf-map] [--arch x64|arm64] [--mine [--use-ref 1-4]]\n' +
-  '           [--tier-up-calls N] [--tier-up-loops N] [--trace-tiers] [--heap 8m] [--gc-stress] [--verify-heap] [--gc-stats] program.jot\n' +
+  '           [--tier-up-calls N] [--tier-up-loops N] [--tier-up-opt-calls N] [--trace-tiers] [--heap 8m] [--gc-stress] [--verify-heap] [--gc-stats] program.jot\n' +
   '       jot [--repl] [--arch x64|arm64]       the REPL (:help lists its commands)\n' +
   '  (or npm run jit -- …)  --emit-asm with --interp prints the bytecode listing instead of the machine code;\n' +
   '  --emit-ir (with --tier opt) prints the IR of each function after each pass';
@@ -83,6 +85,7 @@ interface Options {
   tier: Tier | undefined;
   tierUpCalls?: number;
   tierUpLoops?: number;
+  tierUpOptimizedCalls?: number;
   traceTiers: boolean;
   emitIr: boolean;
   /** The heap's options as written (`--heap 512k`, `--gc-stress` …), read by chapter 11's parseHeapOptions. */
@@ -98,11 +101,12 @@ function parseOptions(argv: readonly string[]): Options {
       const value = arg === '--tier' ? argv[++i] : arg.slice('--tier='.length);
       if (!TIERS.includes(value as Tier)) fail(`--tier takes ${TIERS.join(', ')}, not ${value ?? 'nothing'}\n${USAGE}`);
       options.tier = value as Tier;
-    } else if (arg === '--tier-up-calls' || arg === '--tier-up-loops') {
+    } else if (arg === '--tier-up-calls' || arg === '--tier-up-loops' || arg === '--tier-up-opt-calls') {
       const value = argv[++i];
       if (value === undefined || !/^[1-9]\d*$/.test(value)) fail(`${arg} takes a count of 1 or more, not ${value ?? 'nothing'}\n${USAGE}`);
       if (arg === '--tier-up-calls') options.tierUpCalls = Number(value);
-      else options.tierUpLoops = Number(value);
+      else if (arg === '--tier-up-loops') options.tierUpLoops = Number(value);
+      else options.tierUpOptimizedCalls = Number(value);
     } else if (arg === '--trace-tiers') options.traceTiers = true;
     else if (arg === '--emit-ir') options.emitIr = true;
     else if (arg === '--emit-asm') options.emitAsm = true;

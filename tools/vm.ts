@@ -9,7 +9,7 @@
  * bundler can take them in and no loader is needed at start-up.
  */
 import type { Arch } from '#native/arch.ts';
-import { bufferSymbols, PerfMap, reportingLoads } from '../solutions/12-tiers-and-tools/perf-map.ts';
+import { bufferSymbols, compiledSymbol, PerfMap, reportingLoads } from '../solutions/12-tiers-and-tools/perf-map.ts';
 
 import type { HeapModules, JitLanguage, JitProgram, CompiledProgram, InterpreterLevel, TieredModules, VmModules } from '../solutions/12-tiers-and-tools/vm-modules.ts';
 export type { HeapModules, JitLanguage, JitProgram, CompiledProgram, InterpreterLevel, TieredModules, VmModules };
@@ -87,9 +87,10 @@ export interface RunRequest {
   /** Which tier runs it; by default the tiered VM (`auto`) where chapter 12 is there, else the baseline tier. */
   readonly tier: Tier | undefined;
   readonly arch: Arch;
-  /** The tiered VM's options (`--tier-up-calls`, `--tier-up-loops`, `--trace-tiers`): only with `auto`. */
+  /** The tiered VM's options (`--tier-up-calls`, `--tier-up-loops`, `--tier-up-opt-calls`, `--trace-tiers`): only with `auto`. */
   readonly tierUpCalls?: number;
   readonly tierUpLoops?: number;
+  readonly tierUpOptimizedCalls?: number;
   readonly traceTiers?: boolean;
   /** Print the code of every tier that runs (the bytecode for the interpreter). */
   readonly emitAsm: boolean;
@@ -165,7 +166,7 @@ export function listingWithTables(jit: JitProgram): string {
 export function runProgram(request: RunRequest, vm: VmModules, io: RunIo): RunStatus {
   const tier = request.tier ?? (vm.tiered === undefined ? 'baseline' : 'auto');
   if (request.emitIr && tier !== 'opt') throw new UsageError('--emit-ir shows the optimizing tier\'s IR: add --tier opt');
-  const tierOptions = request.tierUpCalls !== undefined ? '--tier-up-calls' : request.tierUpLoops !== undefined ? '--tier-up-loops' : request.traceTiers ? '--trace-tiers' : undefined;
+  const tierOptions = request.tierUpCalls !== undefined ? '--tier-up-calls' : request.tierUpLoops !== undefined ? '--tier-up-loops' : request.tierUpOptimizedCalls !== undefined ? '--tier-up-opt-calls' : request.traceTiers ? '--trace-tiers' : undefined;
   if (tierOptions !== undefined && tier !== 'auto') throw new UsageError(`${tierOptions} is an option of the tiered VM (--tier auto), not of --tier ${tier}`);
   if (tier === 'auto' && vm.tiered === undefined) throw new UsageError('--tier auto needs chapter 12\'s tiered VM, which this run does not have');
   const language = vm.language;
@@ -232,7 +233,7 @@ export function runProgram(request: RunRequest, vm: VmModules, io: RunIo): RunSt
  * Runs `program` in chapter 12's tiered VM: every function starts in the interpreter and
  * moves to compiled code when it is hot. With --emit-asm the machine code is printed after the
  * run, since it is made while the program runs; with --perf-map each function is added to
- * the map as the VM compiles it (the VM says where through `onCompiled`).
+ * the map as the VM compiles it, in each tier it reaches (the VM says where through `onCompiled`).
  */
 function runTiered(request: RunRequest, program: CompiledProgram, tiered: TieredModules, heapModules: HeapModules, print: (text: string) => void, io: RunIo): RunStatus {
   const { options: heapOptions } = heapModules.parseHeapOptions(request.heapArgs);
@@ -242,15 +243,13 @@ function runTiered(request: RunRequest, program: CompiledProgram, tiered: Tiered
     ...(request.tierUpCalls === undefined ? {} : { tierUpCalls: request.tierUpCalls }),
     ...(request.tierUpLoops === undefined ? {} : { tierUpLoops: request.tierUpLoops }),
     ...(request.traceTiers ? { traceTiers: (line: string) => io.err(`${line}\n`) } : {}),
-    ...(perfMap === undefined ? {} : { onCompiled: (code: CompiledCode) => perfMap.add([{ start: code.start, size: code.size, name: code.name, tier: code.tier }]) }),
+    ...(request.tierUpOptimizedCalls === undefined ? {} : { tierUpOptimizedCalls: request.tierUpOptimizedCalls }),
+    ...(perfMap === undefined ? {} : { onCompiled: (code: CompiledCode) => perfMap.add([compiledSymbol(code)]) }),
   };
   const vm = new tiered.TieredVM(program, heap, options, print);
   try {
     const ending = vm.run();
     if (request.emitAsm) io.out(`;; the machine code the tiered VM compiled during the run\n${vm.listing()}\n\n`);
-    if (perfMap !== undefined && perfMap.written === 0 && vm.promotions.length > 0) {
-      io.err(`--perf-map: this tiered VM does not say where it puts its code, so ${perfMap.path} stays empty; --tier baseline or --tier opt write the map\n`);
-    }
     if (ending.error !== undefined) {
       io.err(`runtime error: ${ending.error.message}\n${tiered.formatTrace(ending.error.trace)}\n`);
       return 1;
@@ -263,10 +262,5 @@ function runTiered(request: RunRequest, program: CompiledProgram, tiered: Tiered
   }
 }
 
-/** What the tiered VM tells `onCompiled` of each piece of code it makes. */
-interface CompiledCode {
-  readonly name: string;
-  readonly tier: string;
-  readonly start: bigint;
-  readonly size: number;
-}
+/** What the tiered VM tells `onCompiled` of each function it compiles. */
+type CompiledCode = import('../solutions/12-tiers-and-tools/options.ts').CompiledCode;

@@ -3,7 +3,8 @@
  * its tier, at the address its code runs from: each range lies in an executable mapping of
  * the process (read from /proc/self/maps while the code is loaded), the ranges do not
  * overlap, and the bytes found at each start are the function's own code. The code is run,
- * on this worker's architecture, and must print what the program prints.
+ * on this worker's architecture, and must print what the program prints. A tiered run names
+ * each function once per tier it reached, as the tiered VM compiles it.
  */
 import * as assert from 'uvu/assert';
 import { readFileSync, rmSync } from 'node:fs';
@@ -109,3 +110,72 @@ check('the perf map names every function of an optimized run with the optimizing
 }, { hints: [
   'The tier in brackets comes from tierOf: the names the optimizing tier compiled are [opt].',
 ] });
+
+check('the perf map of a tiered run names each function in each tier it reached, at the address of its code', () => {
+  const tiered = vm.tiered!;
+  const path = `/tmp/perf-${process.pid}.map`;
+  const map = new perf.PerfMap(path);
+  const program = vm.compileSource(THREE_FUNCTIONS, vm.language);
+  const heap = new tiered.TieredHeap({});
+  const output: string[] = [];
+  const options = { tierUpCalls: 1, tierUpOptimizedCalls: 1, tierUpLoops: 50, onCompiled: (code: Parameters<NonNullable<import('../../solutions/12-tiers-and-tools/options.ts').TierOptions['onCompiled']>>[0]) => map.add([perf.compiledSymbol(code)]) };
+  const tvm = new tiered.TieredVM(program, heap, options, (text) => output.push(text));
+  let seen: { maps: string; listing: string; bytes: Map<bigint, Uint8Array> };
+  let symbols: ReturnType<PerfMapModule['parsePerfMap']>;
+  try {
+    const ending = tvm.run();
+    assert.is(ending.error, undefined, ending.error?.message);
+    symbols = perf.parsePerfMap(readFileSync(path, 'utf8'));
+    // While the code is still mapped: where it lies, and what is there.
+    seen = { maps: readFileSync('/proc/self/maps', 'utf8'), listing: tvm.listing(), bytes: new Map(symbols.map((s) => [s.start, copyOut(s.start, s.size)])) };
+  } finally {
+    tvm.dispose();
+    heap.dispose();
+    rmSync(path, { force: true });
+  }
+  assert.equal(output, THREE_FUNCTIONS_OUTPUT, 'the tiered run prints what the program prints');
+  const named = symbols.map((s) => `${s.name} [${s.tier}]`);
+  for (const name of ['square', 'sum_of_squares']) {
+    for (const tier of ['baseline', 'opt']) assert.ok(named.includes(`${name} [${tier}]`), `after many calls ${name} reached the ${tier} tier: the map names ${JSON.stringify(named)}`);
+  }
+  assert.is(new Set(named).size, named.length, `a function is named once per tier: ${JSON.stringify(named)}`);
+  const code = mappings(seen.maps);
+  for (const symbol of symbols) {
+    const end = symbol.start + BigInt(symbol.size);
+    const home = code.find((m) => m.start <= symbol.start && end <= m.end);
+    assert.ok(home !== undefined && /^r-x/.test(home.perms), `${symbol.name} [${symbol.tier}] at 0x${symbol.start.toString(16)}+0x${symbol.size.toString(16)} is not inside one read+execute mapping of the process`);
+  }
+  // The listing is the code from the region's start: every symbol's bytes must be there, all at one base address.
+  const image = listingImage(seen.listing);
+  let base: bigint | undefined;
+  for (const symbol of symbols) {
+    const bytes = seen.bytes.get(symbol.start)!;
+    if (base === undefined) {
+      const at = indexOfBytes(image, bytes);
+      assert.ok(at >= 0, `the bytes at ${symbol.name}'s address are nowhere in the tiered VM's code`);
+      base = symbol.start - BigInt(at);
+    }
+    const offset = Number(symbol.start - base);
+    assert.equal([...bytes], [...image.slice(offset, offset + bytes.length)], `${symbol.name} [${symbol.tier}]: the bytes at its address are not the code the listing has at offset 0x${offset.toString(16)}`);
+  }
+});
+
+/** The code of a listing (`0000  55 48 89 e5  push rbp …` rows) as bytes, from offset 0. */
+function listingImage(listing: string): Uint8Array {
+  const image: number[] = [];
+  for (const row of listing.split('\n')) {
+    const match = /^([0-9a-f]{4,})  ((?:[0-9a-f]{2} )*[0-9a-f]{2})/.exec(row);
+    if (match === null) continue;
+    const offset = parseInt(match[1]!, 16);
+    match[2]!.split(' ').forEach((byte, i) => (image[offset + i] = parseInt(byte, 16)));
+  }
+  return Uint8Array.from(image, (b) => b ?? 0);
+}
+
+function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}

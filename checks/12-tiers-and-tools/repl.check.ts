@@ -92,7 +92,7 @@ check(':jit sends a function to a compiled tier; it runs as machine code and agr
   ]);
   assert.is(s.tierOf('sum_of_squares'), 'opt');
   assert.is(s.tierOf('square'), 'baseline');
-  assert.equal(s.lastRun, { how: 'compiled', tiers: { square: 'baseline', sum_of_squares: 'opt', main: 'baseline' } }, 'the last input ran compiled, each function in the tier :jit gave it');
+  assert.equal(s.lastRun, { how: 'tiered', tiers: { square: 'baseline', sum_of_squares: 'optimized', main: 'interpreter' } }, 'the last input ran with each function in the tier :jit gave it (main, not held, stayed in the interpreter)');
 });
 
 check(':disasm shows the machine code with the compiler\'s comments beside capstone\'s disassembly', (t) => {
@@ -135,7 +135,7 @@ check('inputs run tiered: a function called often enough moves to compiled code 
     ['fn square(n) { return n * n * 3; }', ['redefined fn square(n)']],
     ['sum_of_squares(1500)', /^\[tiers\] square: interpreter → baseline after \d+ calls and 0 back edges\n3378375750$/],
   ]);
-  assert.equal(s.lastRun, { how: 'tiered', tiers: { square: 'baseline', sum_of_squares: 'interpreter', main: 'interpreter' } }, 'the last input ran tiered, square promoted');
+  assert.equal(s.lastRun, { how: 'tiered', tiers: { square: 'baseline', sum_of_squares: 'interpreter', main: 'interpreter' } }, 'the last input ran tiered, square promoted to the baseline tier');
 }, { hints: [
   'Without :jit, each input runs in chapter 12\'s tiered VM; with :trace on its promotions come before the output.',
 ] });

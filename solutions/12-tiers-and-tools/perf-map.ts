@@ -68,6 +68,11 @@ export function bufferSymbols(address: bigint, codeSize: number, functions: read
   return symbols;
 }
 
+/** A function the tiered VM compiled (its `onCompiled`), as a symbol: the optimizing tier is `opt`. */
+export function compiledSymbol(code: { readonly name: string; readonly tier: string; readonly address: bigint; readonly length: number }): CodeSymbol {
+  return { start: code.address, size: code.length, name: code.name, tier: code.tier === 'optimized' ? 'opt' : code.tier };
+}
+
 /**
  * The map file of this process, with lines appended as code is made. A file left by an
  * earlier process of the same pid is emptied first; one this process began is kept (Node.js

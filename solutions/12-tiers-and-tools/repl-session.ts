@@ -22,10 +22,9 @@
  *     return -7046029254386353131;   a mark: the input did not return early
  *   }
  *
- * The program runs in chapter 12's tiered VM (every function starts in the interpreter and
- * is compiled when hot), or, once `:jit` holds a function in a tier, compiled with each
- * function in its tier. It is compiled afresh for every input, so no input meets code
- * compiled for an earlier definition.
+ * The program runs in chapter 12's tiered VM: every function starts in the interpreter and
+ * is compiled when hot, but for those `:jit` holds in a tier. It is compiled afresh for every
+ * input, so no input meets code compiled for an earlier definition.
  *
  * Variables of type int and bool live between inputs as their values; arrays and records
  * live only in the input that makes them (each run has a heap of its own). A redefinition
@@ -378,25 +377,28 @@ export class ReplSession {
   // ---- running, in the tiers
 
   /**
-   * Runs `program` with each function in its tier. Without a function sent anywhere by
-   * `:jit`, the run is tiered (chapter 12's VM: each function starts in the interpreter and
-   * moves to compiled code when hot, within this one run); without the tiered VM, it is
-   * interpreted. Once `:jit` sent a function to a tier, the run is compiled, each function in
-   * its tier and the others in the baseline tier.
+   * Runs `program` with each function in its tier: in chapter 12's tiered VM, where a
+   * function starts in the interpreter and moves to compiled code when hot (within this one
+   * run), unless `:jit` holds it in a tier. Without the tiered VM: interpreted, or, once `:jit`
+   * sent a function to a compiled tier, compiled (the other functions in the baseline tier).
    */
   #run(program: CompiledProgram, tierOf: (name: string) => ReplTier): RunResult {
-    const forced = program.functions.filter((f) => tierOf(f.name) !== 'auto');
-    if (forced.length === 0) return this.#vm.tiered === undefined ? this.#runInterpreted(program) : this.#runTiered(program);
-    if (forced.every((f) => tierOf(f.name) === 'interp')) return this.#runInterpreted(program);
+    if (this.#vm.tiered !== undefined) return this.#runTiered(program, tierOf);
+    const forced = program.functions.filter((f) => tierOf(f.name) === 'baseline' || tierOf(f.name) === 'opt');
+    if (forced.length === 0) return this.#runInterpreted(program);
     return this.#runCompiled(program, (name) => (tierOf(name) === 'opt' ? 'opt' : 'baseline'));
   }
 
-  #runTiered(program: CompiledProgram): RunResult {
+  #runTiered(program: CompiledProgram, tierOf: (name: string) => ReplTier = () => 'auto'): RunResult {
     const tiered = this.#vm.tiered!;
     const output: string[] = [];
     const heap = new tiered.TieredHeap({});
-    const trace = this.#traceTiers;
-    const vm = new tiered.TieredVM(program, heap, trace ? { traceTiers: (line) => output.push(line) } : {}, (text) => output.push(text));
+    const held = { auto: undefined, interp: 'interpreter', baseline: 'baseline', opt: 'optimized' } as const;
+    const options = {
+      tierOf: (name: string) => held[tierOf(name)],
+      ...(this.#traceTiers ? { traceTiers: (line: string) => output.push(line) } : {}),
+    };
+    const vm = new tiered.TieredVM(program, heap, options, (text) => output.push(text));
     try {
       const ending = vm.run();
       this.lastRun = { how: 'tiered', tiers: Object.fromEntries(program.functions.map((f, i) => [f.name, vm.tiers[i]!])) };
