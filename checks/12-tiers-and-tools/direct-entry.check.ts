@@ -5,7 +5,8 @@
  * and runs the code, so the map of the started process's own pid must name every function
  * of the program, read with this chapter's `parsePerfMap`. The program's machine code runs on
  * this worker's architecture (under qemu-user for the emulated one, where the started
- * process is qemu running that architecture's Node.js: still one process).
+ * process is qemu running that architecture's Node.js: still one process). Without a program,
+ * jot is the REPL, and a session typed on its stdin prints only what each input shows.
  *
  * How long it takes is not asserted (the machine may be busy; `time node tools/jot.mjs hello.jot`
  * measures it): on an idle machine a start of `hello.jot` takes about a tenth of a second.
@@ -37,26 +38,30 @@ function nodeCommand(mode: 'native' | 'emulated'): { command: string; prefix: st
   return { command: setup.qemu, prefix: ['-L', sysroot, setup.node], build: setup.hostNode };
 }
 
-function run(command: string, args: readonly string[]): Promise<{ pid: number; status: number | null; stdout: string; stderr: string; ms: number }> {
+function run(command: string, args: readonly string[], stdin?: string): Promise<{ pid: number; status: number | null; stdout: string; stderr: string; ms: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' }, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (stdin !== undefined) child.stdin!.end(stdin);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (status) => resolve({ pid: child.pid!, status, stdout, stderr, ms: performance.now() - started }));
   });
 }
 
+/** Builds the bundle first where the started Node.js could not (esbuild is a program of the machine's own architecture). */
+function buildFirst(node: { build?: string }): void {
+  if (node.build === undefined) return;
+  const built = spawnSync(node.build, [join(ROOT, 'tools', 'build.mjs')], { cwd: ROOT, encoding: 'utf8' });
+  assert.is(built.status, 0, `building the direct entry failed: ${built.stderr}`);
+}
+
 check('jot runs a program in the one process it starts, which writes the perf map of every function it compiled', async (t) => {
   const node = nodeCommand(t.mode);
-  if (node.build !== undefined) {
-    // esbuild is a program of the machine's own architecture: build the bundle with the machine's Node.js first.
-    const built = spawnSync(node.build, [join(ROOT, 'tools', 'build.mjs')], { cwd: ROOT, encoding: 'utf8' });
-    assert.is(built.status, 0, `building the direct entry failed: ${built.stderr}`);
-  }
+  buildFirst(node);
   const dir = mkdtempSync(join(tmpdir(), 'jot-direct-'));
   const program = join(dir, 'three.jot');
   writeFileSync(program, THREE_FUNCTIONS);
@@ -80,3 +85,16 @@ check('jot runs a program in the one process it starts, which writes the perf ma
 }, { timeoutMs: 60000, hints: [
   'jot imports the bundle (.workbook/build/jot.mjs) and runs the program in its own process on its own architecture; only another architecture or --mine start a second one.',
 ] });
+
+check('jot without a program reads a REPL session from stdin and prints only what each input shows', async (t) => {
+  const node = nodeCommand(t.mode);
+  buildFirst(node);
+  const session = ['fn fact(n) {', '  if n <= 1 {', '    return 1;', '  }', '  return n * fact(n - 1);', '}', 'let k = fact(10);', 'k / 7', ':jit fact', 'fact(20)', ':arch', ''].join('\n');
+  const result = await run(node.command, [...node.prefix, JOT], session);
+  assert.is(result.status, 0, `jot ended with status ${result.status}:\n${result.stderr}`);
+  const lines = result.stdout.trim().split('\n');
+  assert.equal(lines.slice(0, 3), ['defined fn fact(n)', '518400', `fact: optimizing tier, ${/0x[0-9a-f]+/.exec(lines[2] ?? '')?.[0] ?? '?'} bytes of ${t.arch} code`], result.stdout);
+  assert.is(lines[3], '2432902008176640000', result.stdout);
+  assert.match(lines[4] ?? '', new RegExp(`^code is made for ${t.arch}; this process: ${t.arch}, Node\\.js v\\d+`), result.stdout);
+  assert.is(lines.length, 5, result.stdout);
+}, { timeoutMs: 60000 });
