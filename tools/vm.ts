@@ -9,6 +9,7 @@
  * bundler can take them in and no loader is needed at start-up.
  */
 import type { Arch } from '#native/arch.ts';
+import { copyOut } from '#native/libc.ts';
 import { bufferSymbols, compiledSymbol, PerfMap, reportingLoads } from '../solutions/12-tiers-and-tools/perf-map.ts';
 
 import type { HeapModules, JitLanguage, JitProgram, CompiledProgram, InterpreterLevel, TieredModules, VmModules } from '../solutions/12-tiers-and-tools/vm-modules.ts';
@@ -239,17 +240,23 @@ function runTiered(request: RunRequest, program: CompiledProgram, tiered: Tiered
   const { options: heapOptions } = heapModules.parseHeapOptions(request.heapArgs);
   const heap = new tiered.TieredHeap(heapOptions);
   const perfMap = request.perfMap ? new PerfMap() : undefined;
+  // With --emit-asm: each function's first bytes as compiled, to find it in the listing afterwards.
+  const compiled: { readonly code: CompiledCode; readonly head: Uint8Array }[] = [];
+  const onCompiled = (code: CompiledCode) => {
+    perfMap?.add([compiledSymbol(code)]);
+    if (request.emitAsm) compiled.push({ code, head: copyOut(code.address, Math.min(code.length, 32)) });
+  };
   const options = {
     ...(request.tierUpCalls === undefined ? {} : { tierUpCalls: request.tierUpCalls }),
     ...(request.tierUpLoops === undefined ? {} : { tierUpLoops: request.tierUpLoops }),
     ...(request.traceTiers ? { traceTiers: (line: string) => io.err(`${line}\n`) } : {}),
     ...(request.tierUpOptimizedCalls === undefined ? {} : { tierUpOptimizedCalls: request.tierUpOptimizedCalls }),
-    ...(perfMap === undefined ? {} : { onCompiled: (code: CompiledCode) => perfMap.add([compiledSymbol(code)]) }),
+    ...(perfMap === undefined && !request.emitAsm ? {} : { onCompiled }),
   };
   const vm = new tiered.TieredVM(program, heap, options, print);
   try {
     const ending = vm.run();
-    if (request.emitAsm) io.out(`;; the machine code the tiered VM compiled during the run\n${vm.listing()}\n\n`);
+    if (request.emitAsm) io.out(`;; the machine code the tiered VM made during the run: its stubs, then each function as it was compiled\n${withHeaders(vm.listing(), compiled)}\n\n`);
     if (ending.error !== undefined) {
       io.err(`runtime error: ${ending.error.message}\n${tiered.formatTrace(ending.error.trace)}\n`);
       return 1;
@@ -264,3 +271,38 @@ function runTiered(request: RunRequest, program: CompiledProgram, tiered: Tiered
 
 /** What the tiered VM tells `onCompiled` of each function it compiles. */
 type CompiledCode = import('../solutions/12-tiers-and-tools/options.ts').CompiledCode;
+
+/**
+ * The tiered VM's listing (offsets from the start of its code) with a `== name [tier] ==`
+ * line before each function it compiled. Where each one starts is found from its address:
+ * the first function's bytes locate the code's start in the listing, and every other
+ * function must then lie at its own address minus that start. When that does not hold, the
+ * listing is returned as it is.
+ */
+function withHeaders(listing: string, compiled: readonly { readonly code: CompiledCode; readonly head: Uint8Array }[]): string {
+  if (compiled.length === 0) return listing;
+  const rows = listing.split('\n');
+  const image: number[] = [];
+  const rowAt = new Map<number, number>();
+  rows.forEach((row, i) => {
+    const match = /^([0-9a-f]{4,})  ((?:[0-9a-f]{2} )*[0-9a-f]{2})/.exec(row);
+    if (match === null) return;
+    const offset = parseInt(match[1]!, 16);
+    rowAt.set(offset, i);
+    match[2]!.split(' ').forEach((byte, j) => (image[offset + j] = parseInt(byte, 16)));
+  });
+  const matchesAt = (offset: number, head: Uint8Array) => head.every((byte, j) => image[offset + j] === byte);
+  const first = compiled[0]!;
+  let start = -1;
+  for (let offset = 0; offset < image.length && start < 0; offset++) if (matchesAt(offset, first.head)) start = offset;
+  if (start < 0) return listing;
+  const base = first.code.address - BigInt(start);
+  const headers = new Map<number, string>();
+  for (const { code, head } of compiled) {
+    const offset = Number(code.address - base);
+    const row = rowAt.get(offset);
+    if (row === undefined || !matchesAt(offset, head)) return listing;
+    headers.set(row, `\n== ${code.name} [${code.tier === 'optimized' ? 'opt' : code.tier}] ==`);
+  }
+  return rows.map((row, i) => (headers.has(i) ? `${headers.get(i)}\n${row}` : row)).join('\n');
+}
