@@ -9,7 +9,8 @@
 import * as assert from 'uvu/assert';
 import { check, reportOutcome } from '#harness/check.ts';
 import { compareOutcome, programsUpTo } from '#harness/programs.ts';
-import { compareWithReference, errors, tiered, type TieredOutcome, type TieredRunOptions } from './support.ts';
+import { randomProgram } from '#harness/random-programs.ts';
+import { compareWithExpectations, compareWithReference, errors, tiered, type TieredOutcome, type TieredRunOptions } from './support.ts';
 
 const programs = programsUpTo(11).filter((p) => p.expectedError?.kind !== 'compile');
 
@@ -78,7 +79,7 @@ for (const { calls, loops, optimized } of THRESHOLDS) {
   ] });
 }
 
-check('under --gc-stress --verify-heap, with promotion after 2 calls or back edges, every heap program ends as the interpreter ends it', () => {
+check('under --gc-stress --verify-heap, with promotion after 2 calls or back edges, every heap program prints and ends as it expects', () => {
   const heapPrograms = programs.filter((p) => p.since === 11 && !p.name.includes('out_of_memory'));
   const reports: string[] = [];
   let collections = 0;
@@ -89,7 +90,8 @@ check('under --gc-stress --verify-heap, with promotion after 2 calls or back edg
     const got = tiered.runTiered(program.source, options);
     collections += got.heap.collections;
     osr += got.stats.osrEntries;
-    const report = compareWithReference(program.name, program.source, got, { stress: true, verify: true });
+    reportOutcome(program.name, { output: got.output, error: got.error === undefined ? undefined : { kind: 'runtime', message: got.error.message } });
+    const report = compareWithExpectations(program, got);
     if (report !== null) reports.push(report);
   }
   assert.ok(reports.length === 0, `${reports.length} of ${heapPrograms.length} programs went wrong:\n\n${reports.slice(0, 3).join('\n\n')}`);
@@ -98,4 +100,21 @@ check('under --gc-stress --verify-heap, with promotion after 2 calls or back edg
 }, { timeoutMs: 240000, hints: [
   'A collection walks every segment: the running one, and each suspended interpreter run (by its stack maps) and machine segment (from where it stopped to its entry record).',
   'On-stack replacement copies the interpreter\'s slots into the compiled frame: from then on the frame\'s references are found by the compiled code\'s stack maps, and the interpreter\'s own frame is gone from its roots.',
+] });
+
+check('random programs with exceptions, arrays and records, tiered after 2 calls or back edges on a small heap collecting at every allocation, end as the interpreter ends them', (t) => {
+  const reports: string[] = [];
+  let promotions = 0;
+  for (let i = 0; i < 40; i++) {
+    const source = randomProgram(t.random, 11);
+    const options = { semispaceBytes: 64 * 1024, stress: true, verify: true };
+    const got = tiered.runTiered(source, { ...options, tierUpCalls: 2, tierUpLoops: 2, tierUpOptimizedCalls: 2 });
+    promotions += got.promotions.length;
+    const report = compareWithReference(`random program ${i + 1}`, source, got, options);
+    if (report !== null) reports.push(`${report}\n\n${source}`);
+  }
+  assert.ok(reports.length === 0, `${reports.length} of 40 random programs went wrong; the first:\n\n${reports[0]}`);
+  assert.ok(promotions >= 40, `only ${promotions} promotions in 40 random programs`);
+}, { timeoutMs: 240000, hints: [
+  'Random programs keep arrays and records in locals across calls, allocations and caught exceptions, in functions that change tier while they run.',
 ] });

@@ -7,6 +7,8 @@
 import * as assert from 'uvu/assert';
 import { check } from '#harness/check.ts';
 import { programsUpTo } from '#harness/programs.ts';
+import * as calls from '#native/libc-calls.ts';
+import type { LibcCall } from '#native/libc-calls.ts';
 import { chapterModule, tiered } from './support.ts';
 
 const options = await chapterModule<typeof import('../../solutions/12-tiers-and-tools/options.ts')>('options.ts');
@@ -95,3 +97,35 @@ check('the thresholds and --trace-tiers come from the command line', () => {
   assert.type(parsed.traceTiers, 'function');
   assert.throws(() => options.parseTierOptions(['--tier-up-calls', 'many']), /--tier-up-calls/);
 });
+
+check('code compiled while the program runs is never writable and executable at once, and the instruction cache is flushed over it before it runs', () => {
+  const events: LibcCall[] = [];
+  const stop = calls.observeCalls((call) => events.push(call));
+  let got: ReturnType<typeof tiered.runTiered>;
+  try {
+    got = tiered.runTiered(CALLS, { tierUpCalls: 2, tierUpOptimizedCalls: 3, tierUpLoops: 1_000_000 });
+  } finally {
+    stop();
+  }
+  assert.equal(got.output, ['285']);
+  const both = events.filter((e) => e.call === 'mprotect' && (e.prot & 2) !== 0 && (e.prot & 4) !== 0);
+  assert.equal(both.length, 0, 'an mprotect asked for writable and executable memory at once');
+  // The code region: the memory made executable. Every write into it must be followed, before
+  // the next write into it, by an mprotect making it executable again and a flush over the bytes.
+  const executable = events.filter((e): e is Extract<LibcCall, { call: 'mprotect' }> => e.call === 'mprotect' && (e.prot & 4) !== 0);
+  assert.ok(executable.length >= 3, `the code was made executable ${executable.length} times: once for the stubs and once per promotion (2)`);
+  const region = executable[0]!;
+  const inRegion = (e: { address: bigint; length: number }) => e.address >= region.address && e.address + BigInt(e.length) <= region.address + BigInt(region.length);
+  const writes = events.map((e, i) => [e, i] as const).filter(([e]) => e.call === 'write' && inRegion(e));
+  assert.ok(writes.length >= 3, `${writes.length} writes into the code region for the stubs and 2 promotions`);
+  for (let k = 0; k < writes.length; k++) {
+    const [write, at] = writes[k]!;
+    const until = writes[k + 1]?.[1] ?? events.length;
+    const after = events.slice(at + 1, until);
+    const sealed = after.some((e) => e.call === 'mprotect' && (e.prot & 4) !== 0 && e.address <= write.address && e.address + BigInt(e.length) >= write.address + BigInt(write.length));
+    const flushed = after.some((e) => e.call === 'flush' && e.address <= write.address && e.address + BigInt(e.length) >= write.address + BigInt(write.length));
+    assert.ok(sealed && flushed, `code written at 0x${write.address.toString(16)} (+${write.length}) was ${sealed ? '' : 'not made executable'}${!sealed && !flushed ? ' and ' : ''}${flushed ? '' : 'not flushed from the instruction cache'} before the next write`);
+  }
+}, { hints: [
+  'Append a promotion\'s code with the region writable and not executable (unseal), then seal it again: mprotect to read+execute and flush the instruction cache over what was written.',
+] });

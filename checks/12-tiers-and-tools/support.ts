@@ -4,7 +4,7 @@
  * runs are compared: printed lines, main's result, the error's message, payload and trace.
  */
 import { learnerCode } from '#harness/check.ts';
-import { diffLines } from '#harness/programs.ts';
+import { compareOutcome, diffLines, type Program } from '#harness/programs.ts';
 import { runInterpreter as referenceRun } from '../../solutions/11-garbage-collector/run.ts';
 
 /**
@@ -55,4 +55,17 @@ export function compareWithReference(name: string, source: string, got: Ending, 
 /** Each function's calls and whether it changed tier, for messages. */
 export function describeTiers(run: TieredOutcome): string {
   return Object.entries(run.tiers).map(([name, tier]) => `${name}: ${tier}`).join(', ');
+}
+
+/** A report of how `got` differs from what `program`'s file expects (output, end, `expect trace` lines), or null. */
+export function compareWithExpectations(program: Program, got: Ending): string | null {
+  const report = compareOutcome(program, { output: got.output, ...(got.error === undefined ? {} : { error: { kind: 'runtime' as const, message: got.error.message } }) });
+  if (report !== null) return report;
+  const written = [...program.source.matchAll(/\/\/\s*expect trace:\s?(.*)$/gm)].map((m) => m[1]!.trimEnd());
+  const lines = (got.error?.trace ?? []).map((f) => `at ${f.name} (line ${f.line})`);
+  const trace = lines.length <= 20 ? lines : [...lines.slice(0, 10), `... ${lines.length - 20} more frames ...`, ...lines.slice(-10)];
+  if (written.length > 0 && trace.join('\n') !== written.join('\n')) {
+    return `${program.name}.jot: the trace differs from its expect trace lines:\n${diffLines(written, trace)}`;
+  }
+  return null;
 }

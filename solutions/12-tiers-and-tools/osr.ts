@@ -20,6 +20,7 @@
 import type { Label } from '#ch04/macro-assembler.ts';
 import { Op, readU16, type CompiledFunction, type OpcodeSet } from '#ch06/bytecode.ts';
 import type { Template } from '#ch07/compiler.ts';
+import { handlersOf } from '#ch10/handlers.ts';
 import { TX } from './stubs.ts';
 
 /** The loop headers of `fn`: targets of its backward jumps, with the operand-stack depth there. */
@@ -42,7 +43,7 @@ function stackDepths(fn: CompiledFunction, opcodes: OpcodeSet): Map<number, numb
   const reach = (pc: number, depth: number) => {
     if (!depths.has(pc)) work.push([pc, depth]);
   };
-  for (const h of (fn as { handlers?: readonly { target: number; depth: number }[] }).handlers ?? []) reach(h.target, h.depth + 1);
+  for (const h of handlersOf(fn)) reach(h.target, h.depth + 1); // a catch block starts with the payload pushed
   while (work.length > 0) {
     const [pc, depth] = work.pop()!;
     if (depths.has(pc) || pc >= fn.code.length) continue;

@@ -1,6 +1,14 @@
 /**
  * Chapter 12: the tiered VM. Every function starts in the interpreter; the hot ones move to
- * the baseline tier while the program runs.
+ * the baseline tier while the program runs, and the hotter ones on to the optimizing tier.
+ *
+ *   interpreter ──(tierUpCalls calls, or tierUpLoops back edges: OSR at the loop header)──▶
+ *   baseline ──(tierUpOptimizedCalls more calls, counted down by its prologue)──▶ optimizing
+ *
+ * A promotion compiles the function at the end of the run's one code region (made writable
+ * for the write, executable again after it, W^X throughout) and writes its address into the
+ * entry table (stubs.ts): its next call, from any tier, takes the new code. Code is never
+ * patched and never freed while the run lasts: an activation of the old code runs on.
  *
  * The interpreter runs a copy of each function's bytecode in which two instructions are
  * replaced by chapter 12's own opcodes of the same size (the compilers still read the
@@ -170,7 +178,7 @@ export class TieredVM {
   #rethrown: { readonly crossing: Crossing; readonly throwsBefore: number } | undefined;
   /** An exception that ended the running machine segment without the unwinder (out of memory). */
   #ended: Crossing | undefined;
-  /** Function entries into machine code (counts for the checks). */
+  /** Entries from TypeScript into machine code, interpreter runs started, OSR entries taken. */
   readonly stats = { machineEntries: 0, interpreterEntries: 0, osrEntries: 0 };
 
   constructor(program: CompiledProgram, heap: TieredHeap, options: TierOptions, print: (text: string) => void) {
@@ -186,10 +194,14 @@ export class TieredVM {
     this.calls = new Array<number>(n).fill(0);
     this.loops = new Array<number>(n).fill(0);
     const base = HEAP_JIT.jit;
+    const baseCall = base.templates.get(Op.call)!;
     this.#level = extendJit(base, {
       layout: TIER_CONTEXT,
       prologue: countdownPrologue(base.prologue),
       afterBody: osrAfterBody(base.afterBody, base.opcodes, this.#osr),
+      // Every call, a recursive one too, through the callee's dispatch stub: a promotion of
+      // the function itself takes effect at its next call, even inside its old code.
+      templates: new Map<number, Template>([[Op.call, (t) => baseCall(Object.create(t, { functionLabel: { value: (index: number) => this.#stubs.dispatch[index]! } }) as typeof t)]]),
     });
 
     this.#masm = createMacroAssembler(hostArch());
