@@ -1,18 +1,28 @@
 /**
- * `npm run jit -- [options] program.jot`: runs a Jot program with the reference solutions
- * (chapter 05's parser, chapter 06's compiler, chapter 07's template JIT), at the latest
- * language level there is (chapter 11's: arrays and records on a garbage-collected heap, or
- * chapter 10's: exceptions).
+ * `jot [options] program.jot` (or `npm run jit -- …`): runs a Jot program with the reference
+ * solutions (chapter 05's parser, chapter 06's compiler, chapter 07's template JIT …), at the
+ * latest language level there is (chapter 11's: arrays and records on a garbage-collected
+ * heap, or chapter 10's: exceptions). Without a program (or with --repl) it starts the REPL.
  *
- *   --tier interp|baseline|opt
- *                      which tier runs it: chapter 06's interpreter, chapter 07's template
- *                      JIT (the default), or chapter 09's optimizing tier, which compiles every
- *                      function and prints to stderr how many it declined (never silently)
+ *   --tier auto|interp|baseline|opt
+ *                      which tier runs it: chapter 12's tiered VM (the default where chapter
+ *                      12 is there: every function starts in the interpreter, the hot ones are
+ *                      compiled), chapter 06's interpreter, chapter 07's template JIT (the
+ *                      default before chapter 12), or chapter 09's optimizing tier, which
+ *                      compiles every function and prints to stderr how many it declined
  *   --interp           the same as --tier interp
+ *   --tier-up-calls N  (auto) calls of a function before it is compiled
+ *   --tier-up-loops N  (auto) loop back edges in a function before it is compiled
+ *   --tier-up-opt-calls N
+ *                      (auto) calls of a compiled function before the optimizing tier compiles it
+ *   --trace-tiers      (auto) print each promotion to stderr, with its function and counters
  *   --emit-ir          with --tier opt: print each function's IR after each optimizer pass
- *   --emit-asm         print the machine code (with the bytecode it came from) before running,
- *                      each function followed by its unwind table (call and throw sites,
- *                      their lines and handlers, the frame size and saved registers)
+ *   --emit-asm         print the code of the tier that runs it before running: the machine
+ *                      code with the bytecode it came from, each function followed by its
+ *                      unwind table (or, with --interp, the bytecode listing; with the
+ *                      tiered VM, after the run, the code it compiled while running)
+ *   --perf-map         write /tmp/perf-<pid>.map (start, size, name [tier]) for every compiled
+ *                      function, for `perf report`
  *   --arch x64|arm64   run on that architecture (the other one runs under qemu-user)
  *   --mine             use your own chapters/ instead of the reference solutions
  *   --heap <size>      the size of one semispace of the heap (512k, 16m; chapter 11)
@@ -20,64 +30,88 @@
  *   --verify-heap      check every reference after each collection
  *   --gc-stats         print the collector's counts to stderr after the run
  *   --use-ref 1-4      with --mine: the reference for the chapters you skipped
+ *   --repl             the REPL (also: no program)
  *
  * What the program prints goes to stdout. A compile error (`L:C: message`) or a runtime
  * error goes to stderr, and the exit status is 1. Nothing printed is ever lost: the process
  * ends when its reader has taken everything, however slow the reader (see `Exit`).
  *
- * This file is two programs in one. Started by npm, it reads the options and starts itself
- * again in a Node.js of the chosen architecture with the package.json conditions that pick
- * the reference solutions (`--conditions=solution-ch05` …); that second process, marked by
- * the environment variable below, does the work.
+ * How it starts. The direct entry (`jot`, see jot.mjs and build.mjs) is this file bundled with
+ * the reference solutions into one JavaScript file: on this machine's architecture it runs
+ * the program in its own process, with no TypeScript to load. Otherwise (another
+ * architecture, or `--mine`, whose code is the learner's TypeScript, or started from the
+ * sources) it starts a second process in a Node.js of the chosen architecture, marked by the
+ * environment variable below: the bundle itself when it can, else this file with the
+ * package.json conditions that pick the reference (`--conditions=solution-ch05` …).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostArch, isArch, type Arch } from '#native/arch.ts';
 import { availability } from '#native/platform.ts';
 import { CHAPTERS, parseChapterRanges, solutionCondition, type Chapter } from '../checks/manifest.ts';
 import { firstChapterFrame } from '../checks/harness/frames.ts';
+import { loadModules, runProgram, TIERS, UsageError, type RunIo, type Tier, type VmModules } from './vm.ts';
 
 const INNER = 'WORKBOOK_JIT_INNER';
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const USAGE = 'usage: npm run jit -- [--tier interp|baseline|opt] [--interp] [--emit-ir] [--emit-asm] [--arch x64|arm64] [--mine [--use-ref 1-4]]\n' +
-  '                    [--heap 8m] [--gc-stress] [--verify-heap] [--gc-stats] program.jot\n' +
-  '  --emit-asm with --interp prints the bytecode listing instead of the machine code\n' +
+/** Set for a second process that runs under qemu-user (it cannot tell by itself). */
+const EMULATED = 'WORKBOOK_JIT_EMULATED';
+const USAGE = 'usage: jot [--tier auto|interp|baseline|opt] [--interp] [--emit-ir] [--emit-asm] [--perf-map] [--arch x64|arm64] [--mine [--use-ref 1-4]]\n' +
+  '           [--tier-up-calls N] [--tier-up-loops N] [--tier-up-opt-calls N] [--trace-tiers] [--heap 8m] [--gc-stress] [--verify-heap] [--gc-stats] program.jot\n' +
+  '       jot [--repl] [--arch x64|arm64]       the REPL (:help lists its commands)\n' +
+  '  (or npm run jit -- …)  --emit-asm with --interp prints the bytecode listing instead of the machine code;\n' +
   '  --emit-ir (with --tier opt) prints the IR of each function after each pass';
+
+/** The workbook's folder: the nearest one above this file (or the bundle made of it) with the workbook's package.json. */
+export function workbookRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'checks', 'manifest.ts'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no workbook folder above ${from}`);
+  }
+}
 
 interface Options {
   file: string;
-  interp: boolean;
+  repl: boolean;
   emitAsm: boolean;
+  perfMap: boolean;
   arch: Arch;
   mine: boolean;
   /** Chapters whose reference stands in for the learner's, with --mine. */
   useRef: Chapter[];
-  /** Which tier runs the program (`--interp` is `--tier interp`). */
-  tier: Tier;
+  /** Which tier runs the program (`--interp` is `--tier interp`); undefined: the default. */
+  tier: Tier | undefined;
+  tierUpCalls?: number;
+  tierUpLoops?: number;
+  tierUpOptimizedCalls?: number;
+  traceTiers: boolean;
   emitIr: boolean;
   /** The heap's options as written (`--heap 512k`, `--gc-stress` …), read by chapter 11's parseHeapOptions. */
   heapArgs: string[];
 }
 
-const TIERS = ['interp', 'baseline', 'opt'] as const;
-type Tier = (typeof TIERS)[number];
-
 function parseOptions(argv: readonly string[]): Options {
-  const options: Options = { file: '', interp: false, emitAsm: false, arch: hostArch(), mine: false, useRef: [], tier: 'baseline', emitIr: false, heapArgs: [] };
+  const options: Options = { file: '', repl: false, emitAsm: false, perfMap: false, arch: hostArch(), mine: false, useRef: [], tier: undefined, traceTiers: false, emitIr: false, heapArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--interp') {
-      options.interp = true;
-      options.tier = 'interp';
-    } else if (arg === '--tier' || arg.startsWith('--tier=')) {
+    if (arg === '--interp') options.tier = 'interp';
+    else if (arg === '--tier' || arg.startsWith('--tier=')) {
       const value = arg === '--tier' ? argv[++i] : arg.slice('--tier='.length);
-      if (!TIERS.includes(value as Tier)) fail(`--tier takes interp, baseline or opt, not ${value ?? 'nothing'}\n${USAGE}`);
+      if (!TIERS.includes(value as Tier)) fail(`--tier takes ${TIERS.join(', ')}, not ${value ?? 'nothing'}\n${USAGE}`);
       options.tier = value as Tier;
-      options.interp = options.tier === 'interp';
-    } else if (arg === '--emit-ir') options.emitIr = true;
+    } else if (arg === '--tier-up-calls' || arg === '--tier-up-loops' || arg === '--tier-up-opt-calls') {
+      const value = argv[++i];
+      if (value === undefined || !/^[1-9]\d*$/.test(value)) fail(`${arg} takes a count of 1 or more, not ${value ?? 'nothing'}\n${USAGE}`);
+      if (arg === '--tier-up-calls') options.tierUpCalls = Number(value);
+      else if (arg === '--tier-up-loops') options.tierUpLoops = Number(value);
+      else options.tierUpOptimizedCalls = Number(value);
+    } else if (arg === '--trace-tiers') options.traceTiers = true;
+    else if (arg === '--emit-ir') options.emitIr = true;
     else if (arg === '--emit-asm') options.emitAsm = true;
+    else if (arg === '--perf-map') options.perfMap = true;
+    else if (arg === '--repl') options.repl = true;
     else if (arg === '--gc-stress' || arg === '--verify-heap' || arg === '--gc-stats') options.heapArgs.push(arg);
     else if (arg === '--heap') {
       const value = argv[++i];
@@ -104,7 +138,8 @@ function parseOptions(argv: readonly string[]): Options {
     else if (options.file !== '') fail(`one program at a time (got ${options.file} and ${arg})\n${USAGE}`);
     else options.file = arg;
   }
-  if (options.file === '') fail(USAGE);
+  if (options.file === '') options.repl = true;
+  if (options.repl && options.file !== '') fail(`--repl takes no program (got ${options.file})\n${USAGE}`);
   if (options.emitIr && options.tier !== 'opt') fail(`--emit-ir shows the optimizing tier's IR: add --tier opt\n${USAGE}`);
   if (options.useRef.length > 0 && !options.mine) fail(`--use-ref goes with --mine (without --mine every chapter is the reference)\n${USAGE}`);
   return options;
@@ -130,26 +165,34 @@ function fail(message: string): never {
   throw new Exit(1);
 }
 
-/** The outer process: start the inner one on the chosen architecture, pass its exit status on. */
-function launch(argv: readonly string[]): void {
-  const options = parseOptions(argv);
-  const found = availability(options.arch, ROOT);
+/**
+ * Starts the second process on the chosen architecture and passes its exit status on.
+ * `bundled`: this code runs from the bundle, which the other architecture's Node.js runs as
+ * it is (the reference needs no conditions there); `--mine` always runs the sources.
+ */
+function launch(argv: readonly string[], options: Options, bundled: boolean): void {
+  const root = workbookRoot();
+  const found = availability(options.arch, root);
   if (!found.available) fail(`cannot run ${options.arch} code here: ${found.reason}`);
   const { launcher } = found;
+  const fromBundle = bundled && !options.mine;
   const reference = options.mine ? options.useRef : CHAPTERS;
-  const conditions = reference.map((c) => `--conditions=${solutionCondition(c)}`);
+  const conditions = fromBundle ? [] : reference.map((c) => `--conditions=${solutionCondition(c)}`);
   const args = [
     ...launcher.prefix,
-    ...launcher.typescript,
+    ...(fromBundle ? [] : launcher.typescript),
     ...conditions,
-    fileURLToPath(import.meta.url),
+    // The bundle runs through its launcher, never as the main module itself (a module of the
+    // reference that runs as a program when it is the main module would start too).
+    join(root, 'tools', fromBundle ? 'jot.mjs' : 'jit.ts'),
     // The same options, with the program's path made absolute: the inner process runs in the workbook's folder.
     ...argv.map((arg) => (arg === options.file ? resolve(arg) : arg)),
   ];
   const child = spawn(launcher.command, args, {
-    cwd: ROOT,
+    cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, NODE_OPTIONS: '', [INNER]: '1' },
+    // The check workers' cache of compiled modules (TypeScript stripped, and V8's code): a second start costs a third of the first.
+    env: { NODE_COMPILE_CACHE: join(tmpdir(), `workbook-compile-cache-${userInfo().uid}`), ...process.env, NODE_OPTIONS: '', [INNER]: '1', [EMULATED]: launcher.mode === 'emulated' ? '1' : '' },
   });
   child.on('close', (code, signal) => {
     if (signal !== null) process.stderr.write(`the program was killed by ${signal}\n`);
@@ -157,173 +200,35 @@ function launch(argv: readonly string[]): void {
   });
 }
 
-/** The inner process: parse, compile, run. */
-async function main(argv: readonly string[]): Promise<void> {
-  const options = parseOptions(argv);
-  // `npm run jit -- … | head` closes the pipe early: that is not an error of the program (its
-  // own status stands), and nothing more can be written, so exiting at once loses nothing.
+/** Where the program's output, listings and errors go: this process's stdout and stderr. */
+const STDIO: RunIo = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+};
+
+/** Parse, compile, run (or the REPL), in this process, with `vm`. */
+async function runHere(options: Options, vm: VmModules): Promise<void> {
+  // `jot … | head` closes the pipe early: that is not an error of the program (its own status
+  // stands), and nothing more can be written, so exiting at once loses nothing.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? Number(process.exitCode ?? 0) : 1));
+  if (options.repl) {
+    const { startRepl } = await import('../solutions/12-tiers-and-tools/repl.ts');
+    await startRepl(vm, { arch: options.arch, historyFile: join(workbookRoot(), '.workbook', 'repl-history'), describeHost: () => `${process.arch}, Node.js ${process.version}${process.env[EMULATED] === '1' ? ', under qemu-user' : ', natively'}` });
+    return;
+  }
   let source: string;
   try {
     source = readFileSync(options.file, 'utf8');
   } catch (e) {
     fail(`cannot read ${options.file}: ${(e as Error).message}`);
   }
-  const { CompileError } = await import('#ch05/errors.ts');
-  const { compileSource } = await import('#ch06/compiler.ts');
-  const interpreter = await import('#ch06/interpreter.ts');
-  const language = await latestLanguage(options);
-  const heap = await heapOf(options, language);
-
-  let program;
   try {
-    program = compileSource(source, language);
-  } catch (e) {
-    if (e instanceof CompileError) fail(`${options.file}:${e.message}`);
-    throw e;
-  }
-  const print = (text: string) => process.stdout.write(`${text}\n`);
-
-  if (options.interp) {
-    if (options.emitAsm) {
-      const { listProgram } = await import('#ch06/listing.ts');
-      process.stdout.write(`${listProgram(program)}\n\n`);
-    }
-    try {
-      interpreter.run(program, { print, level: heap === undefined ? language : await heap.interpreterLevel() });
-    } catch (e) {
-      if (e instanceof interpreter.RuntimeError) fail(`runtime error: ${describeError(e)}`);
-      throw e;
-    } finally {
-      heap?.finish();
-    }
-    return;
-  }
-
-  if (options.tier === 'opt') {
-    const { compileOptimized } = await import('#ch09/jit.ts');
-    const { printFunction } = await import('#ch08/printer.ts');
-    const compiled = compileOptimized(program, options.arch, {
-      level: language.jit,
-      ...(options.emitIr ? { onPass: (fn: string, pass: string, ir: Parameters<typeof printFunction>[0]) => process.stdout.write(`;; ${fn} after ${pass}\n${printFunction(ir)}\n\n`) } : {}),
-    });
-    process.stderr.write(`optimizing tier: ${compiled.optimized.length} functions optimized, ${compiled.declined.length} declined${compiled.declined.map((d) => `\n  declined ${d.name}: ${d.reason}`).join('')}\n`);
-    if (options.emitAsm) process.stdout.write(`${listingWithTables(compiled.jit)}\n\n`);
-    await heap?.attach(compiled.jit);
-    const outcome = compiled.jit.run({ print });
-    compiled.jit.dispose();
-    heap?.finish();
-    if (outcome.error) fail(`runtime error: ${describeError(outcome.error)}`);
-    return;
-  }
-
-  const { compileProgram } = await import('#ch07/jit.ts');
-  const jit = compileProgram(program, options.arch, language.jit);
-  if (options.emitAsm) process.stdout.write(`${listingWithTables(jit)}\n\n`);
-  await heap?.attach(jit);
-  const outcome = jit.run({ print });
-  jit.dispose();
-  heap?.finish();
-  if (outcome.error) fail(`runtime error: ${describeError(outcome.error)}`);
-}
-
-/** Chapter 11's modules, named in variables: the typecheck of chapters/ must not need its files. */
-const CHAPTER_11 = '#ch11/';
-const CHAPTER_11_JIT = `${CHAPTER_11}jit-run.ts`;
-
-/** The heap a chapter 11 program runs on, made from the heap's options, and what each tier needs of it. */
-interface RunHeap {
-  /** The interpreter's level, allocating on this heap. */
-  interpreterLevel(): Promise<import('#ch06/interpreter.ts').InterpreterLevel>;
-  /** Compiled code allocates on this heap. */
-  attach(jit: import('#ch07/jit.ts').JitProgram): Promise<void>;
-  /** Prints the counts (with --gc-stats) and unmaps the heap. */
-  finish(): void;
-}
-
-/** A heap for chapter 11's language (whatever the options), or undefined at an earlier level, where heap options are an error. */
-async function heapOf(options: Options, language: import('#ch07/language.ts').JitLanguage): Promise<RunHeap | undefined> {
-  const chapter11 = `${CHAPTER_11}run.ts`;
-  const heapJit = (await importIfThere<typeof import('../solutions/11-garbage-collector/jit-run.ts')>(CHAPTER_11_JIT))?.HEAP_JIT;
-  if (heapJit === undefined || language !== heapJit) {
-    if (options.heapArgs.length > 0) fail(`${options.heapArgs[0]} needs chapter 11's heap, which this run does not have\n${USAGE}`);
-    return undefined;
-  }
-  const run = (await import(chapter11)) as typeof import('../solutions/11-garbage-collector/run.ts');
-  const { Heap } = (await import(`${CHAPTER_11}heap.ts`)) as typeof import('../solutions/11-garbage-collector/heap.ts');
-  const { options: heapOptions } = run.parseHeapOptions(options.heapArgs);
-  const heap = new Heap(heapOptions);
-  return {
-    interpreterLevel: async () => ((await import(`${CHAPTER_11}language.ts`)) as typeof import('../solutions/11-garbage-collector/language.ts')).heapInterpreter(heap),
-    attach: async (jit) => ((await import(`${CHAPTER_11}jit-level.ts`)) as typeof import('../solutions/11-garbage-collector/jit-level.ts')).useHeap(jit, heap),
-    finish: () => {
-      if (heapOptions.stats) process.stderr.write(`${run.formatStats(heap.stats)}\n`);
-      heap.dispose();
-    },
-  };
-}
-
-/** A module of a later chapter, or undefined when that chapter is not there (or not started, with --mine). */
-async function importIfThere<T>(specifier: string): Promise<T | undefined> {
-  try {
-    return (await import(specifier)) as T;
+    const status = runProgram({ ...options, source }, vm, STDIO);
+    if (status !== 0) throw new Exit(status);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || (error as Error).name === 'NotImplemented') return undefined;
+    if (error instanceof UsageError) fail(`${error.message}\n${USAGE}`);
     throw error;
   }
-}
-
-/**
- * The latest language level: chapter 11's (arrays and records) when it is there, else chapter 10's (exceptions), or chapter 07's core Jot when
- * chapter 10 is not there, or (with --mine) not started: its compiler cannot yet compile a
- * small try and throw. A learner at chapter 07 runs their own JIT on core Jot.
- */
-async function latestLanguage(options: Options): Promise<import('#ch07/language.ts').JitLanguage> {
-  const core = (await import('#ch07/language.ts')).CORE_JIT_LANGUAGE;
-  // A specifier in a variable: the typecheck of chapters/ must not need chapter 10's files.
-  const chapter10 = '#ch10/jit-language.ts';
-  let language: import('#ch07/language.ts').JitLanguage;
-  try {
-    language = ((await import(chapter10)) as { EXCEPTIONS_JIT: import('#ch07/language.ts').JitLanguage }).EXCEPTIONS_JIT;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || (error as Error).name === 'NotImplemented') return core;
-    throw error;
-  }
-  if (!options.mine) {
-    const chapter11 = (await importIfThere<{ HEAP_JIT: import('#ch07/language.ts').JitLanguage }>(CHAPTER_11_JIT))?.HEAP_JIT;
-    return chapter11 ?? language;
-  }
-  try {
-    const { compileSource } = await import('#ch06/compiler.ts');
-    const { compileProgram } = await import('#ch07/jit.ts');
-    const probe = compileSource('fn main() {\n  try { throw 1; } catch e { return e; }\n  return 0;\n}\n', language);
-    compileProgram(probe, options.arch, language.jit);
-    return language;
-  } catch (error) {
-    if ((error as Error).name !== 'NotImplemented') throw error;
-    process.stderr.write('(chapter 10 is not finished: running core Jot without exceptions)\n');
-    return core;
-  }
-}
-
-/** A runtime error's message, and the stack trace below it when it has one (chapter 10). */
-function describeError(error: Error): string {
-  const report = (error as { report?: () => string }).report;
-  return typeof report === 'function' ? report.call(error) : error.message;
-}
-
-/** The listing, with each function's unwind table (if the level keeps one) after its code. */
-function listingWithTables(jit: import('#ch07/jit.ts').JitProgram): string {
-  const table = jit.tables.get<{ describeFunction(name: string): string | undefined } | undefined>('unwind', () => undefined);
-  if (table === undefined) return jit.listing();
-  const blocks = jit.listing().split('\n\n');
-  return blocks
-    .map((block) => {
-      const name = /^== (.+) ==$/m.exec(block)?.[1];
-      const unwind = name === undefined ? undefined : table.describeFunction(name);
-      return unwind === undefined ? block : `${block}\n${unwind}`;
-    })
-    .join('\n\n');
 }
 
 /** With --mine, an unfinished chapter is a sentence, not a stack trace. */
@@ -338,10 +243,28 @@ function explainUnfinished(error: unknown): never {
   throw error;
 }
 
-try {
-  if (process.env[INNER] === '1') await main(process.argv.slice(2)).catch(explainUnfinished);
-  else launch(process.argv.slice(2));
-} catch (error) {
-  if (!(error instanceof Exit)) process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exitCode = error instanceof Exit ? error.status : 1;
+/**
+ * The command line. `bundled` is the reference VM when this runs from the bundle (the direct
+ * entry); then a run of the reference on this machine's architecture needs no second process.
+ */
+export async function cli(argv: readonly string[], bundled?: VmModules): Promise<void> {
+  try {
+    const options = parseOptions(argv);
+    if (process.env[INNER] === '1') {
+      const vm = bundled ?? (await loadModules(options.mine, options.arch, (text) => process.stderr.write(`${text}\n`)));
+      await runHere(options, vm).catch(explainUnfinished);
+    } else if (bundled !== undefined && options.arch === hostArch() && !options.mine) {
+      await runHere(options, bundled);
+    } else {
+      launch(argv, options, bundled !== undefined);
+    }
+  } catch (error) {
+    if (!(error instanceof Exit)) process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = error instanceof Exit ? error.status : 1;
+  }
+}
+
+// Started from the sources (`node --import tsx tools/jit.ts`), not imported by the bundle's entry.
+if (import.meta.url.endsWith('/tools/jit.ts') && process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await cli(process.argv.slice(2));
 }
