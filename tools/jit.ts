@@ -59,7 +59,7 @@ const INNER = 'WORKBOOK_JIT_INNER';
 /** Set for a second process that runs under qemu-user (it cannot tell by itself). */
 const EMULATED = 'WORKBOOK_JIT_EMULATED';
 const USAGE = 'usage: jot [--tier auto|interp|baseline|opt] [--interp] [--emit-ir] [--emit-asm] [--perf-map] [--arch x64|arm64] [--mine [--use-ref 1-4]]\n' +
-  '           [--tier-up-calls N] [--tier-up-loops N] [--tier-up-opt-calls N] [--trace-tiers] [--heap 8m] [--gc-stress] [--verify-heap] [--gc-stats] program.jot\n' +
+  '           [--tier-up-calls N] [--tier-up-loops N] [--tier-up-opt-calls N] [--trace-tiers] [--heap 32m] [--gc-stress] [--verify-heap] [--gc-stats] program.jot\n' +
   '       jot [--repl] [--arch x64|arm64]       the REPL (:help lists its commands)\n' +
   '  (or npm run jit -- …)  --emit-asm with --interp prints the bytecode listing instead of the machine code;\n' +
   '  --emit-ir (with --tier opt) prints the IR of each function after each pass';

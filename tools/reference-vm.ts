@@ -1,9 +1,9 @@
 /**
  * The reference VM's modules, imported statically so that a bundler takes them in: build.mjs
  * bundles them with the conditions that point `#chNN/` at solutions/ (the direct entry).
- * Chapters 11 and 12 are named by their files, as `loadModules` names them in variables: the
- * typecheck of chapters/ must not need a scaffold of them. A chapter that brings a new
- * language level or tier adds its modules here.
+ * Chapter 12 is named by its files, as `loadModules` names it in a variable: the typecheck
+ * of chapters/ must not need a scaffold of it. A chapter that brings a new language level or
+ * tier adds its modules here.
  */
 import { parse } from '#ch05/parser.ts';
 import { CompileError } from '#ch05/errors.ts';
@@ -13,11 +13,11 @@ import { listFunction, listProgram } from '#ch06/listing.ts';
 import { compileProgram } from '#ch07/jit.ts';
 import { printFunction } from '#ch08/printer.ts';
 import { compileOptimized } from '#ch09/jit.ts';
-import { Heap } from '../solutions/11-garbage-collector/heap.ts';
-import { useHeap } from '../solutions/11-garbage-collector/jit-level.ts';
-import { HEAP_JIT } from '../solutions/11-garbage-collector/jit-run.ts';
-import { heapInterpreter } from '../solutions/11-garbage-collector/language.ts';
-import { formatStats, parseHeapOptions } from '../solutions/11-garbage-collector/run.ts';
+import { Heap } from '#ch11/heap.ts';
+import { useHeap } from '#ch11/jit-level.ts';
+import { HEAP_JIT } from '#ch11/jit-run.ts';
+import { heapInterpreter } from '#ch11/language.ts';
+import { formatStats, parseHeapOptions } from '#ch11/run.ts';
 import { formatTrace } from '#ch10/trace.ts';
 import { TieredHeap, TieredVM } from '../solutions/12-tiers-and-tools/vm.ts';
 import type { VmModules } from './vm.ts';

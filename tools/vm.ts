@@ -66,11 +66,11 @@ export async function loadModules(mine: boolean, arch: Arch, note: (text: string
   const heapJit = (await importIfThere<{ HEAP_JIT: JitLanguage }>(`${CHAPTER_11}jit-run.ts`))?.HEAP_JIT;
   if (heapJit === undefined) return { ...base, language: exceptions };
   const heap: HeapModules = {
-    Heap: ((await import(`${CHAPTER_11}heap.ts`)) as typeof import('../solutions/11-garbage-collector/heap.ts')).Heap,
-    heapInterpreter: ((await import(`${CHAPTER_11}language.ts`)) as typeof import('../solutions/11-garbage-collector/language.ts')).heapInterpreter,
-    useHeap: ((await import(`${CHAPTER_11}jit-level.ts`)) as typeof import('../solutions/11-garbage-collector/jit-level.ts')).useHeap,
-    parseHeapOptions: ((await import(`${CHAPTER_11}run.ts`)) as typeof import('../solutions/11-garbage-collector/run.ts')).parseHeapOptions,
-    formatStats: ((await import(`${CHAPTER_11}run.ts`)) as typeof import('../solutions/11-garbage-collector/run.ts')).formatStats,
+    Heap: ((await import(`${CHAPTER_11}heap.ts`)) as typeof import('#ch11/heap.ts')).Heap,
+    heapInterpreter: ((await import(`${CHAPTER_11}language.ts`)) as typeof import('#ch11/language.ts')).heapInterpreter,
+    useHeap: ((await import(`${CHAPTER_11}jit-level.ts`)) as typeof import('#ch11/jit-level.ts')).useHeap,
+    parseHeapOptions: ((await import(`${CHAPTER_11}run.ts`)) as typeof import('#ch11/run.ts')).parseHeapOptions,
+    formatStats: ((await import(`${CHAPTER_11}run.ts`)) as typeof import('#ch11/run.ts')).formatStats,
   };
   const tieredVm = await importIfThere<typeof import('../solutions/12-tiers-and-tools/vm.ts')>(`${CHAPTER_12}vm.ts`);
   if (tieredVm === undefined) return { ...base, language: heapJit, heap };

@@ -37,8 +37,8 @@
 import { DataMapping, roundToPages } from './memory.ts';
 import { todo } from '#native/todo.ts';
 
-/** The default size of one semispace: 8 MiB (the heap maps two). */
-export const DEFAULT_SEMISPACE_BYTES = 8 * 1024 * 1024;
+/** The default size of one semispace: 32 MiB (the heap maps two). */
+export const DEFAULT_SEMISPACE_BYTES = 32 * 1024 * 1024;
 /** Bytes of the header word. */
 export const HEADER_BYTES = 8;
 /** The fewest bytes an object takes: a header and room for a forwarding address. */

@@ -101,7 +101,8 @@ export class GcTable {
   outOfMemory: Label | undefined;
 
   at(offset: number): GcPoint | undefined {
-    if (this.#byOffset === undefined) {
+    // Rebuilt when points were added since (chapter 12 compiles functions while the program runs).
+    if (this.#byOffset === undefined || this.#byOffset.size !== this.points.size) {
       this.#byOffset = new Map();
       for (const [at, point] of this.points) this.#byOffset.set(typeof at === 'number' ? at : at.offset!, point);
     }

@@ -82,7 +82,7 @@ export function formatStats(stats: HeapStats): string {
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { options, rest } = parseHeapOptions(process.argv.slice(2));
   if (rest.length !== 1) {
-    console.error('usage: run.ts program.jot [--heap 8m] [--gc-stress] [--verify-heap] [--gc-stats]');
+    console.error('usage: run.ts program.jot [--heap 32m] [--gc-stress] [--verify-heap] [--gc-stats]');
     process.exit(2);
   }
   const outcome = runInterpreter(readFileSync(rest[0]!, 'utf8'), options);

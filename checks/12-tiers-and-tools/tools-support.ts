@@ -19,7 +19,7 @@ function chapter<T>(specifier: string): Promise<T> {
 export async function vmModules(): Promise<VmModules> {
   const listing = await import('#ch06/listing.ts');
   const interpreter = await import('#ch06/interpreter.ts');
-  const heapRun = await chapter<typeof import('../../solutions/11-garbage-collector/run.ts')>('#ch11/run.ts');
+  const heapRun = await chapter<typeof import('#ch11/run.ts')>('#ch11/run.ts');
   const tiered = await chapterModule<typeof import('../../solutions/12-tiers-and-tools/vm.ts')>('vm.ts');
   return {
     parse: (await import('#ch05/parser.ts')).parse,
@@ -32,11 +32,11 @@ export async function vmModules(): Promise<VmModules> {
     compileProgram: (await import('#ch07/jit.ts')).compileProgram,
     compileOptimized: (await import('#ch09/jit.ts')).compileOptimized,
     printFunction: (await import('#ch08/printer.ts')).printFunction,
-    language: (await chapter<typeof import('../../solutions/11-garbage-collector/jit-run.ts')>('#ch11/jit-run.ts')).HEAP_JIT,
+    language: (await chapter<typeof import('#ch11/jit-run.ts')>('#ch11/jit-run.ts')).HEAP_JIT,
     heap: {
-      Heap: (await chapter<typeof import('../../solutions/11-garbage-collector/heap.ts')>('#ch11/heap.ts')).Heap,
-      heapInterpreter: (await chapter<typeof import('../../solutions/11-garbage-collector/language.ts')>('#ch11/language.ts')).heapInterpreter,
-      useHeap: (await chapter<typeof import('../../solutions/11-garbage-collector/jit-level.ts')>('#ch11/jit-level.ts')).useHeap,
+      Heap: (await chapter<typeof import('#ch11/heap.ts')>('#ch11/heap.ts')).Heap,
+      heapInterpreter: (await chapter<typeof import('#ch11/language.ts')>('#ch11/language.ts')).heapInterpreter,
+      useHeap: (await chapter<typeof import('#ch11/jit-level.ts')>('#ch11/jit-level.ts')).useHeap,
       parseHeapOptions: heapRun.parseHeapOptions,
       formatStats: heapRun.formatStats,
     },

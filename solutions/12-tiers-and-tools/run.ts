@@ -3,8 +3,8 @@
  * (chapter 10's, with chapter 11's heap counts), and the promotions that happened.
  */
 import { compileSource } from '#ch06/compiler.ts';
-import { HEAP_JIT } from '../11-garbage-collector/jit-run.ts';
-import type { HeapOutcome, HeapRunOptions } from '../11-garbage-collector/run.ts';
+import { HEAP_JIT } from '#ch11/jit-run.ts';
+import type { HeapOutcome, HeapRunOptions } from '#ch11/run.ts';
 import type { TierOptions } from './options.ts';
 import { TieredHeap, TieredVM, type Promotion, type TierName } from './vm.ts';
 

@@ -37,7 +37,7 @@ import { MAX_PARAMS } from '#ch06/compiler.ts';
 import { CodeTables, emitRuntimeCall, jitRegisters, type JitLevel } from '#ch07/compiler.ts';
 import { extendContext } from '#ch07/runtime.ts';
 import { EX, STACK_BUDGET, savedField, unwindTable } from '#ch10/stubs.ts';
-import { HEAP_CONTEXT } from '../11-garbage-collector/jit-level.ts';
+import { HEAP_CONTEXT } from '#ch11/jit-level.ts';
 
 /** Chapter 12's context fields, after chapter 11's. */
 export const TIER_CONTEXT = extendContext(HEAP_CONTEXT, [

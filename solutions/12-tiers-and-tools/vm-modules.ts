@@ -19,11 +19,11 @@ export type InterpreterLevel = import('#ch06/interpreter.ts').InterpreterLevel;
 
 /** Chapter 11's heap: what a run on it needs. */
 export interface HeapModules {
-  readonly Heap: typeof import('../11-garbage-collector/heap.ts').Heap;
-  readonly heapInterpreter: typeof import('../11-garbage-collector/language.ts').heapInterpreter;
-  readonly useHeap: typeof import('../11-garbage-collector/jit-level.ts').useHeap;
-  readonly parseHeapOptions: typeof import('../11-garbage-collector/run.ts').parseHeapOptions;
-  readonly formatStats: typeof import('../11-garbage-collector/run.ts').formatStats;
+  readonly Heap: typeof import('#ch11/heap.ts').Heap;
+  readonly heapInterpreter: typeof import('#ch11/language.ts').heapInterpreter;
+  readonly useHeap: typeof import('#ch11/jit-level.ts').useHeap;
+  readonly parseHeapOptions: typeof import('#ch11/run.ts').parseHeapOptions;
+  readonly formatStats: typeof import('#ch11/run.ts').formatStats;
 }
 
 /** Chapter 12's tiered VM: every function starts in the interpreter, the hot ones are compiled. */
