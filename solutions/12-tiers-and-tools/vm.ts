@@ -354,7 +354,8 @@ export class TieredVM {
     const code = masm.newLabel(`${fn.name} (optimized)`);
     try {
       const ir = optimizeFunction(buildFunction(fn, this.program, extension?.build), { program: this.#signatures(), ...(extension ? { ops: extension.ops } : {}) });
-      const details = allocateFunction(ir, allocatorRegisters(masm));
+      const details = allocateFunction(ir, allocatorRegisters(masm), extension?.allocation);
+      extension?.allocated?.(ir, details);
       const entries = this.#stubs.dispatch.map((label, i) => (i === index ? code : label));
       const indexOf = new Map(this.program.functions.map((f, i) => [f.name, i]));
       new FunctionEmitter(details.allocated, { masm, entries, indexOf, functionIndex: index, level: this.#level, tables: this.#tables }).emit();
@@ -376,7 +377,8 @@ export class TieredVM {
 
   /** The program's functions as IR signatures, for the optimizer's verifier. */
   #signatures(): IrProgram {
-    const functions = new Map<string, Func>(this.program.functions.map((f) => [f.name, { name: f.name, params: f.params.map((type, i) => ({ name: `p${i}`, type })), returnType: f.returnType, blocks: [], nextValue: 0, nextBlock: 0 }]));
+    const irType = optimizingExtension(this.#level)?.build.irType ?? ((type: string) => type);
+    const functions = new Map<string, Func>(this.program.functions.map((f) => [f.name, { name: f.name, params: f.params.map((type, i) => ({ name: `p${i}`, type: irType(type) })), returnType: irType(f.returnType), blocks: [], nextValue: 0, nextBlock: 0 }]));
     return { functions, main: this.program.functions[this.program.main]!.name };
   }
 
