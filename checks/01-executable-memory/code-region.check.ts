@@ -1,5 +1,5 @@
 import * as assert from 'uvu/assert';
-import { assertThrows, check, learnerCode, thrownBy, type CheckContext } from '#harness/check.ts';
+import { assertThrows, check, learnerCode, reportOutcome, thrownBy, type CheckContext } from '#harness/check.ts';
 import { todo } from '#native/todo.ts';
 import { wordsToBytes } from '#harness/exec.ts';
 import { mappedBytesWithin, mappingsOf, permissionsOf } from '#harness/maps.ts';
@@ -18,6 +18,16 @@ function returnConstant(t: CheckContext, k: number): Uint8Array {
 function addTwo(t: CheckContext): Uint8Array {
   if (t.arch === 'x64') return Uint8Array.from([0x48, 0x8d, 0x04, 0x37, 0xc3]); // lea rax, [rdi + rsi]; ret
   return wordsToBytes([0x8b010000, 0xd65f03c0]); // add x0, x0, x1; ret
+}
+
+/**
+ * Reports what the code under test gave back, and returns it: graded work is held to what the
+ * reference gave back in the grader's own run of the same check (checks/harness/verdicts.ts),
+ * outside the process that ran the code.
+ */
+function observed<T>(what: string, value: T): T {
+  reportOutcome(what, { output: [String(value)] });
+  return value;
 }
 
 function sealed(bytes: Uint8Array) {
@@ -42,10 +52,10 @@ check(
   'a sealed region runs code',
   (t) => {
     const region = sealed(returnConstant(t, 42));
-    assert.is(region.function(0, 0)(), 42n, 'the code `return 42` returned something else');
+    assert.is(observed('return 42', region.function(0, 0)()), 42n, 'the code `return 42` returned something else');
     const add = sealed(addTwo(t));
-    assert.is(add.function(0, 2)(40n, 2n), 42n, 'the code `return x + y` did not get its two arguments');
-    assert.is(add.function(0, 2)(-(2n ** 63n), -1n), 2n ** 63n - 1n, 'a 64-bit result came back changed');
+    assert.is(observed('40 + 2', add.function(0, 2)(40n, 2n)), 42n, 'the code `return x + y` did not get its two arguments');
+    assert.is(observed('INT64_MIN + -1', add.function(0, 2)(-(2n ** 63n), -1n)), 2n ** 63n - 1n, 'a 64-bit result came back changed');
     region.dispose();
     add.dispose();
   },
@@ -63,11 +73,11 @@ check(
   () => {
     const page = pageSize();
     for (const [asked, expected] of [[1, page], [page, page], [page + 1, 2 * page]] as const) {
-      assert.is(ch01.roundToPages(asked), expected, `roundToPages(${asked})`);
+      assert.is(observed(`roundToPages(${asked})`, ch01.roundToPages(asked)), expected, `roundToPages(${asked})`);
     }
     for (const [asked, expected] of [[1, page], [page, page], [page + 1, 2 * page], [3 * page - 1, 3 * page]] as const) {
       const region = ch01.CodeRegion.allocate(asked);
-      assert.is(region.size, expected, `allocate(${asked}).size`);
+      assert.is(observed(`allocate(${asked}).size`, region.size), expected, `allocate(${asked}).size`);
       const covered = mappedBytesWithin(region.address, expected);
       assert.is(covered, expected, `allocate(${asked}): only ${covered} of the region's ${expected} bytes are mapped according to /proc/self/maps`);
       region.dispose();
@@ -227,7 +237,7 @@ check(
   (t) => {
     const region = sealed(returnConstant(t, 6));
     const fn = region.function(0, 0);
-    assert.is(fn(), 6n);
+    assert.is(observed('return 6', fn()), 6n);
     region.dispose();
     assert.throws(() => fn(), 'calling a function whose region was disposed must throw (calling would jump into unmapped memory)');
     const unsealed = sealed(returnConstant(t, 9));
@@ -260,9 +270,9 @@ check(
     region.write(20, returnConstant(t, 22));
     region.write(40, addTwo(t));
     region.seal();
-    assert.is(region.function(0, 0)(), 21n, 'the code written at offset 0 should return 21');
-    assert.is(region.function(20, 0)(), 22n, 'the code written at offset 20 should return 22: does write() add the offset to the address, and function() too?');
-    assert.is(region.function(40, 2)(40n, 2n), 42n, 'the code `return x + y` written at offset 40, called through function(40, 2)');
+    assert.is(observed('at offset 0', region.function(0, 0)()), 21n, 'the code written at offset 0 should return 21');
+    assert.is(observed('at offset 20', region.function(20, 0)()), 22n, 'the code written at offset 20 should return 22: does write() add the offset to the address, and function() too?');
+    assert.is(observed('at offset 40', region.function(40, 2)(40n, 2n)), 42n, 'the code `return x + y` written at offset 40, called through function(40, 2)');
     region.dispose();
   },
   {
@@ -287,22 +297,22 @@ check(
     region.write(across.offset, across.code);
     region.write(lastAt, last);
     region.seal();
-    const perms = permissionsOf(address, size);
+    const perms = observed('sealed pages', permissionsOf(address, size));
     assert.is(perms, 'r-x', `after seal, /proc/self/maps shows ${perms} for the region's ${size / page} pages (every page must be read+execute)`);
     if (t.arch === 'arm64') {
       const covering = trace.events.some((e) => e.call === 'flush' && e.address <= address && e.address + BigInt(e.length) >= address + BigInt(size));
       assert.ok(covering, `seal() must flush the instruction cache over all ${size} bytes of the region`);
     }
-    assert.is(region.function(across.offset, 0)(), 31n, `code that straddles the boundary between the second and third page (offset ${across.offset}) should return 31`);
-    assert.is(region.function(lastAt, 0)(), 32n, `code on the last page (offset ${lastAt}) should return 32`);
+    assert.is(observed('across a page boundary', region.function(across.offset, 0)()), 31n, `code that straddles the boundary between the second and third page (offset ${across.offset}) should return 31`);
+    assert.is(observed('on the last page', region.function(lastAt, 0)()), 32n, `code on the last page (offset ${lastAt}) should return 32`);
     region.unseal();
-    const writable = permissionsOf(address, size);
+    const writable = observed('unsealed pages', permissionsOf(address, size));
     assert.is(writable, 'rw-', `after unseal, /proc/self/maps shows ${writable} for the region (every page must be read+write)`);
     region.write(lastAt, returnConstant(t, 33));
     region.seal();
-    assert.is(region.function(lastAt, 0)(), 33n, 'the patched code on the last page should return 33');
+    assert.is(observed('patched on the last page', region.function(lastAt, 0)()), 33n, 'the patched code on the last page should return 33');
     region.dispose();
-    const left = mappedBytesWithin(address, size);
+    const left = observed('bytes mapped after dispose', mappedBytesWithin(address, size));
     assert.is(left, 0, `after dispose, ${left} of the region's ${size} bytes are still mapped: munmap must cover the whole region`);
   },
   {
@@ -320,7 +330,7 @@ check(
     const region = sealed(returnConstant(t, 41));
     const fn = region.function(0, 0);
     const { address } = region;
-    assert.is(fn(), 41n);
+    assert.is(observed('before the patch', fn()), 41n);
     region.unseal();
     assert.is(region.state, 'writable', 'region.state after unseal()');
     assert.is(region.address, address, 'unseal() must keep the region where it is (functions point into it)');
@@ -330,7 +340,7 @@ check(
     region.write(0, returnConstant(t, 43));
     region.seal();
     assert.is(region.state, 'executable', 'region.state after seal()');
-    assert.is(fn(), 43n, 'a function taken before the patch must run the patched code once the region is sealed again');
+    assert.is(observed('after the patch', fn()), 43n, 'a function taken before the patch must run the patched code once the region is sealed again');
     region.dispose();
   },
   {
@@ -521,7 +531,7 @@ check(
     const makeFunction = () => sealed(returnConstant(t, 77)).function(0, 0);
     const fn = makeFunction(); // the region itself is now unreachable, except through fn
     await collectGarbage(() => false);
-    assert.is(fn(), 77n, 'after garbage collection the function must still run');
+    assert.is(observed('after garbage collection', fn()), 77n, 'after garbage collection the function must still run');
   },
   {
     hints: [

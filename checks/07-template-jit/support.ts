@@ -4,7 +4,7 @@
  * printed and how it ended, in the shape `compareOutcome` (checks/harness/programs.ts) reads.
  */
 import * as assert from 'uvu/assert';
-import { learnerCode } from '#harness/check.ts';
+import { learnerCode, reportOutcome } from '#harness/check.ts';
 import { compareOutcome, type Outcome, type Program } from '#harness/programs.ts';
 import * as reference from '../../solutions/06-interpreter/interpreter.ts';
 
@@ -47,8 +47,13 @@ export function referenceResult(source: string): bigint | undefined {
   }
 }
 
-/** A report when the JIT's `main` returned something other than the interpreter's, else null. */
+/**
+ * A report when the JIT's `main` returned something other than the interpreter's, else null.
+ * The result is reported too: graded work is held to the result of the grader's own
+ * reference run, outside the process whose reference interpreter gave `expected`.
+ */
 export function compareResult(name: string, expected: bigint | undefined, actual: JitOutcome): string | null {
+  reportOutcome(`${name} (main's result)`, { output: [actual.error === undefined ? String(actual.result) : 'none: a runtime error'] });
   if (expected === undefined || actual.error !== undefined) return null;
   if (actual.result === expected) return null;
   return `${name}: main returned ${actual.result} from the JIT, but ${expected} from the interpreter (the value of main's return statement, in the result register when the entry stub returns)`;

@@ -11,7 +11,7 @@
  * other.
  */
 import * as assert from 'uvu/assert';
-import { learnerCode } from '#harness/check.ts';
+import { learnerCode, reportOutcome } from '#harness/check.ts';
 import { diffLines } from '#harness/programs.ts';
 import * as referenceRun from '../../solutions/10-exceptions/run.ts';
 import * as referenceTrace from '../../solutions/10-exceptions/trace.ts';
@@ -142,6 +142,10 @@ function showFrames(frames: readonly Frame[]): string {
  * report (null when they agree).
  */
 export function compareRuns(name: string, tier: Tier, expected: Run, got: Run): string | null {
+  // Graded work is held to the grader's own reference run of the same check, outside the
+  // process whose reference gave `expected`: the ending, the output and the trace.
+  const trace = got.error?.trace.map((f) => `  at ${f.name} line ${f.line}`) ?? [];
+  reportOutcome(`${name} in ${TIER_NAMES[tier]}`, { output: [...got.output, `(${ending(got)})`, ...trace] });
   const problems: string[] = [];
   if (ending(expected) !== ending(got)) problems.push(`expected the program to end with\n    ${ending(expected)}\n  but it ended with\n    ${ending(got)}`);
   if (expected.output.length !== got.output.length || expected.output.some((line, i) => line !== got.output[i])) {

@@ -28,6 +28,23 @@ export interface ReportedOutcome {
   error?: { kind: 'compile' | 'runtime'; message: string } | undefined;
 }
 
+/**
+ * A bug planted for one run of one check (the self-test's planted step): the worker loads a
+ * fresh copy of the checks and the code under test for it, with `find` replaced by `replace`
+ * in `file` (relative to the workbook's folder), and runs the check named `check` alone.
+ * `tag` names that copy's modules (`?planted=<tag>`), unique within one worker.
+ */
+export interface PlantedItem {
+  file: string;
+  find: string;
+  replace: string;
+  check: string;
+  tag: string;
+}
+
+/** The error name of a planted item whose check could not be loaded or found: never a catch. */
+export const PLANTED_SETUP_ERROR = 'PlantedBugSetupError';
+
 /** Addresses travel as decimal strings (JSON has no bigint). */
 type Address = bigint | string;
 
@@ -37,6 +54,8 @@ export type WorkerEvent =
   | { t: 'file-error'; file: string; error: SerializedError }
   | { t: 'list'; checks: ListedCheck[] }
   | { t: 'start'; index: number }
+  /** With planted bugs: the check of `index` is loaded and its body starts now (its time budget starts here). */
+  | { t: 'ready'; index: number }
   | { t: 'end'; index: number; ms: number; error?: SerializedError }
   | ({ t: 'outcome'; index: number } & ReportedOutcome)
   | { t: 'done' }
@@ -62,4 +81,6 @@ export interface CheckResult {
   fromChapter?: string;
   /** How many rungs of this check's hint ladder the learner has asked for (`npm run hint`). */
   hintsUsed?: number;
+  /** With planted bugs: the index of the planted item this result is about. */
+  item?: number;
 }

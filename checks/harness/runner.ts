@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { Arch } from '#native/arch.ts';
 import type { Launcher } from '#native/platform.ts';
 import { chapterDir, type Chapter } from '../manifest.ts';
-import type { CheckResult, ListedCheck, ReportedOutcome, SerializedError, WorkerEvent } from './protocol.ts';
+import type { CheckResult, ListedCheck, PlantedItem, ReportedOutcome, SerializedError, WorkerEvent } from './protocol.ts';
 import type { Judge } from './verdicts.ts';
 import { classifyError, describeCrash, describeHang, fittingRung, type CodeSnapshot } from './diagnose.ts';
 import { decodeCrashDump } from './crash-handler.ts';
@@ -51,6 +51,12 @@ export interface ChapterRun {
   onOutcome?: (check: string, outcome: ReportedOutcome) => void;
   /** Where the one started is a wrapper: the signal that killed the worker, told by the wrapper's exit code. */
   exitSignal?: (exitCode: number | null) => NodeJS.Signals | null;
+  /**
+   * Planted bugs instead of the chapter's checks (the self-test): the worker lists one entry
+   * per item, the check it names, and runs each item's check alone in a fresh copy of the
+   * code with the item's bug in it. Each result carries its item's index.
+   */
+  planted?: readonly PlantedItem[];
 }
 
 /** Emulated code runs this many times slower, and the worker takes this long to start. */
@@ -113,9 +119,10 @@ interface WorkerOutcome {
  * all of them, or those named in `only`); fd 3 carries events, fd 4 crash dumps, and fd 5
  * brings the worker this run's seal, which every event it sends must carry: the worker reads
  * it and closes fd 5 before any check file (and so any code under test) is imported, so
- * code under test that writes on fd 3 itself does not know it.
+ * code under test that writes on fd 3 itself does not know it. Planted bugs (ChapterRun
+ * planted) follow the seal on fd 5, one JSON line.
  */
-export function startWorker(launcher: Launcher, root: string, conditions: readonly string[], chapter: Chapter, from: number, only?: readonly string[], seal = newSeal()): ChildProcess {
+export function startWorker(launcher: Launcher, root: string, conditions: readonly string[], chapter: Chapter, from: number, only?: readonly string[], seal = newSeal(), planted?: readonly PlantedItem[]): ChildProcess {
   const args = [
     ...launcher.prefix,
     ...launcher.typescript,
@@ -133,7 +140,7 @@ export function startWorker(launcher: Launcher, root: string, conditions: readon
   });
   const sealPipe = (child.stdio as unknown as Writable[])[5]!;
   sealPipe.on('error', () => undefined); // a worker that died at once
-  sealPipe.end(seal + '\n');
+  sealPipe.end(seal + '\n' + (planted ? JSON.stringify(planted) + '\n' : ''));
   return child;
 }
 
@@ -185,7 +192,7 @@ export function readEvents(stream: Readable, handle: (event: WorkerEvent) => voi
 function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
   const { launcher } = run;
   const seal = newSeal();
-  const child = startWorker(launcher, run.root, run.conditions, run.chapter, from, run.only, seal);
+  const child = startWorker(launcher, run.root, run.conditions, run.chapter, from, run.only, seal, run.planted);
   const cpuTime = run.cpuTime ?? cpuTimeMs;
   const outcome: WorkerOutcome = {
     listed: null,
@@ -242,6 +249,7 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
     if (event.t === 'list' && outcome.listed) return refuse('a second list of checks');
     if (event.t === 'start' && (event.index !== expected || outcome.interrupted !== null || !outcome.listed)) return refuse(`a start of check ${event.index} out of order`);
     if (event.t === 'end' && event.index !== outcome.interrupted) return refuse(`an end of check ${event.index}, which was not running`);
+    if (event.t === 'ready' && (event.index !== outcome.interrupted || !run.planted)) return refuse(`a ready of check ${event.index}, which was not loading`);
     if (event.t === 'done' && (outcome.interrupted !== null || !outcome.listed || expected < outcome.listed.length)) return refuse('done before every check had ended');
     if (event.t === 'outcome' && (event.index !== outcome.interrupted || !Array.isArray(event.output) || !event.output.every((l) => typeof l === 'string'))) {
       return refuse(`an outcome of check ${event.index}, which was not running, or not an outcome`);
@@ -260,6 +268,11 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
       case 'start':
         outcome.interrupted = event.index;
         outcome.code = [];
+        // A planted item first loads its own copy of the code: start-up's budget, until it is ready.
+        if (run.planted) arm(STARTUP_MS[launcher.mode]);
+        else arm((outcome.listed?.[event.index]?.timeoutMs ?? 5000) * slowdown);
+        break;
+      case 'ready':
         arm((outcome.listed?.[event.index]?.timeoutMs ?? 5000) * slowdown);
         break;
       case 'end':
@@ -367,7 +380,7 @@ export async function runChapter(run: ChapterRun): Promise<CheckResult[]> {
         : (outcome.interrupted ?? listed.length - 1);
     for (let index = from; index <= lastIndex && index < listed.length; index++) {
       const info = listed[index]!;
-      const common: CheckResult = { ...base, check: info.name, file: info.file, points: info.points, status: 'fail', message: '', ms: 0, ...(info.hints[0] ? { hint: info.hints[0] } : {}) };
+      const common: CheckResult = { ...base, check: info.name, file: info.file, points: info.points, status: 'fail', message: '', ms: 0, ...(info.hints[0] ? { hint: info.hints[0] } : {}), ...(run.planted ? { item: index } : {}) };
       const ended = outcome.ended.get(index);
       if (ended) {
         const classified = classifyError(ended.error, chapter);
@@ -398,7 +411,7 @@ export async function runChapter(run: ChapterRun): Promise<CheckResult[]> {
         // The worker vanished between checks: report the rest rather than loop forever.
         for (let index = from + outcome.ended.size; index < listed.length; index++) {
           const info = listed[index]!;
-          emit({ ...base, check: info.name, file: info.file, points: info.points, ms: 0, status: 'fail', message: `the check worker exited unexpectedly (${outcome.signal ?? `exit ${outcome.exitCode}`})`, details: outputTail(outcome.output) });
+          emit({ ...base, check: info.name, file: info.file, points: info.points, ms: 0, ...(run.planted ? { item: index } : {}), status: 'fail', message: `the check worker exited unexpectedly (${outcome.signal ?? `exit ${outcome.exitCode}`})`, details: outputTail(outcome.output) });
         }
       }
       return results;

@@ -7,7 +7,9 @@
  *   4. pristine         every chapter's checks fail (or are todo) on the untouched chapters/,
  *                       with the reference standing in for the chapters before it
  *   5. planted bugs     each known bug planted into a solution is caught by the check it
- *                       names, on each architecture it names (only that check runs),
+ *                       names, on each architecture it names (only that check runs, in a
+ *                       fresh copy of the code with the bug in it; one worker runs a batch
+ *                       of a chapter's bugs in turn, so its start-up is paid once a batch),
  *                       and the hint its report shows first is the one the bug records
  *   6. crash isolation  planted crashes become failed checks with signal and offset,
  *                       and the other checks still pass
@@ -17,14 +19,18 @@
  * --bugs TEXT runs only the planted bugs whose "why" holds TEXT; --record-hints (with step 5) writes the hint each bug's report shows first into its
  * `firstHint` where it has none, for a person to review (see PlantedBug).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHAPTERS, chapterDir, parseChapterRanges, type Chapter } from '../manifest.ts';
 import { closingLine, color, formatGroup, shownHint } from '../harness/report.ts';
-import { ALL_ARCHES, hasChecks, runSession, stageWorkspace } from '../harness/session.ts';
+import { ALL_ARCHES, conditionsFor, hasChecks, runSession, stageWorkspace } from '../harness/session.ts';
+import { runChapter } from '../harness/runner.ts';
+import { PLANTED_SETUP_ERROR, type CheckResult, type PlantedItem } from '../harness/protocol.ts';
 import { ARCH_NAMES, isArch, type Arch } from '#native/arch.ts';
+import { availability } from '#native/platform.ts';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const args = process.argv.slice(2);
@@ -75,13 +81,32 @@ function runCommand(command: string, commandArgs: string[]): { ok: boolean; outp
   return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
 }
 
+/** Like runCommand, without waiting: for commands that may run side by side. */
+function startCommand(command: string, commandArgs: string[]): Promise<{ ok: boolean; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, commandArgs, { cwd: root });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.on('error', (error) => resolve({ ok: false, output: `${output}${error.message}` }));
+    child.on('close', (code) => resolve({ ok: code === 0, output }));
+  });
+}
+
 if (step('typecheck')) {
-  for (const project of ['tsconfig.json', 'tsconfig.solutions.json']) {
-    const start = performance.now();
-    const { ok, output } = runCommand(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project]);
-    outcome(`tsc -p ${project}`, ok, seconds(start));
+  // The two projects side by side: the compiler is single-threaded, the machine has two cores.
+  const start = performance.now();
+  const projects = ['tsconfig.json', 'tsconfig.solutions.json'];
+  const runs = projects.map((project) => {
+    const begun = performance.now();
+    return startCommand(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project]).then((r) => ({ ...r, time: seconds(begun) }));
+  });
+  for (const [i, run] of runs.entries()) {
+    const { ok, output, time } = await run;
+    outcome(`tsc -p ${projects[i]}`, ok, time);
     if (!ok) console.log(output);
   }
+  console.log(color.dim(`  (${seconds(start)})`));
 }
 
 if (step('unit')) {
@@ -182,64 +207,96 @@ function hintMatches(recorded: string | null, shown: string | undefined): boolea
   return shown !== undefined && squeeze(shown).startsWith(squeeze(recorded));
 }
 
+type Shown = Partial<Record<Arch, string | undefined>>;
+
+/** What one architecture made of a planted bug. */
+interface ArchVerdict {
+  arch: Arch;
+  /** The named check failed (not todo, not a check that would not load). */
+  caught: boolean;
+  /** This machine cannot run the architecture. */
+  skipped: boolean;
+  status: string;
+  hint: string | undefined;
+}
+
+/** One architecture's verdict on a bug from the result of its named check (undefined: none came back). */
+function archVerdict(arch: Arch, named: CheckResult | undefined, mine: readonly CheckResult[]): ArchVerdict {
+  const skipped = mine.length > 0 && mine.every((r) => r.status === 'skip');
+  const setup = named?.message.startsWith(`${PLANTED_SETUP_ERROR}: `) ?? false;
+  const status = setup ? named!.message.slice(PLANTED_SETUP_ERROR.length + 2) : (named?.status ?? (mine[0] ? `${mine[0].status} (${mine[0].check}: ${mine[0].message.split('\n')[0]})` : 'not run'));
+  return { arch, caught: named?.status === 'fail' && !setup, skipped, status, hint: named && !setup ? shownHint(named) : undefined };
+}
+
 /**
- * Runs one planted bug in a private copy of the workbook (and restores the file). With a `check`, only that check
- * runs, on the bug's architectures, and it must fail (not todo) on each; without one the
- * whole chapter runs until its first failure, as a weaker fallback.
+ * Whether a bug is proved: its check failed on every architecture this machine ran, and the
+ * hint the failure's report shows first is the one the bug records.
  */
-async function runPlantedBug(staged: { root: string }, chapter: Chapter, bug: PlantedBug): Promise<{ ok: boolean; detail: string; shown?: Partial<Record<Arch, string | undefined>> }> {
+function judgePlanted(bug: PlantedBug, verdicts: readonly ArchVerdict[]): { ok: boolean; detail: string; shown: Shown } {
+  // An architecture this machine cannot run is reported, not held against the bug.
+  const ran = verdicts.filter((v) => !v.skipped);
+  const caught = ran.length > 0 && ran.every((v) => v.caught);
+  const shown = Object.fromEntries(ran.map((v) => [v.arch, v.hint]));
+  const wrongHints = ran.filter((v) => {
+    const recorded = recordedHint(bug, v.arch);
+    return recorded === undefined || !hintMatches(recorded, v.hint);
+  });
+  const ok = caught && (recordHints || wrongHints.length === 0);
+  const skippedNote = verdicts.some((v) => v.skipped) ? ` (skipped on ${verdicts.filter((v) => v.skipped).map((v) => ARCH_NAMES[v.arch]).join(', ')})` : '';
+  const hintNote = wrongHints
+    .map((v) => {
+      const recorded = recordedHint(bug, v.arch);
+      const said = v.hint === undefined ? 'no hint' : JSON.stringify(hintBeginning(v.hint));
+      return recorded === undefined ? `; it records no "firstHint" (on ${ARCH_NAMES[v.arch]} the report shows ${said})` : `; on ${ARCH_NAMES[v.arch]} the report shows ${said} first, not the recorded ${JSON.stringify(recorded)}`;
+    })
+    .join('');
+  const detail = caught
+    ? `by '${bug.check}' on ${ran.map((v) => ARCH_NAMES[v.arch]).join(' and ')}${skippedNote}${recordHints ? '' : hintNote}`
+    : `'${bug.check}' ${verdicts.map((v) => `on ${ARCH_NAMES[v.arch]}: ${v.caught ? 'fail' : v.status}`).join('; ')}`;
+  return { ok, detail, shown };
+}
+
+/**
+ * Runs a bug that names no check in a private copy of the workbook (and restores the file):
+ * the whole chapter runs until its first failure, a weaker fallback.
+ */
+async function runUnnamedBug(staged: { root: string }, chapter: Chapter, bug: PlantedBug): Promise<{ ok: boolean; detail: string }> {
   const target = join(staged.root, bug.file);
-  const source = existsSync(target) ? readFileSync(target, 'utf8') : '';
-  if (!source.includes(bug.find)) return { ok: false, detail: `the text to replace is not in ${bug.file} any more` };
+  const source = readFileSync(target, 'utf8');
   try {
     writeFileSync(target, source.replace(bug.find, bug.replace));
-    if (!bug.check) {
-      // The first failure is proof enough; stopping there spares the hangs a bug can cause.
-      const results = await runSession({ root: staged.root, chapters: [chapter], arches: ALL_ARCHES, solutions: true, stopAt: 'fail' });
-      const caught = results.filter((r) => r.status === 'fail');
-      return caught.length ? { ok: true, detail: `by '${caught[0]!.check}' on ${ARCH_NAMES[caught[0]!.arch]} (whole chapter run)` } : { ok: false, detail: 'no check failed' };
-    }
-    const arches = bug.arches ?? ALL_ARCHES;
-    const bad = arches.filter((a) => !isArch(a));
-    if (bad.length) return { ok: false, detail: `unknown architecture ${bad.join(', ')} in "arches"` };
-    const results = await runSession({ root: staged.root, chapters: [chapter], arches, solutions: true, only: [bug.check] });
-    if (process.env.SHOW_FAILURES) console.log(formatGroup(results.filter((r) => r.status !== 'pass')));
-    const verdicts = arches.map((arch) => {
-      const mine = results.filter((r) => r.arch === arch);
-      const named = mine.find((r) => r.check === bug.check);
-      const skipped = mine.length > 0 && mine.every((r) => r.status === 'skip');
-      const status = named?.status ?? (mine[0] ? `${mine[0].status} (${mine[0].check}: ${mine[0].message.split('\n')[0]})` : 'not run');
-      return { arch, caught: named?.status === 'fail', skipped, status, hint: named ? shownHint(named) : undefined };
-    });
-    // An architecture this machine cannot run is reported, not held against the bug.
-    const ran = verdicts.filter((v) => !v.skipped);
-    const caught = ran.length > 0 && ran.every((v) => v.caught);
-    const shown = Object.fromEntries(ran.map((v) => [v.arch, v.hint]));
-    // The hint the failure's report shows first must be the one recorded for the bug.
-    const wrongHints = ran.filter((v) => {
-      const recorded = recordedHint(bug, v.arch);
-      return recorded === undefined || !hintMatches(recorded, v.hint);
-    });
-    const ok = caught && (recordHints || wrongHints.length === 0);
-    const skippedNote = verdicts.some((v) => v.skipped) ? ` (skipped on ${verdicts.filter((v) => v.skipped).map((v) => ARCH_NAMES[v.arch]).join(', ')})` : '';
-    const hintNote = wrongHints
-      .map((v) => {
-        const recorded = recordedHint(bug, v.arch);
-        const said = v.hint === undefined ? 'no hint' : JSON.stringify(hintBeginning(v.hint));
-        return recorded === undefined ? `; it records no "firstHint" (on ${ARCH_NAMES[v.arch]} the report shows ${said})` : `; on ${ARCH_NAMES[v.arch]} the report shows ${said} first, not the recorded ${JSON.stringify(recorded)}`;
-      })
-      .join('');
-    const detail = caught
-      ? `by '${bug.check}' on ${ran.map((v) => ARCH_NAMES[v.arch]).join(' and ')}${skippedNote}${recordHints ? '' : hintNote}`
-      : `'${bug.check}' ${verdicts.map((v) => `on ${ARCH_NAMES[v.arch]}: ${v.caught ? 'fail' : v.status}`).join('; ')}`;
-    return { ok, detail, shown };
+    // The first failure is proof enough; stopping there spares the hangs a bug can cause.
+    const results = await runSession({ root: staged.root, chapters: [chapter], arches: ALL_ARCHES, solutions: true, stopAt: 'fail' });
+    const caught = results.filter((r) => r.status === 'fail');
+    return caught.length ? { ok: true, detail: `by '${caught[0]!.check}' on ${ARCH_NAMES[caught[0]!.arch]} (whole chapter run)` } : { ok: false, detail: 'no check failed' };
   } finally {
     writeFileSync(target, source);
   }
 }
 
-/** Planted bugs run at once (each runs its architectures side by side). */
+/**
+ * Bugs one worker runs in turn (runner.ts ChapterRun planted): each in its own fresh copy of
+ * the code, so a worker's start-up (long under emulation) is paid once per batch, not per bug.
+ */
+const BUGS_PER_WORKER = 16;
+/** Workers at once. */
 const PLANTED_AT_ONCE = 2;
+
+/** A batch of bugs of one chapter for one worker on one architecture. */
+interface PlantedJob {
+  chapter: Chapter;
+  arch: Arch;
+  entries: { bug: PlantedBug; item: PlantedItem }[];
+}
+
+/** A short name for a bug's copy of the code, the same from run to run (so the compile cache serves the next run). */
+function plantedTag(bug: PlantedBug, taken: Set<string>): string {
+  const base = createHash('sha256').update(JSON.stringify([bug.file, bug.find, bug.replace, bug.check])).digest('hex').slice(0, 12);
+  let tag = base;
+  for (let n = 2; taken.has(tag); n++) tag = `${base}-${n}`;
+  taken.add(tag);
+  return tag;
+}
 
 if (step('planted') && !quick) {
   const start = performance.now();
@@ -264,28 +321,90 @@ if (step('planted') && !quick) {
     const count = unnamed.filter((p) => p.chapter === chapter).length;
     console.log(color.yellow(`  warning: ${count} planted bug${count === 1 ? '' : 's'} of chapter ${chapter.number} name no "check": the whole chapter runs for ${count === 1 ? 'it' : 'each'}`));
   }
-  // Two bugs at a time: while one waits for its emulated worker, the other uses the second core.
-  let next = 0;
+
   let done = 0;
-  // Each runner keeps one private copy of the workbook and puts the planted file back after
-  // each bug: the copy's other files stay the same, so the emulated Node.js finds them in its
-  // compile cache instead of compiling them again for every bug.
-  const runner = async () => {
+  const recorded: { chapter: Chapter; bug: PlantedBug; shown: Shown }[] = [];
+  const report = (chapter: Chapter, bug: PlantedBug, result: { ok: boolean; detail: string; shown?: Shown }, started?: number) => {
+    if (recordHints && result.ok && result.shown && bug.firstHint === undefined) recorded.push({ chapter, bug, shown: result.shown });
+    outcome(`[${++done}/${plan.length}] chapter ${chapter.number}: planted bug '${bug.why}' is caught`, result.ok, `${result.detail}${started === undefined ? '' : `, ${seconds(started)}`}`);
+  };
+
+  // What can be told before anything runs: the text to replace is gone, an unknown architecture.
+  const runnable: { chapter: Chapter; bug: PlantedBug; arches: Arch[] }[] = [];
+  for (const { chapter, bug } of plan.filter((p) => p.bug.check)) {
+    const target = join(root, bug.file);
+    const arches = bug.arches ?? ALL_ARCHES;
+    const bad = arches.filter((a) => !isArch(a));
+    if (!existsSync(target) || !readFileSync(target, 'utf8').includes(bug.find)) report(chapter, bug, { ok: false, detail: `the text to replace is not in ${bug.file} any more` });
+    else if (bad.length) report(chapter, bug, { ok: false, detail: `unknown architecture ${bad.join(', ')} in "arches"` });
+    else runnable.push({ chapter, bug, arches });
+  }
+
+  // Batches per chapter and architecture, of even sizes; the emulated ones (the long ones)
+  // start first, the largest first, so that no long batch is left to run alone at the end.
+  const launchers = new Map(ALL_ARCHES.map((arch) => [arch, availability(arch, root)] as const));
+  const isEmulated = (arch: Arch) => {
+    const found = launchers.get(arch)!;
+    return found.available && found.launcher.mode === 'emulated';
+  };
+  const jobs: PlantedJob[] = [];
+  for (const chapter of chapters) {
+    for (const arch of ALL_ARCHES) {
+      const taken = new Set<string>();
+      const entries = runnable
+        .filter((r) => r.chapter === chapter && r.arches.includes(arch))
+        .map(({ bug }) => ({ bug, item: { file: bug.file, find: bug.find, replace: bug.replace, check: bug.check!, tag: plantedTag(bug, taken) } }));
+      const size = Math.ceil(entries.length / Math.ceil(entries.length / BUGS_PER_WORKER));
+      for (let at = 0; at < entries.length; at += size) jobs.push({ chapter, arch, entries: entries.slice(at, at + size) });
+    }
+  }
+  jobs.sort((a, b) => Number(isEmulated(b.arch)) - Number(isEmulated(a.arch)) || b.entries.length - a.entries.length);
+
+  // A bug is reported once every architecture it names has run it.
+  const verdicts = new Map<PlantedBug, ArchVerdict[]>();
+  const conditions = conditionsFor({ solutions: true });
+  const settle = (job: PlantedJob, results: readonly CheckResult[], began: number) => {
+    if (process.env.SHOW_FAILURES) console.log(formatGroup(results.filter((r) => r.status !== 'pass')));
+    console.log(color.dim(`    chapter ${job.chapter.number} on ${ARCH_NAMES[job.arch]}: ${job.entries.length} bug${job.entries.length === 1 ? '' : 's'} in one worker, ${seconds(began)}`));
+    job.entries.forEach(({ bug }, index) => {
+      const list = verdicts.get(bug) ?? [];
+      list.push(archVerdict(job.arch, results.find((r) => r.item === index), results));
+      verdicts.set(bug, list);
+      const entry = runnable.find((r) => r.bug === bug)!;
+      if (list.length === entry.arches.length) {
+        const inOrder = ALL_ARCHES.flatMap((arch) => list.filter((v) => v.arch === arch));
+        report(job.chapter, bug, judgePlanted(bug, inOrder));
+      }
+    });
+  };
+  let next = 0;
+  const lane = async () => {
+    while (next < jobs.length) {
+      const job = jobs[next++]!;
+      const began = performance.now();
+      const found = launchers.get(job.arch)!;
+      if (!found.available) {
+        settle(job, [{ chapter: job.chapter.number, check: '(all checks)', arch: job.arch, mode: 'emulated', status: 'skip', message: `skipped: ${found.reason}`, ms: 0, points: 0 }], began);
+        continue;
+      }
+      settle(job, await runChapter({ chapter: job.chapter, launcher: found.launcher, root, conditions, planted: job.entries.map((e) => e.item) }), began);
+    }
+  };
+  await Promise.all(Array.from({ length: PLANTED_AT_ONCE }, lane));
+
+  // Bugs that name no check: one private copy of the workbook, the whole chapter each.
+  if (unnamed.length) {
     const staged = stageWorkspace(root, root);
     try {
-      while (next < plan.length) {
-        const { chapter, bug } = plan[next++]!;
-        const started = performance.now();
-        const { ok, detail, shown } = await runPlantedBug(staged, chapter, bug);
-        if (recordHints && ok && shown && bug.firstHint === undefined) recorded.push({ chapter, bug, shown });
-        outcome(`[${++done}/${plan.length}] chapter ${chapter.number}: planted bug '${bug.why}' is caught`, ok, `${detail}, ${seconds(started)}`);
+      for (const { chapter, bug } of unnamed) {
+        const begun = performance.now();
+        if (!readFileSync(join(staged.root, bug.file), 'utf8').includes(bug.find)) report(chapter, bug, { ok: false, detail: `the text to replace is not in ${bug.file} any more` }, begun);
+        else report(chapter, bug, await runUnnamedBug(staged, chapter, bug), begun);
       }
     } finally {
       staged.remove();
     }
-  };
-  const recorded: { chapter: Chapter; bug: PlantedBug; shown: Partial<Record<Arch, string | undefined>> }[] = [];
-  await Promise.all(Array.from({ length: PLANTED_AT_ONCE }, runner));
+  }
   if (recordHints) writeRecordedHints(recorded);
   console.log(color.dim(`  (${seconds(start)})`));
 }

@@ -150,7 +150,7 @@ test('a worker that forges a passing run earns nothing on a check whose program 
     const interpreter = join(base, 'forger', 'chapters', '06-interpreter', 'interpreter.ts');
     const source = readFileSync(interpreter, 'utf8');
     const afterImports = source.indexOf('\n', source.lastIndexOf('\nimport ')) + 1;
-    writeFileSync(interpreter, source.slice(0, afterImports) + readFileSync(join(fixtures, 'forge-pass.attack'), 'utf8') + source.slice(afterImports));
+    writeFileSync(interpreter, source.slice(0, afterImports) + readFileSync(join(fixtures, 'forge-pass.attack'), 'utf8').replaceAll('__CHAPTER__', '06-interpreter') + source.slice(afterImports));
     const reader = join(base, 'reader', 'chapters', '06-interpreter', 'interpreter.ts');
     writeFileSync(reader, source.slice(0, afterImports) + readFileSync(join(fixtures, 'read-expectations.attack'), 'utf8') + source.slice(afterImports));
     const roster = ['honest', 'forger', 'reader'].map((student) => ({ student, path: join(base, student) }));
@@ -171,6 +171,48 @@ test('a worker that forges a passing run earns nothing on a check whose program 
     assert.ok(readFileSync(join(grader.root, 'checks', 'programs', 'fib.jot'), 'utf8').includes('// expect: '), "the grader's copy keeps its expectations");
   } finally {
     grader.remove();
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test("a worker that forges a passing run of chapter 02 earns nothing on the checks whose results the runner holds to the reference's: every check that runs the code", async () => {
+  if (!usable.ok) {
+    assert.unreachable(`the sandbox does not work here: ${usable.reason}; fix: ${usable.fix}`);
+    return;
+  }
+  const chapter02 = CHAPTERS.find((c) => c.number === '02')!;
+  const base = mkdtempSync(join(tmpdir(), 'workbook-forge02-'));
+  try {
+    for (const student of ['honest', 'forger']) {
+      for (const dir of ['01-executable-memory', '02-add-four']) cpSync(join(root, 'solutions', dir), join(base, student, 'chapters', dir), { recursive: true });
+    }
+    const adder = join(base, 'forger', 'chapters', '02-add-four', 'add-four.ts');
+    const source = readFileSync(adder, 'utf8');
+    const afterImports = source.indexOf('\n', source.lastIndexOf('\nimport ')) + 1;
+    const attack = readFileSync(join(root, 'checks', 'selftest', 'fixtures', 'verdicts', 'forge-pass.attack'), 'utf8').replaceAll('__CHAPTER__', '02-add-four');
+    writeFileSync(adder, source.slice(0, afterImports) + attack + source.slice(afterImports));
+    const roster = ['honest', 'forger'].map((student) => ({ student, path: join(base, student) }));
+    const { students } = await grade({ root, roster, chapters: [chapter02], arches: ['x64'], parallel: 2, sandbox: { limits: DEFAULT_LIMITS } });
+    const [honest, forger] = students as [StudentGrade, StudentGrade];
+    assert.is(honest.rows[0]!.points, honest.rows[0]!.possible, `the honest student earns every point: ${honest.rows[0]!.note}`);
+    // The checks that run the code report what it returned; the forged run reported nothing.
+    const judged = [
+      'x + 4, written by hand, runs',
+      'adderCode(k) computes x + k for every edge value of k',
+      "the code leaves the caller's registers as it found them",
+      'makeAdder(k) runs the machine code it placed in memory',
+      'makeAdder(k) is right for every edge value of k',
+      'makeAdder(k) is right for random k and x',
+      'adderCode rejects a k outside 64 bits',
+    ];
+    for (const name of judged) {
+      const result = forger.results.find((r) => r.check === name);
+      assert.is(result?.status, 'fail', `'${name}' fails for the forger: ${result?.message.slice(0, 200)}`);
+      assert.match(result!.message, /^judged outside the process that ran the code: \d+ of \d+ programs went wrong/);
+      assert.match(result!.message, /no outcome was reported/);
+    }
+    assert.ok(forger.rows[0]!.points <= forger.rows[0]!.possible - judged.length, `the forger loses every judged check: ${forger.rows[0]!.points} of ${forger.rows[0]!.possible}`);
+  } finally {
     rmSync(base, { recursive: true, force: true });
   }
 });
