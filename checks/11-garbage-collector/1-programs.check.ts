@@ -20,6 +20,22 @@ const all = programsUpTo(11);
 const heapPrograms = all.filter((p) => p.since === 11);
 const running = (p: { expectedError?: { kind: string } }) => p.expectedError?.kind !== 'compile';
 
+const BY_HAND = 'Each heap program in checks/programs (those with `// since: 11`) carries its expected output; run it by hand with the same options.';
+
+/** On the default heap the small programs never collect: what goes wrong there is an operation of the heap itself. */
+const DEFAULT_HEAP_HINTS = [
+  'A program that goes wrong on the default heap goes wrong before any collection: look at the heap\'s operations themselves, an object\'s size (its header and its slots), the null and bounds checks of an access, the offset of a field.',
+  BY_HAND,
+  'An array takes a header word and then one word per element; an access checks for null before it reads the header, and the index against the length the header holds.',
+];
+
+/** Under --gc-stress every allocation collects: what goes wrong there is a reference the collector did not find. */
+const STRESS_HINTS = [
+  'Under --gc-stress every allocation collects, and a collection moves every live object: a reference anywhere that the collector does not know (a frame slot missing from a stack map, a frame not walked, a field not scanned) goes stale, and --verify-heap finds it pointing into the space just left.',
+  'The roots of a frame are the slots its stack map at the GC point lists with a reference type: the live locals and the operand stack under the instruction. A caller is stopped at its call, so its map is the one recorded for that call, and every frame counts, the outermost too.',
+  BY_HAND,
+];
+
 for (const tier of TIERS) {
   for (const mode of MODES) {
     check(`${tier.name}, ${mode.name}: every heap program prints and ends as it expects`, () => {
@@ -41,11 +57,7 @@ for (const tier of TIERS) {
       if (mode.options.stress) {
         assert.ok(collections >= allocations, `--gc-stress collects at every allocation, but ${allocations} allocations made ${collections} collections`);
       }
-    }, { timeoutMs: mode.options.stress ? 240000 : 60000, hints: [
-      'Each heap program in checks/programs (those with `// since: 11`) carries its expected output; run it by hand with the same options.',
-      'Under --gc-stress every allocation moves every object: a reference anywhere that the collector does not know (a frame slot missing from a stack map, a field not scanned) goes stale.',
-      'The roots of a frame are the slots its stack map at the GC point lists with a reference type: live locals and the operand stack under the instruction.',
-    ] });
+    }, { timeoutMs: mode.options.stress ? 240000 : 60000, hints: mode.options.stress ? STRESS_HINTS : DEFAULT_HEAP_HINTS });
   }
 
   check(`${tier.name}: on a 128 KiB heap the programs collect again and again and still print what they expect`, () => {
