@@ -33,6 +33,7 @@ export interface HeapRunOptions {
 export interface RunStats {
   readonly collections: number;
   readonly objectsAllocated: number;
+  readonly bytesAllocated: number;
 }
 
 /** How a run ended, in chapter 10's shape, with the heap's counts. */
