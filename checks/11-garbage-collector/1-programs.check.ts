@@ -20,7 +20,81 @@ const all = programsUpTo(11);
 const heapPrograms = all.filter((p) => p.since === 11);
 const running = (p: { expectedError?: { kind: string } }) => p.expectedError?.kind !== 'compile';
 
+const BY_HAND = 'Each heap program in checks/programs (those with `// since: 11`) carries its expected output; run it by hand with the same options.';
+
+/** On the default heap the small programs never collect: what goes wrong there is an operation of the heap itself. */
+const DEFAULT_HEAP_HINTS = [
+  'A program that goes wrong on the default heap goes wrong before any collection: look at the heap\'s operations themselves, an object\'s size (its header and its slots), the null and bounds checks of an access, the offset of a field.',
+  BY_HAND,
+  'An array takes a header word and then one word per element; an access checks for null before it reads the header, and the index against the length the header holds.',
+];
+
+/** Under --gc-stress every allocation collects: what goes wrong there is a reference the collector did not find. */
+const STRESS_HINTS = [
+  'Under --gc-stress every allocation collects, and a collection moves every live object: a reference anywhere that the collector does not know (a frame slot missing from a stack map, a frame not walked, a field not scanned) goes stale, and --verify-heap finds it pointing into the space just left.',
+  'The roots of a frame are the slots its stack map at the GC point lists with a reference type: the live locals and the operand stack under the instruction. A caller is stopped at its call, so its map is the one recorded for that call, and every frame counts, the outermost too.',
+  BY_HAND,
+];
+
+/**
+ * A program whose heap counts are fixed by its text: a list of 100 nodes that stays alive,
+ * and every round an array of round + 1 elements and a list of 20 nodes that die at once.
+ * A header is one word, so a Node takes 24 bytes and an array 8 + 8 × length:
+ *   objects  100 + 200 × (1 + 20)                              = 4300
+ *   bytes    4100 × 24 + 200 × 8 + 8 × (1 + 2 + … + 200)       = 98400 + 1600 + 160800 = 260800
+ * On a 64 KiB semispace the 260800 bytes fill it four times, counting what survives each time.
+ */
+const COUNTED = `struct Node { value: int, next: Node }
+
+fn build(n: int): Node {
+  let head: Node = null;
+  let i = 0;
+  while i < n {
+    head = new Node { value: i, next: head };
+    i = i + 1;
+  }
+  return head;
+}
+
+fn sum(list: Node): int {
+  let s = 0;
+  let node = list;
+  while node != null {
+    s = s + node.value;
+    node = node.next;
+  }
+  return s;
+}
+
+fn main() {
+  let keep = build(100);
+  let round = 0;
+  let total = 0;
+  while round < 200 {
+    let scratch = new [int](round + 1);
+    total = total + len(scratch) + sum(build(20));
+    round = round + 1;
+  }
+  print(total + sum(keep));
+  return 0;
+}
+`;
+const COUNTED_OUTPUT = ['63050'];
+const COUNTED_STATS = '4300 objects, 260800 bytes, 4 collections';
+
 for (const tier of TIERS) {
+  check(`${tier.name}: the heap counts what --gc-stats shows: the objects, bytes and collections a program's text fixes`, () => {
+    const got = tier.run(COUNTED, { semispaceBytes: 64 * 1024 });
+    assert.equal(got.output, COUNTED_OUTPUT, 'the program printed something else');
+    const stats = got.heap;
+    const counts = stats === undefined ? 'no counts' : `${stats.objectsAllocated} objects, ${stats.bytesAllocated} bytes, ${stats.collections} collections`;
+    assert.is(counts, COUNTED_STATS, 'the heap\'s counts after the run on a 64 KiB semispace');
+  }, { hints: [
+    'Every object the heap makes is counted once, with its size in bytes, header included, on whichever path made it; a collection is counted when it happens.',
+    'In compiled code the fast path makes objects without calling into TypeScript: its objects and bytes reach the heap\'s counts through what the fast path leaves behind (the count it keeps, the bump pointer it moved).',
+    'Under the same semispace size the same program collects at the same allocations: a different number of collections means objects of other sizes, or a space that fills at another point.',
+  ] });
+
   for (const mode of MODES) {
     check(`${tier.name}, ${mode.name}: every heap program prints and ends as it expects`, () => {
       const programs = heapPrograms.filter(running);
@@ -41,11 +115,7 @@ for (const tier of TIERS) {
       if (mode.options.stress) {
         assert.ok(collections >= allocations, `--gc-stress collects at every allocation, but ${allocations} allocations made ${collections} collections`);
       }
-    }, { timeoutMs: mode.options.stress ? 240000 : 60000, hints: [
-      'Each heap program in checks/programs (those with `// since: 11`) carries its expected output; run it by hand with the same options.',
-      'Under --gc-stress every allocation moves every object: a reference anywhere that the collector does not know (a frame slot missing from a stack map, a field not scanned) goes stale.',
-      'The roots of a frame are the slots its stack map at the GC point lists with a reference type: live locals and the operand stack under the instruction.',
-    ] });
+    }, { timeoutMs: mode.options.stress ? 240000 : 60000, hints: mode.options.stress ? STRESS_HINTS : DEFAULT_HEAP_HINTS });
   }
 
   check(`${tier.name}: on a 128 KiB heap the programs collect again and again and still print what they expect`, () => {

@@ -49,4 +49,8 @@ check('every allocation has a stack map: the live reference locals and the opera
   const record = main.stackMaps.get(records[0]!)!;
   assert.equal(record.locals.map((l) => [l.slot, l.type]), [[0, '[int]'], [2, 'int']], 'at `new Pair { … }` keep and n are live');
   assert.equal(record.stack, [], 'nothing is on the operand stack under `new Pair`');
-});
+}, { hints: [
+  'An allocation can collect, so it is a GC point like a call: the compiler records a stack map at it listing, by type, the locals live after it and every value on the operand stack as the instruction finds it.',
+  'In `new Pair { a: keep, b: new [int](n) }` the record is already on the operand stack when the inner array is made: the collector moves it only if the map lists it. A call takes its arguments off the map; an allocation\'s operands stay in it, the length included.',
+  'The locals are the ones read again on some path after the allocation, by the same liveness as at calls: `dead` and `n` are not read after `new [int](n)`, and `p` is not in scope yet.',
+] });

@@ -126,7 +126,11 @@ check('an uncaught bounds error in compiled code ends the run with its message a
   const got = jitRun.runBaseline('fn get(a: [int], i: int): int {\n  return a[i];\n}\n\nfn main() {\n  let a = new [int](3);\n  print(get(a, -1));\n  return 0;\n}\n', {});
   assert.equal(got.error?.message, 'index out of bounds (index -1, length 3) at line 2');
   assert.equal(got.error?.trace, [{ name: 'get', line: 2 }, { name: 'main', line: 7 }]);
-});
+}, { hints: [
+  'An index is in bounds when 0 ≤ index < length: the compiled check must turn away a negative index too, before any address is formed from it (index -1 would read the array\'s header).',
+  'One comparison covers both ends when it treats the index and the length as unsigned: a negative index, read unsigned, is larger than any length.',
+  'The error stub ends the run as the interpreter does: the message names the index and the length, the line is the access\'s, and the trace runs from the innermost frame out to main.',
+] });
 
 const OUT_OF_MEMORY = `fn big(n: int): int {
   let a = new [int](n);

@@ -10,8 +10,9 @@ import { learnerCode } from '#harness/check.ts';
 import { compareOutcome, diffLines, type Program } from '#harness/programs.ts';
 
 /**
- * Imports a module of this chapter with the reference's types: the scaffold's folder does not
- * exist yet, so `#ch11/…` resolves only under the solutions' condition.
+ * Imports a module of this chapter: `#ch11/…` resolves to the scaffold in
+ * chapters/11-garbage-collector, or to the reference under the solutions' condition. The
+ * module is typed by the reference's declarations, whose exports the scaffold shares.
  */
 export function chapterModule<T>(path: string): Promise<T> {
   return import(`#ch11/${path}`) as Promise<T>;
@@ -32,6 +33,7 @@ export interface HeapRunOptions {
 export interface RunStats {
   readonly collections: number;
   readonly objectsAllocated: number;
+  readonly bytesAllocated: number;
 }
 
 /** How a run ended, in chapter 10's shape, with the heap's counts. */
