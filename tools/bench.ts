@@ -5,6 +5,9 @@
  *   interpreter    chapter 06, the bytecode interpreter in TypeScript
  *   template JIT   chapter 07, one machine-code template per bytecode instruction
  *   optimizing     chapter 09: SSA, the optimizer's passes, linear-scan registers
+ *   tiered         chapter 12: every function starts in the interpreter and is compiled by
+ *                  the baseline, then the optimizing tier when it gets hot; a new VM for each
+ *                  run, so its figure is the whole cost from cold, warm-up included
  *   node           the same program written in JavaScript, run by Node.js's own JIT
  *   gcc -O0, -O2   the same program in C (tools/bench/*.c), where gcc exists; each reads
  *                  its size from argv, so gcc cannot compute the answer while compiling
@@ -24,7 +27,13 @@
  * machine's runs in that architecture's Node.js under qemu-user (as the checks do), so only
  * ratios between the tiers mean anything there; the gcc columns are left out (gcc builds
  * for this machine), and the Node.js column is the emulated Node.js. `--skip` leaves tiers
- * out (interpreter, baseline, opt, node, gcc), for instance the slow interpreter under qemu.
+ * out (interpreter, baseline, opt, tiered, node, gcc), for instance the slow interpreter under qemu.
+ *
+ * Beside the table: the tiered VM's total time ÷ the best single tier's (its compilation
+ * included) for each program, and the warm-up of every tier, the time of each of the first
+ * runs of `main` (iterations) in one compiled program or one tiered VM kept across runs: a
+ * compiling tier's first iteration includes its compilation, the tiered VM's its promotions.
+ * The curves are drawn as an SVG chart in .workbook/bench/warmup.svg (the path is printed).
  * `--heap` sets the heap benchmarks' semispace size instead of the default (as `npm run jit`'s).
  */
 import { spawnSync } from 'node:child_process';
@@ -269,6 +278,10 @@ function ratio(slow: number, fast: number): string {
   return `${r >= 10 ? r.toFixed(0) : r.toFixed(1)}x`;
 }
 
+function ratio2(slow: number, fast: number): string {
+  return `${(slow / fast).toFixed(2)}x`;
+}
+
 async function main(argv: readonly string[]): Promise<void> {
   const quick = argv.includes('--quick');
   const runsAt = argv.indexOf('--runs');
@@ -292,7 +305,12 @@ async function main(argv: readonly string[]): Promise<void> {
   const twins = skip.has('gcc') ? undefined : compileTwins(benchmarks.map((b) => b.name));
   console.log(`${process.arch}${emulated ? ' (emulated by qemu-user: compare ratios only)' : ''}, Node ${process.version}; median (and fastest) of ${runs} interleaved runs (interpreter: ${interpreterRuns})${quick ? ', --quick sizes' : ''}`);
   console.log(twins !== undefined ? 'gcc columns: the C twins in tools/bench/, one process per run (its start-up included)\n' : emulated ? 'no C columns: gcc builds for this machine, not the emulated one\n' : skip.has('gcc') ? 'no C columns (--skip gcc)\n' : 'gcc not found: no C columns\n');
-  const header = ['benchmark', 'interpreter', 'template JIT', 'optimizing', 'node (JS)', 'gcc -O0', 'gcc -O2', 'interp ÷ opt', 'baseline ÷ opt', 'node ÷ opt', 'opt ÷ gcc -O2', 'compile µs/op (baseline, opt)'];
+  const tiered = skip.has('tiered') ? undefined : await import('./bench/tiered.ts');
+  const warmups: import('./bench/tiered.ts').WarmupCurves[] = [];
+  const totals: string[] = [];
+  // The tiered VM's fixed cost (its stubs, its code regions, its heap): a new VM running an empty main.
+  const startup = tiered === undefined ? NaN : median(Array.from({ length: runs }, () => timeOnce(() => tiered.runFresh(tiered.tieredProgram('fn main() { return 0; }'))).seconds));
+  const header = ['benchmark', 'interpreter', 'template JIT', 'optimizing', 'tiered', 'node (JS)', 'gcc -O0', 'gcc -O2', 'interp ÷ opt', 'baseline ÷ opt', 'node ÷ opt', 'opt ÷ gcc -O2', 'compile µs/op (baseline, opt)'];
   const rows: string[][] = [];
   try {
     for (const bench of benchmarks) {
@@ -319,6 +337,8 @@ async function main(argv: readonly string[]): Promise<void> {
         const ran = spawnSync(binary, [String(n)], { encoding: 'utf8' });
         return ran.stdout.trim();
       };
+      const tieredProgram = tiered?.tieredProgram(bench.source(n));
+      const warming = tieredProgram === undefined ? undefined : tiered!.warmingVm(tieredProgram);
       const tiers: [string, () => string, number][] = [
         ['interpreter', () => {
           const out: string[] = [];
@@ -327,6 +347,8 @@ async function main(argv: readonly string[]): Promise<void> {
         }, runsOf('interpreter', interpreterRuns)],
         ['template JIT', runJit(jit), runsOf('baseline', runs)],
         ['optimizing', runJit(optimized.jit), runsOf('opt', runs)],
+        ['tiered', () => tiered!.runFresh(tieredProgram!), tieredProgram === undefined ? 0 : runs],
+        ['tiered warming', () => warming!.next(), warming === undefined ? 0 : runs],
         ['node', () => String(bench.js(n)), runsOf('node', runs)],
         ['gcc -O0', runC('O0'), twins?.binaries.has(`${bench.name} O0`) ? runs : 0],
         ['gcc -O2', runC('O2'), twins?.binaries.has(`${bench.name} O2`) ? runs : 0],
@@ -343,6 +365,7 @@ async function main(argv: readonly string[]): Promise<void> {
       }
       jit.dispose();
       optimized.jit.dispose();
+      warming?.dispose();
       const [reference, expected] = [...outputs][0] ?? ['', ''];
       for (const [name, output] of outputs) {
         if (output !== expected) throw new Error(`${bench.name}: ${name} printed ${output}, the ${reference} ${expected}`);
@@ -355,6 +378,7 @@ async function main(argv: readonly string[]): Promise<void> {
         cell('interpreter'),
         cell('template JIT'),
         cell('optimizing'),
+        cell('tiered'),
         cell('node'),
         cell('gcc -O0'),
         cell('gcc -O2'),
@@ -364,6 +388,25 @@ async function main(argv: readonly string[]): Promise<void> {
         ratio(med('optimizing'), med('gcc -O2')),
         `${per(baselineCompile)}, ${per(optCompile)} (${ops} ops)`,
       ]);
+      // Each single tier's total: its compilation and one run; the best of them against the tiered VM's from cold.
+      const singles: [string, number][] = [['interpreter', med('interpreter')], ['baseline', med('template JIT') + baselineCompile], ['optimizing', med('optimizing') + optCompile]];
+      const best = singles.filter(([, s]) => !Number.isNaN(s)).sort((a, b) => a[1] - b[1])[0];
+      if (tiered !== undefined) {
+        totals.push(best === undefined
+          ? `${bench.name}: tiered ${seconds(med('tiered'))}, no single tier ran`
+          : `${bench.name}: tiered ${seconds(med('tiered'))} ÷ ${best[0]} ${seconds(best[1])} = ${ratio2(med('tiered'), best[1])}${med('tiered') / best[1] <= 1.2 ? '' : ' (above 1.2x)'}; without the VM's start-up ${ratio2(med('tiered') - startup, best[1])}`);
+      }
+      // The warm-up curves: iteration k is round k; a compiling tier's first round pays its compilation.
+      const curve = (name: string, compile: number) => times.get(name)!.map((s, i) => (i === 0 ? s + compile : s));
+      warmups.push({
+        program: `${bench.name}(${n})`,
+        tiers: [
+          { tier: 'interpreter', seconds: curve('interpreter', 0) },
+          { tier: 'baseline', seconds: curve('template JIT', baselineCompile) },
+          { tier: 'optimizing', seconds: curve('optimizing', optCompile) },
+          { tier: 'tiered', seconds: curve('tiered warming', 0) },
+        ].filter((t) => t.seconds.length > 0),
+      });
     }
   } finally {
     if (twins !== undefined) rmSync(twins.dir, { recursive: true, force: true });
@@ -373,6 +416,22 @@ async function main(argv: readonly string[]): Promise<void> {
   console.log(format(header));
   for (const row of rows) console.log(format(row));
   console.log('\nA ratio a ÷ b above 1 means b is faster: "baseline ÷ opt" 3.0x means the optimizing tier takes a third of the template JIT\'s time.');
+  if (totals.length > 0) {
+    console.log(`\nThe tiered VM from cold (a new VM per run, every promotion included) ÷ the best single tier (its compilation included), medians; the VM's start-up (an empty main) is ${seconds(startup)}:`);
+    for (const line of totals) console.log(`  ${line}`);
+  }
+  if (warmups.length > 0) {
+    console.log('\nWarm-up: ms per iteration (one run of main) over the first runs, in one compiled program or one tiered VM kept across runs; a compiling tier\'s first includes its compilation:');
+    const width = Math.max(...warmups.map((w) => w.program.length));
+    for (const w of warmups) {
+      for (const { tier, seconds: s } of w.tiers) console.log(`  ${w.program.padEnd(width)}  ${tier.padEnd(11)}  ${s.map((v) => (v * 1000).toFixed(v >= 0.01 ? 1 : 2)).join('  ')}`);
+    }
+    if (tiered !== undefined) {
+      const chart = join(ROOT, '.workbook', 'bench', 'warmup.svg');
+      tiered.writeWarmupChart(chart, warmups, `Warm-up per tier, ${process.arch}${emulated ? ' (emulated)' : ''}: time of each run of main`);
+      console.log(`\nwarm-up chart: ${chart}`);
+    }
+  }
   if (only === undefined || only.includes('exceptions')) (await import('./bench/exceptions.ts')).exceptionBenchmarks({ quick, runs, skip });
   const heapAt = argv.indexOf('--heap');
   const heap = heapAt >= 0 ? argv[heapAt + 1] ?? '' : undefined;
