@@ -306,7 +306,7 @@ async function main(argv: readonly string[]): Promise<void> {
   console.log(`${process.arch}${emulated ? ' (emulated by qemu-user: compare ratios only)' : ''}, Node ${process.version}; median (and fastest) of ${runs} interleaved runs (interpreter: ${interpreterRuns})${quick ? ', --quick sizes' : ''}`);
   console.log(twins !== undefined ? 'gcc columns: the C twins in tools/bench/, one process per run (its start-up included)\n' : emulated ? 'no C columns: gcc builds for this machine, not the emulated one\n' : skip.has('gcc') ? 'no C columns (--skip gcc)\n' : 'gcc not found: no C columns\n');
   const tiered = skip.has('tiered') ? undefined : await import('./bench/tiered.ts');
-  const warmups: import('./bench/tiered.ts').WarmupCurves[] = [];
+  const warmups: import('./bench/warmup-chart.ts').WarmupCurves[] = [];
   const totals: string[] = [];
   // The tiered VM's fixed cost (its stubs, its code regions, its heap): a new VM running an empty main.
   const startup = tiered === undefined ? NaN : median(Array.from({ length: runs }, () => timeOnce(() => tiered.runFresh(tiered.tieredProgram('fn main() { return 0; }'))).seconds));
@@ -426,9 +426,9 @@ async function main(argv: readonly string[]): Promise<void> {
     for (const w of warmups) {
       for (const { tier, seconds: s } of w.tiers) console.log(`  ${w.program.padEnd(width)}  ${tier.padEnd(11)}  ${s.map((v) => (v * 1000).toFixed(v >= 0.01 ? 1 : 2)).join('  ')}`);
     }
-    if (tiered !== undefined) {
+    {
       const chart = join(ROOT, '.workbook', 'bench', 'warmup.svg');
-      tiered.writeWarmupChart(chart, warmups, `Warm-up per tier, ${process.arch}${emulated ? ' (emulated)' : ''}: time of each run of main`);
+      (await import('./bench/warmup-chart.ts')).writeWarmupChart(chart, warmups, `Warm-up per tier, ${process.arch}${emulated ? ' (emulated)' : ''}: time of each run of main`);
       console.log(`\nwarm-up chart: ${chart}`);
     }
   }
