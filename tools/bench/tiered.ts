@@ -1,5 +1,5 @@
 /**
- * The tiered VM in `npm run bench` (chapter 12), and the warm-up chart.
+ * The tiered VM in `npm run bench` (chapter 12).
  *
  * Two ways to run a program in the tiered VM, both on a heap of their own:
  *
@@ -8,7 +8,6 @@
  *            what `jot --tier auto` costs
  *   warming  one VM whose `main` runs again and again: each run starts with the tiers the
  *            earlier runs reached, so the times of its runs are the warm-up curve
-
  *
  * Runs in bench.ts's inner process (the reference solutions of every chapter).
  */
