@@ -28,13 +28,13 @@
  * ratios between the tiers mean anything there; the gcc columns are left out (gcc builds
  * for this machine), and the Node.js column is the emulated Node.js. `--skip` leaves tiers
  * out (interpreter, baseline, opt, tiered, node, gcc), for instance the slow interpreter under qemu.
+ * `--heap` sets the heap benchmarks' semispace size instead of the default (as `npm run jit`'s).
  *
  * Beside the table: the tiered VM's total time ÷ the best single tier's (its compilation
  * included) for each program, and the warm-up of every tier, the time of each of the first
  * runs of `main` (iterations) in one compiled program or one tiered VM kept across runs: a
  * compiling tier's first iteration includes its compilation, the tiered VM's its promotions.
  * The curves are drawn as an SVG chart in .workbook/bench/warmup.svg (the path is printed).
- * `--heap` sets the heap benchmarks' semispace size instead of the default (as `npm run jit`'s).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -278,7 +278,8 @@ function ratio(slow: number, fast: number): string {
   return `${r >= 10 ? r.toFixed(0) : r.toFixed(1)}x`;
 }
 
-function ratio2(slow: number, fast: number): string {
+/** A ratio with two decimals, for the tiered VM against a target such as 1.2x. */
+function preciseRatio(slow: number, fast: number): string {
   return `${(slow / fast).toFixed(2)}x`;
 }
 
@@ -395,7 +396,7 @@ async function main(argv: readonly string[]): Promise<void> {
       if (tiered !== undefined) {
         totals.push(best === undefined
           ? `${bench.name}: tiered ${seconds(med('tiered'))}, no single tier ran`
-          : `${bench.name}: tiered ${seconds(med('tiered'))} ÷ ${best[0]} ${seconds(best[1])} = ${ratio2(med('tiered'), best[1])}${med('tiered') / best[1] <= 1.2 ? '' : ' (above 1.2x)'}; without the VM's start-up ${ratio2(med('tiered') - startup, best[1])}`);
+          : `${bench.name}: tiered ${seconds(med('tiered'))} ÷ ${best[0]} ${seconds(best[1])} = ${preciseRatio(med('tiered'), best[1])}${med('tiered') / best[1] <= 1.2 ? '' : ' (above 1.2x)'}; without the VM's start-up ${preciseRatio(med('tiered') - startup, best[1])}`);
       }
       // The warm-up curves: iteration k is round k; a compiling tier's first round pays its compilation.
       const curve = (name: string, compile: number) => times.get(name)!.map((s, i) => (i === 0 ? s + compile : s));
