@@ -84,7 +84,7 @@ check(
         m.sub(m.regs.result, m.regs.result, s);
         m.epilogue(frame);
       });
-      withCode(code, 0, (fn) => same(fn(), BigInt(size), `fp - sp (read with move) after prologue(${slots}): frame.size`, code, t.arch));
+      withCode(code, 0, (fn) => same(fn(), BigInt(size), `fp - sp (read with move) after prologue(${slots}): frame.size`, code, t.arch, null));
     }
     const code = build(t, (m) => {
       const [a] = m.regs.args;
@@ -212,8 +212,8 @@ check(
       offsets = [early.offset!, late.offset!];
     });
     withCode(addresses, 1, (fn, address) => {
-      same(fn(0n), i64(address + BigInt(offsets[0]!)), 'loadLabelAddress of a label bound before (offset 0)', addresses, t.arch);
-      same(fn(1n), i64(address + BigInt(offsets[1]!)), `loadLabelAddress of a label bound after (offset ${offsets[1]})`, addresses, t.arch);
+      same(fn(0n), i64(address + BigInt(offsets[0]!)), 'loadLabelAddress of a label bound before (offset 0)', addresses, t.arch, null);
+      same(fn(1n), i64(address + BigInt(offsets[1]!)), `loadLabelAddress of a label bound after (offset ${offsets[1]})`, addresses, t.arch, null);
     });
   },
   {

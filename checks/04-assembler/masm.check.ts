@@ -667,7 +667,7 @@ check(
         withCode(code, 2, (fn) => {
           for (let k = 0; k < 4; k++) {
             const [a, b] = [randomI64(t), randomI64(t)];
-            same(fn(a, b), i64(-(a * b + 1n)), `${how}(0x${region.address.toString(16)}) to g(a, b) = a * b + 1, then neg: a = ${a}, b = ${b}`, code, t.arch);
+            same(fn(a, b), i64(-(a * b + 1n)), `${how}(0x${region.address.toString(16)}) to g(a, b) = a * b + 1, then neg: a = ${a}, b = ${b}`, code, t.arch, `${how}(g) to g(a, b) = a * b + 1, then neg: a = ${a}, b = ${b}`);
           }
         });
       }

@@ -3,7 +3,7 @@
  * for the worker's architecture, running it through the chapter 01 CodeRegion, random
  * operands, and failures that carry the disassembly of the generated code.
  */
-import { learnerCode, type CheckContext } from '#harness/check.ts';
+import { learnerCode, reportOutcome, type CheckContext } from '#harness/check.ts';
 import { disassemble, hex } from '#native/disasm.ts';
 import type { Arch } from '#native/arch.ts';
 import type { Condition, MacroAssembler, Register } from '#ch04/macro-assembler.ts';
@@ -84,8 +84,14 @@ export function withCode<T>(code: Uint8Array, arity: number, use: (fn: Fn, addre
   }
 }
 
-/** Fails with the generated code in the details unless actual === expected. */
-export function same(actual: bigint, expected: bigint, what: string, code: Uint8Array, arch: Arch): void {
+/**
+ * Fails with the generated code in the details unless actual === expected. The value the code
+ * returned is reported under `reported` (by default `what`): graded work is held to the value
+ * the grader's own reference run returned, outside the process that ran the code. A call whose
+ * value or name depends on where the code was placed, or on its encoding, passes null.
+ */
+export function same(actual: bigint, expected: bigint, what: string, code: Uint8Array, arch: Arch, reported: string | null = what): void {
+  if (reported !== null) reportOutcome(reported, { output: [String(actual)] });
   if (actual !== expected) {
     throw new Mismatch(`${what}: expected ${expected} (0x${u64(expected).toString(16)}), got ${actual} (0x${u64(actual).toString(16)})`, code, arch);
   }

@@ -1,12 +1,13 @@
 import * as assert from 'uvu/assert';
 import { check, learnerCode } from '#harness/check.ts';
+import { reportErrorPlace, reportLines } from './support.ts';
 
 const lexer = await learnerCode(import('#ch05/lexer.ts'));
 const errors = await learnerCode(import('#ch05/errors.ts'));
 
 /** Tokens as `kind text @line:column`, one string each, for readable diffs. */
 function lex(source: string): string[] {
-  return lexer.tokenize(source).map((t) => `${t.kind} ${JSON.stringify(t.text)} @${t.line}:${t.column}`);
+  return reportLines(`tokenize(${JSON.stringify(source)})`, lexer.tokenize(source).map((t) => `${t.kind} ${JSON.stringify(t.text)} @${t.line}:${t.column}`));
 }
 
 /** The message of the CompileError that tokenizing `source` throws. */
@@ -14,7 +15,7 @@ function lexError(source: string): string {
   try {
     lexer.tokenize(source);
   } catch (e) {
-    if (e instanceof errors.CompileError) return e.message;
+    if (e instanceof errors.CompileError) return reportErrorPlace(`tokenize(${JSON.stringify(source)}) fails at`, e.message);
     throw e;
   }
   assert.unreachable(`tokenize(${JSON.stringify(source)}) should throw a CompileError, but it returned tokens`);
@@ -74,7 +75,7 @@ check('tokenize: errors name the character or literal and its line:column', () =
 ] });
 
 check('tokenize: LF, CR and CR LF each end one line, in code and in comments', () => {
-  const positions = (source: string) => lexer.tokenize(source).map((t) => `${t.kind}@${t.line}:${t.column}`);
+  const positions = (source: string) => reportLines(`positions of tokenize(${JSON.stringify(source)})`, lexer.tokenize(source).map((t) => `${t.kind}@${t.line}:${t.column}`));
   const expected = ['name@1:1', 'name@2:3', '+@2:5', 'name@4:1', 'eof@4:2'];
   assert.equal(positions('a\n  b + // note\n\nc'), expected, 'LF line ends');
   assert.equal(positions('a\r\n  b + // note\r\n\r\nc'), expected, 'CR LF is one line end, not two');
@@ -116,7 +117,7 @@ check('tokenize: characters outside the language are named in errors, never echo
 ] });
 
 check('tokenize: integer literal forms', () => {
-  const ints = (source: string) => lexer.tokenize(source).map((t) => `${t.kind} ${t.text}`);
+  const ints = (source: string) => reportLines(`texts of tokenize(${JSON.stringify(source)})`, lexer.tokenize(source).map((t) => `${t.kind} ${t.text}`));
   assert.equal(ints('0 007 0x1F 0XfF 0xABCdef'), ['int 0', 'int 007', 'int 0x1F', 'int 0XfF', 'int 0xABCdef', 'eof ']);
   assert.equal(ints('1+2'), ['int 1', '+ +', 'int 2', 'eof '], 'a number stops at punctuation');
   assert.is(lexError('1_000'), `1:1: invalid number literal '1_000'`);

@@ -1,7 +1,7 @@
 import * as assert from 'uvu/assert';
 import { check, learnerCode } from '#harness/check.ts';
 import {
-  BINARY_OPS, LEVELS, below, isComparison, isLexicalError, levelOf, loadInvalidPrograms, shape, strip,
+  BINARY_OPS, LEVELS, below, isComparison, isLexicalError, levelOf, loadInvalidPrograms, reportErrorPlace, reportLines, reportTree, shape, strip,
 } from './support.ts';
 
 const parser = await learnerCode(import('#ch05/parser.ts'));
@@ -9,24 +9,28 @@ const errors = await learnerCode(import('#ch05/errors.ts'));
 
 /** `shape` of the parsed expression: `(a + (b * c))`. */
 function grouped(source: string): string {
-  return shape(parser.parseExpr(source));
+  return reportLines(`shape of parseExpr(${JSON.stringify(source)})`, [shape(parser.parseExpr(source))])[0]!;
 }
 
-/** The CompileError message of parsing `source`, or a description of what happened instead. */
-function errorOf(run: () => unknown): string {
+/**
+ * The CompileError message of parsing `source`, or a description of what happened instead.
+ * With `reportAs`, the error's line:column is reported under that name (support.ts reportErrorPlace).
+ */
+function errorOf(run: () => unknown, reportAs?: string): string {
+  const said = (message: string) => (reportAs === undefined ? message : reportErrorPlace(reportAs, message));
   try {
     run();
   } catch (e) {
-    if (e instanceof errors.CompileError) return e.message;
+    if (e instanceof errors.CompileError) return said(e.message);
     if (e instanceof Error && e.name === 'NotImplemented') throw e;
-    return `a ${e instanceof Error ? e.name : typeof e} instead of a CompileError: ${e instanceof Error ? e.message : String(e)}`;
+    return said(`a ${e instanceof Error ? e.name : typeof e} instead of a CompileError: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return 'no error at all';
+  return said('no error at all');
 }
 
 check('parse: a function with parameters, types and a body', () => {
   const program = parser.parse('fn add(a, b: int): int {\n  return a + b;\n}\n\nfn main() {}');
-  assert.equal(strip(program), {
+  assert.equal(reportTree('parse of add and main', program), {
     kind: 'program',
     functions: [
       {
@@ -71,7 +75,7 @@ check('parse: every kind of statement', () => {
   const body = parser.parse(source).functions[0]!.body.statements;
   const name = (n: string) => ({ kind: 'name', name: n });
   const int = (v: number) => ({ kind: 'int', value: `${v}n` });
-  assert.equal(strip(body), [
+  assert.equal(reportTree('every kind of statement', body), [
     { kind: 'let', name: 'x', type: null, init: int(1) },
     { kind: 'let', name: 'ok', type: { kind: 'type-name', name: 'bool' }, init: { kind: 'bool', value: true } },
     { kind: 'assign', target: name('x'), value: { kind: 'binary', op: '*', left: name('x'), right: int(2) } },
@@ -211,7 +215,7 @@ check('prefix operators and calls bind tighter than binary operators', () => {
 }, { hints: ['A prefix operator parses its operand with a minimum power above every binary operator\'s.'] });
 
 check('integer literals: decimal, hex, and INT64_MIN', () => {
-  const value = (source: string): unknown => strip(parser.parseExpr(source));
+  const value = (source: string): unknown => reportTree(`parseExpr(${JSON.stringify(source)})`, parser.parseExpr(source));
   assert.equal(value('0'), { kind: 'int', value: '0n' });
   assert.equal(value('9223372036854775807'), { kind: 'int', value: '9223372036854775807n' });
   assert.equal(value('0xff'), { kind: 'int', value: '255n' });
@@ -248,8 +252,8 @@ check('integer literals: decimal, hex, and INT64_MIN', () => {
 ] });
 
 check('assignment: only a plain name may be assigned to', () => {
-  const statement = (source: string) => strip(parser.parse(`fn main() { ${source} }`).functions[0]!.body.statements[0]);
-  const error = (source: string) => errorOf(() => parser.parse(`fn main() { ${source} }`));
+  const statement = (source: string) => reportTree(`the statement ${source}`, parser.parse(`fn main() { ${source} }`).functions[0]!.body.statements[0]);
+  const error = (source: string) => errorOf(() => parser.parse(`fn main() { ${source} }`), `the statement ${source} fails at`);
   assert.equal(statement('x = (y);'), { kind: 'assign', target: { kind: 'name', name: 'x' }, value: { kind: 'name', name: 'y' } });
   assert.equal(statement('(x);'), { kind: 'expr', expr: { kind: 'name', name: 'x' } }, 'a parenthesized name is a fine expression statement');
   assert.is(error('(x) = 2;'), '1:17: cannot assign to a parenthesized expression');
@@ -294,7 +298,7 @@ const invalid = loadInvalidPrograms();
 function checkInvalid(programs: typeof invalid): void {
   const wrong: string[] = [];
   for (const program of programs) {
-    const actual = errorOf(() => parser.parse(program.source));
+    const actual = errorOf(() => parser.parse(program.source), `invalid/${program.file} fails at`);
     if (actual !== program.expected) {
       wrong.push(`  invalid/${program.file}\n    expected: ${program.expected}\n    actual:   ${actual}`);
     }
@@ -322,7 +326,7 @@ check('invalid programs: the same errors at the same positions with CR LF or CR 
   ];
   for (const program of invalid) {
     for (const [variant, change] of variants) {
-      const actual = errorOf(() => parser.parse(change(program.source)));
+      const actual = errorOf(() => parser.parse(change(program.source)), `invalid/${program.file} with ${variant} fails at`);
       if (actual !== program.expected) wrong.push(`  invalid/${program.file} with ${variant}\n    expected: ${program.expected}\n    actual:   ${actual}`);
     }
   }
@@ -330,10 +334,10 @@ check('invalid programs: the same errors at the same positions with CR LF or CR 
 }, { hints: ['Line ends and the byte-order mark are the lexer\'s business: see the language reference, Lexical structure.'] });
 
 check('parseExpr: one expression and nothing after it', () => {
-  assert.is(errorOf(() => parser.parseExpr('x y')), `1:3: expected end of input, found 'y'`);
-  assert.is(errorOf(() => parser.parseExpr('f(1))')), `1:5: expected end of input, found ')'`);
-  assert.is(errorOf(() => parser.parseExpr('')), '1:1: expected expression, found end of input');
-  assert.is(errorOf(() => parser.parseExpr('1 +')), '1:4: expected expression, found end of input');
+  assert.is(errorOf(() => parser.parseExpr('x y'), `parseExpr(${JSON.stringify('x y')}) fails at`), `1:3: expected end of input, found 'y'`);
+  assert.is(errorOf(() => parser.parseExpr('f(1))'), `parseExpr(${JSON.stringify('f(1))')}) fails at`), `1:5: expected end of input, found ')'`);
+  assert.is(errorOf(() => parser.parseExpr(''), `parseExpr(${JSON.stringify('')}) fails at`), '1:1: expected expression, found end of input');
+  assert.is(errorOf(() => parser.parseExpr('1 +'), `parseExpr(${JSON.stringify('1 +')}) fails at`), '1:4: expected expression, found end of input');
 }, { hints: ['parseExpr (given) parses one expression and then expectEnd(); the Pratt loop must stop at a token with no infix rule, not fail.'] });
 
 check('malformed input gives a CompileError, never a crash', (t) => {

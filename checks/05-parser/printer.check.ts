@@ -1,7 +1,7 @@
 import * as assert from 'uvu/assert';
 import { check, learnerCode } from '#harness/check.ts';
 import { programsUpTo } from '#harness/programs.ts';
-import { randomExpr, shape, strip } from './support.ts';
+import { randomExpr, reportLines, reportTree, shape, strip } from './support.ts';
 
 const parser = await learnerCode(import('#ch05/parser.ts'));
 const printer = await learnerCode(import('#ch05/printer.ts'));
@@ -39,6 +39,7 @@ check('round trip: 3000 random expressions print and parse back to the same tree
       assert.unreachable(`the tree ${shape(expr)}\nprinted as  ${text}\ndoes not parse: ${e instanceof Error ? e.message : String(e)}`);
       return;
     }
+    reportLines(`random expression ${i} printed and parsed back`, [shape(back)]);
     assert.equal(strip(back), strip(expr), `the tree ${shape(expr)}\nprinted as  ${text}\nparsed back as ${shape(back)}`);
   }
 }, { timeoutMs: 20000, hints: [
@@ -59,7 +60,7 @@ check('round trip: every shared test program prints and parses back to the same 
     }
     const text = printer.printProgram(tree);
     const back = parser.parse(text);
-    assert.equal(strip(back), strip(tree), `${program.name}.jot printed as:\n${text}`);
+    assert.equal(reportTree(`${program.name}.jot printed and parsed back`, back), strip(tree), `${program.name}.jot printed as:\n${text}`);
     assert.is(printer.printProgram(back), text, `${program.name}.jot: printing the reparsed tree should give the same text`);
     count++;
   }

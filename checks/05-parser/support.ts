@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { reportOutcome } from '#harness/check.ts';
 import type { BinaryOp, Expr, UnaryOp } from '#ch05/ast.ts';
 
 /** A copy of a tree without `pos` and `end`, bigints written as `123n`, for deep comparison. */
@@ -21,6 +22,40 @@ export function strip(node: unknown): unknown {
     return out;
   }
   return node;
+}
+
+/** JSON with the keys of every object in sorted order: one text for trees that are deep-equal. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    return `{${Object.keys(record).sort().filter((k) => record[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'undefined';
+}
+
+/**
+ * `strip(tree)`, reported under `name` as canonical JSON. What the checks observe of the
+ * learner's parser is reported so that graded work is held to what the grader's own reference
+ * run observed, outside the process that ran the code: trees without positions, tokens, and
+ * the line:column of errors are what every correct parser agrees on.
+ */
+export function reportTree(name: string, tree: unknown): unknown {
+  const stripped = strip(tree);
+  reportOutcome(name, { output: [canonicalJson(stripped)] });
+  return stripped;
+}
+
+/** Reports the line:column an error message starts with (its wording is not reported); returns the message. */
+export function reportErrorPlace(name: string, message: string): string {
+  reportOutcome(name, { output: [/^\d+:\d+(?=:)/.exec(message)?.[0] ?? 'no line:column'] });
+  return message;
+}
+
+/** Reports lines observed of the learner's code under `name`; returns them. */
+export function reportLines(name: string, lines: string[]): string[] {
+  reportOutcome(name, { output: lines });
+  return lines;
 }
 
 /** An expression with every operation in parentheses: `(a + (b * c))`, `(-x)`, `f(a, b)`. */

@@ -46,7 +46,7 @@ check('SSA from bytecode: every program gives well-formed IR that runs as the by
     process.stderr.write(`building ${program.name}.jot\n`);
     const ir = build.buildProgram(compiler.compileSource(program.source));
     verifyAll(ir, `built from ${program.name}.jot`);
-    const report = sameOutcome(runBytecode(program.source), runOracle(ir));
+    const report = sameOutcome(runBytecode(program.source), runOracle(ir, undefined, `${program.name}.jot built into IR`));
     if (report) reports.push(`${program.name}.jot:\n${report}`);
   }
   assert.ok(reports.length === 0, `${reports.length} programs run differently as IR:\n\n${reports.join('\n\n')}`);
@@ -61,7 +61,7 @@ check('SSA from bytecode: random programs run as the bytecode does', (t) => {
     const source = randomProgram(t.random);
     const ir = build.buildProgram(compiler.compileSource(source));
     verifyAll(ir, `built from random program ${i + 1}:\n${source}`);
-    const report = sameOutcome(runBytecode(source), runOracle(ir));
+    const report = sameOutcome(runBytecode(source), runOracle(ir, undefined, `random program ${i + 1} built into IR`));
     assert.ok(report === null, `random program ${i + 1} runs differently as IR:\n${report}\n\nthe program:\n${source}`);
   }
 }, { timeoutMs: 30000, hints: ['Save the failing program to a file and print its bytecode listing (chapter 06) next to your IR (printFunction).'] });

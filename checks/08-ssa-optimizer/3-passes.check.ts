@@ -67,7 +67,7 @@ b4:
   const ret = after.blocks.flatMap((b) => b.insts).find((i) => i.op === 'return')!;
   const def = after.blocks.flatMap((b) => b.insts).find((i) => i.id === ret.args[0]);
   assert.ok(def?.op === 'const' && def.imm === 7n, `the function returns the constant 7:\n${printer.printFunction(after)}`);
-  assert.equal(runOracle({ functions: new Map([['main', after]]), main: 'main' }).output, [], 'nothing is printed');
+  assert.equal(runOracle({ functions: new Map([['main', after]]), main: 'main' }, undefined, 'a value constant only around a loop, after sccp').output, [], 'nothing is printed');
 
   // An operand known before a branch that never goes its way must not spoil the phi.
   const decided = pass('sccp', text.parseFunction(`function main(): int {
@@ -101,7 +101,7 @@ check('folding keeps Jot\'s semantics: INT64_MIN / -1, masked shifts, and x / 0 
   print(7 / 0);
   return 0;
 }`);
-  const out = runOracle(after);
+  const out = runOracle(after, undefined, 'INT64_MIN / -1, masked shifts and x / 0 after the whole pipeline');
   assert.equal(out.output, ['-9223372036854775808', '0', '2', '15'], 'the folded values are Jot\'s');
   assert.is(out.error?.message, 'division by zero at line 6', 'x / 0 is not folded away: it fails at its line');
   assert.ok(countOps(after.functions.get('main')!, 'div') >= 1, 'the division by zero is still there');
@@ -242,7 +242,7 @@ b0:
   return v4
 }`);
   const f = pass('gvn', program.functions.get('f')!);
-  const output = runOracle({ functions: new Map([...program.functions, ['f', f]]), main: 'main' }).output;
+  const output = runOracle({ functions: new Map([...program.functions, ['f', f]]), main: 'main' }, undefined, 'f(10, 3, true, false) after gvn').output;
   assert.equal(output, ['7'], `f(10, 3, true, false) is 10 - 3: the phis of b3 and b6 are not one value:\n${printer.printFunction(f)}`);
 }, { hints: ['Leaving a block in the dominator-tree walk must forget the keys the block added.'] });
 
@@ -372,7 +372,7 @@ check('LICM moves an invariant out of a loop, but not a division that may fault'
   assert.equal(inLoop(after, 'mul'), [false], `a * b does not change in the loop: it moves before it:\n${printer.printFunction(after)}`);
   assert.equal(inLoop(after, 'sub'), [false], `a * b - a uses only a and a * b, which moved: it moves too (hoisted values count as outside the loop):\n${printer.printFunction(after)}`);
   assert.equal(inLoop(after, 'div'), [true], 'a / d may fault, and the loop runs zero times: it stays inside');
-  assert.equal(runOracle({ functions: new Map([['main', after]]), main: 'main' }).output, ['108'], 'the program still prints 108');
+  assert.equal(runOracle({ functions: new Map([['main', after]]), main: 'main' }, undefined, 'the loop with invariants after licm').output, ['108'], 'the program still prints 108');
 }, { hints: [
   'Give each loop a preheader: a block that is the only way into the header from outside, where hoisted code goes.',
   'An instruction is invariant when it is pure and each operand is defined outside the loop (or already hoisted). An instruction that may fail never moves: the loop may run zero times.',
@@ -388,8 +388,8 @@ check('strength reduction: * by a constant, / and % by powers of two and by othe
   // Only the division by INT64_MIN may stay (its magnitude is no 64-bit number); every other divisor is a constant other than 0.
   assert.ok(countOps(f, 'div') + countOps(f, 'mod') <= 2, `no division is left but those by INT64_MIN: every other divisor is a constant other than 0:\n${printer.printFunction(f).slice(0, 3000)}`);
   assert.is(countOps(f, 'mul') <= DIVISORS.length * 2, true, 'multiplications by powers of two became shifts');
-  const expected = runOracle(before);
-  const actual = runOracle(after);
+  const expected = runOracle(before, undefined, 'x * c, x / c and x % c for edge x before the passes');
+  const actual = runOracle(after, undefined, 'x * c, x / c and x % c for edge x after the whole pipeline');
   const bad = expected.output.findIndex((l, i) => actual.output[i] !== l);
   const what = (i: number) => {
     const call = Math.floor(i / (DIVISORS.length * 3));

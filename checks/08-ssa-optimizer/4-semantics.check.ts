@@ -25,7 +25,7 @@ const PER_PASS_BUDGET = 200_000;
 function checkSource(source: string, label: string): void {
   const built = build.buildProgram(compiler.compileSource(source));
   const counter = { steps: 0 };
-  const expected = runOracle(built, counter);
+  const expected = runOracle(built, counter, `${label} built into IR`);
   for (const name of counter.steps <= PER_PASS_BUDGET ? PASS_NAMES : []) {
     const after = runPass(built, name);
     verifyAll(after, `after ${name} on ${label}`);
@@ -33,7 +33,7 @@ function checkSource(source: string, label: string): void {
     assert.ok(report === null, `${name} changed what ${label} does:\n${report}\n\nbefore:\n${[...built.functions.values()].map(printer.printFunction).join('\n')}\n\nafter:\n${[...after.functions.values()].map(printer.printFunction).join('\n')}`);
   }
   const all = optimizer.optimizeProgram(built, { verifyEach: true });
-  const report = sameOutcome(expected, runOracle(all));
+  const report = sameOutcome(expected, runOracle(all, undefined, `${label} after the whole pipeline`));
   assert.ok(report === null, `the whole pipeline changed what ${label} does:\n${report}`);
 }
 
@@ -226,15 +226,15 @@ b0:
 
 check('every pass keeps the behaviour of IR with irreducible loops, critical edges, swapping phis and phis of phis', () => {
   const program = text.parseProgram(ODD_SHAPES);
-  const expected = runOracle(program);
+  const expected = runOracle(program, undefined, 'the IR of odd shapes');
   for (const name of PASS_NAMES) {
     const after = runPass(program, name);
     verifyAll(after, `after ${name}`);
-    const report = sameOutcome(expected, runOracle(after));
+    const report = sameOutcome(expected, runOracle(after, undefined, `the IR of odd shapes after ${name}`));
     assert.ok(report === null, `${name} changed what this IR does:\n${report}\n\nbefore:\n${ODD_SHAPES}\n\nafter:\n${[...after.functions.values()].map(printer.printFunction).join('\n\n')}`);
   }
   const all = optimizer.optimizeProgram(program, { verifyEach: true });
-  const report = sameOutcome(expected, runOracle(all));
+  const report = sameOutcome(expected, runOracle(all, undefined, 'the IR of odd shapes after the whole pipeline'));
   assert.ok(report === null, `the whole pipeline changed what this IR does:\n${report}\n\nafter:\n${[...all.functions.values()].map(printer.printFunction).join('\n\n')}`);
 }, { hints: [
   'Phis read their operands all at once, at the end of the predecessor: `v5 = phi [b1: v6]` and `v6 = phi [b1: v5]` swap, they do not copy one into the other.',

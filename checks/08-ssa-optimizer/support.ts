@@ -4,7 +4,7 @@
  * which knows Jot's semantics itself) and compares outcomes.
  */
 import * as assert from 'uvu/assert';
-import { learnerCode } from '#harness/check.ts';
+import { learnerCode, reportOutcome } from '#harness/check.ts';
 import { canonicalText } from '#harness/ir-canonical.ts';
 import { IrRuntimeError, runIr, type IrProgramShape } from '#harness/ir-interpreter.ts';
 import { diffLines, type Outcome } from '#harness/programs.ts';
@@ -23,16 +23,26 @@ export const optimizer = await learnerCode(import('#ch08/optimize.ts'));
 export type Func = ReturnType<typeof text.parseFunction>;
 export type IrProgram = ReturnType<typeof build.buildProgram>;
 
-/** How a program ran under the IR oracle. */
-export function runOracle(program: IrProgramShape, counter?: { steps: number }): Outcome {
+/**
+ * How a program ran under the IR oracle. With `reportAs`, what it printed and whether it ended
+ * in a runtime error are reported under that name: graded work is held to what the grader's
+ * own reference run printed, outside the process that ran the code (the IR itself, which
+ * correct solutions may number and shape differently, is not reported, nor the error's
+ * wording, which names values of the IR).
+ */
+export function runOracle(program: IrProgramShape, counter?: { steps: number }, reportAs?: string): Outcome {
   const output: string[] = [];
-  try {
-    runIr(program, { print: (t) => output.push(t), fuel: 50_000_000, ...(counter ? { counter } : {}) });
-    return { output };
-  } catch (e) {
-    if (e instanceof IrRuntimeError) return { output, error: { kind: 'runtime', message: e.message } };
-    throw e;
-  }
+  const outcome = ((): Outcome => {
+    try {
+      runIr(program, { print: (t) => output.push(t), fuel: 50_000_000, ...(counter ? { counter } : {}) });
+      return { output };
+    } catch (e) {
+      if (e instanceof IrRuntimeError) return { output, error: { kind: 'runtime', message: e.message } };
+      throw e;
+    }
+  })();
+  if (reportAs !== undefined) reportOutcome(reportAs, { output: [...outcome.output, outcome.error === undefined ? '(ran to the end)' : '(ended with a runtime error)'] });
+  return outcome;
 }
 
 /** How the chapter 06 interpreter runs the same bytecode (the reference behaviour for SSA). */
