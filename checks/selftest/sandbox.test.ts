@@ -175,145 +175,87 @@ test('a worker that forges a passing run earns nothing on a check whose program 
   }
 });
 
-test("a worker that forges a passing run of chapter 02 earns nothing on the checks whose results the runner holds to the reference's: every check that runs the code", async () => {
-  if (!usable.ok) {
-    assert.unreachable(`the sandbox does not work here: ${usable.reason}; fix: ${usable.fix}`);
-    return;
-  }
-  const chapter02 = CHAPTERS.find((c) => c.number === '02')!;
-  const base = mkdtempSync(join(tmpdir(), 'workbook-forge02-'));
+/**
+ * Grades an honest student and a forger, each with the reference for chapters 01 up to
+ * `chapter`, the forger's `file` of that chapter carrying the seal-stealing attack; asserts the
+ * honest student earns every point and returns the forger's grade.
+ */
+async function gradeForger(chapter: string, file: string): Promise<StudentGrade> {
+  const graded = CHAPTERS.find((c) => c.number === chapter)!;
+  const dirs = CHAPTERS.filter((c) => c.number <= chapter).map((c) => `${c.number}-${c.slug}`);
+  const base = mkdtempSync(join(tmpdir(), `workbook-forge${chapter}-`));
   try {
     for (const student of ['honest', 'forger']) {
-      for (const dir of ['01-executable-memory', '02-add-four']) cpSync(join(root, 'solutions', dir), join(base, student, 'chapters', dir), { recursive: true });
+      for (const dir of dirs) cpSync(join(root, 'solutions', dir), join(base, student, 'chapters', dir), { recursive: true });
     }
-    const adder = join(base, 'forger', 'chapters', '02-add-four', 'add-four.ts');
-    const source = readFileSync(adder, 'utf8');
+    const target = join(base, 'forger', 'chapters', `${graded.number}-${graded.slug}`, file);
+    const source = readFileSync(target, 'utf8');
     const afterImports = source.indexOf('\n', source.lastIndexOf('\nimport ')) + 1;
-    const attack = readFileSync(join(root, 'checks', 'selftest', 'fixtures', 'verdicts', 'forge-pass.attack'), 'utf8').replaceAll('__CHAPTER__', '02-add-four');
-    writeFileSync(adder, source.slice(0, afterImports) + attack + source.slice(afterImports));
+    const attack = readFileSync(join(root, 'checks', 'selftest', 'fixtures', 'verdicts', 'forge-pass.attack'), 'utf8').replaceAll('__CHAPTER__', `${graded.number}-${graded.slug}`);
+    writeFileSync(target, source.slice(0, afterImports) + attack + source.slice(afterImports));
     const roster = ['honest', 'forger'].map((student) => ({ student, path: join(base, student) }));
-    const { students } = await grade({ root, roster, chapters: [chapter02], arches: ['x64'], parallel: 2, sandbox: { limits: DEFAULT_LIMITS } });
+    const { students } = await grade({ root, roster, chapters: [graded], arches: ['x64'], parallel: 2, sandbox: { limits: DEFAULT_LIMITS } });
     const [honest, forger] = students as [StudentGrade, StudentGrade];
     assert.is(honest.rows[0]!.points, honest.rows[0]!.possible, `the honest student earns every point: ${honest.rows[0]!.note}`);
-    // The checks that run the code report what it returned; the forged run reported nothing.
-    const judged = [
-      'x + 4, written by hand, runs',
-      'adderCode(k) computes x + k for every edge value of k',
-      "the code leaves the caller's registers as it found them",
-      'makeAdder(k) runs the machine code it placed in memory',
-      'makeAdder(k) is right for every edge value of k',
-      'makeAdder(k) is right for random k and x',
-      'adderCode rejects a k outside 64 bits',
-    ];
-    for (const name of judged) {
-      const result = forger.results.find((r) => r.check === name);
-      assert.is(result?.status, 'fail', `'${name}' fails for the forger: ${result?.message.slice(0, 200)}`);
-      assert.match(result!.message, /^judged outside the process that ran the code: \d+ of \d+ programs went wrong/);
-      assert.match(result!.message, /no outcome was reported/);
-    }
-    assert.ok(forger.rows[0]!.points <= forger.rows[0]!.possible - judged.length, `the forger loses every judged check: ${forger.rows[0]!.points} of ${forger.rows[0]!.possible}`);
+    return forger;
   } finally {
     rmSync(base, { recursive: true, force: true });
   }
+}
+
+const JUDGED = /^judged outside the process that ran the code: \d+ of \d+ programs went wrong/;
+
+/** The forger's checks judged by the runner: each fails for want of a reported outcome, and costs its points. */
+function assertJudgedFail(forger: StudentGrade, atLeast: number): void {
+  const judged = forger.results.filter((r) => JUDGED.test(r.message));
+  for (const result of judged) {
+    assert.is(result.status, 'fail');
+    assert.match(result.message, /no outcome was reported/);
+  }
+  assert.ok(judged.length >= atLeast, `the checks judged by the runner: ${judged.length} of ${forger.results.length}`);
+  assert.ok(forger.rows[0]!.points <= forger.rows[0]!.possible - judged.length, `the forger loses every judged check: ${forger.rows[0]!.points} of ${forger.rows[0]!.possible}`);
+}
+
+const sandboxUsable = (): boolean => {
+  if (!usable.ok) assert.unreachable(`the sandbox does not work here: ${usable.reason}; fix: ${usable.fix}`);
+  return usable.ok;
+};
+
+test("a worker that forges a passing run of chapter 02 earns nothing on the checks whose results the runner holds to the reference's: every check that runs the code", async () => {
+  if (!sandboxUsable()) return;
+  const forger = await gradeForger('02', 'add-four.ts');
+  // The checks that run the code report what it returned; the forged run reported nothing.
+  const judged = [
+    'x + 4, written by hand, runs',
+    'adderCode(k) computes x + k for every edge value of k',
+    "the code leaves the caller's registers as it found them",
+    'makeAdder(k) runs the machine code it placed in memory',
+    'makeAdder(k) is right for every edge value of k',
+    'makeAdder(k) is right for random k and x',
+    'adderCode rejects a k outside 64 bits',
+  ];
+  for (const name of judged) {
+    const result = forger.results.find((r) => r.check === name);
+    assert.is(result?.status, 'fail', `'${name}' fails for the forger: ${result?.message.slice(0, 200)}`);
+    assert.match(result!.message, JUDGED);
+    assert.match(result!.message, /no outcome was reported/);
+  }
+  assert.ok(forger.rows[0]!.points <= forger.rows[0]!.possible - judged.length, `the forger loses every judged check: ${forger.rows[0]!.points} of ${forger.rows[0]!.possible}`);
 });
 
 test("a worker that forges a passing run of chapter 04 earns nothing on the checks that run assembled code: the runner holds the values it returned to the reference's", async () => {
-  if (!usable.ok) {
-    assert.unreachable(`the sandbox does not work here: ${usable.reason}; fix: ${usable.fix}`);
-    return;
-  }
-  const chapter04 = CHAPTERS.find((c) => c.number === '04')!;
-  const base = mkdtempSync(join(tmpdir(), 'workbook-forge04-'));
-  try {
-    for (const student of ['honest', 'forger']) {
-      for (const dir of ['01-executable-memory', '02-add-four', '03-encoders', '04-assembler']) cpSync(join(root, 'solutions', dir), join(base, student, 'chapters', dir), { recursive: true });
-    }
-    const masm = join(base, 'forger', 'chapters', '04-assembler', 'masm.ts');
-    const source = readFileSync(masm, 'utf8');
-    const afterImports = source.indexOf('\n', source.lastIndexOf('\nimport ')) + 1;
-    const attack = readFileSync(join(root, 'checks', 'selftest', 'fixtures', 'verdicts', 'forge-pass.attack'), 'utf8').replaceAll('__CHAPTER__', '04-assembler');
-    writeFileSync(masm, source.slice(0, afterImports) + attack + source.slice(afterImports));
-    const roster = ['honest', 'forger'].map((student) => ({ student, path: join(base, student) }));
-    const { students } = await grade({ root, roster, chapters: [chapter04], arches: ['x64'], parallel: 2, sandbox: { limits: DEFAULT_LIMITS } });
-    const [honest, forger] = students as [StudentGrade, StudentGrade];
-    assert.is(honest.rows[0]!.points, honest.rows[0]!.possible, `the honest student earns every point: ${honest.rows[0]!.note}`);
-    // Every check that runs assembled code reports the values it returned; the forged run reported none.
-    const judged = forger.results.filter((r) => /^judged outside the process that ran the code: \d+ of \d+ programs went wrong/.test(r.message));
-    for (const result of judged) {
-      assert.is(result.status, 'fail');
-      assert.match(result.message, /no outcome was reported/);
-    }
-    assert.ok(judged.length >= 20, `the checks judged by the runner: ${judged.length} of ${forger.results.length}`);
-    assert.ok(forger.rows[0]!.points <= forger.rows[0]!.possible - judged.length, `the forger loses every judged check: ${forger.rows[0]!.points} of ${forger.rows[0]!.possible}`);
-  } finally {
-    rmSync(base, { recursive: true, force: true });
-  }
+  // Every check that runs assembled code reports the values it returned; the forged run reported none.
+  if (sandboxUsable()) assertJudgedFail(await gradeForger('04', 'masm.ts'), 20);
 });
 
 test("a worker that forges a passing run of chapter 05 earns nothing on the checks that parse: the runner holds the trees, tokens and error positions to the reference's", async () => {
-  if (!usable.ok) {
-    assert.unreachable(`the sandbox does not work here: ${usable.reason}; fix: ${usable.fix}`);
-    return;
-  }
-  const chapter05 = CHAPTERS.find((c) => c.number === '05')!;
-  const base = mkdtempSync(join(tmpdir(), 'workbook-forge05-'));
-  try {
-    for (const student of ['honest', 'forger']) {
-      for (const dir of ['01-executable-memory', '02-add-four', '03-encoders', '04-assembler', '05-parser']) cpSync(join(root, 'solutions', dir), join(base, student, 'chapters', dir), { recursive: true });
-    }
-    const parser = join(base, 'forger', 'chapters', '05-parser', 'parser.ts');
-    const source = readFileSync(parser, 'utf8');
-    const afterImports = source.indexOf('\n', source.lastIndexOf('\nimport ')) + 1;
-    const attack = readFileSync(join(root, 'checks', 'selftest', 'fixtures', 'verdicts', 'forge-pass.attack'), 'utf8').replaceAll('__CHAPTER__', '05-parser');
-    writeFileSync(parser, source.slice(0, afterImports) + attack + source.slice(afterImports));
-    const roster = ['honest', 'forger'].map((student) => ({ student, path: join(base, student) }));
-    const { students } = await grade({ root, roster, chapters: [chapter05], arches: ['x64'], parallel: 2, sandbox: { limits: DEFAULT_LIMITS } });
-    const [honest, forger] = students as [StudentGrade, StudentGrade];
-    assert.is(honest.rows[0]!.points, honest.rows[0]!.possible, `the honest student earns every point: ${honest.rows[0]!.note}`);
-    // Every check that parses reports what it observed; the forged run reported nothing.
-    const judged = forger.results.filter((r) => /^judged outside the process that ran the code: \d+ of \d+ programs went wrong/.test(r.message));
-    for (const result of judged) {
-      assert.is(result.status, 'fail');
-      assert.match(result.message, /no outcome was reported/);
-    }
-    assert.ok(judged.length >= 15, `the checks judged by the runner: ${judged.length} of ${forger.results.length}`);
-    assert.ok(forger.rows[0]!.points <= forger.rows[0]!.possible - judged.length, `the forger loses every judged check: ${forger.rows[0]!.points} of ${forger.rows[0]!.possible}`);
-  } finally {
-    rmSync(base, { recursive: true, force: true });
-  }
+  // Every check that parses reports what it observed; the forged run reported nothing.
+  if (sandboxUsable()) assertJudgedFail(await gradeForger('05', 'parser.ts'), 15);
 });
 
 test("a worker that forges a passing run of chapter 08 earns nothing on the checks that run IR: the runner holds what it printed before and after the passes to the reference's", async () => {
-  if (!usable.ok) {
-    assert.unreachable(`the sandbox does not work here: ${usable.reason}; fix: ${usable.fix}`);
-    return;
-  }
-  const chapter08 = CHAPTERS.find((c) => c.number === '08')!;
-  const base = mkdtempSync(join(tmpdir(), 'workbook-forge08-'));
-  try {
-    for (const student of ['honest', 'forger']) {
-      for (const dir of ['01-executable-memory', '02-add-four', '03-encoders', '04-assembler', '05-parser', '06-interpreter', '07-template-jit', '08-ssa-optimizer']) cpSync(join(root, 'solutions', dir), join(base, student, 'chapters', dir), { recursive: true });
-    }
-    const optimize = join(base, 'forger', 'chapters', '08-ssa-optimizer', 'optimize.ts');
-    const source = readFileSync(optimize, 'utf8');
-    const afterImports = source.indexOf('\n', source.lastIndexOf('\nimport ')) + 1;
-    const attack = readFileSync(join(root, 'checks', 'selftest', 'fixtures', 'verdicts', 'forge-pass.attack'), 'utf8').replaceAll('__CHAPTER__', '08-ssa-optimizer');
-    writeFileSync(optimize, source.slice(0, afterImports) + attack + source.slice(afterImports));
-    const roster = ['honest', 'forger'].map((student) => ({ student, path: join(base, student) }));
-    const { students } = await grade({ root, roster, chapters: [chapter08], arches: ['x64'], parallel: 2, sandbox: { limits: DEFAULT_LIMITS } });
-    const [honest, forger] = students as [StudentGrade, StudentGrade];
-    assert.is(honest.rows[0]!.points, honest.rows[0]!.possible, `the honest student earns every point: ${honest.rows[0]!.note}`);
-    // Every check that runs the built or optimized IR reports what it printed; the forged run reported nothing.
-    const judged = forger.results.filter((r) => /^judged outside the process that ran the code: \d+ of \d+ programs went wrong/.test(r.message));
-    for (const result of judged) {
-      assert.is(result.status, 'fail');
-      assert.match(result.message, /no outcome was reported/);
-    }
-    assert.ok(judged.length >= 8, `the checks judged by the runner: ${judged.length} of ${forger.results.length}`);
-    assert.ok(forger.rows[0]!.points <= forger.rows[0]!.possible - judged.length, `the forger loses every judged check: ${forger.rows[0]!.points} of ${forger.rows[0]!.possible}`);
-  } finally {
-    rmSync(base, { recursive: true, force: true });
-  }
+  // Every check that runs the built or optimized IR reports what it printed; the forged run reported nothing.
+  if (sandboxUsable()) assertJudgedFail(await gradeForger('08', 'optimize.ts'), 8);
 });
 
 test("chapter 03's encoder bytes are judged by the runner against its own vectors: a wrong encoding fails there, the honest student keeps every point", async () => {
