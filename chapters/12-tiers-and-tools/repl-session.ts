@@ -33,6 +33,7 @@
  */
 import { hostArch, type Arch } from '#native/arch.ts';
 import type { CompiledProgram, JitProgram, VmModules } from './vm-modules.ts';
+import { todo } from '#native/todo.ts';
 
 /** Where a function runs: tiered (it starts in the interpreter and moves on when hot), or held in one tier. */
 export type ReplTier = 'auto' | 'interp' | 'baseline' | 'opt';
@@ -107,15 +108,11 @@ export interface ReplOptions {
 
 /** Whether `text` is a whole input: every `{`, `(` and `[` outside comments is closed. */
 export function inputIsComplete(text: string): boolean {
-  let depth = 0;
-  for (const line of text.split('\n')) {
-    const code = line.replace(/\/\/.*$/, '');
-    for (const c of code) {
-      if (c === '{' || c === '(' || c === '[') depth++;
-      else if (c === '}' || c === ')' || c === ']') depth--;
-    }
-  }
-  return depth <= 0;
+  // TODO: whether every `{`, `(` and `[` of text is closed. Count line by line: an opener
+  // one up, a closer one down, skipping what follows `//` on the line (a comment may hold
+  // brackets). The input is whole when the count ends at zero or below (too many closers is
+  // an error for the compiler to report, not a reason to wait for more lines).
+  return todo('inputIsComplete');
 }
 
 /** An error of the REPL's own making, for the person at the keyboard. */
@@ -511,10 +508,13 @@ export class ReplSession {
   }
 
   #bytecode(name: string | undefined): string[] {
-    const program = this.#declarationsProgram();
-    const chosen = name === undefined ? program.functions.filter((f) => f.name !== 'main') : [program.functions.find((f) => f.name === this.#needFunction(name, ':bytecode f'))!];
-    if (chosen.length === 0) return ['(nothing defined yet)'];
-    return chosen.map((fn) => this.#vm.listFunction(fn, program.functions, this.#vm.language.opcodes)).join('\n\n').split('\n');
+    // TODO: the bytecode listing of function `name`, or of every function but main when name is
+    // undefined ('(nothing defined yet)' when there is none). The functions are those of
+    // this.#declarationsProgram(); a name goes through this.#needFunction(name, ':bytecode f'),
+    // which says what is wrong with it. this.#vm.listFunction lists one function (with the
+    // program's functions and the language's opcodes); the blocks are joined by a blank line,
+    // and the whole split into lines.
+    return todo('ReplSession: :bytecode');
   }
 
   #ir(name: string): string[] {
@@ -649,11 +649,13 @@ export class ReplSession {
 
 /** One function's block of a program's listing (chapter 07's format: `== f ==`, then its instructions). */
 export function functionListing(jit: JitProgram, name: string): string {
-  const block = jit.listing().split('\n\n').find((b) => b.startsWith(`== ${name} ==`));
-  if (block === undefined) throw new ReplError(`no code for ${name} in the listing`);
-  const table = jit.tables.get<{ describeFunction(name: string): string | undefined } | undefined>('unwind', () => undefined);
-  const unwind = table?.describeFunction(name);
-  return unwind === undefined ? block : `${block}\n${unwind}`;
+  // TODO: the block of jit.listing() that is `name`'s: the listing is blocks separated by
+  // blank lines, and a function's block starts with `== name ==` (chapter 07's listing: the
+  // compiler's comments are already beside the disassembly). No such block: a ReplError that
+  // says there is no code for name in the listing. When the program's unwind table
+  // (jit.tables.get('unwind', () => undefined): chapter 10's) describes the function
+  // (describeFunction(name)), its description follows the block on lines of its own.
+  return todo('functionListing');
 }
 
 /** How many bytes of code `name` has (to the next function, or the end of the code). */
