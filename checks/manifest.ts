@@ -29,7 +29,7 @@ export const CHAPTERS: readonly Chapter[] = [
   { number: '09', slug: 'register-allocator', title: 'A linear-scan register allocator' },
   { number: '10', slug: 'exceptions', title: 'Exceptions' },
   { number: '11', slug: 'garbage-collector', title: 'A copying garbage collector' },
-  { number: '12', slug: 'tiers-and-tools', title: 'Tiers and tools', draft: true },
+  { number: '12', slug: 'tiers-and-tools', title: 'Tiers and tools' },
 ];
 
 /** `01-executable-memory` */

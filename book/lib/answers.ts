@@ -18,7 +18,7 @@ import { join } from 'node:path';
  * in one of these, and the book tests check their built pages. Add a chapter once its page
  * teaches without the answer.
  */
-export const TEACHING_CHAPTERS: readonly string[] = ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11'];
+export const TEACHING_CHAPTERS: readonly string[] = ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11', '12'];
 
 /** How many consecutive normalized lines of a body make a leak. */
 export const LEAK_WINDOW = 3;

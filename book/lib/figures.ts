@@ -14,6 +14,7 @@ import { FIGURES_08 } from './figures/08-ssa-optimizer.ts';
 import { FIGURES_09 } from './figures/09-register-allocator.ts';
 import { FIGURES_10 } from './figures/10-exceptions.ts';
 import { FIGURES_11 } from './figures/11-garbage-collector.ts';
+import { FIGURES_12 } from './figures/12-tiers-and-tools.ts';
 
 /** Every figure a page may name; each returns the figure's HTML, on one line. */
 export const FIGURES: Readonly<Record<string, () => string>> = {
@@ -28,6 +29,7 @@ export const FIGURES: Readonly<Record<string, () => string>> = {
   ...FIGURES_09,
   ...FIGURES_10,
   ...FIGURES_11,
+  ...FIGURES_12,
 };
 
 export function expandFigures(markdown: string, pageName: string): { markdown: string; figures: string[]; problems: string[] } {
