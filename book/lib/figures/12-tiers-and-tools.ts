@@ -61,7 +61,7 @@ export async function tiersRun(): Promise<TiersJson> {
   const options = await import('../../../solutions/12-tiers-and-tools/options.ts');
   const { TX } = await import('../../../solutions/12-tiers-and-tools/stubs.ts');
   const { loopHeaders } = await import('../../../solutions/12-tiers-and-tools/osr.ts');
-  const { compileSource } = await import('../../../solutions/06-interpreter/compiler.ts');
+  const { compileSource } = await import('#ch06/compiler.ts');
   const { HEAP_JIT } = await import('../../../solutions/11-garbage-collector/jit-run.ts');
   const run = runTiered(TIERS_SOURCE, { ...THRESHOLDS });
   const fixed: Record<string, 'interpreter' | 'baseline' | 'optimized'> = { square: 'optimized', sum_of_squares: 'baseline', main: 'interpreter' };
