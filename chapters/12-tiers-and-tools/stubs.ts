@@ -150,7 +150,6 @@ function emitDispatch(masm: MacroAssembler, fn: CompiledFunction): Label {
   return todo('emitDispatch');
 }
 
-// @book:start interpreter-stub
 function emitInterpreterStub(masm: MacroAssembler, fn: CompiledFunction, tables: CodeTables, resume: Label): Label {
   // TODO: the stub that runs an interpreted fn (the file's header comment gives its outline).
   // Labels: `${fn.name}.interpreted` (bound first and returned) and one for the exceptional
@@ -168,4 +167,3 @@ function emitInterpreterStub(masm: MacroAssembler, fn: CompiledFunction, tables:
   //      (unwindTable(tables).throwStub)
   return todo('emitInterpreterStub');
 }
-// @book:end interpreter-stub

@@ -149,7 +149,6 @@ function emitDispatch(masm: MacroAssembler, fn: CompiledFunction): Label {
   return label;
 }
 
-// @book:start interpreter-stub
 function emitInterpreterStub(masm: MacroAssembler, fn: CompiledFunction, tables: CodeTables, resume: Label): Label {
   const r = jitRegisters(masm);
   const t = r.t1;
@@ -183,4 +182,3 @@ function emitInterpreterStub(masm: MacroAssembler, fn: CompiledFunction, tables:
   masm.jump(unwindTable(tables).throwStub!);
   return label;
 }
-// @book:end interpreter-stub
