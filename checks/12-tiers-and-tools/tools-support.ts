@@ -1,5 +1,5 @@
 /**
- * Chapter 12's checks of the tools (the REPL, the perf map, the direct entry): the modules
+ * Chapter 12's checks of the tools (the REPL, the perf map; the direct entry's self-test too): the modules
  * of one VM as this worker's conditions resolve them (the learner's code, or the reference
  * where it stands in), and small programs with several functions.
  */
