@@ -222,6 +222,7 @@ async function runHere(options: Options, vm: VmModules): Promise<void> {
   } catch (e) {
     fail(`cannot read ${options.file}: ${(e as Error).message}`);
   }
+  if (options.emitAsm) await vm.loadDisassembler?.();
   try {
     const status = runProgram({ ...options, source }, vm, STDIO);
     if (status !== 0) throw new Exit(status);

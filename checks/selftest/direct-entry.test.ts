@@ -102,4 +102,16 @@ for (const node of nodeCommands()) {
   });
 }
 
+test('jot loads capstone only to show machine code: a run does not load it, --emit-asm and :disasm do', async () => {
+  const native = nodeCommands()[0]!;
+  const bundle = readFileSync(join(ROOT, '.workbook', 'build', 'jot.mjs'), 'utf8');
+  assert.not.match(bundle, /^await loadCapstone\(\)/m, 'the bundle loads capstone as it starts');
+  const listing = await run(native, ['--emit-asm', '--tier', 'baseline', join(ROOT, 'checks', 'programs', 'hello.jot')]);
+  assert.is(listing.status, 0, listing.stderr);
+  assert.match(listing.stdout, /^0000  ([0-9a-f]{2} )+ +\S+.*; entry/m, listing.stdout.slice(0, 2000));
+  const repl = await run(native, [], 'fn f(n) { return n * 3; }\n:disasm f opt\n');
+  assert.is(repl.status, 0, repl.stderr);
+  assert.match(repl.stdout, /^== f ==\n[0-9a-f]{4}  ([0-9a-f]{2} )+ +\S+/m, repl.stdout);
+});
+
 test.run();

@@ -80,6 +80,7 @@ export async function startRepl(vm: VmModules, options: StartReplOptions): Promi
     }
     pending = [];
     if (/^\s*:(quit|q|exit)\s*$/.test(text)) break;
+    if (/^\s*:disasm\b/.test(text)) await vm.loadDisassembler?.();
     for (const shown of evaluating(() => session.evaluate(text))) write(`${shown}\n`);
     prompt();
   }
