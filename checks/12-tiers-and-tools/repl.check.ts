@@ -64,15 +64,18 @@ check('a session defines functions, runs statements, keeps variables and prints 
 ] });
 
 check('a redefinition with a new signature type-checks the callers again, and redefining the caller heals it', () => {
-  session([
+  const s = session([
     ['fn square(n) { return n * n; }', ['defined fn square(n)']],
     [SUM_OF_SQUARES, ['defined fn sum_of_squares(n)']],
-    ['fn square(n: bool): bool { return !n; }', /redefined \(was fn square\(n\)\) fn square\(n: bool\): bool\nsum_of_squares no longer type-checks: 4:\d+: argument 1 of 'square' must be bool, found int/],
+    [':jit sum_of_squares', /^sum_of_squares: optimizing tier/],
+    ['fn square(n: bool): bool { return !n; }', /^redefined \(was fn square\(n\)\) fn square\(n: bool\): bool\nsum_of_squares no longer type-checks: 4:\d+: argument 1 of 'square' must be bool, found int.*\n\(sum_of_squares's optimized code is dropped: it is set aside until it type-checks again\)$/],
     ['sum_of_squares(3)', /^error: 1:\d+: .*sum_of_squares.*no longer type-checks/],
     ['square(false)', ['true']],
-    ['fn square(n) { return n * n * 2; }', /redefined \(was fn square\(n: bool\): bool\) fn square\(n\)\nsum_of_squares type-checks again/],
-    ['sum_of_squares(3)', ['28']],
   ]);
+  assert.is(s.sessionVm?.tierOf('sum_of_squares'), undefined, 'the VM still holds the sum_of_squares that no longer type-checks');
+  assert.match(s.evaluate('fn square(n) { return n * n * 2; }').join('\n'), /^redefined \(was fn square\(n: bool\): bool\) fn square\(n\)\nsum_of_squares type-checks again$/);
+  assert.is(s.sessionVm?.tierOf('sum_of_squares'), 'optimized', 'sum_of_squares, held by :jit, is compiled again once it type-checks');
+  assert.equal(s.evaluate('sum_of_squares(3)'), ['28']);
 }, { hints: [
   'After a redefinition, compile every declaration again: an error inside another function sets that function aside (say why) instead of refusing the new definition.',
 ] });

@@ -255,8 +255,12 @@ export class ReplSession {
     const lines: string[] = [];
     if (report.restarted !== undefined) lines.push(`(the session's VM starts afresh, every function in the interpreter: ${report.restarted})`);
     for (const { name, tier, why } of report.dropped) {
+      if (why === 'set aside') {
+        lines.push(`(${name}'s ${tier} code is dropped: it is set aside until it type-checks again)`);
+        continue;
+      }
       const now = this.#sessionVm.tierOf(name);
-      const because = why === 'redefined' ? '' : why === 'set aside' ? ' (it is set aside)' : ` (it calls ${why.calls}, whose signature changed)`;
+      const because = why === 'redefined' ? '' : ` (it calls ${why.calls}, whose signature changed)`;
       const then = now === undefined || now === 'interpreter' ? 'it starts again in the interpreter' : `compiled again in the ${now} tier, as :jit holds it`;
       lines.push(`(${name}'s ${tier} code is dropped${because}: ${then})`);
     }
@@ -707,7 +711,8 @@ export class ReplSession {
   #list(): string[] {
     const lines: string[] = [];
     for (const d of this.#declarations.values()) {
-      const notes = [d.kind === 'fn' ? this.tierOf(d.name) : undefined, this.#broken.has(d.name) ? `does not type-check: ${this.#broken.get(d.name)}` : undefined].filter((n) => n !== undefined);
+      const now = d.kind === 'fn' ? this.#sessionVm?.tierOf(d.name) : undefined;
+      const notes = [d.kind === 'fn' ? `${this.tierOf(d.name)}${now === undefined ? '' : `, ${now} now`}` : undefined, this.#broken.has(d.name) ? `does not type-check: ${this.#broken.get(d.name)}` : undefined].filter((n) => n !== undefined);
       lines.push(`${d.header}${notes.length > 0 ? `    [${notes.join('; ')}]` : ''}`);
     }
     for (const [name, v] of this.#variables) lines.push(`let ${name}: ${v.type} = ${v.value}`);

@@ -29,8 +29,9 @@
  *     too. Its callers need nothing: they call it through its slot's entry, and its own
  *     signature did not change. (The optimizing tier inlines no calls; a tier that did would
  *     have to send every caller of a changed function back as well.)
- *   - gone (set aside because it no longer type-checks, or forgotten): back to the
- *     interpreter, so that no compiled code of an old definition stays reachable
+ *   - gone (set aside because it no longer type-checks, or forgotten): its slot is free
+ *     again (kept for its name), so that no compiled code of an old definition stays
+ *     reachable
  *
  * A new VM replaces the old one (every function back in the interpreter) only when the old
  * one cannot take the program: the record types changed (their layouts are in the heap's
@@ -92,6 +93,8 @@ export class SessionVM {
   #heap: TieredHeap | undefined;
   /** The VM's program's function array, which the VM reads: one function per slot. */
   #functions: CompiledFunction[] = [];
+  /** Local and operand-stack slots the VM's transfer buffer holds. */
+  #frameWords = FRAME_WORDS;
   /** The record types the VM's heap knows, as text. */
   #records = '';
   /** Why the next load must start a new VM (the last run failed), if it must. */
@@ -171,12 +174,12 @@ export class SessionVM {
     }
     for (const [name, index] of this.#slots) {
       const held = this.#functions[index];
-      if (incoming.has(index) || held === undefined || held.name !== name || vm.tiers[index] === 'interpreter') continue;
+      if (incoming.has(index) || held === undefined || held.name !== name) continue;
       note(index, 'set aside');
-      changed.set(index, held);
+      changed.set(index, freeSlot(index, this.#frameWords));
     }
     for (const index of changed.keys()) this.#compiled.delete(this.#functions[index]!.name);
-    vm.replaceFunctions([...changed.values()]);
+    vm.replaceFunctions([...changed.values()]); // into the VM's program: this.#functions
     return { dropped };
   }
 
@@ -233,7 +236,7 @@ export class SessionVM {
     if (records !== this.#records) return 'the record types changed: their layouts are in the heap and in compiled code';
     const capacity = this.#functions.length;
     if (functions.some((fn) => fn.index >= capacity)) return `more functions than the VM's ${capacity} slots`;
-    const wide = functions.find((fn) => fn.locals + fn.maxStack > FRAME_WORDS);
+    const wide = functions.find((fn) => fn.locals + fn.maxStack > this.#frameWords);
     if (wide !== undefined) return `${wide.name}'s frame is wider than the VM's transfer buffer`;
     return undefined;
   }
@@ -247,6 +250,7 @@ export class SessionVM {
     let capacity = Math.max(this.#options.capacity ?? FIRST_CAPACITY, this.#functions.length);
     while (capacity < needed) capacity *= 2;
     const frameWords = Math.max(FRAME_WORDS, ...functions.map((fn) => fn.locals + fn.maxStack));
+    this.#frameWords = frameWords;
     const slots = Array.from({ length: capacity }, (_, index) => freeSlot(index, frameWords));
     for (const fn of functions) slots[fn.index] = fn;
     this.#functions = slots;
