@@ -22,9 +22,9 @@ const vm = await learnerCode(vmModules());
 const sessions: InstanceType<typeof repl.ReplSession>[] = [];
 
 /** Feeds `steps` (input, then the lines it must show) to a new session. */
-function session(steps: readonly (readonly [string, readonly string[] | RegExp])[]) {
+function session(steps: readonly (readonly [string, readonly string[] | RegExp])[], options: { readonly capacity?: number } = {}) {
   for (const earlier of sessions.splice(0)) earlier.dispose();
-  const s = new repl.ReplSession(vm);
+  const s = new repl.ReplSession(vm, options);
   sessions.push(s);
   const transcript: string[] = [];
   for (const [input, expected] of steps) {
@@ -235,6 +235,24 @@ check('a function held in a tier stays there, with the same code, through later 
   assert.is(s.sessionVm!.tierOf('square'), 'baseline');
 });
 
+check('the session\'s VM grows: past its slots a bigger VM takes its place, and every function keeps its tier and its counters', () => {
+  const s = session([
+    ['fn square(n) { return n * n; }', ['defined fn square(n)']],
+    [SUM_OF_SQUARES, ['defined fn sum_of_squares(n)']],
+    [':jit sum_of_squares', /^sum_of_squares: optimizing tier/],
+    ['sum_of_squares(700)', ['114578450']],
+    ['fn cube(n) { return n * square(n); }', ['defined fn cube(n)']],
+    ['fn quad(n) { return square(square(n)); }', ['defined fn quad(n)', `(the session's VM grows: a bigger one takes its place, more functions than its 4 slots; each function keeps its tier and counters)`]],
+  ], { capacity: 4 });
+  assert.is(s.sessionVm?.slotOf('quad'), 4, 'slots: main 0, then the functions in the order they were first defined');
+  assert.is(s.sessionVm?.tierOf('sum_of_squares'), 'optimized');
+  assert.equal(s.sessionVm?.countersOf('square'), { calls: 700, loops: 0 }, 'square\'s counters in the bigger VM');
+  assert.equal(s.evaluate(':trace on'), [`the tiered VM's promotions are shown`]);
+  assert.match(s.evaluate('sum_of_squares(300) + quad(3) + cube(2)').join('\n'), /^\[tiers\] square: interpreter → baseline after 1000 calls and 0 back edges\n9045139$/);
+}, { hints: [
+  'When the program has more functions than the VM has slots, make a VM with twice the slots and compile each unchanged function in it in the tier it had, with its counters.',
+] });
+
 /** Problems with the code writes of `events`: writable and executable at once, or written code not sealed and flushed before the next write. */
 function codeWriteProblems(events: readonly LibcCall[]): string[] {
   const problems: string[] = [];
@@ -280,16 +298,13 @@ check('a session\'s code writes (promotions, redefinitions, :jit) keep W^X and f
   'Every compile in the session appends to the one code region: unseal it, write, seal it again (mprotect to read+execute and a flush over the bytes).',
 ] });
 
-check('multi-line input: an open block or parenthesis continues on the next line', () => {
+check('a scripted session on a stream of lines, as stdin gives them, prints only what the inputs show; an open block or parenthesis continues on the next line', async () => {
   assert.is(repl.inputIsComplete('fn f(n) {'), false);
   assert.is(repl.inputIsComplete('fn f(n) {\n  if n > 0 { // {'), false);
   assert.is(repl.inputIsComplete('fn f(n) {\n  return n;\n}'), true);
   assert.is(repl.inputIsComplete('print(f(1,'), false);
   assert.is(repl.inputIsComplete('print(1);'), true);
-});
-
-check('a scripted session on a stream of lines, as stdin gives them, prints only what the inputs show', async () => {
-  const lines = ['fn fact(n) {', '  if n <= 1 {', '    return 1;', '  }', '  return n * fact(n - 1);', '}', 'fact(20)', ':jit fact', 'fact(20)', 'let r = fact(5)', 'r', ':quit', 'print(99);'];
+  const lines = ['fn fact(n) {', '  if n <= 1 {', '    return 1;', '  }', '  return n * fact(n - 1);', '}', 'fact(20)', ':jit fact', 'fact(20)', 'let r = fact(', '5)', 'r', ':quit', 'print(99);'];
   const output = new PassThrough();
   let text = '';
   output.on('data', (chunk: Buffer) => (text += chunk.toString()));

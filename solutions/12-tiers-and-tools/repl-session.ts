@@ -115,6 +115,8 @@ export interface ReplOptions {
   readonly describeHost?: () => string;
   /** The tiered VM's thresholds (options.ts's defaults when left out). */
   readonly thresholds?: Pick<TierOptions, 'tierUpCalls' | 'tierUpLoops' | 'tierUpOptimizedCalls'>;
+  /** Function slots of the session's first VM (session-vm.ts's FIRST_CAPACITY when left out). */
+  readonly capacity?: number;
 }
 
 /** The tiered VM's name of the tier `:jit` holds a function in (undefined: the counters decide). */
@@ -186,6 +188,7 @@ export class ReplSession {
         if (this.#traceTiers) this.#output.push(line);
       },
       ...(options.thresholds ? { thresholds: options.thresholds } : {}),
+      ...(options.capacity ? { capacity: options.capacity } : {}),
     });
   }
 
@@ -253,7 +256,8 @@ export class ReplSession {
     if (this.#sessionVm === undefined) return [];
     const report: LoadReport = this.#sessionVm.load(program);
     const lines: string[] = [];
-    if (report.restarted !== undefined) lines.push(`(the session's VM starts afresh, every function in the interpreter: ${report.restarted})`);
+    if (report.newVm?.carried === true) lines.push(`(the session's VM grows: a bigger one takes its place, ${report.newVm.why}; each function keeps its tier and counters)`);
+    else if (report.newVm !== undefined) lines.push(`(the session's VM starts afresh, every function in the interpreter: ${report.newVm.why})`);
     for (const { name, tier, why } of report.dropped) {
       if (why === 'set aside') {
         lines.push(`(${name}'s ${tier} code is dropped: it is set aside until it type-checks again)`);

@@ -86,6 +86,7 @@ export async function startRepl(vm: VmModules, options: StartReplOptions): Promi
   }
   if (pending.length > 0) for (const shown of session.evaluate(pending.join('\n'))) write(`${shown}\n`);
   rl.close();
+  session.dispose();
   if (terminal && options.historyFile !== undefined) {
     try {
       writeFileSync(options.historyFile, `${[...(rl as unknown as { history: string[] }).history].reverse().join('\n')}\n`);

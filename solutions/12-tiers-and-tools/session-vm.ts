@@ -33,11 +33,14 @@
  *     again (kept for its name), so that no compiled code of an old definition stays
  *     reachable
  *
- * A new VM replaces the old one (every function back in the interpreter) only when the old
- * one cannot take the program: the record types changed (their layouts are in the heap's
- * shapes and in the code of every function that touches a record), more functions than
- * free slots, a frame wider than its transfer buffer, or a run ended by an error of the VM
- * itself. Each such start says why.
+ * The VM grows by taking the place of a smaller one: when the functions outnumber its slots
+ * (or a frame is wider than its transfer buffer), a VM with twice the slots is made, and
+ * every function the program did not change is compiled in it at once in the tier it had
+ * reached, its counters carried over. A new VM starts from nothing (every function back in
+ * the interpreter) only when the old one cannot be trusted with the program: the record
+ * types changed (their layouts are in the heap's shapes and in the code of every function
+ * that touches a record), or a run ended with an error of the VM itself. Each new VM says
+ * why it was made.
  */
 import { Op, readU16, type CompiledFunction, type CompiledProgram, type OpcodeSet } from '#ch06/bytecode.ts';
 import { MAX_PARAMS } from '#ch06/compiler.ts';
@@ -80,8 +83,8 @@ export interface DroppedCode {
 
 /** What loading a program did to the VM. */
 export interface LoadReport {
-  /** Why a new VM took the old one's place, when one did. */
-  readonly restarted?: string;
+  /** Why a new VM took the old one's place, when one did, and whether it carried the functions' tiers and counters over. */
+  readonly newVm?: { readonly why: string; readonly carried: boolean };
   readonly dropped: readonly DroppedCode[];
 }
 
@@ -145,8 +148,8 @@ export class SessionVM {
     const records = JSON.stringify(recordsOf(program.functions[program.main]!));
     const restarted = this.#mustRestart(functions, records);
     if (this.#vm === undefined || restarted !== undefined) {
-      this.#start(functions, records);
-      return restarted === undefined ? { dropped: [] } : { restarted, dropped: [] };
+      this.#start(functions, records, restarted?.carry === true);
+      return restarted === undefined ? { dropped: [] } : { newVm: { why: restarted.why, carried: restarted.carry }, dropped: [] };
     }
     const vm = this.#vm;
     const incoming = new Map(functions.map((fn) => [fn.index, fn]));
@@ -229,20 +232,32 @@ export class SessionVM {
     return { ...fn, index: this.#slotOf(fn.name), code };
   }
 
-  /** Why the VM cannot take `functions`, or undefined when it can. */
-  #mustRestart(functions: readonly CompiledFunction[], records: string): string | undefined {
+  /**
+   * Why the VM cannot take `functions`, or undefined when it can; `carry`: a bigger VM may
+   * take over the unchanged functions' tiers and counters.
+   */
+  #mustRestart(functions: readonly CompiledFunction[], records: string): { readonly why: string; readonly carry: boolean } | undefined {
     if (this.#vm === undefined) return undefined;
-    if (this.#broken !== undefined) return this.#broken;
-    if (records !== this.#records) return 'the record types changed: their layouts are in the heap and in compiled code';
+    if (this.#broken !== undefined) return { why: this.#broken, carry: false };
+    if (records !== this.#records) return { why: 'the record types changed: their layouts are in the heap and in compiled code', carry: false };
     const capacity = this.#functions.length;
-    if (functions.some((fn) => fn.index >= capacity)) return `more functions than the VM's ${capacity} slots`;
+    if (functions.some((fn) => fn.index >= capacity)) return { why: `more functions than its ${capacity} slots`, carry: true };
     const wide = functions.find((fn) => fn.locals + fn.maxStack > this.#frameWords);
-    if (wide !== undefined) return `${wide.name}'s frame is wider than the VM's transfer buffer`;
+    if (wide !== undefined) return { why: `${wide.name}'s frame is wider than its transfer buffer`, carry: true };
     return undefined;
   }
 
-  /** A new VM (and heap) holding `functions`, each in its slot, the other slots free. */
-  #start(functions: readonly CompiledFunction[], records: string): void {
+  /**
+   * A new VM (and heap) holding `functions`, each in its slot, the other slots free; with
+   * `carry`, each function the old VM held unchanged gets its counters and its tier back.
+   */
+  #start(functions: readonly CompiledFunction[], records: string, carry: boolean): void {
+    const old = this.#vm;
+    const kept = !carry || old === undefined ? [] : functions.flatMap((fn) => {
+      const before = this.#functions[fn.index];
+      if (before === undefined || fingerprint(before) !== fingerprint(fn)) return [];
+      return [{ index: fn.index, tier: old.tiers[fn.index]!, calls: old.calls[fn.index]!, loops: old.loops[fn.index]! }];
+    });
     this.dispose();
     this.#broken = undefined;
     this.#compiled.clear();
@@ -269,6 +284,12 @@ export class SessionVM {
       throw error;
     }
     this.#heap = heap;
+    const vm = this.#vm;
+    for (const { index, tier, calls, loops } of kept) {
+      vm.calls[index] = calls;
+      vm.loops[index] = loops;
+      if (tier !== 'interpreter') vm.compileIn(index, tier);
+    }
   }
 }
 

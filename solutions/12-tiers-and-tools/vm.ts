@@ -356,12 +356,22 @@ export class TieredVM {
     const held = this.#options.tierOf?.(fn.name);
     const tier = this.tiers[index]!;
     if (held === undefined || held === tier) return;
-    if (tier !== 'interpreter' && (held === 'interpreter' || (held === 'baseline' && tier === 'optimized'))) {
+    if (held === 'interpreter' || (held === 'baseline' && tier === 'optimized')) {
       this.replaceFunctions([fn]); // back to the interpreter; then compiled again if held in the baseline tier
       return;
     }
+    this.compileIn(index, held);
+  }
+
+  /**
+   * Compiles function `index` in `tier` now, between runs, unless it is there already (an
+   * optimized function stays optimized): through the baseline tier, which keeps a function
+   * the optimizing tier declines.
+   */
+  compileIn(index: number, tier: 'baseline' | 'optimized'): void {
+    if (this.#innermost.length > 0) throw new Error('functions are compiled on request between runs, never while the VM runs');
     if (this.tiers[index] === 'interpreter') this.#promote(index);
-    if (held === 'optimized') this.#promoteOptimized(index);
+    if (tier === 'optimized' && this.tiers[index] === 'baseline') this.#promoteOptimized(index);
   }
 
   dispose(): void {
