@@ -3,6 +3,10 @@
  * each must show, fed to the REPL's evaluator (or, for the terminal's part, as a stream of
  * lines, as stdin gives them). Functions that `:jit` sends to a compiled tier run as machine
  * code on this worker's architecture, and must agree with the interpreter.
+ *
+ * A session keeps one tiered VM: the checks observe it (`sessionVm`: each function's tier,
+ * counters and the address of its latest code) to prove what stays and what goes when a
+ * function is redefined, and trace the session's code writes (W^X, instruction cache).
  */
 import * as assert from 'uvu/assert';
 import { PassThrough, Readable } from 'node:stream';
