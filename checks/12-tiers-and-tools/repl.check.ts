@@ -26,7 +26,7 @@ const vm = await learnerCode(vmModules());
 const sessions: InstanceType<typeof repl.ReplSession>[] = [];
 
 /** Feeds `steps` (input, then the lines it must show) to a new session. */
-function session(steps: readonly (readonly [string, readonly string[] | RegExp])[], options: { readonly capacity?: number } = {}) {
+function session(steps: readonly (readonly [string, readonly string[] | RegExp])[], options: ConstructorParameters<typeof repl.ReplSession>[1] = {}) {
   for (const earlier of sessions.splice(0)) earlier.dispose();
   const s = new repl.ReplSession(vm, options);
   sessions.push(s);
@@ -223,6 +223,30 @@ check('a signature change drops the compiled code of the callers that still type
   assert.is(s.sessionVm!.tierOf('use'), 'optimized', 'a redefinition that kept twice\'s signature left its caller\'s code alone');
 }, { hints: [
   'A function whose bytecode did not change but which calls a function whose signature changed goes back to the interpreter too: its code assumed the old types.',
+] });
+
+const COUNT = (step: string) => `fn count(n) {
+  let i = 0;
+  let s = 0;
+  while i < n {
+    s = s + ${step};
+    i = i + 1;
+  }
+  return s;
+}`;
+
+check('a redefined function whose loop reached compiled code in its middle runs its new body: no entry into the old code at a loop header is kept', () => {
+  const s = session([
+    [COUNT('i'), ['defined fn count(n)']],
+    [':trace on', [`the tiered VM's promotions are shown`]],
+    ['count(20000)', /\n199990000$/],
+    [COUNT('i * 2'), /^redefined fn count\(n\)\n\(count's (baseline|optimized) code is dropped: it starts again in the interpreter\)$/],
+    ['count(20000)', /\n399980000$/],
+    ['count(20000)', /^399980000$/],
+  ], { thresholds: { tierUpCalls: 1000, tierUpLoops: 200, tierUpOptimizedCalls: 300 } });
+  assert.is(s.sessionVm?.tierOf('count'), 'optimized', 'count reached the optimizing tier again');
+}, { hints: [
+  'A redefinition forgets every entry into the old code: the function\'s entry, and its entries at loop headers (on-stack replacement) in every compiled tier.',
 ] });
 
 check('a function held in a tier stays there, with the same code, through later inputs and other definitions', () => {
