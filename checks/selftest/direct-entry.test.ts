@@ -49,9 +49,9 @@ function nodeCommands(): NodeCommand[] {
   return commands;
 }
 
-function run(node: NodeCommand, args: readonly string[], stdin?: string): Promise<{ pid: number; status: number | null; stdout: string; stderr: string }> {
+function run(node: NodeCommand, args: readonly string[], stdin?: string, nodeArgs: readonly string[] = []): Promise<{ pid: number; status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(node.command, [...node.prefix, JOT, ...args], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' }, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(node.command, [...node.prefix, ...nodeArgs, JOT, ...args], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' }, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     if (stdin !== undefined) child.stdin!.end(stdin);
     let stdout = '';
     let stderr = '';
@@ -102,16 +102,35 @@ for (const node of nodeCommands()) {
   });
 }
 
+/** A module that says on stderr whenever WebAssembly is compiled or instantiated (capstone is the only WebAssembly jot loads). */
+const WASM_SPY = `for (const name of ['instantiate', 'compile', 'instantiateStreaming', 'compileStreaming']) {
+  const original = WebAssembly[name];
+  if (typeof original === 'function') WebAssembly[name] = function (...args) { process.stderr.write('[webassembly]\\n'); return original.apply(this, args); };
+}
+const OriginalModule = WebAssembly.Module;
+WebAssembly.Module = function (...args) { process.stderr.write('[webassembly]\\n'); return new OriginalModule(...args); };
+`;
+
 test('jot loads capstone only to show machine code: a run does not load it, --emit-asm and :disasm do', async () => {
   const native = nodeCommands()[0]!;
-  const bundle = readFileSync(join(ROOT, '.workbook', 'build', 'jot.mjs'), 'utf8');
-  assert.not.match(bundle, /^await loadCapstone\(\)/m, 'the bundle loads capstone as it starts');
-  const listing = await run(native, ['--emit-asm', '--tier', 'baseline', join(ROOT, 'checks', 'programs', 'hello.jot')]);
-  assert.is(listing.status, 0, listing.stderr);
-  assert.match(listing.stdout, /^0000  ([0-9a-f]{2} )+ +\S+.*; entry/m, listing.stdout.slice(0, 2000));
-  const repl = await run(native, [], 'fn f(n) { return n * 3; }\n:disasm f opt\n');
-  assert.is(repl.status, 0, repl.stderr);
-  assert.match(repl.stdout, /^== f ==\n[0-9a-f]{4}  ([0-9a-f]{2} )+ +\S+/m, repl.stdout);
+  const dir = mkdtempSync(join(tmpdir(), 'jot-wasm-'));
+  const spy = join(dir, 'spy.mjs');
+  writeFileSync(spy, WASM_SPY);
+  const hello = join(ROOT, 'checks', 'programs', 'hello.jot');
+  try {
+    const plain = await run(native, [hello], undefined, ['--import', spy]);
+    assert.is(plain.status, 0, plain.stderr);
+    assert.not.match(plain.stderr, /\[webassembly\]/, 'a run that shows no machine code loaded capstone');
+    const listing = await run(native, ['--emit-asm', '--tier', 'baseline', hello], undefined, ['--import', spy]);
+    assert.is(listing.status, 0, listing.stderr);
+    assert.match(listing.stderr, /\[webassembly\]/, 'the spy saw no WebAssembly: it cannot tell a lazy capstone from an eager one');
+    assert.match(listing.stdout, /^0000  ([0-9a-f]{2} )+ +\S+.*; entry/m, listing.stdout.slice(0, 2000));
+    const repl = await run(native, [], 'fn f(n) { return n * 3; }\n:disasm f opt\n');
+    assert.is(repl.status, 0, repl.stderr);
+    assert.match(repl.stdout, /^== f ==\n[0-9a-f]{4}  ([0-9a-f]{2} )+ +\S+/m, repl.stdout);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
