@@ -31,6 +31,18 @@ function referenceConditions(root) {
   return [...conditions];
 }
 
+/**
+ * Puts tools/lazy-disasm.ts in the place of native/disasm.ts, which loads capstone as it is
+ * imported: the bundle loads it only when something is about to be disassembled. The
+ * stand-in's own import of the real module (dynamic, by a relative path) is left alone.
+ */
+const lazyDisassembler = (root) => ({
+  name: 'lazy-disassembler',
+  setup(build) {
+    build.onResolve({ filter: /^#native\/disasm\.ts$/ }, () => ({ path: join(root, 'tools', 'lazy-disasm.ts') }));
+  },
+});
+
 /** The size and time of change of each file, as jot.mjs compares them. */
 export function stamp(path) {
   const stats = statSync(path);
@@ -50,6 +62,7 @@ export async function build(root = resolve(HERE, '..')) {
     format: 'esm',
     target: 'node20',
     conditions: referenceConditions(root),
+    plugins: [lazyDisassembler(root)],
     // koffi is a native module, capstone-wasm loads its WebAssembly next to itself: both stay packages.
     external: ['koffi', 'capstone-wasm'],
     // Packages written as CommonJS call require(): give the module one.

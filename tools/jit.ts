@@ -213,7 +213,18 @@ async function runHere(options: Options, vm: VmModules): Promise<void> {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? Number(process.exitCode ?? 0) : 1));
   if (options.repl) {
     const { startRepl } = await import('../solutions/12-tiers-and-tools/repl.ts');
-    await startRepl(vm, { arch: options.arch, historyFile: join(workbookRoot(), '.workbook', 'repl-history'), describeHost: () => `${process.arch}, Node.js ${process.version}${process.env[EMULATED] === '1' ? ', under qemu-user' : ', natively'}` });
+    const thresholds = {
+      ...(options.tierUpCalls === undefined ? {} : { tierUpCalls: options.tierUpCalls }),
+      ...(options.tierUpLoops === undefined ? {} : { tierUpLoops: options.tierUpLoops }),
+      ...(options.tierUpOptimizedCalls === undefined ? {} : { tierUpOptimizedCalls: options.tierUpOptimizedCalls }),
+    };
+    await startRepl(vm, {
+      arch: options.arch,
+      historyFile: join(workbookRoot(), '.workbook', 'repl-history'),
+      describeHost: () => `${process.arch}, Node.js ${process.version}${process.env[EMULATED] === '1' ? ', under qemu-user' : ', natively'}`,
+      thresholds,
+      traceTiers: options.traceTiers,
+    });
     return;
   }
   let source: string;
@@ -222,6 +233,7 @@ async function runHere(options: Options, vm: VmModules): Promise<void> {
   } catch (e) {
     fail(`cannot read ${options.file}: ${(e as Error).message}`);
   }
+  if (options.emitAsm) await vm.loadDisassembler?.();
   try {
     const status = runProgram({ ...options, source }, vm, STDIO);
     if (status !== 0) throw new Exit(status);

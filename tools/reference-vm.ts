@@ -20,6 +20,7 @@ import { heapInterpreter } from '#ch11/language.ts';
 import { formatStats, parseHeapOptions } from '#ch11/run.ts';
 import { formatTrace } from '#ch10/trace.ts';
 import { TieredHeap, TieredVM } from '../solutions/12-tiers-and-tools/vm.ts';
+import { loadDisassembler } from './lazy-disasm.ts';
 import type { VmModules } from './vm.ts';
 
 export const REFERENCE_VM: VmModules = {
@@ -36,4 +37,6 @@ export const REFERENCE_VM: VmModules = {
   language: HEAP_JIT,
   heap: { Heap, heapInterpreter, useHeap, parseHeapOptions, formatStats },
   tiered: { TieredVM, TieredHeap, formatTrace },
+  // In the bundle, lazy-disasm.ts stands in for native/disasm.ts: capstone loads when needed.
+  loadDisassembler,
 };

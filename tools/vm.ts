@@ -31,10 +31,28 @@ const CHAPTER_11 = '#ch11/';
 const CHAPTER_12 = '#ch12/';
 
 /**
+ * Whether the learner's chapter is finished enough to run with: `probe` tries it on a small
+ * program; a chapter that throws NotImplemented is not, and `note` says so (any other error
+ * is a bug to show).
+ */
+function finished(probe: () => void, note: () => void): boolean {
+  try {
+    probe();
+    return true;
+  } catch (error) {
+    if ((error as Error).name !== 'NotImplemented') throw error;
+    note();
+    return false;
+  }
+}
+
+/**
  * The modules by their `#chNN/` names, as the process's conditions resolve them. With
- * `mine`, the latest level is the latest one the learner's code can compile: chapter 10's
- * when a small try and throw compiles, else core Jot (a learner at chapter 07 runs their
- * own JIT on core Jot).
+ * `mine`, the latest level is the latest one the learner's code can compile: chapter 12's
+ * tiered VM when it can be made for a small program, else chapter 11's heap when a small
+ * array program compiles and interprets, else chapter 10's when a small try and throw
+ * compiles, else core Jot (a learner at chapter 07 runs their own JIT on core Jot). Each
+ * level left out says why on `note`.
  */
 export async function loadModules(mine: boolean, arch: Arch, note: (text: string) => void): Promise<VmModules> {
   const base = {
@@ -52,17 +70,8 @@ export async function loadModules(mine: boolean, arch: Arch, note: (text: string
   const core = (await import('#ch07/language.ts')).CORE_JIT_LANGUAGE as unknown as JitLanguage;
   const exceptions = (await importIfThere<{ EXCEPTIONS_JIT: JitLanguage }>(`${CHAPTER_10}jit-language.ts`))?.EXCEPTIONS_JIT;
   if (exceptions === undefined) return { ...base, language: core };
-  if (mine) {
-    try {
-      const probe = base.compileSource('fn main() {\n  try { throw 1; } catch e { return e; }\n  return 0;\n}\n', exceptions);
-      base.compileProgram(probe, arch, exceptions.jit);
-    } catch (error) {
-      if ((error as Error).name !== 'NotImplemented') throw error;
-      note('(chapter 10 is not finished: running core Jot without exceptions)');
-      return { ...base, language: core };
-    }
-    return { ...base, language: exceptions };
-  }
+  const probe10 = () => base.compileProgram(base.compileSource('fn main() {\n  try { throw 1; } catch e { return e; }\n  return 0;\n}\n', exceptions), arch, exceptions.jit).dispose();
+  if (mine && !finished(probe10, () => note('(chapter 10 is not finished: running core Jot without exceptions)'))) return { ...base, language: core };
   const heapJit = (await importIfThere<{ HEAP_JIT: JitLanguage }>(`${CHAPTER_11}jit-run.ts`))?.HEAP_JIT;
   if (heapJit === undefined) return { ...base, language: exceptions };
   const heap: HeapModules = {
@@ -72,8 +81,31 @@ export async function loadModules(mine: boolean, arch: Arch, note: (text: string
     parseHeapOptions: ((await import(`${CHAPTER_11}run.ts`)) as typeof import('#ch11/run.ts')).parseHeapOptions,
     formatStats: ((await import(`${CHAPTER_11}run.ts`)) as typeof import('#ch11/run.ts')).formatStats,
   };
+  const arrays = () => base.compileSource('fn main() {\n  let a = new [int](3);\n  a[1] = 7;\n  return a[1];\n}\n', heapJit);
+  const probe11 = () => {
+    const program = arrays();
+    const probeHeap = new heap.Heap({});
+    try {
+      base.interpret(program, { print: () => {}, level: heap.heapInterpreter(probeHeap) });
+      const jit = base.compileProgram(program, arch, heapJit.jit);
+      heap.useHeap(jit, probeHeap);
+      jit.dispose();
+    } finally {
+      probeHeap.dispose();
+    }
+  };
+  if (mine && !finished(probe11, () => note('(chapter 11 is not finished: running chapter 10\'s language, without arrays and records)'))) return { ...base, language: exceptions };
   const tieredVm = await importIfThere<typeof import('../solutions/12-tiers-and-tools/vm.ts')>(`${CHAPTER_12}vm.ts`);
   if (tieredVm === undefined) return { ...base, language: heapJit, heap };
+  const probe12 = () => {
+    const tieredHeap = new tieredVm.TieredHeap({});
+    try {
+      new tieredVm.TieredVM(arrays(), tieredHeap, {}, () => {}).dispose();
+    } finally {
+      tieredHeap.dispose();
+    }
+  };
+  if (mine && !finished(probe12, () => note('(chapter 12 is not finished: no tiered VM; each program runs in the one tier asked for, the baseline tier by default)'))) return { ...base, language: heapJit, heap };
   const { formatTrace } = (await import(`${CHAPTER_10}trace.ts`)) as typeof import('../solutions/10-exceptions/trace.ts');
   return { ...base, language: heapJit, heap, tiered: { TieredVM: tieredVm.TieredVM, TieredHeap: tieredVm.TieredHeap, formatTrace } };
 }

@@ -3,10 +3,16 @@
  * each must show, fed to the REPL's evaluator (or, for the terminal's part, as a stream of
  * lines, as stdin gives them). Functions that `:jit` sends to a compiled tier run as machine
  * code on this worker's architecture, and must agree with the interpreter.
+ *
+ * A session keeps one tiered VM: the checks observe it (`sessionVm`: each function's tier,
+ * counters and the address of its latest code) to prove what stays and what goes when a
+ * function is redefined, and trace the session's code writes (W^X, instruction cache).
  */
 import * as assert from 'uvu/assert';
 import { PassThrough, Readable } from 'node:stream';
 import { check, learnerCode } from '#harness/check.ts';
+import * as calls from '#native/libc-calls.ts';
+import type { LibcCall } from '#native/libc-calls.ts';
 import { chapterModule, vmModules } from './tools-support.ts';
 
 type SessionModule = typeof import('../../solutions/12-tiers-and-tools/repl-session.ts');
@@ -16,9 +22,14 @@ const repl = await learnerCode(chapterModule<SessionModule>('repl-session.ts'));
 const terminal = await learnerCode(chapterModule<TerminalModule>('repl.ts'));
 const vm = await learnerCode(vmModules());
 
+/** The sessions made so far: each new one unmaps the VMs of the earlier ones (one check, one session). */
+const sessions: InstanceType<typeof repl.ReplSession>[] = [];
+
 /** Feeds `steps` (input, then the lines it must show) to a new session. */
-function session(steps: readonly (readonly [string, readonly string[] | RegExp])[]) {
-  const s = new repl.ReplSession(vm);
+function session(steps: readonly (readonly [string, readonly string[] | RegExp])[], options: ConstructorParameters<typeof repl.ReplSession>[1] = {}) {
+  for (const earlier of sessions.splice(0)) earlier.dispose();
+  const s = new repl.ReplSession(vm, options);
+  sessions.push(s);
   const transcript: string[] = [];
   for (const [input, expected] of steps) {
     const shown = s.evaluate(input);
@@ -57,15 +68,18 @@ check('a session defines functions, runs statements, keeps variables and prints 
 ] });
 
 check('a redefinition with a new signature type-checks the callers again, and redefining the caller heals it', () => {
-  session([
+  const s = session([
     ['fn square(n) { return n * n; }', ['defined fn square(n)']],
     [SUM_OF_SQUARES, ['defined fn sum_of_squares(n)']],
-    ['fn square(n: bool): bool { return !n; }', /redefined \(was fn square\(n\)\) fn square\(n: bool\): bool\nsum_of_squares no longer type-checks: 4:\d+: argument 1 of 'square' must be bool, found int/],
+    [':jit sum_of_squares', /^sum_of_squares: optimizing tier/],
+    ['fn square(n: bool): bool { return !n; }', /^redefined \(was fn square\(n\)\) fn square\(n: bool\): bool\nsum_of_squares no longer type-checks: 4:\d+: argument 1 of 'square' must be bool, found int.*\n\(sum_of_squares's optimized code is dropped: it is set aside until it type-checks again\)$/],
     ['sum_of_squares(3)', /^error: 1:\d+: .*sum_of_squares.*no longer type-checks/],
     ['square(false)', ['true']],
-    ['fn square(n) { return n * n * 2; }', /redefined \(was fn square\(n: bool\): bool\) fn square\(n\)\nsum_of_squares type-checks again/],
-    ['sum_of_squares(3)', ['28']],
   ]);
+  assert.is(s.sessionVm?.tierOf('sum_of_squares'), undefined, 'the VM still holds the sum_of_squares that no longer type-checks');
+  assert.match(s.evaluate('fn square(n) { return n * n * 2; }').join('\n'), /^redefined \(was fn square\(n: bool\): bool\) fn square\(n\)\nsum_of_squares type-checks again$/);
+  assert.is(s.sessionVm?.tierOf('sum_of_squares'), 'optimized', 'sum_of_squares, held by :jit, is compiled again once it type-checks');
+  assert.equal(s.evaluate('sum_of_squares(3)'), ['28']);
 }, { hints: [
   'After a redefinition, compile every declaration again: an error inside another function sets that function aside (say why) instead of refusing the new definition.',
 ] });
@@ -131,25 +145,194 @@ check('inputs run tiered: a function called often enough moves to compiled code 
     [SUM_OF_SQUARES, ['defined fn sum_of_squares(n)']],
     [':trace on', [`the tiered VM's promotions are shown`]],
     ['sum_of_squares(10)', ['385']],
-    ['sum_of_squares(1500)', /^\[tiers\] square: interpreter → baseline after \d+ calls and 0 back edges\n1126125250$/],
-    ['fn square(n) { return n * n * 3; }', ['redefined fn square(n)']],
-    ['sum_of_squares(1500)', /^\[tiers\] square: interpreter → baseline after \d+ calls and 0 back edges\n3378375750$/],
+    ['sum_of_squares(1500)', /^\[tiers\] square: interpreter → baseline after 1000 calls and 0 back edges\n1126125250$/],
+    ['fn square(n) { return n * n * 3; }', ['redefined fn square(n)', `(square's baseline code is dropped: it starts again in the interpreter)`]],
+    ['sum_of_squares(1500)', /^\[tiers\] square: interpreter → baseline after 1000 calls and 0 back edges\n3378375750$/],
   ]);
   assert.equal(s.lastRun, { how: 'tiered', tiers: { square: 'baseline', sum_of_squares: 'interpreter', main: 'interpreter' } }, 'the last input ran tiered, square promoted to the baseline tier');
 }, { hints: [
   'Without :jit, each input runs in chapter 12\'s tiered VM; with :trace on its promotions come before the output.',
+  'A redefined function starts again in the interpreter with its counters at zero: its entry back at its interpreter stub.',
 ] });
 
-check('multi-line input: an open block or parenthesis continues on the next line', () => {
+// ── one VM for the whole session ─────────────────────────────────────────────────────
+
+/** The sum of the squares of 1 … 400. */
+const SQUARES_TO_400 = '21413400';
+
+check('the session keeps one VM: counters go on from input to input, so a function called in three inputs tiers up in the third', () => {
+  const s = session([
+    ['fn square(n) { return n * n; }', ['defined fn square(n)']],
+    [SUM_OF_SQUARES, ['defined fn sum_of_squares(n)']],
+    [':trace on', [`the tiered VM's promotions are shown`]],
+    ['sum_of_squares(400)', [SQUARES_TO_400]],
+    ['sum_of_squares(400)', [SQUARES_TO_400]],
+    ['sum_of_squares(400)', /^\[tiers\] square: interpreter → baseline after 1000 calls and 0 back edges\n21413400$/],
+    ['sum_of_squares(400)', [SQUARES_TO_400]],
+  ]);
+  assert.is(s.sessionVm?.tierOf('square'), 'baseline', 'square stays in the baseline tier for the inputs after');
+  assert.is(s.sessionVm?.countersOf('sum_of_squares')?.loops, 1600, 'sum_of_squares\'s back edges, counted over four inputs');
+}, { hints: [
+  'Make the tiered VM once for the session and load each input\'s program into it (session-vm.ts): an unchanged function keeps its slot, its counters and its code.',
+] });
+
+check('an optimized caller calls a redefined callee through the entry table: it sees the new body without being compiled again', () => {
+  const s = session([
+    ['fn square(n) { return n * n; }', ['defined fn square(n)']],
+    [SUM_OF_SQUARES, ['defined fn sum_of_squares(n)']],
+    [':jit sum_of_squares', /^sum_of_squares: optimizing tier, 0x[0-9a-f]+ bytes/],
+    [':jit square baseline', /^square: baseline tier, 0x[0-9a-f]+ bytes/],
+    ['sum_of_squares(10)', ['385']],
+  ]);
+  const caller = s.sessionVm!.codeOf('sum_of_squares');
+  const callee = s.sessionVm!.codeOf('square');
+  assert.ok(caller !== undefined && callee !== undefined, 'the VM compiled sum_of_squares and square');
+  assert.equal(s.evaluate('fn square(n) { return n * n * 3; }'), ['redefined fn square(n)', `(square's baseline code is dropped: compiled again in the baseline tier, as :jit holds it)`]);
+  assert.equal(s.evaluate('sum_of_squares(10)'), ['1155'], 'the optimized sum_of_squares called the old square');
+  assert.equal(s.sessionVm!.codeOf('sum_of_squares'), caller, 'sum_of_squares was compiled again: its code did not depend on square\'s body');
+  assert.not.equal(s.sessionVm!.codeOf('square')?.address, callee.address, 'square\'s new body has new code');
+  assert.equal(s.lastRun, { how: 'tiered', tiers: { square: 'baseline', sum_of_squares: 'optimized', main: 'interpreter' } });
+  // Back to the interpreter: the caller's machine code now calls an interpreted function.
+  assert.equal(s.evaluate(':jit square interp'), ['square: held in the interpreter']);
+  assert.equal(s.evaluate('fn square(n) { return n + 1; }'), ['redefined fn square(n)']);
+  assert.equal(s.evaluate('sum_of_squares(10)'), ['65']);
+  assert.equal(s.lastRun, { how: 'tiered', tiers: { square: 'interpreter', sum_of_squares: 'optimized', main: 'interpreter' } });
+}, { hints: [
+  'A redefinition writes the function\'s entry back to its interpreter stub: compiled callers call through the dispatch stub, so they need no new code.',
+] });
+
+check('a signature change drops the compiled code of the callers that still type-check, and a held one is compiled again at once', () => {
+  const s = session([
+    ['fn twice(n) { return n + n; }', ['defined fn twice(n)']],
+    ['fn use(n) {\n  twice(n);\n  return n + 1;\n}', ['defined fn use(n)']],
+    ['fn spin(n) {\n  let i = 0;\n  while i < n {\n    twice(i);\n    i = i + 1;\n  }\n  return i;\n}', ['defined fn spin(n)']],
+    [':jit use', /^use: optimizing tier/],
+    [':jit spin baseline', /^spin: baseline tier/],
+    ['use(4) + spin(3)', ['8']],
+  ]);
+  const before = s.sessionVm!.codeOf('use')!;
+  assert.equal(s.evaluate('fn twice(n): bool { return n > 0; }'), [
+    'redefined (was fn twice(n)) fn twice(n): bool',
+    `(use's optimized code is dropped (it calls twice, whose signature changed): compiled again in the optimized tier, as :jit holds it)`,
+    `(spin's baseline code is dropped (it calls twice, whose signature changed): compiled again in the baseline tier, as :jit holds it)`,
+  ]);
+  assert.not.equal(s.sessionVm!.codeOf('use')?.address, before.address, 'use was not compiled again');
+  assert.equal(s.evaluate('use(5) + spin(4)'), ['10']);
+  assert.equal(s.evaluate(':jit use auto'), ['use: tiered again (it moves on from its tier when hot)']);
+  assert.equal(s.evaluate('fn twice(n): bool { return n < 0; }'), ['redefined fn twice(n): bool']);
+  assert.is(s.sessionVm!.tierOf('use'), 'optimized', 'a redefinition that kept twice\'s signature left its caller\'s code alone');
+}, { hints: [
+  'A function whose bytecode did not change but which calls a function whose signature changed goes back to the interpreter too: its code assumed the old types.',
+] });
+
+const COUNT = (step: string) => `fn count(n) {
+  let i = 0;
+  let s = 0;
+  while i < n {
+    s = s + ${step};
+    i = i + 1;
+  }
+  return s;
+}`;
+
+check('a redefined function whose loop reached compiled code in its middle runs its new body: no entry into the old code at a loop header is kept', () => {
+  const s = session([
+    [COUNT('i'), ['defined fn count(n)']],
+    [':trace on', [`the tiered VM's promotions are shown`]],
+    ['count(20000)', /\n199990000$/],
+    [COUNT('i * 2'), /^redefined fn count\(n\)\n\(count's (baseline|optimized) code is dropped: it starts again in the interpreter\)$/],
+    ['count(20000)', /\n399980000$/],
+    ['count(20000)', /^399980000$/],
+  ], { thresholds: { tierUpCalls: 1000, tierUpLoops: 200, tierUpOptimizedCalls: 300 } });
+  assert.is(s.sessionVm?.tierOf('count'), 'optimized', 'count reached the optimizing tier again');
+}, { hints: [
+  'A redefinition forgets every entry into the old code: the function\'s entry, and its entries at loop headers (on-stack replacement) in every compiled tier.',
+] });
+
+check('a function held in a tier stays there, with the same code, through later inputs and other definitions', () => {
+  const s = session([
+    ['fn square(n) { return n * n; }', ['defined fn square(n)']],
+    [':jit square baseline', /^square: baseline tier/],
+  ]);
+  const code = s.sessionVm!.codeOf('square');
+  for (let i = 0; i < 3; i++) assert.equal(s.evaluate(`square(${i + 7})`), [String((i + 7) ** 2)]);
+  assert.equal(s.evaluate('fn cube(n) { return n * square(n); }'), ['defined fn cube(n)']);
+  assert.equal(s.evaluate('cube(3) + square(2)'), ['31']);
+  assert.equal(s.evaluate(':forget cube'), ['forgot cube']);
+  assert.equal(s.sessionVm!.codeOf('square'), code, 'square was compiled again (or dropped) though nothing it depends on changed');
+  assert.is(s.sessionVm!.tierOf('square'), 'baseline');
+});
+
+check('the session\'s VM grows: past its slots a bigger VM takes its place, and every function keeps its tier and its counters', () => {
+  const s = session([
+    ['fn square(n) { return n * n; }', ['defined fn square(n)']],
+    [SUM_OF_SQUARES, ['defined fn sum_of_squares(n)']],
+    [':jit sum_of_squares', /^sum_of_squares: optimizing tier/],
+    ['sum_of_squares(700)', ['114578450']],
+    ['fn cube(n) { return n * square(n); }', ['defined fn cube(n)']],
+    ['fn quad(n) { return square(square(n)); }', ['defined fn quad(n)', `(the session's VM grows: a bigger one takes its place, more functions than its 4 slots; each function keeps its tier and counters)`]],
+  ], { capacity: 4 });
+  assert.is(s.sessionVm?.slotOf('quad'), 4, 'slots: main 0, then the functions in the order they were first defined');
+  assert.is(s.sessionVm?.tierOf('sum_of_squares'), 'optimized');
+  assert.equal(s.sessionVm?.countersOf('square'), { calls: 700, loops: 0 }, 'square\'s counters in the bigger VM');
+  assert.equal(s.evaluate(':trace on'), [`the tiered VM's promotions are shown`]);
+  assert.match(s.evaluate('sum_of_squares(300) + quad(3) + cube(2)').join('\n'), /^\[tiers\] square: interpreter → baseline after 1000 calls and 0 back edges\n9045139$/);
+}, { hints: [
+  'When the program has more functions than the VM has slots, make a VM with twice the slots and compile each unchanged function in it in the tier it had, with its counters.',
+] });
+
+/** Problems with the code writes of `events`: writable and executable at once, or written code not sealed and flushed before the next write. */
+function codeWriteProblems(events: readonly LibcCall[]): string[] {
+  const problems: string[] = [];
+  if (events.some((e) => e.call === 'mprotect' && (e.prot & 2) !== 0 && (e.prot & 4) !== 0)) problems.push('an mprotect asked for writable and executable memory at once');
+  const executable = events.filter((e): e is Extract<LibcCall, { call: 'mprotect' }> => e.call === 'mprotect' && (e.prot & 4) !== 0);
+  const regionOf = (e: { address: bigint; length: number }) => executable.find((x) => e.address >= x.address && e.address + BigInt(e.length) <= x.address + BigInt(x.length));
+  const covers = (e: { address: bigint; length: number }, w: { address: bigint; length: number }) => e.address <= w.address && e.address + BigInt(e.length) >= w.address + BigInt(w.length);
+  const writes = events.map((e, i) => [e, i] as const).filter(([e]) => e.call === 'write' && regionOf(e) !== undefined);
+  for (const [k, [write, at]] of writes.entries()) {
+    const region = regionOf(write)!;
+    const next = writes.slice(k + 1).find(([e]) => regionOf(e) === region)?.[1] ?? events.length;
+    const after = events.slice(at + 1, next);
+    const sealed = after.some((e) => e.call === 'mprotect' && (e.prot & 4) !== 0 && covers(e, write));
+    const flushed = after.some((e) => e.call === 'flush' && covers(e, write));
+    if (!sealed || !flushed) problems.push(`code written at 0x${write.address.toString(16)} (+${write.length}) was${sealed ? '' : ' not made executable'}${flushed ? '' : ' not flushed from the instruction cache'} before the next write`);
+  }
+  return problems;
+}
+
+check('a session\'s code writes (promotions, redefinitions, :jit) keep W^X and flush the instruction cache', () => {
+  const events: LibcCall[] = [];
+  const stop = calls.observeCalls((call) => events.push(call));
+  let compiled = 0;
+  try {
+    const s = session([
+      ['fn square(n) { return n * n; }', ['defined fn square(n)']],
+      [SUM_OF_SQUARES, ['defined fn sum_of_squares(n)']],
+      [':jit sum_of_squares', /^sum_of_squares: optimizing tier/],
+      ['sum_of_squares(1200)', ['576720200']],
+      ['fn square(n) { return n * n * 2; }', ['redefined fn square(n)', `(square's baseline code is dropped: it starts again in the interpreter)`]],
+      [':jit square opt', /^square: optimizing tier/],
+      ['sum_of_squares(3)', ['28']],
+    ]);
+    compiled = ['square', 'sum_of_squares'].filter((name) => s.sessionVm!.codeOf(name) !== undefined).length;
+  } finally {
+    stop();
+  }
+  assert.is(compiled, 2);
+  const writes = events.filter((e) => e.call === 'write').length;
+  assert.ok(writes >= 4, `only ${writes} writes: the stubs, sum_of_squares, square in the baseline tier and in the optimizing tier`);
+  assert.equal(codeWriteProblems(events), []);
+}, { hints: [
+  'Every compile in the session appends to the one code region: unseal it, write, seal it again (mprotect to read+execute and a flush over the bytes).',
+] });
+
+check('a scripted session on a stream of lines, as stdin gives them, prints only what the inputs show; an open block or parenthesis continues on the next line', async () => {
   assert.is(repl.inputIsComplete('fn f(n) {'), false);
   assert.is(repl.inputIsComplete('fn f(n) {\n  if n > 0 { // {'), false);
   assert.is(repl.inputIsComplete('fn f(n) {\n  return n;\n}'), true);
   assert.is(repl.inputIsComplete('print(f(1,'), false);
   assert.is(repl.inputIsComplete('print(1);'), true);
-});
-
-check('a scripted session on a stream of lines, as stdin gives them, prints only what the inputs show', async () => {
-  const lines = ['fn fact(n) {', '  if n <= 1 {', '    return 1;', '  }', '  return n * fact(n - 1);', '}', 'fact(20)', ':jit fact', 'fact(20)', 'let r = fact(5)', 'r', ':quit', 'print(99);'];
+  const lines = ['fn fact(n) {', '  if n <= 1 {', '    return 1;', '  }', '  return n * fact(n - 1);', '}', 'fact(20)', ':jit fact', 'fact(20)', 'let r = fact(', '5)', 'r', ':quit', 'print(99);'];
   const output = new PassThrough();
   let text = '';
   output.on('data', (chunk: Buffer) => (text += chunk.toString()));

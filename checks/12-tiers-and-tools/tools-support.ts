@@ -1,7 +1,7 @@
 /**
- * Chapter 12's checks of the tools (the REPL, the perf map, the direct entry): the modules
- * of one VM as this worker's conditions resolve them (the learner's code, or the reference
- * where it stands in), and small programs with several functions.
+ * Chapter 12's checks of the tools (the REPL, the perf map) and the direct entry's self-test:
+ * the modules of one VM as this worker's conditions resolve them (the learner's code, or the
+ * reference where it stands in), and small programs with several functions.
  */
 import type { VmModules } from '../../solutions/12-tiers-and-tools/vm-modules.ts';
 
