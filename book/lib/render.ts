@@ -71,6 +71,8 @@ function createMarkdown(): MarkdownIt {
   md.renderer.rules.link_open = (tokens, index, options, env, self) => {
     const href = tokens[index]!.attrGet('href');
     if (href && /^[^:/?#]+\.md(#|$)/.test(href)) tokens[index]!.attrSet('href', href.replace(/\.md(#|$)/, '.html$1'));
+    // A link out of book/ (`../README.md`) starts one folder deeper in the HTML book, book/out/.
+    else if (href?.startsWith('../')) tokens[index]!.attrSet('href', `../${href}`);
     return renderLinkOpen(tokens, index, options, env, self);
   };
 

@@ -22,16 +22,26 @@
  *     return -7046029254386353131;   a mark: the input did not return early
  *   }
  *
- * The program runs in chapter 12's tiered VM: every function starts in the interpreter and
- * is compiled when hot, but for those `:jit` holds in a tier. It is compiled afresh for every
- * input, so no input meets code compiled for an earlier definition.
+ * The declarations come first, in the order they were first defined, and main last, so that
+ * a function's bytecode (its lines included) changes only when it, or a declaration above
+ * it, is redefined.
+ *
+ * The programs run in ONE tiered VM for the whole session (session-vm.ts): every function
+ * starts in the interpreter, keeps its counters from input to input and is compiled when
+ * hot, but for those `:jit` holds in a tier. A definition is loaded into the VM at once: a
+ * redefined function goes back to the interpreter (and says so when it had compiled code),
+ * callers reach the new body at their next call through the entry table, and compiled code
+ * that depended on the old definition (a caller of a function whose signature changed) is
+ * dropped too.
  *
  * Variables of type int and bool live between inputs as their values; arrays and records
- * live only in the input that makes them (each run has a heap of its own). A redefinition
+ * live only in the input that makes them (no later input can reach them). A redefinition
  * replaces a function; when its signature changed, every other function is type-checked
  * again, and a caller that no longer checks is set aside (it says why) until it is redefined.
  */
 import { hostArch, type Arch } from '#native/arch.ts';
+import type { TierOptions } from './options.ts';
+import { SessionVM, type LoadReport } from './session-vm.ts';
 import type { CompiledProgram, JitProgram, VmModules } from './vm-modules.ts';
 import { todo } from '#native/todo.ts';
 
@@ -104,7 +114,14 @@ export interface ReplOptions {
   readonly arch?: Arch;
   /** Says where this process runs, for `:arch`. */
   readonly describeHost?: () => string;
+  /** The tiered VM's thresholds (options.ts's defaults when left out). */
+  readonly thresholds?: Pick<TierOptions, 'tierUpCalls' | 'tierUpLoops' | 'tierUpOptimizedCalls'>;
+  /** Function slots of the session's first VM (session-vm.ts's FIRST_CAPACITY when left out). */
+  readonly capacity?: number;
 }
+
+/** The tiered VM's name of the tier `:jit` holds a function in (undefined: the counters decide). */
+const HELD = { auto: undefined, interp: 'interpreter', baseline: 'baseline', opt: 'optimized' } as const;
 
 /** Whether `text` is a whole input: every `{`, `(` and `[` outside comments is closed. */
 export function inputIsComplete(text: string): boolean {
@@ -150,11 +167,36 @@ export class ReplSession {
   #traceTiers = false;
   /** How the last input ran: interpreted, compiled (each function in its tier) or tiered (each function's tier at the end). */
   lastRun: { readonly how: 'interpreted' | 'compiled' | 'tiered'; readonly tiers: Readonly<Record<string, string>> } | undefined;
+  /** The session's one tiered VM (when chapter 12 is there), made at the first definition or input. */
+  readonly #sessionVm: SessionVM | undefined;
+  /** Where the running input's output goes. */
+  #output: string[] = [];
 
   constructor(vm: VmModules, options: ReplOptions = {}) {
     this.#vm = vm;
     this.#arch = options.arch ?? hostArch();
     this.#describeHost = options.describeHost ?? (() => `${process.arch} (Node.js ${process.version})`);
+    this.#sessionVm = vm.tiered === undefined ? undefined : new SessionVM({
+      tiered: vm.tiered,
+      opcodes: vm.language.opcodes,
+      tierOf: (name) => HELD[this.tierOf(name)],
+      print: (text) => this.#output.push(text),
+      trace: (line) => {
+        if (this.#traceTiers) this.#output.push(line);
+      },
+      ...(options.thresholds ? { thresholds: options.thresholds } : {}),
+      ...(options.capacity ? { capacity: options.capacity } : {}),
+    });
+  }
+
+  /** The session's tiered VM, to look into (undefined without chapter 12). */
+  get sessionVm(): SessionVM | undefined {
+    return this.#sessionVm;
+  }
+
+  /** Unmaps the session's VM and heap. */
+  dispose(): void {
+    this.#sessionVm?.dispose();
   }
 
   /** Evaluates one whole input; returns the lines to show (the program's output, values, notes, errors). */
@@ -185,7 +227,7 @@ export class ReplSession {
     const next = new Map(this.#declarations);
     for (const piece of pieces) next.set(piece.name, piece);
     const newNames = new Set(pieces.map((p) => p.name));
-    const broken = this.#typeCheck(next, newNames);
+    const { broken, program } = this.#typeCheck(next, newNames);
     const lines: string[] = [];
     for (const piece of pieces) {
       const old = this.#declarations.get(piece.name);
@@ -199,6 +241,30 @@ export class ReplSession {
     for (const [name, d] of next) this.#declarations.set(name, d);
     this.#broken.clear();
     for (const [name, why] of broken) this.#broken.set(name, why);
+    lines.push(...this.#load(program));
+    return lines;
+  }
+
+  /**
+   * Loads `program` into the session's VM; returns what the person should know: compiled
+   * code that went back to the interpreter (or was compiled again, held by `:jit`), a new VM.
+   */
+  #load(program: CompiledProgram): string[] {
+    if (this.#sessionVm === undefined) return [];
+    const report: LoadReport = this.#sessionVm.load(program);
+    const lines: string[] = [];
+    if (report.newVm?.carried === true) lines.push(`(the session's VM grows: a bigger one takes its place, ${report.newVm.why}; each function keeps its tier and counters)`);
+    else if (report.newVm !== undefined) lines.push(`(the session's VM starts afresh, every function in the interpreter: ${report.newVm.why})`);
+    for (const { name, tier, why } of report.dropped) {
+      if (why === 'set aside') {
+        lines.push(`(${name}'s ${tier} code is dropped: it is set aside until it type-checks again)`);
+        continue;
+      }
+      const now = this.#sessionVm.tierOf(name);
+      const because = why === 'redefined' ? '' : ` (it calls ${why.calls}, whose signature changed)`;
+      const then = now === undefined || now === 'interpreter' ? 'it starts again in the interpreter' : `compiled again in the ${now} tier, as :jit holds it`;
+      lines.push(`(${name}'s ${tier} code is dropped${because}: ${then})`);
+    }
     return lines;
   }
 
@@ -230,15 +296,14 @@ export class ReplSession {
   /**
    * Type-checks `declarations` as a whole. An error in one of `changed` is the input's error
    * (thrown, nothing changes); an error in another function sets it aside. Returns the
-   * functions set aside, with why.
+   * functions set aside, with why, and the program of the declarations (with an empty main).
    */
-  #typeCheck(declarations: ReadonlyMap<string, Declaration>, changed: ReadonlySet<string>): Map<string, string> {
+  #typeCheck(declarations: ReadonlyMap<string, Declaration>, changed: ReadonlySet<string>): { broken: Map<string, string>; program: CompiledProgram } {
     const broken = new Map<string, string>();
     for (;;) {
       const assembled = this.#assemble(declarations, broken, [], []);
       try {
-        this.#vm.compileSource(assembled.source, this.#vm.language);
-        return broken;
+        return { broken, program: this.#vm.compileSource(assembled.source, this.#vm.language) };
       } catch (error) {
         if (!(error instanceof this.#vm.CompileError)) throw error;
         const range = assembled.ranges.find((r) => error.line >= r.first && error.line <= r.last);
@@ -330,8 +395,12 @@ export class ReplSession {
     const lines: string[] = [];
     const ranges: { name: string; first: number; last: number }[] = [];
     for (const d of declarations.values()) {
-      if (broken.has(d.name)) continue;
       const own = d.text.split('\n');
+      if (broken.has(d.name)) {
+        // Blank lines in its place: the declarations below keep their lines, and their bytecode.
+        lines.push(...own.map(() => ''));
+        continue;
+      }
       ranges.push({ name: d.name, first: lines.length + 1, last: lines.length + own.length });
       lines.push(...own);
     }
@@ -374,31 +443,43 @@ export class ReplSession {
   // ---- running, in the tiers
 
   /**
-   * Runs `program` with each function in its tier: in chapter 12's tiered VM, where a
-   * function starts in the interpreter and moves to compiled code when hot (within this one
-   * run), unless `:jit` holds it in a tier. Without the tiered VM: interpreted, or, once `:jit`
-   * sent a function to a compiled tier, compiled (the other functions in the baseline tier).
+   * Runs `program` with each function in its tier: in the session's tiered VM, where a
+   * function starts in the interpreter and moves to compiled code when hot (its counters kept
+   * from input to input), unless `:jit` holds it in a tier. Without the tiered VM:
+   * interpreted, or, once `:jit` sent a function to a compiled tier, compiled (the other
+   * functions in the baseline tier).
    */
   #run(program: CompiledProgram, tierOf: (name: string) => ReplTier): RunResult {
-    if (this.#vm.tiered !== undefined) return this.#runTiered(program, tierOf);
+    if (this.#sessionVm !== undefined) return this.#runInSession(program);
     const forced = program.functions.filter((f) => tierOf(f.name) === 'baseline' || tierOf(f.name) === 'opt');
     if (forced.length === 0) return this.#runInterpreted(program);
     return this.#runCompiled(program, (name) => (tierOf(name) === 'opt' ? 'opt' : 'baseline'));
   }
 
-  #runTiered(program: CompiledProgram, tierOf: (name: string) => ReplTier = () => 'auto'): RunResult {
+  /** Runs `program` in the session's VM: its declarations as loaded, its main as this input. */
+  #runInSession(program: CompiledProgram): RunResult {
+    const session = this.#sessionVm!;
+    const output: string[] = [];
+    this.#output = output;
+    try {
+      output.push(...this.#load(program));
+      const ending = session.run();
+      this.lastRun = { how: 'tiered', tiers: Object.fromEntries(program.functions.map((f) => [f.name, session.tierOf(f.name)!])) };
+      if (ending.error !== undefined) return { output, error: `runtime error: ${ending.error.message}\n${this.#vm.tiered!.formatTrace(ending.error.trace)}` };
+      return { output, result: ending.result! };
+    } finally {
+      this.#output = [];
+    }
+  }
+
+  /** Runs `program` in a tiered VM of its own, from cold: every function in the interpreter at first. */
+  #runTiered(program: CompiledProgram): RunResult {
     const tiered = this.#vm.tiered!;
     const output: string[] = [];
     const heap = new tiered.TieredHeap({});
-    const held = { auto: undefined, interp: 'interpreter', baseline: 'baseline', opt: 'optimized' } as const;
-    const options = {
-      tierOf: (name: string) => held[tierOf(name)],
-      ...(this.#traceTiers ? { traceTiers: (line: string) => output.push(line) } : {}),
-    };
-    const vm = new tiered.TieredVM(program, heap, options, (text) => output.push(text));
+    const vm = new tiered.TieredVM(program, heap, {}, (text) => output.push(text));
     try {
       const ending = vm.run();
-      this.lastRun = { how: 'tiered', tiers: Object.fromEntries(program.functions.map((f, i) => [f.name, vm.tiers[i]!])) };
       if (ending.error !== undefined) return { output, error: `runtime error: ${ending.error.message}\n${tiered.formatTrace(ending.error.trace)}` };
       return { output, result: ending.result! };
     } finally {
@@ -552,9 +633,10 @@ export class ReplSession {
     const tier = tierWord as ReplTier;
     if (tier === 'auto') {
       this.#tiers.delete(name);
-      return [`${name}: tiered again (it starts in the interpreter and is compiled when hot)`];
+      return [`${name}: tiered again (it moves on from its tier when hot)`];
     }
     this.#tiers.set(name, tier);
+    if (this.#sessionVm !== undefined) return this.#holdInSession(name, tier);
     if (tier === 'interp') return [`${name}: held in the interpreter`];
     // Compiled now, to say what became of it; each run compiles it again with the session's latest declarations.
     const { jit, declined } = this.#compile(this.#declarationsProgram(), (n) => (n === name ? tier : 'baseline'));
@@ -563,6 +645,19 @@ export class ReplSession {
     const refused = declined.find((d) => d.name === name);
     if (refused !== undefined) return [`${name}: the optimizing tier declines it (${refused.reason}); it runs in the baseline tier, 0x${size.toString(16)} bytes of ${this.#arch} code`];
     return [`${name}: ${tier === 'opt' ? 'optimizing' : 'baseline'} tier, 0x${size.toString(16)} bytes of ${this.#arch} code`];
+  }
+
+  /** `:jit` in the session's VM: the function is compiled in its tier now (or sent back to the interpreter). */
+  #holdInSession(name: string, tier: Exclude<ReplTier, 'auto'>): string[] {
+    const session = this.#sessionVm!;
+    const lines = this.#load(this.#declarationsProgram());
+    session.hold(name);
+    if (tier === 'interp') return [...lines, `${name}: held in the interpreter`];
+    const code = session.codeOf(name);
+    const size = `0x${(code?.length ?? 0).toString(16)} bytes of ${this.#arch} code`;
+    const now = session.tierOf(name);
+    if (tier === 'opt' && now !== 'optimized') return [...lines, `${name}: the optimizing tier declines it (${session.declinedReason(name) ?? 'no reason given'}); it runs in the baseline tier, ${size}`];
+    return [...lines, `${name}: ${now === 'optimized' ? 'optimizing' : 'baseline'} tier, ${size}`];
   }
 
   #time(expression: string): string[] {
@@ -597,10 +692,7 @@ export class ReplSession {
     if (this.#vm.tiered !== undefined) {
       // The tiered VM compiles while it runs: its compile time is inside its run.
       const started = performance.now();
-      const trace = this.#traceTiers;
-      this.#traceTiers = false;
       const run = this.#runTiered(program);
-      this.#traceTiers = trace;
       rows.push({ tier: 'tiered', compileMs: frontMs, runMs: performance.now() - started, run });
     }
     const ms = (n: number) => `${n.toFixed(2)} ms`.padStart(11);
@@ -623,7 +715,8 @@ export class ReplSession {
   #list(): string[] {
     const lines: string[] = [];
     for (const d of this.#declarations.values()) {
-      const notes = [d.kind === 'fn' ? this.tierOf(d.name) : undefined, this.#broken.has(d.name) ? `does not type-check: ${this.#broken.get(d.name)}` : undefined].filter((n) => n !== undefined);
+      const now = d.kind === 'fn' ? this.#sessionVm?.tierOf(d.name) : undefined;
+      const notes = [d.kind === 'fn' ? `${this.tierOf(d.name)}${now === undefined ? '' : `, ${now} now`}` : undefined, this.#broken.has(d.name) ? `does not type-check: ${this.#broken.get(d.name)}` : undefined].filter((n) => n !== undefined);
       lines.push(`${d.header}${notes.length > 0 ? `    [${notes.join('; ')}]` : ''}`);
     }
     for (const [name, v] of this.#variables) lines.push(`let ${name}: ${v.type} = ${v.value}`);
@@ -636,13 +729,14 @@ export class ReplSession {
     if (!this.#declarations.has(name)) throw new ReplError(`nothing is called ${name}`);
     const next = new Map(this.#declarations);
     next.delete(name);
-    const broken = this.#typeCheck(next, new Set());
+    const { broken, program } = this.#typeCheck(next, new Set());
     this.#declarations.delete(name);
     this.#tiers.delete(name);
     const lines = [`forgot ${name}`];
     for (const [other, why] of broken) if (!this.#broken.has(other)) lines.push(`${other} no longer type-checks: ${why}`);
     this.#broken.clear();
     for (const [other, why] of broken) this.#broken.set(other, why);
+    lines.push(...this.#load(program));
     return lines;
   }
 }

@@ -10,7 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Arch } from '#native/arch.ts';
-import { inputIsComplete, ReplSession } from './repl-session.ts';
+import { inputIsComplete, ReplSession, type ReplOptions } from './repl-session.ts';
 import type { VmModules } from './vm-modules.ts';
 
 export interface StartReplOptions {
@@ -21,6 +21,10 @@ export interface StartReplOptions {
   readonly output?: NodeJS.WritableStream;
   /** Says where this process runs, for `:arch`. */
   readonly describeHost?: () => string;
+  /** The tiered VM's thresholds (`jot --tier-up-calls 10`). */
+  readonly thresholds?: ReplOptions['thresholds'];
+  /** Show the promotions from the start (`jot --trace-tiers`, as `:trace on`). */
+  readonly traceTiers?: boolean;
 }
 
 const HISTORY_SIZE = 500;
@@ -39,7 +43,12 @@ export async function startRepl(vm: VmModules, options: StartReplOptions): Promi
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stdout;
   const terminal = input.isTTY === true;
-  const session = new ReplSession(vm, { arch: options.arch, ...(options.describeHost ? { describeHost: options.describeHost } : {}) });
+  const session = new ReplSession(vm, {
+    arch: options.arch,
+    ...(options.describeHost ? { describeHost: options.describeHost } : {}),
+    ...(options.thresholds ? { thresholds: options.thresholds } : {}),
+  });
+  if (options.traceTiers === true) session.evaluate(':trace on');
   const history = terminal ? readHistory(options.historyFile) : [];
   const rl = createInterface({ input, output, terminal, history, historySize: HISTORY_SIZE, removeHistoryDuplicates: true });
   const write = (text: string) => void output.write(text);
@@ -80,11 +89,13 @@ export async function startRepl(vm: VmModules, options: StartReplOptions): Promi
     }
     pending = [];
     if (/^\s*:(quit|q|exit)\s*$/.test(text)) break;
+    if (/^\s*:disasm\b/.test(text)) await vm.loadDisassembler?.();
     for (const shown of evaluating(() => session.evaluate(text))) write(`${shown}\n`);
     prompt();
   }
   if (pending.length > 0) for (const shown of session.evaluate(pending.join('\n'))) write(`${shown}\n`);
   rl.close();
+  session.dispose();
   if (terminal && options.historyFile !== undefined) {
     try {
       writeFileSync(options.historyFile, `${[...(rl as unknown as { history: string[] }).history].reverse().join('\n')}\n`);

@@ -51,5 +51,10 @@ export interface VmModules {
   readonly heap?: HeapModules;
   /** Chapter 12's tiered VM, when it is there (it runs chapter 11's language). */
   readonly tiered?: TieredModules;
+  /**
+   * Loads the disassembler, when it is not loaded with the modules (the direct entry loads
+   * capstone only when machine code is about to be shown): called before every listing.
+   */
+  readonly loadDisassembler?: () => Promise<void>;
 }
 

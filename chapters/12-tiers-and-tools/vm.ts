@@ -310,6 +310,71 @@ export class TieredVM {
     return this.#jit.listing();
   }
 
+  // ── a session's VM: functions replaced between runs ───────────────────────────────
+  //
+  // A REPL keeps one VM for its whole session (session-vm.ts). The program the VM is made
+  // with reserves free slots (functions no code calls), each with its dispatch stub, its
+  // interpreter stub, its entry and its countdown; between two runs a slot takes a new
+  // definition: a new function fills a free slot, a redefined one replaces its old self in
+  // its own slot. No code is patched: the slot's entry goes back to its interpreter stub
+  // (one word of data memory), so every caller, in every tier, calls the new definition at
+  // its next call, through the dispatch stub. The old code stays in the region, unreachable.
+
+  /**
+   * Puts each of `functions` in its slot (`fn.index`), between runs: it starts again in the
+   * interpreter, its counters at zero, its entry at its interpreter stub, its countdown full,
+   * its OSR entries forgotten. A function given unchanged is reset all the same (its compiled
+   * code depended on something that changed: a callee's signature). Then every function
+   * `tierOf` holds in a compiled tier is compiled in it again, against the new definitions.
+   */
+  replaceFunctions(functions: readonly CompiledFunction[]): void {
+    if (this.#innermost.length > 0) throw new Error('functions are replaced between runs, never while the VM runs');
+    const slots = this.program.functions as CompiledFunction[];
+    const full = new Uint8Array(8);
+    new DataView(full.buffer).setBigInt64(0, BigInt(this.#tierUpOptimizedCalls), true);
+    for (const fn of functions) {
+      const index = fn.index;
+      if (!Number.isInteger(index) || index < 0 || index >= slots.length) throw new RangeError(`${fn.name} has index ${index}: this VM has slots 0 to ${slots.length - 1}`);
+      slots[index] = fn;
+      this.#functions[index] = quicken(fn, HEAP_JIT.jit.opcodes);
+      this.tiers[index] = 'interpreter';
+      this.calls[index] = 0;
+      this.loops[index] = 0;
+      this.#osr.delete(index);
+      this.#countdown.write(8 * index, full);
+      this.#setEntry(index, this.#stubs.interpreter[index]!);
+    }
+    for (const fn of functions) this.holdTier(fn.index);
+  }
+
+  /**
+   * Moves function `index` to the tier `tierOf` holds it in now (the REPL's `:jit`), between
+   * runs: compiled in the baseline or optimizing tier if it is not there yet, or back to the
+   * interpreter. A function `tierOf` leaves to the counters stays where it is.
+   */
+  holdTier(index: number): void {
+    const fn = this.program.functions[index]!;
+    const held = this.#options.tierOf?.(fn.name);
+    const tier = this.tiers[index]!;
+    if (held === undefined || held === tier) return;
+    if (held === 'interpreter' || (held === 'baseline' && tier === 'optimized')) {
+      this.replaceFunctions([fn]); // back to the interpreter; then compiled again if held in the baseline tier
+      return;
+    }
+    this.compileIn(index, held);
+  }
+
+  /**
+   * Compiles function `index` in `tier` now, between runs, unless it is there already (an
+   * optimized function stays optimized): through the baseline tier, which keeps a function
+   * the optimizing tier declines.
+   */
+  compileIn(index: number, tier: 'baseline' | 'optimized'): void {
+    if (this.#innermost.length > 0) throw new Error('functions are compiled on request between runs, never while the VM runs');
+    if (this.tiers[index] === 'interpreter') this.#promote(index);
+    if (tier === 'optimized' && this.tiers[index] === 'baseline') this.#promoteOptimized(index);
+  }
+
   dispose(): void {
     this.#code.dispose();
     this.#context.dispose();
