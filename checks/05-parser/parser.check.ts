@@ -1,7 +1,7 @@
 import * as assert from 'uvu/assert';
 import { check, learnerCode } from '#harness/check.ts';
 import {
-  BINARY_OPS, LEVELS, below, isComparison, isLexicalError, levelOf, loadInvalidPrograms, reportErrorPlace, reportLines, reportTree, shape, strip,
+  BINARY_OPS, LEVELS, below, isComparison, isLexicalError, levelOf, loadInvalidPrograms, reportErrorPlace, reportLines, reportTree, shape,
 } from './support.ts';
 
 const parser = await learnerCode(import('#ch05/parser.ts'));
