@@ -236,10 +236,10 @@ const sandboxUsable = (): boolean => {
   return usable.ok;
 };
 
-test("a worker that forges a passing run of chapter 02 earns nothing on the checks whose results the runner holds to the reference's: every check that runs the code", async () => {
+test("a worker that forges a passing run of chapter 02 earns nothing: the runner holds what every check observed (values returned, registers changed, which architecture's code and how long) to the reference's", async () => {
   if (!sandboxUsable()) return;
   const forger = await gradeForger('02', 'add-four.ts');
-  // The checks that run the code report what it returned; the forged run reported nothing.
+  // Every check reports what it observed; the forged run reported nothing.
   const judged = [
     'x + 4, written by hand, runs',
     'adderCode(k) computes x + k for every edge value of k',
@@ -248,6 +248,8 @@ test("a worker that forges a passing run of chapter 02 earns nothing on the chec
     'makeAdder(k) is right for every edge value of k',
     'makeAdder(k) is right for random k and x',
     'adderCode rejects a k outside 64 bits',
+    'adderCode(k, arch) emits the code of the architecture it is asked for',
+    'small constants use the short immediate forms',
   ];
   for (const name of judged) {
     const result = forger.results.find((r) => r.check === name);
