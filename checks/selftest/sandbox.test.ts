@@ -260,9 +260,9 @@ test("a worker that forges a passing run of chapter 02 earns nothing: the runner
   assert.ok(forger.rows[0]!.points <= forger.rows[0]!.possible - judged.length, `the forger loses every judged check: ${forger.rows[0]!.points} of ${forger.rows[0]!.possible}`);
 });
 
-test("a worker that forges a passing run of chapter 04 earns nothing on the checks that run assembled code: the runner holds the values it returned to the reference's", async () => {
-  // Every check that runs assembled code reports the values it returned; the forged run reported none.
-  if (sandboxUsable()) assertJudgedFail(await gradeForger('04', 'masm.ts'), 20);
+test("a worker that forges a passing run of chapter 04 earns nothing: the runner holds the values assembled code returned, patched branches and what calls returned to the reference's", async () => {
+  // Every check reports what it observed; the forged run reported nothing.
+  if (sandboxUsable()) assertJudgedFail(await gradeForger('04', 'masm.ts'), 32);
 });
 
 test("a worker that forges a passing run of chapter 05 earns nothing: the runner holds the trees, tokens, error positions and extensions' results to the reference's", async () => {
