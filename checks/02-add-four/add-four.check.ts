@@ -57,6 +57,9 @@ function assertWholeFunction(code: Uint8Array, arch: Arch, what: string): void {
   const lines = disassemble(code, arch);
   const decoded = lines.reduce((sum, line) => sum + line.bytes.length, 0);
   const text = lines.map((l) => `    ${hex(l.bytes).padEnd(30)} ${l.text}`).join('\n');
+  // Reported for the runner: whether the bytes are one whole function of `arch` (what every correct solution gives; never the bytes, which may differ).
+  const whole = decoded === code.length && lines.every((l) => !['.byte', '.inst', 'udf'].includes(l.mnemonic)) && lines.at(-1)?.mnemonic === 'ret';
+  reportOutcome(`${what} is a whole ${arch} function`, { output: [String(whole)] });
   assert.ok(decoded === code.length && lines.every((l) => !['.byte', '.inst', 'udf'].includes(l.mnemonic)), `${what} does not decode as ${ARCH_NAMES[arch]} code from start to end:\n${text}`);
   assert.is(lines.at(-1)?.mnemonic, 'ret', `${what} must end with ret on ${ARCH_NAMES[arch]}:\n${text}`);
 }
@@ -110,11 +113,14 @@ check(
     for (const k of [4n, 1000n, -4097n, 0x1234_5678_9abc_def0n]) {
       const own = ch02.adderCode(k, t.arch);
       const theirs = ch02.adderCode(k, other);
+      const same = [...theirs].join() === [...own].join();
+      reportOutcome(`adderCode(${k}) for ${other} and for ${t.arch}`, { output: [same ? 'the same bytes' : 'different bytes'] });
       assert.not.equal([...theirs], [...own], `adderCode(${k}, '${other}') returned the same bytes as adderCode(${k}, '${t.arch}'): the code must follow the arch argument, not the machine it runs on`);
       assertWholeFunction(theirs, other, `adderCode(${k}, '${other}')`);
       assertWholeFunction(own, t.arch, `adderCode(${k}, '${t.arch}')`);
     }
     const four = ch02.addFourCode(other);
+    reportOutcome(`addFourCode for ${other} and for ${t.arch}`, { output: [[...four].join() === [...ch02.addFourCode(t.arch)].join() ? 'the same bytes' : 'different bytes'] });
     assert.not.equal([...four], [...ch02.addFourCode(t.arch)], `addFourCode('${other}') returned the same bytes as addFourCode('${t.arch}')`);
     assertWholeFunction(four, other, `addFourCode('${other}')`);
   },
@@ -293,25 +299,33 @@ check(
   'small constants use the short immediate forms',
   (t) => {
     const size = (k: bigint) => ch02.adderCode(k, t.arch).length;
+    // Whether each size is within its bound is reported for the runner (the sizes themselves may differ between correct solutions).
+    const within = (k: bigint, bound: number, exactly = false) => {
+      const ok = exactly ? size(k) === bound : size(k) <= bound;
+      reportOutcome(`adderCode(${k}) ${exactly ? 'is' : 'is at most'} ${bound} bytes`, { output: [String(ok)] });
+      return ok;
+    };
     if (t.arch === 'x64') {
       for (const k of [4n, 127n, -1n, -128n]) {
-        assert.ok(size(k) <= 8, `k = ${k} fits an imm8 (sign-extended): expected at most 8 bytes (mov rax, rdi; add rax, imm8 = 48 83 c0 ib; ret), got ${size(k)}:\n${listing(ch02.adderCode(k, t.arch), t)}`);
+        assert.ok(within(k, 8), `k = ${k} fits an imm8 (sign-extended): expected at most 8 bytes (mov rax, rdi; add rax, imm8 = 48 83 c0 ib; ret), got ${size(k)}:\n${listing(ch02.adderCode(k, t.arch), t)}`);
       }
       for (const k of [128n, -129n, 1000n, 2n ** 31n - 1n, -(2n ** 31n)]) {
         assert.ok(
-          size(k) <= 10,
+          within(k, 10),
           `k = ${k} fits an imm32 (sign-extended): expected at most 10 bytes (mov rax, rdi; add rax, imm32 = 48 05 id, the short form for rax; ret), got ${size(k)}:\n${listing(ch02.adderCode(k, t.arch), t)}`,
         );
       }
-      assert.ok(size(1000n) > size(4n), 'k = 1000 does not fit an imm8, so it needs a longer form than k = 4');
+      const longer = size(1000n) > size(4n);
+      reportOutcome('adderCode(1000) is longer than adderCode(4)', { output: [String(longer)] });
+      assert.ok(longer, 'k = 1000 does not fit an imm8, so it needs a longer form than k = 4');
     } else {
       for (const k of [4n, 4095n, -4n, -4095n]) {
-        assert.ok(size(k) === 8, `k = ${k} fits a 12-bit add/sub immediate: expected 2 instructions (8 bytes), got ${size(k)}:\n${listing(ch02.adderCode(k, t.arch), t)}`);
+        assert.ok(within(k, 8, true), `k = ${k} fits a 12-bit add/sub immediate: expected 2 instructions (8 bytes), got ${size(k)}:\n${listing(ch02.adderCode(k, t.arch), t)}`);
       }
       for (const k of [4096n, 2n ** 16n, 2n ** 32n, 2n ** 48n]) {
-        assert.ok(size(k) <= 12, `k = ${k} has one non-zero 16-bit chunk: expected movz, add, ret (12 bytes), got ${size(k)}:\n${listing(ch02.adderCode(k, t.arch), t)}`);
+        assert.ok(within(k, 12), `k = ${k} has one non-zero 16-bit chunk: expected movz, add, ret (12 bytes), got ${size(k)}:\n${listing(ch02.adderCode(k, t.arch), t)}`);
       }
-      assert.ok(size(0x1_0000_0001n) <= 16, `k = 0x100000001 has two non-zero 16-bit chunks: expected movz, movk, add, ret (16 bytes), got ${size(0x1_0000_0001n)}`);
+      assert.ok(within(0x1_0000_0001n, 16), `k = 0x100000001 has two non-zero 16-bit chunks: expected movz, movk, add, ret (16 bytes), got ${size(0x1_0000_0001n)}`);
     }
   },
   {

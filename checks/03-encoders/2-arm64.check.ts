@@ -4,9 +4,9 @@
  * that do not fit. Pure functions, so these run on both architectures.
  */
 import * as assert from 'uvu/assert';
-import { check, learnerCode, thrownBy } from '#harness/check.ts';
+import { check, learnerCode, reportOutcome, thrownBy } from '#harness/check.ts';
 import { expectBytes } from '#harness/expect.ts';
-import { expectRangeErrors, loadVectors, replay, vectorsOf } from './vectors.ts';
+import { bytesText, expectRangeErrors, loadVectors, replay, vectorsOf } from './vectors.ts';
 
 const a64 = await learnerCode(import('#ch03/arm64.ts'));
 const FILE = 'chapters/03-encoders/arm64.ts';
@@ -124,10 +124,11 @@ check(
       ],
       thrownBy,
     );
-    expectBytes(a64.mov_reg(Reg.x0, Reg.sp), 0x910003e0, 'arm64', 'mov_reg(x0, sp) must be add x0, sp, #0');
-    expectBytes(a64.mov_reg(Reg.x0, Reg.xzr), 0xaa1f03e0, 'arm64', 'mov_reg(x0, xzr) must be orr x0, xzr, xzr');
-    expectBytes(a64.add_imm(Reg.sp, Reg.sp, 16), 0x910043ff, 'arm64', 'add_imm(sp, sp, 16)');
-    expectBytes(a64.orr_reg(Reg.x1, Reg.xzr, Reg.xzr), 0xaa1f03e1, 'arm64', 'orr_reg(x1, xzr, xzr)');
+    const encoded = (what: string, code: number): number => (reportOutcome(what, { output: [bytesText(code) ?? 'not a word'] }), code);
+    expectBytes(encoded('mov_reg(x0, sp)', a64.mov_reg(Reg.x0, Reg.sp)), 0x910003e0, 'arm64', 'mov_reg(x0, sp) must be add x0, sp, #0');
+    expectBytes(encoded('mov_reg(x0, xzr)', a64.mov_reg(Reg.x0, Reg.xzr)), 0xaa1f03e0, 'arm64', 'mov_reg(x0, xzr) must be orr x0, xzr, xzr');
+    expectBytes(encoded('add_imm(sp, sp, 16)', a64.add_imm(Reg.sp, Reg.sp, 16)), 0x910043ff, 'arm64', 'add_imm(sp, sp, 16)');
+    expectBytes(encoded('orr_reg(x1, xzr, xzr)', a64.orr_reg(Reg.x1, Reg.xzr, Reg.xzr)), 0xaa1f03e1, 'arm64', 'orr_reg(x1, xzr, xzr)');
   },
   {
     hints: [
@@ -142,7 +143,9 @@ check(
   'arm64 encodes bitmask immediates and refuses the rest',
   () => {
     const { Reg } = a64;
-    // Every valid bitmask immediate: each element size, run length and rotation.
+    // Every valid bitmask immediate: each element size, run length and rotation; what each
+    // encoding decodes to is reported once they all agree.
+    const decoded: string[] = [];
     for (let size = 2; size <= 64; size *= 2) {
       const sizeMask = (1n << BigInt(size)) - 1n;
       for (let ones = 1; ones < size; ones++) {
@@ -157,9 +160,11 @@ check(
           const imms = (word >>> 10) & 63;
           assert.is(decodeBitmask(n, immr, imms), value,
             `and x0, x1, #0x${value.toString(16)}: your N=${n} immr=${immr} imms=${imms} decode to 0x${decodeBitmask(n, immr, imms)?.toString(16)}`);
+          decoded.push(`0x${decodeBitmask(n, immr, imms)?.toString(16)}`);
         }
       }
     }
+    reportOutcome('every bitmask immediate, encoded and decoded', { output: decoded });
     expectRangeErrors(
       [
         { text: 'and_imm(x0, x1, 0n)', run: () => a64.and_imm(Reg.x0, Reg.x1, 0n), mentions: ['and', 'imm'] },

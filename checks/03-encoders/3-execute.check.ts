@@ -1,10 +1,12 @@
 /**
  * Chapter 03: the encoders' output RUNS. Each check builds short functions with the
  * learner's encoders for the architecture of the worker (t.arch), calls them on random
- * operands through the chapter 01 CodeRegion, and compares with BigInt arithmetic.
+ * operands through the chapter 01 CodeRegion, and compares with BigInt arithmetic. Each
+ * value a function returned is reported (check.ts reportOutcome): when work is graded, the
+ * runner holds it to what the reference's code returned for the same operands.
  */
 import * as assert from 'uvu/assert';
-import { check, learnerCode, type CheckContext } from '#harness/check.ts';
+import { check, learnerCode, reportOutcome, type CheckContext } from '#harness/check.ts';
 import { wordsToBytes } from '#harness/exec.ts';
 
 const x64 = await learnerCode(import('#ch03/x64.ts'));
@@ -48,7 +50,9 @@ function randomI64(t: CheckContext): bigint {
   return i64(v);
 }
 
+/** Reports what the code returned under `what` (operands included), then compares it with `expected`. */
 function same(actual: bigint, expected: bigint, what: string): void {
+  reportOutcome(what, { output: [String(actual)] });
   if (actual !== expected) {
     assert.unreachable(`${what}: expected ${expected} (0x${u64(expected).toString(16)}), got ${actual} (0x${u64(actual).toString(16)})`);
   }

@@ -6,7 +6,7 @@
  * bit tests, conditional select, branches beyond the short forms' reach, patchable calls.
  */
 import * as assert from 'uvu/assert';
-import { check, learnerCode, thrownBy, type CheckContext } from '#harness/check.ts';
+import { check, learnerCode, reportOutcome, thrownBy, type CheckContext } from '#harness/check.ts';
 import { disassemble } from '#native/disasm.ts';
 import type { MacroAssembler, Register } from '#ch04/macro-assembler.ts';
 import {
@@ -240,6 +240,7 @@ check(
         m.moveImmediate(s, 0n);
         const after = m.call(callee);
         returned.push(after);
+        reportOutcome('call(label) returns the offset after the call', { output: [String(after === m.size)] });
         assert.is(after, m.size, `call(label) returned ${after}, but the code after the call starts at ${m.size}`);
         m.add(s, s, m.regs.result);
         m.moveImmediate(m.regs.scratch[0]!, region.address + 1024n);
@@ -261,6 +262,8 @@ check(
       region.seal();
       const sum = returned.reduce((x, r) => x + region.address + BigInt(r), 0n);
       const got = region.function(0, 0)();
+      // The offsets themselves depend on the encodings chosen: whether they agree with the return addresses is reported.
+      reportOutcome('the return addresses the callees saw are the offsets the calls returned', { output: [String(got === i64(sum))] });
       if (got !== i64(sum)) {
         throw new Mismatch(`the return addresses seen by the callees add up to ${got}, but the returned offsets ${returned.join(', ')} (+ the code's address each) add up to ${i64(sum)}`, code, t.arch);
       }

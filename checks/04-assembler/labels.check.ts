@@ -5,7 +5,7 @@
  * Everything executes on the worker's architecture.
  */
 import * as assert from 'uvu/assert';
-import { check, thrownBy } from '#harness/check.ts';
+import { check, reportOutcome, thrownBy } from '#harness/check.ts';
 import { expectBytes } from '#harness/expect.ts';
 import { disassemble } from '#native/disasm.ts';
 import { asm, build, ch04, i64, Mismatch, newMasm, same, withCode } from './support.ts';
@@ -181,6 +181,7 @@ check(
       a.bind(target);
       a.emit([0xc3]);
       const code = a.finish();
+      reportOutcome('je rel32 over 300 bytes', { output: [Buffer.from(code.subarray(1, 7)).toString('hex')] });
       // je rel32 at 1..6; its end is 7; the target is 1 + 6 + 300 = 307; rel32 = 300.
       expectBytes(code.subarray(1, 7), [0x0f, 0x84, ...le32(300)], 'x64', 'je to a label 300 bytes past the end of the jump');
       const back = new asm.X64Assembler();
@@ -188,7 +189,9 @@ check(
       back.bind(top);
       for (let k = 0; k < 10; k++) back.emit([0x90]);
       back.jmp(top);
-      expectBytes(back.finish().subarray(10), [0xeb, 0x100 - 12], 'x64', 'jmp back over 10 nops (rel8 = -12: counted from the end of the 2-byte jmp)');
+      const backward = back.finish().subarray(10);
+      reportOutcome('jmp back over 10 nops', { output: [Buffer.from(backward).toString('hex')] });
+      expectBytes(backward, [0xeb, 0x100 - 12], 'x64', 'jmp back over 10 nops (rel8 = -12: counted from the end of the 2-byte jmp)');
     } else {
       const a = new asm.Arm64Assembler();
       const target = a.newLabel('target');
@@ -198,13 +201,16 @@ check(
       a.bind(target); // offset 4 + 4 + 300 = 308: 304 bytes from the branch, imm19 = 76
       a.emit(0xd65f03c0);
       const code = a.finish();
+      reportOutcome('b.ne over 304 bytes', { output: [Buffer.from(code.subarray(4, 8)).toString('hex')] });
       expectBytes(code.subarray(4, 8), 0x54000001 | (76 << 5), 'arm64', 'b.ne to a label 304 bytes past the start of the branch');
       const back = new asm.Arm64Assembler();
       const top = back.newLabel('top');
       back.bind(top);
       for (let k = 0; k < 10; k++) back.emit(0xd503201f);
       back.b(top);
-      expectBytes(back.finish().subarray(40), (0x14000000 | (0x3ffffff & -10)) >>> 0, 'arm64', 'b back over 10 nops (imm26 = -10 words: counted from the branch itself)');
+      const backward = back.finish().subarray(40);
+      reportOutcome('b back over 10 nops', { output: [Buffer.from(backward).toString('hex')] });
+      expectBytes(backward, (0x14000000 | (0x3ffffff & -10)) >>> 0, 'arm64', 'b back over 10 nops (imm26 = -10 words: counted from the branch itself)');
     }
   },
   {

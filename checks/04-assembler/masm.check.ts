@@ -5,7 +5,7 @@
  * registers across calls, calls to labels and to absolute addresses, recursion.
  */
 import * as assert from 'uvu/assert';
-import { check, learnerCode, type CheckContext } from '#harness/check.ts';
+import { check, learnerCode, reportOutcome, type CheckContext } from '#harness/check.ts';
 import type { Condition, MacroAssembler, Register } from '#ch04/macro-assembler.ts';
 import {
   binaryFunction, build, CONDITIONS, EDGES, freeRegisters, holds, i64, MAX, MIN, Mismatch, newMasm, pick, randomI64, regName, same, SP, u64, withCode,
@@ -279,6 +279,8 @@ check(
         live.forEach((r, i) => (expected += after.get(r)! * BigInt(i + 1)));
         withCode(code, 0, (fn) => {
           const got = fn();
+          // A sum over every register, weighted by its place: what the registers held afterwards.
+          reportOutcome(`${name}(${regName(t.arch, rd)}, ${regName(t.arch, ra)}, ${regName(t.arch, rb)}) with a = ${a}, b = ${b}: the registers afterwards`, { output: [String(got)] });
           if (got !== i64(expected)) {
             const shown = live.map((r) => `${regName(t.arch, r)} = ${after.get(r)}`).join(', ');
             throw new Mismatch(`${name}(${regName(t.arch, rd)}, ${regName(t.arch, ra)}, ${regName(t.arch, rb)}) with a = ${a}, b = ${b} changed a register other than dst. Expected afterwards: ${shown}`, code, t.arch);

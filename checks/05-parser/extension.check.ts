@@ -1,9 +1,9 @@
 import * as assert from 'uvu/assert';
-import { check, learnerCode } from '#harness/check.ts';
+import { check, learnerCode, thrownBy } from '#harness/check.ts';
 import type { Block, Expr, Pos, Stmt, TypeNode } from '#ch05/ast.ts';
 import type { Parser } from '#ch05/parser.ts';
 import type { Token } from '#ch05/lexer.ts';
-import { strip } from './support.ts';
+import { reportLines, reportTree, strip } from './support.ts';
 
 // Syntax shaped like a later chapter's growth, added from outside chapter 05 the way such a
 // chapter adds it: node kinds by declaration merging on '#ch05/ast.ts', rules through
@@ -62,6 +62,12 @@ function extended() {
   });
 }
 
+/** What `value` is, reported under `name` (graded work is held to the reference's); returns it. */
+function seen<T>(name: string, value: T): T {
+  reportLines(name, [String(value)]);
+  return value;
+}
+
 function errorOf(run: () => unknown): string {
   try {
     run();
@@ -76,7 +82,7 @@ check('grammar: a later chapter adds a statement, an operator and a mark through
   const grammar = extended();
   const program = parser.parse('fn main() {\n  repeat n > 0 ? 3 : 4 { let i = 1; print(i); }\n}', grammar);
   const statement = program.functions[0]!.body.statements[0]!;
-  assert.equal(strip(statement), {
+  assert.equal(reportTree('repeat n > 0 ? 3 : 4 { … }', statement), {
     kind: 'check-repeat',
     count: {
       kind: 'check-choose',
@@ -92,12 +98,12 @@ check('grammar: a later chapter adds a statement, an operator and a mark through
       ],
     },
   });
-  assert.equal(statement.pos, { line: 2, column: 3 });
+  assert.equal(reportTree('where the repeat statement starts', statement.pos), { line: 2, column: 3 });
   const nested = parser.parseExpr('a ? b : c ? d : e || f', grammar) as Expr | ChooseExpr;
   if (!isChoice(nested)) throw new Error('expected a choice at the top');
-  assert.is((nested.otherwise as Expr | ChooseExpr).kind, 'check-choose', 'the new operator groups as its parselet says (to the right)');
+  assert.is(seen('a ? b : c ? d : e || f: the right of the first choice', (nested.otherwise as Expr | ChooseExpr).kind), 'check-choose', 'the new operator groups as its parselet says (to the right)');
   assert.is(
-    errorOf(() => parser.parse('fn main() { repeat 2 print(1); }', grammar)),
+    seen('repeat 2 print(1);', errorOf(() => parser.parse('fn main() { repeat 2 print(1); }', grammar))),
     `1:22: expected '{' after condition, found 'print'`,
     'an extension reports errors through the same helpers',
   );
@@ -108,13 +114,13 @@ check('grammar: a later chapter adds a statement, an operator and a mark through
 
 check('grammar: what may be assigned to is the grammar\'s call', () => {
   const callsToo = grammars.extendGrammar(grammars.CORE_GRAMMAR, { assignable: (target) => target.kind === 'call' });
-  const body = (source: string, grammar = callsToo) => strip(parser.parse(`fn main() { ${source} }`, grammar).functions[0]!.body.statements);
+  const body = (source: string, grammar = callsToo) => reportTree(source, parser.parse(`fn main() { ${source} }`, grammar).functions[0]!.body.statements);
   assert.equal(body('f(x) = 1; y = 2;'), [
     { kind: 'assign', target: { kind: 'call', callee: 'f', args: [{ kind: 'name', name: 'x' }] }, value: { kind: 'int', value: '1n' } },
     { kind: 'assign', target: { kind: 'name', name: 'y' }, value: { kind: 'int', value: '2n' } },
   ], 'an extension widens the targets; names stay assignable');
-  assert.is(errorOf(() => parser.parse('fn main() { (f(x)) = 1; }', callsToo)), '1:20: cannot assign to a parenthesized expression');
-  assert.is(errorOf(() => parser.parse('fn main() { f(x) = 1; }')), '1:18: cannot assign to this expression', 'the core grammar is unchanged');
+  assert.is(seen('(f(x)) = 1; with calls assignable', errorOf(() => parser.parse('fn main() { (f(x)) = 1; }', callsToo))), '1:20: cannot assign to a parenthesized expression');
+  assert.is(seen('f(x) = 1; in the core grammar', errorOf(() => parser.parse('fn main() { f(x) = 1; }'))), '1:18: cannot assign to this expression', 'the core grammar is unchanged');
 }, { hints: ['The assignment asks this.grammar.assignable(expr), not expr.kind === \'name\'.'] });
 
 check('grammar: a later chapter adds a kind of written type', () => {
@@ -129,20 +135,20 @@ check('grammar: a later chapter adds a kind of written type', () => {
   });
   const program = parser.parse('fn f(xs: [[int]]): [bool] { let y: int = 1; }', listTypes);
   const fn = program.functions[0]!;
-  assert.equal(strip(fn.params[0]!.type), { kind: 'check-list', element: { kind: 'check-list', element: { kind: 'type-name', name: 'int' } } });
-  assert.equal(strip(fn.returnType), { kind: 'check-list', element: { kind: 'type-name', name: 'bool' } });
-  assert.is(errorOf(() => parser.parse('fn f(xs: [int) {}', listTypes)), `1:14: expected ']' after element type, found ')'`);
-  assert.is(errorOf(() => parser.parse('fn f(xs: [int]) {}')), `1:10: expected type name, found '['`, 'the core grammar is unchanged');
+  assert.equal(reportTree('xs: [[int]]', fn.params[0]!.type), { kind: 'check-list', element: { kind: 'check-list', element: { kind: 'type-name', name: 'int' } } });
+  assert.equal(reportTree('returns [bool]', fn.returnType), { kind: 'check-list', element: { kind: 'type-name', name: 'bool' } });
+  assert.is(seen('xs: [int)', errorOf(() => parser.parse('fn f(xs: [int) {}', listTypes))), `1:14: expected ']' after element type, found ')'`);
+  assert.is(seen('xs: [int] in the core grammar', errorOf(() => parser.parse('fn f(xs: [int]) {}'))), `1:10: expected type name, found '['`, 'the core grammar is unchanged');
 }, { hints: ['Parser.parseType (given) looks types up in this.grammar.types.'] });
 
 check('grammar: extending a grammar leaves the base grammar unchanged', () => {
   const before = grammars.CORE_GRAMMAR.punctuation.length;
   extended();
-  assert.is(grammars.CORE_GRAMMAR.punctuation.length, before);
-  assert.not.ok(grammars.CORE_GRAMMAR.statements.has('repeat'));
-  assert.is(errorOf(() => parser.parseExpr('a ? b : c')), `1:3: unexpected character '?'`);
+  assert.is(seen('marks added to the core grammar', grammars.CORE_GRAMMAR.punctuation.length - before), 0);
+  assert.not.ok(seen('the core grammar has repeat', grammars.CORE_GRAMMAR.statements.has('repeat')));
+  assert.is(seen('a ? b : c in the core grammar', errorOf(() => parser.parseExpr('a ? b : c'))), `1:3: unexpected character '?'`);
   assert.is(
-    errorOf(() => parser.parse('fn main() { repeat 2 { } }')),
+    seen('repeat 2 { } in the core grammar', errorOf(() => parser.parse('fn main() { repeat 2 { } }'))),
     `1:20: expected ';' after statement, found '2'`,
     'without the extension, `repeat` is a name',
   );
@@ -157,10 +163,12 @@ check('printer: node kinds it does not know go to its extension', () => {
     expr: (expr: Expr | ChooseExpr, p) =>
       isChoice(expr) ? `(${p.expr(expr.cond)} ? ${p.expr(expr.then)} : ${p.expr(expr.otherwise)})` : undefined,
   });
-  const text = printer.program(program);
+  const text = seen('printed with the extension', printer.program(program));
   assert.is(text, 'fn main() {\n  repeat 2 {\n    print((a ? 1 : (-2)));\n    x = ((-(b ? 3 : 4)) + 1);\n  }\n}\n',
     'a new kind inside a core one is printed through the extension too');
-  assert.equal(strip(parser.parse(text, grammar)), strip(program), 'the printed text parses back to the same tree');
+  assert.equal(reportTree('the printed text parsed back', parser.parse(text, grammar)), strip(program), 'the printed text parses back to the same tree');
+  const thrown = thrownBy(() => printers.printProgram(program));
+  seen('printed without an extension', thrown === undefined ? 'printed' : `threw, naming the kind: ${thrown instanceof Error && /check-repeat/.test(thrown.message)}`);
   assert.throws(() => printers.printProgram(program), /check-repeat/, 'without an extension, the printer names the kind it does not know');
 }, { hints: [
   'Print children with this.expr(…), not printExpr(…): printExpr is a printer without the extension.',

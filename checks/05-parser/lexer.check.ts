@@ -10,6 +10,12 @@ function lex(source: string): string[] {
   return reportLines(`tokenize(${JSON.stringify(source)})`, lexer.tokenize(source).map((t) => `${t.kind} ${JSON.stringify(t.text)} @${t.line}:${t.column}`));
 }
 
+/** The kinds of the tokens of `source`, reported under the source. */
+function kinds(source: string, lexicon?: Parameters<typeof lexer.tokenize>[1]): string[] {
+  const found = (lexicon ? lexer.tokenize(source, lexicon) : lexer.tokenize(source)).map((t) => t.kind);
+  return reportLines(`token kinds of ${JSON.stringify(source)}${lexicon ? ' with a lexicon of its own' : ''}`, found);
+}
+
 /** The message of the CompileError that tokenizing `source` throws. */
 function lexError(source: string): string {
   try {
@@ -24,17 +30,17 @@ function lexError(source: string): string {
 
 check('tokenize: every operator and punctuation mark, longest match first', () => {
   const source = '>>> >> > >= = == ! != < <= << & && | || ^ ~ + - * / % ( ) { } [ ] , ; : .';
-  const kinds = lexer.tokenize(source).map((t) => t.kind);
-  assert.equal(kinds, [
+  const found = kinds(source);
+  assert.equal(found, [
     '>>>', '>>', '>', '>=', '=', '==', '!', '!=', '<', '<=', '<<', '&', '&&', '|', '||', '^', '~',
     '+', '-', '*', '/', '%', '(', ')', '{', '}', '[', ']', ',', ';', ':', '.', 'eof',
   ]);
   assert.equal(
-    lexer.tokenize('a>>>=b').map((t) => t.kind),
+    kinds('a>>>=b'),
     ['name', '>>>', '=', 'name', 'eof'],
     'no spaces needed: `a>>>=b` is a, >>>, =, b',
   );
-  assert.equal(lexer.tokenize('<<=').map((t) => t.kind), ['<<', '=', 'eof'], '`<<=` is << then =');
+  assert.equal(kinds('<<='), ['<<', '=', 'eof'], '`<<=` is << then =');
 }, { hints: [
   'Try the longest marks first: `>>>` before `>>` before `>`, and `==` before `=`.',
   'PUNCTUATION in lexer.ts is already ordered longest first; take the first one the source starts with at pos.',
@@ -55,8 +61,8 @@ check('tokenize: keywords, names, numbers, comments, and line:column of each tok
 ] });
 
 check('tokenize: words that start like keywords are names; reserved words are keywords', () => {
-  const kinds = lexer.tokenize('iffy fnord lets printer truely whiles if fn let print true false while else return try catch throw new struct').map((t) => t.kind);
-  assert.equal(kinds, [
+  const found = kinds('iffy fnord lets printer truely whiles if fn let print true false while else return try catch throw new struct');
+  assert.equal(found, [
     'name', 'name', 'name', 'name', 'name', 'name',
     'if', 'fn', 'let', 'print', 'true', 'false', 'while', 'else', 'return',
     'try', 'catch', 'throw', 'new', 'struct', 'eof',
@@ -132,12 +138,12 @@ check('tokenize: integer literal forms', () => {
 check('tokenize: keywords and marks come from the lexicon it is given', () => {
   const lexicon = { keywords: new Set(['fn', 'zap']), punctuation: ['<-', '(', ')', '<', '-'] };
   assert.equal(
-    lexer.tokenize('zap while <- < - fn', lexicon).map((t) => t.kind),
+    kinds('zap while <- < - fn', lexicon),
     ['zap', 'name', '<-', '<', '-', 'fn', 'eof'],
     'with a lexicon of its own, `zap` is a keyword, `while` a name, and `<-` one mark',
   );
   assert.is(
-    (() => {
+    reportLines('a + b with a lexicon of its own', [(() => {
       try {
         lexer.tokenize('a + b', lexicon);
       } catch (e) {
@@ -145,7 +151,7 @@ check('tokenize: keywords and marks come from the lexicon it is given', () => {
         throw e;
       }
       return 'no error';
-    })(),
+    })()])[0],
     `1:3: unexpected character '+'`,
     'a mark the lexicon does not list is unexpected',
   );

@@ -1,7 +1,7 @@
 import * as assert from 'uvu/assert';
 import { check, learnerCode } from '#harness/check.ts';
 import {
-  BINARY_OPS, LEVELS, below, isComparison, isLexicalError, levelOf, loadInvalidPrograms, reportErrorPlace, reportLines, reportTree, shape, strip,
+  BINARY_OPS, LEVELS, below, isComparison, isLexicalError, levelOf, loadInvalidPrograms, reportErrorPlace, reportLines, reportTree, shape,
 } from './support.ts';
 
 const parser = await learnerCode(import('#ch05/parser.ts'));
@@ -16,6 +16,11 @@ function grouped(source: string): string {
  * The CompileError message of parsing `source`, or a description of what happened instead.
  * With `reportAs`, the error's line:column is reported under that name (support.ts reportErrorPlace).
  */
+/** Reports `message` under `name`, whole (for errors whose wording the check holds exactly); returns it. */
+function exactly(name: string, message: string): string {
+  return reportLines(name, [message])[0]!;
+}
+
 function errorOf(run: () => unknown, reportAs?: string): string {
   const said = (message: string) => (reportAs === undefined ? message : reportErrorPlace(reportAs, message));
   try {
@@ -54,7 +59,7 @@ check('parse: a function with parameters, types and a body', () => {
       { kind: 'function', name: 'main', params: [], returnType: null, body: { kind: 'block', statements: [] } },
     ],
   });
-  assert.equal(strip(parser.parse('')), { kind: 'program', functions: [] }, 'an empty program has no functions');
+  assert.equal(reportTree('parse of an empty program', parser.parse('')), { kind: 'program', functions: [] }, 'an empty program has no functions');
 }, { hints: [
   'parseProgram loops until eof; each function is `fn NAME ( params ) [: type] block`.',
   'A missing type is `null`, not a made-up `int`: the compiler decides what an absent type means.',
@@ -112,19 +117,19 @@ check('parse: every kind of statement', () => {
 check('parse: nodes carry the positions of their tokens', () => {
   const program = parser.parse('fn main() {\n  let total = a\n    + f(b, -c);\n  total = 1;\n}');
   const fn = program.functions[0]!;
-  assert.equal(fn.pos, { line: 1, column: 4 }, 'a function is at its name');
-  assert.equal(fn.body.pos, { line: 1, column: 11 }, 'a block is at its `{`');
-  assert.equal(fn.body.end, { line: 5, column: 1 }, 'a block ends at its `}`');
+  assert.equal(reportTree('fn.pos', fn.pos), { line: 1, column: 4 }, 'a function is at its name');
+  assert.equal(reportTree('fn.body.pos', fn.body.pos), { line: 1, column: 11 }, 'a block is at its `{`');
+  assert.equal(reportTree('fn.body.end', fn.body.end), { line: 5, column: 1 }, 'a block ends at its `}`');
   const [letStmt, assign] = fn.body.statements;
-  assert.equal(letStmt!.pos, { line: 2, column: 3 }, 'a let statement is at `let`');
+  assert.equal(reportTree('letStmt!.pos', letStmt!.pos), { line: 2, column: 3 }, 'a let statement is at `let`');
   if (letStmt!.kind !== 'let' || letStmt!.init.kind !== 'binary') throw new Error('expected `let total = a + f(b, -c)`');
   const sum = letStmt!.init;
-  assert.equal(sum.pos, { line: 3, column: 5 }, 'a binary expression is at its operator');
-  assert.equal(sum.left.pos, { line: 2, column: 15 }, 'a name is at its token');
+  assert.equal(reportTree('sum.pos', sum.pos), { line: 3, column: 5 }, 'a binary expression is at its operator');
+  assert.equal(reportTree('sum.left.pos', sum.left.pos), { line: 2, column: 15 }, 'a name is at its token');
   if (sum.right.kind !== 'call') throw new Error('expected the call f(b, -c) right of +');
-  assert.equal(sum.right.pos, { line: 3, column: 7 }, 'a call is at the function name');
-  assert.equal(sum.right.args[1]!.pos, { line: 3, column: 12 }, 'a unary expression is at its operator');
-  assert.equal(assign!.pos, { line: 4, column: 9 }, 'an assignment is at its `=`');
+  assert.equal(reportTree('sum.right.pos', sum.right.pos), { line: 3, column: 7 }, 'a call is at the function name');
+  assert.equal(reportTree('sum.right.args[1]!.pos', sum.right.args[1]!.pos), { line: 3, column: 12 }, 'a unary expression is at its operator');
+  assert.equal(reportTree('assign!.pos', assign!.pos), { line: 4, column: 9 }, 'an assignment is at its `=`');
 
   const source = [
     'fn main() {',
@@ -135,17 +140,17 @@ check('parse: nodes carry the positions of their tokens', () => {
   ].join('\n');
   const [loop, choice, call] = parser.parse(source).functions[0]!.body.statements;
   if (loop!.kind !== 'while' || choice!.kind !== 'if' || call!.kind !== 'expr') throw new Error('expected while, if and an expression statement');
-  assert.equal(loop!.pos, { line: 2, column: 3 }, 'a while statement is at `while`');
-  assert.equal(loop!.body.statements[0]!.pos, { line: 2, column: 14 }, 'a print statement is at `print`');
-  assert.equal(choice!.pos, { line: 3, column: 3 }, 'an if statement is at `if`');
+  assert.equal(reportTree('loop!.pos', loop!.pos), { line: 2, column: 3 }, 'a while statement is at `while`');
+  assert.equal(reportTree('loop!.body.statements[0]!.pos', loop!.body.statements[0]!.pos), { line: 2, column: 14 }, 'a print statement is at `print`');
+  assert.equal(reportTree('choice!.pos', choice!.pos), { line: 3, column: 3 }, 'an if statement is at `if`');
   const elseIf = choice!.otherwise!;
-  assert.equal(elseIf.pos, { line: 3, column: 17 }, 'the block made for an else-if is at the inner `if`');
-  assert.equal(elseIf.end, { line: 3, column: 49 }, '… and ends where the inner if statement ends (its last `}`)');
+  assert.equal(reportTree('elseIf.pos', elseIf.pos), { line: 3, column: 17 }, 'the block made for an else-if is at the inner `if`');
+  assert.equal(reportTree('elseIf.end', elseIf.end), { line: 3, column: 49 }, '… and ends where the inner if statement ends (its last `}`)');
   const inner = elseIf.statements[0]!;
   if (inner.kind !== 'if') throw new Error('expected the else-if block to hold an if statement');
-  assert.equal(inner.then.statements[0]!.pos, { line: 3, column: 24 }, 'a return statement is at `return`');
-  assert.equal(inner.otherwise!.statements[0]!.pos, { line: 3, column: 43 }, 'an expression statement is at its expression (here a call: its name)');
-  assert.equal(call!.pos, { line: 4, column: 8 }, 'an expression statement is at its expression (here a sum: its `+`)');
+  assert.equal(reportTree('inner.then.statements[0]!.pos', inner.then.statements[0]!.pos), { line: 3, column: 24 }, 'a return statement is at `return`');
+  assert.equal(reportTree('inner.otherwise!.statements[0]!.pos', inner.otherwise!.statements[0]!.pos), { line: 3, column: 43 }, 'an expression statement is at its expression (here a call: its name)');
+  assert.equal(reportTree('call!.pos', call!.pos), { line: 4, column: 8 }, 'an expression statement is at its expression (here a sum: its `+`)');
 }, { hints: ['Take each node\'s position from the token that names it: the operator, keyword, name or literal (see ast.ts).'] });
 
 check('precedence: every pair of operators at different levels', () => {
@@ -183,16 +188,16 @@ check('associativity: binary operators group to the left', () => {
 }, { hints: ['Left-associative: the right operand is parsed with a minimum power one above the operator\'s own, so an equal operator stops it.'] });
 
 check('comparisons do not chain without parentheses', () => {
-  assert.is(errorOf(() => parser.parseExpr('a < b < c')), `1:7: comparison '<' cannot follow '<' without parentheses`);
-  assert.is(errorOf(() => parser.parseExpr('a == b != c')), `1:8: comparison '!=' cannot follow '==' without parentheses`);
-  assert.is(errorOf(() => parser.parseExpr('a >= b + 1 <= c')), `1:12: comparison '<=' cannot follow '>=' without parentheses`);
+  assert.is(exactly('a < b < c', errorOf(() => parser.parseExpr('a < b < c'))), `1:7: comparison '<' cannot follow '<' without parentheses`);
+  assert.is(exactly('a == b != c', errorOf(() => parser.parseExpr('a == b != c'))), `1:8: comparison '!=' cannot follow '==' without parentheses`);
+  assert.is(exactly('a >= b + 1 <= c', errorOf(() => parser.parseExpr('a >= b + 1 <= c'))), `1:12: comparison '<=' cannot follow '>=' without parentheses`);
   assert.is(grouped('(a < b) == (c < d)'), '((a < b) == (c < d))');
   assert.is(grouped('a < b == c > d'), '((a < b) == (c > d))', 'different levels may meet');
   assert.is(grouped('a == b && c != d'), '((a == b) && (c != d))');
-  assert.is(errorOf(() => parser.parseExpr('a + b < c < d')), `1:11: comparison '<' cannot follow '<' without parentheses`,
+  assert.is(exactly('a + b < c < d', errorOf(() => parser.parseExpr('a + b < c < d'))), `1:11: comparison '<' cannot follow '<' without parentheses`,
     'the operator to compare with is the last one combined at this level, not the first of the expression');
-  assert.is(errorOf(() => parser.parseExpr('x == y == z')), `1:8: comparison '==' cannot follow '==' without parentheses`);
-  assert.is(errorOf(() => parser.parseExpr('a > b >= c')), `1:7: comparison '>=' cannot follow '>' without parentheses`);
+  assert.is(exactly('x == y == z', errorOf(() => parser.parseExpr('x == y == z'))), `1:8: comparison '==' cannot follow '==' without parentheses`);
+  assert.is(exactly('a > b >= c', errorOf(() => parser.parseExpr('a > b >= c'))), `1:7: comparison '>=' cannot follow '>' without parentheses`);
   assert.is(grouped('(a < b) < c'), '((a < b) < c)', 'parentheses make a chain legal');
   assert.is(grouped('a < (b < c)'), '(a < (b < c))');
   assert.is(grouped('a < b && c < d && e < f'), '(((a < b) && (c < d)) && (e < f))', 'comparisons under && are separate chains');
@@ -223,11 +228,11 @@ check('integer literals: decimal, hex, and INT64_MIN', () => {
   assert.equal(value('-9223372036854775808'), {
     kind: 'unary', op: '-', operand: { kind: 'int', value: '-9223372036854775808n' },
   }, '2^63 right after a minus is allowed; as 64 bits it is INT64_MIN');
-  assert.is(errorOf(() => parser.parseExpr('9223372036854775808')), '1:1: integer literal 9223372036854775808 does not fit in 64 bits');
-  assert.is(errorOf(() => parser.parseExpr('1 + 99999999999999999999')), '1:5: integer literal 99999999999999999999 does not fit in 64 bits');
-  assert.is(errorOf(() => parser.parseExpr('-9223372036854775809')), '1:2: integer literal 9223372036854775809 does not fit in 64 bits');
-  assert.is(errorOf(() => parser.parseExpr('0x10000000000000000')), '1:1: integer literal 0x10000000000000000 has more than 16 hex digits');
-  assert.is(errorOf(() => parser.parseExpr('0x00000000000000001')), '1:1: integer literal 0x00000000000000001 has more than 16 hex digits',
+  assert.is(exactly('9223372036854775808', errorOf(() => parser.parseExpr('9223372036854775808'))), '1:1: integer literal 9223372036854775808 does not fit in 64 bits');
+  assert.is(exactly('1 + 99999999999999999999', errorOf(() => parser.parseExpr('1 + 99999999999999999999'))), '1:5: integer literal 99999999999999999999 does not fit in 64 bits');
+  assert.is(exactly('-9223372036854775809', errorOf(() => parser.parseExpr('-9223372036854775809'))), '1:2: integer literal 9223372036854775809 does not fit in 64 bits');
+  assert.is(exactly('0x10000000000000000', errorOf(() => parser.parseExpr('0x10000000000000000'))), '1:1: integer literal 0x10000000000000000 has more than 16 hex digits');
+  assert.is(exactly('0x00000000000000001', errorOf(() => parser.parseExpr('0x00000000000000001'))), '1:1: integer literal 0x00000000000000001 has more than 16 hex digits',
     'leading zeros count: a hex literal has at most 16 digits whatever its value');
   assert.equal(value('0x0000000000000001'), { kind: 'int', value: '1n' }, '16 digits with leading zeros are fine');
   assert.equal(value('0X8000000000000000'), { kind: 'int', value: '-9223372036854775808n' }, '0X works like 0x');
@@ -235,16 +240,16 @@ check('integer literals: decimal, hex, and INT64_MIN', () => {
   assert.equal(value('- 9223372036854775808'), {
     kind: 'unary', op: '-', operand: { kind: 'int', value: '-9223372036854775808n' },
   }, 'the minus and the literal are two tokens: a space between them changes nothing');
-  assert.is(errorOf(() => parser.parseExpr('1 - 9223372036854775808')), '1:5: integer literal 9223372036854775808 does not fit in 64 bits',
+  assert.is(exactly('1 - 9223372036854775808', errorOf(() => parser.parseExpr('1 - 9223372036854775808'))), '1:5: integer literal 9223372036854775808 does not fit in 64 bits',
     'only a unary minus allows 2^63, not a binary one');
-  assert.is(errorOf(() => parser.parseExpr('!9223372036854775808')), '1:2: integer literal 9223372036854775808 does not fit in 64 bits');
-  assert.is(errorOf(() => parser.parseExpr('~9223372036854775808')), '1:2: integer literal 9223372036854775808 does not fit in 64 bits');
-  assert.is(errorOf(() => parser.parseExpr('-(9223372036854775808)')), '1:3: integer literal 9223372036854775808 does not fit in 64 bits');
+  assert.is(exactly('!9223372036854775808', errorOf(() => parser.parseExpr('!9223372036854775808'))), '1:2: integer literal 9223372036854775808 does not fit in 64 bits');
+  assert.is(exactly('~9223372036854775808', errorOf(() => parser.parseExpr('~9223372036854775808'))), '1:2: integer literal 9223372036854775808 does not fit in 64 bits');
+  assert.is(exactly('-(9223372036854775808)', errorOf(() => parser.parseExpr('-(9223372036854775808)'))), '1:3: integer literal 9223372036854775808 does not fit in 64 bits');
   assert.is(grouped('-9223372036854775808 * 2'), '((--9223372036854775808) * 2)', 'the minus takes the literal alone, then the loop goes on');
   assert.is(grouped('-1 - 2'), '((-1) - 2)');
   const min = parser.parseExpr('  -9223372036854775808');
   if (min.kind !== 'unary') throw new Error('expected a unary minus over a literal');
-  assert.equal([min.pos, min.operand.pos], [{ line: 1, column: 3 }, { line: 1, column: 4 }], 'the minus is at `-`, the literal at its own token');
+  assert.equal(reportTree('where -9223372036854775808 and its literal are', [min.pos, min.operand.pos]), [{ line: 1, column: 3 }, { line: 1, column: 4 }], 'the minus is at `-`, the literal at its own token');
   assert.is(grouped('--9223372036854775808'), '(-(--9223372036854775808))');
 }, { hints: [
   'BigInt(text) reads both decimal and 0x… text; BigInt.asIntN(64, v) reinterprets 64 bits as signed.',
@@ -273,20 +278,20 @@ check('nesting: more than 256 open expressions or blocks is an error, at the tok
   const blocks = (n: number) => `fn main() ${'{'.repeat(n)}${'}'.repeat(n)}`;
   const elseIfs = (n: number) => `fn main() { if a {} ${'else if a {} '.repeat(n)}}`;
   const minuses = (n: number) => `fn main() { print(${'-'.repeat(n)}x); }`;
-  assert.is(errorOf(() => parser.parse(parens(254))), 'no error at all', 'the body, print\'s expression and 254 groups are 256 levels');
-  assert.is(errorOf(() => parser.parse(parens(255))), '1:274: nested too deeply');
-  assert.is(errorOf(() => parser.parse(blocks(256))), 'no error at all', 'the body and 255 blocks in it');
-  assert.is(errorOf(() => parser.parse(blocks(257))), '1:267: nested too deeply');
-  assert.is(errorOf(() => parser.parse(minuses(254))), 'no error at all');
-  assert.is(errorOf(() => parser.parse(minuses(255))), '1:274: nested too deeply');
-  assert.is(errorOf(() => parser.parse(elseIfs(254))), 'no error at all', 'each else-if is a level: it nests the next if inside an else block');
-  assert.is(errorOf(() => parser.parse(elseIfs(300))), '1:3331: nested too deeply');
-  assert.is(errorOf(() => parser.parse(blocks(5000))), '1:267: nested too deeply');
+  assert.is(exactly('parser.parse(parens(254))', errorOf(() => parser.parse(parens(254)))), 'no error at all', 'the body, print\'s expression and 254 groups are 256 levels');
+  assert.is(exactly('parser.parse(parens(255))', errorOf(() => parser.parse(parens(255)))), '1:274: nested too deeply');
+  assert.is(exactly('parser.parse(blocks(256))', errorOf(() => parser.parse(blocks(256)))), 'no error at all', 'the body and 255 blocks in it');
+  assert.is(exactly('parser.parse(blocks(257))', errorOf(() => parser.parse(blocks(257)))), '1:267: nested too deeply');
+  assert.is(exactly('parser.parse(minuses(254))', errorOf(() => parser.parse(minuses(254)))), 'no error at all');
+  assert.is(exactly('parser.parse(minuses(255))', errorOf(() => parser.parse(minuses(255)))), '1:274: nested too deeply');
+  assert.is(exactly('parser.parse(elseIfs(254))', errorOf(() => parser.parse(elseIfs(254)))), 'no error at all', 'each else-if is a level: it nests the next if inside an else block');
+  assert.is(exactly('parser.parse(elseIfs(300))', errorOf(() => parser.parse(elseIfs(300)))), '1:3331: nested too deeply');
+  assert.is(exactly('parser.parse(blocks(5000))', errorOf(() => parser.parse(blocks(5000)))), '1:267: nested too deeply');
   // Levels are given back: long sequences are not deep.
   const statements = 'x = x + 1 * 2;\n'.repeat(2000);
-  assert.is(errorOf(() => parser.parse(`fn main() {\n${statements}}\nfn f() { ${'{}'.repeat(400)} }`)), 'no error at all',
+  assert.is(exactly('2000 statements and 400 sibling blocks', errorOf(() => parser.parse(`fn main() {\n${statements}}\nfn f() { ${'{}'.repeat(400)} }`))), 'no error at all',
     '2000 statements and 400 sibling blocks are not nested: every enter() needs its leave()');
-  assert.is(errorOf(() => parser.parseExpr(Array.from({ length: 3000 }, (_, i) => `a${i}`).join(' + '))), 'no error at all',
+  assert.is(exactly('a chain of 3000 operators', errorOf(() => parser.parseExpr(Array.from({ length: 3000 }, (_, i) => `a${i}`).join(' + ')))), 'no error at all',
     'a chain of 3000 operators is 2 levels deep, not 3000');
 }, { hints: [
   'parseExpression and parseBlock each count one level (enter() first, leave() before returning); an else-if counts one more.',
@@ -343,22 +348,28 @@ check('parseExpr: one expression and nothing after it', () => {
 check('malformed input gives a CompileError, never a crash', (t) => {
   const pieces = ['fn', 'main', '(', ')', '{', '}', 'let', 'x', '=', '1', ';', 'if', 'else', 'while', 'return', 'print',
     '+', '-', '*', '<', '==', '&&', '!', ',', ':', 'int', 'true', '0x', '9999999999999999999999', '[', '.', '$'];
+  const endings: string[] = [];
   for (let i = 0; i < 500; i++) {
     const words = Array.from({ length: 1 + below(t.random, 25) }, () => pieces[below(t.random, pieces.length)]!);
     const source = words.join(below(t.random, 2) === 0 ? ' ' : '\n');
     try {
       parser.parse(source);
+      endings.push('parsed');
     } catch (e) {
-      if (e instanceof errors.CompileError) continue;
+      if (e instanceof errors.CompileError) {
+        endings.push('a CompileError');
+        continue;
+      }
       if (e instanceof Error && e.name === 'NotImplemented') throw e;
       assert.unreachable(`parse(${JSON.stringify(source)}) threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}, not a CompileError`);
     }
   }
+  reportLines('how 500 random sources end', endings);
   const deep = `fn main() { print(${'('.repeat(5000)}1${')'.repeat(5000)}); }`;
-  const deepError = errorOf(() => parser.parse(deep));
+  const deepError = errorOf(() => parser.parse(deep), '5000 nested parentheses fail at');
   assert.ok(/^\d+:\d+: /.test(deepError), `5000 nested parentheses: expected a CompileError (nested too deeply), got ${deepError}`);
   const unary = `fn main() { print(${'-'.repeat(5000)}1); }`;
-  const unaryError = errorOf(() => parser.parse(unary));
+  const unaryError = errorOf(() => parser.parse(unary), '5000 minus signs fail at');
   assert.ok(/^\d+:\d+: /.test(unaryError), `5000 minus signs: expected a CompileError (nested too deeply), got ${unaryError}`);
 }, { timeoutMs: 10000, hints: [
   'Every path that finds something unexpected must throw CompileError; check for eof before reading past the end.',

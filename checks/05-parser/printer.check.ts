@@ -20,7 +20,7 @@ check('printer: expressions come out fully parenthesised', () => {
     ['-9223372036854775808', '(-0x8000000000000000)'],
   ];
   for (const [source, expected] of cases) {
-    assert.is(printer.printExpr(parser.parseExpr(source)), expected, `printExpr of \`${source}\``);
+    assert.is(reportLines(`printExpr of ${JSON.stringify(source)}`, [printer.printExpr(parser.parseExpr(source))])[0], expected, `printExpr of \`${source}\``);
   }
 }, { hints: [
   'Every unary and binary expression gets its own parentheses; calls and atoms get none.',

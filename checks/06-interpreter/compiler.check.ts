@@ -1,11 +1,21 @@
 import * as assert from 'uvu/assert';
-import { check, learnerCode } from '#harness/check.ts';
+import { check, learnerCode, reportOutcome } from '#harness/check.ts';
 
 const compiler = await learnerCode(import('#ch06/compiler.ts'));
 const bytecode = await learnerCode(import('#ch06/bytecode.ts'));
 
 type Compiled = ReturnType<typeof compiler.compileSource>;
 type Fn = Compiled['functions'][number];
+
+/**
+ * Reports `value` under `name` and returns it: what a check holds the compiler's output to
+ * exactly (bytecode, constants, slots, lines, errors), so graded work is held to the
+ * reference's run outside the process that ran the code.
+ */
+function seen<T>(name: string, value: T): T {
+  reportOutcome(name, { output: [JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) ?? String(value)] });
+  return value;
+}
 
 /** The function `name` of a compiled program. */
 function fnOf(program: Compiled, name: string): Fn {
@@ -39,23 +49,23 @@ function decode(fn: Fn): string[] {
 
 check('compiler: main, function indexes and signatures', () => {
   const program = compiler.compileSource('fn twice(n) { return 2 * n; }\nfn main() { print(twice(4)); }\nfn flag(a: bool, b): bool { return a; }');
-  assert.equal(program.functions.map((f) => f.name), ['twice', 'main', 'flag'], 'functions keep their source order');
-  assert.is(program.main, 1, 'main is the index of main');
-  program.functions.forEach((f, i) => assert.is(f.index, i, `${f.name}.index`));
+  assert.equal(seen('program.functions.map((f) => f.name)', program.functions.map((f) => f.name)), ['twice', 'main', 'flag'], 'functions keep their source order');
+  assert.is(seen('program.main', program.main), 1, 'main is the index of main');
+  program.functions.forEach((f, i) => assert.is(seen('f.index', f.index), i, `${f.name}.index`));
   const flag = fnOf(program, 'flag');
-  assert.equal([...flag.params], ['bool', 'int']);
-  assert.is(flag.returnType, 'bool');
-  assert.is(fnOf(program, 'twice').returnType, 'int', 'no return type means int');
-  assert.is(fnOf(program, 'flag').line, 3, 'line is where the function is declared');
+  assert.equal(seen('[...flag.params]', [...flag.params]), ['bool', 'int']);
+  assert.is(seen('flag.returnType', flag.returnType), 'bool');
+  assert.is(seen('fnOf(program, \'twice\').returnType', fnOf(program, 'twice').returnType), 'int', 'no return type means int');
+  assert.is(seen('fnOf(program, \'flag\').line', fnOf(program, 'flag').line), 3, 'line is where the function is declared');
 }, { hints: ['Collect every signature first (in source order), then compile bodies: a call may name a function declared later.'] });
 
 check('compiler: expressions become stack code, operands first', () => {
   const program = compiler.compileSource('fn f(a, b) { return a - b * 3 + -7; }\nfn main() {}');
-  assert.equal(decode(fnOf(program, 'f')), [
+  assert.equal(seen('decode(fnOf(program, \'f\'))', decode(fnOf(program, 'f'))), [
     'load 0', 'load 1', 'const 0 (3)', 'mul', 'sub', 'const 1 (-7)', 'add', 'ret',
   ]);
   const calls = compiler.compileSource('fn g(x, y, z) { return x; }\nfn main() { print(g(1, 2 + 3, g(4, 5, 6))); }');
-  assert.equal(decode(fnOf(calls, 'main')), [
+  assert.equal(seen('decode(fnOf(calls, \'main\'))', decode(fnOf(calls, 'main'))), [
     'const 0 (1)', 'const 1 (2)', 'const 2 (3)', 'add', 'const 3 (4)', 'const 4 (5)', 'const 5 (6)',
     'call 0 3', 'call 0 3', 'print', 'const 6 (0)', 'ret',
   ]);
@@ -68,7 +78,7 @@ check('compiler: expressions become stack code, operands first', () => {
 check('compiler: constants are shared and booleans are 0 and 1', () => {
   const program = compiler.compileSource('fn main() { let a = 5; let b = 5 + 5; let t = true; let f = false; print(a + 1); }');
   const main = fnOf(program, 'main');
-  assert.equal([...main.constants], [5n, 1n, 0n], 'each value once, in order of first use (true is 1, false is 0)');
+  assert.equal(seen('[...main.constants]', [...main.constants]), [5n, 1n, 0n], 'each value once, in order of first use (true is 1, false is 0)');
 }, { hints: ['Keep a Map from value to constant index; `true` is the constant 1n and `false` 0n.'] });
 
 check('compiler: locals reuse the slots of finished blocks; maxStack is the deepest stack', () => {
@@ -83,11 +93,11 @@ check('compiler: locals reuse the slots of finished blocks; maxStack is the deep
     'fn main() {}',
   ].join('\n'));
   const f = fnOf(program, 'f');
-  assert.is(f.locals, 4, 'p, a, then b and c (d reuses b\'s slot, e reuses b\'s slot again)');
-  assert.is(f.maxStack, 5, 'p + (a + (a + (a + a))) holds five values at its deepest');
+  assert.is(seen('f.locals', f.locals), 4, 'p, a, then b and c (d reuses b\'s slot, e reuses b\'s slot again)');
+  assert.is(seen('f.maxStack', f.maxStack), 5, 'p + (a + (a + (a + a))) holds five values at its deepest');
   const code = decode(f);
   assert.ok(code.includes('store 2') && code.includes('store 3'), `b and c go to slots 2 and 3:\n${code.join('\n')}`);
-  assert.equal(code.filter((row) => row.startsWith('store')), ['store 1', 'store 2', 'store 3', 'store 2', 'store 2']);
+  assert.equal(seen('code.filter((row) => row.startsWith(\'store\'))', code.filter((row) => row.startsWith('store'))), ['store 1', 'store 2', 'store 3', 'store 2', 'store 2']);
 }, { hints: [
   'Keep the next free slot; a block saves it on entry and restores it at its `}`.',
   'Track the depth as you emit: each instruction pushes and pops a known number of values (OPCODE_INFO).',
@@ -103,7 +113,7 @@ check('compiler: control flow uses jumps to absolute offsets', () => {
     '  }',
     '}',
   ].join('\n'));
-  assert.equal(decode(fnOf(program, 'main')), [
+  assert.equal(seen('decode(fnOf(program, \'main\'))', decode(fnOf(program, 'main'))), [
     'const 0 (0)', 'store 0', //                               0000 0003
     'load 0', 'const 1 (2)', 'lt', 'jump_if_false 45', //       0005 0007 0010 0011  while i < 2
     'load 0', 'const 0 (0)', 'eq', 'jump_if_false 30', //       0014 0016 0019 0020  if i == 0
@@ -129,7 +139,7 @@ check('compiler: the line table maps each instruction to its source line', () =>
     pc += bytecode.instructionSize(main.code[pc]!);
   }
   // const 10; store a | load a; const 2; div; store b | load b; print | const 0; ret
-  assert.equal(lines, [2, 2, 3, 4, 4, 3, 5, 5, 6, 6], 'lines of: const store load const div store load print const ret');
+  assert.equal(seen('lines', lines), [2, 2, 3, 4, 4, 3, 5, 5, 6, 6], 'lines of: const store load const div store load print const ret');
   for (let i = 1; i < main.lines.length; i++) {
     assert.ok(main.lines[i]!.offset > main.lines[i - 1]!.offset, 'line entries go in increasing offset order');
     assert.ok(main.lines[i]!.line !== main.lines[i - 1]!.line, 'an entry only where the line changes');
@@ -151,7 +161,7 @@ check('compiler: a let\'s value sees the variable outside, not the one it declar
     '  return x;',
     '}',
   ].join('\n'));
-  assert.equal(decode(fnOf(program, 'main')), [
+  assert.equal(seen('decode(fnOf(program, \'main\'))', decode(fnOf(program, 'main'))), [
     'const 0 (1)', 'store 0',
     'load 0', 'const 1 (10)', 'add', 'store 1', //     the inner x is slot 1, its value reads slot 0
     'load 1', 'const 2 (2)', 'mul', 'store 2', 'load 2', 'print',
@@ -166,5 +176,5 @@ check('compiler: a let\'s value sees the variable outside, not the one it declar
       return (e as Error).message;
     }
   })();
-  assert.is(error, "2:11: undefined variable 'y'", 'a let cannot read the variable it is declaring');
+  assert.is(seen('error', error), "2:11: undefined variable 'y'", 'a let cannot read the variable it is declaring');
 }, { hints: ['Check (and compile) the value first, then declare the variable: while its value is computed, the name still means what it meant outside.'] });

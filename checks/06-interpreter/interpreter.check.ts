@@ -1,8 +1,9 @@
 import * as assert from 'uvu/assert';
-import { check, learnerCode } from '#harness/check.ts';
+import { check, learnerCode, reportOutcome, thrownBy } from '#harness/check.ts';
 
 // These checks run hand-assembled bytecode, so they test the interpreter on its own,
-// whatever state the compiler is in.
+// whatever state the compiler is in. What each run printed, returned or threw is reported
+// (check.ts reportOutcome), for graded work to be held to the reference's run.
 const interpreter = await learnerCode(import('#ch06/interpreter.ts'));
 import type { InterpreterState } from '#ch06/interpreter.ts';
 import type { OpcodeSet } from '#ch06/bytecode.ts';
@@ -66,6 +67,7 @@ function program(...specs: FnSpec[]): Program {
 function runCapturing(p: Program): { output: string[]; result: bigint } {
   const output: string[] = [];
   const result = interpreter.run(p, { print: (text) => output.push(text) });
+  reportOutcome('a run of hand-assembled bytecode', { output: [...output, `returned ${result}`] });
   return { output, result };
 }
 
@@ -102,6 +104,7 @@ check('interpreter: binary opcodes wrap to 64 bits, divide toward zero, mask shi
       if (e instanceof Error && e.name === 'NotImplemented') throw e;
       actual = `${e instanceof Error ? e.name : 'error'}: ${e instanceof Error ? e.message : String(e)}`;
     }
+    reportOutcome(`${name} ${a}, ${b}`, { output: [actual] });
     if (actual !== String(expected)) wrong.push(`  ${name.padEnd(8)} ${a}, ${b}: expected ${expected}, got ${actual}`);
   }
   assert.ok(wrong.length === 0, `${wrong.length} of ${BINARY_CASES.length} wrong:\n${wrong.join('\n')}`);
@@ -208,6 +211,7 @@ check('interpreter: a RuntimeError at the line of the failing instruction', () =
     interpreter.run(p, { print: (text) => output.push(text) });
   } catch (e) {
     if (!(e instanceof interpreter.RuntimeError)) throw e;
+    reportOutcome('dividing by zero', { output: [...output, e.message, `line ${e.line}`] });
     assert.is(e.message, 'division by zero at line 21');
     assert.is(e.line, 21);
     assert.equal(output, ['1'], 'output printed before the error is kept');
@@ -234,11 +238,14 @@ check('interpreter: 10000 active calls are allowed, the 10001st is a stack overf
     constants: [n],
     code: [['const', 0], ['call', 0, 1], ['ret']],
   });
-  assert.is(interpreter.run(program(down, main(9998n)), { print: () => {} }), 0n, 'main + 9999 calls of down = 10000 frames: allowed');
+  const deepest = interpreter.run(program(down, main(9998n)), { print: () => {} });
+  reportOutcome('10000 frames', { output: [`returned ${deepest}`] });
+  assert.is(deepest, 0n, 'main + 9999 calls of down = 10000 frames: allowed');
   try {
     interpreter.run(program(down, main(9999n)), { print: () => {} });
   } catch (e) {
     if (!(e instanceof interpreter.RuntimeError)) throw e;
+    reportOutcome('10001 frames', { output: [e.message] });
     assert.is(e.message, 'stack overflow in down at line 5');
     return;
   }
@@ -269,6 +276,10 @@ check('interpreter: an opcode of a later language level runs through its handler
   );
   const output: string[] = [];
   const result = interpreter.run(p, { print: (text) => output.push(text), level });
+  const refused = thrownBy(() => interpreter.run(p, { print: () => {} }));
+  reportOutcome('a later level\'s opcode, run with its handler and without', {
+    output: [...output, `returned ${result}`, `without its handler: ${refused instanceof Error && /bad opcode 0x7e/.test(refused.message) ? 'a bad opcode error' : 'something else'}`],
+  });
   assert.equal(output, ['0', '1', '4', '13', '40'], 'the loop runs the handler once per turn');
   assert.is(result, 121n, 'the handler\'s result flows on to the next instructions');
   assert.throws(() => interpreter.run(p, { print: () => {} }), /bad opcode 0x7e/, 'the core level does not know the opcode: a compiler bug, said so');

@@ -1,5 +1,5 @@
 import * as assert from 'uvu/assert';
-import { check, learnerCode } from '#harness/check.ts';
+import { check, learnerCode, reportOutcome } from '#harness/check.ts';
 import { diffLines } from '#harness/programs.ts';
 
 const compiler = await learnerCode(import('#ch06/compiler.ts'));
@@ -62,8 +62,10 @@ const EXPECTED = [
   '0039     |  ret'
 ];
 
+/** Asserts the listing is `expected` line for line; the listing is reported under `what` (it is exact, so every correct solution gives it). */
 function sameText(actual: string, expected: readonly string[], what: string): void {
   const lines = actual.split('\n');
+  reportOutcome(what, { output: lines });
   if (lines.length === expected.length && lines.every((line, i) => line === expected[i])) return;
   assert.unreachable(`${what} differs:\n${diffLines(expected, lines)}`);
 }

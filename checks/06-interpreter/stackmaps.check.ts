@@ -4,9 +4,12 @@
  * The maps are checked against a liveness this file computes on its own from the bytecode
  * (a backward dataflow over the instructions), so a compiler that records every slot it ever
  * used, or forgets one a later instruction reads, fails here whatever its own analysis says.
+ * What each check finds is reported (check.ts reportOutcome: the maps' text, how many calls of
+ * each function agree with the liveness computed apart, the errors at the limits), for graded
+ * work to be held to the reference's run outside the process that ran the code.
  */
 import * as assert from 'uvu/assert';
-import { check, learnerCode, thrownBy } from '#harness/check.ts';
+import { check, learnerCode, reportOutcome, thrownBy } from '#harness/check.ts';
 import { programsUpTo } from '#harness/programs.ts';
 import type { StackMap } from '#ch06/bytecode.ts';
 
@@ -120,6 +123,7 @@ function checkMaps(program: Compiled, where: string): number {
         `${where}: ${fn.name}: the locals of the map at ${ins.pc} are exactly the slots read later before they are written (in slot order)`);
       assert.is(map.stack.length, depth.get(ins.pc)! - ins.operands[1]!, `${where}: ${fn.name}: the map at ${ins.pc} types the operand stack under the arguments`);
     }
+    reportOutcome(`${where}: the stack maps of ${fn.name}`, { output: [`${callOffsets.length} calls, each map as the liveness computed apart says`] });
   }
   return calls;
 }
@@ -144,6 +148,7 @@ check('stack maps: the type of every live local and stack value at each call, an
   const program = compiler.compileSource(source);
   const main = program.functions.find((f) => f.name === 'main')!;
   const maps = [...main.stackMaps.entries()].sort(([a], [b]) => a - b).map(([, m]) => show(m));
+  reportOutcome('the maps of main\'s calls', { output: maps });
   assert.equal(maps, [
     'locals 1:bool | stack -',
     'locals - | stack -',
@@ -175,32 +180,39 @@ check('stack maps: every call of every test program agrees with a liveness compu
 check('limits of the format are compile errors at the offending line, never wrap-around', () => {
   const expectError = (source: string, message: string, why: string) => {
     const error = thrownBy(() => compiler.compileSource(source));
+    reportOutcome(why, { output: [error instanceof errors.CompileError ? error.message : 'no compile error'] });
     assert.ok(error instanceof errors.CompileError, `${why}: expected the compile error '${message}', but ${error === undefined ? 'it compiled' : `got ${String(error)}`}`);
     assert.is((error as Error).message, message, why);
   };
   // 65536 functions are the most a call's u16 can name; the 65537th is an error at its name.
   const many = (n: number) => Array.from({ length: n }, (_, i) => `fn f${i}() { return ${i}; }`).join('\n') + `\nfn main() { return f${n - 1}(); }`;
   const fits = compiler.compileSource(many(65535));
-  assert.is(fits.functions.length, 65536, '65535 functions and main compile');
+  assert.is(seen('functions of 65535 and main', fits.functions.length), 65536, '65535 functions and main compile');
   expectError(many(65536), '65537:4: too many functions (at most 65536)', 'the 65537th function');
 
   // 256 locals fit a u8 slot number; the 257th is an error at its `let`.
   const lets = (n: number) => `fn main() {\n${Array.from({ length: n }, (_, i) => `  let v${i} = ${i};`).join('\n')}\n  return v${n - 1};\n}`;
   const wide = compiler.compileSource(lets(256));
-  assert.is(wide.functions[0]!.locals, 256, '256 locals fit');
-  assert.ok(decodeStores(wide.functions[0]!).includes(255), 'the 256th local is slot 255');
+  assert.is(seen('locals of 256 lets', wide.functions[0]!.locals), 256, '256 locals fit');
+  assert.ok(seen('slot 255 stored to', decodeStores(wide.functions[0]!).includes(255)), 'the 256th local is slot 255');
   expectError(lets(257), "258:3: too many local variables in 'main' (at most 256)", 'the 257th local');
 
   // Six parameters, and slots in nested blocks at the limit.
   const six = compiler.compileSource('fn f(a, b, c, d, e, g) { return g; }\nfn main() { return f(1, 2, 3, 4, 5, 6); }');
-  assert.is(six.functions[0]!.locals, 6);
+  assert.is(seen('locals of six parameters', six.functions[0]!.locals), 6);
   expectError('fn f(a, b, c, d, e, g, h) { return h; }\nfn main() { return 0; }', "1:4: 'f' has 7 parameters, at most 6 are allowed", 'seven parameters');
   const nested = `fn main() {\n${Array.from({ length: 250 }, (_, i) => `  let v${i} = ${i};`).join('\n')}\n  { let a = 1; { let b = 2; { let c = 3; { let d = 4; { let e = 5; { let f = 6; print(f); } } } } } }\n  { let x = 7; print(x); }\n  return 0;\n}`;
-  assert.is(compiler.compileSource(nested).functions[0]!.locals, 256, 'six nested blocks on top of 250 locals reach 256 exactly');
+  assert.is(seen('locals of six nested blocks on 250', compiler.compileSource(nested).functions[0]!.locals), 256, 'six nested blocks on top of 250 locals reach 256 exactly');
 }, { timeoutMs: 60000, hints: [
   'A call names its function in a u16: more than 65536 functions cannot be named. Check the count where the signatures are collected, at the name of the function that is one too many.',
   'A u8 slot holds 0…255: the 257th local must be an error, not slot 0 again.',
 ] });
+
+/** Reports `value` under `name` and returns it. */
+function seen<T>(name: string, value: T): T {
+  reportOutcome(name, { output: [String(value)] });
+  return value;
+}
 
 function decodeStores(fn: Fn): number[] {
   return instructions(fn).filter((i) => i.name === 'store').map((i) => i.operands[0]!);

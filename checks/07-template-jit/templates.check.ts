@@ -5,7 +5,7 @@
  */
 import * as assert from 'uvu/assert';
 import koffi from 'koffi';
-import { check } from '#harness/check.ts';
+import { check, reportOutcome } from '#harness/check.ts';
 import { compareOutcome } from '#harness/programs.ts';
 import { ARCHES, hostArch } from '#native/arch.ts';
 import { learnerCode } from '#harness/check.ts';
@@ -190,6 +190,7 @@ fn main() {
     k.register = realRegister;
     compiled.dispose();
   }
+  reportOutcome('twice(fib(15)): printed, entries into machine code, callbacks', { output: [...printed, `${entries} entries`, `${callbacks} callbacks`] });
   assert.equal(printed, ['1220'], 'the program prints twice(fib(15)) = 1220');
   assert.ok(entries === 1, `TypeScript called into machine code ${entries} times during one run; expected exactly 1 (the entry stub, which calls main). fib(15) makes 1973 calls: they must be machine calls to the callee's label, not round trips through koffi.`);
   assert.ok(callbacks === 1, `machine code called back into TypeScript ${callbacks} times; expected 1 (the one print). Calls between Jot functions must not go through callbacks.`);
@@ -224,6 +225,14 @@ fn main() {
       assert.ok(lines.some((l) => l.includes(';') && l.slice(l.indexOf(';')).includes(text)), `${arch}: no comment in the listing mentions '${text}':\n${listing}`);
     }
     const mnemonic = arch === 'x64' ? /\bcall\b/ : /\bbl\b/;
+    // What the listing names (never its text, which may differ): each function, each bytecode instruction, a direct call.
+    reportOutcome(`the ${arch} listing names`, {
+      output: [
+        ...program.functions.map((fn) => `${fn.name}: ${lines.some((l) => l.includes(fn.name))}`),
+        ...['0000 load 0', 'add', 'call', 'jump_if_false', 'jump', 'mul', 'print', 'ret'].map((text) => `${text}: ${lines.some((l) => l.includes(';') && l.slice(l.indexOf(';')).includes(text))}`),
+        `a direct call: ${lines.some((l) => mnemonic.test(l))}`,
+      ],
+    });
     assert.ok(lines.some((l) => mnemonic.test(l)), `${arch}: no direct ${arch === 'x64' ? 'call' : 'bl'} instruction in the listing:\n${listing}`);
   }
 }, { timeoutMs: 15000, hints: [
@@ -269,6 +278,7 @@ fn main() {
   const printed: string[] = [];
   try {
     const outcome = compiled.run({ print: (text) => printed.push(text) });
+    reportOutcome('callee-saved registers changed across the entry stub', { output: [...printed, outcome.error === undefined ? '(ran to the end)' : '(a runtime error)', String(outcome.result)] });
     assert.equal(printed, ['101'], 'the program ran through your entry stub');
     assert.ok(outcome.error === undefined, `no runtime error expected, got ${outcome.error?.message}`);
     assert.is(outcome.result, 0n, `${outcome.result} of the ${calleeSaved.length} callee-saved registers came back changed from your entry stub: it must save every callee-saved register it (or the code it calls) writes, and restore them before it returns`);
@@ -317,6 +327,7 @@ fn main() {
   } finally {
     compiled.dispose();
   }
+  reportOutcome('a level\'s hooks and templates', { output: [...printed, `${afterCalls} afterCall hooks`, `${prologues} prologue hooks`] });
   assert.is(afterCalls, 2, 'the level\'s afterCall hook runs once per call instruction (this.#level.afterCall in #call)');
   assert.is(prologues, 2, 'the level\'s prologue hook runs once per function');
   assert.equal(printed, ['28'], 'the level\'s template for print replaces the core one');

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { check } from '#harness/check.ts';
 import { programsUpTo } from '#harness/programs.ts';
 import { randomProgram } from '#harness/random-programs.ts';
-import { build, compiler, countOps, printer, runBytecode, runOracle, sameOutcome, text, verifyAll } from './support.ts';
+import { build, compiler, countOps, observed, printer, runBytecode, runOracle, sameOutcome, text, verifyAll } from './support.ts';
 
 const programs = programsUpTo(8).filter((p) => p.expectedError?.kind !== 'compile');
 
@@ -30,12 +30,14 @@ b3:
   return v5
 }`;
   const fn = text.parseFunction(source);
-  assert.is(printer.printFunction(fn), source, 'printing what was parsed gives the text back');
+  assert.is(observed('the parsed IR printed', printer.printFunction(fn)), source, 'printing what was parsed gives the text back');
   for (const program of programs.slice(0, 20)) {
     const ir = build.buildProgram(compiler.compileSource(program.source));
     for (const f of ir.functions.values()) {
       const printed = printer.printFunction(f);
-      assert.is(printer.printFunction(text.parseFunction(printed)), printed, `${program.name}.jot, function ${f.name}: print → parse → print changed the text`);
+      const again = printer.printFunction(text.parseFunction(printed));
+      observed(`${program.name}.jot, function ${f.name}: print → parse → print gives the text back`, again === printed);
+      assert.is(again, printed, `${program.name}.jot, function ${f.name}: print → parse → print changed the text`);
     }
   }
 }, { hints: ['The text form is given code: if this fails, compare your ir.ts with the data structures printer.ts and text.ts expect.'] });
@@ -70,13 +72,13 @@ check('a loop variable gets a phi at the loop header; straight-line code gets no
   const loop = build.buildProgram(compiler.compileSource('fn main() { let k = 3; let i = 0; let s = 0; while i < 10 { s = s + i * k; i = i + 1; } print(s + k); return 0; }'));
   const main = loop.functions.get('main')!;
   const phis = main.blocks.flatMap((b) => b.insts.filter((i) => i.op === 'phi'));
-  assert.is(phis.length, 2, `i and s each need one phi at the loop header, and k (never written in the loop) none; found ${phis.length}:\n${printer.printFunction(main)}`);
+  assert.is(observed('phis in the loop', phis.length), 2, `i and s each need one phi at the loop header, and k (never written in the loop) none; found ${phis.length}:\n${printer.printFunction(main)}`);
   const headers = new Set(main.blocks.filter((b) => b.insts.some((i) => i.op === 'phi')).map((b) => b.id));
-  assert.is(headers.size, 1, 'both phis belong in the loop header');
+  assert.is(observed('blocks holding the phis', headers.size), 1, 'both phis belong in the loop header');
   const straight = build.buildProgram(compiler.compileSource('fn main() { let a = 1; let b = a + 2; a = b * 3; print(a); return a; }')).functions.get('main')!;
-  assert.is(countOps(straight, 'phi'), 0, `no control flow merges, so no phi:\n${printer.printFunction(straight)}`);
+  assert.is(observed('phis in straight-line code', countOps(straight, 'phi')), 0, `no control flow merges, so no phi:\n${printer.printFunction(straight)}`);
   const loads = build.buildProgram(compiler.compileSource('fn main() { let a = 5; print(a + a); return 0; }')).functions.get('main')!;
-  assert.is(countOps(loads, 'copy'), 0, 'a load is not an instruction in SSA: it names the current value');
+  assert.is(observed('copies made for loads', countOps(loads, 'copy')), 0, 'a load is not an instruction in SSA: it names the current value');
 }, { hints: ['Braun et al. make a phi only where a variable is read and its predecessors disagree; a phi whose operands are all one value is removed.'] });
 
 check('values keep their types: comparisons, booleans and bool functions are bool', () => {
@@ -85,7 +87,7 @@ check('values keep their types: comparisons, booleans and bool functions are boo
   const main = ir.functions.get('main')!;
   const printed = main.blocks.flatMap((b) => b.insts.filter((i) => i.op === 'print'));
   const defs = new Map(main.blocks.flatMap((b) => b.insts.map((i) => [i.id, i] as const)));
-  for (const p of printed) assert.is(defs.get(p.args[0]!)?.type, 'bool', `the value printed by '${printer.printInst(p)}' is a bool`);
-  assert.equal(runOracle(ir).output, ['true', 'false'], 'prints true and false, not 1 and 0');
-  assert.is(ir.functions.get('odd')!.returnType, 'bool');
+  for (const p of printed) assert.is(observed('the type of a printed value', defs.get(p.args[0]!)?.type), 'bool', `the value printed by '${printer.printInst(p)}' is a bool`);
+  assert.equal(runOracle(ir, undefined, 'true and false printed from IR').output, ['true', 'false'], 'prints true and false, not 1 and 0');
+  assert.is(observed('the return type of odd', ir.functions.get('odd')!.returnType), 'bool');
 }, { hints: ['The bytecode has no types on constants (`true` is `const 1`): recover them from how values are used (branch wants bool, print_bool prints a bool, a call its parameter types, == one type on both sides).'] });

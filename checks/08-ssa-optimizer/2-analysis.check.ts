@@ -2,10 +2,13 @@
  * Chapter 08, second part: dominators and the verifier, the two things every pass leans on.
  * Dominators are compared with a brute-force definition (a dominates b when removing a
  * leaves b unreachable); the verifier must accept well-formed IR and name each kind of
- * broken IR.
+ * broken IR. What each check observes is reported (check.ts reportOutcome: every immediate
+ * dominator and dominance of each graph; which broken IR the verifier refused and whether its
+ * problems say what is wrong, never their wording), so that graded work is held to the
+ * reference's run outside the process that ran the code.
  */
 import * as assert from 'uvu/assert';
-import { check } from '#harness/check.ts';
+import { check, reportOutcome } from '#harness/check.ts';
 import { dominators, printer, text, verifier, type Func } from './support.ts';
 
 /**
@@ -44,8 +47,11 @@ function reachableWithout(edges: Record<number, number[]>, removed: number, entr
 function dominatorDisagreement(name: string, edges: Record<number, number[]>, entry = 0, order?: readonly number[]): string | null {
   const fn = cfg(edges, entry, order);
   const tree = dominators.dominatorTree(fn);
-  const blocks = [...reachableWithout(edges, -1, entry)];
+  const blocks = [...reachableWithout(edges, -1, entry)].sort((a, b) => a - b);
   const dominates = (a: number, b: number) => a === b || !reachableWithout(edges, a, entry).has(b);
+  reportOutcome(name, {
+    output: blocks.map((b) => `b${b}: idom ${b === entry ? '-' : `b${tree.idom.get(b)}`}, dominated by ${blocks.filter((a) => tree.dominates(a, b)).map((a) => `b${a}`).join(' ')}`),
+  });
   for (const a of blocks) {
     for (const b of blocks) {
       const expected = dominates(a, b);
@@ -175,22 +181,29 @@ b0:
 
 check('the verifier accepts well-formed IR and names each kind of broken IR', () => {
   const good = text.parseFunction(WELL_FORMED);
+  const said = (what: string, problems: readonly string[], mentions: RegExp) =>
+    reportOutcome(what, { output: [problems.length === 0 ? 'no problem found' : `problems found, saying what is wrong: ${problems.some((p) => mentions.test(p))}`] });
+  said('well-formed IR', verifier.verifyProblems(good), /./);
   assert.equal(verifier.verifyProblems(good), [], 'well-formed IR has no problems');
   for (const [what, source, mentions] of BROKEN) {
     let fn: Func;
     try {
       fn = typeof source === 'string' ? text.parseFunction(source) : source();
     } catch {
+      reportOutcome(what, { output: ['refused by the IR parser'] });
       continue; // the parser already refuses it (the type rules run when parsing)
     }
     const problems = verifier.verifyProblems(fn);
+    said(what, problems, mentions);
     assert.ok(problems.length > 0, `${what}: the verifier found nothing wrong with\n${printer.printFunction(fn)}`);
     assert.ok(problems.some((p) => mentions.test(p)), `${what}: the problems do not say what is wrong: ${problems.join('; ')}`);
   }
   const program = text.parseProgram(BAD_CALL);
   const main = program.functions.get('main')!;
+  said('g, well-formed, in a program', verifier.verifyProblems(program.functions.get('g')!, program), /./);
   assert.equal(verifier.verifyProblems(program.functions.get('g')!, program), [], 'g itself is well-formed');
   const problems = verifier.verifyProblems(main, program);
+  said('main calling g(int) with a bool', problems, /g|call|int|bool/);
   assert.ok(problems.some((p) => /g|call|int|bool/.test(p)), `main calls g(int) with a bool: the verifier, given the program, must say so; it found ${problems.length ? problems.join('; ') : 'nothing'}\n${printer.printFunction(main)}`);
 }, { hints: [
   'Structure first (one terminator, last; phis first), then SSA: each use dominated by its definition (a phi operand at the end of its predecessor), then phi arity against the predecessors, then types.',

@@ -2,7 +2,9 @@
  * Chapter 08, fourth part: no pass changes what a program does. Every pass runs alone and
  * in the whole pipeline on every shared program and on random programs; the IR oracle runs
  * the IR before and after and the outcomes must agree, and the learner's verifier must
- * accept the IR after every pass.
+ * accept the IR after every pass. What the IR printed and how it ended, before and after each
+ * pass and the whole pipeline, is reported (support.ts runOracle): graded work is held to the
+ * reference's run outside the process that ran the code.
  */
 import * as assert from 'uvu/assert';
 import { check } from '#harness/check.ts';
@@ -19,17 +21,21 @@ function runPass(program: IrProgram, name: string): IrProgram {
   return { functions, main: program.main };
 }
 
-/** Programs that run longer than this many IR instructions get the whole pipeline only. */
-const PER_PASS_BUDGET = 200_000;
+/**
+ * The shared programs that run longest under the IR oracle (over 200,000 IR instructions as the
+ * reference builds them: fib about 210,000, deep_recursion_wide_frames about 910,000) get the
+ * whole pipeline only, to keep the check quick. The list is fixed, never decided by how long
+ * the code under test runs, so every run makes the same runs and reports the same outcomes.
+ */
+const WHOLE_PIPELINE_ONLY = new Set(['fib.jot', 'deep_recursion_wide_frames.jot']);
 
 function checkSource(source: string, label: string): void {
   const built = build.buildProgram(compiler.compileSource(source));
-  const counter = { steps: 0 };
-  const expected = runOracle(built, counter, `${label} built into IR`);
-  for (const name of counter.steps <= PER_PASS_BUDGET ? PASS_NAMES : []) {
+  const expected = runOracle(built, undefined, `${label} built into IR`);
+  for (const name of WHOLE_PIPELINE_ONLY.has(label) ? [] : PASS_NAMES) {
     const after = runPass(built, name);
     verifyAll(after, `after ${name} on ${label}`);
-    const report = sameOutcome(expected, runOracle(after));
+    const report = sameOutcome(expected, runOracle(after, undefined, `${label} after ${name}`));
     assert.ok(report === null, `${name} changed what ${label} does:\n${report}\n\nbefore:\n${[...built.functions.values()].map(printer.printFunction).join('\n')}\n\nafter:\n${[...after.functions.values()].map(printer.printFunction).join('\n')}`);
   }
   const all = optimizer.optimizeProgram(built, { verifyEach: true });

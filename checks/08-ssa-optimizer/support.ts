@@ -80,6 +80,8 @@ export function verifyAll(program: IrProgram, after: string): void {
 export function assertSameIr(actual: Func, expectedText: string, what: string): void {
   const expected = canonicalText(text.parseFunction(expectedText));
   const got = canonicalText(actual);
+  // Renumbered, the IR a pass must produce is one text for every correct solution: it is reported.
+  reportOutcome(what, { output: got.split('\n') });
   if (expected !== got) {
     assert.fixture(got, expected, `${what}: the IR differs from what was expected (compared after renumbering; - expected, + actual)\n\nyour IR:\n${printer.printFunction(actual)}`);
   }
@@ -88,6 +90,17 @@ export function assertSameIr(actual: Func, expectedText: string, what: string): 
 /** A program of one function `f` plus a main, built from IR text: for running passes on hand-written IR. */
 export function oneFunction(fn: Func): IrProgramShape {
   return { functions: new Map([[fn.name, fn]]), main: fn.name };
+}
+
+/**
+ * Reports `value` under `name` and returns it: what a check asserts of the learner's IR (a
+ * count every correct solution agrees on, whether an instruction is gone), for graded work to
+ * be held to the reference's run outside the process that ran the code. Never report what
+ * correct solutions may do differently (IR text, counts a check only bounds).
+ */
+export function observed<T>(name: string, value: T): T {
+  reportOutcome(name, { output: [typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)] });
+  return value;
 }
 
 /** Counts instructions of an operation in a function. */

@@ -3,10 +3,13 @@
  * written as IR text, the linear scan on random intervals (no two overlapping intervals
  * share a register, nothing that lives across a call stays in a caller-saved register, no
  * spill while registers suffice), and parallel moves executed word by word against their
- * meaning (every source read before any destination is written).
+ * meaning (every source read before any destination is written). What each check finds that
+ * every correct allocator agrees on (intervals, what each location holds after a parallel
+ * move, that a scan's round broke no rule) is reported (check.ts reportOutcome), for graded
+ * work to be held to the reference's run outside the process that ran the code.
  */
 import * as assert from 'uvu/assert';
-import { check } from '#harness/check.ts';
+import { check, reportOutcome } from '#harness/check.ts';
 import { liveness, moves, scan, text } from './support.ts';
 
 const LOOP = `function f(p0: int): int {
@@ -35,6 +38,7 @@ check('intervals of a loop: a value used in the loop lives to the end of the loo
   const show = (m: ReadonlyMap<number, { start: number; end: number }>) => [...m].sort((a, b) => a[0] - b[0]).map(([v, i]) => `v${v} [${i.start}, ${i.end}]`).join('\n');
   // Blocks b0 b1 b2 b3 at indices 0, 3, 6, 9; v1 is a constant, v3 is fused into the branch.
   const expected = new Map([[0, { start: 0, end: 17 }], [2, { start: 6, end: 20 }], [5, { start: 15, end: 17 }]]);
+  reportOutcome('intervals of the loop, and what is live into b1 and out of b2', { output: [...show(got).split('\n'), `in b1: ${[...live.liveIn.get(1)!].sort()}`, `out of b2: ${[...live.liveOut.get(2)!].sort()}`] });
   assert.fixture(show(got), show(expected), `intervals of\n${LOOP}\n(- expected, + yours)`);
   assert.equal([...live.liveIn.get(1)!].sort(), [0], 'live into the loop header b1: only v0 (v2 is its own phi)');
   assert.equal([...live.liveOut.get(2)!].sort(), [0, 5], 'live out of the loop body b2: v0, and v5 for the phi');
@@ -81,6 +85,8 @@ check('linear scan: overlapping intervals never share a register, call-crossers 
       const spilled = intervals.filter((i) => result.locations.get(i.value)!.kind === 'slot');
       if (most <= registers.length) assert.equal(spilled.length, 0, `at most ${most} intervals are live at once and there are ${registers.length} registers, yet ${spilled.length} were spilled`);
     }
+    // Which registers a scan picks may differ between correct allocators: that the round broke no rule is reported.
+    reportOutcome(`linear scan round ${round + 1}`, { output: ['every interval placed, no two overlapping in one location, call-crossers in callee-saved registers, no spill while registers suffice'] });
   }
 }, { hints: [
   'Visit intervals by start; first expire the active intervals whose end is before the new start, giving their registers back.',
@@ -113,6 +119,7 @@ check('parallel moves: cycles through the scratch register, slots through the ot
       assert.ok(!(m.from.kind === 'slot' && m.to.kind === 'slot'), `the sequence for ${show()} moves a stack slot straight to a stack slot: no instruction does that`);
       state.set(machineKey(m.to), m.from.kind === 'imm' ? `#${m.from.value}` : state.get(machineKey(m.from))!);
     }
+    reportOutcome(`the parallel move ${show()}`, { output: locs.map((l) => `${machineKey(l)} holds ${state.get(machineKey(l))}`) });
     for (const l of locs) {
       const move = parallel.find((m) => machineKey(m.to) === machineKey(l));
       const want = move === undefined ? machineKey(l) : move.from.kind === 'imm' ? `#${move.from.value}` : machineKey(move.from);
@@ -120,6 +127,7 @@ check('parallel moves: cycles through the scratch register, slots through the ot
     }
   }
   const swap = moves.sequenceMoves(cases[0]!, scratch);
+  reportOutcome('moves in a swap of two registers', { output: [String(swap.length)] });
   assert.is(swap.length, 3, `a swap of two registers takes three moves through the scratch register, not ${swap.length}`);
 }, { hints: [
   'A move may go when no other pending move still reads its destination.',

@@ -5,7 +5,7 @@
  * outside it); then the example runs, in the interpreter and as machine code.
  */
 import * as assert from 'uvu/assert';
-import { check, learnerCode } from '#harness/check.ts';
+import { check, learnerCode, reportOutcome } from '#harness/check.ts';
 import { handlersOf, type HandlerEntry } from '../../solutions/10-exceptions/handlers.ts';
 import { NESTED } from './programs.ts';
 import { checkExpectations, compiler, errors, level } from './support.ts';
@@ -113,6 +113,9 @@ check('the interpreter\'s unwind on its own: at the handler the operand stack is
     const before = state.sp;
     interpreterUnwind.unwind(new errors.ThrownException(42n, 3), state);
     const want = bp + safe.locals + inner.depth + 1;
+    reportOutcome(where, {
+      output: [`in safe: ${state.fn === safe}`, `frames popped: ${pops()}`, `at the catch block: ${state.pc === inner.target}`, `sp as the rule says: ${state.sp === want}`, `on top: ${state.stack[state.sp - 1]}`],
+    });
     assert.is(state.fn, safe, `${where}: the handler is in safe, but the running function is ${state.fn.name}`);
     assert.is(pops(), inRisky ? 1 : 0, `${where}: popFrame should be called ${inRisky ? 'once (risky has no handler)' : 'never'}, it was called ${pops()} times`);
     assert.is(state.pc, inner.target, `${where}: the loop should go on at the catch block, pc ${inner.target}; pc is ${state.pc}`);

@@ -6,7 +6,7 @@
  * shortened by the one rule, to the same text in every tier.
  */
 import * as assert from 'uvu/assert';
-import { check } from '#harness/check.ts';
+import { check, reportOutcome } from '#harness/check.ts';
 import { DEEP_OVERFLOW, DEEP_UNCAUGHT, UNCAUGHT } from './programs.ts';
 import { checkExpectations, referenceTraceText, runIn, TIER_NAMES, TIERS, trace, traceText, type Frame } from './support.ts';
 
@@ -15,7 +15,9 @@ check('formatTrace: traces of 0 to 25 frames and of 10000 follow the one rule, l
     const frames: Frame[] = Array.from({ length }, (_, i) => ({ name: i === length - 1 ? 'main' : `f${i}`, line: 100 + i }));
     const expected = traceText(frames);
     assert.fixture(referenceTraceText(frames), expected, `${length} frames: the reference formats the trace differently from the rule (a check bug)`);
-    assert.fixture(trace.formatTrace(frames), expected, `a trace of ${length} frames (innermost f0 at line 100 ... main last): the text differs from the rule's`);
+    const formatted = trace.formatTrace(frames);
+    reportOutcome(`a trace of ${length} frames`, { output: formatted.split('\n') });
+    assert.fixture(formatted, expected, `a trace of ${length} frames (innermost f0 at line 100 ... main last): the text differs from the rule's`);
   }
 }, { hints: [
   'Up to 20 frames: every frame, innermost first, one `at NAME (line N)` per line, joined by newlines, none at the end (no frames: the empty string).',

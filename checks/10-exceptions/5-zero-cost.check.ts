@@ -12,7 +12,7 @@
  *   but for the one jump over the catch block (which is placed inline, like an else branch).
  */
 import * as assert from 'uvu/assert';
-import { check, learnerCode } from '#harness/check.ts';
+import { check, learnerCode, reportOutcome } from '#harness/check.ts';
 import { compareOutcome, programsUpTo } from '#harness/programs.ts';
 import { bodyOf, branchTarget, diffCode, functionCode, isDirectCall, isJump, runsOf, showDiff, startsFrame, type Instruction, type Step } from './machine-code.ts';
 import { JIT_TIERS, STACK_LIMIT_OFFSET, TIER_NAMES, level, type Tier } from './support.ts';
@@ -163,6 +163,7 @@ for (const tier of JIT_TIERS) {
       for (const jit of [a.jit, b.jit]) {
         const output: string[] = [];
         const run = jit.run({ print: (text) => output.push(text) });
+        reportOutcome('the loop, with and without a try', { output: [...output, run.error?.message ?? '(ran to the end)'] });
         assert.equal([output, run.error?.message], [['999000'], undefined], 'the loop should print 999000');
       }
       const steps = diffCode(bodyOf(functionCode(a.jit.listing(), 'main')), bodyOf(functionCode(b.jit.listing(), 'main')));
@@ -179,6 +180,8 @@ for (const tier of JIT_TIERS) {
           problems.push(`the instructions the try added at ${first.b.offset.toString(16).padStart(4, '0')} are on the path that does not throw: they do not start with a jump over them`);
         }
       }
+      // The code itself may differ between correct solutions: which of the rules it breaks is reported.
+      reportOutcome('what a try adds to the loop', { output: problems.length === 0 ? ['one jump over the catch block, nothing else changed'] : problems });
       assert.ok(problems.length === 0, `${problems.join('\n')}\nmain without the try (-) and with it (+):\n${showDiff(steps)}`);
     } finally {
       a.jit.dispose();

@@ -25,7 +25,7 @@
  * the register, so every restored value says which frame it came from.
  */
 import * as assert from 'uvu/assert';
-import { check, learnerCode } from '#harness/check.ts';
+import { check, learnerCode, reportOutcome } from '#harness/check.ts';
 import type { Frame, Label } from '#ch04/macro-assembler.ts';
 import type { HandlerTarget, UnwindSite, UnwindTable } from '#ch10/unwind-table.ts';
 
@@ -166,6 +166,7 @@ check('the unwinder on a made-up stack: the handler\'s frame, sp = fp - frame si
       problems.push(`registers to restore: expected ${showRestore(expected.restore)}, found ${showRestore(got.restore)}\n      (a value 0xD0RR is register 0xRR as saved by the frame D levels in from main, main being 0; only frames the walk removes give values, and an outer frame's save replaces an inner one's)`);
     }
     if (problems.length > 0) reports.push(`${what} (${shown}):\n    ${problems.join('\n    ')}`);
+    reportOutcome(`the walk of ${what}`, { output: [...frames, `caught ${got.caught}, removed ${got.removed}`, `fp ${hex(got.fp)}, sp ${hex(got.sp)}, pc ${hex(got.pc)}`, `walked ${walked.join(' ')}`, `restore ${showRestore(got.restore)}`] });
   }
   assert.ok(reports.length === 0, `${reports.length} of ${SCENARIOS.length} walks went wrong:\n\n${reports.join('\n\n')}`);
 }, { hints: [
@@ -188,6 +189,7 @@ check('the unwinder on a made-up stack: a pc in no function, or at no call or th
     assert.ok(thrown instanceof unwinder.UnwindError, `a pc at code offset 0x${offset.toString(16)} (${what}): expected segmentFrames to throw an UnwindError, ${thrown === undefined ? 'but it threw nothing' : `but it threw ${(thrown as Error).name}: ${(thrown as Error).message}`}`);
     const pc = BASE + BigInt(offset);
     const message = (thrown as Error).message;
+    reportOutcome(`a pc ${what}`, { output: [`an UnwindError: ${thrown instanceof unwinder.UnwindError}`, `names the pc: ${thrown instanceof Error && (message.toLowerCase().includes(`0x${pc.toString(16)}`) || message.includes(String(pc)))}`] });
     assert.ok(message.toLowerCase().includes(`0x${pc.toString(16)}`) || message.includes(String(pc)), `the UnwindError should name the pc, 0x${pc.toString(16)} (or ${pc}); its message: ${message}`);
   }
 }, { hints: [

@@ -122,6 +122,27 @@ function sinceChapter(text: string, where: string): number {
   return chapter;
 }
 
+/**
+ * Whether `program` may end as `ending` (a runtime error of the class `runtimeClass` starts
+ * with, when given): what its expectations say, for a check to choose its programs by. In a
+ * copy staged for grading (EXPECTATIONS_HIDDEN) a program's runtime error is blanked with
+ * everything else but its being a compile error, so there a program that does not expect a
+ * compile error may end either way, and is chosen for both: the runner judges the outcomes of
+ * the programs the reference's run chose (checks/harness/verdicts.ts), and the others' are
+ * reported for nothing. Only what the text shows narrows the choice: a division by zero needs
+ * a `/` or `%` in the code, a stack overflow a call.
+ */
+export function mayEndWith(program: Program, ending: 'normal' | 'runtime' | 'compile', runtimeClass?: string): boolean {
+  const kind = program.expectedError?.kind ?? 'normal';
+  if (program.expectationsHidden) {
+    if (kind === 'compile' || ending === 'compile') return kind === ending;
+    if (ending === 'runtime' && runtimeClass?.startsWith('division')) return /[/%]/.test(program.source.replace(/\/\/.*$/gm, ''));
+    if (ending === 'runtime' && runtimeClass?.startsWith('stack overflow')) return program.features.includes('calls') || program.features.includes('recursion');
+    return true;
+  }
+  return kind === ending && (runtimeClass === undefined || program.expectedError!.message.startsWith(runtimeClass));
+}
+
 /** Every program in `dir` (default: checks/programs), sorted by name. */
 export function loadPrograms(dir: string = PROGRAMS_DIR): ProgramFile[] {
   const hidden = existsSync(join(dir, EXPECTATIONS_HIDDEN));

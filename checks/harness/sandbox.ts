@@ -4,7 +4,11 @@
  *   - no network (a network namespace of its own, with only a loopback that nobody serves),
  *     its own process tree (nothing outside is visible or can be signalled; every process the
  *     worker starts dies with it), its own IPC and host name;
- *   - the system (/usr, /lib*, a few files of /etc) read-only, and of the workbook only what the
+ *   - the system (/usr, /lib*, a few files of /etc) read-only, but for what a machine adds of its
+ *     own under /usr (HIDDEN_SYSTEM_FOLDERS: /usr/local, where an instructor's own programs and
+ *     files live, and the folders of globally installed npm packages, where a copy of this
+ *     workbook installed for its `jot` command would hold solutions/), which are empty; of the
+ *     workbook only what the
  *     checks need: the staged copy (read-only but for its chapters/ folder), node_modules and the
  *     pinned Node.js of each architecture, read-only; the instructor's home, the workbook's
  *     solutions/, other students' copies and the grade files do not exist in it;
@@ -88,9 +92,17 @@ function isolation(user: SandboxUser | undefined): { namespaces: string[]; dropR
   };
 }
 
+/**
+ * Folders of /usr that hold what a machine's owner added rather than the system: empty in the
+ * sandbox. A program the worker needs from one of them (a Node.js in /usr/local/bin) is bound
+ * back alone (sandboxedLauncher).
+ */
+export const HIDDEN_SYSTEM_FOLDERS = ['/usr/local', '/usr/lib/node_modules', '/usr/share/nodejs'];
+
 /** Read-only binds of the system: programs, libraries (both architectures' under /usr), the loader's cache. */
 function systemBinds(): string[] {
   const args = ['--ro-bind', '/usr', '/usr'];
+  for (const dir of HIDDEN_SYSTEM_FOLDERS) if (existsSync(dir)) args.push('--perms', '0755', '--tmpfs', dir);
   for (const dir of ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']) if (existsSync(dir)) args.push('--ro-bind', dir, dir);
   // Folders bwrap makes for a mount point are root's alone: these must be passable by a worker that is not root.
   args.push('--perms', '0755', '--dir', '/etc', '--perms', '0755', '--dir', '/var');
@@ -146,10 +158,11 @@ function folderPaths(mounts: readonly string[]): string[] {
     for (let dir = dirname(mounts[i + 2]!); dir !== '/' && dir !== '.'; dir = dirname(dir)) folders.add(dir);
   }
   // The tmpfs folders may hold new folders; the bound system folders are read-only.
-  const made = ['/tmp', '/var/tmp', '/var', '/etc'];
+  const made = ['/tmp', '/var/tmp', '/var', '/etc', ...HIDDEN_SYSTEM_FOLDERS];
   const bound = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/dev'];
+  const under = (dir: string, folders: readonly string[]) => folders.some((r) => dir === r || dir.startsWith(`${r}/`));
   return [...folders]
-    .filter((dir) => !made.includes(dir) && !bound.some((r) => dir === r || dir.startsWith(`${r}/`)))
+    .filter((dir) => !made.includes(dir) && (under(dir, HIDDEN_SYSTEM_FOLDERS) || !under(dir, bound)))
     .sort((a, b) => a.split('/').length - b.split('/').length)
     .flatMap((dir) => ['--perms', '0755', '--dir', dir]);
 }
@@ -161,12 +174,15 @@ function folderPaths(mounts: readonly string[]): string[] {
  */
 export function sandboxedLauncher(launcher: Launcher, staged: string, root: string, limits: SandboxLimits = DEFAULT_LIMITS, user?: SandboxUser): Launcher {
   const toolchain = join(process.env.WORKBOOK_TOOLCHAIN_ROOT ?? root, '.toolchain');
-  // The programs the launcher names (the pinned Node.js of each architecture, qemu) with the folder they were unpacked in.
-  const programs = [launcher.command, ...launcher.prefix].filter((p) => isAbsolute(p) && existsSync(p) && !p.startsWith('/usr/'));
+  // The programs the launcher names (the pinned Node.js of each architecture, qemu) with the folder they were unpacked in;
+  // one in a hidden folder of /usr alone.
+  const named = [launcher.command, ...launcher.prefix].filter((p) => isAbsolute(p) && existsSync(p));
+  const hidden = (p: string) => HIDDEN_SYSTEM_FOLDERS.some((dir) => p.startsWith(`${dir}/`));
   const mounts = [
     ...readOnlyAt(join(root, 'node_modules')),
     ...readOnlyAt(toolchain),
-    ...programs.flatMap((p) => readOnlyAt(dirname(dirname(p)))),
+    ...named.filter((p) => !p.startsWith('/usr/')).flatMap((p) => readOnlyAt(dirname(dirname(p)))),
+    ...named.filter(hidden).flatMap((p) => readOnlyAt(p)),
   ];
   const binds = [
     ...systemBinds(),

@@ -14,6 +14,8 @@ import { hostArch } from '#native/arch.ts';
 import { CHAPTERS } from '../manifest.ts';
 import { grade, gradesCsv, gradesJson, readRoster } from '../tools/grade.ts';
 import { stageWorkspace } from '../harness/session.ts';
+import { loadPrograms, mayEndWith } from '../harness/programs.ts';
+import { hideExpectations } from '../harness/verdicts.ts';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const chapter = CHAPTERS[0]!;
@@ -158,6 +160,29 @@ test('--wall-limit takes seconds above 0, and only with the sandbox', () => {
     const trusted = run('--wall-limit', '30', '--no-sandbox');
     assert.is.not(trusted.status, 0);
     assert.match(`${trusted.stdout}${trusted.stderr}`, /--wall-limit applies to the sandbox/);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('the programs staged for grading keep no expected output or runtime error, and every program a check chooses by its expectations is chosen there too', () => {
+  const base = mkdtempSync(join(tmpdir(), 'workbook-blanked-'));
+  try {
+    cpSync(join(root, 'checks', 'programs'), base, { recursive: true });
+    hideExpectations(base);
+    const mine = new Map(loadPrograms().map((p) => [p.name, p]));
+    const staged = loadPrograms(base);
+    assert.is(staged.length, mine.size);
+    for (const program of staged) {
+      const own = mine.get(program.name)!;
+      assert.equal(program.expectedOutput, [], `${program.name}: no expected output is left`);
+      assert.is(program.expectedError?.kind, own.expectedError?.kind === 'compile' ? 'compile' : undefined, `${program.name}: only a compile error's kind is left`);
+      assert.is(program.expectedError?.message ?? '', '', `${program.name}: no message is left`);
+      assert.is(program.source.split('\n').length, own.source.split('\n').length, `${program.name}: every line keeps its number`);
+      for (const [ending, runtimeClass] of [['normal'], ['runtime'], ['compile'], ['runtime', 'division'], ['runtime', 'stack overflow']] as const) {
+        if (mayEndWith(own, ending, runtimeClass)) assert.ok(mayEndWith(program, ending, runtimeClass), `${program.name} may end as ${ending} ${runtimeClass ?? ''}: it is chosen in the staged copy too`);
+      }
+    }
   } finally {
     rmSync(base, { recursive: true, force: true });
   }

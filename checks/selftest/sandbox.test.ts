@@ -29,7 +29,7 @@ const MiB = 1024 * 1024;
 /** What each attack's note must say: the attack was stopped. */
 const STOPPED: Record<string, RegExp> = {
   abort: /stopped before listing its checks \(SIGABRT\)/,
-  secrets: /hostile secrets: ~\/\.ssh ENOENT, \/etc\/shadow ENOENT/,
+  secrets: /hostile secrets: ~\/\.ssh ENOENT, \/etc\/shadow ENOENT, \/usr\/local (?:0 files|ENOENT), \/usr\/lib\/node_modules (?:0 files|ENOENT)/,
   'write-outside': /hostile write-outside: escaped-\S+ (?:ENOENT|EROFS), planted-\S+ EROFS/,
   network: /hostile network: (?:ECONNREFUSED|ENETUNREACH)/,
   'fork-bomb': /hostile fork-bomb: started \d+, then EAGAIN/,
@@ -85,7 +85,9 @@ test('hostile submissions earn nothing and change nothing; the honest student be
       cpSync(join(root, 'solutions', dir), join(base, attack, 'chapters', dir), { recursive: true });
       writeFileSync(join(base, attack, 'chapters', dir, 'code-region.ts'), solution.slice(0, afterImports) + code + solution.slice(afterImports));
     }
-    writeFileSync(join(base, 'roster.csv'), ['student,path', 'honest,honest', ...attacks.map((a) => `${a},${a}`)].join('\n') + '\n');
+    // A worker that forges a whole passing run: every check of chapter 01 reports what it observed, which the runner holds to the reference's.
+    stageForger(join(base, 'forger-pass'), '01', 'code-region.ts');
+    writeFileSync(join(base, 'roster.csv'), ['student,path', 'honest,honest', ...attacks.map((a) => `${a},${a}`), 'forger-pass,forger-pass'].join('\n') + '\n');
     const roster = readRoster(join(base, 'roster.csv'));
     // A wall-clock ceiling far below the default, so the sleeper costs seconds, yet far above a native start-up on a busy machine.
     const limits = { ...DEFAULT_LIMITS, memoryBytes: 2048 * MiB, fileBytes: 32 * MiB, processes: 64 };
@@ -110,6 +112,8 @@ test('hostile submissions earn nothing and change nothing; the honest student be
       if (process.env.SHOW_NOTES) console.log(`${attack}: ${row.note}`);
     }
     assert.match(gradesCsv(students), /\nforge,01,x64,0,\d+,0,\d+,0,.*result channel.*,bwrap\n/);
+    assertJudgedFail(student('forger-pass'), 18);
+    assert.is(student('forger-pass').rows[0]!.points, 0, 'the forger of a passing run earns nothing in chapter 01');
 
     // Nothing outside the sandboxes changed.
     assert.is(connections, 0, 'no connection reached the server on 127.0.0.1');
@@ -159,21 +163,39 @@ test('a worker that forges a passing run earns nothing on a check whose program 
     const judgedCheck = 'reported programs: each outcome judged by the runner';
     assert.is(honest.rows[0]!.points, honest.rows[0]!.possible, `the honest student earns every point: ${honest.rows[0]!.note}`);
     assert.is(honest.results.find((r) => r.check === judgedCheck)?.status, 'pass');
-    // The forged run got through the result channel: the checks that report no outcomes took its word.
-    assert.ok(forger.results.some((r) => r.status === 'pass'), `the forged run was accepted on the channel: ${forger.results.map((r) => `${r.check}: ${r.message}`).join('; ').slice(0, 400)}`);
+    // The forged run got through the result channel, but every check of chapter 06 reports what it observed, and the forged run reported nothing.
+    assertJudgedFail(forger, 25);
+    assert.is(forger.rows[0]!.points, 0, 'the forger earns nothing in chapter 06');
     const judged = forger.results.find((r) => r.check === judgedCheck);
     assert.is(judged?.status, 'fail', 'the check the runner judges fails');
     assert.match(judged!.message, /judged outside the process that ran the code: \d+ of \d+ programs went wrong/);
     assert.match(judged!.message, /no outcome was reported/);
     // The programs staged beside a student's code have their expectations blanked; the grader's own copy keeps them.
     const said = `${readerGrade.rows[0]!.note}\n${readerGrade.results.map((r) => r.message).join('\n')}`;
-    assert.match(said, /hostile read-expectations: [1-9]\d* programs, 0 expected lines, 0 error messages, 0 vectors with bytes or assembly/, `the staged programs hold no expectations: ${said.slice(0, 400)}`);
+    assert.match(said, /hostile read-expectations: [1-9]\d* programs, 0 expected lines, 0 error messages, 0 runtime errors, 0 vectors with bytes or assembly/, `the staged programs hold no expectations: ${said.slice(0, 400)}`);
     assert.ok(readFileSync(join(grader.root, 'checks', 'programs', 'fib.jot'), 'utf8').includes('// expect: '), "the grader's copy keeps its expectations");
   } finally {
     grader.remove();
     rmSync(base, { recursive: true, force: true });
   }
 });
+
+/**
+ * A forger's workspace at `dir`: the reference for chapters 01 up to `chapter`, its `file` of
+ * that chapter carrying the seal-stealing attack (fixtures/verdicts/forge-pass.attack).
+ */
+function stageForger(dir: string, chapter: string, file: string): void {
+  const graded = CHAPTERS.find((c) => c.number === chapter)!;
+  for (const c of CHAPTERS.filter((c) => c.number <= chapter)) cpSync(join(root, 'solutions', `${c.number}-${c.slug}`), join(dir, 'chapters', `${c.number}-${c.slug}`), { recursive: true });
+  const target = join(dir, 'chapters', `${graded.number}-${graded.slug}`, file);
+  const source = readFileSync(target, 'utf8');
+  // After the last import (a multi-line one too), or before the first export of a file that imports nothing.
+  const imports = [...source.matchAll(/^import\b[^;]*;$/gm)];
+  const afterImports = imports.length > 0 ? imports.at(-1)!.index! + imports.at(-1)![0].length + 1 : source.search(/^export /m);
+  assert.ok(afterImports > 0, `${file} has an import or an export the attack can go before`);
+  const attack = readFileSync(join(root, 'checks', 'selftest', 'fixtures', 'verdicts', 'forge-pass.attack'), 'utf8').replaceAll('__CHAPTER__', `${graded.number}-${graded.slug}`);
+  writeFileSync(target, source.slice(0, afterImports) + attack + source.slice(afterImports));
+}
 
 /**
  * Grades an honest student and a forger, each with the reference for chapters 01 up to
@@ -185,14 +207,8 @@ async function gradeForger(chapter: string, file: string): Promise<StudentGrade>
   const dirs = CHAPTERS.filter((c) => c.number <= chapter).map((c) => `${c.number}-${c.slug}`);
   const base = mkdtempSync(join(tmpdir(), `workbook-forge${chapter}-`));
   try {
-    for (const student of ['honest', 'forger']) {
-      for (const dir of dirs) cpSync(join(root, 'solutions', dir), join(base, student, 'chapters', dir), { recursive: true });
-    }
-    const target = join(base, 'forger', 'chapters', `${graded.number}-${graded.slug}`, file);
-    const source = readFileSync(target, 'utf8');
-    const afterImports = source.indexOf('\n', source.lastIndexOf('\nimport ')) + 1;
-    const attack = readFileSync(join(root, 'checks', 'selftest', 'fixtures', 'verdicts', 'forge-pass.attack'), 'utf8').replaceAll('__CHAPTER__', `${graded.number}-${graded.slug}`);
-    writeFileSync(target, source.slice(0, afterImports) + attack + source.slice(afterImports));
+    for (const dir of dirs) cpSync(join(root, 'solutions', dir), join(base, 'honest', 'chapters', dir), { recursive: true });
+    stageForger(join(base, 'forger'), chapter, file);
     const roster = ['honest', 'forger'].map((student) => ({ student, path: join(base, student) }));
     const { students } = await grade({ root, roster, chapters: [graded], arches: ['x64'], parallel: 2, sandbox: { limits: DEFAULT_LIMITS } });
     const [honest, forger] = students as [StudentGrade, StudentGrade];
@@ -221,10 +237,10 @@ const sandboxUsable = (): boolean => {
   return usable.ok;
 };
 
-test("a worker that forges a passing run of chapter 02 earns nothing on the checks whose results the runner holds to the reference's: every check that runs the code", async () => {
+test("a worker that forges a passing run of chapter 02 earns nothing: the runner holds what every check observed (values returned, registers changed, which architecture's code and how long) to the reference's", async () => {
   if (!sandboxUsable()) return;
   const forger = await gradeForger('02', 'add-four.ts');
-  // The checks that run the code report what it returned; the forged run reported nothing.
+  // Every check reports what it observed; the forged run reported nothing.
   const judged = [
     'x + 4, written by hand, runs',
     'adderCode(k) computes x + k for every edge value of k',
@@ -233,6 +249,8 @@ test("a worker that forges a passing run of chapter 02 earns nothing on the chec
     'makeAdder(k) is right for every edge value of k',
     'makeAdder(k) is right for random k and x',
     'adderCode rejects a k outside 64 bits',
+    'adderCode(k, arch) emits the code of the architecture it is asked for',
+    'small constants use the short immediate forms',
   ];
   for (const name of judged) {
     const result = forger.results.find((r) => r.check === name);
@@ -243,22 +261,22 @@ test("a worker that forges a passing run of chapter 02 earns nothing on the chec
   assert.ok(forger.rows[0]!.points <= forger.rows[0]!.possible - judged.length, `the forger loses every judged check: ${forger.rows[0]!.points} of ${forger.rows[0]!.possible}`);
 });
 
-test("a worker that forges a passing run of chapter 04 earns nothing on the checks that run assembled code: the runner holds the values it returned to the reference's", async () => {
-  // Every check that runs assembled code reports the values it returned; the forged run reported none.
-  if (sandboxUsable()) assertJudgedFail(await gradeForger('04', 'masm.ts'), 20);
+test("a worker that forges a passing run of chapter 04 earns nothing: the runner holds the values assembled code returned, patched branches and what calls returned to the reference's", async () => {
+  // Every check reports what it observed; the forged run reported nothing.
+  if (sandboxUsable()) assertJudgedFail(await gradeForger('04', 'masm.ts'), 32);
 });
 
-test("a worker that forges a passing run of chapter 05 earns nothing on the checks that parse: the runner holds the trees, tokens and error positions to the reference's", async () => {
-  // Every check that parses reports what it observed; the forged run reported nothing.
-  if (sandboxUsable()) assertJudgedFail(await gradeForger('05', 'parser.ts'), 15);
+test("a worker that forges a passing run of chapter 05 earns nothing: the runner holds the trees, tokens, error positions and extensions' results to the reference's", async () => {
+  // Every check reports what it observed; the forged run reported nothing.
+  if (sandboxUsable()) assertJudgedFail(await gradeForger('05', 'parser.ts'), 32);
 });
 
-test("a worker that forges a passing run of chapter 08 earns nothing on the checks that run IR: the runner holds what it printed before and after the passes to the reference's", async () => {
-  // Every check that runs the built or optimized IR reports what it printed; the forged run reported nothing.
-  if (sandboxUsable()) assertJudgedFail(await gradeForger('08', 'optimize.ts'), 8);
+test("a worker that forges a passing run of chapter 08 earns nothing: the runner holds what the IR printed before and after each pass, the dominators, the verifier's refusals and what the passes left to the reference's", async () => {
+  // Every check reports what it observed; the forged run reported nothing.
+  if (sandboxUsable()) assertJudgedFail(await gradeForger('08', 'optimize.ts'), 21);
 });
 
-test("chapter 03's encoder bytes are judged by the runner against its own vectors: a wrong encoding fails there, the honest student keeps every point", async () => {
+test("chapter 03's encoder bytes are judged by the runner against its own vectors: a wrong encoding fails there, a forged passing run earns nothing on the checks that execute or refuse, the honest student keeps every point", async () => {
   if (!usable.ok) {
     assert.unreachable(`the sandbox does not work here: ${usable.reason}; fix: ${usable.fix}`);
     return;
@@ -275,9 +293,12 @@ test("chapter 03's encoder bytes are judged by the runner against its own vector
     const body = "  regs('mov', dst, src);\n";
     assert.ok(source.includes(body), 'the reference movq_rr checks its registers first');
     writeFileSync(x64, source.replace(body, `${body}  if (dst === 3 && src === 5) return [0x48, 0x89, 0xec];\n`));
-    const roster = ['honest', 'wrong'].map((student) => ({ student, path: join(base, student) }));
-    const { students } = await grade({ root, roster, chapters: [chapter03], arches: ['x64'], parallel: 2, sandbox: { limits: DEFAULT_LIMITS } });
-    const [honest, wrong] = students as [StudentGrade, StudentGrade];
+    // The forger names the checks written with a plain name (those that execute encodings or refuse operands) and passes them.
+    stageForger(join(base, 'forger'), '03', 'x64.ts');
+    const roster = ['honest', 'wrong', 'forger'].map((student) => ({ student, path: join(base, student) }));
+    const { students } = await grade({ root, roster, chapters: [chapter03], arches: ['x64'], parallel: 3, sandbox: { limits: DEFAULT_LIMITS } });
+    const [honest, wrong, forger] = students as [StudentGrade, StudentGrade, StudentGrade];
+    assertJudgedFail(forger, 15);
     assert.is(honest.rows[0]!.points, honest.rows[0]!.possible, `the honest student earns every point: ${honest.rows[0]!.note}`);
     const failed = wrong.results.filter((r) => r.status !== 'pass');
     assert.is(failed.length, 1, `one check fails: ${failed.map((r) => r.check).join('; ')}`);
