@@ -20,8 +20,18 @@ export interface TieredOutcome extends HeapOutcome {
    * that ran in its baseline code, by name.
    */
   readonly counters: Readonly<Record<string, { readonly calls: number; readonly loops: number; readonly baselineCalls: number }>>;
-  /** Entries from TypeScript into machine code, interpreter runs started, OSR entries taken. */
-  readonly stats: { readonly machineEntries: number; readonly interpreterEntries: number; readonly osrEntries: number };
+  /**
+   * Entries from TypeScript into machine code, interpreter runs started, OSR entries taken
+   * from the interpreter (into either compiled tier), and OSR entries into the optimizing
+   * tier from an interpreter frame and from a baseline frame.
+   */
+  readonly stats: {
+    readonly machineEntries: number;
+    readonly interpreterEntries: number;
+    readonly osrEntries: number;
+    readonly osrOptimizedFromInterpreter: number;
+    readonly osrOptimizedFromBaseline: number;
+  };
 }
 
 /** Compiles `source` at chapter 11's level and runs it tiered on a new heap. A compile error is thrown. */

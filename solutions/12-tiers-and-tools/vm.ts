@@ -48,11 +48,8 @@ import { Op, extendOpcodes, lineAt, readU16, type CompiledFunction, type Compile
 import { MAX_CALL_DEPTH, RuntimeError, grow, run, type InterpreterLevel, type InterpreterState, type OpcodeHandler, type RaiseHook } from '#ch06/interpreter.ts';
 import { BaselineCompiler, CodeTables, extendJit, jitRegisters, type JitLevel, type RunState, type Template } from '#ch07/compiler.ts';
 import { JitProgram } from '#ch07/jit.ts';
-import { buildFunction } from '#ch08/build.ts';
 import type { Func, IrProgram } from '#ch08/ir.ts';
-import { optimizeFunction } from '#ch08/optimize.ts';
-import { allocateFunction, allocatorRegisters } from '#ch09/allocate.ts';
-import { FunctionEmitter, optimizingExtension } from '#ch09/codegen.ts';
+import { optimizingExtension, type OptimizingMachineHooks } from '#ch09/codegen.ts';
 import { Runtime } from '#ch07/runtime.ts';
 import { ERROR_KIND } from '#ch07/runtime.ts';
 import { RUNTIME_ERROR_PAYLOADS, ThrownException, UncaughtException } from '#ch10/errors.ts';
@@ -69,6 +66,7 @@ import { HEAP_JIT } from '#ch11/jit-run.ts';
 import { heapInterpreter } from '#ch11/language.ts';
 import { DEFAULT_TIER_UP_CALLS, DEFAULT_TIER_UP_LOOPS, DEFAULT_TIER_UP_OPTIMIZED_CALLS, type TierOptions } from './options.ts';
 import { osrAfterBody } from './osr.ts';
+import { compileOptimizing, osrEntryAt, osrOptimizing, type OptimizingSite } from './osr-optimized.ts';
 import { CALL_SIZE, TIER_OPCODES, callerView, makeTrampoline, quicken, returnOffset } from './copies.ts';
 import { countdownJump, countdownPrologue } from './countdown.ts';
 
@@ -116,7 +114,7 @@ const innerTraces = new WeakMap<RuntimeError, readonly TraceFrame[]>();
 const originals = new WeakMap<UncaughtException, RuntimeError>();
 
 const interpretType = koffi.pointer(koffi.proto('int64_t jot_interpret(int64_t fn)'));
-const tierUpType = koffi.pointer(koffi.proto('void jot_tier_up(int64_t fn)'));
+const tierUpType = koffi.pointer(koffi.proto('int64_t jot_tier_up(int64_t fn, int64_t header)'));
 
 /**
  * A heap that says when an allocation does not fit: in machine code, chapter 11's runtime
@@ -178,8 +176,14 @@ export class TieredVM {
   #rethrown: { readonly crossing: Crossing; readonly throwsBefore: number } | undefined;
   /** An exception that ended the running machine segment without the unwinder (out of memory). */
   #ended: Crossing | undefined;
-  /** Entries from TypeScript into machine code, interpreter runs started, OSR entries taken. */
-  readonly stats = { machineEntries: 0, interpreterEntries: 0, osrEntries: 0 };
+  /**
+   * Entries from TypeScript into machine code, interpreter runs started, OSR entries taken
+   * (from the interpreter into either compiled tier), and OSR entries into the optimizing
+   * tier: from the interpreter, and from a baseline back edge.
+   */
+  readonly stats = { machineEntries: 0, interpreterEntries: 0, osrEntries: 0, osrOptimizedFromInterpreter: 0, osrOptimizedFromBaseline: 0 };
+  /** The optimizing tier's OSR variants by function and loop header; null where it declined one. */
+  readonly #osrVariants = new Map<number, Map<number, Label | null>>();
 
   constructor(program: CompiledProgram, heap: TieredHeap, options: TierOptions, print: (text: string) => void) {
     this.program = program;
@@ -205,6 +209,7 @@ export class TieredVM {
         [Op.call, (t) => baseCall(Object.create(t, { functionLabel: { value: (index: number) => this.#stubs.dispatch[index]! } }) as typeof t)],
         [Op.jump, countdownJump],
       ]),
+      machine: { optimizing: osrOptimizing(optimizingExtension(base)!) } as OptimizingMachineHooks,
     });
 
     this.#masm = createMacroAssembler(hostArch());
@@ -269,7 +274,7 @@ export class TieredVM {
     const runtime = new Runtime(this.program, this.#context, { print: this.#print, errors: this.#level.errors });
     const state: RunState = { program: this.#jit, code: this.#code, runtime };
     const handle = koffi.register((fnIn: number | bigint) => this.#interpretCallback(Number(fnIn)), interpretType);
-    const tierUp = koffi.register((fnIn: number | bigint) => this.#tierUpCallback(Number(fnIn)), tierUpType);
+    const tierUp = koffi.register((fnIn: number | bigint, header: number | bigint) => this.#tierUpCallback(Number(fnIn), Number(header)), tierUpType);
     runtime.open();
     try {
       this.#level.beforeRun?.(this.#context, state);
@@ -349,16 +354,10 @@ export class TieredVM {
       return;
     }
     const masm = this.#masm;
-    const extension = optimizingExtension(this.#level);
     const start = masm.size;
     const code = masm.newLabel(`${fn.name} (optimized)`);
     try {
-      const ir = optimizeFunction(buildFunction(fn, this.program, extension?.build), { program: this.#signatures(), ...(extension ? { ops: extension.ops } : {}) });
-      const details = allocateFunction(ir, allocatorRegisters(masm), extension?.allocation);
-      extension?.allocated?.(ir, details);
-      const entries = this.#stubs.dispatch.map((label, i) => (i === index ? code : label));
-      const indexOf = new Map(this.program.functions.map((f, i) => [f.name, i]));
-      new FunctionEmitter(details.allocated, { masm, entries, indexOf, functionIndex: index, level: this.#level, tables: this.#tables }).emit();
+      compileOptimizing(this.#optimizingSite(this.#stubs.dispatch.map((label, i) => (i === index ? code : label))), fn, code);
     } catch (error) {
       // Half-emitted code cannot be taken back: only an error before the first byte declines.
       if (masm.size !== start) throw error;
@@ -375,6 +374,39 @@ export class TieredVM {
     this.#options.traceTiers?.(describePromotion(promotion));
   }
 
+  #optimizingSite(entries: readonly Label[]): OptimizingSite {
+    return { masm: this.#masm, program: this.program, signatures: this.#signatures(), level: this.#level, tables: this.#tables, entries };
+  }
+
+  /**
+   * The OSR variant of optimized function `index` at the loop header `header` (osr-optimized.ts),
+   * compiled at its first use; undefined where the optimizing tier declines it (said once in
+   * `--trace-tiers`).
+   */
+  #osrVariant(index: number, header: number): Label | undefined {
+    let variants = this.#osrVariants.get(index);
+    if (variants === undefined) this.#osrVariants.set(index, (variants = new Map()));
+    const known = variants.get(header);
+    if (known !== undefined) return known ?? undefined;
+    const fn = this.program.functions[index]!;
+    const at = String(header).padStart(4, '0');
+    const masm = this.#masm;
+    const start = masm.size;
+    const label = masm.newLabel(`${fn.name} (optimized, entered at ${at})`);
+    try {
+      compileOptimizing(this.#optimizingSite(this.#stubs.dispatch), fn, label, osrEntryAt(header));
+    } catch (error) {
+      if (masm.size !== start) throw error;
+      variants.set(header, null);
+      this.#options.traceTiers?.(`[tiers] ${fn.name}: no entry into the optimized code at the loop header ${at}: ${(error as Error).message}`);
+      return undefined;
+    }
+    this.#flush(true);
+    this.#compiled(`${fn.name} (entered at ${at})`, 'optimized', label);
+    variants.set(header, label);
+    return label;
+  }
+
   /** The program's functions as IR signatures, for the optimizer's verifier. */
   #signatures(): IrProgram {
     const irType = optimizingExtension(this.#level)?.build.irType ?? ((type: string) => type);
@@ -382,13 +414,33 @@ export class TieredVM {
     return { functions, main: this.program.functions[this.program.main]!.name };
   }
 
-  /** jot_tier_up(f): a baseline function's countdown reached zero. */
-  #tierUpCallback(index: number): void {
+  /**
+   * jot_tier_up(f, header): a baseline function's countdown reached zero, in its prologue
+   * (header -1) or at the back edge of the loop at `header` (its operand stack empty). Compiles
+   * f in the optimizing tier; at a back edge, returns the address of the header's OSR variant
+   * (the baseline frame moves there, countdown.ts), or 0 to go on in the baseline code.
+   */
+  #tierUpCallback(index: number, header: number): bigint {
     try {
-      if (this.tiers[index] === 'baseline' && this.#options.tierOf?.(this.program.functions[index]!.name) === undefined) this.#promoteOptimized(index);
+      const fn = this.program.functions[index]!;
+      if (this.tiers[index] === 'baseline' && this.#options.tierOf?.(fn.name) === undefined) this.#promoteOptimized(index);
+      if (this.tiers[index] === 'optimized' && header >= 0) {
+        const variant = this.#osrVariant(index, header);
+        if (variant !== undefined) {
+          this.stats.osrOptimizedFromBaseline++;
+          this.#traceOsr(fn.name, 'baseline', header);
+          return this.#code.address + BigInt(offsetOf(variant));
+        }
+      }
     } catch (error) {
       this.#hostError ??= error;
     }
+    return 0n;
+  }
+
+  /** `[tiers] f: a baseline frame moves to the optimized code at the loop header 0012` */
+  #traceOsr(name: string, from: 'interpreter' | 'baseline', header: number): void {
+    this.#options.traceTiers?.(`[tiers] ${name}: ${from === 'interpreter' ? 'an interpreter' : 'a baseline'} frame moves to the optimized code at the loop header ${String(header).padStart(4, '0')}`);
   }
 
   /** Writes the code emitted since the last flush into the region, keeping it W^X. */
@@ -502,8 +554,15 @@ export class TieredVM {
     this.loops[index]!++;
     if (this.loops[index]! >= this.#tierUpLoops && (this.tiers[index] !== 'interpreter' || this.#mayPromote(index))) {
       if (this.tiers[index] === 'interpreter') this.#promote(index, target);
-      const entry = this.#osr.get(index)?.get(target);
       const depth = state.sp - state.bp - state.fn.locals;
+      const variant = this.tiers[index] === 'optimized' && depth === 0 ? this.#osrVariant(index, target) : undefined;
+      if (variant !== undefined) {
+        this.stats.osrOptimizedFromInterpreter++;
+        this.#traceOsr(state.fn.name, 'interpreter', target);
+        this.#onStackReplacement(state, variant);
+        return;
+      }
+      const entry = this.#osr.get(index)?.get(target);
       if (entry !== undefined && entry.depth === depth) {
         this.#onStackReplacement(state, entry.label);
         return;
