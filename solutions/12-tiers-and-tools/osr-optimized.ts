@@ -41,11 +41,11 @@ import type { Label, MacroAssembler } from '#ch04/macro-assembler.ts';
 import type { CompiledFunction, CompiledProgram } from '#ch06/bytecode.ts';
 import type { CodeTables, JitLevel } from '#ch07/compiler.ts';
 import { buildFunction, type OsrEntry } from '#ch08/build.ts';
-import type { Func, IrProgram } from '#ch08/ir.ts';
-import { optimizeFunction } from '#ch08/optimize.ts';
+import type { IrProgram } from '#ch08/ir.ts';
 import { extendOps, type OpInfo } from '#ch08/ops.ts';
-import { allocateFunction, allocatorRegisters } from '#ch09/allocate.ts';
-import { FunctionEmitter, optimizingExtension, type OptimizingExtension } from '#ch09/codegen.ts';
+import { allocatorRegisters } from '#ch09/allocate.ts';
+import { optimizingExtension, type OptimizingExtension } from '#ch09/codegen.ts';
+import { optimizeAndEmit } from '#ch09/jit.ts';
 import { TX } from './stubs.ts';
 
 /** The IR operation that reads local `imm` of an OSR variant from the transfer buffer. */
@@ -94,17 +94,13 @@ export interface OptimizingSite {
 }
 
 /**
- * Compiles `fn` (or its OSR variant at `osr`) with chapters 08–09's pipeline: SSA, the passes,
- * register allocation, code starting at `start`. Throws before emitting anything when the
- * tier cannot compile it.
+ * Compiles `fn` (or its OSR variant at `osr`) with chapters 08–09's pipeline: SSA, then
+ * chapter 09's optimizeAndEmit, the code starting at `start`. Throws before emitting anything
+ * when the tier cannot compile it.
  */
 export function compileOptimizing(site: OptimizingSite, fn: CompiledFunction, start: Label, osr?: OsrEntry): void {
-  const { masm, level } = site;
-  const extension = optimizingExtension(level);
-  const built: Func = buildFunction(fn, site.program, extension?.build, osr);
-  const ir = optimizeFunction(built, { program: site.signatures, ...(extension ? { ops: extension.ops } : {}) });
-  const details = allocateFunction(ir, allocatorRegisters(masm), extension?.allocation);
-  extension?.allocated?.(ir, details);
-  const indexOf = new Map(site.program.functions.map((f, i) => [f.name, i]));
-  new FunctionEmitter(details.allocated, { masm, entries: site.entries, indexOf, functionIndex: fn.index, level, tables: site.tables, start }).emit();
+  const { masm, level, program } = site;
+  const ir = buildFunction(fn, program, optimizingExtension(level)?.build, osr);
+  const indexOf = new Map(program.functions.map((f, i) => [f.name, i]));
+  optimizeAndEmit(ir, { masm, entries: site.entries, indexOf, functionIndex: fn.index, level, tables: site.tables, start, program: site.signatures, registers: allocatorRegisters(masm) });
 }

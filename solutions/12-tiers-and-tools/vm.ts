@@ -147,6 +147,15 @@ export class TieredVM {
   readonly #code: CodeRegion;
   readonly #context: CodeRegion;
   readonly #transfer: CodeRegion;
+  /**
+   * The context block and the transfer buffer as 64-bit words: views of their memory, so that
+   * a word crossing between TypeScript and machine code costs no call into libc (every call
+   * between the interpreter and machine code writes a few).
+   */
+  readonly #contextWords: BigUint64Array;
+  readonly #transferWords: BigInt64Array;
+  /** The tiered entry stub, as a function of (ctx, target). */
+  #enterStub: ((ctx: bigint, target: bigint) => bigint) | undefined;
   readonly #entryTable: CodeRegion;
   /** Per function: calls and back edges left in the baseline tier before the optimizing tier (its code counts down). */
   readonly #countdown: CodeRegion;
@@ -218,6 +227,8 @@ export class TieredVM {
     this.#context = CodeRegion.allocate(TIER_CONTEXT.size);
     const slots = Math.max(8, ...program.functions.map((fn) => fn.locals + fn.maxStack));
     this.#transfer = CodeRegion.allocate(8 * slots);
+    this.#contextWords = new BigUint64Array(wordsOf(this.#context));
+    this.#transferWords = new BigInt64Array(wordsOf(this.#transfer));
     this.#entryTable = CodeRegion.allocate(8 * Math.max(1, n));
     this.#countdown = CodeRegion.allocate(8 * Math.max(1, n));
     const countdowns = new DataView(new ArrayBuffer(8 * n));
@@ -628,10 +639,7 @@ export class TieredVM {
    * meanwhile: `roots` are its frames.
    */
   #enter(target: Label, args: readonly bigint[], active: number, roots: RootWalker): Outcome {
-    const bytes = new Uint8Array(8 * Math.max(args.length, 1));
-    const view = new DataView(bytes.buffer);
-    args.forEach((value, i) => view.setBigUint64(8 * i, BigInt.asUintN(64, value), true));
-    this.#transfer.write(0, bytes);
+    for (let i = 0; i < args.length; i++) this.#transferWords[i] = BigInt.asIntN(64, args[i]!);
     this.#writeWord(EX.callsLeft!, BigInt(MAX_CALL_DEPTH - active));
     const throwsBefore = throwStats(this.#jit).throws;
     this.#suspended.push({ roots });
@@ -640,8 +648,8 @@ export class TieredVM {
     this.stats.machineEntries++;
     let result: bigint;
     try {
-      const enter = this.#code.function(offsetOf(this.#stubs.enter), 2);
-      result = BigInt.asIntN(64, enter(this.#context.address, this.#code.address + BigInt(offsetOf(target))));
+      this.#enterStub ??= this.#code.function(offsetOf(this.#stubs.enter), 2);
+      result = BigInt.asIntN(64, this.#enterStub(this.#context.address, this.#code.address + BigInt(offsetOf(target))));
     } finally {
       this.#suspended.pop();
       this.#innermost.pop();
@@ -684,7 +692,7 @@ export class TieredVM {
       const saved = this.#jitMasmRegs().calleeSaved.map((_, i) => this.#readWord(savedField(i)));
       const callsLeft = BigInt.asIntN(64, this.#readWord(EX.callsLeft!));
       const fn = this.program.functions[index]!;
-      const args = readWords(this.#transfer.address, fn.params.length);
+      const args = Array.from(this.#transferWords.subarray(0, fn.params.length));
       // The call is counted by the trampoline's tier_call, which also takes a promotion it causes.
       if (this.tiers[index] === 'interpreter' && this.#runs.length >= MAX_NESTED_RUNS) {
         // Interpreter runs nested this deep between machine segments fill TypeScript's own
@@ -756,13 +764,11 @@ export class TieredVM {
   }
 
   #writeWord(offset: number, value: bigint): void {
-    const word = new Uint8Array(8);
-    new DataView(word.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
-    this.#context.write(offset, word);
+    this.#contextWords[offset / 8] = BigInt.asUintN(64, value);
   }
 
   #readWord(offset: number): bigint {
-    return new DataView(copyOut(this.#context.address + BigInt(offset), 8).buffer).getBigUint64(0, true);
+    return this.#contextWords[offset / 8]!;
   }
 }
 
@@ -777,10 +783,9 @@ function raising(crossing: Crossing): RuntimeError {
   return crossing.error;
 }
 
-function readWords(address: bigint, count: number): bigint[] {
-  if (count === 0) return [];
-  const view = new DataView(copyOut(address, 8 * count).buffer);
-  return Array.from({ length: count }, (_, i) => view.getBigInt64(8 * i, true));
+/** The memory of `region` (writable data, never code) as an ArrayBuffer over it. */
+function wordsOf(region: CodeRegion): ArrayBuffer {
+  return koffi.view(region.address as unknown as number, region.size) as ArrayBuffer;
 }
 
 /** `f: interpreter → baseline after 3 calls and 0 back edges` */
