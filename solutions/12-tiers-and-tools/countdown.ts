@@ -21,26 +21,28 @@ import { TX } from './stubs.ts';
  *   t1 = [ctx + countdown]; t0 = [t1 + 8f] - 1; [t1 + 8f] = t0
  *   if t0 == 0: t0 = jot_tier_up(f, header)      (header -1 in the prologue)
  *
- * At a back edge with an empty operand stack, jot_tier_up also returns the address of the
- * loop header's OSR variant in the optimizing tier (osr-optimized.ts), or 0. With an
- * address, the frame moves there on the spot:
+ * jot_tier_up returns where the frame goes on, or 0 to stay: in the prologue the function's
+ * optimized code, at a back edge with an empty operand stack the loop header's OSR variant
+ * (osr-optimized.ts). With an address, the frame moves there on the spot:
  *
- *   transfer[i] = slot i for every local
+ *   prologue:   the arguments from their slots back to the argument registers
+ *   back edge:  transfer[i] = slot i for every local
  *   remove this frame (the registers its prologue saved, fp, and on AArch64 lr, back to the
  *     caller's), as an epilogue does but without returning
- *   jump to the variant: it starts as if the caller had called it, checks the stack limit
- *     in its prologue as a call does, and returns to the caller. callsLeft is unchanged: one
+ *   jump there: the code starts as if the caller had called it, checks the stack limit in
+ *     its prologue as a call does, and returns to the caller. callsLeft is unchanged: one
  *     frame goes, one comes.
  *
  * Only the code that takes the word to zero asks: a function the optimizing tier declines
  * is not asked again, and the word keeps counting (the calls and back edges that ran in the
- * baseline code are the threshold minus the word).
+ * baseline code are the threshold minus the word, plus what the runtime put back: see the
+ * VM's jot_tier_up).
  */
-function emitCountdown(t: TemplateContext, what: string, header?: number): void {
+function emitCountdown(t: TemplateContext, site: 'prologue' | 'back edge', header?: number): void {
   const { masm, fn } = t;
   const { ctx, t0, t1 } = t.registers;
   const done = masm.newLabel();
-  masm.comment(`${fn.name}: ${what}: one less before the optimizing tier`);
+  masm.comment(`${fn.name}: ${site === 'prologue' ? 'a call' : 'a back edge'}: one less before the optimizing tier`);
   masm.load(t1, ctx, TX.countdown!);
   masm.load(t0, t1, 8 * fn.index);
   masm.addImmediate(t0, t0, -1);
@@ -49,25 +51,33 @@ function emitCountdown(t: TemplateContext, what: string, header?: number): void 
   masm.moveImmediate(masm.regs.args[0]!, BigInt(fn.index));
   masm.moveImmediate(masm.regs.args[1]!, BigInt(header ?? -1));
   emitRuntimeCall(masm, t.registers, TX.tierUp!, t1);
-  if (header !== undefined) {
+  if (site === 'prologue' || header !== undefined) {
     masm.branchIfZero(masm.regs.result, done);
-    emitReplaceFrame(t, masm.regs.result);
+    emitReplaceFrame(t, masm.regs.result, header === undefined ? 'arguments' : 'locals');
   }
   masm.bind(done);
 }
 
-/** The frame's locals to the transfer buffer, the frame removed, then a jump to the code at `target`. */
-function emitReplaceFrame(t: TemplateContext, target: Register): void {
+/**
+ * The frame's arguments back to their registers (a prologue) or its locals to the transfer
+ * buffer (a loop header), the frame removed, then a jump to the code at `target`.
+ */
+function emitReplaceFrame(t: TemplateContext, target: Register, carry: 'arguments' | 'locals'): void {
   const { masm, fn, frame } = t;
   const { ctx, t0, t1 } = t.registers;
   const { fp, sp } = masm.regs;
-  const [base, value] = masm.regs.args.filter((r) => r !== t0 && r !== t1 && r !== target) as [Register, Register];
-  masm.comment(`${fn.name}: into the optimized code at this loop header: ${fn.locals} locals to the transfer buffer, this frame goes`);
   masm.move(t1, target);
-  masm.load(base, ctx, TX.transfer!);
-  for (let i = 0; i < fn.locals; i++) {
-    masm.loadSlot(value, i, frame);
-    masm.store(value, base, 8 * i);
+  if (carry === 'arguments') {
+    masm.comment(`${fn.name}: into the optimized code from the start: the arguments back to their registers, this frame goes`);
+    fn.params.forEach((_, i) => masm.loadSlot(masm.regs.args[i]!, i, frame));
+  } else {
+    const [base, value] = masm.regs.args.filter((r) => r !== t0 && r !== t1 && r !== target) as [Register, Register];
+    masm.comment(`${fn.name}: into the optimized code at this loop header: ${fn.locals} locals to the transfer buffer, this frame goes`);
+    masm.load(base, ctx, TX.transfer!);
+    for (let i = 0; i < fn.locals; i++) {
+      masm.loadSlot(value, i, frame);
+      masm.store(value, base, 8 * i);
+    }
   }
   frame.saved.forEach((reg, i) => masm.load(reg, fp, frame.savedOffset(i)));
   masm.move(sp, fp);
@@ -90,7 +100,7 @@ const LINK_REGISTER: Register = 30;
 export function countdownPrologue(base: Template | undefined): Template {
   return (t) => {
     base?.(t);
-    emitCountdown(t, 'a call');
+    emitCountdown(t, 'prologue');
   };
 }
 
@@ -102,6 +112,6 @@ export function countdownPrologue(base: Template | undefined): Template {
  */
 export const countdownJump: Template = (t) => {
   const target = readU16(t.fn.code, t.pc + 1);
-  if (target <= t.pc) emitCountdown(t, 'a back edge', t.depth === 0 ? target : undefined);
+  if (target <= t.pc) emitCountdown(t, 'back edge', t.depth === 0 ? target : undefined);
   t.masm.jump(t.jumpTarget(target, t.depth));
 };

@@ -12,6 +12,8 @@ export interface TieredRunOptions extends HeapRunOptions, TierOptions {}
 
 export interface TieredOutcome extends HeapOutcome {
   readonly promotions: readonly Promotion[];
+  /** The functions the optimizing tier declined (they stay in the baseline tier). */
+  readonly declined: readonly string[];
   /** Each function's tier when the program ended, by name. */
   readonly tiers: Readonly<Record<string, TierName>>;
   /**
@@ -45,7 +47,7 @@ export function runTiered(source: string, options: TieredRunOptions = {}): Tiere
     const tiers = Object.fromEntries(program.functions.map((fn, i) => [fn.name, vm.tiers[i]!]));
     const baselineCalls = vm.baselineCalls();
     const counters = Object.fromEntries(program.functions.map((fn, i) => [fn.name, { calls: vm.calls[i]!, loops: vm.loops[i]!, baselineCalls: baselineCalls[i]! }]));
-    return { output, ...ending, heap: { ...heap.stats }, promotions: [...vm.promotions], tiers, counters, stats: { ...vm.stats } };
+    return { output, ...ending, heap: { ...heap.stats }, promotions: [...vm.promotions], declined: vm.declined.map((d) => d.function), tiers, counters, stats: { ...vm.stats } };
   } finally {
     vm.dispose();
     heap.dispose();

@@ -193,6 +193,10 @@ export class TieredVM {
   readonly stats = { machineEntries: 0, interpreterEntries: 0, osrEntries: 0, osrOptimizedFromInterpreter: 0, osrOptimizedFromBaseline: 0 };
   /** The optimizing tier's OSR variants by function and loop header; null where it declined one. */
   readonly #osrVariants = new Map<number, Map<number, Label | null>>();
+  /** Each optimized function's own code, by index. */
+  readonly #optimizedCode = new Map<number, Label>();
+  /** Per function: how much its countdown word was put back up (see jot_tier_up). */
+  readonly #refills: number[];
 
   constructor(program: CompiledProgram, heap: TieredHeap, options: TierOptions, print: (text: string) => void) {
     this.program = program;
@@ -206,6 +210,7 @@ export class TieredVM {
     this.tiers = new Array<TierName>(n).fill('interpreter');
     this.calls = new Array<number>(n).fill(0);
     this.loops = new Array<number>(n).fill(0);
+    this.#refills = new Array<number>(n).fill(0);
     const base = HEAP_JIT.jit;
     const baseCall = base.templates.get(Op.call)!;
     this.#level = extendJit(base, {
@@ -317,7 +322,7 @@ export class TieredVM {
   baselineCalls(): number[] {
     const n = this.program.functions.length;
     const view = new DataView(copyOut(this.#countdown.address, 8 * Math.max(1, n)).buffer);
-    return this.program.functions.map((_, i) => Number(BigInt(this.#tierUpOptimizedCalls) - view.getBigInt64(8 * i, true)));
+    return this.program.functions.map((_, i) => Number(BigInt(this.#tierUpOptimizedCalls + this.#refills[i]!) - view.getBigInt64(8 * i, true)));
   }
 
   /** The machine code so far, as a listing. */
@@ -379,6 +384,7 @@ export class TieredVM {
     this.#flush(true);
     this.#compiled(fn.name, 'optimized', code);
     this.#setEntry(index, code);
+    this.#optimizedCode.set(index, code);
     this.tiers[index] = 'optimized';
     const promotion: Promotion = { function: fn.name, from, to: 'optimized', calls: this.calls[index]!, loops: this.loops[index]! };
     this.promotions.push(promotion);
@@ -401,6 +407,11 @@ export class TieredVM {
     if (known !== undefined) return known ?? undefined;
     const fn = this.program.functions[index]!;
     const at = String(header).padStart(4, '0');
+    const declined = this.#level.machine.declines?.(this.program, index);
+    if (declined !== undefined) {
+      variants.set(header, null);
+      return undefined;
+    }
     const masm = this.#masm;
     const start = masm.size;
     const label = masm.newLabel(`${fn.name} (optimized, entered at ${at})`);
@@ -427,26 +438,53 @@ export class TieredVM {
 
   /**
    * jot_tier_up(f, header): a baseline function's countdown reached zero, in its prologue
-   * (header -1) or at the back edge of the loop at `header` (its operand stack empty). Compiles
-   * f in the optimizing tier; at a back edge, returns the address of the header's OSR variant
-   * (the baseline frame moves there, countdown.ts), or 0 to go on in the baseline code.
+   * (header -1) or at the back edge of the loop at `header` (its operand stack empty).
+   * Returns where the baseline frame goes on (countdown.ts), or 0 to go on in the baseline code:
+   *
+   *   in the prologue   f compiled in the optimizing tier: its code's address (the call
+   *                     starts over there, with its arguments)
+   *   at a back edge    the header's OSR variant (osr-optimized.ts); the first time, only it:
+   *                     the function's own code waits for its next call, whose prologue finds
+   *                     the countdown at zero again (a function called once, such as main,
+   *                     never needs it)
    */
   #tierUpCallback(index: number, header: number): bigint {
     try {
       const fn = this.program.functions[index]!;
-      if (this.tiers[index] === 'baseline' && this.#options.tierOf?.(fn.name) === undefined) this.#promoteOptimized(index);
-      if (this.tiers[index] === 'optimized' && header >= 0) {
-        const variant = this.#osrVariant(index, header);
-        if (variant !== undefined) {
-          this.stats.osrOptimizedFromBaseline++;
-          this.#traceOsr(fn.name, 'baseline', header);
-          return this.#code.address + BigInt(offsetOf(variant));
+      const mayPromote = this.tiers[index] === 'baseline' && this.#options.tierOf?.(fn.name) === undefined;
+      if (header < 0) {
+        if (mayPromote) this.#promoteOptimized(index);
+        const code = this.#optimizedCode.get(index);
+        return this.tiers[index] === 'optimized' && code !== undefined ? this.#code.address + BigInt(offsetOf(code)) : 0n;
+      }
+      if (mayPromote) {
+        const variant = this.#osrVariants.has(index) ? undefined : this.#osrVariant(index, header);
+        if (variant === undefined) this.#promoteOptimized(index);
+        else {
+          // The function's own code at its next call: the countdown one above zero again.
+          this.#refills[index]!++;
+          this.#countdownWord(index, 1n);
+          const promotion: Promotion = { function: fn.name, from: 'baseline', to: 'optimized', calls: this.calls[index]!, loops: this.loops[index]!, osrAt: header };
+          this.promotions.push(promotion);
+          this.#options.traceTiers?.(describePromotion(promotion));
         }
+      }
+      const variant = this.tiers[index] === 'optimized' || this.#osrVariants.get(index)?.get(header) ? this.#osrVariant(index, header) : undefined;
+      if (variant !== undefined) {
+        this.stats.osrOptimizedFromBaseline++;
+        this.#traceOsr(fn.name, 'baseline', header);
+        return this.#code.address + BigInt(offsetOf(variant));
       }
     } catch (error) {
       this.#hostError ??= error;
     }
     return 0n;
+  }
+
+  #countdownWord(index: number, value: bigint): void {
+    const word = new Uint8Array(8);
+    new DataView(word.buffer).setBigInt64(0, value, true);
+    this.#countdown.write(8 * index, word);
   }
 
   /** `[tiers] f: a baseline frame moves to the optimized code at the loop header 0012` */
@@ -566,7 +604,8 @@ export class TieredVM {
     if (this.loops[index]! >= this.#tierUpLoops && (this.tiers[index] !== 'interpreter' || this.#mayPromote(index))) {
       if (this.tiers[index] === 'interpreter') this.#promote(index, target);
       const depth = state.sp - state.bp - state.fn.locals;
-      const variant = this.tiers[index] === 'optimized' && depth === 0 ? this.#osrVariant(index, target) : undefined;
+      const compiled = this.tiers[index] === 'optimized' || this.#osrVariants.get(index)?.get(target);
+      const variant = compiled && depth === 0 ? this.#osrVariant(index, target) : undefined;
       if (variant !== undefined) {
         this.stats.osrOptimizedFromInterpreter++;
         this.#traceOsr(state.fn.name, 'interpreter', target);
