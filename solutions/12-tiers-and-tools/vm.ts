@@ -193,6 +193,11 @@ export class TieredVM {
   readonly stats = { machineEntries: 0, interpreterEntries: 0, osrEntries: 0, osrOptimizedFromInterpreter: 0, osrOptimizedFromBaseline: 0 };
   /** The optimizing tier's OSR variants by function and loop header; null where it declined one. */
   readonly #osrVariants = new Map<number, Map<number, Label | null>>();
+  /**
+   * By function index: the optimized functions whose code may call its optimized code
+   * directly (not through its dispatch stub).
+   */
+  readonly directCalls = new Map<number, Set<number>>();
   /** Each optimized function's own code, by index. */
   readonly #optimizedCode = new Map<number, Label>();
   /** Per function: how much its countdown word was put back up (see jot_tier_up). */
@@ -373,7 +378,7 @@ export class TieredVM {
     const start = masm.size;
     const code = masm.newLabel(`${fn.name} (optimized)`);
     try {
-      compileOptimizing(this.#optimizingSite(this.#stubs.dispatch.map((label, i) => (i === index ? code : label))), fn, code);
+      compileOptimizing(this.#optimizingSite(index, code), fn, code);
     } catch (error) {
       // Half-emitted code cannot be taken back: only an error before the first byte declines.
       if (masm.size !== start) throw error;
@@ -391,7 +396,22 @@ export class TieredVM {
     this.#options.traceTiers?.(describePromotion(promotion));
   }
 
-  #optimizingSite(entries: readonly Label[]): OptimizingSite {
+  /**
+   * What compiling function `index` in the optimizing tier needs, its own code at `own` (if
+   * it has some). Its calls go straight to the code of the functions already optimized (the
+   * last tier: that code is never replaced while the run lasts) and through the dispatch
+   * stubs to the others, whose code may still change; `directCalls` keeps who calls whom
+   * straight, for whoever would replace optimized code.
+   */
+  #optimizingSite(index: number, own: Label | undefined): OptimizingSite {
+    const entries = this.#stubs.dispatch.map((stub, i) => {
+      const code = i === index ? own : this.#optimizedCode.get(i);
+      if (code === undefined) return stub;
+      let callers = this.directCalls.get(i);
+      if (callers === undefined) this.directCalls.set(i, (callers = new Set()));
+      callers.add(index);
+      return code;
+    });
     return { masm: this.#masm, program: this.program, signatures: this.#signatures(), level: this.#level, tables: this.#tables, entries };
   }
 
@@ -416,7 +436,7 @@ export class TieredVM {
     const start = masm.size;
     const label = masm.newLabel(`${fn.name} (optimized, entered at ${at})`);
     try {
-      compileOptimizing(this.#optimizingSite(this.#stubs.dispatch), fn, label, osrEntryAt(header));
+      compileOptimizing(this.#optimizingSite(index, this.#optimizedCode.get(index)), fn, label, osrEntryAt(header));
     } catch (error) {
       if (masm.size !== start) throw error;
       variants.set(header, null);
