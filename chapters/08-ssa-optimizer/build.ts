@@ -107,8 +107,25 @@ interface Region {
   depth: number;
 }
 
-export function buildFunction(code: CompiledFunction, program: CompiledProgram, extension?: BuildExtension): Func {
-  return new SsaBuilder(code, program, extension).build();
+/**
+ * A second way into a function (chapter 12: on-stack replacement into the optimizing tier): a
+ * block that makes every local's value with `value` and jumps to the loop header at bytecode
+ * offset `header`, where the operand stack must be empty.
+ *
+ * The entry block branches on the constant `true` to that block, and on `false` to the
+ * function's own start: so every variable at the header is a phi of the value the ordinary
+ * path brings, the value made there and the back edges' values, and type recovery gives the
+ * made values exactly the types the ordinary build gives the variables at the header. The
+ * optimizer's constant propagation then removes the ordinary path and those phis' operands.
+ */
+export interface OsrEntry {
+  readonly header: number;
+  /** The instruction that makes local `variable`'s value (its type `?`: type recovery decides). */
+  value(variable: number): NewInst;
+}
+
+export function buildFunction(code: CompiledFunction, program: CompiledProgram, extension?: BuildExtension, osr?: OsrEntry): Func {
+  return new SsaBuilder(code, program, extension, osr).build();
 }
 
 class SsaBuilder {
@@ -132,11 +149,13 @@ class SsaBuilder {
   #entry!: Block;
 
   readonly #extension: BuildExtension | undefined;
+  readonly #osr: OsrEntry | undefined;
 
-  constructor(code: CompiledFunction, program: CompiledProgram, extension?: BuildExtension) {
+  constructor(code: CompiledFunction, program: CompiledProgram, extension?: BuildExtension, osr?: OsrEntry) {
     this.#code = code;
     this.#program = program;
     this.#extension = extension;
+    this.#osr = osr;
     const irType = extension?.irType ?? ((type: string) => type);
     this.#fn = {
       name: code.name,
@@ -204,10 +223,11 @@ class SsaBuilder {
       const param = this.#emit(this.#entry, { op: 'param', type, imm: BigInt(i) });
       this.#write(i, this.#entry.id, param.id);
     });
-    this.#emit(this.#entry, { op: 'jump', type: VOID, targets: [first.block.id] });
+    const filled = new Set<number>([this.#entry.id]);
+    if (this.#osr === undefined) this.#emit(this.#entry, { op: 'jump', type: VOID, targets: [first.block.id] });
+    else filled.add(this.#osrEntry(this.#osr, regions.get(this.#osr.header), first));
 
     // Fill the blocks in bytecode order; seal each block once all its predecessors are filled.
-    const filled = new Set<number>([this.#entry.id]);
     const trySeal = () => {
       for (const region of reachable) {
         const id = region.block.id;
@@ -235,6 +255,22 @@ class SsaBuilder {
     }
     recoverTypes(fn, this.#program, hints, irType);
     return fn;
+  }
+
+  /** The entry block's branch to the ordinary start and to a block entering at the loop header (see OsrEntry); returns that block. */
+  #osrEntry(osr: OsrEntry, header: Region | undefined, first: Region): number {
+    const name = this.#fn.name;
+    if (header === undefined || !this.#preds.has(header.block.id)) throw new Error(`${name}: offset ${osr.header} is not the start of reachable code: no loop header to enter at`);
+    if (header.depth !== 0) throw new Error(`${name}: the loop header at offset ${osr.header} has ${header.depth} values on the operand stack: only an empty one can be entered`);
+    const entering = newBlock(this.#fn);
+    this.#preds.set(entering.id, [this.#entry.id]);
+    this.#preds.get(header.block.id)!.push(entering.id);
+    const yes = this.#emit(this.#entry, { op: 'const', type: '?', imm: 1n });
+    this.#emit(this.#entry, { op: 'branch', type: VOID, args: [yes.id], targets: [entering.id, first.block.id] });
+    this.#seal(entering.id);
+    for (let variable = 0; variable < this.#code.locals; variable++) this.#write(variable, entering.id, this.#emit(entering, osr.value(variable)).id);
+    this.#emit(entering, { op: 'jump', type: VOID, targets: [header.block.id] });
+    return entering.id;
   }
 
   /** The successors of a region and the stack depth at its end, without emitting anything. */

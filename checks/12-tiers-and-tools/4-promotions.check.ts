@@ -171,9 +171,13 @@ fn main() {
 }
 `;
 
-check('the back edges of a loop in baseline code count down to the optimizing tier too, which the next call takes', () => {
-  const got = tiered.runTiered(LOOPS, { tierUpCalls: 1, tierUpOptimizedCalls: 100, tierUpLoops: 1_000_000 });
+check('the back edges of a loop in baseline code count down to the optimizing tier too: the running call moves to the optimized code at the loop header, the next calls take it from the start', () => {
+  const lines: string[] = [];
+  const got = tiered.runTiered(LOOPS, { tierUpCalls: 1, tierUpOptimizedCalls: 100, tierUpLoops: 1_000_000, traceTiers: (line) => lines.push(line) });
   assert.equal(got.output, ['499500', '499500', '499500']);
-  assert.equal(got.promotions.filter((p) => p.function === 'work').map((p) => p.to), ['baseline', 'optimized']);
-  assert.equal(got.counters.work!.baselineCalls, 1001, `work's baseline code counted ${got.counters.work!.baselineCalls} calls and back edges: its first call (1 + 1000 back edges) runs there to its end, and the next two calls run the optimized code`);
+  // First the loop's OSR variant (the running call needs only it), then the function's own code at its next call.
+  assert.equal(got.promotions.filter((p) => p.function === 'work').map((p) => [p.to, p.osrAt]), [['baseline', undefined], ['optimized', 10], ['optimized', undefined]]);
+  assert.equal(got.counters.work!.baselineCalls, 101, `work's baseline code counted ${got.counters.work!.baselineCalls} calls and back edges: its first call (1 call + 99 back edges) moves to the optimized code at the back edge that takes the countdown to zero, the second call's prologue (1) moves it to the optimized code from the start, and the third call runs the optimized code`);
+  assert.equal(got.stats.osrOptimizedFromBaseline, 1, 'the first call of work should move from its baseline frame to the optimized code once, at the loop header');
+  assert.ok(lines.some((line) => /work/.test(line) && /baseline frame/.test(line) && /loop header/.test(line)), `--trace-tiers says where the baseline frame moved:\n${lines.join('\n')}`);
 });

@@ -44,6 +44,12 @@ export interface CodegenContext {
   readonly level: JitLevel;
   /** The program's side tables (default: a table of this function's own). */
   readonly tables?: CodeTables;
+  /**
+   * Where the code starts (default: `entries[functionIndex]`). Chapter 12's on-stack
+   * replacement variants start at a label of their own, while their calls of the function
+   * itself still go to its entry.
+   */
+  readonly start?: Label;
 }
 
 /**
@@ -176,7 +182,7 @@ export class FunctionEmitter {
   emit(): void {
     const masm = this.#masm;
     const fn = this.#fn;
-    masm.bind(this.#cx.entries[this.#cx.functionIndex]!);
+    masm.bind(this.#cx.start ?? this.#cx.entries[this.#cx.functionIndex]!);
     if (needsNoFrame(fn)) {
       // A leaf that cannot fail: nothing can walk its frame, so it makes none.
       masm.comment(`${fn.name}: optimized, a leaf without a frame`);
@@ -599,7 +605,7 @@ export class FunctionEmitter {
   /** What the level's machine hooks see of this function. */
   #site(): MachineSite {
     const tables = (this.#tables ??= this.#cx.tables ?? new CodeTables());
-    return { masm: this.#masm, registers: this.#r, functionIndex: this.#cx.functionIndex, entry: this.#cx.entries[this.#cx.functionIndex]!, name: this.#fn.name, frame: this.#frame!, scratch: [this.#s0, this.#s1], exit: this.#exit, tables };
+    return { masm: this.#masm, registers: this.#r, functionIndex: this.#cx.functionIndex, entry: this.#cx.start ?? this.#cx.entries[this.#cx.functionIndex]!, name: this.#fn.name, frame: this.#frame!, scratch: [this.#s0, this.#s1], exit: this.#exit, tables };
   }
 
   /** Calls the callback at `offset` in the context (chapter 07's emitRuntimeCall), through s1. */

@@ -22,8 +22,8 @@ import { emitEntry, JitProgram } from '#ch07/jit.ts';
 import { buildFunction } from '#ch08/build.ts';
 import type { Func, IrProgram } from '#ch08/ir.ts';
 import { optimizeFunction } from '#ch08/optimize.ts';
-import { allocateFunction, allocatorRegisters, type AllocationDetails } from './allocate.ts';
-import { FunctionEmitter, optimizingExtension } from './codegen.ts';
+import { allocateFunction, allocatorRegisters, type AllocationDetails, type AllocatorRegisters } from './allocate.ts';
+import { FunctionEmitter, optimizingExtension, type CodegenContext } from './codegen.ts';
 
 export type Tier = 'baseline' | 'opt';
 
@@ -79,11 +79,11 @@ export function compileOptimized(program: CompiledProgram, arch: Arch = hostArch
     if ((options.tierOf?.(fn.name) ?? 'opt') === 'opt' && !declined.some((d) => d.name === fn.name)) {
       const start = masm.size;
       try {
-        const optimizedIr = optimizeFunction(ir.get(fn.name)!, { program: irProgram, ...(extension ? { ops: extension.ops } : {}), onPass: (pass, f) => options.onPass?.(fn.name, pass, f) });
-        const details = allocateFunction(optimizedIr, registers, extension?.allocation);
-        extension?.allocated?.(optimizedIr, details);
-        options.onAllocated?.(optimizedIr, details);
-        new FunctionEmitter(details.allocated, { masm, entries, indexOf, functionIndex: fn.index, level, tables }).emit();
+        optimizeAndEmit(ir.get(fn.name)!, {
+          masm, entries, indexOf, functionIndex: fn.index, level, tables, program: irProgram, registers,
+          onPass: (pass, f) => options.onPass?.(fn.name, pass, f),
+          ...(options.onAllocated ? { onAllocated: options.onAllocated } : {}),
+        });
         optimized.push(fn.name);
         continue;
       } catch (error) {
@@ -99,3 +99,26 @@ export function compileOptimized(program: CompiledProgram, arch: Arch = hostArch
   return { jit: new JitProgram(program, arch, code, offsets, () => masm.listing(), level, tables), declined, optimized };
 }
 // @book:end compile-optimized
+
+/** What one function's way through the optimizing tier needs besides its SSA. */
+export interface OptimizeSite extends CodegenContext {
+  /** The whole program's signatures (the verifier's view). */
+  readonly program: IrProgram;
+  readonly registers: AllocatorRegisters;
+  readonly onPass?: (pass: string, ir: Func) => void;
+  readonly onAllocated?: (ir: Func, details: AllocationDetails) => void;
+}
+
+/**
+ * One function's SSA through the rest of the optimizing tier: the optimizer's passes, register
+ * allocation and code generation, with the level's extension at each step. Chapter 12
+ * compiles one function at a time with it while the program runs.
+ */
+export function optimizeAndEmit(ir: Func, site: OptimizeSite): void {
+  const extension = optimizingExtension(site.level);
+  const optimizedIr = optimizeFunction(ir, { program: site.program, ...(extension ? { ops: extension.ops } : {}), ...(site.onPass ? { onPass: site.onPass } : {}) });
+  const details = allocateFunction(optimizedIr, site.registers, extension?.allocation);
+  extension?.allocated?.(optimizedIr, details);
+  site.onAllocated?.(optimizedIr, details);
+  new FunctionEmitter(details.allocated, site).emit();
+}

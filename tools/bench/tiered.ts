@@ -5,7 +5,7 @@
  *
  *   fresh    a new VM for each run, built, run once and thrown away: the program's total
  *            time with its warm-up (every compilation it does on the way) included, which is
- *            what `jot --tier auto` costs
+ *            what `jot --tier auto` costs (on the one heap of the process, as in `jot`)
  *   warming  one VM whose `main` runs again and again: each run starts with the tiers the
  *            earlier runs reached, so the times of its runs are the warm-up curve
  *
@@ -34,16 +34,26 @@ function runMain(vm: InstanceType<typeof TieredVM>, out: string[]): string {
   return out.join('\n');
 }
 
-/** One run in a new VM on a new heap, everything included: what a program costs from cold. */
+/**
+ * The heap of every fresh run, made at the first: a `jot` process maps one heap when it
+ * starts, and so does this process, once. A new heap per run would measure something else:
+ * its 64 MiB mapping, a view of which V8 counts as external memory, makes V8 collect its
+ * whole JavaScript heap at each new mapping ("external memory pressure"), and the bench's
+ * process, with every tier's compiler loaded, has a large one (5 to 30 ms a run, more than
+ * some programs' whole run in the optimizing tier). A run leaves only garbage behind (nothing
+ * refers to its objects once its VM is gone), which the next run's first collection drops.
+ */
+let freshHeap: InstanceType<typeof TieredHeap> | undefined;
+
+/** One run in a new VM, everything included but the heap's mapping: what a program costs from cold. */
 export function runFresh(program: Program): string {
-  const heap = new TieredHeap({});
+  freshHeap ??= new TieredHeap({});
   const out: string[] = [];
-  const vm = new TieredVM(program, heap, {}, (text) => out.push(text));
+  const vm = new TieredVM(program, freshHeap, {}, (text) => out.push(text));
   try {
     return runMain(vm, out);
   } finally {
     vm.dispose();
-    heap.dispose();
   }
 }
 
