@@ -9,6 +9,8 @@
  *   osr entry at header h:
  *     the function's own prologue (the same frame: its slots at the same fp offsets, so the
  *       body's code, its unwind rows and its stack maps hold for this frame too)
+ *     the stack-limit check, as a call's prologue makes it: sp below the limit throws a stack
+ *       overflow at the function's line (one out-of-line throw for all the function's entries)
  *     slot i = transfer[i] for every local and every operand-stack value at h (the
  *       interpreter's frame, copied by the runtime just before)
  *     jump to h's code
@@ -20,7 +22,10 @@
 import type { Label } from '#ch04/macro-assembler.ts';
 import { Op, readU16, type CompiledFunction, type OpcodeSet } from '#ch06/bytecode.ts';
 import type { Template } from '#ch07/compiler.ts';
+import { ERROR_KIND } from '#ch07/runtime.ts';
+import { RUNTIME_ERROR_PAYLOADS } from '#ch10/errors.ts';
 import { handlersOf } from '#ch10/handlers.ts';
+import { EX, emitThrow, unwindTable } from '#ch10/stubs.ts';
 import { TX } from './stubs.ts';
 import { todo } from '#native/todo.ts';
 
@@ -58,12 +63,17 @@ export function osrAfterBody(base: Template | undefined, opcodes: OpcodeSet, ent
     const { masm, fn } = t;
     const { ctx, t0, t1 } = t.registers;
     const own = new Map<number, { label: Label; depth: number }>();
-    for (const [header, depth] of loopHeaders(fn, opcodes)) {
+    const headers = loopHeaders(fn, opcodes);
+    const limit = masm.newLabel(`${fn.name}.osr.limit`);
+    for (const [header, depth] of headers) {
       const target = t.jumpTarget(header, depth);
       const label = masm.newLabel(`${fn.name}.osr${String(header).padStart(4, '0')}`);
       masm.bind(label);
       masm.comment(`${fn.name}: on-stack replacement at the loop header ${String(header).padStart(4, '0')}: the same frame, the interpreter's ${fn.locals} locals and ${depth} stack values`);
       masm.prologue(fn.locals + fn.maxStack);
+      masm.move(t1, masm.regs.sp);
+      masm.load(t0, ctx, EX.stackLimit!);
+      masm.branchIf('ult', t1, t0, limit);
       masm.load(t1, ctx, TX.transfer!);
       for (let i = 0; i < fn.locals + depth; i++) {
         masm.load(t0, t1, 8 * i);
@@ -71,6 +81,14 @@ export function osrAfterBody(base: Template | undefined, opcodes: OpcodeSet, ent
       }
       masm.jump(target);
       own.set(header, { label, depth });
+    }
+    if (headers.size > 0) {
+      const table = unwindTable(t.tables);
+      masm.bind(limit);
+      masm.comment(`${fn.name}: an on-stack replacement entry found the stack limit crossed: throw ${RUNTIME_ERROR_PAYLOADS.stackOverflow.payload} (stack overflow)`);
+      masm.moveImmediate(masm.regs.args[0]!, RUNTIME_ERROR_PAYLOADS.stackOverflow.payload);
+      const at = emitThrow(masm, table, ERROR_KIND.stackOverflow + 1);
+      table.current!.sites.push({ kind: 'limit', at, line: fn.line, handler: undefined });
     }
     entries.set(fn.index, own);
   };

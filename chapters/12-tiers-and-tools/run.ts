@@ -12,6 +12,8 @@ export interface TieredRunOptions extends HeapRunOptions, TierOptions {}
 
 export interface TieredOutcome extends HeapOutcome {
   readonly promotions: readonly Promotion[];
+  /** The functions the optimizing tier declined (they stay in the baseline tier). */
+  readonly declined: readonly string[];
   /** Each function's tier when the program ended, by name. */
   readonly tiers: Readonly<Record<string, TierName>>;
   /**
@@ -20,8 +22,18 @@ export interface TieredOutcome extends HeapOutcome {
    * that ran in its baseline code, by name.
    */
   readonly counters: Readonly<Record<string, { readonly calls: number; readonly loops: number; readonly baselineCalls: number }>>;
-  /** Entries from TypeScript into machine code, interpreter runs started, OSR entries taken. */
-  readonly stats: { readonly machineEntries: number; readonly interpreterEntries: number; readonly osrEntries: number };
+  /**
+   * Entries from TypeScript into machine code, interpreter runs started, OSR entries taken
+   * from the interpreter (into either compiled tier), and OSR entries into the optimizing
+   * tier from an interpreter frame and from a baseline frame.
+   */
+  readonly stats: {
+    readonly machineEntries: number;
+    readonly interpreterEntries: number;
+    readonly osrEntries: number;
+    readonly osrOptimizedFromInterpreter: number;
+    readonly osrOptimizedFromBaseline: number;
+  };
 }
 
 /** Compiles `source` at chapter 11's level and runs it tiered on a new heap. A compile error is thrown. */
@@ -35,7 +47,7 @@ export function runTiered(source: string, options: TieredRunOptions = {}): Tiere
     const tiers = Object.fromEntries(program.functions.map((fn, i) => [fn.name, vm.tiers[i]!]));
     const baselineCalls = vm.baselineCalls();
     const counters = Object.fromEntries(program.functions.map((fn, i) => [fn.name, { calls: vm.calls[i]!, loops: vm.loops[i]!, baselineCalls: baselineCalls[i]! }]));
-    return { output, ...ending, heap: { ...heap.stats }, promotions: [...vm.promotions], tiers, counters, stats: { ...vm.stats } };
+    return { output, ...ending, heap: { ...heap.stats }, promotions: [...vm.promotions], declined: vm.declined.map((d) => d.function), tiers, counters, stats: { ...vm.stats } };
   } finally {
     vm.dispose();
     heap.dispose();

@@ -48,11 +48,8 @@ import { Op, extendOpcodes, lineAt, readU16, type CompiledFunction, type Compile
 import { MAX_CALL_DEPTH, RuntimeError, grow, run, type InterpreterLevel, type InterpreterState, type OpcodeHandler, type RaiseHook } from '#ch06/interpreter.ts';
 import { BaselineCompiler, CodeTables, extendJit, jitRegisters, type JitLevel, type RunState, type Template } from '#ch07/compiler.ts';
 import { JitProgram } from '#ch07/jit.ts';
-import { buildFunction } from '#ch08/build.ts';
 import type { Func, IrProgram } from '#ch08/ir.ts';
-import { optimizeFunction } from '#ch08/optimize.ts';
-import { allocateFunction, allocatorRegisters } from '#ch09/allocate.ts';
-import { FunctionEmitter, optimizingExtension } from '#ch09/codegen.ts';
+import { optimizingExtension, type OptimizingMachineHooks } from '#ch09/codegen.ts';
 import { Runtime } from '#ch07/runtime.ts';
 import { ERROR_KIND } from '#ch07/runtime.ts';
 import { RUNTIME_ERROR_PAYLOADS, ThrownException, UncaughtException } from '#ch10/errors.ts';
@@ -69,6 +66,7 @@ import { HEAP_JIT } from '#ch11/jit-run.ts';
 import { heapInterpreter } from '#ch11/language.ts';
 import { DEFAULT_TIER_UP_CALLS, DEFAULT_TIER_UP_LOOPS, DEFAULT_TIER_UP_OPTIMIZED_CALLS, type TierOptions } from './options.ts';
 import { osrAfterBody } from './osr.ts';
+import { compileOptimizing, osrEntryAt, osrOptimizing, type OptimizingSite } from './osr-optimized.ts';
 import { CALL_SIZE, TIER_OPCODES, callerView, makeTrampoline, quicken, returnOffset } from './copies.ts';
 import { countdownJump, countdownPrologue } from './countdown.ts';
 
@@ -117,7 +115,7 @@ const innerTraces = new WeakMap<RuntimeError, readonly TraceFrame[]>();
 const originals = new WeakMap<UncaughtException, RuntimeError>();
 
 const interpretType = koffi.pointer(koffi.proto('int64_t jot_interpret(int64_t fn)'));
-const tierUpType = koffi.pointer(koffi.proto('void jot_tier_up(int64_t fn)'));
+const tierUpType = koffi.pointer(koffi.proto('int64_t jot_tier_up(int64_t fn, int64_t header)'));
 
 /**
  * A heap that says when an allocation does not fit: in machine code, chapter 11's runtime
@@ -150,6 +148,15 @@ export class TieredVM {
   readonly #code: CodeRegion;
   readonly #context: CodeRegion;
   readonly #transfer: CodeRegion;
+  /**
+   * The context block and the transfer buffer as 64-bit words: views of their memory, so that
+   * a word crossing between TypeScript and machine code costs no call into libc (every call
+   * between the interpreter and machine code writes a few).
+   */
+  readonly #contextWords: BigUint64Array;
+  readonly #transferWords: BigInt64Array;
+  /** The tiered entry stub, as a function of (ctx, target). */
+  #enterStub: ((ctx: bigint, target: bigint) => bigint) | undefined;
   readonly #entryTable: CodeRegion;
   /** Per function: calls and back edges left in the baseline tier before the optimizing tier (its code counts down). */
   readonly #countdown: CodeRegion;
@@ -179,8 +186,23 @@ export class TieredVM {
   #rethrown: { readonly crossing: Crossing; readonly throwsBefore: number } | undefined;
   /** An exception that ended the running machine segment without the unwinder (out of memory). */
   #ended: Crossing | undefined;
-  /** Entries from TypeScript into machine code, interpreter runs started, OSR entries taken. */
-  readonly stats = { machineEntries: 0, interpreterEntries: 0, osrEntries: 0 };
+  /**
+   * Entries from TypeScript into machine code, interpreter runs started, OSR entries taken
+   * (from the interpreter into either compiled tier), and OSR entries into the optimizing
+   * tier: from the interpreter, and from a baseline back edge.
+   */
+  readonly stats = { machineEntries: 0, interpreterEntries: 0, osrEntries: 0, osrOptimizedFromInterpreter: 0, osrOptimizedFromBaseline: 0 };
+  /** The optimizing tier's OSR variants by function and loop header; null where it declined one. */
+  readonly #osrVariants = new Map<number, Map<number, Label | null>>();
+  /**
+   * By function index: the optimized functions whose code may call its optimized code
+   * directly (not through its dispatch stub).
+   */
+  readonly directCalls = new Map<number, Set<number>>();
+  /** Each optimized function's own code, by index. */
+  readonly #optimizedCode = new Map<number, Label>();
+  /** Per function: how much its countdown word was put back up (see jot_tier_up). */
+  readonly #refills: number[];
 
   constructor(program: CompiledProgram, heap: TieredHeap, options: TierOptions, print: (text: string) => void) {
     this.program = program;
@@ -194,6 +216,7 @@ export class TieredVM {
     this.tiers = new Array<TierName>(n).fill('interpreter');
     this.calls = new Array<number>(n).fill(0);
     this.loops = new Array<number>(n).fill(0);
+    this.#refills = new Array<number>(n).fill(0);
     const base = HEAP_JIT.jit;
     const baseCall = base.templates.get(Op.call)!;
     this.#level = extendJit(base, {
@@ -206,6 +229,7 @@ export class TieredVM {
         [Op.call, (t) => baseCall(Object.create(t, { functionLabel: { value: (index: number) => this.#stubs.dispatch[index]! } }) as typeof t)],
         [Op.jump, countdownJump],
       ]),
+      machine: { optimizing: osrOptimizing(optimizingExtension(base)!) } as OptimizingMachineHooks,
     });
 
     this.#masm = createMacroAssembler(hostArch());
@@ -214,6 +238,8 @@ export class TieredVM {
     this.#context = CodeRegion.allocate(TIER_CONTEXT.size);
     const slots = Math.max(8, ...program.functions.map((fn) => fn.locals + fn.maxStack));
     this.#transfer = CodeRegion.allocate(8 * slots);
+    this.#contextWords = new BigUint64Array(wordsOf(this.#context));
+    this.#transferWords = new BigInt64Array(wordsOf(this.#transfer));
     this.#entryTable = CodeRegion.allocate(8 * Math.max(1, n));
     this.#countdown = CodeRegion.allocate(8 * Math.max(1, n));
     const countdowns = new DataView(new ArrayBuffer(8 * n));
@@ -270,7 +296,7 @@ export class TieredVM {
     const runtime = new Runtime(this.program, this.#context, { print: this.#print, errors: this.#level.errors });
     const state: RunState = { program: this.#jit, code: this.#code, runtime };
     const handle = koffi.register((fnIn: number | bigint) => this.#interpretCallback(Number(fnIn)), interpretType);
-    const tierUp = koffi.register((fnIn: number | bigint) => this.#tierUpCallback(Number(fnIn)), tierUpType);
+    const tierUp = koffi.register((fnIn: number | bigint, header: number | bigint) => this.#tierUpCallback(Number(fnIn), Number(header)), tierUpType);
     runtime.open();
     try {
       this.#level.beforeRun?.(this.#context, state);
@@ -302,7 +328,7 @@ export class TieredVM {
   baselineCalls(): number[] {
     const n = this.program.functions.length;
     const view = new DataView(copyOut(this.#countdown.address, 8 * Math.max(1, n)).buffer);
-    return this.program.functions.map((_, i) => Number(BigInt(this.#tierUpOptimizedCalls) - view.getBigInt64(8 * i, true)));
+    return this.program.functions.map((_, i) => Number(BigInt(this.#tierUpOptimizedCalls + this.#refills[i]!) - view.getBigInt64(8 * i, true)));
   }
 
   /** The machine code so far, as a listing. */
@@ -317,21 +343,35 @@ export class TieredVM {
   // interpreter stub, its entry and its countdown; between two runs a slot takes a new
   // definition: a new function fills a free slot, a redefined one replaces its old self in
   // its own slot. No code is patched: the slot's entry goes back to its interpreter stub
-  // (one word of data memory), so every caller, in every tier, calls the new definition at
-  // its next call, through the dispatch stub. The old code stays in the region, unreachable.
+  // (one word of data memory), so every caller that goes through the dispatch stub calls the
+  // new definition at its next call. Optimized code that calls the old optimized code
+  // straight (`directCalls`) depends on it: each such caller is reset too, and so on up.
+  // The old code stays in the region, unreachable.
 
   /**
    * Puts each of `functions` in its slot (`fn.index`), between runs: it starts again in the
    * interpreter, its counters at zero, its entry at its interpreter stub, its countdown full,
    * its OSR entries forgotten. A function given unchanged is reset all the same (its compiled
-   * code depended on something that changed: a callee's signature). Then every function
-   * `tierOf` holds in a compiled tier is compiled in it again, against the new definitions.
+   * code depended on something that changed: a callee's signature). So is every optimized
+   * function whose code calls a reset one's optimized code straight, transitively. Then every
+   * function `tierOf` holds in a compiled tier is compiled in it again, against the new
+   * definitions.
    */
-  replaceFunctions(functions: readonly CompiledFunction[]): void {
+  replaceFunctions(given: readonly CompiledFunction[]): void {
     if (this.#innermost.length > 0) throw new Error('functions are replaced between runs, never while the VM runs');
     const slots = this.program.functions as CompiledFunction[];
     const full = new Uint8Array(8);
     new DataView(full.buffer).setBigInt64(0, BigInt(this.#tierUpOptimizedCalls), true);
+    const functions = [...given];
+    const reset = new Set(functions.map((fn) => fn.index));
+    for (let i = 0; i < functions.length; i++) {
+      for (const caller of this.directCalls.get(functions[i]!.index) ?? []) {
+        if (!reset.has(caller)) {
+          reset.add(caller);
+          functions.push(slots[caller]!);
+        }
+      }
+    }
     for (const fn of functions) {
       const index = fn.index;
       if (!Number.isInteger(index) || index < 0 || index >= slots.length) throw new RangeError(`${fn.name} has index ${index}: this VM has slots 0 to ${slots.length - 1}`);
@@ -341,6 +381,11 @@ export class TieredVM {
       this.calls[index] = 0;
       this.loops[index] = 0;
       this.#osr.delete(index);
+      this.#osrVariants.delete(index);
+      this.#optimizedCode.delete(index);
+      this.#refills[index] = 0;
+      this.directCalls.delete(index);
+      for (const callers of this.directCalls.values()) callers.delete(index);
       this.#countdown.write(8 * index, full);
       this.#setEntry(index, this.#stubs.interpreter[index]!);
     }
@@ -415,16 +460,10 @@ export class TieredVM {
       return;
     }
     const masm = this.#masm;
-    const extension = optimizingExtension(this.#level);
     const start = masm.size;
     const code = masm.newLabel(`${fn.name} (optimized)`);
     try {
-      const ir = optimizeFunction(buildFunction(fn, this.program, extension?.build), { program: this.#signatures(), ...(extension ? { ops: extension.ops } : {}) });
-      const details = allocateFunction(ir, allocatorRegisters(masm), extension?.allocation);
-      extension?.allocated?.(ir, details);
-      const entries = this.#stubs.dispatch.map((label, i) => (i === index ? code : label));
-      const indexOf = new Map(this.program.functions.map((f, i) => [f.name, i]));
-      new FunctionEmitter(details.allocated, { masm, entries, indexOf, functionIndex: index, level: this.#level, tables: this.#tables }).emit();
+      compileOptimizing(this.#optimizingSite(index, code), fn, code);
     } catch (error) {
       // Half-emitted code cannot be taken back: only an error before the first byte declines.
       if (masm.size !== start) throw error;
@@ -435,10 +474,64 @@ export class TieredVM {
     this.#flush(true);
     this.#compiled(fn.name, 'optimized', code);
     this.#setEntry(index, code);
+    this.#optimizedCode.set(index, code);
     this.tiers[index] = 'optimized';
     const promotion: Promotion = { function: fn.name, from, to: 'optimized', calls: this.calls[index]!, loops: this.loops[index]! };
     this.promotions.push(promotion);
     this.#options.traceTiers?.(describePromotion(promotion));
+  }
+
+  /**
+   * What compiling function `index` in the optimizing tier needs, its own code at `own` (if
+   * it has some). Its calls go straight to the code of the functions already optimized (the
+   * last tier: that code is never replaced while the run lasts) and through the dispatch
+   * stubs to the others, whose code may still change; `directCalls` keeps who calls whom
+   * straight, for whoever would replace optimized code.
+   */
+  #optimizingSite(index: number, own: Label | undefined): OptimizingSite {
+    const entries = this.#stubs.dispatch.map((stub, i) => {
+      const code = i === index ? own : this.#optimizedCode.get(i);
+      if (code === undefined) return stub;
+      let callers = this.directCalls.get(i);
+      if (callers === undefined) this.directCalls.set(i, (callers = new Set()));
+      callers.add(index);
+      return code;
+    });
+    return { masm: this.#masm, program: this.program, signatures: this.#signatures(), level: this.#level, tables: this.#tables, entries };
+  }
+
+  /**
+   * The OSR variant of optimized function `index` at the loop header `header` (osr-optimized.ts),
+   * compiled at its first use; undefined where the optimizing tier declines it (said once in
+   * `--trace-tiers`).
+   */
+  #osrVariant(index: number, header: number): Label | undefined {
+    let variants = this.#osrVariants.get(index);
+    if (variants === undefined) this.#osrVariants.set(index, (variants = new Map()));
+    const known = variants.get(header);
+    if (known !== undefined) return known ?? undefined;
+    const fn = this.program.functions[index]!;
+    const at = String(header).padStart(4, '0');
+    const declined = this.#level.machine.declines?.(this.program, index);
+    if (declined !== undefined) {
+      variants.set(header, null);
+      return undefined;
+    }
+    const masm = this.#masm;
+    const start = masm.size;
+    const label = masm.newLabel(`${fn.name} (optimized, entered at ${at})`);
+    try {
+      compileOptimizing(this.#optimizingSite(index, this.#optimizedCode.get(index)), fn, label, osrEntryAt(header));
+    } catch (error) {
+      if (masm.size !== start) throw error;
+      variants.set(header, null);
+      this.#options.traceTiers?.(`[tiers] ${fn.name}: no entry into the optimized code at the loop header ${at}: ${(error as Error).message}`);
+      return undefined;
+    }
+    this.#flush(true);
+    this.#compiled(`${fn.name} (entered at ${at})`, 'optimized', label);
+    variants.set(header, label);
+    return label;
   }
 
   /** The program's functions as IR signatures, for the optimizer's verifier. */
@@ -448,13 +541,60 @@ export class TieredVM {
     return { functions, main: this.program.functions[this.program.main]!.name };
   }
 
-  /** jot_tier_up(f): a baseline function's countdown reached zero. */
-  #tierUpCallback(index: number): void {
+  /**
+   * jot_tier_up(f, header): a baseline function's countdown reached zero, in its prologue
+   * (header -1) or at the back edge of the loop at `header` (its operand stack empty).
+   * Returns where the baseline frame goes on (countdown.ts), or 0 to go on in the baseline code:
+   *
+   *   in the prologue   f compiled in the optimizing tier: its code's address (the call
+   *                     starts over there, with its arguments)
+   *   at a back edge    the header's OSR variant (osr-optimized.ts); the first time, only it:
+   *                     the function's own code waits for its next call, whose prologue finds
+   *                     the countdown at zero again (a function called once, such as main,
+   *                     never needs it)
+   */
+  #tierUpCallback(index: number, header: number): bigint {
     try {
-      if (this.tiers[index] === 'baseline' && this.#options.tierOf?.(this.program.functions[index]!.name) === undefined) this.#promoteOptimized(index);
+      const fn = this.program.functions[index]!;
+      const mayPromote = this.tiers[index] === 'baseline' && this.#options.tierOf?.(fn.name) === undefined;
+      if (header < 0) {
+        if (mayPromote) this.#promoteOptimized(index);
+        const code = this.#optimizedCode.get(index);
+        return this.tiers[index] === 'optimized' && code !== undefined ? this.#code.address + BigInt(offsetOf(code)) : 0n;
+      }
+      if (mayPromote) {
+        const variant = this.#osrVariants.has(index) ? undefined : this.#osrVariant(index, header);
+        if (variant === undefined) this.#promoteOptimized(index);
+        else {
+          // The function's own code at its next call: the countdown one above zero again.
+          this.#refills[index]!++;
+          this.#countdownWord(index, 1n);
+          const promotion: Promotion = { function: fn.name, from: 'baseline', to: 'optimized', calls: this.calls[index]!, loops: this.loops[index]!, osrAt: header };
+          this.promotions.push(promotion);
+          this.#options.traceTiers?.(describePromotion(promotion));
+        }
+      }
+      const variant = this.tiers[index] === 'optimized' || this.#osrVariants.get(index)?.get(header) ? this.#osrVariant(index, header) : undefined;
+      if (variant !== undefined) {
+        this.stats.osrOptimizedFromBaseline++;
+        this.#traceOsr(fn.name, 'baseline', header);
+        return this.#code.address + BigInt(offsetOf(variant));
+      }
     } catch (error) {
       this.#hostError ??= error;
     }
+    return 0n;
+  }
+
+  #countdownWord(index: number, value: bigint): void {
+    const word = new Uint8Array(8);
+    new DataView(word.buffer).setBigInt64(0, value, true);
+    this.#countdown.write(8 * index, word);
+  }
+
+  /** `[tiers] f: a baseline frame moves to the optimized code at the loop header 0012` */
+  #traceOsr(name: string, from: 'interpreter' | 'baseline', header: number): void {
+    this.#options.traceTiers?.(`[tiers] ${name}: ${from === 'interpreter' ? 'an interpreter' : 'a baseline'} frame moves to the optimized code at the loop header ${String(header).padStart(4, '0')}`);
   }
 
   /** Writes the code emitted since the last flush into the region, keeping it W^X. */
@@ -571,8 +711,16 @@ export class TieredVM {
     this.loops[index]!++;
     if (this.loops[index]! >= this.#tierUpLoops && (this.tiers[index] !== 'interpreter' || this.#mayPromote(index))) {
       if (this.tiers[index] === 'interpreter') this.#promote(index, target);
-      const entry = this.#osr.get(index)?.get(target);
       const depth = state.sp - state.bp - state.fn.locals;
+      const compiled = this.tiers[index] === 'optimized' || this.#osrVariants.get(index)?.get(target);
+      const variant = compiled && depth === 0 ? this.#osrVariant(index, target) : undefined;
+      if (variant !== undefined) {
+        this.stats.osrOptimizedFromInterpreter++;
+        this.#traceOsr(state.fn.name, 'interpreter', target);
+        this.#onStackReplacement(state, variant);
+        return;
+      }
+      const entry = this.#osr.get(index)?.get(target);
       if (entry !== undefined && entry.depth === depth) {
         this.#onStackReplacement(state, entry.label);
         return;
@@ -638,10 +786,7 @@ export class TieredVM {
    * meanwhile: `roots` are its frames.
    */
   #enter(target: Label, args: readonly bigint[], active: number, roots: RootWalker): Outcome {
-    const bytes = new Uint8Array(8 * Math.max(args.length, 1));
-    const view = new DataView(bytes.buffer);
-    args.forEach((value, i) => view.setBigUint64(8 * i, BigInt.asUintN(64, value), true));
-    this.#transfer.write(0, bytes);
+    for (let i = 0; i < args.length; i++) this.#transferWords[i] = BigInt.asIntN(64, args[i]!);
     this.#writeWord(EX.callsLeft!, BigInt(MAX_CALL_DEPTH - active));
     const throwsBefore = throwStats(this.#jit).throws;
     this.#suspended.push({ roots });
@@ -650,8 +795,8 @@ export class TieredVM {
     this.stats.machineEntries++;
     let result: bigint;
     try {
-      const enter = this.#code.function(offsetOf(this.#stubs.enter), 2);
-      result = BigInt.asIntN(64, enter(this.#context.address, this.#code.address + BigInt(offsetOf(target))));
+      this.#enterStub ??= this.#code.function(offsetOf(this.#stubs.enter), 2);
+      result = BigInt.asIntN(64, this.#enterStub(this.#context.address, this.#code.address + BigInt(offsetOf(target))));
     } finally {
       this.#suspended.pop();
       this.#innermost.pop();
@@ -694,7 +839,7 @@ export class TieredVM {
       const saved = this.#jitMasmRegs().calleeSaved.map((_, i) => this.#readWord(savedField(i)));
       const callsLeft = BigInt.asIntN(64, this.#readWord(EX.callsLeft!));
       const fn = this.program.functions[index]!;
-      const args = readWords(this.#transfer.address, fn.params.length);
+      const args = Array.from(this.#transferWords.subarray(0, fn.params.length));
       // The call is counted by the trampoline's tier_call, which also takes a promotion it causes.
       if (this.tiers[index] === 'interpreter' && this.#runs.length >= MAX_NESTED_RUNS) {
         // Interpreter runs nested this deep between machine segments fill TypeScript's own
@@ -766,13 +911,11 @@ export class TieredVM {
   }
 
   #writeWord(offset: number, value: bigint): void {
-    const word = new Uint8Array(8);
-    new DataView(word.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
-    this.#context.write(offset, word);
+    this.#contextWords[offset / 8] = BigInt.asUintN(64, value);
   }
 
   #readWord(offset: number): bigint {
-    return new DataView(copyOut(this.#context.address + BigInt(offset), 8).buffer).getBigUint64(0, true);
+    return this.#contextWords[offset / 8]!;
   }
 }
 
@@ -787,10 +930,9 @@ function raising(crossing: Crossing): RuntimeError {
   return crossing.error;
 }
 
-function readWords(address: bigint, count: number): bigint[] {
-  if (count === 0) return [];
-  const view = new DataView(copyOut(address, 8 * count).buffer);
-  return Array.from({ length: count }, (_, i) => view.getBigInt64(8 * i, true));
+/** The memory of `region` (writable data, never code) as an ArrayBuffer over it. */
+function wordsOf(region: CodeRegion): ArrayBuffer {
+  return koffi.view(region.address as unknown as number, region.size) as ArrayBuffer;
 }
 
 /** `f: interpreter → baseline after 3 calls and 0 back edges` */

@@ -342,21 +342,35 @@ export class TieredVM {
   // interpreter stub, its entry and its countdown; between two runs a slot takes a new
   // definition: a new function fills a free slot, a redefined one replaces its old self in
   // its own slot. No code is patched: the slot's entry goes back to its interpreter stub
-  // (one word of data memory), so every caller, in every tier, calls the new definition at
-  // its next call, through the dispatch stub. The old code stays in the region, unreachable.
+  // (one word of data memory), so every caller that goes through the dispatch stub calls the
+  // new definition at its next call. Optimized code that calls the old optimized code
+  // straight (`directCalls`) depends on it: each such caller is reset too, and so on up.
+  // The old code stays in the region, unreachable.
 
   /**
    * Puts each of `functions` in its slot (`fn.index`), between runs: it starts again in the
    * interpreter, its counters at zero, its entry at its interpreter stub, its countdown full,
    * its OSR entries forgotten. A function given unchanged is reset all the same (its compiled
-   * code depended on something that changed: a callee's signature). Then every function
-   * `tierOf` holds in a compiled tier is compiled in it again, against the new definitions.
+   * code depended on something that changed: a callee's signature). So is every optimized
+   * function whose code calls a reset one's optimized code straight, transitively. Then every
+   * function `tierOf` holds in a compiled tier is compiled in it again, against the new
+   * definitions.
    */
-  replaceFunctions(functions: readonly CompiledFunction[]): void {
+  replaceFunctions(given: readonly CompiledFunction[]): void {
     if (this.#innermost.length > 0) throw new Error('functions are replaced between runs, never while the VM runs');
     const slots = this.program.functions as CompiledFunction[];
     const full = new Uint8Array(8);
     new DataView(full.buffer).setBigInt64(0, BigInt(this.#tierUpOptimizedCalls), true);
+    const functions = [...given];
+    const reset = new Set(functions.map((fn) => fn.index));
+    for (let i = 0; i < functions.length; i++) {
+      for (const caller of this.directCalls.get(functions[i]!.index) ?? []) {
+        if (!reset.has(caller)) {
+          reset.add(caller);
+          functions.push(slots[caller]!);
+        }
+      }
+    }
     for (const fn of functions) {
       const index = fn.index;
       if (!Number.isInteger(index) || index < 0 || index >= slots.length) throw new RangeError(`${fn.name} has index ${index}: this VM has slots 0 to ${slots.length - 1}`);
@@ -366,6 +380,11 @@ export class TieredVM {
       this.calls[index] = 0;
       this.loops[index] = 0;
       this.#osr.delete(index);
+      this.#osrVariants.delete(index);
+      this.#optimizedCode.delete(index);
+      this.#refills[index] = 0;
+      this.directCalls.delete(index);
+      for (const callers of this.directCalls.values()) callers.delete(index);
       this.#countdown.write(8 * index, full);
       this.#setEntry(index, this.#stubs.interpreter[index]!);
     }
