@@ -261,7 +261,7 @@ export class ReplSession {
         continue;
       }
       const now = this.#sessionVm.tierOf(name);
-      const because = why === 'redefined' ? '' : ` (it calls ${why.calls}, whose signature changed)`;
+      const because = why === 'redefined' ? '' : 'calls' in why ? ` (it calls ${why.calls}, whose signature changed)` : ` (it called ${why.callsStraight}'s optimized code straight)`;
       const then = now === undefined || now === 'interpreter' ? 'it starts again in the interpreter' : `compiled again in the ${now} tier, as :jit holds it`;
       lines.push(`(${name}'s ${tier} code is dropped${because}: ${then})`);
     }

@@ -78,7 +78,7 @@ export interface DroppedCode {
   readonly name: string;
   /** The tier its code was in. */
   readonly tier: TierName;
-  readonly why: 'redefined' | 'set aside' | { readonly calls: string };
+  readonly why: 'redefined' | 'set aside' | { readonly calls: string } | { readonly callsStraight: string };
 }
 
 /** What loading a program did to the VM. */
@@ -180,6 +180,18 @@ export class SessionVM {
       if (incoming.has(index) || held === undefined || held.name !== name) continue;
       note(index, 'set aside');
       changed.set(index, freeSlot(index, this.#frameWords));
+    }
+    // Optimized code that calls a changed function's optimized code straight goes with it
+    // (the VM resets those callers itself; this says so), and so on up.
+    const pending = [...changed.keys()];
+    while (pending.length > 0) {
+      const callee = pending.pop()!;
+      for (const caller of vm.directCalls.get(callee) ?? []) {
+        if (changed.has(caller) || caller === 0) continue;
+        note(caller, { callsStraight: this.#functions[callee]!.name });
+        changed.set(caller, this.#functions[caller]!);
+        pending.push(caller);
+      }
     }
     for (const index of changed.keys()) this.#compiled.delete(this.#functions[index]!.name);
     vm.replaceFunctions([...changed.values()]); // into the VM's program: this.#functions
