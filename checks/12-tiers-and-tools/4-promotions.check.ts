@@ -51,7 +51,10 @@ check('a function is promoted at its Nth call, and --trace-tiers prints the prom
   assert.ok(/square/.test(lines[0]!) && /baseline/.test(lines[0]!) && /\b4 calls\b/.test(lines[0]!), `the trace line names the function, its new tier and its calls: ${lines[0]}`);
   assert.equal(got.counters.square!.calls, 10, 'every call of square counts, from the interpreter');
   assert.equal(got.stats.machineEntries, 7, 'calls 4…10 of square run its compiled code: 7 entries into machine code');
-});
+}, { hints: [
+  'Count every call of an interpreted function (`tier_call`) and promote it when its count reaches --tier-up-calls: the call that reaches the threshold already runs the compiled code.',
+  'After a promotion, the function\'s entry holds its compiled code: the interpreter enters machine code for it, and the count goes on.',
+] });
 
 const LOOP = `fn main() {
   let i = 0;
@@ -75,7 +78,10 @@ check('a hot loop moves to compiled code at its header while its function runs i
   assert.equal(got.counters.main!.loops, 1000, 'after on-stack replacement the loop runs in machine code: the interpreter counts no more back edges');
   assert.equal(lines.length, 1);
   assert.ok(/main/.test(lines[0]!) && /1000 back edges/.test(lines[0]!), `the trace line names the function and its back edges: ${lines[0]}`);
-});
+}, { hints: [
+  'A back edge is a `jump` whose target is at or before it: its target is a loop header. Count back edges; at --tier-up-loops, compile the function and enter its code at that header with the frame\'s slots.',
+  'After the OSR entry the loop runs in machine code: the interpreter must not count its back edges again, and the function returns from the compiled code.',
+] });
 
 check('a baseline function\'s calls count down to the optimizing tier, which its next call takes', () => {
   const lines: string[] = [];
@@ -88,7 +94,9 @@ check('a baseline function\'s calls count down to the optimizing tier, which its
   assert.ok(/square/.test(lines[1]!) && /optimized/.test(lines[1]!), `the second trace line names the optimizing tier: ${lines[1]}`);
   assert.equal(compiled.map((c) => [c.name, c.tier]), [['square', 'baseline'], ['square', 'optimized']], 'onCompiled sees each compiled function once per tier');
   assert.ok(compiled.every((c) => c.length > 0) && compiled[1]!.address >= compiled[0]!.address + BigInt(compiled[0]!.length), `the code of each tier has its own bytes: ${compiled.map((c) => `${c.name} ${c.tier} at 0x${c.address.toString(16)}, ${c.length} bytes`).join('; ')}`);
-});
+}, { hints: [
+  'Baseline code counts its own calls down in the countdown word (a prologue decrement); at zero it calls the tier-up callback, which compiles the optimizing tier and writes the entry.',
+] });
 
 check('the thresholds and --trace-tiers come from the command line', () => {
   const { options: parsed, rest } = options.parseTierOptions(['hello.jot', '--tier-up-calls', '7', '--tier-up-loops', '9', '--tier-up-opt-calls', '11', '--trace-tiers', '--gc-stress']);
@@ -96,7 +104,9 @@ check('the thresholds and --trace-tiers come from the command line', () => {
   assert.equal([parsed.tierUpCalls, parsed.tierUpLoops, parsed.tierUpOptimizedCalls], [7, 9, 11]);
   assert.type(parsed.traceTiers, 'function');
   assert.throws(() => options.parseTierOptions(['--tier-up-calls', 'many']), /--tier-up-calls/);
-});
+}, { hints: [
+  'parseTierOptions takes --tier-up-calls, --tier-up-loops and --tier-up-opt-calls with a whole number each, --trace-tiers alone, leaves every other argument in `rest` in order, and refuses a value that is not a number, naming the option.',
+] });
 
 check('code compiled while the program runs is never writable and executable at once, and the instruction cache is flushed over it before it runs', () => {
   const events: LibcCall[] = [];

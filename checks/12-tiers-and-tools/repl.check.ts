@@ -120,7 +120,9 @@ check(':disasm shows the machine code with the compiler\'s comments beside capst
   const multiply = t.arch === 'x64' ? /\bimul\b/ : /\bmul\b/;
   assert.match(text, multiply, `the optimizing tier's square multiplies: ${text}`);
   assert.ok(shown.some((line) => /^[0-9a-f]{4}  ([0-9a-f]{2} )+ *\S.*; \S/.test(line)), `no line with offset, bytes, instruction and a comment:\n${text}`);
-});
+}, { hints: [
+  ':disasm compiles the function in the tier asked for and lists each instruction with its offset, its bytes, capstone\'s text and the compiler\'s comment for that offset.',
+] });
 
 check(':bytecode and :ir show the function\'s code in chapter 06\'s and chapter 08\'s forms', () => {
   const s = session([['fn twice(n) { return n + n; }', ['defined fn twice(n)']]]);
@@ -128,7 +130,9 @@ check(':bytecode and :ir show the function\'s code in chapter 06\'s and chapter 
   const ir = s.evaluate(':ir twice').join('\n');
   assert.match(ir, /^;; twice after \w+\nfunction twice\(p0: int\): int \{/, ir);
   assert.match(ir, /= add v\d+, v\d+/, ir);
-});
+}, { hints: [
+  ':bytecode prints chapter 06\'s listing of the function as the session compiled it; :ir builds and optimizes it with chapter 08 and prints the IR.',
+] });
 
 check(':time runs an expression in the interpreter, both compiled tiers and tiered, and shows each time; they agree', () => {
   const s = session([['fn square(n) { return n * n; }', ['defined fn square(n)']], [SUM_OF_SQUARES, ['defined fn sum_of_squares(n)']]]);
