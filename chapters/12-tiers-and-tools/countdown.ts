@@ -42,13 +42,16 @@ import { todo } from '#native/todo.ts';
 function emitCountdown(t: TemplateContext, site: 'prologue' | 'back edge', header?: number): void {
   // TODO: one less in fn's countdown word, and jot_tier_up(fn, header) when it reaches zero:
   // the steps are in the comment above. With ctx, t0 and t1 from t.registers:
-  //   - a comment first: `${fn.name}: ${what}: one less before the optimizing tier`
+  //   - a comment first: `${fn.name}: ${what}: one less before the optimizing tier`, where
+  //     what is 'a call' in the prologue and 'a back edge' at a back edge
   //   - the word is at [[ctx + TX.countdown] + 8 × fn.index]: load, subtract 1, store back
   //   - not zero: branch past the call to a label bound at the end
-  //   - zero: args[0] = fn.index, args[1] = header (-1 when there is none: the prologue), then
+  //   - zero: args[0] = fn.index, args[1] = header (-1 when there is none), then
   //     emitRuntimeCall with TX.tierUp and t1 as its scratch
-  //   - at a back edge (header given): a result of 0 goes on to the label at the end; any
-  //     other result is the address of the OSR variant: emitReplaceFrame moves the frame there
+  //   - in the prologue, and at a back edge with a header: a result of 0 goes on to the label
+  //     at the end; any other result is where the frame goes on: emitReplaceFrame moves it
+  //     there, carrying its 'arguments' (prologue) or its 'locals' (loop header)
+  //   - at a back edge without a header (values on the operand stack) the result is ignored
   // Nothing else is live in a register here but the pinned and callee-saved ones.
   return todo('emitCountdown');
 }
