@@ -50,7 +50,11 @@ type Address = bigint | string;
 
 export type WorkerEvent =
   | { t: 'hello'; arch: Arch; mode: 'native' | 'emulated'; handler: { address: Address; length: number } }
-  | { t: 'code'; address: Address; hex: string }
+  /**
+   * A range made executable: its first `length` bytes (at most 256 KiB) as they were then, of
+   * which `hex` holds those up to the last non-zero one (the rest are zeros).
+   */
+  | { t: 'code'; address: Address; length: number; hex: string }
   | { t: 'file-error'; file: string; error: SerializedError }
   | { t: 'list'; checks: ListedCheck[] }
   | { t: 'start'; index: number }

@@ -71,6 +71,8 @@ const WALL_CLOCK_FACTOR = 20;
 /** How long a worker that reported `done` may take to exit before it is killed. */
 const EXIT_GRACE_MS = { native: 10_000, emulated: 60_000 };
 const BUDGET_POLL_MS = 200;
+/** The most of one region a worker sends (worker.ts MAX_CODE_COPY). */
+const MAX_CODE_BYTES = 256 * 1024;
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on every Linux this runs on). */
 const CLOCK_TICKS = 100;
 
@@ -127,6 +129,7 @@ export function startWorker(launcher: Launcher, root: string, conditions: readon
     ...launcher.prefix,
     ...launcher.typescript,
     '--expose-gc',
+    ...heapFlags(launcher),
     ...conditions.map((c) => `--conditions=${c}`),
     join(root, 'checks', 'harness', 'worker.ts'),
     chapterDir(chapter),
@@ -142,6 +145,20 @@ export function startWorker(launcher: Launcher, root: string, conditions: readon
   sealPipe.on('error', () => undefined); // a worker that died at once
   sealPipe.end(seal + '\n' + (planted ? JSON.stringify(planted) + '\n' : ''));
   return child;
+}
+
+/**
+ * V8 settings of a worker. A chapter 11 or 12 run maps its heap's semispaces (tens of
+ * megabytes) and reads them through an ArrayBuffer over that memory, which V8 counts as
+ * external memory: by its own limit it would collect its whole heap about once per program
+ * run, a checks' worker runs hundreds, and under emulation those collections were a tenth of
+ * the time. Counted in V8's global limit instead, they come when the heap as a whole has grown.
+ * The checks see no difference. The pinned Node.js (24) knows the setting; a stand-in older
+ * than 24 may not, and a Node.js refuses a setting it does not know.
+ */
+function heapFlags(launcher: Launcher): string[] {
+  const major = Number(process.versions.node.split('.')[0]);
+  return launcher.standIn === undefined || major >= 24 ? ['--external-memory-accounted-in-global-limit'] : [];
 }
 
 /** A fresh secret for one worker: 128 random bits. */
@@ -256,9 +273,15 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
     }
     if (event.t === 'end') expected++;
     switch (event.t) {
-      case 'code':
-        outcome.code.push({ address: BigInt(event.address), bytes: Buffer.from(event.hex, 'hex') });
+      case 'code': {
+        // The bytes after `hex` are zeros (worker.ts usedLength); a region sealed again replaces its older copy.
+        const bytes = new Uint8Array(Math.max(Math.min(Number(event.length) || 0, MAX_CODE_BYTES), event.hex.length / 2));
+        bytes.set(Buffer.from(event.hex, 'hex'));
+        const address = BigInt(event.address);
+        outcome.code = outcome.code.filter((r) => r.address !== address || r.bytes.length > bytes.length);
+        outcome.code.push({ address, bytes });
         break;
+      }
       case 'file-error':
         outcome.fileErrors.push({ file: event.file, error: event.error });
         break;
