@@ -60,7 +60,8 @@ export type WorkerEvent =
   | { t: 'start'; index: number }
   /** With planted bugs: the check of `index` is loaded and its body starts now (its time budget starts here). */
   | { t: 'ready'; index: number }
-  | { t: 'end'; index: number; ms: number; error?: SerializedError }
+  /** `ms` of wall-clock time, `cpuMs` of the worker's CPU time (all its threads), both for the check's body. */
+  | { t: 'end'; index: number; ms: number; cpuMs?: number; error?: SerializedError }
   | ({ t: 'outcome'; index: number } & ReportedOutcome)
   | { t: 'done' }
   | { t: 'fatal'; error: SerializedError };
@@ -76,6 +77,8 @@ export interface CheckResult {
   status: Status;
   message: string;
   ms: number;
+  /** The worker's CPU time for the check's body, where it reported one (a machine shared with other work slows `ms`, not this). */
+  cpuMs?: number;
   points: number;
   file?: string;
   /** Longer text shown under a failure: a diff, a disassembly, the worker's output. */

@@ -96,7 +96,7 @@ export function cpuTimeMs(pid: number | undefined): number | null {
 
 interface WorkerOutcome {
   listed: ListedCheck[] | null;
-  ended: Map<number, { ms: number; error?: SerializedError }>;
+  ended: Map<number, { ms: number; cpuMs?: number; error?: SerializedError }>;
   /** The program outcomes each check reported (check.ts reportOutcome). */
   outcomes: Map<number, ReportedOutcome[]>;
   fileErrors: { file: string; error: SerializedError }[];
@@ -300,7 +300,7 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
         break;
       case 'end':
         outcome.interrupted = null;
-        outcome.ended.set(event.index, { ms: event.ms, ...(event.error ? { error: event.error } : {}) });
+        outcome.ended.set(event.index, { ms: event.ms, ...(typeof event.cpuMs === 'number' ? { cpuMs: event.cpuMs } : {}), ...(event.error ? { error: event.error } : {}) });
         arm(STARTUP_MS[launcher.mode]);
         if (run.stopAt && event.error && (run.stopAt === 'fail-or-todo' || classifyError(event.error, run.chapter).status === 'fail')) {
           outcome.stoppedEarly = true;
@@ -417,8 +417,9 @@ export async function runChapter(run: ChapterRun): Promise<CheckResult[]> {
         for (const r of reported) run.onOutcome?.(info.name, r);
         // What the worker passed, the runner's own judgement of the reported outcomes may fail.
         const judged = classified.status === 'pass' && run.judge ? run.judge(info, reported) : null;
-        if (judged !== null) emit({ ...common, ms: Math.round(ended.ms), status: 'fail', message: judged });
-        else emit({ ...common, ms: Math.round(ended.ms), ...classified });
+        const times = { ms: Math.round(ended.ms), ...(ended.cpuMs === undefined ? {} : { cpuMs: Math.round(ended.cpuMs) }) };
+        if (judged !== null) emit({ ...common, ...times, status: 'fail', message: judged });
+        else emit({ ...common, ...times, ...classified });
       } else if (index === outcome.interrupted) {
         const dump = decodeCrashDump(outcome.crashBytes, launcher.arch);
         const diagnosis = outcome.timedOut

@@ -63,6 +63,12 @@ function usedLength(bytes: Uint8Array): number {
   return end;
 }
 
+/** Milliseconds of CPU time (user and system, every thread) this process used since `start`. */
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(start);
+  return (user + system) / 1000;
+}
+
 /** A small, fast, seedable generator (mulberry32), so random operands repeat run to run. */
 function seededRandom(seedText: string): () => number {
   let seed = 2166136261;
@@ -162,11 +168,12 @@ async function main(): Promise<void> {
     trace.clear();
     send({ t: 'start', index });
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     try {
       await current.body(context);
-      send({ t: 'end', index, ms: performance.now() - started });
+      send({ t: 'end', index, ms: performance.now() - started, cpuMs: cpuSince(cpuStarted) });
     } catch (error) {
-      send({ t: 'end', index, ms: performance.now() - started, error: serializeError(error) });
+      send({ t: 'end', index, ms: performance.now() - started, cpuMs: cpuSince(cpuStarted), error: serializeError(error) });
     }
   }
   send({ t: 'done' });
@@ -299,11 +306,12 @@ async function runPlanted(items: PlantedItem[], chapterDir: string, from: number
     trace.clear();
     send({ t: 'ready', index });
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     try {
       await check.body({ arch, mode, random: seededRandom(check.name) });
-      send({ t: 'end', index, ms: performance.now() - started });
+      send({ t: 'end', index, ms: performance.now() - started, cpuMs: cpuSince(cpuStarted) });
     } catch (error) {
-      send({ t: 'end', index, ms: performance.now() - started, error: scrub(serializeError(error)) });
+      send({ t: 'end', index, ms: performance.now() - started, cpuMs: cpuSince(cpuStarted), error: scrub(serializeError(error)) });
     }
   }
   send({ t: 'done' });
