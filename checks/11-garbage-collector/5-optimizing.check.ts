@@ -11,7 +11,7 @@ import { check, learnerCode } from '#harness/check.ts';
 import { programsUpTo } from '#harness/programs.ts';
 import { randomProgram } from '#harness/random-programs.ts';
 import { runInterpreter as referenceRun } from '../../solutions/11-garbage-collector/run.ts';
-import { chapterModule, compareWithProgram, traceText, type HeapRun } from './support.ts';
+import { chapterModule, compareWithProgram, referenceRunOnce, runOptimizedOnce, traceText, type HeapRun } from './support.ts';
 
 type JitRunModule = typeof import('../../solutions/11-garbage-collector/jit-run.ts');
 type OptHeapModule = typeof import('../../solutions/11-garbage-collector/opt-heap.ts');
@@ -46,8 +46,8 @@ check('the optimizing tier compiles every function of the heap programs (a funct
   let collections = 0;
   for (const program of heapPrograms) {
     process.stderr.write(`running ${program.name}.jot (optimizing, --gc-stress --verify-heap)\n`);
-    const got = jitRun.runOptimized(program.source, STRESS);
-    const expected = ending(referenceRun(program.source));
+    const got = runOptimizedOnce(program.source, STRESS);
+    const expected = ending(referenceRunOnce(program.source));
     const report = compareWithProgram(program, got);
     if (report !== null) reports.push(report);
     else if (ending(got) !== expected) reports.push(`${program.name}.jot: expected\n${expected}\ngot\n${ending(got)}`);
@@ -207,7 +207,7 @@ check('with only 2 or 3 registers (operands and references spilled everywhere) t
       try {
         jitLevel.useHeap(compiled.jit, heap);
         const got = chapter10.outcomeOf(compiled.jit);
-        const expected = ending(referenceRun(program.source));
+        const expected = ending(referenceRunOnce(program.source));
         const text = ending({ output: got.output, ...(got.error === undefined ? {} : { error: got.error }) });
         if (text !== expected) reports.push(`${program.name}.jot with ${registers} registers: expected\n${expected}\ngot\n${text}`);
         const declined = compiled.declined.length - functionsWithTry(program.source);

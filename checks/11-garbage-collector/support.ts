@@ -8,6 +8,7 @@
  */
 import { learnerCode } from '#harness/check.ts';
 import { compareOutcome, diffLines, type Program } from '#harness/programs.ts';
+import { runInterpreter as referenceRun } from '../../solutions/11-garbage-collector/run.ts';
 
 /**
  * Imports a module of this chapter: `#ch11/…` resolves to the scaffold in
@@ -21,6 +22,35 @@ export function chapterModule<T>(path: string): Promise<T> {
 const run = await learnerCode(chapterModule<typeof import('../../solutions/11-garbage-collector/run.ts')>('run.ts'));
 const jitRun = await learnerCode(chapterModule<typeof import('../../solutions/11-garbage-collector/jit-run.ts')>('jit-run.ts'));
 const errors = await learnerCode(import('#ch05/errors.ts'));
+
+type OptimizedRun = ReturnType<typeof jitRun.runOptimized>;
+
+/**
+ * The optimizing tier's runs, kept by program and options: every heap program under
+ * --gc-stress --verify-heap is judged by two checks, against what its file expects (the
+ * programs' check) and against the reference interpreter with the functions the tier declined
+ * (the optimizing tier's check). They judge one run, the same machine code run the same way;
+ * a check that runs without the other (alone, or in a worker started again after a crash)
+ * runs it itself.
+ */
+const optimizedRuns = new Map<string, OptimizedRun>();
+
+const referenceRuns = new Map<string, ReturnType<typeof referenceRun>>();
+
+/** The reference interpreter's run of `source` on the default heap, made once per worker (several checks compare with it). */
+export function referenceRunOnce(source: string): ReturnType<typeof referenceRun> {
+  let got = referenceRuns.get(source);
+  if (got === undefined) referenceRuns.set(source, (got = referenceRun(source)));
+  return got;
+}
+
+/** `jitRun.runOptimized(source, options)`, or the outcome of the same run made earlier in this worker. */
+export function runOptimizedOnce(source: string, options: HeapRunOptions): OptimizedRun {
+  const key = `${JSON.stringify(options)}\n${source}`;
+  let got = optimizedRuns.get(key);
+  if (got === undefined) optimizedRuns.set(key, (got = jitRun.runOptimized(source, options)));
+  return got;
+}
 
 /** The heap's run options: `--heap`, `--gc-stress`, `--verify-heap`. */
 export interface HeapRunOptions {
@@ -69,7 +99,7 @@ export const TIERS: readonly Tier[] = [
   tier('baseline', (source, options) => jitRun.runBaseline(source, options)),
   // It compiles the heap's operations itself; a function with a try goes to the template
   // compiler, so frames of both compiled tiers mix on the stack at every collection.
-  tier('optimizing', (source, options) => jitRun.runOptimized(source, options)),
+  tier('optimizing', (source, options) => runOptimizedOnce(source, options)),
 ];
 
 /** The ways every heap program runs: the default heap, and a collection at every allocation with the heap checked after each. */

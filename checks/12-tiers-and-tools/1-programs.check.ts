@@ -10,15 +10,18 @@ import * as assert from 'uvu/assert';
 import { check, reportOutcome } from '#harness/check.ts';
 import { compareOutcome, programsUpTo } from '#harness/programs.ts';
 import { randomProgram } from '#harness/random-programs.ts';
-import { compareWithExpectations, compareWithReference, errors, tiered, type TieredOutcome, type TieredRunOptions } from './support.ts';
+import { ENOUGH_REPORTS, compareWithExpectations, compareWithReference, errors, tiered, wentWrong, type TieredOutcome, type TieredRunOptions } from './support.ts';
 
 const programs = programsUpTo(11).filter((p) => p.expectedError?.kind !== 'compile');
 
-/** Runs every program tiered with `options`; the reports of those that went wrong, and the runs. */
-function runAll(options: TieredRunOptions): { reports: string[]; runs: Map<string, TieredOutcome> } {
+/** Runs every program tiered with `options` (until ENOUGH_REPORTS went wrong); the reports of those that went wrong, how many ran, and the runs. */
+function runAll(options: TieredRunOptions): { reports: string[]; ran: number; runs: Map<string, TieredOutcome> } {
   const reports: string[] = [];
   const runs = new Map<string, TieredOutcome>();
+  let ran = 0;
   for (const program of programs) {
+    if (reports.length >= ENOUGH_REPORTS) break;
+    ran++;
     process.stderr.write(`running ${program.name}.jot\n`);
     let got: TieredOutcome;
     try {
@@ -36,7 +39,7 @@ function runAll(options: TieredRunOptions): { reports: string[]; runs: Map<strin
       ?? compareWithReference(program.name, program.source, got, options);
     if (report !== null) reports.push(report);
   }
-  return { reports, runs };
+  return { reports, ran, runs };
 }
 
 /** Calls or back edges in the interpreter before the baseline tier, then calls in the baseline tier before the optimizing tier. */
@@ -48,8 +51,8 @@ const THRESHOLDS = [
 
 for (const { calls, loops, optimized } of THRESHOLDS) {
   check(`promotion after ${calls} call${calls === 1 ? '' : 's'} or ${loops} back edge${loops === 1 ? '' : 's'}, and ${optimized} more call${optimized === 1 ? '' : 's'} to the optimizing tier: every program ends exactly as the interpreter ends it`, () => {
-    const { reports, runs } = runAll({ tierUpCalls: calls, tierUpLoops: loops, tierUpOptimizedCalls: optimized });
-    assert.ok(reports.length === 0, `${reports.length} of ${programs.length} programs went wrong:\n\n${reports.slice(0, 3).join('\n\n')}`);
+    const { reports, ran, runs } = runAll({ tierUpCalls: calls, tierUpLoops: loops, tierUpOptimizedCalls: optimized });
+    assert.ok(reports.length === 0, `${wentWrong(reports.length, ran, programs.length, 'programs')}:\n\n${reports.slice(0, 3).join('\n\n')}`);
     // The runs must have mixed the tiers: promotions mid-run, loops entered in their middle,
     // and machine code calling functions still interpreted.
     let promoted = 0;
@@ -84,7 +87,10 @@ check('under --gc-stress --verify-heap, with promotion after 2 calls or back edg
   const reports: string[] = [];
   let collections = 0;
   let osr = 0;
+  let ran = 0;
   for (const program of heapPrograms) {
+    if (reports.length >= ENOUGH_REPORTS) break;
+    ran++;
     process.stderr.write(`running ${program.name}.jot (--gc-stress --verify-heap)\n`);
     const options = { tierUpCalls: 2, tierUpLoops: 2, tierUpOptimizedCalls: 2, stress: true, verify: true };
     const got = tiered.runTiered(program.source, options);
@@ -94,7 +100,7 @@ check('under --gc-stress --verify-heap, with promotion after 2 calls or back edg
     const report = compareWithExpectations(program, got);
     if (report !== null) reports.push(report);
   }
-  assert.ok(reports.length === 0, `${reports.length} of ${heapPrograms.length} programs went wrong:\n\n${reports.slice(0, 3).join('\n\n')}`);
+  assert.ok(reports.length === 0, `${wentWrong(reports.length, ran, heapPrograms.length, 'programs')}:\n\n${reports.slice(0, 3).join('\n\n')}`);
   assert.ok(collections >= 2000, `only ${collections} collections under --gc-stress`);
   assert.ok(osr >= 5, `on-stack replacement was taken ${osr} times in the heap programs`);
 }, { timeoutMs: 240000, hints: [
@@ -105,7 +111,9 @@ check('under --gc-stress --verify-heap, with promotion after 2 calls or back edg
 check('random programs with exceptions, arrays and records, tiered after 2 calls or back edges on a small heap collecting at every allocation, end as the interpreter ends them', (t) => {
   const reports: string[] = [];
   let promotions = 0;
-  for (let i = 0; i < 40; i++) {
+  let ran = 0;
+  for (let i = 0; i < 40 && reports.length < ENOUGH_REPORTS; i++) {
+    ran++;
     const source = randomProgram(t.random, 11);
     const options = { semispaceBytes: 64 * 1024, stress: true, verify: true };
     const got = tiered.runTiered(source, { ...options, tierUpCalls: 2, tierUpLoops: 2, tierUpOptimizedCalls: 2 });
@@ -113,7 +121,7 @@ check('random programs with exceptions, arrays and records, tiered after 2 calls
     const report = compareWithReference(`random program ${i + 1}`, source, got, options);
     if (report !== null) reports.push(`${report}\n\n${source}`);
   }
-  assert.ok(reports.length === 0, `${reports.length} of 40 random programs went wrong; the first:\n\n${reports[0]}`);
+  assert.ok(reports.length === 0, `${wentWrong(reports.length, ran, 40, 'random programs')}; the first:\n\n${reports[0]}`);
   assert.ok(promotions >= 40, `only ${promotions} promotions in 40 random programs`);
 }, { timeoutMs: 240000, hints: [
   'Random programs keep arrays and records in locals across calls, allocations and caught exceptions, in functions that change tier while they run.',

@@ -52,6 +52,18 @@ export function compareWithReference(name: string, source: string, got: Ending, 
   return `${name}: the tiered run ends differently from the interpreter (- interpreter, + tiered):\n${diffLines(expected, actual)}`;
 }
 
+/**
+ * A check that runs many programs or combinations of tiers stops once this many went wrong:
+ * its message shows the first of them (up to three), and the rest would only add to a count,
+ * for minutes under emulation. A check that passes runs every one.
+ */
+export const ENOUGH_REPORTS = 3;
+
+/** How many of `total` went wrong, of all or of the `ran` a check ran before it stopped. */
+export function wentWrong(wrong: number, ran: number, total: number, what: string): string {
+  return ran < total ? `${wrong} of the first ${ran} of ${total} ${what} went wrong (the check stopped there)` : `${wrong} of ${total} ${what} went wrong`;
+}
+
 /** Each function's calls and whether it changed tier, for messages. */
 export function describeTiers(run: TieredOutcome): string {
   return Object.entries(run.tiers).map(([name, tier]) => `${name}: ${tier}`).join(', ');

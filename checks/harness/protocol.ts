@@ -50,13 +50,18 @@ type Address = bigint | string;
 
 export type WorkerEvent =
   | { t: 'hello'; arch: Arch; mode: 'native' | 'emulated'; handler: { address: Address; length: number } }
-  | { t: 'code'; address: Address; hex: string }
+  /**
+   * A range made executable: its first `length` bytes (at most 256 KiB) as they were then, of
+   * which `hex` holds those up to the last non-zero one (the rest are zeros).
+   */
+  | { t: 'code'; address: Address; length: number; hex: string }
   | { t: 'file-error'; file: string; error: SerializedError }
   | { t: 'list'; checks: ListedCheck[] }
   | { t: 'start'; index: number }
   /** With planted bugs: the check of `index` is loaded and its body starts now (its time budget starts here). */
   | { t: 'ready'; index: number }
-  | { t: 'end'; index: number; ms: number; error?: SerializedError }
+  /** `ms` of wall-clock time, `cpuMs` of the worker's CPU time (all its threads), both for the check's body. */
+  | { t: 'end'; index: number; ms: number; cpuMs?: number; error?: SerializedError }
   | ({ t: 'outcome'; index: number } & ReportedOutcome)
   | { t: 'done' }
   | { t: 'fatal'; error: SerializedError };
@@ -72,6 +77,8 @@ export interface CheckResult {
   status: Status;
   message: string;
   ms: number;
+  /** The worker's CPU time for the check's body, where it reported one (a machine shared with other work slows `ms`, not this). */
+  cpuMs?: number;
   points: number;
   file?: string;
   /** Longer text shown under a failure: a diff, a disassembly, the worker's output. */

@@ -71,6 +71,8 @@ const WALL_CLOCK_FACTOR = 20;
 /** How long a worker that reported `done` may take to exit before it is killed. */
 const EXIT_GRACE_MS = { native: 10_000, emulated: 60_000 };
 const BUDGET_POLL_MS = 200;
+/** The most of one region a worker sends (worker.ts MAX_CODE_COPY). */
+const MAX_CODE_BYTES = 256 * 1024;
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on every Linux this runs on). */
 const CLOCK_TICKS = 100;
 
@@ -94,7 +96,7 @@ export function cpuTimeMs(pid: number | undefined): number | null {
 
 interface WorkerOutcome {
   listed: ListedCheck[] | null;
-  ended: Map<number, { ms: number; error?: SerializedError }>;
+  ended: Map<number, { ms: number; cpuMs?: number; error?: SerializedError }>;
   /** The program outcomes each check reported (check.ts reportOutcome). */
   outcomes: Map<number, ReportedOutcome[]>;
   fileErrors: { file: string; error: SerializedError }[];
@@ -127,6 +129,7 @@ export function startWorker(launcher: Launcher, root: string, conditions: readon
     ...launcher.prefix,
     ...launcher.typescript,
     '--expose-gc',
+    ...heapFlags(launcher),
     ...conditions.map((c) => `--conditions=${c}`),
     join(root, 'checks', 'harness', 'worker.ts'),
     chapterDir(chapter),
@@ -142,6 +145,20 @@ export function startWorker(launcher: Launcher, root: string, conditions: readon
   sealPipe.on('error', () => undefined); // a worker that died at once
   sealPipe.end(seal + '\n' + (planted ? JSON.stringify(planted) + '\n' : ''));
   return child;
+}
+
+/**
+ * V8 settings of a worker. A chapter 11 or 12 run maps its heap's semispaces (tens of
+ * megabytes) and reads them through an ArrayBuffer over that memory, which V8 counts as
+ * external memory: by its own limit it would collect its whole heap about once per program
+ * run, a checks' worker runs hundreds, and under emulation those collections were a tenth of
+ * the time. Counted in V8's global limit instead, they come when the heap as a whole has grown.
+ * The checks see no difference. The pinned Node.js (24) knows the setting; a stand-in older
+ * than 24 may not, and a Node.js refuses a setting it does not know.
+ */
+function heapFlags(launcher: Launcher): string[] {
+  const major = Number(process.versions.node.split('.')[0]);
+  return launcher.standIn === undefined || major >= 24 ? ['--external-memory-accounted-in-global-limit'] : [];
 }
 
 /** A fresh secret for one worker: 128 random bits. */
@@ -256,9 +273,15 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
     }
     if (event.t === 'end') expected++;
     switch (event.t) {
-      case 'code':
-        outcome.code.push({ address: BigInt(event.address), bytes: Buffer.from(event.hex, 'hex') });
+      case 'code': {
+        // The bytes after `hex` are zeros (worker.ts usedLength); a region sealed again replaces its older copy.
+        const bytes = new Uint8Array(Math.max(Math.min(Number(event.length) || 0, MAX_CODE_BYTES), event.hex.length / 2));
+        bytes.set(Buffer.from(event.hex, 'hex'));
+        const address = BigInt(event.address);
+        outcome.code = outcome.code.filter((r) => r.address !== address || r.bytes.length > bytes.length);
+        outcome.code.push({ address, bytes });
         break;
+      }
       case 'file-error':
         outcome.fileErrors.push({ file: event.file, error: event.error });
         break;
@@ -277,7 +300,7 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
         break;
       case 'end':
         outcome.interrupted = null;
-        outcome.ended.set(event.index, { ms: event.ms, ...(event.error ? { error: event.error } : {}) });
+        outcome.ended.set(event.index, { ms: event.ms, ...(typeof event.cpuMs === 'number' ? { cpuMs: event.cpuMs } : {}), ...(event.error ? { error: event.error } : {}) });
         arm(STARTUP_MS[launcher.mode]);
         if (run.stopAt && event.error && (run.stopAt === 'fail-or-todo' || classifyError(event.error, run.chapter).status === 'fail')) {
           outcome.stoppedEarly = true;
@@ -394,8 +417,9 @@ export async function runChapter(run: ChapterRun): Promise<CheckResult[]> {
         for (const r of reported) run.onOutcome?.(info.name, r);
         // What the worker passed, the runner's own judgement of the reported outcomes may fail.
         const judged = classified.status === 'pass' && run.judge ? run.judge(info, reported) : null;
-        if (judged !== null) emit({ ...common, ms: Math.round(ended.ms), status: 'fail', message: judged });
-        else emit({ ...common, ms: Math.round(ended.ms), ...classified });
+        const times = { ms: Math.round(ended.ms), ...(ended.cpuMs === undefined ? {} : { cpuMs: Math.round(ended.cpuMs) }) };
+        if (judged !== null) emit({ ...common, ...times, status: 'fail', message: judged });
+        else emit({ ...common, ...times, ...classified });
       } else if (index === outcome.interrupted) {
         const dump = decodeCrashDump(outcome.crashBytes, launcher.arch);
         const diagnosis = outcome.timedOut

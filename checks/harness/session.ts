@@ -11,6 +11,7 @@ import { CHAPTERS, chapterDir, solutionCondition, type Chapter } from '../manife
 import type { CheckResult, ReportedOutcome } from './protocol.ts';
 import { hideExpectations, hideVectorBytes, type Judge } from './verdicts.ts';
 import { runChapter } from './runner.ts';
+import type { Lanes } from './lanes.ts';
 import { explainLoadErrors } from './load-error.ts';
 import { sandboxedLauncher, sandboxedWorkerPid, sandboxUserFor, signalFromExitCode, treeCpuTimeMs, type SandboxLimits } from './sandbox.ts';
 
@@ -27,6 +28,15 @@ export interface SessionOptions {
   workspace?: string;
   /** Worker processes at once; default 2. */
   parallel?: number;
+  /** Lanes shared with other sessions (the self-test's steps): each worker takes one, and `parallel` is not used. */
+  lanes?: Lanes;
+  /** With `lanes`: the lane time of this session's workers is added here. */
+  account?: { ms: number };
+  /**
+   * Start the longest jobs first: the emulated architecture's, the later chapters' (which run
+   * the most code) before the earlier ones, so that no long job is left to run alone at the end.
+   */
+  longestFirst?: boolean;
   /**
    * Stop at the first failure (or todo): a chapter's report ends with its first failing
    * check, and no chapter or architecture starts after one has failed.
@@ -267,40 +277,54 @@ export async function runSession(options: SessionOptions): Promise<CheckResult[]
     for (const chapter of options.chapters) for (const arch of ARCHES) if (options.arches.includes(arch)) jobs.push({ chapter, arch });
 
     const conditions = conditionsFor(options);
-    let next = 0;
+    const queue = [...jobs];
+    if (options.longestFirst) {
+      const emulated = (arch: Arch) => {
+        const launcher = launchers.get(arch)!;
+        return typeof launcher !== 'string' && launcher.mode === 'emulated';
+      };
+      queue.sort((a, b) => Number(emulated(b.arch)) - Number(emulated(a.arch)) || b.chapter.number.localeCompare(a.chapter.number));
+    }
     let stopped = false;
-    const worker = async () => {
-      while (next < jobs.length && !stopped) {
-        const job = jobs[next++]!;
-        const launcher = launchers.get(job.arch)!;
-        if (typeof launcher === 'string') {
-          job.results = [{ chapter: job.chapter.number, check: '(all checks)', arch: job.arch, mode: 'emulated', status: 'skip', message: `skipped: ${launcher}`, ms: 0, points: 0 }];
-        } else {
-          job.results = await runChapter({
-            chapter: job.chapter,
-            launcher,
-            root,
-            conditions,
-            ...(staged && options.sandbox ? { cpuTime: treeCpuTimeMs, workerPid: sandboxedWorkerPid, exitSignal: signalFromExitCode, ...(options.sandbox.wallCeilingMs ? { wallCeilingMs: options.sandbox.wallCeilingMs } : {}) } : {}),
-            ...(options.only ? { only: options.only } : {}),
-            ...(options.judge?.(job.chapter, job.arch) ? { judge: options.judge(job.chapter, job.arch)! } : {}),
-            ...(options.onOutcome ? { onOutcome: (check: string, outcome: ReportedOutcome) => options.onOutcome!(job.chapter, job.arch, check, outcome) } : {}),
-            ...(options.onResult ? { onResult: options.onResult } : {}),
-            ...(options.stopAt ? { stopAt: options.stopAt } : options.failfast ? { stopAt: 'fail-or-todo' as const } : {}),
-          });
-        }
-        if (options.failfast) {
-          const failure = job.results.findIndex((r) => r.status === 'fail' || r.status === 'todo');
-          if (failure >= 0) {
-            job.results = job.results.slice(0, failure + 1);
-            stopped = true;
-          }
-        }
-        await explainLoadErrors(job.results, root).catch(() => undefined); // only ever improves a message
-        options.onGroupDone?.(job.chapter, job.arch, job.results);
+    const runJob = async (job: (typeof jobs)[number]) => {
+      if (stopped) return;
+      const launcher = launchers.get(job.arch)!;
+      if (typeof launcher === 'string') {
+        job.results = [{ chapter: job.chapter.number, check: '(all checks)', arch: job.arch, mode: 'emulated', status: 'skip', message: `skipped: ${launcher}`, ms: 0, points: 0 }];
+      } else {
+        job.results = await runChapter({
+          chapter: job.chapter,
+          launcher,
+          root,
+          conditions,
+          ...(staged && options.sandbox ? { cpuTime: treeCpuTimeMs, workerPid: sandboxedWorkerPid, exitSignal: signalFromExitCode, ...(options.sandbox.wallCeilingMs ? { wallCeilingMs: options.sandbox.wallCeilingMs } : {}) } : {}),
+          ...(options.only ? { only: options.only } : {}),
+          ...(options.judge?.(job.chapter, job.arch) ? { judge: options.judge(job.chapter, job.arch)! } : {}),
+          ...(options.onOutcome ? { onOutcome: (check: string, outcome: ReportedOutcome) => options.onOutcome!(job.chapter, job.arch, check, outcome) } : {}),
+          ...(options.onResult ? { onResult: options.onResult } : {}),
+          ...(options.stopAt ? { stopAt: options.stopAt } : options.failfast ? { stopAt: 'fail-or-todo' as const } : {}),
+        });
       }
+      if (options.failfast) {
+        const failure = job.results.findIndex((r) => r.status === 'fail' || r.status === 'todo');
+        if (failure >= 0) {
+          job.results = job.results.slice(0, failure + 1);
+          stopped = true;
+        }
+      }
+      await explainLoadErrors(job.results, root).catch(() => undefined); // only ever improves a message
+      options.onGroupDone?.(job.chapter, job.arch, job.results);
     };
-    await Promise.all(Array.from({ length: Math.max(1, options.parallel ?? 2) }, worker));
+    if (options.lanes) {
+      const lanes = options.lanes;
+      await Promise.all(queue.map((job) => lanes.run(() => runJob(job), options.account)));
+    } else {
+      let next = 0;
+      const worker = async () => {
+        while (next < queue.length && !stopped) await runJob(queue[next++]!);
+      };
+      await Promise.all(Array.from({ length: Math.max(1, options.parallel ?? 2) }, worker));
+    }
     if (options.failfast) {
       // A later chapter that ran alongside the failing one is dropped: the report stops at the first failing chapter.
       const failing = jobs.find((j) => j.results?.some((r) => r.status === 'fail' || r.status === 'todo'));

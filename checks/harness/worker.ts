@@ -48,6 +48,27 @@ function send(event: WorkerEvent): void {
   writeSync(EVENT_FD, stringify({ ...event, k: seal }, (_key, value) => (typeof value === 'bigint' ? value.toString() : value)) + '\n');
 }
 
+const ZEROS = new Uint8Array(4096);
+
+/**
+ * How many bytes of `bytes` hold code: up to its last non-zero byte. A region is sealed whole
+ * and is mostly the zeros after its code (a tiered VM seals one of a megabyte again at every
+ * promotion), so only that part travels to the runner, which fills in the zeros.
+ */
+function usedLength(bytes: Uint8Array): number {
+  let end = bytes.length;
+  // Whole pages of zeros at a time (a native compare), then byte by byte.
+  while (end >= ZEROS.length && Buffer.compare(bytes.subarray(end - ZEROS.length, end), ZEROS) === 0) end -= ZEROS.length;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  return end;
+}
+
+/** Milliseconds of CPU time (user and system, every thread) this process used since `start`. */
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(start);
+  return (user + system) / 1000;
+}
+
 /** A small, fast, seedable generator (mulberry32), so random operands repeat run to run. */
 function seededRandom(seedText: string): () => number {
   let seed = 2166136261;
@@ -93,7 +114,7 @@ async function main(): Promise<void> {
   send({ t: 'hello', arch, mode, handler: { address: handler.address, length: handler.length } });
   onExecutable((address, length) => {
     const bytes = copyOut(address, Math.min(length, MAX_CODE_COPY));
-    send({ t: 'code', address, hex: Buffer.from(bytes).toString('hex') });
+    send({ t: 'code', address, length: bytes.length, hex: Buffer.from(bytes.buffer, 0, usedLength(bytes)).toString('hex') });
   });
 
   // A staged copy of a student's work (session.ts stageWorkspace, isolate) guards what their code imports.
@@ -147,11 +168,12 @@ async function main(): Promise<void> {
     trace.clear();
     send({ t: 'start', index });
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     try {
       await current.body(context);
-      send({ t: 'end', index, ms: performance.now() - started });
+      send({ t: 'end', index, ms: performance.now() - started, cpuMs: cpuSince(cpuStarted) });
     } catch (error) {
-      send({ t: 'end', index, ms: performance.now() - started, error: serializeError(error) });
+      send({ t: 'end', index, ms: performance.now() - started, cpuMs: cpuSince(cpuStarted), error: serializeError(error) });
     }
   }
   send({ t: 'done' });
@@ -284,11 +306,12 @@ async function runPlanted(items: PlantedItem[], chapterDir: string, from: number
     trace.clear();
     send({ t: 'ready', index });
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     try {
       await check.body({ arch, mode, random: seededRandom(check.name) });
-      send({ t: 'end', index, ms: performance.now() - started });
+      send({ t: 'end', index, ms: performance.now() - started, cpuMs: cpuSince(cpuStarted) });
     } catch (error) {
-      send({ t: 'end', index, ms: performance.now() - started, error: scrub(serializeError(error)) });
+      send({ t: 'end', index, ms: performance.now() - started, cpuMs: cpuSince(cpuStarted), error: scrub(serializeError(error)) });
     }
   }
   send({ t: 'done' });

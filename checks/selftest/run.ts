@@ -14,20 +14,29 @@
  *   6. crash isolation  planted crashes become failed checks with signal and offset,
  *                       and the other checks still pass
  *
+ * The steps share the machine's cores (two lanes, up to four on a larger machine: one worker
+ * process or command in each) and overlap: each queues all its work at once, in step order,
+ * the longest jobs of a step first, so no core waits for the last job of a step. Each step
+ * reports in order all the same, with the time its jobs held a lane; the solutions step
+ * gives each chapter's time in its checks and their CPU time per architecture.
+ *
  * Options: --quick skips 5; --only <step> runs one step (typecheck, unit, solutions,
  * pristine, planted, crash); --chapters 1-3 limits steps 3–5 to those chapters;
  * --bugs TEXT runs only the planted bugs whose "why" holds TEXT; --record-hints (with step 5) writes the hint each bug's report shows first into its
  * `firstHint` where it has none, for a person to review (see PlantedBug).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHAPTERS, chapterDir, parseChapterRanges, type Chapter } from '../manifest.ts';
 import { closingLine, color, formatGroup, shownHint } from '../harness/report.ts';
 import { ALL_ARCHES, conditionsFor, hasChecks, runSession, stageWorkspace } from '../harness/session.ts';
 import { runChapter } from '../harness/runner.ts';
+import { Lanes } from '../harness/lanes.ts';
 import { PLANTED_SETUP_ERROR, type CheckResult, type PlantedItem } from '../harness/protocol.ts';
 import { ARCH_NAMES, isArch, type Arch } from '#native/arch.ts';
 import { availability } from '#native/platform.ts';
@@ -57,24 +66,83 @@ let passed = 0;
 let failed = 0;
 const failures: string[] = [];
 
+/**
+ * Every step starts at once and queues its work (worker processes, commands) on the same
+ * lanes, in the order of the steps: a lane that one step's last long job leaves idle takes
+ * the next step's first job. What a step prints is held back until the steps before it have
+ * printed theirs, so the report reads in step order.
+ */
+const lanes = new Lanes(Math.min(4, Math.max(2, availableParallelism())));
+const started = performance.now();
+
+interface StepOutput {
+  lines: string[];
+  /** Prints at once: every step before it is done. */
+  live: boolean;
+  done: boolean;
+  /** The time its jobs held a lane. */
+  account: { ms: number };
+}
+const outputs: StepOutput[] = [];
+const currentStep = new AsyncLocalStorage<StepOutput>();
+const steps: Promise<void>[] = [];
+
+/** Prints a line of the step that is running (held back while an earlier step is not done). */
+function log(text: string): void {
+  const out = currentStep.getStore();
+  if (out === undefined || out.live) console.log(text);
+  else out.lines.push(text);
+}
+
+/** Prints what the steps in order may print now: each done step whole, then the first one not done, which goes on live. */
+function flushSteps(): void {
+  for (const out of outputs) {
+    if (!out.live) {
+      out.live = true;
+      for (const line of out.lines.splice(0)) console.log(line);
+    }
+    if (!out.done) break;
+  }
+}
+
 function outcome(name: string, ok: boolean, detail = ''): void {
   if (ok) passed++;
   else {
     failed++;
     failures.push(name);
   }
-  console.log(`  ${ok ? color.green('✓') : color.red('✗')} ${name}${detail ? color.dim(`  ${detail}`) : ''}`);
+  log(`  ${ok ? color.green('✓') : color.red('✗')} ${name}${detail ? color.dim(`  ${detail}`) : ''}`);
 }
 
-function step(name: string): boolean {
-  if (only && only !== name) return false;
-  console.log(color.bold(`\n${name}`));
-  return true;
+/** Starts step `name` (unless --only names another): its body queues its jobs on the lanes. */
+function step(name: string, body: (account: { ms: number }) => Promise<void>): void {
+  if (only && only !== name) return;
+  const out: StepOutput = { lines: [color.bold(`\n${name}`)], live: false, done: false, account: { ms: 0 } };
+  outputs.push(out);
+  steps.push(
+    currentStep.run(out, async () => {
+      try {
+        await body(out.account);
+        log(color.dim(`  (${(out.account.ms / 1000).toFixed(1)} s in lanes; done ${seconds(started)} after the start)`));
+      } finally {
+        out.done = true;
+        flushSteps();
+      }
+    }),
+  );
+  flushSteps();
 }
 
 const chosen = args.includes('--chapters') ? parseChapterRanges(args[args.indexOf('--chapters') + 1] ?? '') : CHAPTERS;
 const chapters = chosen.filter((c) => hasChecks(root, c));
 const seconds = (start: number) => `${((performance.now() - start) / 1000).toFixed(1)} s`;
+
+/** The time a group's checks took, and the CPU time their worker spent on them where it said. */
+function groupTime(group: readonly CheckResult[]): string {
+  const ms = group.reduce((sum, r) => sum + r.ms, 0);
+  const cpu = group.reduce((sum, r) => sum + (r.cpuMs ?? 0), 0);
+  return `${(ms / 1000).toFixed(1)} s in its checks${cpu > 0 ? `, ${(cpu / 1000).toFixed(1)} s of CPU` : ''}`;
+}
 
 /** Runs a command to its end, without blocking: some run side by side. */
 function startCommand(command: string, commandArgs: string[]): Promise<{ ok: boolean; output: string }> {
@@ -88,88 +156,95 @@ function startCommand(command: string, commandArgs: string[]): Promise<{ ok: boo
   });
 }
 
-if (step('typecheck')) {
-  // The two projects side by side: the compiler is single-threaded, the machine has two cores.
-  const start = performance.now();
+step('typecheck', async (account) => {
+  // The two projects side by side: the compiler is single-threaded.
   const projects = ['tsconfig.json', 'tsconfig.solutions.json'];
-  const runs = projects.map((project) => {
-    const begun = performance.now();
-    return startCommand(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project]).then((r) => ({ ...r, time: seconds(begun) }));
-  });
+  const runs = projects.map((project) =>
+    lanes.run(() => {
+      const begun = performance.now();
+      return startCommand(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project]).then((r) => ({ ...r, time: seconds(begun) }));
+    }, account),
+  );
   for (const [i, run] of runs.entries()) {
     const { ok, output, time } = await run;
     outcome(`tsc -p ${projects[i]}`, ok, time);
-    if (!ok) console.log(output);
+    if (!ok) log(output);
   }
-  console.log(color.dim(`  (${seconds(start)})`));
-}
+});
 
 /**
- * Unit tests that run beside the others: each works in folders of its own under the system's
- * temporary directory and spends much of its time waiting on sandboxed students, so the
- * second core does the rest meanwhile.
+ * The unit tests that take longest, queued first so that the others fill the other lane
+ * meanwhile. Each test works in folders of its own under the system's temporary directory,
+ * so any two run side by side.
  */
-const UNIT_ALONGSIDE = new Set(['sandbox.test.ts']);
+const UNIT_FIRST = ['sandbox.test.ts', 'book-browser.test.ts'];
 
-if (step('unit')) {
-  const start = performance.now();
+step('unit', async (account) => {
   const dir = join(root, 'checks', 'selftest');
   const files = readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort();
-  const report = (file: string, begun: number, { ok, output }: { ok: boolean; output: string }) => {
+  const queued = [...UNIT_FIRST.filter((f) => files.includes(f)), ...files.filter((f) => !UNIT_FIRST.includes(f))];
+  const runs = new Map(
+    queued.map((file) => [
+      file,
+      lanes.run(async () => {
+        const begun = performance.now();
+        return { begun, ...(await startCommand(process.execPath, ['--import', 'tsx', join(dir, file)])), time: seconds(begun) };
+      }, account),
+    ]),
+  );
+  // Reported in the order of the files' names, as each and those before it end.
+  for (const file of files) {
+    const { ok, output, time } = await runs.get(file)!;
     const summary = /Total:\s+(\d+)[\s\S]*?Passed:\s+(\d+)/.exec(output.replace(/\x1b\[[0-9;]*m/g, ''));
-    outcome(`checks/selftest/${file}`, ok, `${summary ? `${summary[2]}/${summary[1]} tests, ` : ''}${seconds(begun)}`);
-    if (!ok || /SKIP/.test(output)) console.log(output.split('\n').filter((l) => !ok || /SKIP/.test(l)).join('\n'));
-  };
-  const alongside = files.filter((f) => UNIT_ALONGSIDE.has(f)).map((file) => ({ file, begun: performance.now(), run: startCommand(process.execPath, ['--import', 'tsx', join(dir, file)]) }));
-  for (const file of files.filter((f) => !UNIT_ALONGSIDE.has(f))) {
-    const begun = performance.now();
-    report(file, begun, await startCommand(process.execPath, ['--import', 'tsx', join(dir, file)]));
+    outcome(`checks/selftest/${file}`, ok, `${summary ? `${summary[2]}/${summary[1]} tests, ` : ''}${time}`);
+    if (!ok || /SKIP/.test(output)) log(output.split('\n').filter((l) => !ok || /SKIP/.test(l)).join('\n'));
   }
-  for (const { file, begun, run } of alongside) report(file, begun, await run);
-  console.log(color.dim(`  (${seconds(start)})`));
-}
+});
 
-if (step('solutions')) {
-  const start = performance.now();
+step('solutions', async (account) => {
   await runSession({
     root,
     chapters,
     arches: ALL_ARCHES,
     solutions: true,
+    lanes,
+    account,
+    longestFirst: true,
     onGroupDone: (chapter, arch, group) => {
       const ok = group.every((r) => r.status === 'pass');
       const name = `chapter ${chapter.number} on ${ARCH_NAMES[arch]}`;
-      outcome(`${name}: ${group.filter((r) => r.status === 'pass').length}/${group.length} checks pass on solutions/`, ok);
-      if (!ok) console.log(formatGroup(group.filter((r) => r.status !== 'pass')));
+      outcome(`${name}: ${group.filter((r) => r.status === 'pass').length}/${group.length} checks pass on solutions/`, ok, groupTime(group));
+      if (!ok) log(formatGroup(group.filter((r) => r.status !== 'pass')));
     },
   });
-  console.log(color.dim(`  (${seconds(start)})`));
-}
+});
 
-if (step('pristine')) {
+step('pristine', async (account) => {
   // Chapter N runs with the reference for chapters 1..N-1, so what fails is N's own scaffold.
-  const start = performance.now();
-  for (const chapter of chapters) {
+  const sessions = chapters.map((chapter) => {
     if (chapter.draft) {
-      console.log(color.dim(`  chapter ${chapter.number} is a draft: its scaffold is not proved yet`));
-      continue;
+      log(color.dim(`  chapter ${chapter.number} is a draft: its scaffold is not proved yet`));
+      return undefined;
     }
     const earlier = CHAPTERS.filter((c) => c.number < chapter.number);
-    await runSession({
+    return runSession({
       root,
       chapters: [chapter],
       arches: ALL_ARCHES,
       useRef: earlier,
+      lanes,
+      account,
+      longestFirst: true,
       onGroupDone: (_chapter, arch, group) => {
         const passing = group.filter((r) => r.status === 'pass' || r.status === 'skip');
         const refs = earlier.length ? ` (reference for ${earlier.length === 1 ? 'chapter 01' : `chapters 01-${earlier.at(-1)!.number}`})` : '';
         outcome(`chapter ${chapter.number} on ${ARCH_NAMES[arch]}: all ${group.length} checks fail or are todo on the pristine chapters/${refs}`, passing.length === 0);
-        if (passing.length) console.log(passing.map((r) => `      ${r.status}: ${r.check}`).join('\n'));
+        if (passing.length) log(passing.map((r) => `      ${r.status}: ${r.check}`).join('\n'));
       },
     });
-  }
-  console.log(color.dim(`  (${seconds(start)})`));
-}
+  });
+  await Promise.all(sessions);
+});
 
 /**
  * A bug planted into a copy of a solution file. `check` names the check that must catch
@@ -269,13 +344,13 @@ function judgePlanted(bug: PlantedBug, verdicts: readonly ArchVerdict[]): { ok: 
  * Runs a bug that names no check in a private copy of the workbook (and restores the file):
  * the whole chapter runs until its first failure, a weaker fallback.
  */
-async function runUnnamedBug(staged: { root: string }, chapter: Chapter, bug: PlantedBug): Promise<{ ok: boolean; detail: string }> {
+async function runUnnamedBug(staged: { root: string }, chapter: Chapter, bug: PlantedBug, account: { ms: number }): Promise<{ ok: boolean; detail: string }> {
   const target = join(staged.root, bug.file);
   const source = readFileSync(target, 'utf8');
   try {
     writeFileSync(target, source.replace(bug.find, bug.replace));
     // The first failure is proof enough; stopping there spares the hangs a bug can cause.
-    const results = await runSession({ root: staged.root, chapters: [chapter], arches: ALL_ARCHES, solutions: true, stopAt: 'fail' });
+    const results = await runSession({ root: staged.root, chapters: [chapter], arches: ALL_ARCHES, solutions: true, stopAt: 'fail', lanes, account });
     const caught = results.filter((r) => r.status === 'fail');
     return caught.length ? { ok: true, detail: `by '${caught[0]!.check}' on ${ARCH_NAMES[caught[0]!.arch]} (whole chapter run)` } : { ok: false, detail: 'no check failed' };
   } finally {
@@ -288,8 +363,6 @@ async function runUnnamedBug(staged: { root: string }, chapter: Chapter, bug: Pl
  * the code, so a worker's start-up (long under emulation) is paid once per batch, not per bug.
  */
 const BUGS_PER_WORKER = 16;
-/** Workers at once. */
-const PLANTED_AT_ONCE = 2;
 
 /** A batch of bugs of one chapter for one worker on one architecture. */
 interface PlantedJob {
@@ -307,8 +380,7 @@ function plantedTag(bug: PlantedBug, taken: Set<string>): string {
   return tag;
 }
 
-if (step('planted') && !quick) {
-  const start = performance.now();
+if (!quick) step('planted', async (account) => {
   const plan = chapters.flatMap((chapter) => {
     if (chapter.draft) return [];
     const manifest = join(root, 'checks', chapterDir(chapter), 'planted-bugs.json');
@@ -317,7 +389,7 @@ if (step('planted') && !quick) {
   });
   for (const chapter of chapters) {
     const mine = plan.filter((p) => p.chapter === chapter).map((p) => p.bug);
-    if (mine.length > 0 && mine.length < 8) console.log(color.yellow(`  warning: chapter ${chapter.number} has ${mine.length} planted bugs; every chapter should have at least 8`));
+    if (mine.length > 0 && mine.length < 8) log(color.yellow(`  warning: chapter ${chapter.number} has ${mine.length} planted bugs; every chapter should have at least 8`));
     const seen = new Set<string>();
     for (const bug of mine) {
       const key = JSON.stringify([bug.file, bug.find, bug.replace]);
@@ -328,7 +400,7 @@ if (step('planted') && !quick) {
   const unnamed = plan.filter((p) => !p.bug.check);
   for (const chapter of new Set(unnamed.map((p) => p.chapter))) {
     const count = unnamed.filter((p) => p.chapter === chapter).length;
-    console.log(color.yellow(`  warning: ${count} planted bug${count === 1 ? '' : 's'} of chapter ${chapter.number} name no "check": the whole chapter runs for ${count === 1 ? 'it' : 'each'}`));
+    log(color.yellow(`  warning: ${count} planted bug${count === 1 ? '' : 's'} of chapter ${chapter.number} name no "check": the whole chapter runs for ${count === 1 ? 'it' : 'each'}`));
   }
 
   let done = 0;
@@ -373,8 +445,8 @@ if (step('planted') && !quick) {
   const verdicts = new Map<PlantedBug, ArchVerdict[]>();
   const conditions = conditionsFor({ solutions: true });
   const settle = (job: PlantedJob, results: readonly CheckResult[], began: number) => {
-    if (process.env.SHOW_FAILURES) console.log(formatGroup(results.filter((r) => r.status !== 'pass')));
-    console.log(color.dim(`    chapter ${job.chapter.number} on ${ARCH_NAMES[job.arch]}: ${job.entries.length} bug${job.entries.length === 1 ? '' : 's'} in one worker, ${seconds(began)}`));
+    if (process.env.SHOW_FAILURES) log(formatGroup(results.filter((r) => r.status !== 'pass')));
+    log(color.dim(`    chapter ${job.chapter.number} on ${ARCH_NAMES[job.arch]}: ${job.entries.length} bug${job.entries.length === 1 ? '' : 's'} in one worker, ${seconds(began)}`));
     job.entries.forEach(({ bug }, index) => {
       const list = verdicts.get(bug) ?? [];
       list.push(archVerdict(job.arch, results.find((r) => r.item === index), results));
@@ -386,20 +458,16 @@ if (step('planted') && !quick) {
       }
     });
   };
-  let next = 0;
-  const lane = async () => {
-    while (next < jobs.length) {
-      const job = jobs[next++]!;
-      const began = performance.now();
-      const found = launchers.get(job.arch)!;
-      if (!found.available) {
-        settle(job, [{ chapter: job.chapter.number, check: '(all checks)', arch: job.arch, mode: 'emulated', status: 'skip', message: `skipped: ${found.reason}`, ms: 0, points: 0 }], began);
-        continue;
-      }
-      settle(job, await runChapter({ chapter: job.chapter, launcher: found.launcher, root, conditions, planted: job.entries.map((e) => e.item) }), began);
+  const runJob = async (job: PlantedJob) => {
+    const began = performance.now();
+    const found = launchers.get(job.arch)!;
+    if (!found.available) {
+      settle(job, [{ chapter: job.chapter.number, check: '(all checks)', arch: job.arch, mode: 'emulated', status: 'skip', message: `skipped: ${found.reason}`, ms: 0, points: 0 }], began);
+      return;
     }
+    settle(job, await runChapter({ chapter: job.chapter, launcher: found.launcher, root, conditions, planted: job.entries.map((e) => e.item) }), began);
   };
-  await Promise.all(Array.from({ length: PLANTED_AT_ONCE }, lane));
+  await Promise.all(jobs.map((job) => lanes.run(() => runJob(job), account)));
 
   // Bugs that name no check: one private copy of the workbook, the whole chapter each.
   if (unnamed.length) {
@@ -408,15 +476,14 @@ if (step('planted') && !quick) {
       for (const { chapter, bug } of unnamed) {
         const begun = performance.now();
         if (!readFileSync(join(staged.root, bug.file), 'utf8').includes(bug.find)) report(chapter, bug, { ok: false, detail: `the text to replace is not in ${bug.file} any more` }, begun);
-        else report(chapter, bug, await runUnnamedBug(staged, chapter, bug), begun);
+        else report(chapter, bug, await runUnnamedBug(staged, chapter, bug, account), begun);
       }
     } finally {
       staged.remove();
     }
   }
   if (recordHints) writeRecordedHints(recorded);
-  console.log(color.dim(`  (${seconds(start)})`));
-}
+});
 
 /**
  * Adds `"firstHint"` to each bug in `recorded`, in its manifest, right after its `"why"`, so
@@ -433,7 +500,7 @@ function writeRecordedHints(recorded: { chapter: Chapter; bug: PlantedBug; shown
       const why = `"why": ${JSON.stringify(bug.why)},`;
       const at = text.indexOf(why);
       if (at < 0 || text.indexOf(why, at + 1) >= 0) {
-        console.log(color.yellow(`  could not record the hint of '${bug.why}' in ${manifest}: its "why" is not found exactly once`));
+        log(color.yellow(`  could not record the hint of '${bug.why}' in ${manifest}: its "why" is not found exactly once`));
         continue;
       }
       const lineStart = text.lastIndexOf('\n', at) + 1;
@@ -444,18 +511,17 @@ function writeRecordedHints(recorded: { chapter: Chapter; bug: PlantedBug; shown
     }
     JSON.parse(text); // still JSON
     writeFileSync(manifest, text);
-    console.log(color.dim(`  recorded hints in ${manifest}`));
+    log(color.dim(`  recorded hints in ${manifest}`));
   }
 }
 
-if (step('crash')) {
-  const start = performance.now();
+step('crash', async (account) => {
   const staged = stageWorkspace(root, root);
   try {
     const fixture = join(root, 'checks', 'selftest', 'fixtures', 'planted-crashes.check.ts');
     const chapter = CHAPTERS[0] as Chapter;
     copyFileSync(fixture, join(staged.root, 'checks', chapterDir(chapter), 'zz-planted-crashes.check.ts'));
-    const results = await runSession({ root: staged.root, chapters: [chapter], arches: ALL_ARCHES, solutions: true });
+    const results = await runSession({ root: staged.root, chapters: [chapter], arches: ALL_ARCHES, solutions: true, lanes, account, longestFirst: true });
     for (const arch of ALL_ARCHES) {
       const mine = results.filter((r) => r.arch === arch);
       const byName = (name: string) => mine.find((r) => r.check === `planted: ${name}`);
@@ -477,9 +543,9 @@ if (step('crash')) {
   } finally {
     staged.remove();
   }
-  console.log(color.dim(`  (${seconds(start)})`));
-}
+});
 
+await Promise.all(steps);
 if (failures.length) console.log(color.red(`\nfailed:\n${failures.map((f) => `  ${f}`).join('\n')}`));
 console.log(`\n${closingLine({ passed, failed, todo: 0, skipped: 0 })}`);
 process.exitCode = failed ? 1 : 0;
