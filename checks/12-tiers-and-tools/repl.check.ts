@@ -143,6 +143,9 @@ check(':time runs an expression in the interpreter, both compiled tiers and tier
   assert.is(shown[5], '2666866670000', shown.join('\n'));
 });
 
+/** Thresholds the sessions below count against, whatever the defaults are tuned to. */
+const COUNTED = { tierUpCalls: 1000, tierUpLoops: 5000, tierUpOptimizedCalls: 10000 };
+
 check('inputs run tiered: a function called often enough moves to compiled code within the run, and the result agrees', () => {
   const s = session([
     ['fn square(n) { return n * n; }', ['defined fn square(n)']],
@@ -152,7 +155,7 @@ check('inputs run tiered: a function called often enough moves to compiled code 
     ['sum_of_squares(1500)', /^\[tiers\] square: interpreter → baseline after 1000 calls and 0 back edges\n1126125250$/],
     ['fn square(n) { return n * n * 3; }', ['redefined fn square(n)', `(square's baseline code is dropped: it starts again in the interpreter)`]],
     ['sum_of_squares(1500)', /^\[tiers\] square: interpreter → baseline after 1000 calls and 0 back edges\n3378375750$/],
-  ], { thresholds: { tierUpCalls: 1000, tierUpLoops: 5000, tierUpOptimizedCalls: 10000 } }); // sum_of_squares's 3010 back edges keep it interpreted
+  ], { thresholds: COUNTED }); // sum_of_squares's 3010 back edges keep it interpreted
   assert.equal(s.lastRun, { how: 'tiered', tiers: { square: 'baseline', sum_of_squares: 'interpreter', main: 'interpreter' } }, 'the last input ran tiered, square promoted to the baseline tier');
 }, { hints: [
   'Without :jit, each input runs in chapter 12\'s tiered VM; with :trace on its promotions come before the output.',
@@ -173,7 +176,7 @@ check('the session keeps one VM: counters go on from input to input, so a functi
     ['sum_of_squares(400)', [SQUARES_TO_400]],
     ['sum_of_squares(400)', /^\[tiers\] square: interpreter → baseline after 1000 calls and 0 back edges\n21413400$/],
     ['sum_of_squares(400)', [SQUARES_TO_400]],
-  ]);
+  ], { thresholds: COUNTED });
   assert.is(s.sessionVm?.tierOf('square'), 'baseline', 'square stays in the baseline tier for the inputs after');
   assert.is(s.sessionVm?.countersOf('sum_of_squares')?.loops, 1600, 'sum_of_squares\'s back edges, counted over four inputs');
 }, { hints: [
@@ -296,7 +299,7 @@ check('the session\'s VM grows: past its slots a bigger VM takes its place, and 
     ['sum_of_squares(700)', ['114578450']],
     ['fn cube(n) { return n * square(n); }', ['defined fn cube(n)']],
     ['fn quad(n) { return square(square(n)); }', ['defined fn quad(n)', `(the session's VM grows: a bigger one takes its place, more functions than its 4 slots; each function keeps its tier and counters)`]],
-  ], { capacity: 4 });
+  ], { capacity: 4, thresholds: COUNTED });
   assert.is(s.sessionVm?.slotOf('quad'), 4, 'slots: main 0, then the functions in the order they were first defined');
   assert.is(s.sessionVm?.tierOf('sum_of_squares'), 'optimized');
   assert.equal(s.sessionVm?.countersOf('square'), { calls: 700, loops: 0 }, 'square\'s counters in the bigger VM');
@@ -338,7 +341,7 @@ check('a session\'s code writes (promotions, redefinitions, :jit) keep W^X and f
       ['fn square(n) { return n * n * 2; }', ['redefined fn square(n)', `(square's baseline code is dropped: it starts again in the interpreter)`]],
       [':jit square opt', /^square: optimizing tier/],
       ['sum_of_squares(3)', ['28']],
-    ]);
+    ], { thresholds: COUNTED });
     compiled = ['square', 'sum_of_squares'].filter((name) => s.sessionVm!.codeOf(name) !== undefined).length;
   } finally {
     stop();
