@@ -45,16 +45,17 @@ export interface CompiledCode {
 
 /*
  * The defaults, measured with `npm run bench` (a new VM per run against each single tier
- * with its compilation): a loop leaves the interpreter after about as many back edges as a
- * function after calls (not five times as many), because an interpreted caller that calls
- * compiled code in its loop pays a crossing from TypeScript into machine code at every call
- * (a microsecond or more: thousands of them cost more than compiling the caller). The
- * baseline tier runs ten times as long before the optimizing tier, whose compilation costs
- * a few milliseconds per function and per loop entered in its middle.
+ * with its compilation): both compilers are fast (tens of microseconds per function for the
+ * baseline tier, a few hundred for the optimizing one), so a function leaves the interpreter
+ * early. A loop leaves it after about as many back edges as a function after calls, because
+ * an interpreted caller that calls compiled code in its loop pays a crossing from TypeScript
+ * into machine code at every call (a microsecond or more: hundreds of them cost more than
+ * compiling the caller). The baseline tier runs five times as long again before the
+ * optimizing tier compiles the function, or the loop it is in.
  */
-export const DEFAULT_TIER_UP_CALLS = 1000;
-export const DEFAULT_TIER_UP_LOOPS = 2000;
-export const DEFAULT_TIER_UP_OPTIMIZED_CALLS = 10_000;
+export const DEFAULT_TIER_UP_CALLS = 200;
+export const DEFAULT_TIER_UP_LOOPS = 300;
+export const DEFAULT_TIER_UP_OPTIMIZED_CALLS = 1000;
 
 /**
  * The tiered run's options from command-line words (`--tier-up-calls 10`, `--trace-tiers`);
