@@ -305,10 +305,18 @@ function absDiff(a: bigint, b: bigint): bigint {
   return a > b ? a - b : b - a;
 }
 
+/**
+ * SyntaxErrors that running code throws, not parsing: a string BigInt() or JSON.parse cannot
+ * read, a pattern RegExp() cannot compile. The file parsed; the code that ran is wrong.
+ */
+const RUNTIME_SYNTAX_ERROR = /SyntaxError: (?:Cannot convert .* to a BigInt|.*\bJSON\b|Invalid regular expression)/;
+
 /** True when the learner's file did not load (a syntax error): no check of the chapter could run. */
 export function isLoadFailure(result: Pick<CheckResult, 'status' | 'message' | 'details' | 'check'>): boolean {
   const text = `${result.message}\n${result.details ?? ''}`;
-  return result.status === 'fail' && (/LearnerCodeLoadError|your code could not be loaded|SyntaxError/.test(text) || / loads$/.test(result.check));
+  if (result.status !== 'fail') return false;
+  if (/LearnerCodeLoadError|your code could not be loaded/.test(text) || / loads$/.test(result.check)) return true;
+  return /SyntaxError/.test(text) && !RUNTIME_SYNTAX_ERROR.test(text);
 }
 
 /**

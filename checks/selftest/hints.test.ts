@@ -157,6 +157,10 @@ test('a file that does not parse gets the "fix the syntax" hint', () => {
   assert.match(failureHint(result)!, 'Fix the syntax');
   assert.is(shownHint({ ...result, chapter: '02', arch: 'x64', mode: 'native', ms: 0, points: 1, hint: 'rung 1' }), failureHint(result));
   assert.is(failureHint({ status: 'fail', check: 'c', message: 'f(1) returned 4, expected 5' }), undefined, 'other failures keep the check\'s own rung');
+  // A SyntaxError that running code throws is no parse error: the file loaded.
+  assert.is(failureHint({ status: 'fail', check: 'c', message: 'SyntaxError: Cannot convert 7f3a to a BigInt' }), undefined, 'BigInt() of a string it cannot read');
+  assert.is(failureHint({ status: 'fail', check: 'c', message: 'SyntaxError: Unexpected token } in JSON at position 4' }), undefined, 'JSON.parse of text that is not JSON');
+  assert.match(failureHint({ status: 'fail', check: 'c', message: 'SyntaxError: Unexpected identifier \'x\'' })!, 'Fix the syntax');
 });
 
 test('planted: a file that does not parse shows the syntax rung, not the check\'s first rung', () => {
