@@ -122,13 +122,22 @@ const tierUpType = koffi.pointer(koffi.proto('int64_t jot_tier_up(int64_t fn, in
  */
 export class TieredHeap extends Heap {
   onOutOfMemory: ((shape: number, count: number) => void) | undefined;
+  /** Whether the interpreter allocates now (not machine code through chapter 11's callback). */
+  interpreting: (() => boolean) | undefined;
 
   override allocate(shape: number, count: number, roots: RootWalker): bigint {
+    const before = this.used;
     try {
       return super.allocate(shape, count, roots);
     } catch (error) {
       if (error instanceof OutOfMemory) this.onOutOfMemory?.(shape, count);
       throw error;
+    } finally {
+      // Chapter 11 counts the bytes machine code bumps as the growth of `used` between the
+      // run's start and end (and each call of its allocation callback). The interpreter's
+      // allocations, and the collections they start, change `used` inside that span too,
+      // though this allocation has counted its own bytes already: take that change back out.
+      if (this.interpreting?.() === true) this.stats.bytesAllocated -= this.used - before;
     }
   }
 }
@@ -276,6 +285,7 @@ export class TieredVM {
     heap.onOutOfMemory = (shape, count) => {
       if (this.#innermost.at(-1) === 'machine') this.#machineOutOfMemory(shape, count);
     };
+    heap.interpreting = () => this.#innermost.at(-1) === 'interpreter';
   }
 
   /** Out of memory in machine code: chapter 11's runtime ends the segment; this is how it ended. */

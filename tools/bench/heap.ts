@@ -29,11 +29,13 @@ const { runInterpreter } = (await import(`${chapter11}run.ts`)) as typeof import
 const { runCompiledOnHeap } = (await import(`${chapter11}jit-run.ts`)) as typeof import('../../solutions/11-garbage-collector/jit-run.ts');
 const { DEFAULT_SEMISPACE_BYTES } = (await import(`${chapter11}heap.ts`)) as typeof import('../../solutions/11-garbage-collector/heap.ts');
 const { parseSize } = (await import(`${chapter11}run.ts`)) as typeof import('../../solutions/11-garbage-collector/run.ts');
+const chapter12 = '#ch12/';
+const { runTiered } = (await import(`${chapter12}run.ts`)) as typeof import('../../solutions/12-tiers-and-tools/run.ts');
 
 export interface HeapBenchOptions {
   readonly quick: boolean;
   readonly runs: number;
-  /** Tiers left out: interpreter, baseline, opt, node, gcc. */
+  /** Tiers left out: interpreter, baseline, opt, tiered, node, gcc. */
   readonly skip: ReadonlySet<string>;
   /** The semispace size as `--heap` takes it (32m, 512k); the default heap's without it. */
   readonly heap?: string;
@@ -89,6 +91,12 @@ function tierRun(run: (source: string, options: HeapRunOptions) => HeapOutcome &
     if (outcome.error !== undefined) throw new Error(outcome.error.message);
     return { output: outcome.output.join('\n'), heap: outcome.heap, ...(outcome.declined === undefined ? {} : { declined: outcome.declined }) };
   };
+}
+
+/** A tiered run's outcome without its list of declined functions (the table counts the optimizing tier's alone). */
+function withoutDeclines(outcome: HeapOutcome & { readonly declined: readonly string[] }): HeapOutcome {
+  const { declined: _declined, ...rest } = outcome;
+  return rest;
 }
 
 /** The C twins (tools/bench/<name>.c) built with gcc at -O0 and -O2 in a new directory, or undefined without gcc. */
@@ -160,12 +168,14 @@ export function heapBenchmarks(options: HeapBenchOptions): void {
   const header = ['benchmark', 'tier', 'time', 'cpu', 'collections', 'pauses', 'copied', 'allocated', '÷ node', '÷ gcc -O2'];
   const rows: string[][] = [];
   const declines: string[] = [];
+  const tieredRatios: string[] = [];
   try {
     for (const c of cases) {
       const tiers: [key: string, label: string, run: Run, runs: number][] = [
         ['interpreter', 'interpreter', tierRun(runInterpreter, c.source, heap), Math.min(options.runs, 2)],
         ['baseline', 'template JIT', tierRun((s, o) => runCompiledOnHeap(s, 'baseline', o), c.source, heap), options.runs],
         ['opt', 'optimizing', tierRun((s, o) => runCompiledOnHeap(s, 'optimized', o), c.source, heap), options.runs],
+        ['tiered', 'tiered', tierRun((s, o) => withoutDeclines(runTiered(s, o)), c.source, heap), options.runs],
         ['node', 'node', options.emulated === true ? () => ({ output: c.inProcess() }) : nodeRun(c.js, c.size), options.runs],
         ...(['O0', 'O2'] as const).flatMap((level): [string, string, Run, number][] => {
           const binary = twins?.binaries.get(`${c.twin} ${level}`);
@@ -195,6 +205,9 @@ export function heapBenchmarks(options: HeapBenchOptions): void {
         return times[Math.floor(times.length / 2)];
       };
       const ratio = (a: number, b: number | undefined) => (b === undefined ? '-' : `${(a / b).toFixed(2)}x`);
+      const singles = ['template JIT', 'optimizing'].map((label) => medianOf(label)?.seconds).filter((t): t is number => t !== undefined);
+      const tiered = medianOf('tiered')?.seconds;
+      if (tiered !== undefined && singles.length > 0) tieredRatios.push(`${c.name}: ${ratio(tiered, Math.min(...singles))}`);
       const declined = medianOf('optimizing')?.result.declined;
       if (declined !== undefined && declined > 0) declines.push(`${c.name}: ${declined}`);
       for (const [, label] of chosen) {
@@ -218,6 +231,7 @@ export function heapBenchmarks(options: HeapBenchOptions): void {
   const format = (cells: readonly string[]) => cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   ');
   console.log([format(header), ...rows.map(format)].join('\n'));
   console.log('(÷ node and ÷ gcc -O2: the row\'s wall-clock time over theirs; below 1.00x is faster)');
+  if (tieredRatios.length > 0) console.log(`tiered (a new VM per run, from the interpreter) ÷ the best single tier, wall-clock medians: ${tieredRatios.join('; ')}`);
   if (declines.length > 0) console.log(`(functions the optimizing tier declined, which ran as the template JIT's code: ${declines.join(', ')})`);
 }
 // @book:end heap-bench
