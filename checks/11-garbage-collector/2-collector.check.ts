@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import { check, learnerCode } from '#harness/check.ts';
-import { chapterModule } from './support.ts';
+import { chapterModule, seen } from './support.ts';
 
 type HeapModule = typeof import('../../solutions/11-garbage-collector/heap.ts');
 type CollectorModule = typeof import('../../solutions/11-garbage-collector/collector.ts');
@@ -54,15 +54,15 @@ check('a collection moves every object it keeps, and every root and handle follo
     const handle = heap.handle(array);
     const roots = [array, 0n];
     heap.collect(rootsIn(roots));
-    assert.is.not(handle.value, array, 'the object did not move: a copying collector copies every live object to the other space');
-    assert.is(roots[0], handle.value, 'the root and the handle point at different copies');
-    assert.is(roots[1], 0n, 'a null root must stay null');
-    assert.is(heap.count(handle.value), 3);
-    assert.equal([0, 1, 2].map((i) => heap.load(handle.value, i)), [7n, -8n, 1n << 40n], 'the copy has other values than the original');
+    assert.is.not(seen('the object stayed where it was', handle.value === array), true, 'the object did not move: a copying collector copies every live object to the other space');
+    assert.ok(seen('the root and the handle point at one copy', roots[0] === handle.value), 'the root and the handle point at different copies');
+    assert.is(seen('the null root', roots[1]), 0n, 'a null root must stay null');
+    assert.is(seen('the copy\'s length', heap.count(handle.value)), 3);
+    assert.equal(seen('the copy\'s values', [0, 1, 2].map((i) => heap.load(handle.value, i))), [7n, -8n, 1n << 40n], 'the copy has other values than the original');
     const first = handle.value;
     heap.collect(rootsIn(roots));
-    assert.is.not(handle.value, first, 'the second collection did not move the object back to the first space');
-    assert.is(heap.load(handle.value, 2), 1n << 40n);
+    assert.is.not(seen('the second collection left it where it was', handle.value === first), true, 'the second collection did not move the object back to the first space');
+    assert.is(seen('its last value after two collections', heap.load(handle.value, 2)), 1n << 40n);
   });
 }, { hints: ['Copy the object to to-space, leave a forwarding address in the old one, and write the new address back into the root.'] });
 
@@ -78,10 +78,10 @@ check('a cycle survives a collection and is still a cycle, copied once', () => {
     heap.collect(NO_ROOTS);
     const a2 = handle.value;
     const b2 = heap.load(a2, 0);
-    assert.is.not(a2, a, 'the object did not move');
-    assert.is(heap.load(b2, 0), a2, 'b no longer points at a: a forwarded reference reached through b was copied again or not updated');
-    assert.is(heap.load(a2, 1), a2, 'a no longer points at itself');
-    assert.is(heap.used, 2 * heaps.objectBytes(2), 'the heap should hold exactly the two objects of the cycle after the collection');
+    assert.is.not(seen('a stayed where it was', a2 === a), true, 'the object did not move');
+    assert.ok(seen('b points at a', heap.load(b2, 0) === a2), 'b no longer points at a: a forwarded reference reached through b was copied again or not updated');
+    assert.ok(seen('a points at itself', heap.load(a2, 1) === a2), 'a no longer points at itself');
+    assert.ok(seen('the heap holds the two objects of the cycle alone', heap.used === 2 * heaps.objectBytes(2)), 'the heap should hold exactly the two objects of the cycle after the collection');
   });
 }, { hints: ['An object reached a second time is already forwarded: return the forwarding address instead of copying it again.'] });
 
@@ -93,10 +93,10 @@ check('garbage is reclaimed: a heap of 64 KiB allocates megabytes while little s
       const junk = heap.allocate(cell, 2, NO_ROOTS);
       heap.store(junk, 0, BigInt(i));
     }
-    assert.ok(heap.stats.collections >= 30, `only ${heap.stats.collections} collections for 2.4 MB of garbage in a 64 KiB space`);
+    assert.ok(seen('at least 30 collections', heap.stats.collections >= 30), `only ${heap.stats.collections} collections for 2.4 MB of garbage in a 64 KiB space`);
     heap.collect(NO_ROOTS);
-    assert.is(heap.used, heaps.objectBytes(2), 'after a collection only the live cell should remain');
-    assert.is(heap.load(live.value, 0), 42n);
+    assert.ok(seen('the live cell alone remains', heap.used === heaps.objectBytes(2)), 'after a collection only the live cell should remain');
+    assert.is(seen('the live cell\'s value', heap.load(live.value, 0)), 42n);
   });
 }, { timeoutMs: 20000, hints: ['Nothing unreachable is copied: after the flip, allocation continues right after the last copy.'] });
 
@@ -118,8 +118,8 @@ check('a list of a million elements is collected without recursion, its order an
       n++;
       expected--;
     }
-    assert.is(n, count, 'the list lost elements in the collection');
-    assert.is(heap.used, count * heaps.objectBytes(2));
+    assert.is(seen('elements of the list, each in its order', n), count, 'the list lost elements in the collection');
+    assert.ok(seen('the heap holds the list alone', heap.used === count * heaps.objectBytes(2)), `the heap holds ${heap.used} bytes, the list ${count * heaps.objectBytes(2)}`);
   });
 }, { timeoutMs: 60000, hints: ['Scan to-space with a pointer that chases the free pointer (breadth first): no recursion, no stack that grows with the list.'] });
 
@@ -136,12 +136,11 @@ check('forwarding keeps sharing: references to one object all end at one copy', 
     heap.collect(rootsIn(roots));
     const copy = roots[1]!;
     const holder2 = heap.load(roots[0]!, 2);
-    assert.ok([0, 1, 3].every((i) => heap.load(roots[0]!, i) === copy), 'the array\'s references to the shared object differ from the root');
-    assert.is(heap.load(holder2, 0), copy);
-    assert.is(heap.load(holder2, 1), copy);
-    assert.is(heap.used, heaps.objectBytes(1) + heaps.objectBytes(2) + heaps.objectBytes(4), 'the shared object was copied more than once');
+    assert.ok(seen('the array\'s references to the shared object are the root', [0, 1, 3].every((i) => heap.load(roots[0]!, i) === copy)), 'the array\'s references to the shared object differ from the root');
+    assert.ok(seen('the holder\'s references are the root', heap.load(holder2, 0) === copy && heap.load(holder2, 1) === copy), 'the holder\'s references to the shared object differ from the root');
+    assert.ok(seen('each object copied once', heap.used === heaps.objectBytes(1) + heaps.objectBytes(2) + heaps.objectBytes(4)), 'the shared object was copied more than once');
     heap.store(copy, 0, 6n);
-    assert.is(heap.load(heap.load(holder2, 1), 0), 6n);
+    assert.is(seen('the value stored through the root, read through the holder', heap.load(heap.load(holder2, 1), 0)), 6n);
   });
 }, { hints: ['The forwarding address lives in the old object: every later reference to it finds the copy there.'] });
 
@@ -156,12 +155,19 @@ check('new objects are zero, also in a space that held objects before', () => {
     }
     const fresh = heap.allocate(heaps.SHAPE.arrayOfValues, 500, NO_ROOTS);
     for (let k = 0; k < 500; k++) assert.is(heap.load(fresh, k), 0n, `slot ${k} of a new array is not zero`);
+    seen('every slot of the new array is zero', true);
   });
 }, { hints: ['Clear the space a collection leaves behind before it is used again: the bump allocator does not clear.'] });
 
 check('out of memory is a clean error, and the heap stays usable after it', () => {
   withHeap(64 * 1024, ({ heap }) => {
-    assert.throws(() => heap.allocate(heaps.SHAPE.arrayOfValues, 10_000, NO_ROOTS), (e: unknown) => e instanceof heaps.OutOfMemory, 'an array larger than a semispace must be OutOfMemory');
+    let tooLarge: unknown;
+    try {
+      heap.allocate(heaps.SHAPE.arrayOfValues, 10_000, NO_ROOTS);
+    } catch (error) {
+      tooLarge = error;
+    }
+    assert.ok(seen('an array larger than a semispace is out of memory', tooLarge instanceof heaps.OutOfMemory), `an array larger than a semispace must be OutOfMemory, got ${tooLarge === undefined ? 'no error' : String(tooLarge)}`);
     const kept: bigint[] = [];
     const roots = rootsIn(kept);
     let failed: unknown;
@@ -170,12 +176,12 @@ check('out of memory is a clean error, and the heap stays usable after it', () =
     } catch (error) {
       failed = error;
     }
-    assert.ok(failed instanceof heaps.OutOfMemory, `filling the heap with live objects must end in OutOfMemory, got ${String(failed)}`);
+    assert.ok(seen('filling the heap ends in out of memory', failed instanceof heaps.OutOfMemory), `filling the heap with live objects must end in OutOfMemory, got ${String(failed)}`);
     const fit = Math.floor(heap.semispaceBytes / heaps.objectBytes(14));
-    assert.is(kept.length, fit, `${fit} objects of ${heaps.objectBytes(14)} bytes fit in a semispace, ${kept.length} were made`);
+    assert.ok(seen('as many objects as fit were made', kept.length === fit), `${fit} objects of ${heaps.objectBytes(14)} bytes fit in a semispace, ${kept.length} were made`);
     collector.verifyHeap(heap, roots);
     heap.collect(roots);
-    assert.is(heap.count(kept[0]!), 14);
+    assert.is(seen('the first object\'s length after a collection', heap.count(kept[0]!)), 14);
   });
 }, { hints: ['After a collection the allocation is tried once more; if it still does not fit, throw OutOfMemory instead of writing past the limit.'] });
 
@@ -186,10 +192,10 @@ check('--verify-heap finds a root or a field that does not point at an object', 
     const roots = [a, b];
     collector.verifyHeap(heap, rootsIn(roots)); // a sound heap passes
     heap.store(roots[0]!, 1, roots[1]! + 8n); // into the middle of b
-    assert.throws(() => collector.verifyHeap(heap, rootsIn(roots)), (e: unknown) => e instanceof collector.HeapCorruption, 'a field pointing into the middle of an object was not found');
+    assert.ok(seen('a field into the middle of an object is found', corruptionFound(() => collector.verifyHeap(heap, rootsIn(roots)))), 'a field pointing into the middle of an object was not found');
     heap.store(roots[0]!, 1, 0n);
     roots.push(12345n * 8n);
-    assert.throws(() => collector.verifyHeap(heap, rootsIn(roots)), (e: unknown) => e instanceof collector.HeapCorruption, 'a root that points outside the heap was not found');
+    assert.ok(seen('a root outside the heap is found', corruptionFound(() => collector.verifyHeap(heap, rootsIn(roots)))), 'a root that points outside the heap was not found');
   }, { verify: true });
 }, { hints: ['Walk the space object by object to learn where objects start; then every reference must be null or one of those starts.'] });
 
@@ -205,7 +211,17 @@ check('the semispaces and the context block are data: mapped readable and writab
       });
       assert.ok(line !== undefined, `no mapping at 0x${mapping.address.toString(16)} in /proc/self/maps`);
       const perms = line.split(' ')[1]!;
-      assert.ok(perms.startsWith('rw') && !perms.includes('x'), `the heap's memory at 0x${mapping.address.toString(16)} is mapped ${perms}: it must be rw-, never executable`);
+      assert.ok(seen('mapped read and write, not execute', perms.startsWith('rw') && !perms.includes('x')), `the heap's memory at 0x${mapping.address.toString(16)} is mapped ${perms}: it must be rw-, never executable`);
     }
   });
 }, { hints: ['Map the semispaces with PROT_READ | PROT_WRITE only: no object on the heap is ever code.'] });
+
+/** Whether `verify` throws HeapCorruption. */
+function corruptionFound(verify: () => void): boolean {
+  try {
+    verify();
+  } catch (error) {
+    return error instanceof collector.HeapCorruption;
+  }
+  return false;
+}

@@ -6,7 +6,7 @@
  */
 import * as assert from 'uvu/assert';
 import { check, learnerCode } from '#harness/check.ts';
-import { chapterModule } from './support.ts';
+import { chapterModule, seen } from './support.ts';
 
 type LanguageModule = typeof import('../../solutions/11-garbage-collector/language.ts');
 
@@ -39,16 +39,17 @@ check('every allocation has a stack map: the live reference locals and the opera
   const main = program.functions[program.main]!;
   const arrays = offsetsOf(main, 'new_array');
   const records = offsetsOf(main, 'new_record');
-  assert.is(arrays.length, 3, 'main makes three arrays');
-  assert.is(records.length, 1, 'main makes one record');
+  assert.is(seen('arrays made by main', arrays.length), 3, 'main makes three arrays');
+  assert.is(seen('records made by main', records.length), 1, 'main makes one record');
   for (const pc of [...arrays, ...records]) assert.ok(main.stackMaps.has(pc), `the allocation at offset ${pc} has no stack map`);
+  seen('every allocation has a stack map', true);
   const inner = main.stackMaps.get(arrays[2]!)!;
-  assert.equal(inner.locals.map((l) => [l.slot, l.type]), [[0, '[int]']],
+  assert.equal(seen('the locals of the map at new [int](n)', inner.locals.map((l) => [l.slot, l.type])), [[0, '[int]']],
     'at `new [int](n)` only `keep` (slot 0) is live: `dead` and `n` are not read again, `p` is not declared yet');
-  assert.equal(inner.stack, ['Pair', 'int'], 'at `new [int](n)` the record under construction and the length are on the operand stack');
+  assert.equal(seen('the stack of the map at new [int](n)', inner.stack), ['Pair', 'int'], 'at `new [int](n)` the record under construction and the length are on the operand stack');
   const record = main.stackMaps.get(records[0]!)!;
-  assert.equal(record.locals.map((l) => [l.slot, l.type]), [[0, '[int]'], [2, 'int']], 'at `new Pair { … }` keep and n are live');
-  assert.equal(record.stack, [], 'nothing is on the operand stack under `new Pair`');
+  assert.equal(seen('the locals of the map at new Pair', record.locals.map((l) => [l.slot, l.type])), [[0, '[int]'], [2, 'int']], 'at `new Pair { … }` keep and n are live');
+  assert.equal(seen('the stack of the map at new Pair', record.stack), [], 'nothing is on the operand stack under `new Pair`');
 }, { hints: [
   'An allocation can collect, so it is a GC point like a call: the compiler records a stack map at it listing, by type, the locals live after it and every value on the operand stack as the instruction finds it.',
   'In `new Pair { a: keep, b: new [int](n) }` the record is already on the operand stack when the inner array is made: the collector moves it only if the map lists it. A call takes its arguments off the map; an allocation\'s operands stay in it, the length included.',

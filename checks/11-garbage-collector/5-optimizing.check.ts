@@ -11,7 +11,7 @@ import { check, learnerCode } from '#harness/check.ts';
 import { programsUpTo } from '#harness/programs.ts';
 import { randomProgram } from '#harness/random-programs.ts';
 import { runInterpreter as referenceRun } from '../../solutions/11-garbage-collector/run.ts';
-import { chapterModule, compareWithProgram, referenceRunOnce, runOptimizedOnce, traceText, type HeapRun } from './support.ts';
+import { chapterModule, compareWithProgram, seen as observed, referenceRunOnce, runOptimizedOnce, traceText, type HeapRun } from './support.ts';
 
 type JitRunModule = typeof import('../../solutions/11-garbage-collector/jit-run.ts');
 type OptHeapModule = typeof import('../../solutions/11-garbage-collector/opt-heap.ts');
@@ -72,6 +72,8 @@ check('random heap programs in the optimizing tier, on a small heap collecting a
     const source = randomProgram(t.random, 11);
     const expected = ending(referenceRun(source));
     const got = jitRun.runOptimized(source, { semispaceBytes: 64 * 1024, ...STRESS });
+    observed(`random program ${i + 1}`, ending(got));
+    observed(`random program ${i + 1}: declines only the functions with a try`, got.declined === functionsWithTry(source));
     if (ending(got) !== expected) reports.push(`random program ${i + 1}:\n${source}\nexpected:\n${expected}\ngot:\n${ending(got)}`);
     const tries = functionsWithTry(source);
     if (got.declined !== tries) reports.push(`random program ${i + 1}: ${got.declined} functions declined, ${tries} with a try:\n${source}`);
@@ -114,11 +116,11 @@ fn main() {
 
 check('the optimizing tier allocates inline: 10,000 allocations on a heap with room make no call into TypeScript', () => {
   const run = jitRun.runOptimized(ALLOCATING_LOOP, {});
-  assert.equal(run.error, undefined, run.error?.message);
-  assert.equal(run.output, ['12497500']);
-  assert.is(run.declined, 0, 'every function of the loop should be optimized');
-  assert.ok(run.heap.objectsAllocated >= 10_000, `the heap counted ${run.heap.objectsAllocated} objects: the fast path's objects are not counted`);
-  assert.ok(run.callbacks <= 1, `the run called into TypeScript ${run.callbacks} times for 1 print: allocation leaves the machine code on its fast path`);
+  assert.equal(observed('error', run.error?.message), undefined, run.error?.message);
+  assert.equal(observed('output', run.output), ['12497500']);
+  assert.is(observed('declined', run.declined), 0, 'every function of the loop should be optimized');
+  assert.ok(observed('at least 10,000 objects counted', run.heap.objectsAllocated >= 10_000), `the heap counted ${run.heap.objectsAllocated} objects: the fast path's objects are not counted`);
+  assert.ok(observed('at most one call into TypeScript', run.callbacks <= 1), `the run called into TypeScript ${run.callbacks} times for 1 print: allocation leaves the machine code on its fast path`);
 }, { hints: ['The fast path: top from the heap\'s context block, plus the size, compared with the limit; then the new top and the header. No call.'] });
 
 check('an optimized frame\'s errors are chapter 10\'s exceptions: a bounds error caught, a null access uncaught with its trace', () => {
@@ -151,8 +153,8 @@ fn main() {
 `;
   const expected = referenceRun(source);
   const got = jitRun.runOptimized(source, STRESS);
-  assert.equal(ending(got), ending(expected));
-  assert.is(got.declined, 1, 'only guarded (it has a try) goes to the template compiler');
+  assert.equal(observed('ending', ending(got)), ending(expected));
+  assert.is(observed('declined', got.declined), 1, 'only guarded (it has a try) goes to the template compiler');
 });
 
 check('the rule at GC points can fail: without the heap\'s allocation options a reference sits in a register across a call, and a derived pointer is refused', () => {
@@ -171,23 +173,23 @@ check('the rule at GC points can fail: without the heap\'s allocation options a 
     },
   });
   compiled.jit.dispose();
-  assert.equal(compiled.declined, [], 'no function of the loop should be declined');
-  assert.ok(seen.some((s) => s.ir.name === 'fill' && s.roots > 0), 'fill keeps `list` across its allocations: some GC point of fill should have a reference in a slot');
+  assert.equal(observed('declined', compiled.declined), [], 'no function of the loop should be declined');
+  assert.ok(observed('some GC point of fill has a reference in a slot', seen.some((s) => s.ir.name === 'fill' && s.roots > 0)), 'fill keeps `list` across its allocations: some GC point of fill should have a reference in a slot');
   // The same function allocated without the rule: `list` crosses an allocation in a callee-saved register.
   const fill = seen.find((s) => s.ir.name === 'fill')!.ir;
   const masm = masms.createMacroAssembler(compiled.jit.arch);
   const registers = allocation.allocatorRegisters(masm);
   const loose = allocation.allocateFunction(fill, registers, { callingOps: extension.allocation!.callingOps! });
   const problems = optHeap.gcPointProblems(fill, loose.allocated);
-  assert.ok(problems.some((p) => /reference v\d+ is live across a GC point in r\d+/.test(p)), `expected a reference in a register across a GC point, found:\n${problems.join('\n')}`);
+  assert.ok(observed('a reference in a register across a GC point is found', problems.some((p) => /reference v\d+ is live across a GC point in r\d+/.test(p))), `expected a reference in a register across a GC point, found:\n${problems.join('\n')}`);
   // A derived pointer live across a GC point is refused wherever it is.
   const refs = fill.blocks.flatMap((b) => b.insts).filter((inst) => inst.type === optHeap.REF && inst.op !== 'const');
   const derived = { ...fill, blocks: fill.blocks.map((b) => ({ ...b, insts: b.insts.map((inst) => (refs.includes(inst) ? { ...inst, type: optHeap.DERIVED } : inst)) })) };
   const strict = allocation.allocateFunction(derived, registers, extension.allocation);
-  assert.ok(optHeap.gcPointProblems(derived, strict.allocated).some((p) => /derived pointer live across a GC point/.test(p)), 'a derived pointer live across an allocation should be reported');
+  assert.ok(observed('a derived pointer across an allocation is found', optHeap.gcPointProblems(derived, strict.allocated).some((p) => /derived pointer live across a GC point/.test(p))), 'a derived pointer live across an allocation should be reported');
   // And what was compiled runs: a shorter loop, collecting at every allocation.
   const run = jitRun.runOptimized(ALLOCATING_LOOP.replace('fill(5000)', 'fill(300)'), STRESS);
-  assert.equal(run.output, ['44850'], run.error?.message);
+  assert.equal(observed('output', run.output), ['44850'], run.error?.message);
 }, { timeoutMs: 60000 });
 
 type JitLevelModule = typeof import('../../solutions/11-garbage-collector/jit-level.ts');
@@ -209,6 +211,8 @@ check('with only 2 or 3 registers (operands and references spilled everywhere) t
         const got = chapter10.outcomeOf(compiled.jit);
         const expected = ending(referenceRunOnce(program.source));
         const text = ending({ output: got.output, ...(got.error === undefined ? {} : { error: got.error }) });
+        observed(`${program.name} with ${registers} registers`, text);
+        observed(`${program.name} with ${registers} registers: declines only the functions with a try`, compiled.declined.length === functionsWithTry(program.source));
         if (text !== expected) reports.push(`${program.name}.jot with ${registers} registers: expected\n${expected}\ngot\n${text}`);
         const declined = compiled.declined.length - functionsWithTry(program.source);
         if (declined !== 0) reports.push(`${program.name}.jot with ${registers} registers: declined ${compiled.declined.map((d) => `${d.name} (${d.reason})`).join(', ')}`);

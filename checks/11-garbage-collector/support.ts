@@ -5,8 +5,13 @@
  * The interpreter, the baseline tier (chapter 07's templates with this chapter's inline
  * allocation and stack maps) and the optimizing tier. A compiled tier joins by adding a `Tier` to `TIERS`: every
  * check of the programs then runs in it too, under every mode.
+ *
+ * What a check finds is reported (check.ts reportOutcome: how each program ended, its trace,
+ * the values the checks require exactly), for graded work to be held to the reference's run
+ * outside the process that ran the code: where the expectations are hidden, only the runner
+ * judges a program's ending.
  */
-import { learnerCode } from '#harness/check.ts';
+import { learnerCode, reportOutcome } from '#harness/check.ts';
 import { compareOutcome, diffLines, type Program } from '#harness/programs.ts';
 import { runInterpreter as referenceRun } from '../../solutions/11-garbage-collector/run.ts';
 
@@ -108,6 +113,13 @@ export const MODES: readonly { readonly name: string; readonly options: HeapRunO
   { name: '--gc-stress --verify-heap', options: { stress: true, verify: true } },
 ];
 
+/** Reports `value` under `what` and returns it: a value every correct solution must give (the check requires it exactly), or a yes or no. */
+export function seen<T>(what: string, value: T): T {
+  const text = typeof value === 'string' ? value : JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  reportOutcome(what, { output: [text ?? String(value)] });
+  return value;
+}
+
 /** The text of a trace: one `at name (line N)` per frame, innermost first; past 20 frames, 10 at each end around a count. */
 export function traceText(frames: readonly { readonly name: string; readonly line: number }[]): string {
   const line = (f: { name: string; line: number }) => `at ${f.name} (line ${f.line})`;
@@ -115,11 +127,17 @@ export function traceText(frames: readonly { readonly name: string; readonly lin
   return [...frames.slice(0, 10).map(line), `... ${frames.length - 20} more frames ...`, ...frames.slice(-10).map(line)].join('\n');
 }
 
-/** A report of how `got` differs from what `program` expects (output, end, trace), or null. */
+/**
+ * A report of how `got` differs from what `program` expects (output, end, trace), or null.
+ * The ending is reported under the program's name, held by the runner to its file's expect
+ * lines, and a trace under the name with ': its trace', held to the reference's.
+ */
 export function compareWithProgram(program: Program, got: HeapRun): string | null {
   const end = got.compileError !== undefined
     ? { error: { kind: 'compile' as const, message: got.compileError } }
     : got.error !== undefined ? { error: { kind: 'runtime' as const, message: got.error.message } } : {};
+  reportOutcome(program.name, { output: got.output, ...end });
+  if (got.error !== undefined) reportOutcome(`${program.name}: its trace`, { output: traceText(got.error.trace).split('\n') });
   const report = compareOutcome(program, { output: got.output, ...end });
   if (report !== null) return report;
   const written = [...program.source.matchAll(/\/\/\s*expect trace:\s?(.*)$/gm)].map((m) => m[1]!.trimEnd());

@@ -4,11 +4,13 @@
  * the process (read from /proc/self/maps while the code is loaded), the ranges do not
  * overlap, and the bytes found at each start are the function's own code. The code is run,
  * on this worker's architecture, and must print what the program prints. A tiered run names
- * each function once per tier it reached, as the tiered VM compiles it.
+ * each function once per tier it reached, as the tiered VM compiles it. What each check finds
+ * is reported (check.ts reportOutcome: what the program printed, the functions and tiers the
+ * map names, whether every range holds its function's code; never an address or a size).
  */
 import * as assert from 'uvu/assert';
 import { readFileSync, rmSync } from 'node:fs';
-import { check, learnerCode } from '#harness/check.ts';
+import { check, learnerCode, reportOutcome } from '#harness/check.ts';
 import { copyOut } from '#native/libc.ts';
 import { chapterModule, mappings, THREE_FUNCTIONS, THREE_FUNCTIONS_OUTPUT, vmModules } from './tools-support.ts';
 
@@ -61,6 +63,7 @@ function runWithPerfMap(tier: 'baseline' | 'opt') {
     jit.dispose();
     heap.dispose();
   }
+  reportOutcome(`${tier}: what the program printed`, { output });
   assert.equal(output, THREE_FUNCTIONS_OUTPUT, 'the program runs as compiled and prints what it should');
   assert.ok(loaded !== undefined, 'the load of the code was never reported: reportingLoads must call onLoaded at the first run, with the code\'s address');
   const text = readFileSync(path, 'utf8');
@@ -70,6 +73,7 @@ function runWithPerfMap(tier: 'baseline' | 'opt') {
 
 function checkMap(tier: 'baseline' | 'opt') {
   const { text, symbols, loaded } = runWithPerfMap(tier);
+  reportOutcome(`${tier}: the program's functions the map names`, { output: namedTiers(symbols, FUNCTIONS) });
   for (const line of text.trim().split('\n')) {
     assert.match(line, /^[0-9a-f]+ [0-9a-f]+ \S.* \[[a-z]+\]$/, `a perf map line is 'START SIZE NAME [TIER]' with START and SIZE in hex without 0x: '${line}'`);
   }
@@ -96,6 +100,15 @@ function checkMap(tier: 'baseline' | 'opt') {
     const expected = loaded.jit.code.slice(fn.offset, fn.offset + Math.min(symbol.size, 16));
     assert.equal([...loaded.bytesAt.get(symbol.start)!], [...expected], `the bytes at ${fn.name}'s address in memory are not its code`);
   }
+  reportOutcome(`${tier}: every function named at the address of its code, in a read+execute mapping`, { output: ['yes'] });
+}
+
+/**
+ * The symbols of `names` as 'NAME [TIER]', sorted: what every correct map names, wherever it
+ * placed the code (a map may name more, stubs or variants, as its compiler chose).
+ */
+function namedTiers(symbols: readonly { readonly name: string; readonly tier: string }[], names: readonly string[]): string[] {
+  return symbols.filter((s) => names.includes(s.name)).map((s) => `${s.name} [${s.tier}]`).sort();
 }
 
 check('the perf map names every function of a baseline run, each at the address its code runs from', () => {
@@ -133,6 +146,8 @@ check('the perf map of a tiered run names each function in each tier it reached,
     heap.dispose();
     rmSync(path, { force: true });
   }
+  reportOutcome('tiered: what the program printed', { output });
+  reportOutcome('tiered: the hot functions the map names', { output: namedTiers(symbols, ['square', 'sum_of_squares']) });
   assert.equal(output, THREE_FUNCTIONS_OUTPUT, 'the tiered run prints what the program prints');
   const named = symbols.map((s) => `${s.name} [${s.tier}]`);
   for (const name of ['square', 'sum_of_squares']) {
@@ -158,6 +173,7 @@ check('the perf map of a tiered run names each function in each tier it reached,
     const offset = Number(symbol.start - base);
     assert.equal([...bytes], [...image.slice(offset, offset + bytes.length)], `${symbol.name} [${symbol.tier}]: the bytes at its address are not the code the listing has at offset 0x${offset.toString(16)}`);
   }
+  reportOutcome('tiered: every function named at the address of its code, in a read+execute mapping', { output: ['yes'] });
 });
 
 /** The code of a listing (`0000  55 48 89 e5  push rbp …` rows) as bytes, from offset 0. */

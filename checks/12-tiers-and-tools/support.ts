@@ -2,8 +2,11 @@
  * Chapter 12's checks: a program run tiered (every function starts in the interpreter) and
  * the reference interpreter of chapter 11, the oracle, in one outcome shape; and how two
  * runs are compared: printed lines, main's result, the error's message, payload and trace.
+ * What a check finds is reported (check.ts reportOutcome: how each run ended, the values the
+ * checks require exactly, yes or no where correct solutions may differ), for graded work to be
+ * held to the reference's run outside the process that ran the code.
  */
-import { learnerCode } from '#harness/check.ts';
+import { learnerCode, reportOutcome } from '#harness/check.ts';
 import { compareOutcome, diffLines, type Program } from '#harness/programs.ts';
 import { runInterpreter as referenceRun } from '../../solutions/11-garbage-collector/run.ts';
 
@@ -44,12 +47,32 @@ export function expectedEnding(source: string, options: { readonly stress?: bool
   return ending;
 }
 
-/** A report of how `got` ends differently from the reference interpreter, or null. */
+/**
+ * A report of how `got` ends differently from the reference interpreter, or null. How it ended
+ * is reported under `name` with ': how it ends' (more than 40 lines shortened to the first and
+ * last 20 and a count), which no program file is named.
+ */
 export function compareWithReference(name: string, source: string, got: Ending, options: { readonly stress?: boolean; readonly verify?: boolean; readonly semispaceBytes?: number } = {}): string | null {
   const expected = expectedEnding(source, options);
   const actual = endingLines(got);
+  reportOutcome(`${name}: how it ends`, { output: shortened(actual) });
   if (expected.join('\n') === actual.join('\n')) return null;
   return `${name}: the tiered run ends differently from the interpreter (- interpreter, + tiered):\n${diffLines(expected, actual)}`;
+}
+
+/** `lines` with more than 40 shown as their first and last 20 and how many were left out. */
+function shortened(lines: readonly string[]): string[] {
+  return lines.length <= 40 ? [...lines] : [...lines.slice(0, 20), `... ${lines.length - 40} more lines ...`, ...lines.slice(-20)];
+}
+
+/**
+ * Reports `value` under `what` and returns it: a value every correct solution must give (the
+ * check requires it exactly), or a yes or no where correct solutions may differ in the details.
+ */
+export function seen<T>(what: string, value: T): T {
+  const text = typeof value === 'string' ? value : JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  reportOutcome(what, { output: [text ?? String(value)] });
+  return value;
 }
 
 /**

@@ -276,6 +276,18 @@ test("a worker that forges a passing run of chapter 08 earns nothing: the runner
   if (sandboxUsable()) assertJudgedFail(await gradeForger('08', 'optimize.ts'), 21);
 });
 
+test("a worker that forges a passing run of chapter 11 earns nothing: the runner holds how each heap program ended, the collector's results, the stack maps at allocations and what the compiled tiers' allocations did to the reference's and to the programs' own expectations", async () => {
+  // Every check reports what it observed; the forged run reported nothing. The forger lists
+  // the checks written with a plain name: all but those made in a loop over the tiers.
+  if (sandboxUsable()) assertJudgedFail(await gradeForger('11', 'heap.ts'), 21);
+});
+
+test("a worker that forges a passing run of chapter 12 earns nothing: the runner holds how each tiered run ended, the promotions and counters the checks require, the perf map's functions and what each REPL input showed to the reference's", async () => {
+  // Every check reports what it observed; the forged run reported nothing. The forger lists
+  // the checks written with a plain name: all but the three made in a loop over thresholds.
+  if (sandboxUsable()) assertJudgedFail(await gradeForger('12', 'run.ts'), 41);
+});
+
 test("chapter 03's encoder bytes are judged by the runner against its own vectors: a wrong encoding fails there, a forged passing run earns nothing on the checks that execute or refuse, the honest student keeps every point", async () => {
   if (!usable.ok) {
     assert.unreachable(`the sandbox does not work here: ${usable.reason}; fix: ${usable.fix}`);
