@@ -183,15 +183,10 @@ export class SessionVM {
     }
     // Optimized code that calls a changed function's optimized code straight goes with it
     // (the VM resets those callers itself; this says so), and so on up.
-    const pending = [...changed.keys()];
-    while (pending.length > 0) {
-      const callee = pending.pop()!;
-      for (const caller of vm.directCalls.get(callee) ?? []) {
-        if (changed.has(caller) || caller === 0) continue;
-        note(caller, { callsStraight: this.#functions[callee]!.name });
-        changed.set(caller, this.#functions[caller]!);
-        pending.push(caller);
-      }
+    for (const [caller, callee] of vm.straightCallersOf([...changed.keys()])) {
+      if (caller === 0) continue;
+      note(caller, { callsStraight: this.#functions[callee]!.name });
+      changed.set(caller, this.#functions[caller]!);
     }
     for (const index of changed.keys()) this.#compiled.delete(this.#functions[index]!.name);
     vm.replaceFunctions([...changed.values()]); // into the VM's program: this.#functions

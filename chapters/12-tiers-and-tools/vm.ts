@@ -370,18 +370,8 @@ export class TieredVM {
   replaceFunctions(given: readonly CompiledFunction[]): void {
     if (this.#innermost.length > 0) throw new Error('functions are replaced between runs, never while the VM runs');
     const slots = this.program.functions as CompiledFunction[];
-    const full = new Uint8Array(8);
-    new DataView(full.buffer).setBigInt64(0, BigInt(this.#tierUpOptimizedCalls), true);
-    const functions = [...given];
-    const reset = new Set(functions.map((fn) => fn.index));
-    for (let i = 0; i < functions.length; i++) {
-      for (const caller of this.directCalls.get(functions[i]!.index) ?? []) {
-        if (!reset.has(caller)) {
-          reset.add(caller);
-          functions.push(slots[caller]!);
-        }
-      }
-    }
+    const callers = [...this.straightCallersOf(given.map((fn) => fn.index)).keys()];
+    const functions = [...given, ...callers.map((index) => slots[index]!)];
     for (const fn of functions) {
       const index = fn.index;
       if (!Number.isInteger(index) || index < 0 || index >= slots.length) throw new RangeError(`${fn.name} has index ${index}: this VM has slots 0 to ${slots.length - 1}`);
@@ -396,10 +386,30 @@ export class TieredVM {
       this.#refills[index] = 0;
       this.directCalls.delete(index);
       for (const callers of this.directCalls.values()) callers.delete(index);
-      this.#countdown.write(8 * index, full);
+      this.#countdownWord(index, BigInt(this.#tierUpOptimizedCalls));
       this.#setEntry(index, this.#stubs.interpreter[index]!);
     }
     for (const fn of functions) this.holdTier(fn.index);
+  }
+
+  /**
+   * The functions whose optimized code calls the optimized code of one of `indices` straight,
+   * and theirs in turn (none of `indices` itself), each with the function it calls straight.
+   */
+  straightCallersOf(indices: Iterable<number>): Map<number, number> {
+    const seen = new Set(indices);
+    const found = new Map<number, number>();
+    const pending = [...seen];
+    while (pending.length > 0) {
+      const callee = pending.pop()!;
+      for (const caller of this.directCalls.get(callee) ?? []) {
+        if (seen.has(caller)) continue;
+        seen.add(caller);
+        found.set(caller, callee);
+        pending.push(caller);
+      }
+    }
+    return found;
   }
 
   /**
