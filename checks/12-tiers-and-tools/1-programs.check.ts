@@ -75,7 +75,7 @@ for (const { calls, loops, optimized } of THRESHOLDS) {
     // After one call, every function is compiled before it starts: no loop begins interpreted.
     if (calls > 1) assert.ok(seen('at least 15 on-stack replacements', osr >= 15), `on-stack replacement was taken ${osr} times in ${runs.size} programs: a hot loop in a function that was entered interpreted must move to compiled code at its header`);
     if (calls > 1) assert.ok(seen('machine code called interpreted functions at least 5 times', fromMachine >= 5), `machine code called an interpreted function ${fromMachine} times in all: calls from compiled code to functions not yet compiled go through the entry table to the interpreter`);
-  }, { timeoutMs: 240000, hints: [
+  }, { timeoutMs: 40000, emulatedTimeoutMs: 960000, hints: [
     'Run the program that went wrong with `--tier auto --tier-up-calls 1 --tier-up-loops 1 --trace-tiers` and see which promotion comes just before the output goes astray.',
     'A call from the interpreter to compiled code and a call from compiled code to the interpreter must both count every active call: the depth limit and the traces span the tiers.',
     'An exception leaving a machine segment is raised in the interpreter at the call that entered it, with the frames it left as the start of its trace; one leaving an interpreter run is rethrown at the machine caller\'s call.',
@@ -103,7 +103,7 @@ check('under --gc-stress --verify-heap, with promotion after 2 calls or back edg
   assert.ok(reports.length === 0, `${wentWrong(reports.length, ran, heapPrograms.length, 'programs')}:\n\n${reports.slice(0, 3).join('\n\n')}`);
   assert.ok(seen('at least 2000 collections', collections >= 2000), `only ${collections} collections under --gc-stress`);
   assert.ok(seen('at least 5 on-stack replacements', osr >= 5), `on-stack replacement was taken ${osr} times in the heap programs`);
-}, { timeoutMs: 240000, hints: [
+}, { timeoutMs: 40000, emulatedTimeoutMs: 960000, hints: [
   'A collection walks every segment: the running one, and each suspended interpreter run (by its stack maps) and machine segment (from where it stopped to its entry record).',
   'On-stack replacement copies the interpreter\'s slots into the compiled frame: from then on the frame\'s references are found by the compiled code\'s stack maps, and the interpreter\'s own frame is gone from its roots.',
 ] });
@@ -123,6 +123,6 @@ check('random programs with exceptions, arrays and records, tiered after 2 calls
   }
   assert.ok(reports.length === 0, `${wentWrong(reports.length, ran, 40, 'random programs')}; the first:\n\n${reports[0]}`);
   assert.ok(seen('at least 40 promotions', promotions >= 40), `only ${promotions} promotions in 40 random programs`);
-}, { timeoutMs: 240000, hints: [
+}, { timeoutMs: 40000, emulatedTimeoutMs: 960000, hints: [
   'Random programs keep arrays and records in locals across calls, allocations and caught exceptions, in functions that change tier while they run.',
 ] });

@@ -90,7 +90,7 @@ check('a throw and a runtime error in one tier are caught in the other, and an u
   }
   assert.ok(reports.length === 0, `${wentWrong(reports.length, ran, all.length, 'combinations')}; the first:\n\n${reports[0]}`);
   assert.ok(seen('compiled middle called interpreted inner at least 8 times', rethrown >= 8), `compiled middle called interpreted inner only ${rethrown} times in all: machine code must call a function still interpreted through its entry`);
-}, { timeoutMs: 120000, hints: [
+}, { timeoutMs: 30000, emulatedTimeoutMs: 480000, hints: [
   'An exception that reaches a machine segment\'s entry record goes back to TypeScript as a status; the interpreter raises it at the call that entered the segment, its trace starting with the machine frames the unwinder walked.',
   'An exception that ends an interpreter run called from machine code comes back to the interpreter stub as pending: the stub rethrows it as if the machine caller\'s call had thrown (that call\'s return address is the throw\'s pc, callsLeft as after a return).',
   'The trace of an exception that crossed is the frames it left in each segment, innermost first, without the run\'s trampoline.',
@@ -158,7 +158,7 @@ check('the depth limit counts the active calls of every tier: a recursion altern
     if (report !== null) reports.push(report);
   }
   assert.ok(reports.length === 0, `${wentWrong(reports.length, ran, all.length, 'combinations')}; the first:\n\n${reports[0]}`);
-}, { timeoutMs: 120000, hints: [
+}, { timeoutMs: 30000, emulatedTimeoutMs: 480000, hints: [
   'Entering machine code from the interpreter, callsLeft is the depth limit minus every call active in every segment, the callee included; entering the interpreter from machine code, the calls active outside the new run are the limit minus callsLeft.',
   'Interpreter runs nested between machine segments use TypeScript\'s own stack: past a bound, compile the function machine code calls, so that the recursion goes on in machine code.',
 ] });

@@ -95,7 +95,7 @@ check('under --gc-stress --verify-heap, objects held by interpreted, baseline an
   }
   assert.ok(reports.length === 0, `${wentWrong(reports.length, ran, 1 << NAMES.length, 'combinations')}; the first:\n\n${reports[0]}`);
   assert.ok(collections >= 32 * 200, `${collections} collections in 32 runs under --gc-stress`);
-}, { timeoutMs: 240000, hints: [
+}, { timeoutMs: 40000, emulatedTimeoutMs: 960000, hints: [
   'A collection must visit the roots of every segment on the stack: the running one (passed by whoever allocates) and every suspended one, interpreter runs and machine segments alike.',
   'A suspended machine segment stopped at the call into its interpreter stub: walk it from the caller\'s fp and return address (saved by the stub) to its own entry record, not the innermost one.',
 ] });
@@ -106,6 +106,6 @@ check('under --gc-stress --verify-heap, a loop moved to compiled code in its mid
   assert.ok(got.stats.osrEntries >= 1, 'no on-stack replacement happened');
   const report = compareWithReference('main entered by on-stack replacement', CHAIN, got, { stress: true });
   assert.ok(report === null, report ?? '');
-}, { timeoutMs: 120000, hints: [
+}, { timeoutMs: 30000, emulatedTimeoutMs: 480000, hints: [
   'The OSR entry copies every local and operand-stack value of the interpreter\'s frame into the compiled frame, references included; from the loop header on, the compiled code\'s stack maps find them.',
 ] });

@@ -43,7 +43,7 @@ check('every program\'s main, compiled at its first call, moves from its baselin
   assert.ok(reports.length === 0, `${reports.length} of ${looping.length} programs went wrong:\n\n${reports.slice(0, 3).join('\n\n')}`);
   assert.ok(missed.length === 0, `${missed.length} programs kept main's loop in baseline code past the countdown:\n${missed.slice(0, 5).join('\n')}`);
   assert.ok(moved >= 20, `a baseline frame moved to the optimized code in only ${moved} of ${looping.length} programs with loops`);
-}, { timeoutMs: 240000, hints: [
+}, { timeoutMs: 40000, emulatedTimeoutMs: 960000, hints: [
   'At a back edge whose countdown reaches zero, jot_tier_up(f, header) compiles f and returns the address of the header\'s OSR variant: the back edge copies its locals to the transfer buffer, removes its frame and jumps there.',
   'The OSR variant is the function with one more way in: an entry block that reads every local from the transfer buffer and jumps to the loop header; the header\'s phis give those values their types.',
 ] });
@@ -164,7 +164,7 @@ check('collections made in a frame that moved to the optimized code find the ref
     assert.ok(moved >= 1, `from ${from}: no frame of fill moved to the optimized code that way (${JSON.stringify(got.stats)})`);
     assert.ok(got.heap.collections >= 1000, `only ${got.heap.collections} collections under --gc-stress`);
   }
-}, { timeoutMs: 120000, hints: [
+}, { timeoutMs: 30000, emulatedTimeoutMs: 480000, hints: [
   'The locals reach the OSR variant typed as the function\'s ordinary build types them at the loop header: an array local is a reference, kept where the stack maps of its GC points say.',
 ] });
 
@@ -189,7 +189,7 @@ check('a recursion that overflows inside a frame that moved to the optimized cod
   assert.ok(report === null, report ?? '');
   assert.ok(got.stats.osrOptimizedFromBaseline >= 1, `no frame of down moved to the optimized code (${JSON.stringify(got.stats)})`);
   assert.ok(got.error !== undefined && /stack overflow/.test(got.error.message), `the run should end in a stack overflow: ${JSON.stringify(got.error?.message)}`);
-}, { timeoutMs: 120000, hints: [
+}, { timeoutMs: 30000, emulatedTimeoutMs: 480000, hints: [
   'A frame that moves replaces the baseline frame: callsLeft stays as it is (one frame goes, one comes), so the depth limit trips at the same call as in every other tier.',
 ] });
 
@@ -205,4 +205,4 @@ check('random programs under thresholds that move loops to the optimized code mi
   }
   assert.ok(reports.length === 0, `${reports.length} of 15 random programs went wrong; the first:\n\n${reports[0]}`);
   assert.ok(moved >= 5, `frames moved to the optimized code only ${moved} times in 15 random programs`);
-}, { timeoutMs: 240000 });
+}, { timeoutMs: 40000, emulatedTimeoutMs: 960000 });

@@ -39,8 +39,23 @@ export interface CheckOptions {
   points?: number;
   /** Only on these architectures (for a check that means nothing on the other). */
   arches?: readonly Arch[];
-  /** Per-check time limit in milliseconds, before emulation slowdown; default 5000. */
+  /** The check's CPU-time limit in milliseconds when it runs natively; default 5000. */
   timeoutMs?: number;
+  /**
+   * Its limit under emulation (qemu-user), where a check that compiles much runs 10–15 times
+   * slower and one that mostly waits on the kernel hardly slower; default 4 × timeoutMs.
+   * A check with a long emulated run gives both, so that a hang costs a native run little.
+   */
+  emulatedTimeoutMs?: number;
+}
+
+/** Emulated code runs about this many times slower, unless a check says otherwise. */
+export const EMULATION_SLOWDOWN = 4;
+
+/** A check's CPU-time limit in a native or an emulated worker. */
+export function timeLimit(options: CheckOptions, mode: 'native' | 'emulated'): number {
+  const native = options.timeoutMs ?? 5000;
+  return mode === 'emulated' ? (options.emulatedTimeoutMs ?? native * EMULATION_SLOWDOWN) : native;
 }
 
 export type CheckBody = (t: CheckContext) => void | Promise<void>;

@@ -17,6 +17,7 @@ export interface ListedCheck {
   file: string;
   points: number;
   hints: string[];
+  /** The check's CPU-time limit in this worker (check.ts timeLimit: native or emulated). */
   timeoutMs: number;
 }
 

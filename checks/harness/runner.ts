@@ -20,6 +20,7 @@ import type { Launcher } from '#native/platform.ts';
 import { chapterDir, type Chapter } from '../manifest.ts';
 import type { CheckResult, ListedCheck, PlantedItem, ReportedOutcome, SerializedError, WorkerEvent } from './protocol.ts';
 import type { Judge } from './verdicts.ts';
+import { timeLimit } from './check.ts';
 import { classifyError, describeCrash, describeHang, fittingRung, type CodeSnapshot } from './diagnose.ts';
 import { decodeCrashDump } from './crash-handler.ts';
 
@@ -59,8 +60,7 @@ export interface ChapterRun {
   planted?: readonly PlantedItem[];
 }
 
-/** Emulated code runs this many times slower, and the worker takes this long to start. */
-const EMULATION_SLOWDOWN = 4;
+/** The worker takes this long to start. */
 const STARTUP_MS = { native: 30_000, emulated: 120_000 };
 const HANG_GRACE_MS = 3_000;
 /**
@@ -226,7 +226,6 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
     code: [],
     output: '',
   };
-  const slowdown = launcher.mode === 'emulated' ? EMULATION_SLOWDOWN : 1;
   // The budget of what runs now (start-up, or one check): CPU time of the worker since `arm`.
   let timer: NodeJS.Timeout | undefined;
   const arm = (ms: number) => {
@@ -293,10 +292,10 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
         outcome.code = [];
         // A planted item first loads its own copy of the code: start-up's budget, until it is ready.
         if (run.planted) arm(STARTUP_MS[launcher.mode]);
-        else arm((outcome.listed?.[event.index]?.timeoutMs ?? 5000) * slowdown);
+        else arm(outcome.listed?.[event.index]?.timeoutMs ?? timeLimit({}, launcher.mode));
         break;
       case 'ready':
-        arm((outcome.listed?.[event.index]?.timeoutMs ?? 5000) * slowdown);
+        arm(outcome.listed?.[event.index]?.timeoutMs ?? timeLimit({}, launcher.mode));
         break;
       case 'end':
         outcome.interrupted = null;
@@ -423,7 +422,7 @@ export async function runChapter(run: ChapterRun): Promise<CheckResult[]> {
       } else if (index === outcome.interrupted) {
         const dump = decodeCrashDump(outcome.crashBytes, launcher.arch);
         const diagnosis = outcome.timedOut
-          ? describeHang(info.timeoutMs * (launcher.mode === 'emulated' ? EMULATION_SLOWDOWN : 1), dump, outcome.code, launcher.arch)
+          ? describeHang(info.timeoutMs, dump, outcome.code, launcher.arch)
           : describeCrash(outcome.signal, outcome.exitCode, dump, outcome.code, launcher.arch);
         const tail = outputTail(outcome.output);
         emit({ ...common, ms: 0, status: 'fail', message: diagnosis.message, details: [diagnosis.details, tail].filter(Boolean).join('\n\n') });

@@ -21,7 +21,7 @@ import { hostArch, type Arch } from '#native/arch.ts';
 import { copyOut } from '#native/libc.ts';
 import { onExecutable, trace } from '#native/libc-trace.ts';
 import { installCrashHandler } from './crash-handler.ts';
-import { registry, type CheckContext, type CheckOptions } from './check.ts';
+import { registry, timeLimit, type CheckContext, type CheckOptions } from './check.ts';
 import { PLANTED_SETUP_ERROR, type PlantedItem, type WorkerEvent, type SerializedError } from './protocol.ts';
 
 const EVENT_FD = 3;
@@ -153,7 +153,7 @@ async function main(): Promise<void> {
       file: c.file,
       points: c.options.points ?? 1,
       hints: hintsFor(c.options.hints, arch),
-      timeoutMs: c.options.timeoutMs ?? 5000,
+      timeoutMs: timeLimit(c.options, mode),
     })),
   });
 
@@ -281,7 +281,7 @@ async function runPlanted(items: PlantedItem[], chapterDir: string, from: number
     t: 'list',
     checks: items.map((item) => {
       const c = named(item.check);
-      return { name: item.check, file: c?.file ?? '', points: c?.options.points ?? 1, hints: c ? hintsFor(c.options.hints, arch) : [], timeoutMs: c?.options.timeoutMs ?? 5000 };
+      return { name: item.check, file: c?.file ?? '', points: c?.options.points ?? 1, hints: c ? hintsFor(c.options.hints, arch) : [], timeoutMs: c ? timeLimit(c.options, mode) : 5000 };
     }),
   });
 
