@@ -9,7 +9,7 @@
  */
 import * as assert from 'uvu/assert';
 import { check } from '#harness/check.ts';
-import { ENOUGH_REPORTS, compareWithReference, tiered, wentWrong } from './support.ts';
+import { ENOUGH_REPORTS, compareWithReference, seen, tiered, wentWrong } from './support.ts';
 
 type Tier = 'interpreter' | 'baseline' | 'optimized';
 
@@ -89,12 +89,12 @@ check('under --gc-stress --verify-heap, objects held by interpreted, baseline an
     tiers.count = tiers.leaf!;
     const got = tiered.runTiered(CHAIN, { stress: true, verify: true, tierUpCalls: 1_000_000_000, tierUpLoops: 1_000_000_000, tierOf: (name) => tiers[name] });
     collections += got.heap.collections;
-    assert.equal(got.tiers.relay, 'optimized', 'relay touches no heap and holds no reference: the optimizing tier must compile it');
+    assert.equal(seen('the tier of relay', got.tiers.relay), 'optimized', 'relay touches no heap and holds no reference: the optimizing tier must compile it');
     const report = compareWithReference(NAMES.map((n) => `${n} ${tiers[n]}`).join(', '), CHAIN, got, { stress: true });
     if (report !== null) reports.push(report);
   }
   assert.ok(reports.length === 0, `${wentWrong(reports.length, ran, 1 << NAMES.length, 'combinations')}; the first:\n\n${reports[0]}`);
-  assert.ok(collections >= 32 * 200, `${collections} collections in 32 runs under --gc-stress`);
+  assert.ok(seen('at least 6400 collections in the 32 runs', collections >= 32 * 200), `${collections} collections in 32 runs under --gc-stress`);
 }, { timeoutMs: 40000, emulatedTimeoutMs: 960000, hints: [
   'A collection must visit the roots of every segment on the stack: the running one (passed by whoever allocates) and every suspended one, interpreter runs and machine segments alike.',
   'A suspended machine segment stopped at the call into its interpreter stub: walk it from the caller\'s fp and return address (saved by the stub) to its own entry record, not the innermost one.',
@@ -102,8 +102,8 @@ check('under --gc-stress --verify-heap, objects held by interpreted, baseline an
 
 check('under --gc-stress --verify-heap, a loop moved to compiled code in its middle keeps the references the interpreter\'s frame held', () => {
   const got = tiered.runTiered(CHAIN, { stress: true, verify: true, tierUpCalls: 1_000_000_000, tierUpLoops: 3, tierOf: (name) => (name === 'main' ? undefined : 'interpreter') });
-  assert.equal(got.tiers.main, 'baseline', 'main\'s loop ran 30 times with on-stack replacement after 3 back edges: main should be compiled');
-  assert.ok(got.stats.osrEntries >= 1, 'no on-stack replacement happened');
+  assert.equal(seen('the tier of main', got.tiers.main), 'baseline', 'main\'s loop ran 30 times with on-stack replacement after 3 back edges: main should be compiled');
+  assert.ok(seen('an on-stack replacement happened', got.stats.osrEntries >= 1), 'no on-stack replacement happened');
   const report = compareWithReference('main entered by on-stack replacement', CHAIN, got, { stress: true });
   assert.ok(report === null, report ?? '');
 }, { timeoutMs: 30000, emulatedTimeoutMs: 480000, hints: [

@@ -91,3 +91,13 @@ export function mappings(text: string): Mapping[] {
       return { start: BigInt(`0x${start}`), end: BigInt(`0x${end}`), perms: perms! };
     });
 }
+
+/**
+ * `value` with the keys of every object in it in sorted order: what a check reports of an object
+ * (tiers by function, counters) must not depend on the order a solution filled it in.
+ */
+export function byKey<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v: unknown) => byKey(v)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, byKey(v)])) as T;
+}

@@ -19,6 +19,7 @@ import { CHAPTERS } from '../manifest.ts';
 import { grade, gradesCsv, readRoster, type StudentGrade } from '../tools/grade.ts';
 import { DEFAULT_LIMITS, probeSandbox } from '../harness/sandbox.ts';
 import { stageWorkspace } from '../harness/session.ts';
+import { listChecks } from '../tools/listing.ts';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const chapter = CHAPTERS[0]!;
@@ -182,9 +183,11 @@ test('a worker that forges a passing run earns nothing on a check whose program 
 
 /**
  * A forger's workspace at `dir`: the reference for chapters 01 up to `chapter`, its `file` of
- * that chapter carrying the seal-stealing attack (fixtures/verdicts/forge-pass.attack).
+ * that chapter carrying the seal-stealing attack (fixtures/verdicts/forge-pass.attack). The
+ * attack reads the checks' names from the text of the check files; given `names` (as the
+ * grader lists them, those made in a loop too), it forges a run of those instead.
  */
-function stageForger(dir: string, chapter: string, file: string): void {
+function stageForger(dir: string, chapter: string, file: string, names?: readonly string[]): void {
   const graded = CHAPTERS.find((c) => c.number === chapter)!;
   for (const c of CHAPTERS.filter((c) => c.number <= chapter)) cpSync(join(root, 'solutions', `${c.number}-${c.slug}`), join(dir, 'chapters', `${c.number}-${c.slug}`), { recursive: true });
   const target = join(dir, 'chapters', `${graded.number}-${graded.slug}`, file);
@@ -193,22 +196,28 @@ function stageForger(dir: string, chapter: string, file: string): void {
   const imports = [...source.matchAll(/^import\b[^;]*;$/gm)];
   const afterImports = imports.length > 0 ? imports.at(-1)!.index! + imports.at(-1)![0].length + 1 : source.search(/^export /m);
   assert.ok(afterImports > 0, `${file} has an import or an export the attack can go before`);
-  const attack = readFileSync(join(root, 'checks', 'selftest', 'fixtures', 'verdicts', 'forge-pass.attack'), 'utf8').replaceAll('__CHAPTER__', `${graded.number}-${graded.slug}`);
+  let attack = readFileSync(join(root, 'checks', 'selftest', 'fixtures', 'verdicts', 'forge-pass.attack'), 'utf8').replaceAll('__CHAPTER__', `${graded.number}-${graded.slug}`);
+  if (names !== undefined) {
+    const listed = 'if (seals.length !== 1)';
+    assert.ok(attack.includes(listed), `the attack checks its seal before it sends the list (${listed})`);
+    attack = attack.replace(listed, `names.splice(0, names.length, ...${JSON.stringify(names)});\n${listed}`);
+  }
   writeFileSync(target, source.slice(0, afterImports) + attack + source.slice(afterImports));
 }
 
 /**
  * Grades an honest student and a forger, each with the reference for chapters 01 up to
- * `chapter`, the forger's `file` of that chapter carrying the seal-stealing attack; asserts the
- * honest student earns every point and returns the forger's grade.
+ * `chapter`, the forger's `file` of that chapter carrying the seal-stealing attack (forging a
+ * run of the checks `names`, when given); asserts the honest student earns every point and
+ * returns the forger's grade.
  */
-async function gradeForger(chapter: string, file: string): Promise<StudentGrade> {
+async function gradeForger(chapter: string, file: string, names?: readonly string[]): Promise<StudentGrade> {
   const graded = CHAPTERS.find((c) => c.number === chapter)!;
   const dirs = CHAPTERS.filter((c) => c.number <= chapter).map((c) => `${c.number}-${c.slug}`);
   const base = mkdtempSync(join(tmpdir(), `workbook-forge${chapter}-`));
   try {
     for (const dir of dirs) cpSync(join(root, 'solutions', dir), join(base, 'honest', 'chapters', dir), { recursive: true });
-    stageForger(join(base, 'forger'), chapter, file);
+    stageForger(join(base, 'forger'), chapter, file, names);
     const roster = ['honest', 'forger'].map((student) => ({ student, path: join(base, student) }));
     const { students } = await grade({ root, roster, chapters: [graded], arches: ['x64'], parallel: 2, sandbox: { limits: DEFAULT_LIMITS } });
     const [honest, forger] = students as [StudentGrade, StudentGrade];
@@ -282,10 +291,15 @@ test("a worker that forges a passing run of chapter 11 earns nothing: the runner
   if (sandboxUsable()) assertJudgedFail(await gradeForger('11', 'heap.ts'), 21);
 });
 
-test("a worker that forges a passing run of chapter 12 earns nothing: the runner holds how each tiered run ended, the promotions and counters the checks require, the perf map's functions and what each REPL input showed to the reference's", async () => {
+test("a worker that forges a passing run of every check of chapter 12 earns nothing: the runner holds how each tiered run ended, the promotions, counters, statistics and trace lines the checks require, the perf map's functions and facts, the code writes and what each REPL input showed to the reference's", async () => {
+  if (!sandboxUsable()) return;
   // Every check reports what it observed; the forged run reported nothing. The forger lists
-  // the checks written with a plain name: all but the three made in a loop over thresholds.
-  if (sandboxUsable()) assertJudgedFail(await gradeForger('12', 'run.ts'), 41);
+  // every check as the grader lists them, the three made in a loop over thresholds too.
+  const listed = (await listChecks(root, CHAPTERS.find((c) => c.number === '12')!, 'x64', { solutions: true })).map((c) => c.name);
+  assert.ok(listed.length >= 44, `the grader lists ${listed.length} checks of chapter 12, not its 44`);
+  const forger = await gradeForger('12', 'run.ts', listed);
+  assertJudgedFail(forger, listed.length);
+  assert.is(forger.rows[0]!.points, 0, 'the forger earns nothing in chapter 12');
 });
 
 test("chapter 03's encoder bytes are judged by the runner against its own vectors: a wrong encoding fails there, a forged passing run earns nothing on the checks that execute or refuse, the honest student keeps every point", async () => {
