@@ -172,7 +172,7 @@ test('a worker that forges a passing run earns nothing on a check whose program 
     assert.match(judged!.message, /no outcome was reported/);
     // The programs staged beside a student's code have their expectations blanked; the grader's own copy keeps them.
     const said = `${readerGrade.rows[0]!.note}\n${readerGrade.results.map((r) => r.message).join('\n')}`;
-    assert.match(said, /hostile read-expectations: [1-9]\d* programs, 0 expected lines, 0 error messages, 0 runtime errors, 0 vectors with bytes or assembly/, `the staged programs hold no expectations: ${said.slice(0, 400)}`);
+    assert.match(said, /hostile read-expectations: [1-9]\d* programs, 0 expected lines, 0 error messages, 0 runtime errors, 0 compile errors, 0 vectors with bytes or assembly/, `the staged programs hold no expectations: ${said.slice(0, 400)}`);
     assert.ok(readFileSync(join(grader.root, 'checks', 'programs', 'fib.jot'), 'utf8').includes('// expect: '), "the grader's copy keeps its expectations");
   } finally {
     grader.remove();
