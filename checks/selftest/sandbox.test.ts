@@ -19,6 +19,7 @@ import { CHAPTERS } from '../manifest.ts';
 import { grade, gradesCsv, readRoster, type StudentGrade } from '../tools/grade.ts';
 import { DEFAULT_LIMITS, probeSandbox } from '../harness/sandbox.ts';
 import { stageWorkspace } from '../harness/session.ts';
+import { listChecks } from '../tools/listing.ts';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const chapter = CHAPTERS[0]!;
@@ -154,7 +155,7 @@ test('a worker that forges a passing run earns nothing on a check whose program 
     const interpreter = join(base, 'forger', 'chapters', '06-interpreter', 'interpreter.ts');
     const source = readFileSync(interpreter, 'utf8');
     const afterImports = source.indexOf('\n', source.lastIndexOf('\nimport ')) + 1;
-    writeFileSync(interpreter, source.slice(0, afterImports) + readFileSync(join(fixtures, 'forge-pass.attack'), 'utf8').replaceAll('__CHAPTER__', '06-interpreter') + source.slice(afterImports));
+    writeFileSync(interpreter, source.slice(0, afterImports) + forgeryAttack('06-interpreter') + source.slice(afterImports));
     const reader = join(base, 'reader', 'chapters', '06-interpreter', 'interpreter.ts');
     writeFileSync(reader, source.slice(0, afterImports) + readFileSync(join(fixtures, 'read-expectations.attack'), 'utf8') + source.slice(afterImports));
     const roster = ['honest', 'forger', 'reader'].map((student) => ({ student, path: join(base, student) }));
@@ -182,9 +183,10 @@ test('a worker that forges a passing run earns nothing on a check whose program 
 
 /**
  * A forger's workspace at `dir`: the reference for chapters 01 up to `chapter`, its `file` of
- * that chapter carrying the seal-stealing attack (fixtures/verdicts/forge-pass.attack).
+ * that chapter carrying the seal-stealing attack (fixtures/verdicts/forge-pass.attack), which
+ * forges a pass of the checks `names` (without them, of those written with a plain name).
  */
-function stageForger(dir: string, chapter: string, file: string): void {
+function stageForger(dir: string, chapter: string, file: string, names: readonly string[] = []): void {
   const graded = CHAPTERS.find((c) => c.number === chapter)!;
   for (const c of CHAPTERS.filter((c) => c.number <= chapter)) cpSync(join(root, 'solutions', `${c.number}-${c.slug}`), join(dir, 'chapters', `${c.number}-${c.slug}`), { recursive: true });
   const target = join(dir, 'chapters', `${graded.number}-${graded.slug}`, file);
@@ -193,22 +195,31 @@ function stageForger(dir: string, chapter: string, file: string): void {
   const imports = [...source.matchAll(/^import\b[^;]*;$/gm)];
   const afterImports = imports.length > 0 ? imports.at(-1)!.index! + imports.at(-1)![0].length + 1 : source.search(/^export /m);
   assert.ok(afterImports > 0, `${file} has an import or an export the attack can go before`);
-  const attack = readFileSync(join(root, 'checks', 'selftest', 'fixtures', 'verdicts', 'forge-pass.attack'), 'utf8').replaceAll('__CHAPTER__', `${graded.number}-${graded.slug}`);
-  writeFileSync(target, source.slice(0, afterImports) + attack + source.slice(afterImports));
+  writeFileSync(target, source.slice(0, afterImports) + forgeryAttack(`${graded.number}-${graded.slug}`, names) + source.slice(afterImports));
+}
+
+/** The seal-stealing attack (fixtures/verdicts/forge-pass.attack) on the checks of `chapterDir`, forging a pass of `names` (without them, of the checks written with a plain name). */
+function forgeryAttack(chapterDir: string, names: readonly string[] = []): string {
+  return readFileSync(join(root, 'checks', 'selftest', 'fixtures', 'verdicts', 'forge-pass.attack'), 'utf8')
+    .replaceAll('__CHAPTER__', chapterDir)
+    .replaceAll('__NAMES__', () => JSON.stringify(names));
 }
 
 /**
  * Grades an honest student and a forger, each with the reference for chapters 01 up to
  * `chapter`, the forger's `file` of that chapter carrying the seal-stealing attack; asserts the
- * honest student earns every point and returns the forger's grade.
+ * honest student earns every point and returns the forger's grade. With `everyName`, the
+ * forger forges a pass of every check the runner lists (the grader's own listing), names
+ * built in a loop included.
  */
-async function gradeForger(chapter: string, file: string): Promise<StudentGrade> {
+async function gradeForger(chapter: string, file: string, options: { everyName?: boolean } = {}): Promise<StudentGrade> {
   const graded = CHAPTERS.find((c) => c.number === chapter)!;
   const dirs = CHAPTERS.filter((c) => c.number <= chapter).map((c) => `${c.number}-${c.slug}`);
   const base = mkdtempSync(join(tmpdir(), `workbook-forge${chapter}-`));
   try {
     for (const dir of dirs) cpSync(join(root, 'solutions', dir), join(base, 'honest', 'chapters', dir), { recursive: true });
-    stageForger(join(base, 'forger'), chapter, file);
+    const names = options.everyName ? (await listChecks(root, graded, 'x64', { solutions: true })).map((c) => c.name) : [];
+    stageForger(join(base, 'forger'), chapter, file, names);
     const roster = ['honest', 'forger'].map((student) => ({ student, path: join(base, student) }));
     const { students } = await grade({ root, roster, chapters: [graded], arches: ['x64'], parallel: 2, sandbox: { limits: DEFAULT_LIMITS } });
     const [honest, forger] = students as [StudentGrade, StudentGrade];
@@ -277,9 +288,12 @@ test("a worker that forges a passing run of chapter 08 earns nothing: the runner
 });
 
 test("a worker that forges a passing run of chapter 11 earns nothing: the runner holds how each heap program ended, the collector's results, the stack maps at allocations and what the compiled tiers' allocations did to the reference's and to the programs' own expectations", async () => {
-  // Every check reports what it observed; the forged run reported nothing. The forger lists
-  // the checks written with a plain name: all but those made in a loop over the tiers.
-  if (sandboxUsable()) assertJudgedFail(await gradeForger('11', 'heap.ts'), 21);
+  // Every check reports what it observed; the forged run, which passes every check the runner
+  // lists (those made in a loop over the tiers too), reported nothing.
+  if (!sandboxUsable()) return;
+  const forger = await gradeForger('11', 'heap.ts', { everyName: true });
+  assertJudgedFail(forger, 42);
+  assert.is(forger.rows[0]!.points, 0, 'the forger earns nothing in chapter 11');
 });
 
 test("a worker that forges a passing run of chapter 12 earns nothing: the runner holds how each tiered run ended, the promotions and counters the checks require, the perf map's functions and what each REPL input showed to the reference's", async () => {
