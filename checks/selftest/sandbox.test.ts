@@ -137,7 +137,7 @@ test('hostile submissions earn nothing and change nothing; the honest student be
   }
 });
 
-test('a worker that forges a passing run earns nothing on a check whose program outcomes the runner judges, and one that reads the staged programs finds no expectations; the honest student is unchanged', async () => {
+test('a worker that forges a passing run earns nothing on a check whose program outcomes the runner judges, one that reads the staged programs finds no expectations, and a compiler that misses a compile error is failed by the runner alone; the honest student is unchanged', async () => {
   if (!usable.ok) {
     assert.unreachable(`the sandbox does not work here: ${usable.reason}; fix: ${usable.fix}`);
     return;
@@ -149,7 +149,7 @@ test('a worker that forges a passing run earns nothing on a check whose program 
   const base = mkdtempSync(join(tmpdir(), 'workbook-verdicts-'));
   try {
     copyFileSync(join(fixtures, 'reported-programs.check.ts'), join(grader.root, 'checks', '06-interpreter', 'zz-reported-programs.check.ts'));
-    for (const student of ['honest', 'forger', 'reader']) {
+    for (const student of ['honest', 'forger', 'reader', 'lenient']) {
       for (const dir of ['05-parser', '06-interpreter']) cpSync(join(root, 'solutions', dir), join(base, student, 'chapters', dir), { recursive: true });
     }
     const interpreter = join(base, 'forger', 'chapters', '06-interpreter', 'interpreter.ts');
@@ -158,9 +158,14 @@ test('a worker that forges a passing run earns nothing on a check whose program 
     writeFileSync(interpreter, source.slice(0, afterImports) + forgeryAttack('06-interpreter') + source.slice(afterImports));
     const reader = join(base, 'reader', 'chapters', '06-interpreter', 'interpreter.ts');
     writeFileSync(reader, source.slice(0, afterImports) + readFileSync(join(fixtures, 'read-expectations.attack'), 'utf8') + source.slice(afterImports));
-    const roster = ['honest', 'forger', 'reader'].map((student) => ({ student, path: join(base, student) }));
+    // A compiler that takes an int for a condition: in the staged copy no program says it should not compile.
+    const checker = join(base, 'lenient', 'chapters', '06-interpreter', 'checker.ts');
+    const strict = "    if (type !== 'bool') fail(cond.pos, `condition of '${keyword}' must be bool, found ${type}`);\n";
+    assert.ok(readFileSync(checker, 'utf8').includes(strict), 'the reference checks the type of a condition');
+    writeFileSync(checker, readFileSync(checker, 'utf8').replace(strict, ''));
+    const roster = ['honest', 'forger', 'reader', 'lenient'].map((student) => ({ student, path: join(base, student) }));
     const { students } = await grade({ root: grader.root, roster, chapters: [chapter06], arches: ['x64'], parallel: 3, sandbox: { limits: DEFAULT_LIMITS } });
-    const [honest, forger, readerGrade] = students as [StudentGrade, StudentGrade, StudentGrade];
+    const [honest, forger, readerGrade, lenient] = students as [StudentGrade, StudentGrade, StudentGrade, StudentGrade];
     const judgedCheck = 'reported programs: each outcome judged by the runner';
     assert.is(honest.rows[0]!.points, honest.rows[0]!.possible, `the honest student earns every point: ${honest.rows[0]!.note}`);
     assert.is(honest.results.find((r) => r.check === judgedCheck)?.status, 'pass');
@@ -175,6 +180,11 @@ test('a worker that forges a passing run earns nothing on a check whose program 
     const said = `${readerGrade.rows[0]!.note}\n${readerGrade.results.map((r) => r.message).join('\n')}`;
     assert.match(said, /hostile read-expectations: [1-9]\d* programs, 0 expected lines, 0 error messages, 0 runtime errors, 0 compile errors, 0 vectors with bytes or assembly/, `the staged programs hold no expectations: ${said.slice(0, 400)}`);
     assert.ok(readFileSync(join(grader.root, 'checks', 'programs', 'fib.jot'), 'utf8').includes('// expect: '), "the grader's copy keeps its expectations");
+    // Its worker could not tell error_if_int.jot from a program that compiles; the runner could.
+    const missed = lenient.results.filter((r) => r.status !== 'pass');
+    assert.equal(missed.map((r) => r.check), ['programs that do not compile: the first error, at its line:column'], 'the lenient compiler fails the compile-error check alone');
+    assert.match(missed[0]!.message, JUDGED);
+    assert.match(missed[0]!.message, /error_if_int\.jot: expected the program to end with\n\s+compile error: 4:6: condition of 'if' must be bool, found int\n\s+but it ended with\n\s+normal exit/);
   } finally {
     grader.remove();
     rmSync(base, { recursive: true, force: true });
