@@ -1,6 +1,6 @@
 import * as assert from 'uvu/assert';
 import { check, learnerCode } from '#harness/check.ts';
-import { programsUpTo } from '#harness/programs.ts';
+import { mayEndWith, programsUpTo } from '#harness/programs.ts';
 import { randomExpr, reportLines, reportTree, shape, strip } from './support.ts';
 
 const parser = await learnerCode(import('#ch05/parser.ts'));
@@ -55,8 +55,11 @@ check('round trip: every shared test program prints and parses back to the same 
     try {
       tree = parser.parse(program.source);
     } catch (e) {
-      if (program.expectedError?.kind === 'compile') continue; // some are meant not to parse
-      throw e;
+      // Some are meant not to parse; a staged copy cannot tell which, and the runner judges.
+      const unfinished = e instanceof Error && (e.name === 'NotImplemented' || e.name === 'LearnerCodeLoadError');
+      if (unfinished || !mayEndWith(program, 'compile')) throw e;
+      reportLines(`${program.name}.jot printed and parsed back`, ['does not parse']);
+      continue;
     }
     const text = printer.printProgram(tree);
     const back = parser.parse(text);
@@ -64,5 +67,6 @@ check('round trip: every shared test program prints and parses back to the same 
     assert.is(printer.printProgram(back), text, `${program.name}.jot: printing the reparsed tree should give the same text`);
     count++;
   }
+  reportLines('programs printed and parsed back', [String(count)]);
   assert.ok(count >= 30, `only ${count} programs parsed`);
 }, { hints: ['printProgram prints functions, blocks and statements; `else if` may come out as `else { if … }`: the tree is the same.'] });

@@ -6,11 +6,15 @@ const compiler = await learnerCode(import('#ch06/compiler.ts'));
 const interpreter = await learnerCode(import('#ch06/interpreter.ts'));
 const errors = await learnerCode(import('#ch05/errors.ts'));
 
-/** Compiles and runs a program with the learner's code, capturing what it prints and how it ends. */
-function runProgram(program: Program): Outcome {
+/**
+ * Compiles and runs a program with the learner's code, capturing what it prints and how it
+ * ends. With `compileOnly`, a program that compiles is not run (its outcome: nothing printed).
+ */
+function runProgram(program: Program, compileOnly = false): Outcome {
   const output: string[] = [];
   try {
     const compiled = compiler.compileSource(program.source);
+    if (compileOnly) return { output };
     interpreter.run(compiled, { print: (text) => output.push(text) });
     return { output };
   } catch (e) {
@@ -20,12 +24,12 @@ function runProgram(program: Program): Outcome {
   }
 }
 
-function checkAll(programs: readonly Program[]): void {
+function checkAll(programs: readonly Program[], compileOnly = false): void {
   assert.ok(programs.length > 0, 'no programs in this group');
   const reports: string[] = [];
   for (const program of programs) {
     process.stderr.write(`running ${program.name}.jot\n`); // a hang or crash report shows the last one
-    const report = compareOutcome(program, runProgram(program));
+    const report = compareOutcome(program, runProgram(program, compileOnly));
     if (report !== null) reports.push(report);
   }
   assert.ok(reports.length === 0, `${reports.length} of ${programs.length} programs went wrong:\n\n${reports.join('\n\n')}`);
@@ -58,7 +62,9 @@ check('programs that fail at run time: the error, its line, and the output befor
 ] });
 
 check('programs that do not compile: the first error, at its line:column', () => {
-  checkAll(programs.filter((p) => mayEndWith(p, 'compile')));
+  // In a copy staged for grading every program may fail to compile (mayEndWith): there the
+  // programs are compiled, not run, and the runner judges the compile errors.
+  checkAll(programs.filter((p) => mayEndWith(p, 'compile')), programs.some((p) => p.expectationsHidden));
 }, { hints: [
   'compiler.ts lists every message; the position is the node\'s (an operator, a name, a keyword).',
   'Operands are compiled before their operator checks their types, left to right.',

@@ -6,7 +6,7 @@
  */
 import * as assert from 'uvu/assert';
 import { check, reportOutcome } from '#harness/check.ts';
-import { programsUpTo } from '#harness/programs.ts';
+import { mayCompile, mayEndWith, programsUpTo } from '#harness/programs.ts';
 import { randomProgram } from '#harness/random-programs.ts';
 import { runInterpreter as referenceRun } from '../../solutions/11-garbage-collector/run.ts';
 import { MODES, TIERS, compareWithProgram, seen, traceText, type HeapRun } from './support.ts';
@@ -18,7 +18,6 @@ function ending(run: HeapRun): string {
 
 const all = programsUpTo(11);
 const heapPrograms = all.filter((p) => p.since === 11);
-const running = (p: { expectedError?: { kind: string } }) => p.expectedError?.kind !== 'compile';
 
 const BY_HAND = 'Each heap program in checks/programs (those with `// since: 11`) carries its expected output; run it by hand with the same options.';
 
@@ -97,7 +96,7 @@ for (const tier of TIERS) {
 
   for (const mode of MODES) {
     check(`${tier.name}, ${mode.name}: every heap program prints and ends as it expects`, () => {
-      const programs = heapPrograms.filter(running);
+      const programs = heapPrograms.filter(mayCompile);
       assert.ok(programs.length >= 10, `only ${programs.length} heap programs found`);
       const reports: string[] = [];
       let collections = 0;
@@ -111,15 +110,15 @@ for (const tier of TIERS) {
         allocations += got.heap?.objectsAllocated ?? 0;
       }
       assert.ok(reports.length === 0, `${reports.length} of ${programs.length} programs went wrong:\n\n${reports.join('\n\n')}`);
-      assert.ok(allocations > 10_000, `the programs allocated ${allocations} objects in all: the heap's counts are not kept`);
+      assert.ok(seen('more than 10,000 objects counted', allocations > 10_000), `the programs allocated ${allocations} objects in all: the heap's counts are not kept`);
       if (mode.options.stress) {
-        assert.ok(collections >= allocations, `--gc-stress collects at every allocation, but ${allocations} allocations made ${collections} collections`);
+        assert.ok(seen('a collection at every allocation', collections >= allocations), `--gc-stress collects at every allocation, but ${allocations} allocations made ${collections} collections`);
       }
     }, { timeoutMs: mode.options.stress ? 240000 : 60000, hints: mode.options.stress ? STRESS_HINTS : DEFAULT_HEAP_HINTS });
   }
 
   check(`${tier.name}: on a 128 KiB heap the programs collect again and again and still print what they expect`, () => {
-    const programs = heapPrograms.filter((p) => running(p) && !p.name.includes('out_of_memory'));
+    const programs = heapPrograms.filter((p) => mayCompile(p) && !p.name.includes('out_of_memory'));
     const reports: string[] = [];
     let collections = 0;
     for (const program of programs) {
@@ -130,13 +129,15 @@ for (const tier of TIERS) {
       collections += got.heap?.collections ?? 0;
     }
     assert.ok(reports.length === 0, `${reports.length} of ${programs.length} programs went wrong:\n\n${reports.join('\n\n')}`);
-    assert.ok(collections >= 20, `the programs collected ${collections} times on a 128 KiB heap: expected many more`);
+    assert.ok(seen('at least 20 collections', collections >= 20), `the programs collected ${collections} times on a 128 KiB heap: expected many more`);
   }, { timeoutMs: 60000, hints: [
     'When the bump pointer would pass the limit, collect, then try once more; only if it still does not fit is it out of memory.',
   ] });
 
   check(`${tier.name}: compile errors of arrays and records are reported at their line and column`, () => {
-    const programs = heapPrograms.filter((p) => !running(p));
+    // In a copy staged for grading any program may end so (mayEndWith): there every heap
+    // program runs, and the runner judges the endings of those the reference's run chose.
+    const programs = heapPrograms.filter((p) => mayEndWith(p, 'compile'));
     assert.ok(programs.length >= 3, 'no compile-error programs found');
     const reports = programs.map((p) => compareWithProgram(p, tier.run(p.source, {}))).filter((r) => r !== null);
     assert.ok(reports.length === 0, reports.join('\n\n'));

@@ -125,22 +125,62 @@ function sinceChapter(text: string, where: string): number {
 /**
  * Whether `program` may end as `ending` (a runtime error of the class `runtimeClass` starts
  * with, when given): what its expectations say, for a check to choose its programs by. In a
- * copy staged for grading (EXPECTATIONS_HIDDEN) a program's runtime error is blanked with
- * everything else but its being a compile error, so there a program that does not expect a
- * compile error may end either way, and is chosen for both: the runner judges the outcomes of
- * the programs the reference's run chose (checks/harness/verdicts.ts), and the others' are
+ * copy staged for grading (EXPECTATIONS_HIDDEN) every expectation is blanked, so there any
+ * program may end any way, and is chosen for each: the runner judges the outcomes of the
+ * programs the reference's run chose (checks/harness/verdicts.ts), and the others' are
  * reported for nothing. Only what the text shows narrows the choice: a division by zero needs
- * a `/` or `%` in the code, a stack overflow a call.
+ * a `/` or `%` in the code, a stack overflow a call. A program that does not compile ends
+ * there, whichever way a check chose it: it costs little (see reportedCompileError).
  */
 export function mayEndWith(program: Program, ending: 'normal' | 'runtime' | 'compile', runtimeClass?: string): boolean {
-  const kind = program.expectedError?.kind ?? 'normal';
   if (program.expectationsHidden) {
-    if (kind === 'compile' || ending === 'compile') return kind === ending;
     if (ending === 'runtime' && runtimeClass?.startsWith('division')) return /[/%]/.test(program.source.replace(/\/\/.*$/gm, ''));
     if (ending === 'runtime' && runtimeClass?.startsWith('stack overflow')) return program.features.includes('calls') || program.features.includes('recursion');
     return true;
   }
+  const kind = program.expectedError?.kind ?? 'normal';
   return kind === ending && (runtimeClass === undefined || program.expectedError!.message.startsWith(runtimeClass));
+}
+
+/**
+ * Whether `program` may compile, and so run: for a check of what compiled programs do. In a
+ * copy staged for grading every program may (mayEndWith), and a check that compiles one that
+ * does not reports its compile error as its outcome (reportedCompileError).
+ */
+export function mayCompile(program: Program): boolean {
+  return mayEndWith(program, 'normal') || mayEndWith(program, 'runtime');
+}
+
+/**
+ * For a check that compiles programs: whether `error`, thrown while `program` was compiled,
+ * is a compile error (an instance of `compileError`) the program may end with (mayEndWith).
+ * If so it is reported as the program's outcome, under its name, for the runner to judge
+ * against the grader's copy of the program's file, and the check goes on without the program;
+ * else the error is the check's to fail with. In a staged copy, where a check cannot tell the
+ * programs meant not to compile, this is how it passes over them.
+ */
+export function reportedCompileError(program: Program, error: unknown, compileError: abstract new (...args: never[]) => Error): boolean {
+  if (!(error instanceof compileError) || !mayEndWith(program, 'compile')) return false;
+  reportOutcome(program.name, { output: [], error: { kind: 'compile', message: error.message } });
+  return true;
+}
+
+/**
+ * `programs` without those that may end with a compile error and do, for a check whose
+ * helpers run programs and expect them to compile. Only in a copy staged for grading, where
+ * any program may, is each compiled first with `compile` (it costs little); a compile error
+ * is then reported as the program's outcome (reportedCompileError) and the program left out.
+ */
+export function programsThatCompile<P extends Program>(programs: readonly P[], compile: (source: string) => unknown, compileError: abstract new (...args: never[]) => Error): P[] {
+  return programs.filter((program) => {
+    if (!program.expectationsHidden) return true;
+    try {
+      compile(program.source);
+      return true;
+    } catch (error) {
+      return !reportedCompileError(program, error, compileError);
+    }
+  });
 }
 
 /** Every program in `dir` (default: checks/programs), sorted by name. */

@@ -76,17 +76,15 @@ export function judgeFor(root: string, expected: ExpectedOutcomes, chapter: Chap
 }
 
 /**
- * One line of a program with its expectation blanked: an `// expect:`, `// expect trace:` or
- * `// expect runtime error:` comment goes (the code before it stays, so every line keeps its
- * number); an `// expect compile error:` line keeps only that (checks leave such programs out
- * of what they run, programs.ts mayEndWith), never the position or the message. A check that
- * chooses programs by how they end then chooses, in such a copy, every program that may end
- * that way (mayEndWith).
+ * One line of a program with its expectation blanked: an `// expect:`, `// expect trace:`,
+ * `// expect runtime error:` or `// expect compile error:` comment goes (the code before it
+ * stays, so every line keeps its number). A check that chooses programs by how they end then
+ * chooses, in such a copy, every program that may end that way (programs.ts mayEndWith), and
+ * one that compiles a program meant not to compile reports its compile error as its outcome
+ * (programs.ts reportedCompileError).
  */
 export function blankExpectation(line: string): string {
-  const compile = /(\/\/\s*expect compile error:)\s*(.*)$/.exec(line);
-  if (compile) return `${line.slice(0, compile.index)}${compile[1]}`;
-  return line.replace(/\s*\/\/\s*expect(?: trace| runtime error)?:.*$/, '');
+  return line.replace(/\s*\/\/\s*expect(?: trace| runtime error| compile error)?:.*$/, '');
 }
 
 /**

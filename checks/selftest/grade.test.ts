@@ -14,7 +14,7 @@ import { hostArch } from '#native/arch.ts';
 import { CHAPTERS } from '../manifest.ts';
 import { grade, gradesCsv, gradesJson, readRoster } from '../tools/grade.ts';
 import { stageWorkspace } from '../harness/session.ts';
-import { loadPrograms, mayEndWith } from '../harness/programs.ts';
+import { loadPrograms, mayCompile, mayEndWith } from '../harness/programs.ts';
 import { hideExpectations } from '../harness/verdicts.ts';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
@@ -165,7 +165,7 @@ test('--wall-limit takes seconds above 0, and only with the sandbox', () => {
   }
 });
 
-test('the programs staged for grading keep no expected output or runtime error, and every program a check chooses by its expectations is chosen there too', () => {
+test('the programs staged for grading keep no expectation, not even that of a compile error, and every program a check chooses by its expectations is chosen there too', () => {
   const base = mkdtempSync(join(tmpdir(), 'workbook-blanked-'));
   try {
     cpSync(join(root, 'checks', 'programs'), base, { recursive: true });
@@ -176,12 +176,13 @@ test('the programs staged for grading keep no expected output or runtime error, 
     for (const program of staged) {
       const own = mine.get(program.name)!;
       assert.equal(program.expectedOutput, [], `${program.name}: no expected output is left`);
-      assert.is(program.expectedError?.kind, own.expectedError?.kind === 'compile' ? 'compile' : undefined, `${program.name}: only a compile error's kind is left`);
-      assert.is(program.expectedError?.message ?? '', '', `${program.name}: no message is left`);
+      assert.is(program.expectedError, undefined, `${program.name}: no expected error is left, of either kind`);
+      assert.not.match(program.source, /\/\/\s*expect/, `${program.name}: no expect comment is left`);
       assert.is(program.source.split('\n').length, own.source.split('\n').length, `${program.name}: every line keeps its number`);
       for (const [ending, runtimeClass] of [['normal'], ['runtime'], ['compile'], ['runtime', 'division'], ['runtime', 'stack overflow']] as const) {
         if (mayEndWith(own, ending, runtimeClass)) assert.ok(mayEndWith(program, ending, runtimeClass), `${program.name} may end as ${ending} ${runtimeClass ?? ''}: it is chosen in the staged copy too`);
       }
+      if (mayCompile(own)) assert.ok(mayCompile(program), `${program.name} may compile: it is chosen in the staged copy too`);
     }
   } finally {
     rmSync(base, { recursive: true, force: true });

@@ -137,7 +137,7 @@ test('hostile submissions earn nothing and change nothing; the honest student be
   }
 });
 
-test('a worker that forges a passing run earns nothing on a check whose program outcomes the runner judges, and one that reads the staged programs finds no expectations; the honest student is unchanged', async () => {
+test('a worker that forges a passing run earns nothing on a check whose program outcomes the runner judges, one that reads the staged programs finds no expectations, and a compiler that misses a compile error is failed by the runner alone; the honest student is unchanged', async () => {
   if (!usable.ok) {
     assert.unreachable(`the sandbox does not work here: ${usable.reason}; fix: ${usable.fix}`);
     return;
@@ -149,18 +149,23 @@ test('a worker that forges a passing run earns nothing on a check whose program 
   const base = mkdtempSync(join(tmpdir(), 'workbook-verdicts-'));
   try {
     copyFileSync(join(fixtures, 'reported-programs.check.ts'), join(grader.root, 'checks', '06-interpreter', 'zz-reported-programs.check.ts'));
-    for (const student of ['honest', 'forger', 'reader']) {
+    for (const student of ['honest', 'forger', 'reader', 'lenient']) {
       for (const dir of ['05-parser', '06-interpreter']) cpSync(join(root, 'solutions', dir), join(base, student, 'chapters', dir), { recursive: true });
     }
     const interpreter = join(base, 'forger', 'chapters', '06-interpreter', 'interpreter.ts');
     const source = readFileSync(interpreter, 'utf8');
     const afterImports = source.indexOf('\n', source.lastIndexOf('\nimport ')) + 1;
-    writeFileSync(interpreter, source.slice(0, afterImports) + readFileSync(join(fixtures, 'forge-pass.attack'), 'utf8').replaceAll('__CHAPTER__', '06-interpreter') + source.slice(afterImports));
+    writeFileSync(interpreter, source.slice(0, afterImports) + forgeryAttack('06-interpreter') + source.slice(afterImports));
     const reader = join(base, 'reader', 'chapters', '06-interpreter', 'interpreter.ts');
     writeFileSync(reader, source.slice(0, afterImports) + readFileSync(join(fixtures, 'read-expectations.attack'), 'utf8') + source.slice(afterImports));
-    const roster = ['honest', 'forger', 'reader'].map((student) => ({ student, path: join(base, student) }));
+    // A compiler that takes an int for a condition: in the staged copy no program says it should not compile.
+    const checker = join(base, 'lenient', 'chapters', '06-interpreter', 'checker.ts');
+    const strict = "    if (type !== 'bool') fail(cond.pos, `condition of '${keyword}' must be bool, found ${type}`);\n";
+    assert.ok(readFileSync(checker, 'utf8').includes(strict), 'the reference checks the type of a condition');
+    writeFileSync(checker, readFileSync(checker, 'utf8').replace(strict, ''));
+    const roster = ['honest', 'forger', 'reader', 'lenient'].map((student) => ({ student, path: join(base, student) }));
     const { students } = await grade({ root: grader.root, roster, chapters: [chapter06], arches: ['x64'], parallel: 3, sandbox: { limits: DEFAULT_LIMITS } });
-    const [honest, forger, readerGrade] = students as [StudentGrade, StudentGrade, StudentGrade];
+    const [honest, forger, readerGrade, lenient] = students as [StudentGrade, StudentGrade, StudentGrade, StudentGrade];
     const judgedCheck = 'reported programs: each outcome judged by the runner';
     assert.is(honest.rows[0]!.points, honest.rows[0]!.possible, `the honest student earns every point: ${honest.rows[0]!.note}`);
     assert.is(honest.results.find((r) => r.check === judgedCheck)?.status, 'pass');
@@ -173,8 +178,13 @@ test('a worker that forges a passing run earns nothing on a check whose program 
     assert.match(judged!.message, /no outcome was reported/);
     // The programs staged beside a student's code have their expectations blanked; the grader's own copy keeps them.
     const said = `${readerGrade.rows[0]!.note}\n${readerGrade.results.map((r) => r.message).join('\n')}`;
-    assert.match(said, /hostile read-expectations: [1-9]\d* programs, 0 expected lines, 0 error messages, 0 runtime errors, 0 vectors with bytes or assembly/, `the staged programs hold no expectations: ${said.slice(0, 400)}`);
+    assert.match(said, /hostile read-expectations: [1-9]\d* programs, 0 expected lines, 0 error messages, 0 runtime errors, 0 compile errors, 0 vectors with bytes or assembly/, `the staged programs hold no expectations: ${said.slice(0, 400)}`);
     assert.ok(readFileSync(join(grader.root, 'checks', 'programs', 'fib.jot'), 'utf8').includes('// expect: '), "the grader's copy keeps its expectations");
+    // Its worker could not tell error_if_int.jot from a program that compiles; the runner could.
+    const missed = lenient.results.filter((r) => r.status !== 'pass');
+    assert.equal(missed.map((r) => r.check), ['programs that do not compile: the first error, at its line:column'], 'the lenient compiler fails the compile-error check alone');
+    assert.match(missed[0]!.message, JUDGED);
+    assert.match(missed[0]!.message, /error_if_int\.jot: expected the program to end with\n\s+compile error: 4:6: condition of 'if' must be bool, found int\n\s+but it ended with\n\s+normal exit/);
   } finally {
     grader.remove();
     rmSync(base, { recursive: true, force: true });
@@ -183,11 +193,10 @@ test('a worker that forges a passing run earns nothing on a check whose program 
 
 /**
  * A forger's workspace at `dir`: the reference for chapters 01 up to `chapter`, its `file` of
- * that chapter carrying the seal-stealing attack (fixtures/verdicts/forge-pass.attack). The
- * attack reads the checks' names from the text of the check files; given `names` (as the
- * grader lists them, those made in a loop too), it forges a run of those instead.
+ * that chapter carrying the seal-stealing attack (fixtures/verdicts/forge-pass.attack), which
+ * forges a pass of the checks `names` (without them, of those written with a plain name).
  */
-function stageForger(dir: string, chapter: string, file: string, names?: readonly string[]): void {
+function stageForger(dir: string, chapter: string, file: string, names: readonly string[] = []): void {
   const graded = CHAPTERS.find((c) => c.number === chapter)!;
   for (const c of CHAPTERS.filter((c) => c.number <= chapter)) cpSync(join(root, 'solutions', `${c.number}-${c.slug}`), join(dir, 'chapters', `${c.number}-${c.slug}`), { recursive: true });
   const target = join(dir, 'chapters', `${graded.number}-${graded.slug}`, file);
@@ -196,27 +205,30 @@ function stageForger(dir: string, chapter: string, file: string, names?: readonl
   const imports = [...source.matchAll(/^import\b[^;]*;$/gm)];
   const afterImports = imports.length > 0 ? imports.at(-1)!.index! + imports.at(-1)![0].length + 1 : source.search(/^export /m);
   assert.ok(afterImports > 0, `${file} has an import or an export the attack can go before`);
-  let attack = readFileSync(join(root, 'checks', 'selftest', 'fixtures', 'verdicts', 'forge-pass.attack'), 'utf8').replaceAll('__CHAPTER__', `${graded.number}-${graded.slug}`);
-  if (names !== undefined) {
-    const listed = 'if (seals.length !== 1)';
-    assert.ok(attack.includes(listed), `the attack checks its seal before it sends the list (${listed})`);
-    attack = attack.replace(listed, `names.splice(0, names.length, ...${JSON.stringify(names)});\n${listed}`);
-  }
-  writeFileSync(target, source.slice(0, afterImports) + attack + source.slice(afterImports));
+  writeFileSync(target, source.slice(0, afterImports) + forgeryAttack(`${graded.number}-${graded.slug}`, names) + source.slice(afterImports));
+}
+
+/** The seal-stealing attack (fixtures/verdicts/forge-pass.attack) on the checks of `chapterDir`, forging a pass of `names` (without them, of the checks written with a plain name). */
+function forgeryAttack(chapterDir: string, names: readonly string[] = []): string {
+  return readFileSync(join(root, 'checks', 'selftest', 'fixtures', 'verdicts', 'forge-pass.attack'), 'utf8')
+    .replaceAll('__CHAPTER__', chapterDir)
+    .replaceAll('__NAMES__', () => JSON.stringify(names));
 }
 
 /**
  * Grades an honest student and a forger, each with the reference for chapters 01 up to
- * `chapter`, the forger's `file` of that chapter carrying the seal-stealing attack (forging a
- * run of the checks `names`, when given); asserts the honest student earns every point and
- * returns the forger's grade.
+ * `chapter`, the forger's `file` of that chapter carrying the seal-stealing attack; asserts the
+ * honest student earns every point and returns the forger's grade. With `everyName`, the
+ * forger forges a pass of every check the runner lists (the grader's own listing), names
+ * built in a loop included.
  */
-async function gradeForger(chapter: string, file: string, names?: readonly string[]): Promise<StudentGrade> {
+async function gradeForger(chapter: string, file: string, options: { everyName?: boolean } = {}): Promise<StudentGrade> {
   const graded = CHAPTERS.find((c) => c.number === chapter)!;
   const dirs = CHAPTERS.filter((c) => c.number <= chapter).map((c) => `${c.number}-${c.slug}`);
   const base = mkdtempSync(join(tmpdir(), `workbook-forge${chapter}-`));
   try {
     for (const dir of dirs) cpSync(join(root, 'solutions', dir), join(base, 'honest', 'chapters', dir), { recursive: true });
+    const names = options.everyName ? (await listChecks(root, graded, 'x64', { solutions: true })).map((c) => c.name) : [];
     stageForger(join(base, 'forger'), chapter, file, names);
     const roster = ['honest', 'forger'].map((student) => ({ student, path: join(base, student) }));
     const { students } = await grade({ root, roster, chapters: [graded], arches: ['x64'], parallel: 2, sandbox: { limits: DEFAULT_LIMITS } });
@@ -286,19 +298,20 @@ test("a worker that forges a passing run of chapter 08 earns nothing: the runner
 });
 
 test("a worker that forges a passing run of chapter 11 earns nothing: the runner holds how each heap program ended, the collector's results, the stack maps at allocations and what the compiled tiers' allocations did to the reference's and to the programs' own expectations", async () => {
-  // Every check reports what it observed; the forged run reported nothing. The forger lists
-  // the checks written with a plain name: all but those made in a loop over the tiers.
-  if (sandboxUsable()) assertJudgedFail(await gradeForger('11', 'heap.ts'), 21);
+  // Every check reports what it observed; the forged run, which passes every check the runner
+  // lists (those made in a loop over the tiers too), reported nothing.
+  if (!sandboxUsable()) return;
+  const forger = await gradeForger('11', 'heap.ts', { everyName: true });
+  assertJudgedFail(forger, 42);
+  assert.is(forger.rows[0]!.points, 0, 'the forger earns nothing in chapter 11');
 });
 
 test("a worker that forges a passing run of every check of chapter 12 earns nothing: the runner holds how each tiered run ended, the promotions, counters, statistics and trace lines the checks require, the perf map's functions and facts, the code writes and what each REPL input showed to the reference's", async () => {
   if (!sandboxUsable()) return;
   // Every check reports what it observed; the forged run reported nothing. The forger lists
   // every check as the grader lists them, the three made in a loop over thresholds too.
-  const listed = (await listChecks(root, CHAPTERS.find((c) => c.number === '12')!, 'x64', { solutions: true })).map((c) => c.name);
-  assert.ok(listed.length >= 44, `the grader lists ${listed.length} checks of chapter 12, not its 44`);
-  const forger = await gradeForger('12', 'run.ts', listed);
-  assertJudgedFail(forger, listed.length);
+  const forger = await gradeForger('12', 'run.ts', { everyName: true });
+  assertJudgedFail(forger, 44);
   assert.is(forger.rows[0]!.points, 0, 'the forger earns nothing in chapter 12');
 });
 
