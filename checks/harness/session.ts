@@ -13,6 +13,7 @@ import { hideExpectations, hideVectorBytes, type Judge } from './verdicts.ts';
 import { runChapter } from './runner.ts';
 import type { Lanes } from './lanes.ts';
 import { explainLoadErrors } from './load-error.ts';
+import { hideWrittenExpectations } from './written.ts';
 import { sandboxedLauncher, sandboxedWorkerPid, sandboxUserFor, signalFromExitCode, treeCpuTimeMs, type SandboxLimits } from './sandbox.ts';
 
 export interface SessionOptions {
@@ -103,9 +104,10 @@ export interface StageOptions {
    */
   reference?: readonly Chapter[];
   /**
-   * With `isolate`: blank the `// expect …` comments of checks/programs and the bytes of the
-   * encoder vectors in the staged copy (verdicts.ts hideExpectations, hideVectorBytes), for
-   * code whose outcomes the runner judges itself.
+   * With `isolate`: blank the `// expect …` comments of checks/programs, the bytes of the
+   * encoder vectors and the expectations written beside the checks (`expectations.json`) in the
+   * staged copy (verdicts.ts hideExpectations, hideVectorBytes, written.ts
+   * hideWrittenExpectations), for code whose outcomes the runner judges itself.
    */
   hideExpectations?: boolean;
 }
@@ -139,6 +141,7 @@ export function stageWorkspace(root: string, workspace: string, options: StageOp
       if (options.hideExpectations) {
         hideExpectations(join(staged, 'checks', 'programs'));
         hideVectorBytes(join(staged, 'checks', '03-encoders', 'vectors'));
+        hideWrittenExpectations(join(staged, 'checks'));
       }
     } else {
       for (const part of ['package.json', 'solutions']) cpSync(join(root, part), join(staged, part), { recursive: true });
