@@ -18,6 +18,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as assert from 'uvu/assert';
 import { EXPECTATIONS_HIDDEN, PROGRAMS_DIR } from './programs.ts';
 
 /** The file of written expectations in a chapter's folder of checks. */
@@ -55,6 +56,18 @@ export function writtenExpectation<T>(checkFileUrl: string, name: string): T | u
   }
   if (!(name in entries)) throw new WrittenExpectationError(`${path} has no expectation for '${name}' (a check bug): write what the program must print there`);
   return entries[name] as T;
+}
+
+/**
+ * Asserts that `actual` (strings, or arrays and records of them) is what the expectations.json
+ * beside the check file `checkFileUrl` writes out for `name`, with `message` when it is not; in
+ * a copy staged for grading it asserts nothing (the check reports what it observed, and the
+ * runner judges it).
+ */
+export function assertWritten(checkFileUrl: string, name: string, actual: unknown, message: string): void {
+  const expected = writtenExpectation<unknown>(checkFileUrl, name);
+  if (expected === undefined) return;
+  assert.equal(actual, expected, message);
 }
 
 /**
