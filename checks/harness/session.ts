@@ -178,17 +178,22 @@ function withoutSolutionConditions(text: string, keep: readonly Chapter[]): stri
 
 const SOURCE_FILE = /\.(?:[cm]?ts|[cm]?js|json)$/;
 const RELATIVE_SPECIFIER = /(?:from\s*|import\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]+)['"]/g;
+/** An `import type … from '…';` statement (it may span lines): erased, it loads nothing. */
+const TYPE_ONLY_IMPORT = /^import\s+type\b[^;]*;/gm;
 
 /**
  * The files of solutions/ that check files import by relative path (a check that compares
  * with the reference), with the solutions/ files those import in turn: what a staged copy
- * for grading must hold so that the checks themselves still load.
+ * for grading must hold so that the checks themselves still load. Type-only imports are
+ * erased before anything runs, and a reference that checks load only to make expectations
+ * (written.ts referenceOracle, not an import statement) is never loaded in such a copy:
+ * neither is staged, so the code under test cannot read it.
  */
 function referenceFilesChecksImport(root: string): string[] {
   const found = new Set<string>();
   const pending: string[] = [];
   const visit = (fromFile: string) => {
-    const text = readFileSync(join(root, fromFile), 'utf8');
+    const text = readFileSync(join(root, fromFile), 'utf8').replace(TYPE_ONLY_IMPORT, '');
     for (const match of text.matchAll(RELATIVE_SPECIFIER)) {
       const target = relative(root, resolve(root, dirname(fromFile), match[1]!));
       if (target.startsWith(`solutions${sep}`) && !found.has(target) && existsSync(join(root, target))) {

@@ -59,6 +59,19 @@ export function writtenExpectation<T>(checkFileUrl: string, name: string): T | u
 }
 
 /**
+ * The reference module at `path` (relative to the check file `checkFileUrl`), loaded to make
+ * expectations beside the code under test (a reference interpreter run on a random program);
+ * undefined in a copy staged for grading, where no check makes expectations: there the module
+ * is not loaded, nor staged at all (session.ts stages the reference files checks import
+ * statically, and this import is not one), so code under test cannot lean on it. Give the
+ * module's type with an `import type`, which staging leaves out too.
+ */
+export async function referenceOracle<T>(checkFileUrl: string, path: string): Promise<T | undefined> {
+  if (expectationsHidden()) return undefined;
+  return (await import(new URL(path, checkFileUrl).href)) as T;
+}
+
+/**
  * Asserts that `actual` (strings, or arrays and records of them) is what the expectations.json
  * beside the check file `checkFileUrl` writes out for `name`, with `message` when it is not; in
  * a copy staged for grading it asserts nothing (the check reports what it observed, and the
