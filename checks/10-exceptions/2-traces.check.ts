@@ -14,7 +14,8 @@ check('formatTrace: traces of 0 to 25 frames and of 10000 follow the one rule, l
   for (const length of [...Array.from({ length: 26 }, (_, i) => i), 10000]) {
     const frames: Frame[] = Array.from({ length }, (_, i) => ({ name: i === length - 1 ? 'main' : `f${i}`, line: 100 + i }));
     const expected = traceText(frames);
-    assert.fixture(referenceTraceText(frames), expected, `${length} frames: the reference formats the trace differently from the rule (a check bug)`);
+    const byReference = referenceTraceText(frames);
+    if (byReference !== undefined) assert.fixture(byReference, expected, `${length} frames: the reference formats the trace differently from the rule (a check bug)`);
     const formatted = trace.formatTrace(frames);
     reportOutcome(`a trace of ${length} frames`, { output: formatted.split('\n') });
     assert.fixture(formatted, expected, `a trace of ${length} frames (innermost f0 at line 100 ... main last): the text differs from the rule's`);
@@ -44,7 +45,8 @@ for (const tier of TIERS) {
       if (written === undefined) continue;
       const expected = traceText(written);
       assert.fixture(text, expected, `${program.name}: the formatted trace differs from the rule's`);
-      assert.fixture(referenceTraceText(written), expected, 'the reference formats the trace differently from the rule (a check bug)');
+      const byReference = referenceTraceText(written);
+      if (byReference !== undefined) assert.fixture(byReference, expected, 'the reference formats the trace differently from the rule (a check bug)');
     }
   }, { timeoutMs: 60000, hints: [
     'Collect every frame; shorten only when formatting, by the one rule.',

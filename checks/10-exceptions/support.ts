@@ -13,9 +13,9 @@
 import * as assert from 'uvu/assert';
 import { learnerCode, reportOutcome } from '#harness/check.ts';
 import { diffLines } from '#harness/programs.ts';
-import { expectationsHidden, writtenExpectation } from '#harness/written.ts';
-import * as referenceRun from '../../solutions/10-exceptions/run.ts';
-import * as referenceTrace from '../../solutions/10-exceptions/trace.ts';
+import { referenceOracle, writtenExpectation } from '#harness/written.ts';
+import type * as ReferenceRun from '../../solutions/10-exceptions/run.ts';
+import type * as ReferenceTrace from '../../solutions/10-exceptions/trace.ts';
 import { EXCEPTIONS_CONTEXT } from '../../solutions/10-exceptions/stubs.ts';
 
 export const compiler = await learnerCode(import('#ch06/compiler.ts'));
@@ -27,6 +27,10 @@ export const jitLanguage = await learnerCode(import('#ch10/jit-language.ts'));
 export const jitRun = await learnerCode(import('#ch10/jit-run.ts'));
 export const trace = await learnerCode(import('#ch10/trace.ts'));
 export const errors = await learnerCode(import('#ch10/errors.ts'));
+
+/** The reference interpreter of chapter 10 and its trace format, the oracles; not there in a copy staged for grading. */
+const referenceRun = await referenceOracle<typeof ReferenceRun>(import.meta.url, '../../solutions/10-exceptions/run.ts');
+const referenceTrace = await referenceOracle<typeof ReferenceTrace>(import.meta.url, '../../solutions/10-exceptions/trace.ts');
 
 /** Where the context keeps the stack limit, the one exception field a prologue may read. */
 export const STACK_LIMIT_OFFSET = EXCEPTIONS_CONTEXT.offsets.stackLimit;
@@ -94,7 +98,7 @@ export function runIn(tier: Tier, source: string, options: TierOptions = {}): Ru
  * grader's own run of the reference (compareRuns).
  */
 export function expectedRun(source: string): Run | undefined {
-  return expectationsHidden() ? undefined : normalize(referenceRun.runInterpreter(source));
+  return referenceRun === undefined ? undefined : normalize(referenceRun.runInterpreter(source));
 }
 
 /**
@@ -108,9 +112,9 @@ export function traceText(frames: readonly Frame[]): string {
   return [...frames.slice(0, 10).map(line), `... ${frames.length - 20} more frames ...`, ...frames.slice(-10).map(line)].join('\n');
 }
 
-/** The reference's text of a trace, which must agree with `traceText`. */
-export function referenceTraceText(frames: readonly Frame[]): string {
-  return referenceTrace.formatTrace(frames);
+/** The reference's text of a trace, which must agree with `traceText` (undefined in a copy staged for grading). */
+export function referenceTraceText(frames: readonly Frame[]): string | undefined {
+  return referenceTrace?.formatTrace(frames);
 }
 
 type AnyOutcome = {

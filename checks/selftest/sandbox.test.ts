@@ -349,8 +349,9 @@ test("the expectations chapters 06 to 10 write out beside their checks are not i
       }
     }
     assert.ok(sought >= 50, `the distinctive lines written out in the grader's copy: ${sought}`);
-    // The reference interpreter that makes the expectations of chapters 07 and 09 is not run, nor staged.
+    // The reference interpreters that make the expectations of chapters 07, 09 and 10 are not run, nor staged.
     assert.not.ok(existsSync(join(staged.root, 'solutions', '06-interpreter')), 'the staged copy holds no reference interpreter of chapter 06');
+    assert.not.ok(existsSync(join(staged.root, 'solutions', '10-exceptions', 'run.ts')), 'the staged copy holds no reference interpreter of chapter 10');
   } finally {
     staged.remove();
   }
