@@ -1,6 +1,7 @@
 import * as assert from 'uvu/assert';
 import { check, learnerCode, reportOutcome } from '#harness/check.ts';
 import { compareOutcome, mayEndWith, programsUpTo, type Outcome, type Program } from '#harness/programs.ts';
+import { assertWritten } from '#harness/written.ts';
 
 const compiler = await learnerCode(import('#ch06/compiler.ts'));
 const interpreter = await learnerCode(import('#ch06/interpreter.ts'));
@@ -73,9 +74,9 @@ check('programs that do not compile: the first error, at its line:column', () =>
 check('a chain of 3500 operators compiles and runs, without deep recursion', () => {
   const terms = 3500; // deep enough to exhaust a recursive compiler, small enough for 64 KiB of bytecode
   const source = `fn main() {\n  let x = 1;\n  print(x${' + x'.repeat(terms - 1)});\n  print(x${' - x'.repeat(terms - 1)} < 0 && true${' && true'.repeat(1499)});\n}\n`;
-  const outcome = runProgram({ name: 'long_chain', path: 'long_chain.jot', source, expectedOutput: [String(terms), 'true'], features: [] });
+  const outcome = runProgram({ name: 'long_chain', path: 'long_chain.jot', source, expectedOutput: [], features: [] });
   reportOutcome('a chain of 3500 operators', { output: [...outcome.output, outcome.error ? `${outcome.error.kind} error` : '(ran to the end)'] });
-  assert.equal(outcome, { output: [String(terms), 'true'] }, 'a long left-associative chain must compile (walk the left spine with a loop, not recursion) and run');
+  assertWritten(import.meta.url, 'a chain of 3500 operators', outcome, 'a long left-associative chain must compile (walk the left spine with a loop, not recursion) and run');
 }, { hints: [
   'A chain `x + x + … + x` is a tree whose left spine is as deep as the chain is long: recursing down it can exhaust the JavaScript stack.',
   'Compile the leftmost operand, then walk back up the chain with a loop, emitting each operator after its right operand.',

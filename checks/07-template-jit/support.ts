@@ -6,11 +6,15 @@
 import * as assert from 'uvu/assert';
 import { learnerCode, reportOutcome } from '#harness/check.ts';
 import { compareOutcome, type Outcome, type Program } from '#harness/programs.ts';
-import * as reference from '../../solutions/06-interpreter/interpreter.ts';
+import { referenceOracle, writtenExpectation } from '#harness/written.ts';
+import type * as ReferenceInterpreter from '../../solutions/06-interpreter/interpreter.ts';
 
 export const errors = await learnerCode(import('#ch05/errors.ts'));
 export const compiler = await learnerCode(import('#ch06/compiler.ts'));
 export const jit = await learnerCode(import('#ch07/jit.ts'));
+
+/** The reference interpreter of chapter 06, the oracle; not there in a copy staged for grading. */
+const reference = await referenceOracle<typeof ReferenceInterpreter>(import.meta.url, '../../solutions/06-interpreter/interpreter.ts');
 
 /** What a run printed and how it ended, with what `main` returned when it returned. */
 export type JitOutcome = Outcome & { readonly result?: bigint };
@@ -36,9 +40,11 @@ export function runJit(source: string): JitOutcome {
 
 /**
  * What `main` of `source` returns when the reference interpreter of chapter 06 runs the
- * bytecode your compiler made (undefined when it fails at run time).
+ * bytecode your compiler made (undefined when it fails at run time, and in a copy staged for
+ * grading, where the runner judges the result reported: see compareResult).
  */
 export function referenceResult(source: string): bigint | undefined {
+  if (reference === undefined) return undefined;
   try {
     return reference.run(compiler.compileSource(source), { print: () => {} });
   } catch (e) {
@@ -72,8 +78,50 @@ export function checkPrograms(programs: readonly Program[]): void {
   assert.ok(reports.length === 0, `${reports.length} of ${programs.length} programs went wrong:\n\n${reports.join('\n\n')}`);
 }
 
-/** A program written inline, with its expectations: `expect` lines and an optional runtime error. */
-export function inline(name: string, source: string, expectedOutput: readonly string[], runtimeError?: string): Program {
+/** What `expectations.json` beside these checks writes out for a program: its lines, how it ends. */
+export interface Written {
+  readonly output: readonly string[];
+  /** The runtime error it ends with. */
+  readonly error?: string;
+  /** What main returns. */
+  readonly result?: string;
+}
+
+/** The expectation written for program `name` in expectations.json (undefined in a copy staged for grading). */
+export function written(name: string): Written | undefined {
+  return writtenExpectation<Written>(import.meta.url, name);
+}
+
+/**
+ * A program written inline, held to what expectations.json writes out for `key` (default: its
+ * name). In a copy staged for grading the expectation is not there: the program's outcome is
+ * only reported, and the runner judges it (compareOutcome).
+ */
+export function inline(name: string, source: string, key: string = name): Program {
+  const expected = written(key);
+  return expected === undefined ? withoutExpectation(name, source) : programOf(name, source, expected.output, expected.error);
+}
+
+/**
+ * A program written inline, held to what the reference interpreter of chapter 06 does with the
+ * bytecode your compiler made of it, with main's result (undefined when it fails at run time).
+ * In a copy staged for grading the reference is not run here (code under test could read what
+ * it printed): the outcome is only reported, and the runner judges it against the grader's own
+ * run of the reference.
+ */
+export function againstReference(name: string, source: string, program: ReturnType<typeof compiler.compileSource>): { program: Program; result: bigint | undefined } {
+  if (reference === undefined) return { program: withoutExpectation(name, source), result: undefined };
+  const output: string[] = [];
+  try {
+    const result = reference.run(program, { print: (text) => output.push(text) });
+    return { program: programOf(name, source, output), result };
+  } catch (e) {
+    if (!(e instanceof reference.RuntimeError)) throw e;
+    return { program: programOf(name, source, output, e.message), result: undefined };
+  }
+}
+
+function programOf(name: string, source: string, expectedOutput: readonly string[], runtimeError?: string): Program {
   return {
     name,
     path: `${name}.jot`,
@@ -82,4 +130,20 @@ export function inline(name: string, source: string, expectedOutput: readonly st
     ...(runtimeError ? { expectedError: { kind: 'runtime' as const, message: runtimeError } } : {}),
     features: [],
   };
+}
+
+function withoutExpectation(name: string, source: string): Program {
+  return { ...programOf(name, source, []), expectationsHidden: true };
+}
+
+/**
+ * Asserts that `printed` (and main's `result`, when given) is what expectations.json writes out
+ * for `name`; in a copy staged for grading it asserts nothing (the runner judges what the check
+ * reported).
+ */
+export function assertWritten(name: string, printed: readonly string[], message: string, result?: bigint): void {
+  const expected = written(name);
+  if (expected === undefined) return;
+  assert.equal(printed, expected.output, message);
+  if (expected.result !== undefined) assert.is(result, BigInt(expected.result), `${name}: what main returned`);
 }

@@ -9,8 +9,7 @@ import { check, reportOutcome } from '#harness/check.ts';
 import { compareOutcome } from '#harness/programs.ts';
 import { ARCHES, hostArch } from '#native/arch.ts';
 import { learnerCode } from '#harness/check.ts';
-import * as reference from '../../solutions/06-interpreter/interpreter.ts';
-import { compareResult, compiler, inline, jit, runJit } from './support.ts';
+import { againstReference, assertWritten, compareResult, compiler, inline, jit, runJit } from './support.ts';
 
 const masmModule = await learnerCode(import('#ch04/masm.ts'));
 const jitCompiler = await learnerCode(import('#ch07/compiler.ts'));
@@ -19,10 +18,10 @@ const { CONTEXT: contextOffsets } = await learnerCode(import('#ch07/runtime.ts')
 
 const MIN = -(1n << 63n);
 const MAX = (1n << 63n) - 1n;
-const wrap = (v: bigint) => BigInt.asIntN(64, v);
 
-function expectProgram(name: string, source: string, output: readonly string[], runtimeError?: string): void {
-  const report = compareOutcome(inline(name, source, output, runtimeError), runJit(source));
+/** Runs `source` with the JIT and holds it to what expectations.json writes out for `name`. */
+function expectProgram(name: string, source: string): void {
+  const report = compareOutcome(inline(name, source), runJit(source));
   assert.ok(report === null, `${report}\n\nthe program:\n${source}`);
 }
 
@@ -41,8 +40,7 @@ fn main() {
 ${pairs.map(([a, b]) => `  divide(${a}, ${b});`).join('\n')}
   return 0;
 }`;
-  const expected = pairs.flatMap(([a, b]) => [String(wrap(a / b)), String(a % b)]);
-  expectProgram('min-division', source, expected);
+  expectProgram('min-division', source);
 }, { hints: [
   'x86-64\'s idiv raises SIGFPE for INT64_MIN / -1 (the quotient does not fit), so that input must never reach it.',
   'Test the divisor for -1 before dividing: a / -1 is just -a (neg wraps INT64_MIN to itself) and a % -1 is 0.',
@@ -63,13 +61,7 @@ fn main() {
 ${values.flatMap((a) => counts.map((n) => `  shifts(${a}, ${n});`)).join('\n')}
   return 0;
 }`;
-  const expected = values.flatMap((a) =>
-    counts.flatMap((n) => {
-      const k = n & 63n;
-      return [String(wrap(a << k)), String(a >> k), String(BigInt.asUintN(64, a) >> k)].map((s) => String(wrap(BigInt(s))));
-    }),
-  );
-  expectProgram('shift-masking', source, expected);
+  expectProgram('shift-masking', source);
 }, { hints: [
   'Both machines mask a 64-bit shift count to its low 6 bits themselves (x86-64 shl/sar/shr by cl, AArch64 lslv/asrv/lsrv).',
   'So the count must reach the shift instruction unchanged; masking with 127 or not at all on one ISA gives the wrong answer for 64…127.',
@@ -95,7 +87,6 @@ fn main() {
   print(3);
   return 0;
 }`;
-  const output = ['1', '25', '-1', ...Array(50).fill('-2'), '51', '2'];
   const program = compiler.compileSource(source);
   const compiled = jit.compileProgram(program);
   try {
@@ -103,7 +94,7 @@ fn main() {
       const printed: string[] = [];
       const outcome = compiled.run({ print: (text) => printed.push(text) });
       const actual = outcome.error ? { output: printed, error: { kind: 'runtime' as const, message: outcome.error.message } } : { output: printed };
-      const report = compareOutcome(inline(`unwind (run ${run})`, source, output, 'division by zero at line 4'), actual);
+      const report = compareOutcome(inline(`unwind (run ${run})`, source, 'unwind'), actual);
       assert.ok(report === null, `run ${run} of the same compiled program: ${report}`);
     }
   } finally {
@@ -137,7 +128,7 @@ fn main() {
   print(down(9999));
   return 0;
 }`;
-  expectProgram('depth-limit', source, ['60000', '10000'], 'stack overflow in down at line 8');
+  expectProgram('depth-limit', source);
 }, { timeoutMs: 10000, hints: [
   'main is the first active call. Before each call, test the call budget; if none is left, report `stack overflow in <caller> at line <line of the call>`.',
   'Give the budget back when the call returns: 30000 calls one after the other never have more than 2 active at once.',
@@ -191,7 +182,7 @@ fn main() {
     compiled.dispose();
   }
   reportOutcome('twice(fib(15)): printed, entries into machine code, callbacks', { output: [...printed, `${entries} entries`, `${callbacks} callbacks`] });
-  assert.equal(printed, ['1220'], 'the program prints twice(fib(15)) = 1220');
+  assertWritten('twice(fib(15))', printed, 'the program prints twice(fib(15))');
   assert.ok(entries === 1, `TypeScript called into machine code ${entries} times during one run; expected exactly 1 (the entry stub, which calls main). fib(15) makes 1973 calls: they must be machine calls to the callee's label, not round trips through koffi.`);
   assert.ok(callbacks === 1, `machine code called back into TypeScript ${callbacks} times; expected 1 (the one print). Calls between Jot functions must not go through callbacks.`);
 }, { hints: [
@@ -279,7 +270,7 @@ fn main() {
   try {
     const outcome = compiled.run({ print: (text) => printed.push(text) });
     reportOutcome('callee-saved registers changed across the entry stub', { output: [...printed, outcome.error === undefined ? '(ran to the end)' : '(a runtime error)', String(outcome.result)] });
-    assert.equal(printed, ['101'], 'the program ran through your entry stub');
+    assertWritten('deep(100) through the entry stub', printed, 'the program ran through your entry stub');
     assert.ok(outcome.error === undefined, `no runtime error expected, got ${outcome.error?.message}`);
     assert.is(outcome.result, 0n, `${outcome.result} of the ${calleeSaved.length} callee-saved registers came back changed from your entry stub: it must save every callee-saved register it (or the code it calls) writes, and restore them before it returns`);
   } finally {
@@ -321,16 +312,16 @@ fn main() {
   });
   const compiled = jit.compileProgram(program, hostArch(), level);
   const printed: string[] = [];
+  let result: bigint | undefined;
   try {
-    const outcome = compiled.run({ print: (text) => printed.push(text) });
-    assert.is(outcome.result, 5n);
+    result = compiled.run({ print: (text) => printed.push(text) }).result;
   } finally {
     compiled.dispose();
   }
-  reportOutcome('a level\'s hooks and templates', { output: [...printed, `${afterCalls} afterCall hooks`, `${prologues} prologue hooks`] });
+  reportOutcome('a level\'s hooks and templates', { output: [...printed, `main returned ${result}`, `${afterCalls} afterCall hooks`, `${prologues} prologue hooks`] });
   assert.is(afterCalls, 2, 'the level\'s afterCall hook runs once per call instruction (this.#level.afterCall in #call)');
   assert.is(prologues, 2, 'the level\'s prologue hook runs once per function');
-  assert.equal(printed, ['28'], 'the level\'s template for print replaces the core one');
+  assertWritten('a level\'s hooks and templates', printed, 'the level\'s template for print replaces the core one', result);
 }, { hints: [
   'In #call, the test after the call is the level\'s: this.#level.afterCall(this.#context(pc)), not a test written inline, so that a later chapter can replace it.',
 ] });
@@ -371,10 +362,9 @@ fn main() {
   const wide = program.functions.find((f) => f.name === 'wide')!;
   assert.is(wide.locals, 256, 'a check bug: wide has 256 local slots');
   assert.ok(wide.maxStack >= 40, `a check bug: wide's operand stack is ${wide.maxStack} deep`);
-  const expectedOutput: string[] = [];
-  const expectedResult = reference.run(program, { print: (text) => expectedOutput.push(text) });
+  const expected = againstReference('limits', source, program);
   const outcome = runJit(source);
-  const report = compareOutcome(inline('limits', source, expectedOutput), outcome) ?? compareResult('limits', expectedResult, outcome);
+  const report = compareOutcome(expected.program, outcome) ?? compareResult('limits', expected.result, outcome);
   assert.ok(report === null, `${report}\n\nthe program:\n${source}`);
 }, { timeoutMs: 20000, hints: [
   'A frame needs locals + maxStack slots: with 256 locals the deepest slots are more than 2 KiB below the frame pointer, beyond the short displacement forms.',

@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { check, reportOutcome } from '#harness/check.ts';
 import { compareOutcome, mayCompile, mayEndWith, programsThatCompile, programsUpTo, type Program } from '#harness/programs.ts';
 import { randomProgram } from '#harness/random-programs.ts';
+import { assertWritten } from '#harness/written.ts';
 import { checkAllocation } from './allocation-checker.ts';
 import { checkPrograms, compiler, errors, masmModule, opt, referenceOutcome, runOptimized } from './support.ts';
 
@@ -42,10 +43,13 @@ check('random programs run as the interpreter does, with every register and with
     const expected = referenceOutcome(source);
     for (const registers of [undefined, 2]) {
       const got = runOptimized(source, registers === undefined ? {} : { registers });
-      const report = compareOutcome({ name: `random ${i + 1}`, path: '', source, expectedOutput: expected.output, ...(expected.error ? { expectedError: expected.error } : {}), features: [] }, got);
+      // Without the reference's run (in a copy staged for grading) the outcome is only reported, and the runner judges it.
+      const program = { name: `random ${i + 1}`, path: '', source, expectedOutput: expected?.output ?? [], ...(expected?.error ? { expectedError: expected.error } : {}), features: [], ...(expected === undefined ? { expectationsHidden: true as const } : {}) };
+      const report = compareOutcome(program, got);
+      reportOutcome(`random ${i + 1} (main's result, ${registers ?? 'every'} registers)`, { output: [got.error === undefined ? String(got.result) : 'none: a runtime error'] });
       if (got.declined.length > 0) reports.push(`the optimizing tier declined ${got.declined.join('; ')}`);
       else if (report !== null) reports.push(`${report}\n(${registers ?? 'every'} registers)\n${source}`);
-      else if (expected.error === undefined && expected.result !== got.result) reports.push(`main returned ${got.result}, the interpreter ${expected.result}\n${source}`);
+      else if (expected !== undefined && expected.error === undefined && expected.result !== got.result) reports.push(`main returned ${got.result}, the interpreter ${expected.result}\n${source}`);
     }
   }
   assert.ok(reports.length === 0, reports.slice(0, 3).join('\n\n'));
@@ -110,6 +114,7 @@ check('division with divisors the compiler cannot see: INT64_MIN / -1, % -1, sig
   const expected = referenceOutcome(DIVISIONS);
   reportOutcome('divisions by values the compiler cannot see', { output: [...got.output, got.error?.message ?? '(ran to the end)', `${got.declined.length} functions declined`] });
   assert.ok(got.declined.length === 0, `the optimizing tier declined ${got.declined.join('; ')}`);
+  if (expected === undefined) return; // a copy staged for grading: the runner judges what was reported
   assert.equal(got.output, expected.output, 'printed lines');
   assert.is(got.error?.message, expected.error?.message, 'the runtime error');
 }, { hints: ['Test a register divisor for 0 (the error stub) and for -1 (negate, or 0 for %) before dividing: x86-64\'s idiv faults on INT64_MIN / -1.'] });
@@ -128,7 +133,7 @@ check('a loop keeps its induction variable and sum in registers: no load or stor
   const compiled = opt.compileOptimized(compiler.compileSource(LOOP));
   const output: string[] = [];
   compiled.jit.run({ print: (t) => output.push(t) });
-  assert.equal(output, ['14999850000'], 'the loop prints the wrong sum');
+  assertWritten(import.meta.url, 'a counting loop', output, 'the loop prints the wrong sum');
   const listing = compiled.jit.listing();
   const lines = listing.slice(listing.indexOf('== main ==')).split('\n').filter((l) => /^[0-9a-f]{4}  /.test(l));
   const offsetOf = (l: string) => parseInt(l.slice(0, 4), 16);
@@ -156,7 +161,7 @@ check('a leaf makes no frame, and a recursion\'s base case returns before the pr
   const compiled = opt.compileOptimized(compiler.compileSource(SHRINK_WRAPPED));
   const output: string[] = [];
   compiled.jit.run({ print: (t) => output.push(t) });
-  assert.equal(output, ['6774'], 'fib(20) + sq(3) prints the wrong number');
+  assertWritten(import.meta.url, 'fib(20) + sq(3)', output, 'fib(20) + sq(3) prints the wrong number');
   const listing = compiled.jit.listing();
   const codeOf = (name: string) => {
     const from = listing.indexOf(`== ${name} ==`);

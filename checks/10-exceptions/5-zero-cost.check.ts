@@ -15,7 +15,7 @@ import * as assert from 'uvu/assert';
 import { check, learnerCode, reportOutcome } from '#harness/check.ts';
 import { compareOutcome, programsUpTo } from '#harness/programs.ts';
 import { bodyOf, branchTarget, diffCode, functionCode, isDirectCall, isJump, runsOf, showDiff, startsFrame, type Instruction, type Step } from './machine-code.ts';
-import { JIT_TIERS, STACK_LIMIT_OFFSET, TIER_NAMES, level, type Tier } from './support.ts';
+import { JIT_TIERS, STACK_LIMIT_OFFSET, TIER_NAMES, level, writtenRun, type Tier } from './support.ts';
 
 const compiler = await learnerCode(import('#ch06/compiler.ts'));
 const baseline = await learnerCode(import('#ch07/jit.ts'));
@@ -91,7 +91,10 @@ for (const tier of JIT_TIERS) {
         for (const fn of after.program.functions) {
           const a = bodyOf(functionCode(before.jit.listing(), fn.name));
           const b = bodyOf(functionCode(after.jit.listing(), fn.name));
-          problems.push(...problemsOf(`${program.name}.jot, ${fn.name}`, a, b, STACK_LIMIT_OFFSET));
+          const found = problemsOf(`${program.name}.jot, ${fn.name}`, a, b, STACK_LIMIT_OFFSET);
+          // The code may differ between correct solutions: whether it keeps the rule is reported.
+          reportOutcome(`${program.name}.jot, ${fn.name}: the code with exceptions against the code without`, { output: [found.length === 0 ? 'the same but for the tests after calls and the stack-limit check' : 'other differences'] });
+          problems.push(...found);
         }
       } finally {
         before.jit.dispose();
@@ -164,7 +167,9 @@ for (const tier of JIT_TIERS) {
         const output: string[] = [];
         const run = jit.run({ print: (text) => output.push(text) });
         reportOutcome('the loop, with and without a try', { output: [...output, run.error?.message ?? '(ran to the end)'] });
-        assert.equal([output, run.error?.message], [['999000'], undefined], 'the loop should print 999000');
+        assert.is(run.error?.message, undefined, 'the loop should run to the end');
+        const written = writtenRun('the loop, with and without a try');
+        if (written !== undefined) assert.equal(output, written.output, `the loop should print ${written.output.join(', ')}`);
       }
       const steps = diffCode(bodyOf(functionCode(a.jit.listing(), 'main')), bodyOf(functionCode(b.jit.listing(), 'main')));
       const added = runsOf(steps, 'onlyB');

@@ -13,8 +13,9 @@
 import * as assert from 'uvu/assert';
 import { learnerCode, reportOutcome } from '#harness/check.ts';
 import { diffLines } from '#harness/programs.ts';
-import * as referenceRun from '../../solutions/10-exceptions/run.ts';
-import * as referenceTrace from '../../solutions/10-exceptions/trace.ts';
+import { referenceOracle, writtenExpectation } from '#harness/written.ts';
+import type * as ReferenceRun from '../../solutions/10-exceptions/run.ts';
+import type * as ReferenceTrace from '../../solutions/10-exceptions/trace.ts';
 import { EXCEPTIONS_CONTEXT } from '../../solutions/10-exceptions/stubs.ts';
 
 export const compiler = await learnerCode(import('#ch06/compiler.ts'));
@@ -26,6 +27,10 @@ export const jitLanguage = await learnerCode(import('#ch10/jit-language.ts'));
 export const jitRun = await learnerCode(import('#ch10/jit-run.ts'));
 export const trace = await learnerCode(import('#ch10/trace.ts'));
 export const errors = await learnerCode(import('#ch10/errors.ts'));
+
+/** The reference interpreter of chapter 10 and its trace format, the oracles; not there in a copy staged for grading. */
+const referenceRun = await referenceOracle<typeof ReferenceRun>(import.meta.url, '../../solutions/10-exceptions/run.ts');
+const referenceTrace = await referenceOracle<typeof ReferenceTrace>(import.meta.url, '../../solutions/10-exceptions/trace.ts');
 
 /** Where the context keeps the stack limit, the one exception field a prologue may read. */
 export const STACK_LIMIT_OFFSET = EXCEPTIONS_CONTEXT.offsets.stackLimit;
@@ -86,9 +91,14 @@ export function runIn(tier: Tier, source: string, options: TierOptions = {}): Ru
   }
 }
 
-/** What the reference interpreter of chapter 10 does with `source`. */
-export function expectedRun(source: string): Run {
-  return normalize(referenceRun.runInterpreter(source));
+/**
+ * What the reference interpreter of chapter 10 does with `source`; nothing in a copy staged
+ * for grading, where the reference is not run beside the code under test (which could read
+ * what it printed): there the runs are only reported, and the runner judges them against the
+ * grader's own run of the reference (compareRuns).
+ */
+export function expectedRun(source: string): Run | undefined {
+  return referenceRun === undefined ? undefined : normalize(referenceRun.runInterpreter(source));
 }
 
 /**
@@ -102,9 +112,9 @@ export function traceText(frames: readonly Frame[]): string {
   return [...frames.slice(0, 10).map(line), `... ${frames.length - 20} more frames ...`, ...frames.slice(-10).map(line)].join('\n');
 }
 
-/** The reference's text of a trace, which must agree with `traceText`. */
-export function referenceTraceText(frames: readonly Frame[]): string {
-  return referenceTrace.formatTrace(frames);
+/** The reference's text of a trace, which must agree with `traceText` (undefined in a copy staged for grading). */
+export function referenceTraceText(frames: readonly Frame[]): string | undefined {
+  return referenceTrace?.formatTrace(frames);
 }
 
 type AnyOutcome = {
@@ -139,13 +149,18 @@ function showFrames(frames: readonly Frame[]): string {
 
 /**
  * Every difference between what `tier` did and what the reference interpreter did, as one
- * report (null when they agree).
+ * report (null when they agree; always null without `expected`, in a copy staged for grading).
+ * What `tier` did is reported either way: graded work is held to the grader's own reference
+ * run of the same check, outside this process: the ending, the output and the trace.
  */
-export function compareRuns(name: string, tier: Tier, expected: Run, got: Run): string | null {
-  // Graded work is held to the grader's own reference run of the same check, outside the
-  // process whose reference gave `expected`: the ending, the output and the trace.
+export function compareRuns(name: string, tier: Tier, expected: Run | undefined, got: Run): string | null {
   const trace = got.error?.trace.map((f) => `  at ${f.name} line ${f.line}`) ?? [];
   reportOutcome(`${name} in ${TIER_NAMES[tier]}`, { output: [...got.output, `(${ending(got)})`, ...trace] });
+  return expected === undefined ? null : differences(name, tier, expected, got);
+}
+
+/** Every difference between `got`, what `tier` did, and `expected`, as one report (null when they agree). */
+function differences(name: string, tier: Tier, expected: Run, got: Run): string | null {
   const problems: string[] = [];
   if (ending(expected) !== ending(got)) problems.push(`expected the program to end with\n    ${ending(expected)}\n  but it ended with\n    ${ending(got)}`);
   if (expected.output.length !== got.output.length || expected.output.some((line, i) => line !== got.output[i])) {
@@ -191,31 +206,51 @@ export function checkAgainstReference(tier: Tier, programs: readonly Named[], op
   assert.ok(reports.length === 0, `${reports.length} of ${programs.length} programs went wrong:\n\n${reports.join('\n\n')}`);
 }
 
-/** A hand-written expectation: the lines a program prints and how it ends. */
-export interface Expectation extends Named {
+/**
+ * What expectations.json beside these checks writes out for a program: the lines it prints and
+ * how it ends (main's result, or the uncaught error's message and its trace).
+ */
+interface WrittenRun {
   readonly output: readonly string[];
-  /** main's result, or the uncaught error's message. */
-  readonly ends: bigint | string;
-  readonly trace?: readonly Frame[];
+  readonly result?: string;
+  readonly error?: string;
+  /** Innermost frame first; `[name, line, times]` stands for `times` frames alike in a row. */
+  readonly trace?: readonly (readonly [string, number, number?])[];
 }
 
 /**
- * Runs each program in `tier` and holds it to its written expectation (and to the reference
- * interpreter, whose trace and payload it must also match).
+ * The run written out for program `name` in expectations.json, as a `Run` (a trace without a
+ * payload), or undefined in a copy staged for grading, where the file is blanked.
  */
-export function checkExpectations(tier: Tier, programs: readonly Expectation[], options: TierOptions = {}): void {
+export function writtenRun(name: string): Run | undefined {
+  const written = writtenExpectation<WrittenRun>(import.meta.url, name);
+  if (written === undefined) return undefined;
+  const trace = (written.trace ?? []).flatMap(([name, line, times = 1]) => Array.from({ length: times }, () => ({ name, line })));
+  return {
+    output: written.output,
+    ...(written.result !== undefined ? { result: BigInt(written.result) } : {}),
+    ...(written.error !== undefined ? { error: { message: written.error, trace } } : {}),
+    declined: [],
+  };
+}
+
+/**
+ * Runs each program in `tier` and holds it to the run written out for it in expectations.json
+ * (and to the reference interpreter, whose trace and payload it must also match). In a copy
+ * staged for grading neither is there: each run is only reported, and the runner judges it.
+ */
+export function checkExpectations(tier: Tier, programs: readonly Named[], options: TierOptions = {}): void {
   const reports: string[] = [];
   for (const program of programs) {
     process.stderr.write(`running ${program.name} in ${TIER_NAMES[tier]}\n`);
-    const written: Run = {
-      output: program.output,
-      ...(typeof program.ends === 'bigint' ? { result: program.ends } : { error: { message: program.ends, trace: program.trace ?? [] } }),
-      declined: [],
-    };
+    const written = writtenRun(program.name);
     const reference = expectedRun(program.source);
-    // The oracle must agree with what is written here (a check bug otherwise).
-    const oracle = compareRuns(program.name, 'interpreter', { ...written, ...(written.error && reference.error ? { error: { ...written.error, ...(reference.error.payload !== undefined ? { payload: reference.error.payload } : {}), trace: program.trace ?? reference.error.trace } } : {}) }, reference);
-    if (oracle !== null) throw new Error(`the reference interpreter disagrees with this check's expectation (a check bug):\n${oracle}`);
+    if (written !== undefined && reference !== undefined) {
+      // The oracle must agree with what is written out (a check bug otherwise).
+      const payload = written.error && reference.error?.payload !== undefined ? { error: { ...written.error, payload: reference.error.payload } } : {};
+      const oracle = differences(program.name, 'interpreter', { ...written, ...payload }, reference);
+      if (oracle !== null) throw new Error(`the reference interpreter disagrees with this check's expectation (a check bug):\n${oracle}`);
+    }
     const got = runIn(tier, program.source, options);
     const report = compareRuns(program.name, tier, reference, got);
     if (report !== null) reports.push(report);

@@ -13,6 +13,7 @@ import { hideExpectations, hideVectorBytes, type Judge } from './verdicts.ts';
 import { runChapter } from './runner.ts';
 import type { Lanes } from './lanes.ts';
 import { explainLoadErrors } from './load-error.ts';
+import { hideWrittenExpectations } from './written.ts';
 import { sandboxedLauncher, sandboxedWorkerPid, sandboxUserFor, signalFromExitCode, treeCpuTimeMs, type SandboxLimits } from './sandbox.ts';
 
 export interface SessionOptions {
@@ -103,9 +104,10 @@ export interface StageOptions {
    */
   reference?: readonly Chapter[];
   /**
-   * With `isolate`: blank the `// expect …` comments of checks/programs and the bytes of the
-   * encoder vectors in the staged copy (verdicts.ts hideExpectations, hideVectorBytes), for
-   * code whose outcomes the runner judges itself.
+   * With `isolate`: blank the `// expect …` comments of checks/programs, the bytes of the
+   * encoder vectors and the expectations written beside the checks (`expectations.json`) in the
+   * staged copy (verdicts.ts hideExpectations, hideVectorBytes, written.ts
+   * hideWrittenExpectations), for code whose outcomes the runner judges itself.
    */
   hideExpectations?: boolean;
 }
@@ -139,6 +141,7 @@ export function stageWorkspace(root: string, workspace: string, options: StageOp
       if (options.hideExpectations) {
         hideExpectations(join(staged, 'checks', 'programs'));
         hideVectorBytes(join(staged, 'checks', '03-encoders', 'vectors'));
+        hideWrittenExpectations(join(staged, 'checks'));
       }
     } else {
       for (const part of ['package.json', 'solutions']) cpSync(join(root, part), join(staged, part), { recursive: true });
@@ -175,17 +178,22 @@ function withoutSolutionConditions(text: string, keep: readonly Chapter[]): stri
 
 const SOURCE_FILE = /\.(?:[cm]?ts|[cm]?js|json)$/;
 const RELATIVE_SPECIFIER = /(?:from\s*|import\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]+)['"]/g;
+/** An `import type … from '…';` statement (it may span lines): erased, it loads nothing. */
+const TYPE_ONLY_IMPORT = /^import\s+type\b[^;]*;/gm;
 
 /**
  * The files of solutions/ that check files import by relative path (a check that compares
  * with the reference), with the solutions/ files those import in turn: what a staged copy
- * for grading must hold so that the checks themselves still load.
+ * for grading must hold so that the checks themselves still load. Type-only imports are
+ * erased before anything runs, and a reference that checks load only to make expectations
+ * (written.ts referenceOracle, not an import statement) is never loaded in such a copy:
+ * neither is staged, so the code under test cannot read it.
  */
 function referenceFilesChecksImport(root: string): string[] {
   const found = new Set<string>();
   const pending: string[] = [];
   const visit = (fromFile: string) => {
-    const text = readFileSync(join(root, fromFile), 'utf8');
+    const text = readFileSync(join(root, fromFile), 'utf8').replace(TYPE_ONLY_IMPORT, '');
     for (const match of text.matchAll(RELATIVE_SPECIFIER)) {
       const target = relative(root, resolve(root, dirname(fromFile), match[1]!));
       if (target.startsWith(`solutions${sep}`) && !found.has(target) && existsSync(join(root, target))) {

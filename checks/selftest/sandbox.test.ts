@@ -348,6 +348,76 @@ test("chapter 03's encoder bytes are judged by the runner against its own vector
   }
 });
 
+/** The lines written out in a chapter's expectations.json that are distinctive enough to find again: four characters or more, with a digit or a space (not a word like `true`). */
+function writtenLines(dir: string): string[] {
+  const leaves = (value: unknown): string[] => (typeof value === 'string' ? [value] : value !== null && typeof value === 'object' ? Object.values(value).flatMap(leaves) : []);
+  return [...new Set(leaves(JSON.parse(readFileSync(join(dir, 'expectations.json'), 'utf8'))).filter((line) => line.length >= 4 && /[\d ]/.test(line)))];
+}
+
+test("the expectations chapters 06 to 10 write out beside their checks are not in the copy staged for a student's code: there the checks only report and the runner judges; the honest student earns every point, a wrong output the worker cannot see fails, a reader finds nothing", async () => {
+  if (!sandboxUsable()) return;
+  const graded = CHAPTERS.filter((c) => existsSync(join(root, 'checks', `${c.number}-${c.slug}`, 'expectations.json')));
+  const dirs = graded.map((c) => `${c.number}-${c.slug}`);
+  assert.equal(graded.map((c) => c.number), ['06', '07', '08', '09', '10'], 'the chapters that write expectations out beside their checks');
+  // The staged copy, as grading makes it: no expectations.json holds an entry, and no check file
+  // (nor anything else staged beside the checks of these chapters) holds a written line as a literal.
+  const staged = stageWorkspace(root, root, { isolate: true, hideExpectations: true });
+  try {
+    let sought = 0;
+    for (const dir of dirs) {
+      const lines = writtenLines(join(root, 'checks', dir));
+      sought += lines.length;
+      const entries = Object.keys(JSON.parse(readFileSync(join(staged.root, 'checks', dir, 'expectations.json'), 'utf8')) as object);
+      assert.equal(entries, ['EXPECTATIONS-HIDDEN'], `${dir}: the staged expectations.json holds only the note that they were blanked`);
+      for (const file of readdirSync(join(staged.root, 'checks', dir))) {
+        const text = readFileSync(join(staged.root, 'checks', dir, file), 'utf8');
+        const found = lines.filter((line) => ["'", '"', '`'].some((q) => text.includes(`${q}${line}${q}`)));
+        assert.equal(found, [], `${dir}/${file}: written lines found in the staged copy`);
+      }
+    }
+    assert.ok(sought >= 50, `the distinctive lines written out in the grader's copy: ${sought}`);
+    // The reference interpreters that make the expectations of chapters 07, 09 and 10 are not run, nor staged.
+    assert.not.ok(existsSync(join(staged.root, 'solutions', '06-interpreter')), 'the staged copy holds no reference interpreter of chapter 06');
+    assert.not.ok(existsSync(join(staged.root, 'solutions', '10-exceptions', 'run.ts')), 'the staged copy holds no reference interpreter of chapter 10');
+  } finally {
+    staged.remove();
+  }
+
+  const base = mkdtempSync(join(tmpdir(), 'workbook-written-'));
+  try {
+    const earlier = CHAPTERS.filter((c) => c.number <= '10').map((c) => `${c.number}-${c.slug}`);
+    // The wrong student stops at chapter 07 (its later chapters fail as not loading, at no cost).
+    for (const student of ['honest', 'wrong', 'reader']) {
+      for (const dir of earlier.filter((d) => student !== 'wrong' || d.slice(0, 2) <= '07')) cpSync(join(root, 'solutions', dir), join(base, student, 'chapters', dir), { recursive: true });
+    }
+    // A JIT that prints one line wrong: 60000 (the depth-limit program's sum) comes out as 60001.
+    // Where the expectations are blanked its worker has nothing to compare with; the runner does.
+    const jit = join(base, 'wrong', 'chapters', '07-template-jit', 'jit.ts');
+    const print = 'print: options.print ?? ((text) => console.log(text))';
+    const source = readFileSync(jit, 'utf8');
+    assert.ok(source.includes(print), 'the reference JIT passes its print option to the runtime');
+    writeFileSync(jit, source.replace(print, `print: (text) => (options.print ?? console.log)(text === '60000' ? '60001' : text)`));
+    // The reader's JIT reads the staged expectations when it loads, and says what it found.
+    const reader = join(base, 'reader', 'chapters', '07-template-jit', 'jit.ts');
+    const readerSource = readFileSync(reader, 'utf8');
+    const afterImports = readerSource.indexOf('\n', readerSource.lastIndexOf('\nimport ')) + 1;
+    writeFileSync(reader, readerSource.slice(0, afterImports) + readFileSync(join(root, 'checks', 'selftest', 'fixtures', 'verdicts', 'read-written-expectations.attack'), 'utf8') + readerSource.slice(afterImports));
+    const roster = ['honest', 'wrong', 'reader'].map((student) => ({ student, path: join(base, student) }));
+    const { students } = await grade({ root, roster, chapters: graded, arches: ['x64'], parallel: 3, sandbox: { limits: DEFAULT_LIMITS } });
+    const [honest, wrong, readerGrade] = students as [StudentGrade, StudentGrade, StudentGrade];
+    assert.is(honest.rows.length, graded.length);
+    for (const row of honest.rows) assert.is(row.points, row.possible, `the honest student earns every point of chapter ${row.chapter}: ${row.note}`);
+    const failed = wrong.results.filter((r) => r.chapter === '07' && r.status !== 'pass');
+    assert.equal(failed.map((r) => r.check), ['the 10000th active call runs, the 10001st is a stack overflow; calls in a loop give their depth back'], 'only the check of the program that prints 60000 fails');
+    assert.match(failed[0]!.message, /^judged outside the process that ran the code: 1 of \d+ programs went wrong/);
+    assert.match(failed[0]!.message, /depth-limit/);
+    const said = `${readerGrade.rows.map((r) => r.note).join('\n')}\n${readerGrade.results.map((r) => r.message).join('\n')}`;
+    assert.match(said, /hostile read-written-expectations: [1-9]\d* files, 0 programs with an expectation, 0 expected lines/, `the staged expectations.json files hold nothing: ${said.slice(0, 400)}`);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
 test('grading without the sandbox says so in the results', async () => {
   const base = mkdtempSync(join(tmpdir(), 'workbook-trusted-'));
   try {
