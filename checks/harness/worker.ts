@@ -121,7 +121,11 @@ async function main(): Promise<void> {
   const guard = join(process.cwd(), '.import-guard');
   if (existsSync(guard)) {
     const { allowed } = JSON.parse(readFileSync(guard, 'utf8')) as { allowed: string[] };
-    nodeModule.register(pathToFileURL(join(process.cwd(), 'checks', 'harness', 'import-guard.mjs')).href, { data: { root: process.cwd(), allowed } });
+    // registerHooks (Node 22.15+; not yet in the type definitions) runs the guard in this thread,
+    // for require() as well as import.
+    const { registerHooks } = nodeModule as unknown as { registerHooks: (hooks: object) => void };
+    const { importGuard } = (await import(pathToFileURL(join(process.cwd(), 'checks', 'harness', 'import-guard.mjs')).href)) as { importGuard: (data: { root: string; allowed: string[] }) => object };
+    registerHooks(importGuard({ root: process.cwd(), allowed }));
   }
   if (plantedText) return runPlanted(JSON.parse(plantedText) as PlantedItem[], chapterDir, from, arch, mode);
 

@@ -99,9 +99,21 @@ test('a student who leans on the reference earns nothing and is flagged; an hone
       'dynamic',
       `const where = ${pieces}.join('/') + '/sol' + 'utions/${dir}/code-region.ts';\nconst m = await import(where);\nexport const { CodeRegion, roundToPages, SystemCallError, RegionStateError } = m;\n`,
     );
+    // A data: module that re-exports the reference, and require(), which import hooks
+    // registered off the main thread never see.
+    workspace(
+      base,
+      'data',
+      `const where = ${pieces}.join('/') + '/sol' + 'utions/${dir}/code-region.ts';\nconst m = await import('data:text/javascript,export * from ' + JSON.stringify('file://' + where));\nexport const { CodeRegion, roundToPages, SystemCallError, RegionStateError } = m;\n`,
+    );
+    workspace(
+      base,
+      'required',
+      `import { createRequire } from 'node:module';\nconst where = ${pieces}.join('/') + '/sol' + 'utions/${dir}/code-region.ts';\nexport const { CodeRegion, roundToPages, SystemCallError, RegionStateError } = createRequire(import.meta.url)(where);\n`,
+    );
     mkdirSync(join(base, 'symlink', 'chapters', dir), { recursive: true });
     symlinkSync(reference, join(base, 'symlink', 'chapters', dir, 'code-region.ts'));
-    writeFileSync(join(base, 'roster.csv'), 'student,path\nhonest,honest\nrelative,relative\nabsolute,absolute\ndynamic,dynamic\nsymlink,symlink\n');
+    writeFileSync(join(base, 'roster.csv'), 'student,path\nhonest,honest\nrelative,relative\nabsolute,absolute\ndynamic,dynamic\ndata,data\nrequired,required\nsymlink,symlink\n');
 
     // The staged copy itself: no solutions/ for chapter 01, no solution conditions, the symlink left out.
     const staged = stageWorkspace(root, join(base, 'symlink'), { isolate: true });
@@ -132,13 +144,21 @@ test('a student who leans on the reference earns nothing and is flagged; an hone
     assert.is(honest.points, honest.possible, 'the honest student earns every point');
     assert.is(honest.note, '', 'the honest student is not flagged');
     assert.equal(student('honest').flags, []);
-    for (const name of ['relative', 'absolute', 'dynamic', 'symlink']) {
+    for (const name of ['relative', 'absolute', 'dynamic', 'data', 'required', 'symlink']) {
       const row = student(name).rows[0]!;
       assert.is(row.points, 0, `${name}: a student whose code is the reference earns no point`);
       assert.ok(student(name).flags.length > 0, `${name}: flagged`);
-      assert.match(row.note, /^flagged: chapters\/01-executable-memory\/code-region\.ts/, `${name}: the note says which file: ${row.note}`);
+      const file = { data: /^flagged: a data: module imports/, required: /^flagged: chapters\/ / }[name] ?? /^flagged: chapters\/01-executable-memory\/code-region\.ts/;
+      assert.match(row.note, file, `${name}: the note says which file: ${row.note}`);
     }
-    assert.match(student('dynamic').rows[0]!.note, /grading refused/, 'the import refused at run time is flagged');
+    for (const name of ['dynamic', 'data', 'required']) assert.match(student(name).rows[0]!.note, /grading refused/, `${name}: the import refused at run time is flagged`);
+    // Without the sandbox (a trusted class) the grader's own copy is there to import: the
+    // guard alone refuses it, by import, through a data: module and by require().
+    const trusted = await grade({ root, roster: roster.filter((r) => ['dynamic', 'data', 'required'].includes(r.student)), chapters: [chapter], arches: [hostArch()], parallel: 3, sandbox: false });
+    for (const { student: name, rows } of trusted.students) {
+      assert.is(rows[0]!.points, 0, `${name}, without the sandbox: no point`);
+      assert.match(rows[0]!.note, /which grading refused/, `${name}, without the sandbox: the guard refused the import: ${rows[0]!.note}`);
+    }
     const csv = gradesCsv(students);
     assert.match(csv, /\nabsolute,01,[a-z0-9]+,0,\d+,0,\d+,0,"?flagged: /);
     const json = JSON.parse(gradesJson(root, students, [chapter], [hostArch()])) as { students: { student: string; flags: unknown[] }[] };

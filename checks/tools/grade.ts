@@ -113,11 +113,16 @@ export interface StudentGrade {
 function refusedImports(results: CheckResult[]): WorkspaceFlag[] {
   const seen = new Map<string, WorkspaceFlag>();
   for (const r of results) {
-    const found = /(chapters\/[^\s]+) imports '([^']+)' \(([^)]*)\): when work is graded/.exec(`${r.message}\n${r.details ?? ''}`);
+    const text = `${r.message}\n${r.details ?? ''}`;
+    const found = /(chapters\/[^\s]+|a data: module) imports '([^']+)' \(([^)]*)\): when work is graded/.exec(text);
     if (found) seen.set(`${found[1]} ${found[2]}`, { file: found[1]!, reason: `imports '${found[2]}' (${found[3]}), which grading refused` });
     // In the sandbox a path into another copy of the workbook does not exist at all.
-    const missing = /Cannot find module '([^']*\/(?:solutions|checks)\/[^']*)' imported from (chapters\/\S+)/.exec(`${r.message}\n${r.details ?? ''}`);
-    if (missing) seen.set(`${missing[2]} ${missing[1]}`, { file: missing[2]!, reason: `imports '${missing[1]}', code that is not the student's, which grading refused` });
+    const missing =
+      /Cannot find module '([^']*\/(?:solutions|checks)\/[^']*)' imported from (chapters\/\S+|data:)/.exec(text) ??
+      // require() names no importer: the first of the student's files on the stack, if any.
+      /Cannot find module '([^']*\/(?:solutions|checks)\/[^']*)'(?:[^]*?(chapters\/[^\s:]+))?/.exec(text);
+    const importer = missing?.[2] === 'data:' ? 'a data: module' : (missing?.[2] ?? 'chapters/');
+    if (missing) seen.set(`${importer} ${missing[1]}`, { file: importer, reason: `imports '${missing[1]}', code that is not the student's, which grading refused` });
   }
   return [...seen.values()];
 }
