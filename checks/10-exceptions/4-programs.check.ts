@@ -5,7 +5,7 @@
  * interpreter does, trace and payload included.
  */
 import * as assert from 'uvu/assert';
-import { check, learnerCode } from '#harness/check.ts';
+import { check, learnerCode, reportOutcome } from '#harness/check.ts';
 import { compareOutcome, diffLines, mayCompile, programsThatCompile, programsUpTo } from '#harness/programs.ts';
 import { randomProgram } from '#harness/random-programs.ts';
 import { compareRuns, compiler, expectedRun, level, runIn, TIER_NAMES, TIERS, traceText } from './support.ts';
@@ -29,6 +29,7 @@ for (const tier of TIERS) {
       }
       // The optimizing tier may leave a function with a try to the template compiler, no other.
       const withoutTry = got.declined.filter((fn) => !/\btry\b/.test(functionText(program.source, fn)));
+      reportOutcome(`${program.name}.jot in ${name}: the functions the optimizing tier declined that have no try`, { output: withoutTry });
       if (withoutTry.length > 0) {
         reports.push(`${program.name}.jot in ${name}: the optimizing tier declined ${withoutTry.join(', ')}, which has no try (a throw, a call or a runtime error compiles in optimized code)`);
         continue;
