@@ -12,7 +12,11 @@
  *     checks need: the staged copy (read-only but for its chapters/ folder), node_modules and the
  *     pinned Node.js of each architecture, read-only; the instructor's home, the workbook's
  *     solutions/, other students' copies and the grade files do not exist in it;
- *   - a private /tmp of bounded size; no environment variable of the instructor's;
+ *   - a private /tmp of bounded size (/var/tmp is the same folder), and the writable chapters/
+ *     a copy in memory of bounded size too: nothing the worker writes reaches the grader's
+ *     disk; no environment variable of the instructor's;
+ *   - no reference code of the chapter graded, or of a later one, that its checks do not run
+ *     (referenceHiddenFrom), where the launcher is given it;
  *   - limits (prlimit): CPU seconds, data memory, processes, open files, the size of any one
  *     file written (output and disk), no core dumps;
  *   - a user that is not root: Linux does not hold root to its process limit, even root mapped
@@ -30,6 +34,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, readdirSync, readFileSync,
 import { constants as osConstants } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Launcher } from '#native/platform.ts';
+import { chapterDir, type Chapter } from '../manifest.ts';
 
 /** The exact command that installs the sandbox tool on Debian and Ubuntu. */
 export const SANDBOX_INSTALL = 'sudo apt-get install -y bubblewrap';
@@ -168,11 +173,46 @@ function folderPaths(mounts: readonly string[]): string[] {
 }
 
 /**
+ * The folders of reference code staged in `staged` (for the checks of later chapters: chapter
+ * 07's compare with chapter 06's interpreter) that a worker of `chapter` must not see: those
+ * of `chapter` itself and of the chapters after it that neither its checks nor the check
+ * library name, but for the reference the grader chose to lean on (the import guard's allowed
+ * folders). A student's code can read any file its worker can, and copy it into its own
+ * folder, where the import guard allows it; hidden, chapter 06's own reference is not there to
+ * copy when chapter 06 is graded. (A chapter whose checks run its own reference in the worker
+ * keeps it: such a check's reference is as readable as the check.)
+ */
+export function referenceHiddenFrom(staged: string, chapter: Chapter): string[] {
+  const solutions = join(staged, 'solutions');
+  if (!existsSync(solutions)) return [];
+  let allowed: string[] = [];
+  try {
+    allowed = (JSON.parse(readFileSync(join(staged, '.import-guard'), 'utf8')) as { allowed?: string[] }).allowed ?? [];
+  } catch {
+    // no guard: nothing was chosen
+  }
+  const named = [join(staged, 'checks', chapterDir(chapter)), join(staged, 'checks', 'harness')].map(sourcesText).join('\n');
+  return readdirSync(solutions, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && /^\d\d-/.test(entry.name) && entry.name.slice(0, 2) >= chapter.number)
+    .filter((entry) => !allowed.includes(`solutions/${entry.name}`) && !named.includes(`solutions/${entry.name}/`))
+    .map((entry) => join(solutions, entry.name));
+}
+
+/** The text of every TypeScript and JavaScript file under `dir`. */
+function sourcesText(dir: string): string {
+  if (!existsSync(dir)) return '';
+  return readdirSync(dir, { withFileTypes: true })
+    .map((entry) => (entry.isDirectory() ? sourcesText(join(dir, entry.name)) : /\.[cm]?[jt]s$/.test(entry.name) ? readFileSync(join(dir, entry.name), 'utf8') : ''))
+    .join('\n');
+}
+
+/**
  * `launcher`, run in a sandbox around the staged copy `staged` of a student's work. `root` is
  * the workbook whose node_modules and toolchain the staged copy links to; `user` (see
- * sandboxUserFor) the user the worker drops to when the grader is root.
+ * sandboxUserFor) the user the worker drops to when the grader is root; `emptied`, folders of
+ * the staged copy that are empty in the sandbox (referenceHiddenFrom).
  */
-export function sandboxedLauncher(launcher: Launcher, staged: string, root: string, limits: SandboxLimits = DEFAULT_LIMITS, user?: SandboxUser): Launcher {
+export function sandboxedLauncher(launcher: Launcher, staged: string, root: string, limits: SandboxLimits = DEFAULT_LIMITS, user?: SandboxUser, emptied: readonly string[] = []): Launcher {
   const toolchain = join(process.env.WORKBOOK_TOOLCHAIN_ROOT ?? root, '.toolchain');
   // The programs the launcher names (the pinned Node.js of each architecture, qemu) with the folder they were unpacked in;
   // one in a hidden folder of /usr alone.
@@ -184,14 +224,22 @@ export function sandboxedLauncher(launcher: Launcher, staged: string, root: stri
     ...named.filter((p) => !p.startsWith('/usr/')).flatMap((p) => readOnlyAt(dirname(dirname(p)))),
     ...named.filter(hidden).flatMap((p) => readOnlyAt(p)),
   ];
+  const chapters = join(staged, 'chapters');
   const binds = [
     ...systemBinds(),
     '--size', String(limits.tmpBytes), '--perms', '01777', '--tmpfs', '/tmp',
-    '--perms', '01777', '--tmpfs', '/var/tmp',
+    // One bounded folder for temporary files: /var/tmp is /tmp.
+    '--symlink', '../tmp', '/var/tmp',
     '--ro-bind', staged, staged,
-    '--bind', join(staged, 'chapters'), join(staged, 'chapters'),
+    // The student's chapters/ as staged, read-only, and the writable chapters/ the worker runs
+    // in: memory of a bounded size that the worker fills with a copy of them before it starts
+    // (studentCopy), so whatever it writes there never reaches the grader's disk.
+    '--perms', '0755', '--dir', dirname(STAGED_CHAPTERS),
+    '--ro-bind', chapters, STAGED_CHAPTERS,
+    '--size', String(folderBytes(chapters) + limits.tmpBytes), '--perms', '01777', '--tmpfs', chapters,
     ...folderPaths(mounts),
     ...mounts,
+    ...emptied.filter((dir) => dir.startsWith(`${staged}/`)).flatMap((dir) => ['--perms', '0755', '--tmpfs', dir, '--remount-ro', dir]),
     '--proc', '/proc',
     '--dev', '/dev',
   ];
@@ -222,8 +270,32 @@ export function sandboxedLauncher(launcher: Launcher, staged: string, root: stri
     // bwrap's own process 1 in the sandbox (not the worker: --as-pid-1) keeps --die-with-parent
     // working after the worker drops root, which clears a parent-death signal: when bwrap dies,
     // its process 1 dies, and with it every process of the sandbox.
-    prefix: [...namespaces, '--die-with-parent', '--new-session', '--chdir', staged, ...binds, ...environment, '--', ...dropRoot, ...prlimit, launcher.command, ...launcher.prefix, '--frozen-intrinsics'],
+    prefix: [...namespaces, '--die-with-parent', '--new-session', '--chdir', staged, ...binds, ...environment, '--', ...dropRoot, ...prlimit, ...studentCopy(chapters), launcher.command, ...launcher.prefix, '--frozen-intrinsics'],
   };
+}
+
+/** Where the sandbox shows the student's staged chapters/ read-only, for studentCopy. */
+const STAGED_CHAPTERS = '/run/student-chapters';
+
+/**
+ * What the worker runs first, as its own user and under its limits: a copy of the student's
+ * staged chapters/ into the bounded chapters/ it runs in, then (exec) the worker itself. A
+ * copy that does not fit ends the worker before it lists a check, with a message that says so.
+ */
+function studentCopy(chapters: string): string[] {
+  const script = 'cp -R "$1/." "$2/" || { echo "the student\'s chapters/ could not be copied into the sandbox" >&2; exit 125; }; shift 2; exec "$@"';
+  return ['/bin/sh', '-c', script, 'sh', STAGED_CHAPTERS, chapters];
+}
+
+/** The bytes of the files under `dir` (symbolic links are not followed: staging leaves none). */
+function folderBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += folderBytes(path);
+    else if (entry.isFile()) total += lstatSync(path).size;
+  }
+  return total;
 }
 
 /**

@@ -1,0 +1,195 @@
+/**
+ * Grading against submissions built to hurt the grader rather than to pass: each attack
+ * (checks/selftest/fixtures/hostile/red-team/) goes into a copy of the chapter 01 reference,
+ * as sandbox.test.ts does with its roster, and a few students bring hostile files instead of
+ * code. Each earns nothing, and what it aimed at held: the grader's disk and memory, the
+ * grade files an instructor opens in a spreadsheet or a terminal, the grader's compiled-code
+ * caches, the grader itself (a hint record that is a pipe or a device), and chapter 06's
+ * reference, staged for the checks of chapter 07, which a student's worker could copy.
+ * Chapter 01 and 06, x86-64.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { availability } from '#native/platform.ts';
+import { CHAPTERS } from '../manifest.ts';
+import { grade, gradesCsv, gradesJson, MESSAGE_CHARS, readRoster, studentHints, type StudentGrade } from '../tools/grade.ts';
+import { DEFAULT_LIMITS, probeSandbox, referenceHiddenFrom, sandboxedLauncher, sandboxedWorkerPid, sandboxUserFor, signalFromExitCode, treeCpuTimeMs } from '../harness/sandbox.ts';
+import { stageWorkspace } from '../harness/session.ts';
+import { runChapter } from '../harness/runner.ts';
+
+const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+const chapter01 = CHAPTERS[0]!;
+const dir01 = '01-executable-memory';
+const attacksDir = join(root, 'checks', 'selftest', 'fixtures', 'hostile', 'red-team');
+const MiB = 1024 * 1024;
+/** A /tmp (and room to write in chapters/) far smaller than the default, so filling it costs little. */
+const TMP_MIB = 48;
+
+/** What each attack's note (or its results' messages) must say: the attack was stopped. */
+const STOPPED: Record<string, RegExp> = {
+  // Many files, each within the size limit: chapters/ and /var/tmp are memory of a bounded size, never the grader's disk.
+  'fill-many': new RegExp(`hostile fill-many: chapters (\\d+) MiB then ENOSPC, /var/tmp (\\d+) MiB then ENOSPC`),
+  // A process of its own session holding the result channels: it dies with its sandbox, and the grader does not wait for it.
+  daemon: /hostile daemon: started \d+/,
+  // The grader's compiled-code caches are not in the sandbox: what it writes lands in its private /tmp.
+  'cache-poison': /hostile cache-poison: \/tmp\/tsx-\d+ written, \/tmp\/tsx-0 written, \/tmp\/workbook-compile-cache-0 written, \/tmp\/compile-cache written/,
+  'huge-message': /hostile huge-message/,
+  'forge-names': /HYPERLINK/,
+};
+
+const usable = probeSandbox();
+
+/** Processes whose command line holds `mark`. */
+function survivors(mark: string): number {
+  let found = 0;
+  for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(mark)) found++;
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
+/** The files named `*mark*` in the grader's own cache folders under /tmp. */
+function poisoned(mark: string): string[] {
+  return readdirSync(tmpdir())
+    .filter((d) => d.startsWith('tsx-') || d.startsWith('workbook-compile-cache'))
+    .flatMap((d) => {
+      try {
+        return readdirSync(join(tmpdir(), d)).filter((f) => f.includes(mark)).map((f) => join(d, f));
+      } catch {
+        return [];
+      }
+    });
+}
+
+test('submissions aimed at the grader earn nothing and leave its disk, memory, caches and grade files as they should be; the honest student beside them earns everything', async () => {
+  if (!usable.ok) {
+    assert.unreachable(`the sandbox does not work here: ${usable.reason}; fix: ${usable.fix}`);
+    return;
+  }
+  const base = mkdtempSync(join(tmpdir(), 'workbook-red-team-'));
+  const mark = `red${process.pid}x${Date.now()}`;
+  try {
+    const solution = readFileSync(join(root, 'solutions', dir01, 'code-region.ts'), 'utf8');
+    const afterImports = solution.indexOf('\n', solution.indexOf("from '#native/icache.ts'")) + 1;
+    assert.ok(afterImports > 0, 'the reference imports #native/icache.ts');
+    const attacks = readdirSync(attacksDir).filter((f) => f.endsWith('.attack')).map((f) => f.replace(/\.attack$/, '')).sort();
+    assert.equal(attacks, Object.keys(STOPPED).sort(), 'one expectation per attack');
+    for (const student of ['honest', 'hints-pipe', 'hints-device', 'hints-forged', ...attacks]) cpSync(join(root, 'solutions', dir01), join(base, student, 'chapters', dir01), { recursive: true });
+    for (const attack of attacks) {
+      const code = readFileSync(join(attacksDir, `${attack}.attack`), 'utf8').replaceAll('__MARK__', mark);
+      writeFileSync(join(base, attack, 'chapters', dir01, 'code-region.ts'), solution.slice(0, afterImports) + code + solution.slice(afterImports));
+    }
+    // Hint records that are not files: a named pipe (read, it would hold the grader forever) and a link to a device without end.
+    for (const student of ['hints-pipe', 'hints-device', 'hints-forged']) mkdirSync(join(base, student, '.workbook'));
+    const made = spawnSync('mkfifo', [join(base, 'hints-pipe', '.workbook', 'hints.json')]);
+    assert.is(made.status, 0, `mkfifo makes a named pipe: ${made.stderr}`);
+    symlinkSync('/dev/zero', join(base, 'hints-device', '.workbook', 'hints.json'));
+    // A record of hints the student wrote to pay for fewer: negative counts, text, and names of Object's own.
+    const aCheck = 'a sealed region runs code';
+    writeFileSync(join(base, 'hints-forged', '.workbook', 'hints.json'), JSON.stringify({ '01': { [aCheck]: 2, other: -50, text: '=1+1', constructor: 7 }, toString: { x: 1 } }));
+    assert.equal(studentHints(join(base, 'hints-forged')), { '01': { [aCheck]: 2, constructor: 7 } }, 'only counts are kept');
+
+    const students = ['honest', 'hints-pipe', 'hints-device', 'hints-forged', ...attacks];
+    writeFileSync(join(base, 'roster.csv'), ['student,path', ...students.map((s) => `${s},${s}`)].join('\n') + '\n');
+    const roster = readRoster(join(base, 'roster.csv'));
+    const limits = { ...DEFAULT_LIMITS, tmpBytes: TMP_MIB * MiB, fileBytes: 16 * MiB, processes: 64 };
+    const { students: graded } = await grade({ root, roster, chapters: [chapter01], arches: ['x64'], parallel: 4, sandbox: { limits, wallCeilingMs: 25_000 } });
+    const student = (name: string): StudentGrade => graded.find((s) => s.student === name)!;
+
+    const honest = student('honest').rows[0]!;
+    assert.ok(honest.possible > 0);
+    for (const name of ['honest', 'hints-pipe', 'hints-device', 'hints-forged']) {
+      const row = student(name).rows[0]!;
+      assert.is(row.points, honest.possible, `${name}: the reference earns every point: ${row.note}`);
+      assert.is(row.note, '', `${name}: nothing to note`);
+    }
+    assert.is(student('hints-pipe').rows[0]!.hintsUsed, 0, 'a pipe is no hint record');
+    assert.is(student('hints-device').rows[0]!.hintsUsed, 0, 'a device is no hint record');
+    assert.is(student('hints-forged').rows[0]!.hintsUsed, 2, 'only the whole counts of at least 0 count');
+    assert.is(student('hints-forged').results.find((r) => r.check === aCheck)?.hintsUsed, 2);
+    assert.ok(student('hints-forged').results.every((r) => typeof r.hintsUsed === 'number'), "a check's hint count is a number, never Object's own");
+
+    for (const attack of attacks) {
+      const row = student(attack).rows[0]!;
+      assert.is(row.points, 0, `${attack}: no points (${row.note})`);
+      assert.is(row.possible, honest.possible, `${attack}: the chapter is worth what it is worth`);
+      const said = `${row.note}\n${student(attack).results.map((r) => `${r.check}: ${r.message}`).join('\n')}`;
+      assert.match(said, STOPPED[attack]!, `${attack}: the attack was stopped; it said: ${said.slice(0, 600)}`);
+      if (process.env.SHOW_NOTES) console.log(`${attack}: ${row.note.slice(0, 300)}`);
+    }
+    const filled = STOPPED['fill-many']!.exec(student('fill-many').rows[0]!.note)!;
+    assert.ok(Number(filled[1]) <= TMP_MIB && Number(filled[2]) <= TMP_MIB, `chapters/ and /var/tmp hold at most ${TMP_MIB} MiB: ${filled[0]}`);
+
+    // The grade files: bounded whatever the students threw, no formula a spreadsheet would run, no terminal escape codes.
+    const csv = gradesCsv(graded);
+    const json = gradesJson(root, graded, [chapter01], ['x64']);
+    assert.ok(json.length < 4 * MiB, `grades.json stays small: ${json.length} bytes`);
+    for (const r of graded.flatMap((s) => s.results)) assert.ok(r.message.length <= MESSAGE_CHARS + 40, `a message is bounded: ${r.message.length} characters`);
+    assert.not.match(csv, /\u001b|\u0007|\r/, 'no control characters in grades.csv');
+    const cells = csv.split('\n').flatMap((line) => line.split(',')).map((cell) => cell.replace(/^"/, ''));
+    assert.ok(cells.every((cell) => !/^[=+\-@]/.test(cell)), `no cell a spreadsheet would read as a formula: ${cells.filter((c) => /^[=+\-@]/.test(c)).join(' | ')}`);
+    assert.match(csv, /'=HYPERLINK/, 'the forged name is kept, as text');
+    assert.not.match(csv, /\nmallory,/, 'a line of CSV inside a name is no row');
+    assert.is(csv.trim().split('\n').length, 1 + students.length, 'one row per student');
+
+    // Nothing of the attacks reached the grader's machine.
+    assert.is(survivors(mark), 0, 'no process of the daemon survives its sandbox');
+    assert.equal(poisoned(mark), [], "the grader's compiled-code caches are untouched");
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test("chapter 06's reference, staged for chapter 07's checks, is not there for a worker of chapter 06 to copy; a worker of chapter 07 still has it", async () => {
+  if (!usable.ok) {
+    assert.unreachable(`the sandbox does not work here: ${usable.reason}; fix: ${usable.fix}`);
+    return;
+  }
+  const found = availability('x64', root);
+  if (!found.available) return;
+  const chapter06 = CHAPTERS.find((c) => c.number === '06')!;
+  const chapter07 = CHAPTERS.find((c) => c.number === '07')!;
+  const base = mkdtempSync(join(tmpdir(), 'workbook-thief-'));
+  const staged: { remove: () => void }[] = [];
+  try {
+    for (const student of ['honest', 'thief']) {
+      for (const dir of ['05-parser', '06-interpreter']) cpSync(join(root, 'solutions', dir), join(base, student, 'chapters', dir), { recursive: true });
+    }
+    // The thief's interpreter is the reference's, read from the staged copy and imported from its own folder.
+    copyFileSync(join(root, 'checks', 'selftest', 'fixtures', 'hostile', 'red-team', 'steal-reference.source'), join(base, 'thief', 'chapters', '06-interpreter', 'interpreter.ts'));
+    const run = async (student: string) => {
+      const copy = stageWorkspace(root, join(base, student), { isolate: true, hideExpectations: true });
+      staged.push(copy);
+      const emptied = referenceHiddenFrom(copy.root, chapter06);
+      assert.ok(existsSync(join(copy.root, 'solutions', '06-interpreter', 'interpreter.ts')), "the staged copy holds chapter 06's reference for chapter 07's checks");
+      assert.ok(emptied.includes(join(copy.root, 'solutions', '06-interpreter')), "a worker of chapter 06 does not see chapter 06's reference");
+      assert.not.ok(referenceHiddenFrom(copy.root, chapter07).includes(join(copy.root, 'solutions', '06-interpreter')), 'a worker of chapter 07 sees it');
+      const launcher = sandboxedLauncher(found.launcher, copy.root, root, DEFAULT_LIMITS, sandboxUserFor(copy.root), emptied);
+      return runChapter({ chapter: chapter06, launcher, root: copy.root, conditions: [], cpuTime: treeCpuTimeMs, workerPid: sandboxedWorkerPid, exitSignal: signalFromExitCode });
+    };
+    const [honest, thief] = await Promise.all([run('honest'), run('thief')]);
+    assert.ok(honest.length > 10 && honest.every((r) => r.status === 'pass'), `the honest student passes every check of chapter 06: ${honest.filter((r) => r.status !== 'pass').map((r) => `${r.check}: ${r.message.slice(0, 120)}`).join('; ')}`);
+    // Its compiler is the reference's too, and passes; every check that runs its interpreter fails, for want of the reference to copy.
+    const interpreting = thief.filter((r) => /interpreter\.check\.ts$/.test(r.file ?? ''));
+    assert.ok(thief.filter((r) => r.status === 'pass').length <= honest.length - interpreting.length, 'the thief loses every check of its interpreter');
+    assert.ok(interpreting.length >= 5, `the checks that run the interpreter: ${interpreting.length}`);
+    for (const r of interpreting) {
+      assert.is(r.status, 'fail', `${r.check} fails for the thief`);
+      assert.match(r.message, /ENOENT/, `${r.check}: the reference is not there to read: ${r.message.slice(0, 200)}`);
+    }
+  } finally {
+    for (const copy of staged) copy.remove();
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test.run();
