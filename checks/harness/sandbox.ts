@@ -52,12 +52,17 @@ export interface SandboxLimits {
   openFiles: number;
   /** The largest file a process may write: bounds output kept on disk and a disk filled one file at a time. */
   fileBytes: number;
-  /** The private /tmp. */
+  /** The private /tmp, and the room a worker has to write in its chapters/ beside the student's files. */
   tmpBytes: number;
+  /**
+   * The most of the student's own files a worker's chapters/ holds (it is memory): a folder
+   * larger than this does not fit, and the worker stops before it lists a check, saying so.
+   */
+  studentBytes: number;
 }
 
 const MiB = 1024 * 1024;
-export const DEFAULT_LIMITS: SandboxLimits = { cpuSeconds: 600, memoryBytes: 3072 * MiB, processes: 512, openFiles: 1024, fileBytes: 64 * MiB, tmpBytes: 256 * MiB };
+export const DEFAULT_LIMITS: SandboxLimits = { cpuSeconds: 600, memoryBytes: 3072 * MiB, processes: 512, openFiles: 1024, fileBytes: 64 * MiB, tmpBytes: 256 * MiB, studentBytes: 256 * MiB };
 
 /** `ownUsers`: each student's worker runs as a user of its own (grading as root), which the process limit needs. */
 export type SandboxProbe = { ok: true; tool: string; ownUsers: boolean } | { ok: false; reason: string; fix: string };
@@ -225,6 +230,7 @@ export function sandboxedLauncher(launcher: Launcher, staged: string, root: stri
     ...named.filter(hidden).flatMap((p) => readOnlyAt(p)),
   ];
   const chapters = join(staged, 'chapters');
+  const studentBytes = folderBytes(chapters);
   const binds = [
     ...systemBinds(),
     '--size', String(limits.tmpBytes), '--perms', '01777', '--tmpfs', '/tmp',
@@ -236,7 +242,7 @@ export function sandboxedLauncher(launcher: Launcher, staged: string, root: stri
     // (studentCopy), so whatever it writes there never reaches the grader's disk.
     '--perms', '0755', '--dir', dirname(STAGED_CHAPTERS),
     '--ro-bind', chapters, STAGED_CHAPTERS,
-    '--size', String(folderBytes(chapters) + limits.tmpBytes), '--perms', '01777', '--tmpfs', chapters,
+    '--size', String(Math.min(studentBytes, limits.studentBytes) + limits.tmpBytes), '--perms', '01777', '--tmpfs', chapters,
     ...folderPaths(mounts),
     ...mounts,
     ...emptied.filter((dir) => dir.startsWith(`${staged}/`)).flatMap((dir) => ['--perms', '0755', '--tmpfs', dir, '--remount-ro', dir]),
@@ -270,7 +276,7 @@ export function sandboxedLauncher(launcher: Launcher, staged: string, root: stri
     // bwrap's own process 1 in the sandbox (not the worker: --as-pid-1) keeps --die-with-parent
     // working after the worker drops root, which clears a parent-death signal: when bwrap dies,
     // its process 1 dies, and with it every process of the sandbox.
-    prefix: [...namespaces, '--die-with-parent', '--new-session', '--chdir', staged, ...binds, ...environment, '--', ...dropRoot, ...prlimit, ...studentCopy(chapters), launcher.command, ...launcher.prefix, '--frozen-intrinsics'],
+    prefix: [...namespaces, '--die-with-parent', '--new-session', '--chdir', staged, ...binds, ...environment, '--', ...dropRoot, ...prlimit, ...studentCopy(chapters, studentBytes > limits.studentBytes ? `the student's chapters/ hold ${mib(studentBytes)} MiB, more than the ${mib(limits.studentBytes)} MiB a sandbox holds` : undefined), launcher.command, ...launcher.prefix, '--frozen-intrinsics'],
   };
 }
 
@@ -280,11 +286,17 @@ const STAGED_CHAPTERS = '/run/student-chapters';
 /**
  * What the worker runs first, as its own user and under its limits: a copy of the student's
  * staged chapters/ into the bounded chapters/ it runs in, then (exec) the worker itself. A
- * copy that does not fit ends the worker before it lists a check, with a message that says so.
+ * copy that does not fit, or a folder known to be too large (`refused` says why), ends the
+ * worker before it lists a check, with a message that says so.
  */
-function studentCopy(chapters: string): string[] {
+function studentCopy(chapters: string, refused?: string): string[] {
+  if (refused !== undefined) return ['/bin/sh', '-c', 'echo "$1" >&2; exit 125', 'sh', refused];
   const script = 'cp -R "$1/." "$2/" || { echo "the student\'s chapters/ could not be copied into the sandbox" >&2; exit 125; }; shift 2; exec "$@"';
   return ['/bin/sh', '-c', script, 'sh', STAGED_CHAPTERS, chapters];
+}
+
+function mib(bytes: number): string {
+  return (bytes / (1024 * 1024)).toFixed(1);
 }
 
 /** The bytes of the files under `dir` (symbolic links are not followed: staging leaves none). */

@@ -83,7 +83,7 @@ test('submissions aimed at the grader earn nothing and leave its disk, memory, c
     assert.ok(afterImports > 0, 'the reference imports #native/icache.ts');
     const attacks = readdirSync(attacksDir).filter((f) => f.endsWith('.attack')).map((f) => f.replace(/\.attack$/, '')).sort();
     assert.equal(attacks, Object.keys(STOPPED).sort(), 'one expectation per attack');
-    for (const student of ['honest', 'hints-pipe', 'hints-device', 'hints-forged', ...attacks]) cpSync(join(root, 'solutions', dir01), join(base, student, 'chapters', dir01), { recursive: true });
+    for (const student of ['honest', 'hints-pipe', 'hints-device', 'hints-forged', 'too-large', ...attacks]) cpSync(join(root, 'solutions', dir01), join(base, student, 'chapters', dir01), { recursive: true });
     for (const attack of attacks) {
       const code = readFileSync(join(attacksDir, `${attack}.attack`), 'utf8').replaceAll('__MARK__', mark);
       writeFileSync(join(base, attack, 'chapters', dir01, 'code-region.ts'), solution.slice(0, afterImports) + code + solution.slice(afterImports));
@@ -98,10 +98,12 @@ test('submissions aimed at the grader earn nothing and leave its disk, memory, c
     writeFileSync(join(base, 'hints-forged', '.workbook', 'hints.json'), JSON.stringify({ '01': { [aCheck]: 2, other: -50, text: '=1+1', constructor: 7 }, toString: { x: 1 } }));
     assert.equal(studentHints(join(base, 'hints-forged')), { '01': { [aCheck]: 2, constructor: 7 } }, 'only counts are kept');
 
-    const students = ['honest', 'hints-pipe', 'hints-device', 'hints-forged', ...attacks];
+    // A folder larger than a worker's chapters/ may hold (it is memory): 12 MiB where 8 fit.
+    writeFileSync(join(base, 'too-large', 'chapters', dir01, 'padding.bin'), Buffer.alloc(12 * MiB, 0x50));
+    const students = ['honest', 'hints-pipe', 'hints-device', 'hints-forged', 'too-large', ...attacks];
     writeFileSync(join(base, 'roster.csv'), ['student,path', ...students.map((s) => `${s},${s}`)].join('\n') + '\n');
     const roster = readRoster(join(base, 'roster.csv'));
-    const limits = { ...DEFAULT_LIMITS, tmpBytes: TMP_MIB * MiB, fileBytes: 16 * MiB, processes: 64 };
+    const limits = { ...DEFAULT_LIMITS, tmpBytes: TMP_MIB * MiB, studentBytes: 8 * MiB, fileBytes: 16 * MiB, processes: 64 };
     const { students: graded } = await grade({ root, roster, chapters: [chapter01], arches: ['x64'], parallel: 4, sandbox: { limits, wallCeilingMs: 25_000 } });
     const student = (name: string): StudentGrade => graded.find((s) => s.student === name)!;
 
@@ -126,6 +128,9 @@ test('submissions aimed at the grader earn nothing and leave its disk, memory, c
       assert.match(said, STOPPED[attack]!, `${attack}: the attack was stopped; it said: ${said.slice(0, 600)}`);
       if (process.env.SHOW_NOTES) console.log(`${attack}: ${row.note.slice(0, 300)}`);
     }
+    const tooLarge = student('too-large');
+    assert.is(tooLarge.rows[0]!.points, 0, 'a folder too large for the sandbox earns nothing');
+    assert.match(`${tooLarge.rows[0]!.note}\n${tooLarge.results.map((r) => r.details ?? '').join('\n')}`, /more than the 8.0 MiB a sandbox holds/, `it says why: ${tooLarge.rows[0]!.note}`);
     const filled = STOPPED['fill-many']!.exec(student('fill-many').rows[0]!.note)!;
     assert.ok(Number(filled[1]) <= TMP_MIB && Number(filled[2]) <= TMP_MIB, `chapters/ and /var/tmp hold at most ${TMP_MIB} MiB: ${filled[0]}`);
 
