@@ -311,8 +311,9 @@ function folderBytes(dir: string): number {
 }
 
 /**
- * CPU time (user + system, ms) of process `pid` and every process below it: a sandboxed
- * worker is a child of bwrap, and whatever it starts counts against its budget too.
+ * CPU time (user + system, ms) of process `pid` and every process below it, those that have
+ * ended too: a sandboxed worker is a child of bwrap, and whatever it starts counts against
+ * its budget, however briefly it lives.
  */
 export function treeCpuTimeMs(pid: number | undefined): number | null {
   if (pid === undefined) return null;
@@ -329,7 +330,10 @@ export function treeCpuTimeMs(pid: number | undefined): number | null {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       parentOf.set(Number(entry), Number(fields[1]));
-      timeOf.set(Number(entry), ((Number(fields[11]) + Number(fields[12])) * 1000) / 100);
+      // utime and stime, then cutime and cstime: the time of its children that have ended and
+      // been waited for, which no longer have an entry of their own (work done in short-lived
+      // processes counts too). A child still running is not in its parent's, so nothing counts twice.
+      timeOf.set(Number(entry), ((Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 1000) / 100);
     } catch {
       // gone meanwhile
     }

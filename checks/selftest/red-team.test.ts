@@ -10,7 +10,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -196,5 +196,44 @@ test("chapter 06's reference, staged for chapter 07's checks, is not there for a
     rmSync(base, { recursive: true, force: true });
   }
 });
+
+test("a worker's CPU budget counts the work of processes that have ended: short-lived children cannot spend it unseen", async () => {
+  // A shell that runs three processes one after another, each spending 400 ms of CPU and ending, then waits.
+  const burn = `${JSON.stringify(process.execPath)} -e "const t = process.cpuUsage(); while (process.cpuUsage(t).user < 400000);"`;
+  const child = spawn('/bin/sh', ['-c', `${burn}; ${burn}; ${burn}; sleep 5`], { stdio: 'ignore' });
+  try {
+    const started = performance.now();
+    let spent = 0;
+    // Until the three have ended (the shell waits in sleep) or 20 s have passed.
+    while (performance.now() - started < 20_000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const below = readdirSync('/proc').filter((e) => /^\d+$/.test(e) && parentOf(Number(e)) === child.pid);
+      if (below.length === 1 && commandOf(Number(below[0])) === 'sleep') break;
+    }
+    spent = treeCpuTimeMs(child.pid) ?? 0;
+    assert.ok(spent >= 1100, `the tree spent at least 1.2 s of CPU, all of it in processes that ended: counted ${spent} ms`);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+/** The command name of process `pid`, from /proc. */
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** The parent of process `pid`, from /proc. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
 
 test.run();
