@@ -40,6 +40,8 @@ const STOPPED: Record<string, RegExp> = {
   'cache-poison': /hostile cache-poison: \/tmp\/tsx-\d+ written, \/tmp\/tsx-0 written, \/tmp\/workbook-compile-cache-0 written, \/tmp\/compile-cache written/,
   'huge-message': /hostile huge-message/,
   'forge-names': /HYPERLINK/,
+  // A load error naming a file of the grader's (chapter 06's reference, found through the mounts): its lines are not shown.
+  'leak-frame': /hostile leak-frame/,
 };
 
 const usable = probeSandbox();
@@ -145,6 +147,13 @@ test('submissions aimed at the grader earn nothing and leave its disk, memory, c
     assert.match(csv, /'=HYPERLINK/, 'the forged name is kept, as text');
     assert.not.match(csv, /\nmallory,/, 'a line of CSV inside a name is no row');
     assert.is(csv.trim().split('\n').length, 1 + students.length, 'one row per student');
+
+    // The grader read no line of a file that is not the student's into the results.
+    const referenceLine = readFileSync(join(root, 'solutions', '06-interpreter', 'interpreter.ts'), 'utf8').split('\n')[29]!.trim();
+    assert.ok(referenceLine.length > 10, `line 30 of the reference interpreter is code: ${referenceLine}`);
+    const leaked = student('leak-frame').results.filter((r) => `${r.message}\n${r.details ?? ''}`.includes(referenceLine));
+    assert.is(leaked.length, 0, `no result shows the reference's lines: ${leaked[0]?.details?.slice(0, 300)}`);
+    assert.match(student('leak-frame').results[0]!.details ?? '', /not shown: the message names \S+, a file outside your chapters\//);
 
     // Nothing of the attacks reached the grader's machine.
     assert.is(survivors(mark), 0, 'no process of the daemon survives its sandbox');

@@ -107,9 +107,24 @@ function clip(text: string, most: number): string {
   return text.length <= most ? text : `${text.slice(0, most)}… (${text.length - most} characters more)`;
 }
 
-/** `result` with its texts bounded, so one student's output cannot swell the grade files or the grader's memory. */
+/**
+ * A load error explained by the source lines it names (load-error.ts): a message a student's
+ * code threw can name any file on the grader's machine, whose lines the explanation would
+ * show. Only a file of the student's own chapters/ is shown.
+ */
+const EXPLAINED_LOAD_ERROR = /^your code could not be loaded: (.+?):\d+:\d+: /;
+
+/**
+ * `result` with its texts bounded, so one student's output cannot swell the grade files or the
+ * grader's memory, and without the lines of a file that is not the student's.
+ */
 function bounded(result: CheckResult): CheckResult {
   const kept: CheckResult = { ...result, check: clip(String(result.check), NAME_CHARS), message: clip(String(result.message), MESSAGE_CHARS) };
+  const named = EXPLAINED_LOAD_ERROR.exec(kept.message)?.[1];
+  if (named !== undefined && (named.split('/')[0] !== 'chapters' || named.split('/').includes('..'))) {
+    kept.details = `(not shown: the message names ${clip(named, 200)}, a file outside your chapters/)`;
+    return kept;
+  }
   if (result.details !== undefined) kept.details = clip(String(result.details), DETAILS_CHARS);
   if (result.hint !== undefined) kept.hint = clip(String(result.hint), MESSAGE_CHARS);
   return kept;
