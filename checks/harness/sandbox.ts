@@ -248,6 +248,10 @@ export function sandboxedLauncher(launcher: Launcher, staged: string, root: stri
     ...emptied.filter((dir) => dir.startsWith(`${staged}/`)).flatMap((dir) => ['--perms', '0755', '--tmpfs', dir, '--remount-ro', dir]),
     '--proc', '/proc',
     '--dev', '/dev',
+    // The folders bwrap made in memory (its root with /etc, /var and /run, /dev, the emptied
+    // folders of /usr): read-only, as they are to a worker that is not root. A worker that runs
+    // as the grader, in a user namespace, owns them, and could fill memory through them.
+    ...['/dev', ...HIDDEN_SYSTEM_FOLDERS.filter((dir) => existsSync(dir)), '/'].flatMap((dir) => ['--remount-ro', dir]),
   ];
   const environment = [
     '--clearenv',

@@ -226,6 +226,33 @@ test("a worker's CPU budget counts the work of processes that have ended: short-
   }
 });
 
+test('in a sandbox whose worker owns what bwrap made (a grader that is not root), nothing is writable but the bounded /tmp and chapters/', () => {
+  if (!usable.ok) {
+    assert.unreachable(`the sandbox does not work here: ${usable.reason}; fix: ${usable.fix}`);
+    return;
+  }
+  const found = availability('x64', root);
+  if (!found.available) return;
+  const staged = mkdtempSync(join(tmpdir(), 'workbook-owned-'));
+  try {
+    mkdirSync(join(staged, 'chapters'));
+    // No user of its own: the worker is root of a user namespace, as a grader that is not root would be.
+    const launcher = sandboxedLauncher(found.launcher, staged, root, { ...DEFAULT_LIMITS, tmpBytes: 8 * MiB }, undefined);
+    const probe = `
+      const { writeFileSync } = require('node:fs');
+      const seen = [];
+      for (const dir of ['/', '/etc', '/var', '/run', '/dev', '/dev/shm', '/usr/local', '/tmp', '/var/tmp', process.cwd() + '/chapters']) {
+        try { writeFileSync(dir + '/probe', Buffer.alloc(16 * 1024 * 1024)); seen.push(dir + ' 16 MiB'); } catch (error) { seen.push(dir + ' ' + error.code); }
+      }
+      console.log(seen.join(', ').replace(process.cwd(), '.'));`;
+    const ran = spawnSync(launcher.command, [...launcher.prefix, '-e', probe], { encoding: 'utf8', timeout: 60_000 });
+    assert.is(ran.status, 0, `the probe ran: ${ran.stderr}`);
+    assert.is(ran.stdout.trim(), '/ EROFS, /etc EROFS, /var EROFS, /run EROFS, /dev EROFS, /dev/shm EROFS, /usr/local EROFS, /tmp ENOSPC, /var/tmp ENOSPC, ./chapters ENOSPC');
+  } finally {
+    rmSync(staged, { recursive: true, force: true });
+  }
+});
+
 /** The command name of process `pid`, from /proc. */
 function commandOf(pid: number): string {
   try {
