@@ -178,14 +178,14 @@ function folderPaths(mounts: readonly string[]): string[] {
 }
 
 /**
- * The folders of reference code staged in `staged` (for the checks of later chapters: chapter
- * 07's compare with chapter 06's interpreter) that a worker of `chapter` must not see: those
- * of `chapter` itself and of the chapters after it that neither its checks nor the check
- * library name, but for the reference the grader chose to lean on (the import guard's allowed
- * folders). A student's code can read any file its worker can, and copy it into its own
- * folder, where the import guard allows it; hidden, chapter 06's own reference is not there to
- * copy when chapter 06 is graded. (A chapter whose checks run its own reference in the worker
- * keeps it: such a check's reference is as readable as the check.)
+ * The folders of reference code staged in `staged` (for the checks that run a reference:
+ * chapter 07's compare with chapter 06's interpreter) that a worker of `chapter` must not see:
+ * every one that neither its checks nor the check library import when they run (an import of
+ * types only does not count), but for the reference the grader chose to lean on (the import
+ * guard's allowed folders). A student's code can read any file its worker can, and copy it
+ * into its own folder, where the import guard allows it; hidden, chapter 06's reference is not
+ * there to copy when chapter 06 is graded. (A chapter whose checks run its own reference in
+ * the worker, chapters 10 and 11, keeps it: that reference is as readable as the check.)
  */
 export function referenceHiddenFrom(staged: string, chapter: Chapter): string[] {
   const solutions = join(staged, 'solutions');
@@ -196,19 +196,33 @@ export function referenceHiddenFrom(staged: string, chapter: Chapter): string[] 
   } catch {
     // no guard: nothing was chosen
   }
-  const named = [join(staged, 'checks', chapterDir(chapter)), join(staged, 'checks', 'harness')].map(sourcesText).join('\n');
+  const reached = filesImportedFrom([join(staged, 'checks', chapterDir(chapter)), join(staged, 'checks', 'harness')]);
+  const used = new Set([...reached].filter((file) => file.startsWith(`${solutions}/`)).map((file) => file.slice(solutions.length + 1).split('/')[0]!));
   return readdirSync(solutions, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && /^\d\d-/.test(entry.name) && entry.name.slice(0, 2) >= chapter.number)
-    .filter((entry) => !allowed.includes(`solutions/${entry.name}`) && !named.includes(`solutions/${entry.name}/`))
+    .filter((entry) => entry.isDirectory() && !used.has(entry.name) && !allowed.includes(`solutions/${entry.name}`))
     .map((entry) => join(solutions, entry.name));
 }
 
-/** The text of every TypeScript and JavaScript file under `dir`. */
-function sourcesText(dir: string): string {
-  if (!existsSync(dir)) return '';
-  return readdirSync(dir, { withFileTypes: true })
-    .map((entry) => (entry.isDirectory() ? sourcesText(join(dir, entry.name)) : /\.[cm]?[jt]s$/.test(entry.name) ? readFileSync(join(dir, entry.name), 'utf8') : ''))
-    .join('\n');
+/** A relative specifier a module imports when it runs: a static import or export that is not `import type`, or an awaited import(). */
+const RUNTIME_IMPORT = /(?:^\s*(?:import|export)\s+(?!type\b)[^;]*?\bfrom\s*|^\s*import\s*|\bawait\s+import\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/gm;
+
+/** The source files under `dirs`, and every file they import when they run, followed through relative imports. */
+function filesImportedFrom(dirs: readonly string[]): Set<string> {
+  const seen = new Set<string>();
+  const pending: string[] = [];
+  const add = (file: string) => {
+    if (!seen.has(file) && /\.[cm]?[jt]s$/.test(file) && existsSync(file)) (seen.add(file), pending.push(file));
+  };
+  const walk = (dir: string): void => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) (entry.isDirectory() ? walk : add)(join(dir, entry.name));
+  };
+  dirs.forEach(walk);
+  while (pending.length) {
+    const file = pending.pop()!;
+    for (const match of readFileSync(file, 'utf8').matchAll(RUNTIME_IMPORT)) add(join(dirname(file), match[1]!));
+  }
+  return seen;
 }
 
 /**

@@ -163,7 +163,7 @@ test('submissions aimed at the grader earn nothing and leave its disk, memory, c
   }
 });
 
-test("chapter 06's reference, staged for chapter 07's checks, is not there for a worker of chapter 06 to copy; a worker of chapter 07 still has it", async () => {
+test("chapter 06's reference, staged for chapter 07's checks, is not there for a worker of chapter 06 to copy, nor any chapter's own reference for its worker; a worker of chapter 07 still has chapter 06's", async () => {
   if (!usable.ok) {
     assert.unreachable(`the sandbox does not work here: ${usable.reason}; fix: ${usable.fix}`);
     return;
@@ -187,6 +187,12 @@ test("chapter 06's reference, staged for chapter 07's checks, is not there for a
       assert.ok(existsSync(join(copy.root, 'solutions', '06-interpreter', 'interpreter.ts')), "the staged copy holds chapter 06's reference for chapter 07's checks");
       assert.ok(emptied.includes(join(copy.root, 'solutions', '06-interpreter')), "a worker of chapter 06 does not see chapter 06's reference");
       assert.not.ok(referenceHiddenFrom(copy.root, chapter07).includes(join(copy.root, 'solutions', '06-interpreter')), 'a worker of chapter 07 sees it');
+      // No chapter's worker sees its own reference where it is staged (the whole of chapter 12's is, for types the checks name),
+      // but chapters 10 and 11, whose checks run their own reference in the worker.
+      for (const c of CHAPTERS.filter((c) => !['10', '11'].includes(c.number))) {
+        const own = join(copy.root, 'solutions', `${c.number}-${c.slug}`);
+        if (existsSync(own)) assert.ok(referenceHiddenFrom(copy.root, c).includes(own), `a worker of chapter ${c.number} does not see its reference`);
+      }
       const launcher = sandboxedLauncher(found.launcher, copy.root, root, DEFAULT_LIMITS, sandboxUserFor(copy.root), emptied);
       return runChapter({ chapter: chapter06, launcher, root: copy.root, conditions: [], cpuTime: treeCpuTimeMs, workerPid: sandboxedWorkerPid, exitSignal: signalFromExitCode });
     };
