@@ -34,7 +34,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, readdirSync, readFileSync,
 import { constants as osConstants } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Launcher } from '#native/platform.ts';
-import { chapterDir, type Chapter } from '../manifest.ts';
+import { CHAPTERS, chapterDir, type Chapter } from '../manifest.ts';
 
 /** The exact command that installs the sandbox tool on Debian and Ubuntu. */
 export const SANDBOX_INSTALL = 'sudo apt-get install -y bubblewrap';
@@ -294,8 +294,34 @@ export function sandboxedLauncher(launcher: Launcher, staged: string, root: stri
     // bwrap's own process 1 in the sandbox (not the worker: --as-pid-1) keeps --die-with-parent
     // working after the worker drops root, which clears a parent-death signal: when bwrap dies,
     // its process 1 dies, and with it every process of the sandbox.
-    prefix: [...namespaces, '--die-with-parent', '--new-session', '--chdir', staged, ...binds, ...environment, '--', ...dropRoot, ...prlimit, ...studentCopy(chapters, studentBytes > limits.studentBytes ? `the student's chapters/ hold ${mib(studentBytes)} MiB, more than the ${mib(limits.studentBytes)} MiB a sandbox holds` : undefined), launcher.command, ...launcher.prefix, '--frozen-intrinsics'],
+    prefix: [...namespaces, '--die-with-parent', '--new-session', '--chdir', staged, ...binds, ...environment, '--', ...(user ? referenceHider(staged) : []), ...dropRoot, ...prlimit, ...studentCopy(chapters, studentBytes > limits.studentBytes ? `the student's chapters/ hold ${mib(studentBytes)} MiB, more than the ${mib(limits.studentBytes)} MiB a sandbox holds` : undefined), launcher.command, ...launcher.prefix, '--frozen-intrinsics'],
   };
+}
+
+/**
+ * Grading as root, what runs first in the sandbox, with root's powers still: it finds the
+ * chapter the worker starts for (the argument after worker.ts: runner.ts startWorker), mounts
+ * an empty read-only folder over every reference that chapter's checks do not run
+ * (referenceHiddenFrom), then goes on (exec) to drop root. A worker whose chapter it cannot
+ * find sees no reference at all. (A grader that is not root cannot mount in its sandbox: the
+ * launcher's `emptied` folders are the way there.)
+ */
+function referenceHider(staged: string): string[] {
+  const solutions = join(staged, 'solutions');
+  if (!existsSync(solutions)) return [];
+  const every = readdirSync(solutions).map((name) => join(solutions, name));
+  // The folders go into the script as words: a path that is not one word hides nothing rather than something else.
+  if (every.some((dir) => !/^[\w./-]+$/.test(dir))) return [];
+  const cases = CHAPTERS.map((c) => `${chapterDir(c)}) hide='${referenceHiddenFrom(staged, c).join(' ')}';;`).join(' ');
+  const script = [
+    'chapter=; next=',
+    'for arg in "$@"; do if [ -n "$next" ]; then chapter=$arg; break; fi; case $arg in */checks/harness/worker.ts) next=1;; esac; done',
+    `hide='${every.join(' ')}'`,
+    `case $chapter in ${cases} esac`,
+    'for dir in $hide; do mount -t tmpfs -o ro,size=4k,mode=755 reference-hidden "$dir" || exit 125; done',
+    'exec "$@"',
+  ].join('; ');
+  return ['/bin/sh', '-c', script, 'sh'];
 }
 
 /** Where the sandbox shows the student's staged chapters/ read-only, for studentCopy. */

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { availability } from '#native/platform.ts';
 import { CHAPTERS } from '../manifest.ts';
 import { grade, gradesCsv, gradesJson, MESSAGE_CHARS, readRoster, studentHints, type StudentGrade } from '../tools/grade.ts';
-import { DEFAULT_LIMITS, probeSandbox, referenceHiddenFrom, sandboxedLauncher, sandboxedWorkerPid, sandboxUserFor, signalFromExitCode, treeCpuTimeMs } from '../harness/sandbox.ts';
+import { DEFAULT_LIMITS, probeSandbox, referenceHiddenFrom, sandboxedLauncher, sandboxedWorkerPid, signalFromExitCode, treeCpuTimeMs } from '../harness/sandbox.ts';
 import { stageWorkspace } from '../harness/session.ts';
 import { runChapter } from '../harness/runner.ts';
 
@@ -193,18 +193,29 @@ test("chapter 06's reference, staged for chapter 07's checks, is not there for a
         const own = join(copy.root, 'solutions', `${c.number}-${c.slug}`);
         if (existsSync(own)) assert.ok(referenceHiddenFrom(copy.root, c).includes(own), `a worker of chapter ${c.number} does not see its reference`);
       }
-      const launcher = sandboxedLauncher(found.launcher, copy.root, root, DEFAULT_LIMITS, sandboxUserFor(copy.root), emptied);
+      // A worker that owns what bwrap made (no user of its own, as for a grader that is not root): the launcher empties the folders.
+      const launcher = sandboxedLauncher(found.launcher, copy.root, root, DEFAULT_LIMITS, undefined, emptied);
       return runChapter({ chapter: chapter06, launcher, root: copy.root, conditions: [], cpuTime: treeCpuTimeMs, workerPid: sandboxedWorkerPid, exitSignal: signalFromExitCode });
+    };
+    /** The thief's checks that run its interpreter fail, for want of the reference to copy; its compiler is the reference's too, and passes. */
+    const assertCaught = (thief: { check: string; file?: string; status: string; message: string; details?: string }[], honestCount: number, how: string) => {
+      const interpreting = thief.filter((r) => /interpreter\.check\.ts$/.test(r.file ?? ''));
+      assert.ok(interpreting.length >= 5, `${how}: the checks that run the interpreter: ${interpreting.length}`);
+      assert.ok(thief.filter((r) => r.status === 'pass').length <= honestCount - interpreting.length, `${how}: the thief loses every check of its interpreter`);
+      for (const r of interpreting) assert.is(r.status, 'fail', `${how}: ${r.check} fails for the thief`);
+      const said = thief.map((r) => `${r.message}\n${r.details ?? ''}`).join('\n');
+      assert.match(said, /ENOENT[^\n]*solutions\/06-interpreter\/interpreter\.ts/, `${how}: the reference is not there to read: ${said.slice(0, 300)}`);
     };
     const [honest, thief] = await Promise.all([run('honest'), run('thief')]);
     assert.ok(honest.length > 10 && honest.every((r) => r.status === 'pass'), `the honest student passes every check of chapter 06: ${honest.filter((r) => r.status !== 'pass').map((r) => `${r.check}: ${r.message.slice(0, 120)}`).join('; ')}`);
-    // Its compiler is the reference's too, and passes; every check that runs its interpreter fails, for want of the reference to copy.
-    const interpreting = thief.filter((r) => /interpreter\.check\.ts$/.test(r.file ?? ''));
-    assert.ok(thief.filter((r) => r.status === 'pass').length <= honest.length - interpreting.length, 'the thief loses every check of its interpreter');
-    assert.ok(interpreting.length >= 5, `the checks that run the interpreter: ${interpreting.length}`);
-    for (const r of interpreting) {
-      assert.is(r.status, 'fail', `${r.check} fails for the thief`);
-      assert.match(r.message, /ENOENT/, `${r.check}: the reference is not there to read: ${r.message.slice(0, 200)}`);
+    assertCaught(thief, honest.length, 'emptied by the launcher');
+    // Graded as root: each worker drops to a user of its own, and the sandbox mounts over the references before it does.
+    if (usable.ownUsers) {
+      const roster = ['honest', 'thief'].map((student) => ({ student, path: join(base, student) }));
+      const { students } = await grade({ root, roster, chapters: [chapter06], arches: ['x64'], parallel: 2, sandbox: { limits: DEFAULT_LIMITS } });
+      const [gradedHonest, gradedThief] = students as [StudentGrade, StudentGrade];
+      assert.is(gradedHonest.rows[0]!.points, gradedHonest.rows[0]!.possible, `graded, the honest student earns every point: ${gradedHonest.rows[0]!.note}`);
+      assertCaught(gradedThief.results, gradedHonest.rows[0]!.passed, 'graded');
     }
   } finally {
     for (const copy of staged) copy.remove();
