@@ -15,8 +15,9 @@
  *   - a private /tmp of bounded size (/var/tmp is the same folder), and the writable chapters/
  *     a copy in memory of bounded size too: nothing the worker writes reaches the grader's
  *     disk; no environment variable of the instructor's;
- *   - no reference code of the chapter graded, or of a later one, that its checks do not run
- *     (referenceHiddenFrom), where the launcher is given it;
+ *   - no reference code that the checks of the chapter graded do not run (referenceHiddenFrom):
+ *     grading as root, the sandbox mounts an empty folder over each before the worker drops
+ *     root (referenceHider); otherwise where the launcher is given them (`emptied`);
  *   - limits (prlimit): CPU seconds, data memory, processes, open files, the size of any one
  *     file written (output and disk), no core dumps;
  *   - a user that is not root: Linux does not hold root to its process limit, even root mapped
