@@ -12,7 +12,12 @@
  *     checks need: the staged copy (read-only but for its chapters/ folder), node_modules and the
  *     pinned Node.js of each architecture, read-only; the instructor's home, the workbook's
  *     solutions/, other students' copies and the grade files do not exist in it;
- *   - a private /tmp of bounded size; no environment variable of the instructor's;
+ *   - a private /tmp of bounded size (/var/tmp is the same folder), and the writable chapters/
+ *     a copy in memory of bounded size too: nothing the worker writes reaches the grader's
+ *     disk; no environment variable of the instructor's;
+ *   - no reference code that the checks of the chapter graded do not run (referenceHiddenFrom):
+ *     grading as root, the sandbox mounts an empty folder over each before the worker drops
+ *     root (referenceHider); otherwise where the launcher is given them (`emptied`);
  *   - limits (prlimit): CPU seconds, data memory, processes, open files, the size of any one
  *     file written (output and disk), no core dumps;
  *   - a user that is not root: Linux does not hold root to its process limit, even root mapped
@@ -30,6 +35,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, readdirSync, readFileSync,
 import { constants as osConstants } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Launcher } from '#native/platform.ts';
+import { CHAPTERS, chapterDir, type Chapter } from '../manifest.ts';
 
 /** The exact command that installs the sandbox tool on Debian and Ubuntu. */
 export const SANDBOX_INSTALL = 'sudo apt-get install -y bubblewrap';
@@ -47,12 +53,17 @@ export interface SandboxLimits {
   openFiles: number;
   /** The largest file a process may write: bounds output kept on disk and a disk filled one file at a time. */
   fileBytes: number;
-  /** The private /tmp. */
+  /** The private /tmp, and the room a worker has to write in its chapters/ beside the student's files. */
   tmpBytes: number;
+  /**
+   * The most of the student's own files a worker's chapters/ holds (it is memory): a folder
+   * larger than this does not fit, and the worker stops before it lists a check, saying so.
+   */
+  studentBytes: number;
 }
 
 const MiB = 1024 * 1024;
-export const DEFAULT_LIMITS: SandboxLimits = { cpuSeconds: 600, memoryBytes: 3072 * MiB, processes: 512, openFiles: 1024, fileBytes: 64 * MiB, tmpBytes: 256 * MiB };
+export const DEFAULT_LIMITS: SandboxLimits = { cpuSeconds: 600, memoryBytes: 3072 * MiB, processes: 512, openFiles: 1024, fileBytes: 64 * MiB, tmpBytes: 256 * MiB, studentBytes: 256 * MiB };
 
 /** `ownUsers`: each student's worker runs as a user of its own (grading as root), which the process limit needs. */
 export type SandboxProbe = { ok: true; tool: string; ownUsers: boolean } | { ok: false; reason: string; fix: string };
@@ -168,11 +179,60 @@ function folderPaths(mounts: readonly string[]): string[] {
 }
 
 /**
+ * The folders of reference code staged in `staged` (for the checks that run a reference:
+ * chapter 07's compare with chapter 06's interpreter) that a worker of `chapter` must not see:
+ * every one that neither its checks nor the check library import when they run (an import of
+ * types only does not count), but for the reference the grader chose to lean on (the import
+ * guard's allowed folders). A student's code can read any file its worker can, and copy it
+ * into its own folder, where the import guard allows it; hidden, chapter 06's reference is not
+ * there to copy when chapter 06 is graded. (A chapter whose checks run its own reference in
+ * the worker, chapters 10 and 11, keeps it: that reference is as readable as the check.)
+ */
+export function referenceHiddenFrom(staged: string, chapter: Chapter): string[] {
+  const solutions = join(staged, 'solutions');
+  if (!existsSync(solutions)) return [];
+  let allowed: string[] = [];
+  try {
+    allowed = (JSON.parse(readFileSync(join(staged, '.import-guard'), 'utf8')) as { allowed?: string[] }).allowed ?? [];
+  } catch {
+    // no guard: nothing was chosen
+  }
+  const reached = filesImportedFrom([join(staged, 'checks', chapterDir(chapter)), join(staged, 'checks', 'harness')]);
+  const used = new Set([...reached].filter((file) => file.startsWith(`${solutions}/`)).map((file) => file.slice(solutions.length + 1).split('/')[0]!));
+  return readdirSync(solutions, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && !used.has(entry.name) && !allowed.includes(`solutions/${entry.name}`))
+    .map((entry) => join(solutions, entry.name));
+}
+
+/** A relative specifier a module imports when it runs: a static import or export that is not `import type`, or an awaited import(). */
+const RUNTIME_IMPORT = /(?:^\s*(?:import|export)\s+(?!type\b)[^;]*?\bfrom\s*|^\s*import\s*|\bawait\s+import\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/gm;
+
+/** The source files under `dirs`, and every file they import when they run, followed through relative imports. */
+function filesImportedFrom(dirs: readonly string[]): Set<string> {
+  const seen = new Set<string>();
+  const pending: string[] = [];
+  const add = (file: string) => {
+    if (!seen.has(file) && /\.[cm]?[jt]s$/.test(file) && existsSync(file)) (seen.add(file), pending.push(file));
+  };
+  const walk = (dir: string): void => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) (entry.isDirectory() ? walk : add)(join(dir, entry.name));
+  };
+  dirs.forEach(walk);
+  while (pending.length) {
+    const file = pending.pop()!;
+    for (const match of readFileSync(file, 'utf8').matchAll(RUNTIME_IMPORT)) add(join(dirname(file), match[1]!));
+  }
+  return seen;
+}
+
+/**
  * `launcher`, run in a sandbox around the staged copy `staged` of a student's work. `root` is
  * the workbook whose node_modules and toolchain the staged copy links to; `user` (see
- * sandboxUserFor) the user the worker drops to when the grader is root.
+ * sandboxUserFor) the user the worker drops to when the grader is root; `emptied`, folders of
+ * the staged copy that are empty in the sandbox (referenceHiddenFrom).
  */
-export function sandboxedLauncher(launcher: Launcher, staged: string, root: string, limits: SandboxLimits = DEFAULT_LIMITS, user?: SandboxUser): Launcher {
+export function sandboxedLauncher(launcher: Launcher, staged: string, root: string, limits: SandboxLimits = DEFAULT_LIMITS, user?: SandboxUser, emptied: readonly string[] = []): Launcher {
   const toolchain = join(process.env.WORKBOOK_TOOLCHAIN_ROOT ?? root, '.toolchain');
   // The programs the launcher names (the pinned Node.js of each architecture, qemu) with the folder they were unpacked in;
   // one in a hidden folder of /usr alone.
@@ -184,16 +244,29 @@ export function sandboxedLauncher(launcher: Launcher, staged: string, root: stri
     ...named.filter((p) => !p.startsWith('/usr/')).flatMap((p) => readOnlyAt(dirname(dirname(p)))),
     ...named.filter(hidden).flatMap((p) => readOnlyAt(p)),
   ];
+  const chapters = join(staged, 'chapters');
+  const studentBytes = folderBytes(chapters);
   const binds = [
     ...systemBinds(),
     '--size', String(limits.tmpBytes), '--perms', '01777', '--tmpfs', '/tmp',
-    '--perms', '01777', '--tmpfs', '/var/tmp',
+    // One bounded folder for temporary files: /var/tmp is /tmp.
+    '--symlink', '../tmp', '/var/tmp',
     '--ro-bind', staged, staged,
-    '--bind', join(staged, 'chapters'), join(staged, 'chapters'),
+    // The student's chapters/ as staged, read-only, and the writable chapters/ the worker runs
+    // in: memory of a bounded size that the worker fills with a copy of them before it starts
+    // (studentCopy), so whatever it writes there never reaches the grader's disk.
+    '--perms', '0755', '--dir', dirname(STAGED_CHAPTERS),
+    '--ro-bind', chapters, STAGED_CHAPTERS,
+    '--size', String(Math.min(studentBytes, limits.studentBytes) + limits.tmpBytes), '--perms', '01777', '--tmpfs', chapters,
     ...folderPaths(mounts),
     ...mounts,
+    ...emptied.filter((dir) => dir.startsWith(`${staged}/`)).flatMap((dir) => ['--perms', '0755', '--tmpfs', dir, '--remount-ro', dir]),
     '--proc', '/proc',
     '--dev', '/dev',
+    // The folders bwrap made in memory (its root with /etc, /var and /run, /dev, the emptied
+    // folders of /usr): read-only, as they are to a worker that is not root. A worker that runs
+    // as the grader, in a user namespace, owns them, and could fill memory through them.
+    ...['/dev', ...HIDDEN_SYSTEM_FOLDERS.filter((dir) => existsSync(dir)), '/'].flatMap((dir) => ['--remount-ro', dir]),
   ];
   const environment = [
     '--clearenv',
@@ -222,13 +295,70 @@ export function sandboxedLauncher(launcher: Launcher, staged: string, root: stri
     // bwrap's own process 1 in the sandbox (not the worker: --as-pid-1) keeps --die-with-parent
     // working after the worker drops root, which clears a parent-death signal: when bwrap dies,
     // its process 1 dies, and with it every process of the sandbox.
-    prefix: [...namespaces, '--die-with-parent', '--new-session', '--chdir', staged, ...binds, ...environment, '--', ...dropRoot, ...prlimit, launcher.command, ...launcher.prefix, '--frozen-intrinsics'],
+    prefix: [...namespaces, '--die-with-parent', '--new-session', '--chdir', staged, ...binds, ...environment, '--', ...(user ? referenceHider(staged) : []), ...dropRoot, ...prlimit, ...studentCopy(chapters, studentBytes > limits.studentBytes ? `the student's chapters/ hold ${mib(studentBytes)} MiB, more than the ${mib(limits.studentBytes)} MiB a sandbox holds` : undefined), launcher.command, ...launcher.prefix, '--frozen-intrinsics'],
   };
 }
 
 /**
- * CPU time (user + system, ms) of process `pid` and every process below it: a sandboxed
- * worker is a child of bwrap, and whatever it starts counts against its budget too.
+ * Grading as root, what runs first in the sandbox, with root's powers still: it finds the
+ * chapter the worker starts for (the argument after worker.ts: runner.ts startWorker), mounts
+ * an empty read-only folder over every reference that chapter's checks do not run
+ * (referenceHiddenFrom), then goes on (exec) to drop root. A worker whose chapter it cannot
+ * find sees no reference at all. (A grader that is not root cannot mount in its sandbox: the
+ * launcher's `emptied` folders are the way there.)
+ */
+function referenceHider(staged: string): string[] {
+  const solutions = join(staged, 'solutions');
+  if (!existsSync(solutions)) return [];
+  const every = readdirSync(solutions).map((name) => join(solutions, name));
+  // The folders go into the script as words: a path that is not one word hides nothing rather than something else.
+  if (every.some((dir) => !/^[\w./-]+$/.test(dir))) return [];
+  const cases = CHAPTERS.map((c) => `${chapterDir(c)}) hide='${referenceHiddenFrom(staged, c).join(' ')}';;`).join(' ');
+  const script = [
+    'chapter=; next=',
+    'for arg in "$@"; do if [ -n "$next" ]; then chapter=$arg; break; fi; case $arg in */checks/harness/worker.ts) next=1;; esac; done',
+    `hide='${every.join(' ')}'`,
+    `case $chapter in ${cases} esac`,
+    'for dir in $hide; do mount -t tmpfs -o ro,size=4k,mode=755 reference-hidden "$dir" || exit 125; done',
+    'exec "$@"',
+  ].join('; ');
+  return ['/bin/sh', '-c', script, 'sh'];
+}
+
+/** Where the sandbox shows the student's staged chapters/ read-only, for studentCopy. */
+const STAGED_CHAPTERS = '/run/student-chapters';
+
+/**
+ * What the worker runs first, as its own user and under its limits: a copy of the student's
+ * staged chapters/ into the bounded chapters/ it runs in, then (exec) the worker itself. A
+ * copy that does not fit, or a folder known to be too large (`refused` says why), ends the
+ * worker before it lists a check, with a message that says so.
+ */
+function studentCopy(chapters: string, refused?: string): string[] {
+  if (refused !== undefined) return ['/bin/sh', '-c', 'echo "$1" >&2; exit 125', 'sh', refused];
+  const script = 'cp -R "$1/." "$2/" || { echo "the student\'s chapters/ could not be copied into the sandbox" >&2; exit 125; }; shift 2; exec "$@"';
+  return ['/bin/sh', '-c', script, 'sh', STAGED_CHAPTERS, chapters];
+}
+
+function mib(bytes: number): string {
+  return (bytes / (1024 * 1024)).toFixed(1);
+}
+
+/** The bytes of the files under `dir` (symbolic links are not followed: staging leaves none). */
+function folderBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += folderBytes(path);
+    else if (entry.isFile()) total += lstatSync(path).size;
+  }
+  return total;
+}
+
+/**
+ * CPU time (user + system, ms) of process `pid` and every process below it, those that have
+ * ended too: a sandboxed worker is a child of bwrap, and whatever it starts counts against
+ * its budget, however briefly it lives.
  */
 export function treeCpuTimeMs(pid: number | undefined): number | null {
   if (pid === undefined) return null;
@@ -245,7 +375,10 @@ export function treeCpuTimeMs(pid: number | undefined): number | null {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       parentOf.set(Number(entry), Number(fields[1]));
-      timeOf.set(Number(entry), ((Number(fields[11]) + Number(fields[12])) * 1000) / 100);
+      // utime and stime, then cutime and cstime: the time of its children that have ended and
+      // been waited for, which no longer have an entry of their own (work done in short-lived
+      // processes counts too). A child still running is not in its parent's, so nothing counts twice.
+      timeOf.set(Number(entry), ((Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 1000) / 100);
     } catch {
       // gone meanwhile
     }

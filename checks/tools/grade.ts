@@ -25,7 +25,7 @@
  * roster's folder. A workspace that is missing, unreadable, full of garbage, crashes or
  * hangs costs only its own student's rows.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ARCH_NAMES, isArch, type Arch } from '#native/arch.ts';
@@ -38,7 +38,7 @@ import { probeSandbox } from '../harness/sandbox.ts';
 import { expectationKey, judgeFor, reportsOutcomes, type ExpectedOutcomes } from '../harness/verdicts.ts';
 import { listChecks } from './listing.ts';
 import { color, optionValue, runMain, UsageError, UserError, workbookRoot } from './main.ts';
-import { attachHints, readHints } from './state.ts';
+import { stateDir, type HintsUsed } from './state.ts';
 
 export interface RosterEntry {
   student: string;
@@ -80,9 +80,112 @@ export function readRoster(file: string): RosterEntry[] {
   });
 }
 
-function csvCell(value: string | number): string {
-  const text = String(value);
-  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+/**
+ * One CSV cell. Text that a spreadsheet would take for a formula (it begins with =, +, -, @
+ * or a tab or carriage return) is kept as text with a leading apostrophe, and control
+ * characters (a terminal's escape codes) are shown as \u{…}: the notes carry what a
+ * student's code said.
+ */
+export function csvCell(value: string | number): string {
+  if (typeof value === 'number') return String(value);
+  const text = printable(value).replace(/^[=+\-@\t\r]/, (first) => `'${first}`);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** `text` with its control characters but tab and line feed written as \u{…}. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
+}
+
+/** The most of a result's message and details that grades.json keeps: a student's code can throw text of any length. */
+export const MESSAGE_CHARS = 4000;
+export const DETAILS_CHARS = 16_000;
+/** A check's name as a worker reported it (a forged run may name checks at will). */
+const NAME_CHARS = 400;
+
+function clip(text: string, most: number): string {
+  return text.length <= most ? text : `${text.slice(0, most)}… (${text.length - most} characters more)`;
+}
+
+/**
+ * A load error explained by the source lines it names (load-error.ts): a message a student's
+ * code threw can name any file on the grader's machine, whose lines the explanation would
+ * show. Only a file of the student's own chapters/ is shown.
+ */
+const EXPLAINED_LOAD_ERROR = /^your code could not be loaded: (.+?):\d+:\d+: /;
+
+/**
+ * `result` with its texts bounded, so one student's output cannot swell the grade files or the
+ * grader's memory, and without the lines of a file that is not the student's.
+ */
+function bounded(result: CheckResult): CheckResult {
+  const kept: CheckResult = { ...result, check: clip(String(result.check), NAME_CHARS), message: clip(String(result.message), MESSAGE_CHARS) };
+  const named = EXPLAINED_LOAD_ERROR.exec(kept.message)?.[1];
+  if (named !== undefined && (named.split('/')[0] !== 'chapters' || named.split('/').includes('..'))) {
+    kept.details = `(not shown: the message names ${clip(named, 200)}, a file outside your chapters/)`;
+    return kept;
+  }
+  if (result.details !== undefined) kept.details = clip(String(result.details), DETAILS_CHARS);
+  if (result.hint !== undefined) kept.hint = clip(String(result.hint), MESSAGE_CHARS);
+  return kept;
+}
+
+/** The largest hint record grading reads. */
+const HINTS_BYTES = 1024 * 1024;
+
+/**
+ * The hint rungs a student revealed, from their `.workbook/hints.json`, read the way a file
+ * a stranger wrote must be: a real file (not a symbolic link to someone else's file, a
+ * device or a pipe that would hold the grader forever), of a bounded size, and only counts
+ * (whole numbers of at least 0) kept. Anything else counts as no record.
+ */
+export function studentHints(workspace: string): HintsUsed {
+  const dir = stateDir(workspace);
+  const file = join(dir, 'hints.json');
+  let text: string;
+  try {
+    if (!lstatSync(dir).isDirectory() || !lstatSync(file).isFile()) return {};
+    const fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+    try {
+      const size = fstatSync(fd).size;
+      if (!fstatSync(fd).isFile() || size > HINTS_BYTES) return {};
+      const bytes = Buffer.alloc(size);
+      let read = 0;
+      while (read < size) {
+        const got = readSync(fd, bytes, read, size - read, read);
+        if (got === 0) break;
+        read += got;
+      }
+      text = bytes.subarray(0, read).toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return {};
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  const hints: HintsUsed = {};
+  if (typeof parsed !== 'object' || parsed === null) return hints;
+  for (const [chapter, checks] of Object.entries(parsed)) {
+    if (!/^\d\d$/.test(chapter) || typeof checks !== 'object' || checks === null) continue;
+    const counts: Record<string, number> = {};
+    for (const [check, rungs] of Object.entries(checks)) if (Number.isSafeInteger(rungs) && (rungs as number) >= 0) counts[check] = rungs as number;
+    hints[chapter] = counts;
+  }
+  return hints;
+}
+
+/** Sets `hintsUsed` on every result from `hints` (own entries only: a check's name is no key of Object's). */
+function attachStudentHints(results: CheckResult[], hints: HintsUsed): void {
+  for (const r of results) {
+    const chapter = Object.hasOwn(hints, r.chapter) ? hints[r.chapter]! : {};
+    r.hintsUsed = Object.hasOwn(chapter, r.check) ? chapter[r.check]! : 0;
+  }
 }
 
 export interface GradeRow {
@@ -210,19 +313,22 @@ export async function grade(options: GradeOptions): Promise<{ students: StudentG
           judge: (chapter, arch) => judgeFor(root, expected, chapter, arch),
           ...(options.sandbox === false ? {} : { sandbox: options.sandbox ?? {} }),
         });
-        attachHints(results, entry.path);
+        results = results.map(bounded);
+        attachStudentHints(results, studentHints(entry.path));
         flags = [...flags, ...refusedImports(results)];
       } catch (caught) {
         error = `the checks could not run on this workspace: ${caught instanceof Error ? oneLine(caught.message) : String(caught)}`;
         results = [];
       }
     }
-    const hints = error ? {} : readHints(entry.path);
+    const hints = error ? {} : studentHints(entry.path);
     const rows: GradeRow[] = [];
     for (const chapter of chapters) {
-      const chapterHints = Object.values(hints[chapter.number] ?? {}).reduce((a, b) => a + b, 0);
+      const recorded = Object.hasOwn(hints, chapter.number) ? hints[chapter.number]! : {};
       for (const arch of options.arches) {
         const listed = listings.get(`${chapter.number}/${arch}`) ?? [];
+        // The chapter's own checks' hints: a record may name others.
+        const chapterHints = listed.reduce((sum, c) => sum + (Object.hasOwn(recorded, c.name) ? recorded[c.name]! : 0), 0);
         const mine = results.filter((r) => r.chapter === chapter.number && r.arch === arch);
         const passing = listed.filter((c) => mine.some((r) => r.check === c.name && r.status === 'pass'));
         // A failure that is not one of the listed checks (a file that would not load, a forged result), or, where nothing passed, the first failure.
@@ -365,7 +471,7 @@ async function main(): Promise<number> {
       const hints = [...new Map(s.rows.map((r) => [r.chapter, r.hintsUsed])).values()].reduce((a, b) => a + b, 0);
       const mark = s.error || s.flags.length ? color.red('✗') : points === possible ? color.green('✓') : color.yellow('·');
       const flagged = s.flags.length ? color.red(`  flagged: ${s.flags.length} reference${s.flags.length === 1 ? '' : 's'} to code that is not the student's (see grades.csv)`) : '';
-      console.log(`  ${mark} ${s.student.padEnd(20)} ${String(points).padStart(4)} / ${possible} points, ${hints} hint${hints === 1 ? '' : 's'}${s.error ? color.red(`  ${s.error}`) : ''}${flagged}`);
+      console.log(`  ${mark} ${printable(s.student).padEnd(20)} ${String(points).padStart(4)} / ${possible} points, ${hints} hint${hints === 1 ? '' : 's'}${s.error ? color.red(`  ${printable(s.error)}`) : ''}${flagged}`);
     },
   });
   mkdirSync(out, { recursive: true });
