@@ -14,7 +14,7 @@ import { runChapter } from './runner.ts';
 import type { Lanes } from './lanes.ts';
 import { explainLoadErrors } from './load-error.ts';
 import { hideWrittenExpectations } from './written.ts';
-import { sandboxedLauncher, sandboxedWorkerPid, sandboxUserFor, signalFromExitCode, treeCpuTimeMs, type SandboxLimits } from './sandbox.ts';
+import { referenceHiddenFrom, sandboxedLauncher, sandboxedWorkerPid, sandboxUserFor, signalFromExitCode, treeCpuTimeMs, type SandboxLimits } from './sandbox.ts';
 
 export interface SessionOptions {
   chapters: Chapter[];
@@ -278,9 +278,12 @@ export async function runSession(options: SessionOptions): Promise<CheckResult[]
     const user = staged && options.sandbox ? sandboxUserFor(staged.root) : undefined;
     for (const arch of options.arches) {
       const found = availability(arch, options.root);
-      const sandboxed = found.available && staged && options.sandbox ? sandboxedLauncher(found.launcher, staged.root, options.root, options.sandbox.limits, user) : null;
-      launchers.set(arch, sandboxed ?? (found.available ? found.launcher : found.reason));
+      launchers.set(arch, found.available ? found.launcher : found.reason);
     }
+    // In the sandbox, the reference folders the chapter's checks do not run are empty
+    // (sandbox.ts referenceHiddenFrom), for a grader that is not root too.
+    const sandboxed = (launcher: Launcher, chapter: Chapter): Launcher =>
+      staged && options.sandbox ? sandboxedLauncher(launcher, staged.root, options.root, options.sandbox.limits, user, referenceHiddenFrom(staged.root, chapter)) : launcher;
     const jobs: { chapter: Chapter; arch: Arch; results?: CheckResult[] }[] = [];
     for (const chapter of options.chapters) for (const arch of ARCHES) if (options.arches.includes(arch)) jobs.push({ chapter, arch });
 
@@ -302,7 +305,7 @@ export async function runSession(options: SessionOptions): Promise<CheckResult[]
       } else {
         job.results = await runChapter({
           chapter: job.chapter,
-          launcher,
+          launcher: sandboxed(launcher, job.chapter),
           root,
           conditions,
           ...(staged && options.sandbox ? { cpuTime: treeCpuTimeMs, workerPid: sandboxedWorkerPid, exitSignal: signalFromExitCode, ...(options.sandbox.wallCeilingMs ? { wallCeilingMs: options.sandbox.wallCeilingMs } : {}) } : {}),
