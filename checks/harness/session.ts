@@ -14,7 +14,7 @@ import { runChapter } from './runner.ts';
 import type { Lanes } from './lanes.ts';
 import { explainLoadErrors } from './load-error.ts';
 import { hideWrittenExpectations } from './written.ts';
-import { referenceHiddenFrom, sandboxedLauncher, sandboxedWorkerPid, sandboxUserFor, signalFromExitCode, treeCpuTimeMs, type SandboxLimits } from './sandbox.ts';
+import { DEFAULT_LIMITS, referenceHiddenFrom, sandboxedLauncher, sandboxedWorkerPid, sandboxUserFor, signalFromExitCode, treeCpuTimeMs, type SandboxLimits } from './sandbox.ts';
 
 export interface SessionOptions {
   chapters: Chapter[];
@@ -214,12 +214,29 @@ function referenceFilesChecksImport(root: string): string[] {
   return [...found].sort();
 }
 
-/** Copies a student's folder file by file: symbolic links are flagged and left out, never followed. */
-function copyStudentTree(from: string, to: string, shown: string, flags: WorkspaceFlag[]): void {
+/**
+ * Copies a student's folder file by file: symbolic links are flagged and left out, never
+ * followed; so is a file larger than a sandbox lets a file be, and everything past the most a
+ * sandbox holds of a student's folder (sandbox.ts DEFAULT_LIMITS), so a huge repository costs
+ * the grader's disk no more than that.
+ */
+function copyStudentTree(from: string, to: string, shown: string, flags: WorkspaceFlag[], copied = { bytes: 0 }): void {
   mkdirSync(to, { recursive: true });
   for (const entry of readdirSync(from, { withFileTypes: true })) {
     const source = join(from, entry.name);
     const name = `${shown}/${entry.name}`;
+    if (entry.isFile()) {
+      const { size } = lstatSync(source);
+      if (size > DEFAULT_LIMITS.fileBytes) {
+        flags.push({ file: name, reason: `${Math.ceil(size / 2 ** 20)} MiB, more than the ${DEFAULT_LIMITS.fileBytes / 2 ** 20} MiB a file may have: not graded` });
+        continue;
+      }
+      if (copied.bytes + size > DEFAULT_LIMITS.studentBytes) {
+        flags.push({ file: name, reason: `past the ${DEFAULT_LIMITS.studentBytes / 2 ** 20} MiB a student's chapters/ may hold: not graded` });
+        continue;
+      }
+      copied.bytes += size;
+    }
     if (entry.isSymbolicLink()) {
       let target = '';
       try {
@@ -228,7 +245,7 @@ function copyStudentTree(from: string, to: string, shown: string, flags: Workspa
         target = '?';
       }
       flags.push({ file: name, reason: `a symbolic link (to ${target}) is not graded: only your own files are` });
-    } else if (entry.isDirectory()) copyStudentTree(source, join(to, entry.name), name, flags);
+    } else if (entry.isDirectory()) copyStudentTree(source, join(to, entry.name), name, flags, copied);
     else if (entry.isFile()) copyFileSync(source, join(to, entry.name));
   }
 }

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -164,6 +164,33 @@ test('a student who leans on the reference earns nothing and is flagged; an hone
     const json = JSON.parse(gradesJson(root, students, [chapter], [hostArch()])) as { students: { student: string; flags: unknown[] }[] };
     assert.ok(json.students.find((s) => s.student === 'symlink')!.flags.length > 0, 'grades.json lists the flags');
     assert.equal(json.students.find((s) => s.student === 'honest')!.flags, []);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test("staging copies no file larger than a sandbox lets a file be, and no more of a student's folder than a sandbox holds: each file left out is flagged", () => {
+  const base = mkdtempSync(join(tmpdir(), 'workbook-grade-huge-'));
+  try {
+    const folder = join(base, 'chapters', dir);
+    cpSync(join(root, 'solutions', dir), folder, { recursive: true });
+    // Sparse files: their sizes are what staging reads, and they take no disk here.
+    for (const [name, mib] of [['huge.bin', 65], ['a.bin', 60], ['b.bin', 60], ['c.bin', 60], ['d.bin', 60], ['e.bin', 60]] as const) {
+      writeFileSync(join(folder, name), '');
+      truncateSync(join(folder, name), mib * 2 ** 20);
+    }
+    const staged = stageWorkspace(root, base, { isolate: true });
+    try {
+      const copied = readdirSync(join(staged.root, 'chapters', dir));
+      assert.ok(copied.includes('code-region.ts'), 'the student\'s code is staged');
+      assert.not.ok(copied.includes('huge.bin'), 'a 65 MiB file is not staged');
+      assert.is(copied.filter((f) => f.endsWith('.bin')).length, 4, 'four 60 MiB files fit in 256 MiB, the fifth does not');
+      const said = staged.flags.map((f) => `${f.file} ${f.reason}`).join('\n');
+      assert.match(said, /huge\.bin 65 MiB, more than the 64 MiB a file may have/);
+      assert.match(said, /past the 256 MiB a student's chapters\/ may hold/);
+    } finally {
+      staged.remove();
+    }
   } finally {
     rmSync(base, { recursive: true, force: true });
   }
