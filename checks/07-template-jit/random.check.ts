@@ -39,7 +39,7 @@ check('random programs: the JIT prints and returns what the interpreter does, an
     assert.ok(report === null, `${report}\n\nthe program:\n${source}`);
   }
   assert.ok(expectationsHidden() || errors < PROGRAMS, 'every random program failed at run time (a check bug)');
-}, { timeoutMs: 20000, hints: [
+}, { timeoutMs: 10000, emulatedTimeoutMs: 80000, hints: [
   'The failing program is printed in full: save it to a .jot file and compare `npm run jit -- --mine FILE` with `npm run jit -- --mine --interp FILE`.',
   'Look at its bytecode listing and your machine code side by side: `npm run jit -- --mine --emit-asm FILE`.',
 ] });

@@ -226,7 +226,7 @@ fn main() {
     });
     assert.ok(lines.some((l) => mnemonic.test(l)), `${arch}: no direct ${arch === 'x64' ? 'call' : 'bl'} instruction in the listing:\n${listing}`);
   }
-}, { timeoutMs: 15000, hints: [
+}, { timeoutMs: 10000, emulatedTimeoutMs: 60000, hints: [
   'Before each instruction\'s template, masm.comment(`${offset} ${name} …`) attaches the bytecode to the first machine instruction of the template.',
   'compileProgram(program, arch) compiles for either ISA; only run() needs the machine to be that ISA.',
 ] });
@@ -366,7 +366,7 @@ fn main() {
   const outcome = runJit(source);
   const report = compareOutcome(expected.program, outcome) ?? compareResult('limits', expected.result, outcome);
   assert.ok(report === null, `${report}\n\nthe program:\n${source}`);
-}, { timeoutMs: 20000, hints: [
+}, { timeoutMs: 10000, emulatedTimeoutMs: 80000, hints: [
   'A frame needs locals + maxStack slots: with 256 locals the deepest slots are more than 2 KiB below the frame pointer, beyond the short displacement forms.',
   'All six parameters arrive in argument registers and go to locals 0…5 in order.',
 ] });
