@@ -189,6 +189,8 @@ export const MAX_EVENT_LINE = 16 * 1024 * 1024;
 const MAX_KEPT_EVENTS = 32 * 1024 * 1024;
 /** The most of the code copies of one check kept (the most recent ones: a crash is in those). */
 const MAX_KEPT_CODE = 16 * 1024 * 1024;
+/** The most code copies of one check kept (a copy may be empty: its count is bounded apart from its bytes). */
+const MAX_KEPT_REGIONS = 4096;
 /** The most of the crash-dump channel kept (a dump is a few hundred bytes; the rest is read and dropped). */
 const MAX_CRASH_BYTES = 1024 * 1024;
 
@@ -346,7 +348,7 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
         outcome.code.push({ address, bytes });
         // The most recent copies, within MAX_KEPT_CODE.
         let codeBytes = outcome.code.reduce((sum, r) => sum + r.bytes.length, 0);
-        while (codeBytes > MAX_KEPT_CODE && outcome.code.length > 1) codeBytes -= outcome.code.shift()!.bytes.length;
+        while ((codeBytes > MAX_KEPT_CODE && outcome.code.length > 1) || outcome.code.length > MAX_KEPT_REGIONS) codeBytes -= outcome.code.shift()!.bytes.length;
         break;
       }
       case 'file-error':

@@ -50,6 +50,8 @@ const STOPPED: Record<string, RegExp> = {
   'channel-flood': /result channel carried a line of more than 16 MiB/,
   // The crash channel poured full: read to the end and dropped past its first MiB, so the attack ends of its own accord.
   'crash-flood': /hostile crash-flood: poured 768 MiB/,
+  // Well-formed events under a stolen seal, without end: the runner keeps a bounded amount of one worker's events, then stops it.
+  'sealed-flood': /result channel carried more than 32 MiB of events/,
 };
 /** The most memory the grader (this process) may have held at once, through every attack. */
 const GRADER_MAX_RSS = 768 * MiB;
