@@ -194,6 +194,34 @@ const MAX_KEPT_REGIONS = 4096;
 /** The most of the crash-dump channel kept (a dump is a few hundred bytes; the rest is read and dropped). */
 const MAX_CRASH_BYTES = 1024 * 1024;
 
+/** How deep a worker's events nest (a list of checks, each with its hints, is 4) and how many arrays and objects one holds. */
+const MAX_EVENT_DEPTH = 16;
+const MAX_EVENT_CONTAINERS = 100_000;
+
+/**
+ * Why `line` must not be parsed, or undefined: JSON.parse of a line of nothing but brackets
+ * (`[[[[…` or `[[],[],…`) builds tens of bytes of heap per byte of text, hundreds of
+ * megabytes for a line within MAX_EVENT_LINE. Counted on the bytes, outside strings (a quote,
+ * a backslash or a bracket is never a byte of a longer UTF-8 sequence).
+ */
+function structureProblem(line: Buffer): string | undefined {
+  let depth = 0;
+  let containers = 0;
+  let inString = false;
+  for (let i = 0; i < line.length; i++) {
+    const byte = line[i]!;
+    if (inString) {
+      if (byte === 0x5c) i++; // \ escapes the next byte
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x5b || byte === 0x7b) {
+      if (++depth > MAX_EVENT_DEPTH) return `a line nested more than ${MAX_EVENT_DEPTH} deep`;
+      if (++containers > MAX_EVENT_CONTAINERS) return `a line of more than ${MAX_EVENT_CONTAINERS} arrays and objects`;
+    } else if (byte === 0x5d || byte === 0x7d) depth--;
+  }
+  return undefined;
+}
+
 /**
  * Calls `handle` with each event a worker writes (one JSON object per line), and the length
  * of its line in bytes. With `seal`, a line that is not JSON or does not carry the seal goes
@@ -211,8 +239,19 @@ export function readEvents(stream: Readable, handle: (event: WorkerEvent, bytes:
     pieces = [];
     forged?.(why);
   };
+  // The worker writes the seal as each event's last member (worker.ts send): a line without it is refused unparsed.
+  const sealed = seal === undefined ? undefined : Buffer.from(`"k":${JSON.stringify(seal)}}`);
   const take = (line: Buffer) => {
     if (line.length === 0) return;
+    if (sealed !== undefined && !line.subarray(line.length - sealed.length).equals(sealed)) {
+      refuse(`a line without this run's seal: ${line.subarray(0, 80).toString('utf8')}`);
+      return;
+    }
+    const shape = structureProblem(line);
+    if (shape !== undefined) {
+      refuse(shape);
+      return;
+    }
     const text = line.toString('utf8');
     let event: (WorkerEvent & { k?: unknown }) | undefined;
     try {

@@ -189,15 +189,15 @@ test('submissions aimed at the grader earn nothing and leave its disk, memory, c
   }
 });
 
-test("the event channel's reader refuses a line past its limit as it arrives, and joins a line cut inside a character", async () => {
+test("the event channel's reader refuses a line past its limit as it arrives, or one it would build too much of, and joins a line cut inside a character", async () => {
   const { PassThrough } = await import('node:stream');
   const seal = 'f'.repeat(32);
   const stream = new PassThrough();
   const events: unknown[] = [];
   const refused: string[] = [];
   readEvents(stream, (event) => events.push(event), seal, (why) => refused.push(why));
-  // A sealed event whose program name holds a character of 3 bytes, cut between two chunks.
-  const line = Buffer.from(JSON.stringify({ t: 'hello', k: seal, name: 'a€b' }) + '\n');
+  // A sealed event (the seal last, as worker.ts sends it) whose text holds a character of 3 bytes, cut between two chunks.
+  const line = Buffer.from(JSON.stringify({ t: 'hello', name: 'a€b', k: seal }) + '\n');
   const cut = line.indexOf(Buffer.from('€')) + 1;
   stream.write(line.subarray(0, cut));
   stream.write(line.subarray(cut));
@@ -209,10 +209,34 @@ test("the event channel's reader refuses a line past its limit as it arrives, an
     written += MiB;
     await new Promise((resolve) => setImmediate(resolve));
   }
-  assert.equal(events, [{ t: 'hello', k: seal, name: 'a€b' }], 'the cut character is whole');
+  assert.equal(events, [{ t: 'hello', name: 'a€b', k: seal }], 'the cut character is whole');
   assert.equal(refused, [`a line of more than ${MAX_EVENT_LINE / MiB} MiB`]);
   assert.ok(written <= MAX_EVENT_LINE + MiB, `refused as it passed the limit: after ${written / MiB} MiB`);
   stream.destroy();
+
+  // Lines within the limit, sealed as a stolen seal would seal them, that JSON.parse would make hundreds of megabytes of: refused unparsed.
+  const shapes: [string, string][] = [
+    [`{"t":"hello","x":${'['.repeat(4 * MiB)}${']'.repeat(4 * MiB)},"k":"${seal}"}`, 'a line nested more than 16 deep'],
+    [`{"t":"hello","x":[${'[],'.repeat(2 * MiB)}[]],"k":"${seal}"}`, 'a line of more than 100000 arrays and objects'],
+    ['{"t":"hello"}', "a line without this run's seal"],
+  ];
+  for (const [text, why] of shapes) {
+    const shaped = new PassThrough();
+    const said: string[] = [];
+    readEvents(shaped, () => undefined, seal, (reason) => said.push(reason));
+    shaped.write(text + '\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(said.length === 1 && said[0]!.startsWith(why), `refused as ${why}: ${said.join('; ').slice(0, 120)}`);
+    shaped.destroy();
+  }
+  // Brackets inside a string are text: a sealed event whose text is all brackets is taken.
+  const quoted = new PassThrough();
+  const taken: unknown[] = [];
+  readEvents(quoted, (event) => taken.push(event), seal, (why) => assert.unreachable(why));
+  quoted.write(JSON.stringify({ t: 'hello', x: `\\"${'['.repeat(1000)}`, k: seal }) + '\n');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.is(taken.length, 1, 'brackets in a string are not counted');
+  quoted.destroy();
 });
 
 test('a load error that names a file outside chapters/ (by a path with .., or through a link) is explained without its lines', async () => {
