@@ -18,7 +18,7 @@
  * still registers and fails with that error, instead of the whole chapter vanishing.
  */
 import type { Arch } from '#native/arch.ts';
-import type { ReportedOutcome } from './protocol.ts';
+import { clipOutput, clipText, MAX_ERROR_CHARS, MAX_PROGRAM_NAME_CHARS, type ReportedOutcome } from './protocol.ts';
 
 export interface CheckContext {
   /** The architecture this worker runs (and generates code for). */
@@ -84,7 +84,10 @@ export const registry = {
  * code printed and how it ended, whether or not the check itself finds it right.
  */
 export function reportOutcome(program: string, outcome: { readonly output: readonly string[]; readonly error?: { readonly kind: 'compile' | 'runtime'; readonly message: string } | undefined }): void {
-  registry.onOutcome?.({ program, output: [...outcome.output], ...(outcome.error ? { error: { kind: outcome.error.kind, message: outcome.error.message } } : {}) });
+  // Bounded (protocol.ts clipOutput), the reference's report as the learner's: a program that
+  // prints without end costs the runner no more than the limits, and judging is unchanged.
+  const error = outcome.error ? { error: { kind: outcome.error.kind, message: clipText(String(outcome.error.message), MAX_ERROR_CHARS) } } : {};
+  registry.onOutcome?.({ program: clipText(String(program), MAX_PROGRAM_NAME_CHARS), output: clipOutput(outcome.output), ...error });
 }
 
 export function check(name: string, body: CheckBody, options: CheckOptions = {}): void {

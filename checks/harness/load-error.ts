@@ -7,8 +7,8 @@
  * the line and a caret under the column, by parsing the learner's files with TypeScript's
  * own parser (and falling back to the place the runtime named).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { CHAPTERS, chapterDir } from '../manifest.ts';
 import type { CheckResult } from './protocol.ts';
 import { listFiles } from './files.ts';
@@ -78,18 +78,43 @@ export async function syntaxProblem(absolute: string, shownAs: string): Promise<
   return undefined;
 }
 
-/** `file:line:column` named in a runtime's message (tsx/esbuild: `/abs/file.ts:67:30: ERROR: …`). */
+/**
+ * `path` (absolute, or relative to `root`) as a path relative to `root`, where it is a file of
+ * `root`'s chapters/ once every `..` and link is followed; otherwise undefined. A load error's
+ * message is the learner's to write (code under test may throw any text), so the grader shows
+ * the lines of no other file it names: not a reference's, not a check's, not one of its own.
+ */
+export function chaptersFile(root: string, path: string): string | undefined {
+  const chapters = join(realOrSame(root), 'chapters');
+  const real = realOrSame(resolve(root, path));
+  const shown = relative(chapters, real);
+  if (!shown || shown.startsWith('..') || isAbsolute(shown)) return undefined;
+  return join('chapters', shown);
+}
+
+/** The real path of `path` (links followed), or `path` itself where it does not exist. */
+function realOrSame(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** `file:line:column` named in a runtime's message (tsx/esbuild: `/abs/file.ts:67:30: ERROR: …`), where the file is one of chapters/. */
 function placeInMessage(text: string, root: string): SourcePlace | undefined {
   const match = /((?:file:\/\/)?\/[^\s:'"()]+\.[cm]?[tj]s):(\d+):(\d+):?\s*(?:ERROR:\s*)?([^\n]*)/.exec(text);
   if (!match) return undefined;
-  const absolute = match[1]!.replace(/^file:\/\//, '');
-  const shown = relative(root, absolute);
-  return { file: shown.startsWith('..') || isAbsolute(shown) ? absolute : shown, line: Number(match[2]), column: Number(match[3]), problem: match[4]!.trim() };
+  const file = chaptersFile(root, match[1]!.replace(/^file:\/\//, ''));
+  if (file === undefined) return undefined;
+  return { file, line: Number(match[2]), column: Number(match[3]), problem: match[4]!.trim() };
 }
 
 /** The line at `place` with a caret under its column, and the lines around it. */
 export function codeFrame(root: string, place: SourcePlace): string {
-  const path = join(root, place.file);
+  const file = chaptersFile(root, place.file);
+  if (file === undefined) return '';
+  const path = join(root, file);
   if (!existsSync(path)) return '';
   const lines = readFileSync(path, 'utf8').split('\n');
   const from = Math.max(1, place.line - 2);
@@ -140,6 +165,7 @@ async function explain(r: CheckResult, root: string): Promise<{ message: string;
     if (parsed) place = parsed;
   } else {
     for (const file of candidateFiles(root, r.chapter)) {
+      if (chaptersFile(root, file) === undefined) continue; // a link out of chapters/
       place = await syntaxProblem(join(root, file), file);
       if (place) break;
     }

@@ -92,3 +92,59 @@ export interface CheckResult {
   /** With planted bugs: the index of the planted item this result is about. */
   item?: number;
 }
+
+/**
+ * The most of each text of a SerializedError a worker sends (message, stack, details, what,
+ * note): a submission that throws megabytes costs the runner no more than this.
+ */
+export const MAX_ERROR_CHARS = 64 * 1024;
+
+/** The most of a program's output one reported outcome carries (check.ts reportOutcome). */
+export const MAX_OUTCOME_LINES = 10_000;
+export const MAX_OUTCOME_LINE_CHARS = 10_000;
+/**
+ * All of an outcome's lines together: far above what any program of the workbook prints, and
+ * low enough that the event carrying it (every character at most 6 bytes of JSON) stays well
+ * under the runner's limit on one event line (runner.ts MAX_EVENT_LINE).
+ */
+export const MAX_OUTCOME_CHARS = 1024 * 1024;
+
+/** The most of a reported program's name kept (names are file names, or a check's own short names). */
+export const MAX_PROGRAM_NAME_CHARS = 1000;
+
+/** `text` cut to its first `limit` characters, followed by how many more there were. */
+export function clipText(text: string, limit: number): string {
+  return text.length <= limit ? text : `${text.slice(0, limit)}… (${text.length - limit} characters more)`;
+}
+
+/**
+ * A program's output bounded the same way wherever it is reported (the learner's run and the
+ * reference's alike, so judging one against the other is unchanged): each line clipped to
+ * MAX_OUTCOME_LINE_CHARS, at most MAX_OUTCOME_LINES lines and MAX_OUTCOME_CHARS in all, the
+ * lines left off counted on a last line of their own.
+ */
+export function clipOutput(lines: readonly unknown[]): string[] {
+  const kept: string[] = [];
+  let chars = 0;
+  for (const line of lines) {
+    const text = clipText(String(line), MAX_OUTCOME_LINE_CHARS);
+    if (kept.length >= MAX_OUTCOME_LINES || chars + text.length > MAX_OUTCOME_CHARS) break;
+    kept.push(text);
+    chars += text.length;
+  }
+  if (kept.length < lines.length) kept.push(`… (${lines.length - kept.length} lines more)`);
+  return kept;
+}
+
+/** A SerializedError whose every text is at most MAX_ERROR_CHARS (plus the count of what was cut). */
+export function clipError(error: SerializedError): SerializedError {
+  const clip = (text: unknown) => clipText(String(text ?? ''), MAX_ERROR_CHARS);
+  return {
+    name: clip(error.name),
+    message: clip(error.message),
+    stack: clip(error.stack),
+    details: typeof error.details === 'string' ? clip(error.details) : undefined,
+    what: typeof error.what === 'string' ? clip(error.what) : undefined,
+    note: typeof error.note === 'string' ? clip(error.note) : undefined,
+  };
+}

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { Arch } from '#native/arch.ts';
 import type { Launcher } from '#native/platform.ts';
 import { chapterDir, type Chapter } from '../manifest.ts';
-import type { CheckResult, ListedCheck, PlantedItem, ReportedOutcome, SerializedError, WorkerEvent } from './protocol.ts';
+import { clipError, clipOutput, clipText, MAX_ERROR_CHARS, MAX_PROGRAM_NAME_CHARS, type CheckResult, type ListedCheck, type PlantedItem, type ReportedOutcome, type SerializedError, type WorkerEvent } from './protocol.ts';
 import type { Judge } from './verdicts.ts';
 import { timeLimit } from './check.ts';
 import { classifyError, describeCrash, describeHang, fittingRung, type CodeSnapshot } from './diagnose.ts';
@@ -175,35 +175,132 @@ export function newSeal(): string {
 const COMPILE_CACHE = join(tmpdir(), `workbook-compile-cache-${userInfo().uid}`);
 
 /**
- * Calls `handle` with each event a worker writes (one JSON object per line). With `seal`, a
- * line that is not JSON or does not carry the seal goes to `forged` instead, and so does
- * everything after it.
+ * The longest event line a worker's own events come near is an outcome (check.ts clips its
+ * output to MAX_OUTCOME_CHARS, at most 6 bytes each as JSON) or a code copy (512 KiB of hex):
+ * a longer line is code under test pouring into the channel, refused before it is held whole.
  */
-export function readEvents(stream: Readable, handle: (event: WorkerEvent) => void, seal?: string, forged?: (why: string) => void): void {
-  let pending = '';
+export const MAX_EVENT_LINE = 16 * 1024 * 1024;
+/**
+ * What the runner keeps of one worker's events (outcomes, errors, the list) before it stops
+ * the worker: a worker's own events come to well under a megabyte for a chapter, and a
+ * submission that stole the seal and sends well-formed events without end costs no more.
+ * Code copies are counted apart (MAX_KEPT_CODE), since each check's replace the last's.
+ */
+const MAX_KEPT_EVENTS = 32 * 1024 * 1024;
+/** The most of the code copies of one check kept (the most recent ones: a crash is in those). */
+const MAX_KEPT_CODE = 16 * 1024 * 1024;
+/** The most code copies of one check kept (a copy may be empty: its count is bounded apart from its bytes). */
+const MAX_KEPT_REGIONS = 4096;
+/** The most of the crash-dump channel kept (a dump is a few hundred bytes; the rest is read and dropped). */
+const MAX_CRASH_BYTES = 1024 * 1024;
+
+/** How deep a worker's events nest (a list of checks, each with its hints, is 4) and how many arrays and objects one holds. */
+const MAX_EVENT_DEPTH = 16;
+const MAX_EVENT_CONTAINERS = 100_000;
+
+/**
+ * Why `line` must not be parsed, or undefined: JSON.parse of a line of nothing but brackets
+ * (`[[[[…` or `[[],[],…`) builds tens of bytes of heap per byte of text, hundreds of
+ * megabytes for a line within MAX_EVENT_LINE. Counted on the bytes, outside strings (a quote,
+ * a backslash or a bracket is never a byte of a longer UTF-8 sequence).
+ */
+function structureProblem(line: Buffer): string | undefined {
+  let depth = 0;
+  let containers = 0;
+  let inString = false;
+  for (let i = 0; i < line.length; i++) {
+    const byte = line[i]!;
+    if (inString) {
+      if (byte === 0x5c) i++; // \ escapes the next byte
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x5b || byte === 0x7b) {
+      if (++depth > MAX_EVENT_DEPTH) return `a line nested more than ${MAX_EVENT_DEPTH} deep`;
+      if (++containers > MAX_EVENT_CONTAINERS) return `a line of more than ${MAX_EVENT_CONTAINERS} arrays and objects`;
+    } else if (byte === 0x5d || byte === 0x7d) depth--;
+  }
+  return undefined;
+}
+
+/**
+ * Calls `handle` with each event a worker writes (one JSON object per line), and the length
+ * of its line in bytes. With `seal`, a line that is not JSON or does not carry the seal goes
+ * to `forged` instead, and so does everything after it. A line longer than MAX_EVENT_LINE is
+ * refused (with or without a seal) as soon as it is that long: an unended line is kept as the
+ * chunks it came in and only each new chunk is searched for its end, so a line without end
+ * costs the runner at most MAX_EVENT_LINE bytes and time in proportion to what arrived.
+ */
+export function readEvents(stream: Readable, handle: (event: WorkerEvent, bytes: number) => void, seal?: string, forged?: (why: string) => void): void {
+  let pieces: Buffer[] = [];
+  let pendingBytes = 0;
   let refused = false;
+  const refuse = (why: string) => {
+    refused = true;
+    pieces = [];
+    forged?.(why);
+  };
+  // The worker writes the seal as each event's last member (worker.ts send): a line without it is refused unparsed.
+  const sealed = seal === undefined ? undefined : Buffer.from(`"k":${JSON.stringify(seal)}}`);
+  const take = (line: Buffer) => {
+    if (line.length === 0) return;
+    if (sealed !== undefined && !line.subarray(line.length - sealed.length).equals(sealed)) {
+      refuse(`a line without this run's seal: ${line.subarray(0, 80).toString('utf8')}`);
+      return;
+    }
+    const shape = structureProblem(line);
+    if (shape !== undefined) {
+      refuse(shape);
+      return;
+    }
+    const text = line.toString('utf8');
+    let event: (WorkerEvent & { k?: unknown }) | undefined;
+    try {
+      event = JSON.parse(text) as WorkerEvent & { k?: unknown };
+    } catch {
+      event = undefined;
+    }
+    const isEvent = typeof event === 'object' && event !== null && !Array.isArray(event);
+    if (seal !== undefined && (!isEvent || event!.k !== seal)) {
+      refuse(!isEvent ? `a line that is not an event: ${text.slice(0, 80)}` : `an event without this run's seal: ${text.slice(0, 80)}`);
+      return;
+    }
+    if (isEvent) handle(event!, line.length);
+  };
   stream.on('data', (chunk: Buffer) => {
-    if (refused) return;
-    pending += chunk.toString('utf8');
-    let newline: number;
-    while ((newline = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, newline);
-      pending = pending.slice(newline + 1);
-      if (!line) continue;
-      let event: (WorkerEvent & { k?: unknown }) | undefined;
-      try {
-        event = JSON.parse(line) as WorkerEvent & { k?: unknown };
-      } catch {
-        event = undefined;
-      }
-      if (seal !== undefined && (event === undefined || event.k !== seal)) {
-        refused = true;
-        forged?.(event === undefined ? `a line that is not an event: ${line.slice(0, 80)}` : `an event without this run's seal: ${line.slice(0, 80)}`);
+    // A newline byte is never part of a longer UTF-8 sequence: lines are cut on bytes and decoded whole.
+    let at = 0;
+    while (!refused) {
+      const newline = chunk.indexOf(0x0a, at);
+      const end = newline < 0 ? chunk.length : newline;
+      if (pendingBytes + end - at > MAX_EVENT_LINE) {
+        refuse(`a line of more than ${MAX_EVENT_LINE / (1024 * 1024)} MiB`);
         return;
       }
-      if (event) handle(event);
+      if (newline < 0) {
+        if (at < chunk.length) {
+          pieces.push(chunk.subarray(at));
+          pendingBytes += chunk.length - at;
+        }
+        return;
+      }
+      const line = pieces.length ? Buffer.concat([...pieces, chunk.subarray(at, newline)]) : chunk.subarray(at, newline);
+      pieces = [];
+      pendingBytes = 0;
+      at = newline + 1;
+      take(line);
     }
   });
+}
+
+/** A list of checks as worker.ts sends it: the runner reads every field of every entry. */
+function isCheckList(checks: unknown): checks is ListedCheck[] {
+  return (
+    Array.isArray(checks) &&
+    checks.every(
+      (c: Partial<ListedCheck> | null) =>
+        typeof c === 'object' && c !== null && typeof c.name === 'string' && typeof c.file === 'string' && Number.isFinite(c.points) && Number.isFinite(c.timeoutMs) && Array.isArray(c.hints) && c.hints.every((h) => typeof h === 'string'),
+    )
+  );
 }
 
 function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
@@ -260,9 +357,12 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
   };
   // Events come in one order only: list once, then start i, end i for i = from, from + 1, …, then done.
   let expected = from;
-  const handle = (event: WorkerEvent) => {
+  let keptBytes = 0;
+  const handle = (event: WorkerEvent, bytes: number) => {
     if (outcome.forged) return;
+    if (event.t !== 'code' && (keptBytes += bytes) > MAX_KEPT_EVENTS) return refuse(`more than ${MAX_KEPT_EVENTS / (1024 * 1024)} MiB of events`);
     if (event.t === 'list' && outcome.listed) return refuse('a second list of checks');
+    if (event.t === 'list' && !isCheckList(event.checks)) return refuse('a list of checks that is not one');
     if (event.t === 'start' && (event.index !== expected || outcome.interrupted !== null || !outcome.listed)) return refuse(`a start of check ${event.index} out of order`);
     if (event.t === 'end' && event.index !== outcome.interrupted) return refuse(`an end of check ${event.index}, which was not running`);
     if (event.t === 'ready' && (event.index !== outcome.interrupted || !run.planted)) return refuse(`a ready of check ${event.index}, which was not loading`);
@@ -274,15 +374,24 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
     switch (event.t) {
       case 'code': {
         // The bytes after `hex` are zeros (worker.ts usedLength); a region sealed again replaces its older copy.
-        const bytes = new Uint8Array(Math.max(Math.min(Number(event.length) || 0, MAX_CODE_BYTES), event.hex.length / 2));
-        bytes.set(Buffer.from(event.hex, 'hex'));
-        const address = BigInt(event.address);
+        const hex = String(event.hex).slice(0, 2 * MAX_CODE_BYTES);
+        const bytes = new Uint8Array(Math.max(Math.min(Number(event.length) || 0, MAX_CODE_BYTES), Math.floor(hex.length / 2)));
+        bytes.set(Buffer.from(hex, 'hex'));
+        let address: bigint;
+        try {
+          address = BigInt(event.address);
+        } catch {
+          return refuse('a code copy at no address');
+        }
         outcome.code = outcome.code.filter((r) => r.address !== address || r.bytes.length > bytes.length);
         outcome.code.push({ address, bytes });
+        // The most recent copies, within MAX_KEPT_CODE.
+        let codeBytes = outcome.code.reduce((sum, r) => sum + r.bytes.length, 0);
+        while ((codeBytes > MAX_KEPT_CODE && outcome.code.length > 1) || outcome.code.length > MAX_KEPT_REGIONS) codeBytes -= outcome.code.shift()!.bytes.length;
         break;
       }
       case 'file-error':
-        outcome.fileErrors.push({ file: event.file, error: event.error });
+        outcome.fileErrors.push({ file: clipText(String(event.file), MAX_PROGRAM_NAME_CHARS), error: clipError(event.error ?? {}) });
         break;
       case 'list':
         outcome.listed = event.checks;
@@ -299,7 +408,7 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
         break;
       case 'end':
         outcome.interrupted = null;
-        outcome.ended.set(event.index, { ms: event.ms, ...(typeof event.cpuMs === 'number' ? { cpuMs: event.cpuMs } : {}), ...(event.error ? { error: event.error } : {}) });
+        outcome.ended.set(event.index, { ms: Number(event.ms) || 0, ...(typeof event.cpuMs === 'number' ? { cpuMs: event.cpuMs } : {}), ...(event.error ? { error: clipError(event.error) } : {}) });
         arm(STARTUP_MS[launcher.mode]);
         if (run.stopAt && event.error && (run.stopAt === 'fail-or-todo' || classifyError(event.error, run.chapter).status === 'fail')) {
           outcome.stoppedEarly = true;
@@ -316,12 +425,14 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
         break;
       case 'outcome': {
         const list = outcome.outcomes.get(event.index) ?? [];
-        list.push({ program: String(event.program), output: event.output, ...(event.error ? { error: { kind: event.error.kind, message: String(event.error.message) } } : {}) });
+        // Clipped as check.ts reportOutcome clips it: a worker that sends its own events is held to the same bounds.
+        const error = event.error ? { error: { kind: event.error.kind, message: clipText(String(event.error.message), MAX_ERROR_CHARS) } } : {};
+        list.push({ program: clipText(String(event.program), MAX_PROGRAM_NAME_CHARS), output: clipOutput(event.output), ...error });
         outcome.outcomes.set(event.index, list);
         break;
       }
       case 'fatal':
-        outcome.fatal = event.error;
+        outcome.fatal = clipError(event.error ?? {});
         break;
       case 'hello':
         break;
@@ -329,8 +440,15 @@ function runWorker(run: ChapterRun, from: number): Promise<WorkerOutcome> {
   };
 
   readEvents(child.stdio[3] as Readable, handle, seal, refuse);
+  // The first MAX_CRASH_BYTES of the crash channel; the rest is read (the worker never blocks on it) and dropped.
   const crashChunks: Buffer[] = [];
-  child.stdio[4]!.on('data', (chunk: Buffer) => crashChunks.push(chunk));
+  let crashKept = 0;
+  child.stdio[4]!.on('data', (chunk: Buffer) => {
+    if (crashKept >= MAX_CRASH_BYTES) return;
+    const kept = chunk.subarray(0, MAX_CRASH_BYTES - crashKept);
+    crashChunks.push(kept);
+    crashKept += kept.length;
+  });
   const keepOutput = (chunk: Buffer) => {
     outcome.output = (outcome.output + chunk.toString('utf8')).slice(-8000);
   };

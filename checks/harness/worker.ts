@@ -22,7 +22,7 @@ import { copyOut } from '#native/libc.ts';
 import { onExecutable, trace } from '#native/libc-trace.ts';
 import { installCrashHandler } from './crash-handler.ts';
 import { registry, timeLimit, type CheckContext, type CheckOptions } from './check.ts';
-import { PLANTED_SETUP_ERROR, type PlantedItem, type WorkerEvent, type SerializedError } from './protocol.ts';
+import { clipError, PLANTED_SETUP_ERROR, type PlantedItem, type WorkerEvent, type SerializedError } from './protocol.ts';
 
 const EVENT_FD = 3;
 const SEAL_FD = 5;
@@ -82,18 +82,36 @@ function seededRandom(seedText: string): () => number {
 }
 
 export function serializeError(error: unknown): SerializedError {
+  // Code under test chose what it threw: a text of any length, a getter or a toString that throws.
+  const text = (read: () => unknown): string => {
+    try {
+      return String(read() ?? '');
+    } catch {
+      return '(a property that throws when read)';
+    }
+  };
   if (error instanceof Error) {
     const record = error as Error & { details?: unknown; what?: unknown; note?: unknown };
-    return {
-      name: error.name,
-      message: error.message,
-      stack: error.stack ?? '',
-      details: typeof record.details === 'string' ? record.details : undefined,
-      what: typeof record.what === 'string' ? record.what : undefined,
-      note: typeof record.note === 'string' ? record.note : undefined,
+    const optional = (read: () => unknown): string | undefined => {
+      const value = (() => {
+        try {
+          return read();
+        } catch {
+          return undefined;
+        }
+      })();
+      return typeof value === 'string' ? value : undefined;
     };
+    return clipError({
+      name: text(() => error.name),
+      message: text(() => error.message),
+      stack: text(() => error.stack),
+      details: optional(() => record.details),
+      what: optional(() => record.what),
+      note: optional(() => record.note),
+    });
   }
-  return { name: 'Thrown', message: `a non-Error value was thrown: ${String(error)}`, stack: '' };
+  return clipError({ name: 'Thrown', message: `a non-Error value was thrown: ${text(() => error)}`, stack: '' });
 }
 
 /** The hint ladder of a check on `arch`. */

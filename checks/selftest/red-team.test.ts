@@ -4,8 +4,9 @@
  * as sandbox.test.ts does with its roster, and a few students bring hostile files instead of
  * code. Each earns nothing, and what it aimed at held: the grader's disk and memory, the
  * grade files an instructor opens in a spreadsheet or a terminal, the grader's compiled-code
- * caches, the grader itself (a hint record that is a pipe or a device), and chapter 06's
- * reference, staged for the checks of chapter 07, which a student's worker could copy.
+ * caches, the grader itself (a hint record that is a pipe or a device, a flood of its event
+ * or crash channel, a load error naming its own files), and the references a staged copy
+ * holds for other chapters' checks, which a student's worker could copy.
  * Chapter 01 and 06, x86-64.
  */
 import { test } from 'uvu';
@@ -20,7 +21,10 @@ import { CHAPTERS } from '../manifest.ts';
 import { grade, gradesCsv, gradesJson, MESSAGE_CHARS, readRoster, studentHints, type StudentGrade } from '../tools/grade.ts';
 import { DEFAULT_LIMITS, probeSandbox, referenceHiddenFrom, sandboxedLauncher, sandboxedWorkerPid, signalFromExitCode, treeCpuTimeMs } from '../harness/sandbox.ts';
 import { stageWorkspace } from '../harness/session.ts';
-import { runChapter } from '../harness/runner.ts';
+import { MAX_EVENT_LINE, readEvents, runChapter } from '../harness/runner.ts';
+import { explainLoadErrors } from '../harness/load-error.ts';
+import type { CheckResult, ListedCheck, ReportedOutcome } from '../harness/protocol.ts';
+import { expectationKey, judgeFor, type ExpectedOutcomes } from '../harness/verdicts.ts';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const chapter01 = CHAPTERS[0]!;
@@ -42,9 +46,26 @@ const STOPPED: Record<string, RegExp> = {
   'forge-names': /HYPERLINK/,
   // A load error naming a file of the grader's (chapter 06's reference, found through the mounts): its lines are not shown.
   'leak-frame': /hostile leak-frame/,
+  // An event line without end: refused once it passes the limit on one line, the worker stopped there.
+  'channel-flood': /result channel carried a line of more than 16 MiB/,
+  // The crash channel poured full: read to the end and dropped past its first MiB, so the attack ends of its own accord.
+  'crash-flood': /hostile crash-flood: poured 768 MiB/,
+  // Well-formed events under a stolen seal, without end: the runner keeps a bounded amount of one worker's events, then stops it.
+  'sealed-flood': /result channel carried more than 32 MiB of events/,
 };
+/** The most memory the grader (this process) may have held at once, through every attack. */
+const GRADER_MAX_RSS = 768 * MiB;
 
 const usable = probeSandbox();
+
+// SHOW_NOTES=1 also shows what each test costs.
+let testStarted = 0;
+test.before.each(() => {
+  testStarted = performance.now();
+});
+test.after.each((context) => {
+  if (process.env.SHOW_NOTES) console.log(`${((performance.now() - testStarted) / 1000).toFixed(1)} s: ${context.__test__}`);
+});
 
 /** Processes whose command line holds `mark`. */
 function survivors(mark: string): number {
@@ -153,7 +174,12 @@ test('submissions aimed at the grader earn nothing and leave its disk, memory, c
     assert.ok(referenceLine.length > 10, `line 30 of the reference interpreter is code: ${referenceLine}`);
     const leaked = student('leak-frame').results.filter((r) => `${r.message}\n${r.details ?? ''}`.includes(referenceLine));
     assert.is(leaked.length, 0, `no result shows the reference's lines: ${leaked[0]?.details?.slice(0, 300)}`);
-    assert.match(student('leak-frame').results[0]!.details ?? '', /not shown: the message names \S+, a file outside your chapters\//);
+    assert.match(student('leak-frame').results[0]!.details ?? '', /not shown: the message names .+, a file outside your chapters\//);
+
+    // The floods cost the grader bounded memory: its peak of resident memory over the whole run.
+    const peak = process.resourceUsage().maxRSS * 1024;
+    if (process.env.SHOW_NOTES) console.log(`grader's peak resident memory: ${(peak / MiB).toFixed(0)} MiB`);
+    assert.ok(peak < GRADER_MAX_RSS, `the grader held at most ${GRADER_MAX_RSS / MiB} MiB at once: ${(peak / MiB).toFixed(0)} MiB`);
 
     // Nothing of the attacks reached the grader's machine.
     assert.is(survivors(mark), 0, 'no process of the daemon survives its sandbox');
@@ -163,7 +189,84 @@ test('submissions aimed at the grader earn nothing and leave its disk, memory, c
   }
 });
 
-test("chapter 06's reference, were it staged for other checks, is not there for a worker of chapter 06 to copy, nor any chapter's own reference for its worker", async () => {
+test("the event channel's reader refuses a line past its limit as it arrives, or one it would build too much of, and joins a line cut inside a character", async () => {
+  const { PassThrough } = await import('node:stream');
+  const seal = 'f'.repeat(32);
+  const stream = new PassThrough();
+  const events: unknown[] = [];
+  const refused: string[] = [];
+  readEvents(stream, (event) => events.push(event), seal, (why) => refused.push(why));
+  // A sealed event (the seal last, as worker.ts sends it) whose text holds a character of 3 bytes, cut between two chunks.
+  const line = Buffer.from(JSON.stringify({ t: 'hello', name: 'a€b', k: seal }) + '\n');
+  const cut = line.indexOf(Buffer.from('€')) + 1;
+  stream.write(line.subarray(0, cut));
+  stream.write(line.subarray(cut));
+  // Then a line without end, a MiB at a time: refused at the first chunk past the limit, the rest not read.
+  const chunk = Buffer.alloc(MiB, 0x61);
+  let written = 0;
+  while (refused.length === 0 && written <= MAX_EVENT_LINE + MiB) {
+    stream.write(chunk);
+    written += MiB;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  assert.equal(events, [{ t: 'hello', name: 'a€b', k: seal }], 'the cut character is whole');
+  assert.equal(refused, [`a line of more than ${MAX_EVENT_LINE / MiB} MiB`]);
+  assert.ok(written <= MAX_EVENT_LINE + MiB, `refused as it passed the limit: after ${written / MiB} MiB`);
+  stream.destroy();
+
+  // Lines within the limit, sealed as a stolen seal would seal them, that JSON.parse would make hundreds of megabytes of: refused unparsed.
+  const shapes: [string, string][] = [
+    [`{"t":"hello","x":${'['.repeat(4 * MiB)}${']'.repeat(4 * MiB)},"k":"${seal}"}`, 'a line nested more than 16 deep'],
+    [`{"t":"hello","x":[${'[],'.repeat(2 * MiB)}[]],"k":"${seal}"}`, 'a line of more than 100000 arrays and objects'],
+    ['{"t":"hello"}', "a line without this run's seal"],
+  ];
+  for (const [text, why] of shapes) {
+    const shaped = new PassThrough();
+    const said: string[] = [];
+    readEvents(shaped, () => undefined, seal, (reason) => said.push(reason));
+    shaped.write(text + '\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(said.length === 1 && said[0]!.startsWith(why), `refused as ${why}: ${said.join('; ').slice(0, 120)}`);
+    shaped.destroy();
+  }
+  // Brackets inside a string are text: a sealed event whose text is all brackets is taken.
+  const quoted = new PassThrough();
+  const taken: unknown[] = [];
+  readEvents(quoted, (event) => taken.push(event), seal, (why) => assert.unreachable(why));
+  quoted.write(JSON.stringify({ t: 'hello', x: `\\"${'['.repeat(1000)}`, k: seal }) + '\n');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.is(taken.length, 1, 'brackets in a string are not counted');
+  quoted.destroy();
+});
+
+test('a load error that names a file outside chapters/ (by a path with .., or through a link) is explained without its lines', async () => {
+  const staged = mkdtempSync(join(tmpdir(), 'workbook-frame-'));
+  try {
+    const secret = 'export const answer = 42; // a line of the grader';
+    mkdirSync(join(staged, 'solutions', '06-interpreter'), { recursive: true });
+    writeFileSync(join(staged, 'solutions', '06-interpreter', 'interpreter.ts'), secret + '\n');
+    mkdirSync(join(staged, 'chapters', dir01), { recursive: true });
+    symlinkSync(join(staged, 'solutions', '06-interpreter', 'interpreter.ts'), join(staged, 'chapters', dir01, 'linked.ts'));
+    writeFileSync(join(staged, 'chapters', dir01, 'broken.ts'), 'export const x = ;\n');
+    const named = [
+      `${staged}/solutions/06-interpreter/interpreter.ts`,
+      `/../../..${staged}/solutions/06-interpreter/interpreter.ts`,
+      `${staged}/chapters/../solutions/06-interpreter/interpreter.ts`,
+      `${staged}/chapters/${dir01}/linked.ts`,
+    ];
+    const results: CheckResult[] = named.map((file) => ({ chapter: '01', check: file, arch: 'x64', mode: 'native', status: 'fail', points: 1, ms: 0, message: `your code could not be loaded: Error: ${file}:1:1: hostile` }));
+    await explainLoadErrors(results, staged);
+    for (const r of results) assert.not.ok(`${r.message}\n${r.details ?? ''}`.includes(secret), `${r.check}: the grader's line is not shown: ${r.details}`);
+    // A file of the student's own chapters/ is still shown, line and caret.
+    const own: CheckResult = { chapter: '01', check: 'own', arch: 'x64', mode: 'native', status: 'fail', points: 1, ms: 0, message: `your code could not be loaded: ${staged}/chapters/${dir01}/broken.ts:1:18: ERROR: Unexpected ";"` };
+    await explainLoadErrors([own], staged);
+    assert.match(own.details ?? '', /> 1 \| export const x = ;/, `the learner's own line is shown: ${own.details}`);
+  } finally {
+    rmSync(staged, { recursive: true, force: true });
+  }
+});
+
+test("chapter 06's reference is not there for a worker of chapter 06 to copy (staged, if at all, for a later chapter's checks), nor any chapter's own reference for its worker", async () => {
   if (!usable.ok) {
     assert.unreachable(`the sandbox does not work here: ${usable.reason}; fix: ${usable.fix}`);
     return;
@@ -171,6 +274,7 @@ test("chapter 06's reference, were it staged for other checks, is not there for 
   const found = availability('x64', root);
   if (!found.available) return;
   const chapter06 = CHAPTERS.find((c) => c.number === '06')!;
+  const chapter07 = CHAPTERS.find((c) => c.number === '07')!;
   const base = mkdtempSync(join(tmpdir(), 'workbook-thief-'));
   const staged: { remove: () => void }[] = [];
   try {
@@ -182,11 +286,12 @@ test("chapter 06's reference, were it staged for other checks, is not there for 
     const run = async (student: string) => {
       const copy = stageWorkspace(root, join(base, student), { isolate: true, hideExpectations: true });
       staged.push(copy);
-      // No check runs chapter 06's reference any more, so staging leaves it out; it stands here
-      // for a reference staged for another chapter's checks (as chapter 11's is for chapter 12's).
-      cpSync(join(root, 'solutions', '06-interpreter'), join(copy.root, 'solutions', '06-interpreter'), { recursive: true });
       const emptied = referenceHiddenFrom(copy.root, chapter06);
-      assert.ok(emptied.includes(join(copy.root, 'solutions', '06-interpreter')), "a worker of chapter 06 does not see chapter 06's reference");
+      // A staged copy holds chapter 06's reference only where a check of a later chapter runs it; then only that chapter's worker sees it.
+      if (existsSync(join(copy.root, 'solutions', '06-interpreter', 'interpreter.ts'))) {
+        assert.ok(emptied.includes(join(copy.root, 'solutions', '06-interpreter')), "a worker of chapter 06 does not see chapter 06's reference");
+        assert.not.ok(referenceHiddenFrom(copy.root, chapter07).includes(join(copy.root, 'solutions', '06-interpreter')), 'a worker of chapter 07 sees it');
+      }
       // No chapter's worker sees its own reference where it is staged (the whole of chapter 12's is, for types the checks name),
       // but chapters 10 and 11, whose checks run their own reference in the worker.
       for (const c of CHAPTERS.filter((c) => !['10', '11'].includes(c.number))) {
@@ -195,19 +300,31 @@ test("chapter 06's reference, were it staged for other checks, is not there for 
       }
       // A worker that owns what bwrap made (no user of its own, as for a grader that is not root): the launcher empties the folders.
       const launcher = sandboxedLauncher(found.launcher, copy.root, root, DEFAULT_LIMITS, undefined, emptied);
-      return runChapter({ chapter: chapter06, launcher, root: copy.root, conditions: [], cpuTime: treeCpuTimeMs, workerPid: sandboxedWorkerPid, exitSignal: signalFromExitCode });
+      const reported: ExpectedOutcomes = new Map();
+      const onOutcome = (check: string, outcome: ReportedOutcome) => {
+        const key = expectationKey(chapter06, 'x64', check);
+        reported.set(key, [...(reported.get(key) ?? []), outcome]);
+      };
+      const results = await runChapter({ chapter: chapter06, launcher, root: copy.root, conditions: [], cpuTime: treeCpuTimeMs, workerPid: sandboxedWorkerPid, exitSignal: signalFromExitCode, onOutcome });
+      return { results, reported };
     };
     /** The thief's checks that run its interpreter fail, for want of the reference to copy; its compiler is the reference's too, and passes. */
     const assertCaught = (thief: { check: string; file?: string; status: string; message: string; details?: string }[], honestCount: number, how: string) => {
-      // In a copy staged for grading a check may only report, for the runner to judge; those
-      // that load the interpreter fail here already, for want of the reference to copy.
-      const refused = thief.filter((r) => /interpreter\.check\.ts$/.test(r.file ?? '') && r.status === 'fail');
-      assert.ok(refused.length >= 5, `${how}: the checks of the interpreter that fail for the thief: ${refused.length}`);
-      assert.ok(thief.filter((r) => r.status === 'pass').length <= honestCount - refused.length, `${how}: the thief loses every one of them`);
+      const interpreting = thief.filter((r) => /interpreter\.check\.ts$/.test(r.file ?? ''));
+      assert.ok(interpreting.length >= 5, `${how}: the checks that run the interpreter: ${interpreting.length}`);
+      assert.ok(thief.filter((r) => r.status === 'pass').length <= honestCount - interpreting.length, `${how}: the thief loses every check of its interpreter`);
+      for (const r of interpreting) assert.is(r.status, 'fail', `${how}: ${r.check} fails for the thief`);
       const said = thief.map((r) => `${r.message}\n${r.details ?? ''}`).join('\n');
       assert.match(said, /ENOENT[^\n]*solutions\/06-interpreter\/interpreter\.ts/, `${how}: the reference is not there to read: ${said.slice(0, 300)}`);
     };
-    const [honest, thief] = await Promise.all([run('honest'), run('thief')]);
+    const [honestRun, thiefRun] = await Promise.all([run('honest'), run('thief')]);
+    // Judged as grading judges (verdicts.ts): the honest run stands for the reference, whose outcomes the thief's must match.
+    const judge = judgeFor(root, honestRun.reported, chapter06, 'x64');
+    const honest = honestRun.results;
+    const thief = thiefRun.results.map((r) => {
+      const judged = r.status === 'pass' ? judge({ name: r.check } as ListedCheck, thiefRun.reported.get(expectationKey(chapter06, 'x64', r.check)) ?? []) : null;
+      return judged === null ? r : { ...r, status: 'fail', message: judged };
+    });
     assert.ok(honest.length > 10 && honest.every((r) => r.status === 'pass'), `the honest student passes every check of chapter 06: ${honest.filter((r) => r.status !== 'pass').map((r) => `${r.check}: ${r.message.slice(0, 120)}`).join('; ')}`);
     assertCaught(thief, honest.length, 'emptied by the launcher');
     // Graded as root: each worker drops to a user of its own, and the sandbox mounts over the references before it does.
