@@ -128,7 +128,7 @@ export function stageWorkspace(root: string, workspace: string, options: StageOp
       const allowed = (options.reference ?? []).map((c) => `solutions/${chapterDir(c)}`);
       writeFileSync(join(staged, 'package.json'), withoutSolutionConditions(readFileSync(join(root, 'package.json'), 'utf8'), options.reference ?? []));
       for (const dir of allowed) if (existsSync(join(root, dir))) cpSync(join(root, dir), join(staged, dir), { recursive: true });
-      for (const file of referenceFilesChecksImport(root)) {
+      for (const file of referenceFilesChecksImport(root, !options.hideExpectations)) {
         mkdirSync(dirname(join(staged, file)), { recursive: true });
         copyFileSync(join(root, file), join(staged, file));
       }
@@ -180,21 +180,25 @@ const SOURCE_FILE = /\.(?:[cm]?ts|[cm]?js|json)$/;
 const RELATIVE_SPECIFIER = /(?:from\s*|import\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]+)['"]/g;
 /** An `import type … from '…';` statement (it may span lines): erased, it loads nothing. */
 const TYPE_ONLY_IMPORT = /^import\s+type\b[^;]*;/gm;
+/** The reference a check loads to make its expectations (written.ts referenceOracle): staged only where the expectations are visible, which is where it runs. */
+const ORACLE_SPECIFIER = /\breferenceOracle\b(?:<[^>]*>)?\(\s*import\.meta\.url\s*,\s*['"](\.{1,2}\/[^'"]+)['"]/g;
 
 /**
  * The files of solutions/ that check files import by relative path (a check that compares
  * with the reference), with the solutions/ files those import in turn: what a staged copy
  * for grading must hold so that the checks themselves still load. Type-only imports are
- * erased before anything runs, and a reference that checks load only to make expectations
- * (written.ts referenceOracle, not an import statement) is never loaded in such a copy:
- * neither is staged, so the code under test cannot read it.
+ * erased before anything runs, and are not staged. A reference that checks load only to make
+ * expectations (written.ts referenceOracle, not an import statement) is staged `withOracles`,
+ * where the expectations are visible (grading without the sandbox); where they are hidden it
+ * never loads, and is not there for the code under test to read.
  */
-function referenceFilesChecksImport(root: string): string[] {
+function referenceFilesChecksImport(root: string, withOracles: boolean): string[] {
   const found = new Set<string>();
   const pending: string[] = [];
   const visit = (fromFile: string) => {
     const text = readFileSync(join(root, fromFile), 'utf8').replace(TYPE_ONLY_IMPORT, '');
-    for (const match of text.matchAll(RELATIVE_SPECIFIER)) {
+    const specifiers = [...text.matchAll(RELATIVE_SPECIFIER), ...(withOracles ? text.matchAll(ORACLE_SPECIFIER) : [])];
+    for (const match of specifiers) {
       const target = relative(root, resolve(root, dirname(fromFile), match[1]!));
       if (target.startsWith(`solutions${sep}`) && !found.has(target) && existsSync(join(root, target))) {
         found.add(target);

@@ -418,13 +418,19 @@ test("the expectations chapters 06 to 10 write out beside their checks are not i
   }
 });
 
-test('grading without the sandbox says so in the results', async () => {
+test('grading without the sandbox says so in the results, and an honest student earns every point there too, also where checks run a reference to make their expectations', async () => {
   const base = mkdtempSync(join(tmpdir(), 'workbook-trusted-'));
   try {
     mkdirSync(join(base, 'honest', 'chapters'), { recursive: true });
-    cpSync(join(root, 'solutions', dir), join(base, 'honest', 'chapters', dir), { recursive: true });
-    const { students } = await grade({ root, roster: [{ student: 'honest', path: join(base, 'honest') }], chapters: [chapter], arches: ['x64'], sandbox: false });
-    assert.is(students[0]!.rows[0]!.sandbox, 'none');
+    for (const c of CHAPTERS.filter((c) => c.number <= '07')) cpSync(join(root, 'solutions', `${c.number}-${c.slug}`), join(base, 'honest', 'chapters', `${c.number}-${c.slug}`), { recursive: true });
+    // Chapter 07's checks run chapter 06's reference beside the code where the expectations are visible.
+    const chapter07 = CHAPTERS.find((c) => c.number === '07')!;
+    const { students } = await grade({ root, roster: [{ student: 'honest', path: join(base, 'honest') }], chapters: [chapter, chapter07], arches: ['x64'], sandbox: false });
+    for (const row of students[0]!.rows) {
+      assert.is(row.sandbox, 'none');
+      assert.is(row.points, row.possible, `chapter ${row.chapter} without the sandbox: ${row.note}`);
+      assert.is(row.note, '', `chapter ${row.chapter}: the honest student is not flagged`);
+    }
     assert.match(gradesCsv(students), /,none\n$/);
   } finally {
     rmSync(base, { recursive: true, force: true });

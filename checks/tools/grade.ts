@@ -223,7 +223,7 @@ function refusedImports(results: CheckResult[]): WorkspaceFlag[] {
     const missing =
       /Cannot find module '([^']*\/(?:solutions|checks)\/[^']*)' imported from (chapters\/\S+|data:)/.exec(text) ??
       // require() names no importer: the first of the student's files on the stack, if any.
-      /Cannot find module '([^']*\/(?:solutions|checks)\/[^']*)'(?:[^]*?(chapters\/[^\s:]+))?/.exec(text);
+      /Cannot find module '([^']*\/(?:solutions|checks)\/[^']*)'(?! imported from)(?:[^]*?(chapters\/[^\s:]+))?/.exec(text);
     const importer = missing?.[2] === 'data:' ? 'a data: module' : (missing?.[2] ?? 'chapters/');
     if (missing) seen.set(`${importer} ${missing[1]}`, { file: importer, reason: `imports '${missing[1]}', code that is not the student's, which grading refused` });
   }
