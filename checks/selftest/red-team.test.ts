@@ -25,6 +25,7 @@ import { MAX_EVENT_LINE, readEvents, runChapter } from '../harness/runner.ts';
 import { explainLoadErrors } from '../harness/load-error.ts';
 import type { CheckResult, ListedCheck, ReportedOutcome } from '../harness/protocol.ts';
 import { expectationKey, judgeFor, type ExpectedOutcomes } from '../harness/verdicts.ts';
+import { survivors } from './processes.ts';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const chapter01 = CHAPTERS[0]!;
@@ -67,18 +68,6 @@ test.after.each((context) => {
   if (process.env.SHOW_NOTES) console.log(`${((performance.now() - testStarted) / 1000).toFixed(1)} s: ${context.__test__}`);
 });
 
-/** Processes whose command line holds `mark`. */
-function survivors(mark: string): number {
-  let found = 0;
-  for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(mark)) found++;
-    } catch {
-      // gone
-    }
-  }
-  return found;
-}
 
 /** The files named `*mark*` in the grader's own cache folders under /tmp. */
 function poisoned(mark: string): string[] {

@@ -20,6 +20,7 @@ import { grade, gradesCsv, readRoster, type StudentGrade } from '../tools/grade.
 import { DEFAULT_LIMITS, probeSandbox } from '../harness/sandbox.ts';
 import { stageWorkspace } from '../harness/session.ts';
 import { listChecks } from '../tools/listing.ts';
+import { survivors } from './processes.ts';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const chapter = CHAPTERS[0]!;
@@ -43,18 +44,6 @@ const STOPPED: Record<string, RegExp> = {
   'edit-checks': /hostile edit-checks: (?:\S+\.check\.ts (?:EROFS|EACCES)(?:, )?)+$/,
 };
 
-/** Processes whose command line holds `mark` (what a fork bomb would leave running). */
-function survivors(mark: string): number {
-  let found = 0;
-  for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(mark)) found++;
-    } catch {
-      // gone
-    }
-  }
-  return found;
-}
 
 const usable = probeSandbox();
 
