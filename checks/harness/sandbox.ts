@@ -31,7 +31,8 @@
  * whole process tree of the sandbox (treeCpuTimeMs).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Launcher } from '#native/platform.ts';
@@ -43,7 +44,10 @@ export const SANDBOX_INSTALL = 'sudo apt-get install -y bubblewrap';
 export interface SandboxLimits {
   /** CPU seconds a worker may use in all (each check has its own, smaller budget in the runner). */
   cpuSeconds: number;
-  /** Data memory (heap and private mappings) of each process. */
+  /**
+   * Data memory (heap and private mappings) of each process, and, where the grader can make a
+   * control group (sandboxGroup), the memory of all the sandbox's processes together.
+   */
   memoryBytes: number;
   /**
    * Processes and threads of the sandbox's user (Linux counts threads: a Node.js worker has
@@ -232,7 +236,7 @@ function filesImportedFrom(dirs: readonly string[]): Set<string> {
  * sandboxUserFor) the user the worker drops to when the grader is root; `emptied`, folders of
  * the staged copy that are empty in the sandbox (referenceHiddenFrom).
  */
-export function sandboxedLauncher(launcher: Launcher, staged: string, root: string, limits: SandboxLimits = DEFAULT_LIMITS, user?: SandboxUser, emptied: readonly string[] = []): Launcher {
+export function sandboxedLauncher(launcher: Launcher, staged: string, root: string, limits: SandboxLimits = DEFAULT_LIMITS, user?: SandboxUser, emptied: readonly string[] = [], group?: SandboxGroup): Launcher {
   const toolchain = join(process.env.WORKBOOK_TOOLCHAIN_ROOT ?? root, '.toolchain');
   // The programs the launcher names (the pinned Node.js of each architecture, qemu) with the folder they were unpacked in;
   // one in a hidden folder of /usr alone.
@@ -289,13 +293,18 @@ export function sandboxedLauncher(launcher: Launcher, staged: string, root: stri
     '--core=0',
     '--',
   ];
+  // In a control group, a shell joins it first and becomes bwrap (exec: the same process), so
+  // that every process of the sandbox is in the group from its start.
+  const joinGroup = group && group.dirs.every((dir) => /^[\w./-]+$/.test(dir))
+    ? ['/bin/sh', '-c', `${group.dirs.map((dir) => `echo $$ > ${dir}/cgroup.procs`).join(' && ')} || exit 125; exec "$@"`, 'sh', 'bwrap']
+    : undefined;
   return {
     ...launcher,
-    command: 'bwrap',
+    command: joinGroup ? joinGroup[0]! : 'bwrap',
     // bwrap's own process 1 in the sandbox (not the worker: --as-pid-1) keeps --die-with-parent
     // working after the worker drops root, which clears a parent-death signal: when bwrap dies,
     // its process 1 dies, and with it every process of the sandbox.
-    prefix: [...namespaces, '--die-with-parent', '--new-session', '--chdir', staged, ...binds, ...environment, '--', ...(user ? referenceHider(staged) : []), ...dropRoot, ...prlimit, ...studentCopy(chapters, studentBytes > limits.studentBytes ? `the student's chapters/ hold ${mib(studentBytes)} MiB, more than the ${mib(limits.studentBytes)} MiB a sandbox holds` : undefined), launcher.command, ...launcher.prefix, '--frozen-intrinsics'],
+    prefix: [...(joinGroup ? joinGroup.slice(1) : []), ...namespaces, '--die-with-parent', '--new-session', '--chdir', staged, ...binds, ...environment, '--', ...(user ? referenceHider(staged) : []), ...dropRoot, ...prlimit, ...studentCopy(chapters, studentBytes > limits.studentBytes ? `the student's chapters/ hold ${mib(studentBytes)} MiB, more than the ${mib(limits.studentBytes)} MiB a sandbox holds` : undefined), launcher.command, ...launcher.prefix, '--frozen-intrinsics'],
   };
 }
 
@@ -323,6 +332,54 @@ function referenceHider(staged: string): string[] {
     'exec "$@"',
   ].join('; ');
   return ['/bin/sh', '-c', script, 'sh'];
+}
+
+/** A control group that bounds one sandbox's processes together (sandboxGroup). */
+export interface SandboxGroup {
+  /** The group's folder in each hierarchy it was made in: a process joins by writing its pid to `cgroup.procs` there. */
+  readonly dirs: readonly string[];
+  /** Removes the group (once its processes have ended). */
+  remove(): void;
+}
+
+/**
+ * A control group for one sandbox, so that its processes together use no more memory than
+ * `limits.memoryBytes` and are no more than `limits.processes` (per-process limits alone let a
+ * student fork many processes that each stay under them). Made where the grader may make one
+ * (root, with cgroup v2, or v1's memory and pids hierarchies); otherwise undefined, and the
+ * per-process limits (prlimit) stand alone.
+ */
+export function sandboxGroup(limits: SandboxLimits): SandboxGroup | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const name = `workbook-${randomBytes(6).toString('hex')}`;
+  const made: string[] = [];
+  const remove = () => {
+    for (const dir of made) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // a process still in it, or gone already: the group is empty and harmless
+      }
+    }
+  };
+  const make = (dir: string, settings: Record<string, number>) => {
+    mkdirSync(dir);
+    made.push(dir);
+    for (const [file, value] of Object.entries(settings)) writeFileSync(join(dir, file), String(value));
+  };
+  try {
+    if (existsSync('/sys/fs/cgroup/cgroup.controllers')) {
+      make(join('/sys/fs/cgroup', name), { 'memory.max': limits.memoryBytes, 'memory.swap.max': 0, 'pids.max': limits.processes });
+    } else {
+      if (!existsSync('/sys/fs/cgroup/memory/memory.limit_in_bytes')) return undefined;
+      make(join('/sys/fs/cgroup/memory', name), { 'memory.limit_in_bytes': limits.memoryBytes });
+      if (existsSync('/sys/fs/cgroup/pids/cgroup.procs')) make(join('/sys/fs/cgroup/pids', name), { 'pids.max': limits.processes });
+    }
+    return { dirs: [...made], remove };
+  } catch {
+    remove();
+    return undefined;
+  }
 }
 
 /** Where the sandbox shows the student's staged chapters/ read-only, for studentCopy. */

@@ -14,7 +14,7 @@ import { runChapter } from './runner.ts';
 import type { Lanes } from './lanes.ts';
 import { explainLoadErrors } from './load-error.ts';
 import { hideWrittenExpectations } from './written.ts';
-import { DEFAULT_LIMITS, referenceHiddenFrom, sandboxedLauncher, sandboxedWorkerPid, sandboxUserFor, signalFromExitCode, treeCpuTimeMs, type SandboxLimits } from './sandbox.ts';
+import { DEFAULT_LIMITS, referenceHiddenFrom, sandboxGroup, sandboxedLauncher, sandboxedWorkerPid, sandboxUserFor, signalFromExitCode, treeCpuTimeMs, type SandboxGroup, type SandboxLimits } from './sandbox.ts';
 
 export interface SessionOptions {
   chapters: Chapter[];
@@ -303,8 +303,9 @@ export async function runSession(options: SessionOptions): Promise<CheckResult[]
     }
     // In the sandbox, the reference folders the chapter's checks do not run are empty
     // (sandbox.ts referenceHiddenFrom), for a grader that is not root too.
-    const sandboxed = (launcher: Launcher, chapter: Chapter): Launcher =>
-      staged && options.sandbox ? sandboxedLauncher(launcher, staged.root, options.root, options.sandbox.limits, user, referenceHiddenFrom(staged.root, chapter)) : launcher;
+    // Each job's sandbox in a control group of its own where the grader can make one (sandboxGroup).
+    const sandboxed = (launcher: Launcher, chapter: Chapter, group: SandboxGroup | undefined): Launcher =>
+      staged && options.sandbox ? sandboxedLauncher(launcher, staged.root, options.root, options.sandbox.limits, user, referenceHiddenFrom(staged.root, chapter), group) : launcher;
     const jobs: { chapter: Chapter; arch: Arch; results?: CheckResult[] }[] = [];
     for (const chapter of options.chapters) for (const arch of ARCHES) if (options.arches.includes(arch)) jobs.push({ chapter, arch });
 
@@ -324,18 +325,23 @@ export async function runSession(options: SessionOptions): Promise<CheckResult[]
       if (typeof launcher === 'string') {
         job.results = [{ chapter: job.chapter.number, check: '(all checks)', arch: job.arch, mode: 'emulated', status: 'skip', message: `skipped: ${launcher}`, ms: 0, points: 0 }];
       } else {
-        job.results = await runChapter({
-          chapter: job.chapter,
-          launcher: sandboxed(launcher, job.chapter),
-          root,
-          conditions,
-          ...(staged && options.sandbox ? { cpuTime: treeCpuTimeMs, workerPid: sandboxedWorkerPid, exitSignal: signalFromExitCode, ...(options.sandbox.wallCeilingMs ? { wallCeilingMs: options.sandbox.wallCeilingMs } : {}) } : {}),
-          ...(options.only ? { only: options.only } : {}),
-          ...(options.judge?.(job.chapter, job.arch) ? { judge: options.judge(job.chapter, job.arch)! } : {}),
-          ...(options.onOutcome ? { onOutcome: (check: string, outcome: ReportedOutcome) => options.onOutcome!(job.chapter, job.arch, check, outcome) } : {}),
-          ...(options.onResult ? { onResult: options.onResult } : {}),
-          ...(options.stopAt ? { stopAt: options.stopAt } : options.failfast ? { stopAt: 'fail-or-todo' as const } : {}),
-        });
+        const group = staged && options.sandbox ? sandboxGroup(options.sandbox.limits ?? DEFAULT_LIMITS) : undefined;
+        try {
+          job.results = await runChapter({
+            chapter: job.chapter,
+            launcher: sandboxed(launcher, job.chapter, group),
+            root,
+            conditions,
+            ...(staged && options.sandbox ? { cpuTime: treeCpuTimeMs, workerPid: sandboxedWorkerPid, exitSignal: signalFromExitCode, ...(options.sandbox.wallCeilingMs ? { wallCeilingMs: options.sandbox.wallCeilingMs } : {}) } : {}),
+            ...(options.only ? { only: options.only } : {}),
+            ...(options.judge?.(job.chapter, job.arch) ? { judge: options.judge(job.chapter, job.arch)! } : {}),
+            ...(options.onOutcome ? { onOutcome: (check: string, outcome: ReportedOutcome) => options.onOutcome!(job.chapter, job.arch, check, outcome) } : {}),
+            ...(options.onResult ? { onResult: options.onResult } : {}),
+            ...(options.stopAt ? { stopAt: options.stopAt } : options.failfast ? { stopAt: 'fail-or-todo' as const } : {}),
+          });
+        } finally {
+          group?.remove();
+        }
       }
       if (options.failfast) {
         const failure = job.results.findIndex((r) => r.status === 'fail' || r.status === 'todo');

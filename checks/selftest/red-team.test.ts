@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { availability } from '#native/platform.ts';
 import { CHAPTERS } from '../manifest.ts';
 import { grade, gradesCsv, gradesJson, MESSAGE_CHARS, readRoster, studentHints, type StudentGrade } from '../tools/grade.ts';
-import { DEFAULT_LIMITS, probeSandbox, referenceHiddenFrom, sandboxedLauncher, sandboxedWorkerPid, signalFromExitCode, treeCpuTimeMs } from '../harness/sandbox.ts';
+import { DEFAULT_LIMITS, probeSandbox, referenceHiddenFrom, sandboxGroup, sandboxedLauncher, sandboxedWorkerPid, signalFromExitCode, treeCpuTimeMs } from '../harness/sandbox.ts';
 import { stageWorkspace } from '../harness/session.ts';
 import { MAX_EVENT_LINE, readEvents, runChapter } from '../harness/runner.ts';
 import { explainLoadErrors } from '../harness/load-error.ts';
@@ -395,5 +395,21 @@ function parentOf(pid: number): number | undefined {
     return undefined;
   }
 }
+
+test("a sandbox's processes together use no more memory than its limit: children that each stay under the per-process limit are killed once they hold more between them", () => {
+  const group = sandboxGroup({ ...DEFAULT_LIMITS, memoryBytes: 256 * MiB, processes: 64 });
+  if (group === undefined) return; // not root, or no control groups: the per-process limits stand alone
+  try {
+    // Three children of 120 MiB each, held until all have written it (or died): 360 MiB where 256 fit.
+    const child = `const b = Buffer.alloc(120 * 1024 * 1024, 1); process.stdout.write('held '); setTimeout(() => b.length, 3000);`;
+    const parent = `const { spawn } = require('node:child_process'); let killed = 0, ended = 0;
+      for (let i = 0; i < 3; i++) spawn(process.execPath, ['-e', ${JSON.stringify(child)}], { stdio: 'inherit' }).on('exit', (code, signal) => { if (signal === 'SIGKILL') killed++; if (++ended === 3) console.log('killed ' + killed); });`;
+    const joined = group.dirs.map((dir) => `echo $$ > ${dir}/cgroup.procs`).join(' && ');
+    const run = spawnSync('/bin/sh', ['-c', `${joined} && exec "$@"`, 'sh', process.execPath, '-e', parent], { encoding: 'utf8', timeout: 30_000 });
+    assert.match(run.stdout, /killed [1-3]/, `the group's limit killed a child: ${run.stdout} ${run.stderr}`);
+  } finally {
+    group.remove();
+  }
+});
 
 test.run();
