@@ -50,7 +50,7 @@ export interface CheckOptions {
 }
 
 /** Emulated code runs about this many times slower, unless a check says otherwise. */
-export const EMULATION_SLOWDOWN = 4;
+const EMULATION_SLOWDOWN = 4;
 
 /** A check's CPU-time limit in a native or an emulated worker. */
 export function timeLimit(options: CheckOptions, mode: 'native' | 'emulated'): number {

@@ -303,7 +303,7 @@ async function runPlanted(items: PlantedItem[], chapterDir: string, from: number
     t: 'list',
     checks: items.map((item) => {
       const c = named(item.check);
-      return { name: item.check, file: c?.file ?? '', points: c?.options.points ?? 1, hints: c ? hintsFor(c.options.hints, arch) : [], timeoutMs: c ? timeLimit(c.options, mode) : 5000 };
+      return { name: item.check, file: c?.file ?? '', points: c?.options.points ?? 1, hints: c ? hintsFor(c.options.hints, arch) : [], timeoutMs: timeLimit(c?.options ?? {}, mode) };
     }),
   });
 

@@ -44,7 +44,6 @@ const STOPPED: Record<string, RegExp> = {
   'edit-checks': /hostile edit-checks: (?:\S+\.check\.ts (?:EROFS|EACCES)(?:, )?)+$/,
 };
 
-
 const usable = probeSandbox();
 
 test('hostile submissions earn nothing and change nothing; the honest student beside them earns everything, on both architectures', async () => {
